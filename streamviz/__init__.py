@@ -1,0 +1,24 @@
+"""streamviz: see what your streaming LangChain runnables and LangGraph graphs do, live.
+
+Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (``events``, ``runs``,
+DataFrames, filters), save and load it, and run everything offline with :mod:`streamviz.demo`.
+"""
+
+from streamviz._version import __version__
+from streamviz.events import Event
+from streamviz.filters import EventFilter
+from streamviz.runs import Run
+from streamviz.sources.astream_events import from_astream_events
+from streamviz.sources.callbacks import Collector, capture
+from streamviz.trace import Trace
+
+__all__ = [
+    "Collector",
+    "Event",
+    "EventFilter",
+    "Run",
+    "Trace",
+    "__version__",
+    "capture",
+    "from_astream_events",
+]

@@ -1,0 +1,49 @@
+"""The run tree as indented text, for terminals, logs and ``make demo``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streamviz.runs import Run
+
+__all__ = ["format_tree"]
+
+_MARK = {"running": "…", "ok": "✓", "error": "✗", "cancelled": "⊘"}
+
+
+def _ms(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1000:,.0f} ms"
+
+
+def _line(run: Run, chunks: bool) -> str:
+    parts = [f"{_MARK.get(run.status, '?')} {run.name} [{run.run_type}]"]
+    parts.append(_ms(run.duration) if run.status != "running" else "running")
+    if run.first_chunk is not None:
+        parts.append(f"first chunk {_ms(run.time_to_first_chunk)}")
+    if chunks and run.chunk_count:
+        parts.append(f"{run.chunk_count} chunks")
+    if run.orphan:
+        parts.append(f"parent {run.parent_id} not seen")
+    if run.error:
+        parts.append(run.error.splitlines()[0][:120])
+    # Names and errors come from payloads: keep control characters out of the terminal.
+    return "  ".join(parts).translate(_CONTROL)
+
+
+_CONTROL = {code: " " for code in [*range(0, 32), 127] if code != 9}
+
+
+def format_tree(roots: Sequence[Run], *, chunks: bool = True) -> str:
+    """Render runs as a tree, one line each: status mark, name, type, duration, first chunk."""
+    lines: list[str] = []
+
+    def visit(run: Run, prefix: str, last: bool, top: bool) -> None:
+        branch = "" if top else ("└─ " if last else "├─ ")
+        lines.append(prefix + branch + _line(run, chunks))
+        below = prefix if top else prefix + ("   " if last else "│  ")
+        for index, child in enumerate(run.children):
+            visit(child, below, index == len(run.children) - 1, False)
+
+    for root in roots:
+        visit(root, "", True, True)
+    return "\n".join(lines)

@@ -1,0 +1,126 @@
+"""The streamviz event: one record per thing that happened, shaped like ``astream_events`` v2.
+
+- Every source (LangChain callbacks, ``astream_events`` iterators, LangGraph stream parts, LangGraph
+  server runs) produces these dicts; the :class:`~streamviz.Trace` appends them to its log and
+  derives its run tree from them.
+- The keys LangChain users know (``event``, ``name``, ``run_id``, ``parent_ids``, ``tags``,
+  ``metadata``, ``data``) mean exactly what they mean in ``Runnable.astream_events(version="v2")``.
+- streamviz adds ``t`` (seconds since the trace began, monotonic clock), ``seq`` (arrival order),
+  ``thread`` (the thread that reported it) and, for LangGraph stream parts, ``mode`` and ``ns``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypedDict
+
+from typing_extensions import NotRequired
+
+__all__ = [
+    "CUSTOM_EVENT",
+    "PHASES",
+    "RUN_TYPES",
+    "TIME_UNIT",
+    "Event",
+    "is_cancellation",
+    "split_event",
+]
+
+TIME_UNIT = "s"
+"""Unit of :attr:`Event.t`: seconds, from :func:`time.perf_counter`, since the trace began."""
+
+RUN_TYPES = ("chain", "chat_model", "llm", "tool", "retriever", "prompt", "parser")
+"""Run types LangChain reports; LangGraph nodes and graphs are ``chain`` runs."""
+
+PHASES = ("start", "stream", "end", "error")
+"""The life-cycle phases of a run, the suffix of an event name (``on_<run_type>_<phase>``)."""
+
+CUSTOM_EVENT = "on_custom_event"
+"""Event name of data dispatched with ``dispatch_custom_event`` (not a run of its own)."""
+
+
+class Event(TypedDict):
+    """One captured event."""
+
+    event: str
+    """What happened: ``on_<run_type>_<phase>`` (e.g. ``on_chat_model_stream``) or
+    ``on_custom_event``."""
+
+    name: str
+    """Name of the runnable (``run_name`` when set) or of the custom event."""
+
+    run_id: str
+    """Id of the run the event belongs to (for custom events: the run that dispatched it)."""
+
+    parent_ids: list[str]
+    """Ids of the run's ancestors, root first, immediate parent last; ``[]`` for a root."""
+
+    tags: list[str]
+    """Tags of the run, including the ones inherited from its ancestors."""
+
+    metadata: dict[str, Any]
+    """Metadata of the run, including inherited metadata (LangGraph puts ``langgraph_node`` here)."""
+
+    data: Any
+    """``{"input": ...}`` on start, ``{"chunk": ...}`` on stream, ``{"output": ..., "input": ...}`` on
+    end, ``{"error": ..., "input": ...}`` on error; the dispatched payload for custom events."""
+
+    t: float
+    """Seconds since the trace began (monotonic), at arrival."""
+
+    seq: int
+    """Arrival order within the trace, from 0."""
+
+    thread: NotRequired[int]
+    """Identifier of the thread that reported the event (``threading.get_ident()``)."""
+
+    mode: NotRequired[str]
+    """LangGraph stream mode of a graph stream part (``values``, ``updates``, ``messages``...)."""
+
+    ns: NotRequired[list[str]]
+    """LangGraph namespace of a graph stream part (``[]`` for the root graph)."""
+
+
+_SPLIT: dict[str, tuple[str, str]] = {
+    f"on_{run_type}_{phase}": (run_type, phase) for run_type in RUN_TYPES for phase in PHASES
+}
+
+
+def split_event(event_name: str) -> tuple[str, str] | None:
+    """Split ``on_<run_type>_<phase>`` into ``(run_type, phase)``.
+
+    Parameters
+    ----------
+    event_name
+        The ``event`` field, e.g. ``"on_chat_model_stream"``.
+
+    Returns
+    -------
+    tuple of str or None
+        ``("chat_model", "stream")``; ``None`` for events that are not part of a run's life cycle
+        (custom events, LangGraph stream parts).
+    """
+    found = _SPLIT.get(event_name)
+    if found is not None or not event_name.startswith("on_"):
+        return found
+    # Unknown run types still follow the naming scheme; keep them rather than drop them.
+    head, _, phase = event_name[3:].rpartition("_")
+    if head and phase in PHASES:
+        return head, phase
+    return None
+
+
+_CANCELLATION_TYPES = frozenset({"CancelledError", "KeyboardInterrupt", "GeneratorExit"})
+
+
+def is_cancellation(error: Any) -> bool:
+    """Tell whether an error means the run was cancelled rather than failed.
+
+    Works on live exceptions and on the decoded errors of a loaded trace file (anything with a
+    ``type`` attribute naming the exception class).
+    """
+    if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit)):
+        return True
+    if isinstance(error, BaseException):
+        return False
+    return getattr(error, "type", None) in _CANCELLATION_TYPES

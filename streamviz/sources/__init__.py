@@ -1,0 +1,1 @@
+"""Sources: adapters from each origin (callbacks, astream_events, ...) to streamviz events."""

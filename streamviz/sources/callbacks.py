@@ -1,0 +1,618 @@
+"""LangChain callbacks into streamviz events: the :class:`Collector` and :func:`capture`.
+
+- The Collector is a synchronous ``run_inline`` callback handler: LangChain calls it directly on
+  the thread that runs the step (the event loop thread under ``astream``), with no executor hop.
+- Chain and parser output chunks (``on_chain_stream``, ``on_parser_stream``) arrive through
+  langchain-core's stream tap (see :mod:`streamviz._lc_private`).
+- Every event mirrors what ``astream_events(version="v2")`` would yield for the same callback; in
+  addition errors of every run type are recorded (``on_chain_error``...), which ``astream_events``
+  only does for tools.
+- Nothing here may raise into the observed program: each callback swallows and logs its own errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import GenerationChunk, LLMResult
+from langchain_core.tracers.context import register_configure_hook
+
+from streamviz._errors import report_internal_error
+from streamviz._lc_private import (
+    StreamingCallbackHandler,
+    called_from_first_only_tap,
+    child_handlers_of,
+)
+from streamviz.trace import Trace
+
+__all__ = ["Collector", "capture"]
+
+T = TypeVar("T")
+
+
+class _RunInfo:
+    """What the end and stream callbacks need to know about a run that has started."""
+
+    __slots__ = ("id", "inputs", "metadata", "name", "parent_ids", "run_type", "tags", "tool_call_id")
+
+    def __init__(self, id_: str, name: str, run_type: str, parent_ids: list[str], tags, metadata):
+        self.id = id_
+        self.name = name
+        self.run_type = run_type
+        self.parent_ids = parent_ids
+        self.tags = tags
+        self.metadata = metadata
+        self.inputs: Any = None
+        self.tool_call_id: Any = None
+
+    def event(self, phase: str, data: Any) -> dict[str, Any]:
+        return {
+            "event": f"on_{self.run_type}_{phase}",
+            "name": self.name,
+            "run_id": self.id,
+            "parent_ids": self.parent_ids,
+            "tags": self.tags,
+            "metadata": self.metadata,
+            "data": data,
+        }
+
+
+def _run_name(name: str | None, serialized: dict[str, Any] | None) -> str:
+    # Names come in `name` for chains and retrievers (and with run_name), in `serialized` for
+    # models and tools, and `serialized` is often None.
+    if name is not None:
+        return name
+    if serialized:
+        if "name" in serialized:
+            return str(serialized["name"])
+        if serialized.get("id"):
+            return str(serialized["id"][-1])
+    return "Unnamed"
+
+
+def _is_unknown_stream_input(inputs: Any) -> bool:
+    # Steps that consume an input stream start with the placeholder {"input": ""}; their real
+    # input only exists at the end. Compared without `==` on arbitrary objects (arrays...).
+    return (
+        type(inputs) is dict
+        and len(inputs) == 1
+        and type(inputs.get("input")) is str
+        and inputs["input"] == ""
+    )
+
+
+def _present(value: Any) -> bool:
+    """``bool(value)`` that cannot fail on objects with odd truth values (arrays, frames)."""
+    try:
+        return bool(value)
+    except Exception:
+        return value is not None
+
+
+def _model_output(run_type: str, response: LLMResult) -> Any:
+    if run_type == "chat_model":
+        for generations in response.generations:
+            if generations:
+                return generations[0].message  # type: ignore[attr-defined]
+        return {}
+    return {
+        "generations": [
+            [
+                {"text": gen.text, "generation_info": gen.generation_info, "type": gen.type}
+                for gen in generations
+            ]
+            for generations in response.generations
+        ],
+        "llm_output": response.llm_output,
+    }
+
+
+class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
+    """A LangChain callback handler that records everything a run reports into a :class:`Trace`.
+
+    Attach it like any handler, ``config={"callbacks": [collector]}``, or use :func:`capture`.
+    It is safe to share between threads and between concurrent runs, and to use beside
+    ``astream_events``: when it is the handler LangChain hands a step's output stream to, it
+    passes the stream on to the other streaming handlers of that step.
+
+    Parameters
+    ----------
+    trace
+        The trace to record into; a new one by default.
+    name
+        Name of the new trace (ignored when ``trace`` is given).
+
+    Examples
+    --------
+    >>> import streamviz as sv
+    >>> collector = sv.Collector()
+    >>> for chunk in chain.stream({"topic": "parrot"}, config={"callbacks": [collector]}):
+    ...     print(chunk, end="|")  # doctest: +SKIP
+    >>> print(collector.trace.format_tree())  # doctest: +SKIP
+    """
+
+    run_inline = True
+    """Run on the caller's thread: no executor hop per token under ``astream``."""
+    raise_error = False
+
+    def __init__(self, trace: Trace | None = None, *, name: str | None = None) -> None:
+        super().__init__()
+        self.trace = trace if trace is not None else Trace(name)
+        self._record = self.trace._record
+        self._live: dict[UUID, _RunInfo] = {}
+        # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
+        self._ancestors: dict[UUID, list[str]] = {}
+        self._tapped: dict[UUID, object] = {}
+
+    # Config copies must keep pointing at this collector.
+    def __copy__(self) -> Collector:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Collector:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Collector into {self.trace!r}>"
+
+    # ------------------------------------------------------------- life cycle
+    def _start(
+        self,
+        run_type: str,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        name: str,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        data: dict[str, Any],
+    ) -> _RunInfo:
+        if parent_run_id is None:
+            parent_ids: list[str] = []
+        else:
+            above = self._ancestors.get(parent_run_id)
+            parent_ids = [*above, str(parent_run_id)] if above is not None else [str(parent_run_id)]
+        self._ancestors[run_id] = parent_ids
+        info = _RunInfo(
+            str(run_id),
+            name,
+            run_type,
+            parent_ids,
+            list(tags) if tags else [],
+            dict(metadata) if metadata else {},
+        )
+        self._live[run_id] = info
+        self._record(info.event("start", data))
+        return info
+
+    def _finish(self, run_id: UUID, phase: str, data: dict[str, Any]) -> None:
+        info = self._live.pop(run_id, None)
+        self._tapped.pop(run_id, None)
+        if info is None:
+            raise KeyError(f"run {run_id} ended but its start was never reported")
+        self._record(info.event(phase, data))
+
+    def _end_data(self, run_id: UUID, key: str, value: Any, inputs: Any) -> dict[str, Any]:
+        # Like astream_events: the input given at the end, else the one known from the start.
+        if not _present(inputs):
+            info = self._live.get(run_id)
+            inputs = info.inputs if info is not None else None
+        return {key: value, "input": inputs if _present(inputs) else {}}
+
+    # ------------------------------------------------------------------ chains
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_type: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_chain_start`` (or ``on_prompt_start`` / ``on_parser_start``)."""
+        try:
+            known = not _is_unknown_stream_input(inputs)
+            info = self._start(
+                run_type or "chain",
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs} if known else {},
+            )
+            if known:
+                info.inputs = inputs
+        except Exception as error:
+            report_internal_error("Collector.on_chain_start", error)
+
+    def on_chain_end(
+        self, outputs: Any, *, run_id: UUID, inputs: Any = None, **kwargs: Any
+    ) -> None:
+        """Record ``on_chain_end`` (or the prompt / parser end)."""
+        try:
+            self._finish(run_id, "end", self._end_data(run_id, "output", outputs, inputs))
+        except Exception as error:
+            report_internal_error("Collector.on_chain_end", error)
+
+    def on_chain_error(
+        self, error: BaseException, *, run_id: UUID, inputs: Any = None, **kwargs: Any
+    ) -> None:
+        """Record ``on_chain_error`` (not reported by ``astream_events``)."""
+        try:
+            self._finish(run_id, "error", self._end_data(run_id, "error", error, inputs))
+        except Exception as failure:
+            report_internal_error("Collector.on_chain_error", failure)
+
+    # ------------------------------------------------------------------ models
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_chat_model_start``."""
+        try:
+            inputs = {"messages": messages}
+            info = self._start(
+                "chat_model",
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs},
+            )
+            info.inputs = inputs
+        except Exception as error:
+            report_internal_error("Collector.on_chat_model_start", error)
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any] | None,
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_llm_start`` (text-completion models)."""
+        try:
+            inputs = {"prompts": prompts}
+            info = self._start(
+                "llm",
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs},
+            )
+            info.inputs = inputs
+        except Exception as error:
+            report_internal_error("Collector.on_llm_start", error)
+
+    def on_llm_new_token(
+        self, token: Any, *, chunk: Any = None, run_id: UUID, **kwargs: Any
+    ) -> None:
+        """Record ``on_chat_model_stream`` / ``on_llm_stream`` for one token."""
+        try:
+            info = self._live.get(run_id)
+            if info is None:
+                raise KeyError(f"token for run {run_id}, whose start was never reported")
+            if run_id in self._tapped:  # the stream tap already reports this run's chunks
+                return
+            if info.run_type == "chat_model":
+                value = chunk.message if chunk is not None else AIMessageChunk(content=token)
+            elif chunk is not None:
+                value = chunk
+            else:
+                value = GenerationChunk(text=token if isinstance(token, str) else "")
+            self._record(info.event("stream", {"chunk": value}))
+        except Exception as error:
+            report_internal_error("Collector.on_llm_new_token", error)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_chat_model_end`` / ``on_llm_end``."""
+        try:
+            info = self._live.get(run_id)
+            output = _model_output(info.run_type, response) if info is not None else response
+            inputs = info.inputs if info is not None else None
+            self._finish(run_id, "end", {"output": output, "input": inputs})
+        except Exception as error:
+            report_internal_error("Collector.on_llm_end", error)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_chat_model_error`` / ``on_llm_error``."""
+        try:
+            self._finish(run_id, "error", self._end_data(run_id, "error", error, None))
+        except Exception as failure:
+            report_internal_error("Collector.on_llm_error", failure)
+
+    # ------------------------------------------------------------------- tools
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_tool_start``."""
+        try:
+            info = self._start(
+                "tool",
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs or {}},
+            )
+            info.inputs = inputs
+            info.tool_call_id = kwargs.get("tool_call_id")
+        except Exception as error:
+            report_internal_error("Collector.on_tool_start", error)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_tool_end``."""
+        try:
+            info = self._live.get(run_id)
+            inputs = info.inputs if info is not None else None
+            self._finish(run_id, "end", {"output": output, "input": inputs})
+        except Exception as error:
+            report_internal_error("Collector.on_tool_end", error)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_tool_error``, with the tool call id as ``astream_events`` does."""
+        try:
+            info = self._live.get(run_id)
+            tool_call_id = kwargs.get("tool_call_id")
+            if tool_call_id is None and info is not None:
+                tool_call_id = info.tool_call_id
+            data = {
+                "error": error,
+                "input": info.inputs if info is not None else None,
+                "tool_call_id": tool_call_id,
+            }
+            self._finish(run_id, "error", data)
+        except Exception as failure:
+            report_internal_error("Collector.on_tool_error", failure)
+
+    # -------------------------------------------------------------- retrievers
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_retriever_start``."""
+        try:
+            inputs = {"query": query}
+            info = self._start(
+                "retriever",
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs},
+            )
+            info.inputs = inputs
+        except Exception as error:
+            report_internal_error("Collector.on_retriever_start", error)
+
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_retriever_end``."""
+        try:
+            info = self._live.get(run_id)
+            inputs = info.inputs if info is not None else None
+            self._finish(run_id, "end", {"output": documents, "input": inputs})
+        except Exception as error:
+            report_internal_error("Collector.on_retriever_end", error)
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """Record ``on_retriever_error``."""
+        try:
+            self._finish(run_id, "error", self._end_data(run_id, "error", error, None))
+        except Exception as failure:
+            report_internal_error("Collector.on_retriever_error", failure)
+
+    # ---------------------------------------------------------- custom events
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record ``on_custom_event`` (``run_id`` is the run that dispatched it)."""
+        try:
+            self._record(
+                {
+                    "event": "on_custom_event",
+                    "name": name,
+                    "run_id": str(run_id),
+                    "parent_ids": self._ancestors.get(run_id, []),
+                    "tags": list(tags) if tags else [],
+                    "metadata": dict(metadata) if metadata else {},
+                    "data": data,
+                }
+            )
+        except Exception as error:
+            report_internal_error("Collector.on_custom_event", error)
+
+    # ------------------------------------------------------------ stream taps
+    def tap_output_iter(self, run_id: UUID, output: Iterator[T]) -> Iterator[T]:
+        """Record each output chunk of a streaming step (``on_chain_stream``, ``on_parser_stream``)."""
+        return self._tap(run_id, output, self._pass_on_tap())
+
+    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Async twin of :meth:`tap_output_iter`."""
+        return self._atap(run_id, output, self._pass_on_tap())
+
+    @staticmethod
+    def _pass_on_tap() -> bool:
+        try:
+            return called_from_first_only_tap(depth=3)
+        except Exception as error:
+            report_internal_error("Collector tap caller check", error)
+            return False
+
+    def _claim(self, run_id: UUID) -> _RunInfo | None:
+        """The run's info if this collector is the first to tap it, else ``None``."""
+        token = object()
+        if self._tapped.setdefault(run_id, token) is not token:
+            return None  # tapped twice for one run (e.g. by a wrapper): report once
+        return self._live.get(run_id)
+
+    def _others(self, run_id: UUID) -> list[Any]:
+        # Only reached when langchain-core tapped this collector alone: the other streaming
+        # handlers of the step (astream_events, another collector...) would see nothing.
+        try:
+            return [
+                handler
+                for handler in child_handlers_of(run_id)
+                if handler is not self and isinstance(handler, StreamingCallbackHandler)
+            ]
+        except Exception as error:
+            report_internal_error("Collector tap hand-over", error)
+            return []
+
+    def _tap(self, run_id: UUID, output: Iterator[T], pass_on: bool) -> Iterator[T]:
+        if pass_on:
+            for handler in self._others(run_id):
+                output = handler.tap_output_iter(run_id, output)
+        info = self._claim(run_id)
+        if info is None:
+            for chunk in output:
+                yield chunk
+            return
+        record = self._record
+        for chunk in output:
+            try:
+                record(info.event("stream", {"chunk": chunk}))
+            except Exception as error:
+                report_internal_error("Collector stream tap", error)
+            yield chunk
+
+    async def _atap(
+        self, run_id: UUID, output: AsyncIterator[T], pass_on: bool
+    ) -> AsyncIterator[T]:
+        if pass_on:
+            for handler in self._others(run_id):
+                output = handler.tap_output_aiter(run_id, output)
+        info = self._claim(run_id)
+        if info is None:
+            async for chunk in output:
+                yield chunk
+            return
+        record = self._record
+        async for chunk in output:
+            try:
+                record(info.event("stream", {"chunk": chunk}))
+            except Exception as error:
+                report_internal_error("Collector stream tap", error)
+            yield chunk
+
+    # ----------------------------------------------------------- abandonment
+    def abandon_running(self, error: BaseException) -> None:
+        """Record an error event for every run still open, innermost first.
+
+        Used when the observed program was interrupted in a way that skipped its own error
+        callbacks (for example a ``KeyboardInterrupt`` between two steps), so that no run stays
+        ``running`` forever. A cancellation error marks the runs ``cancelled``.
+        """
+        try:
+            for run_id in sorted(self._live, key=lambda r: -len(self._live[r].parent_ids)):
+                self._finish(run_id, "error", self._end_data(run_id, "error", error, None))
+        except Exception as failure:
+            report_internal_error("Collector.abandon_running", failure)
+
+
+# LangChain adds the handler found in each of these variables to every run it configures, so a
+# `with capture():` block needs no config. One variable per nesting level: each level is a
+# separate handler, and LangChain's own de-duplication keeps them from seeing an event twice.
+_MAX_NESTING = 8
+_capture_vars: list[ContextVar[Collector | None]] = [
+    ContextVar(f"streamviz_capture_{level}", default=None) for level in range(_MAX_NESTING)
+]
+for _var in _capture_vars:
+    register_configure_hook(_var, inheritable=True)
+
+
+@contextlib.contextmanager
+def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[Trace]:
+    """Capture every LangChain run started inside the block, without passing a config.
+
+    Parameters
+    ----------
+    trace
+        Record into this trace instead of a new one.
+    name
+        Name of the new trace.
+
+    Yields
+    ------
+    Trace
+        The trace being filled; it stays usable after the block.
+
+    Notes
+    -----
+    The block's handler is added after the handlers a run is given explicitly. If one of those
+    is another streaming handler (``astream_events``' own, say) LangChain hands the chain-level
+    output stream to it alone, and the block records token and start/end events but not the
+    ``on_chain_stream`` chunks. Pass ``sv.Collector()`` in ``config={"callbacks": [...]}`` there.
+
+    If the block exits with an exception (``KeyboardInterrupt``, a cancelled task), runs that
+    are still open are recorded as ended with that error, so none stays ``running`` forever.
+
+    Examples
+    --------
+    >>> import streamviz as sv
+    >>> with sv.capture() as trace:  # doctest: +SKIP
+    ...     chain.invoke({"topic": "parrot"})
+    """
+    var = next((v for v in _capture_vars if v.get() is None), None)
+    if var is None:
+        raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")
+    collector = Collector(trace, name=name)
+    token = var.set(collector)
+    try:
+        yield collector.trace
+    except BaseException as error:
+        collector.abandon_running(error)
+        raise
+    finally:
+        var.reset(token)

@@ -1,0 +1,253 @@
+"""The Trace: an append-only event log plus the run tree derived from it.
+
+- Sources (the callback :class:`~streamviz.Collector`, ``from_astream_events``, later LangGraph
+  sources) call ``Trace._record`` from any thread; one lock orders appends, so ``seq`` and ``t``
+  grow together and every subscriber sees events in ``seq`` order.
+- Subscribers (widgets) are told about each event; they never own the data and their failures are
+  logged, never raised into the observed program.
+- Filtering returns a read-only view that shares the run objects of the full trace.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from streamviz._errors import report_internal_error
+from streamviz.events import TIME_UNIT, Event, split_event
+from streamviz.filters import EventFilter
+from streamviz.runs import Run, RunTree
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Subscriber", "Trace"]
+
+Subscriber = Callable[[Event], None]
+"""Called with each new event, in ``seq`` order, from the thread that reported it."""
+
+
+class Trace:
+    """Everything captured from one or more runs: ``events`` and the ``runs`` tree.
+
+    Parameters
+    ----------
+    name
+        A label shown in widgets and stored in saved files.
+
+    Examples
+    --------
+    >>> import streamviz as sv
+    >>> with sv.capture() as trace:  # doctest: +SKIP
+    ...     chain.invoke({"topic": "parrot"})
+    >>> trace.runs_df()  # doctest: +SKIP
+    """
+
+    time_unit = TIME_UNIT
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+        self.created = datetime.now(timezone.utc)
+        self._t0 = time.perf_counter()
+        self._events: list[Event] = []
+        self._tree = RunTree()
+        self._lock = threading.RLock()
+        self._subscribers: list[Subscriber] = []
+        self._read_only = False
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def events(self) -> list[Event]:
+        """All events in arrival order. Treat it as read-only: the trace keeps appending to it."""
+        return self._events
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        """Runs by id, in the order they were first seen."""
+        return self._tree.runs
+
+    @property
+    def roots(self) -> list[Run]:
+        """Top-level runs (and runs whose parent is unknown, flagged ``orphan``)."""
+        return self._tree.roots
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the trace's start to its last event."""
+        return self._events[-1]["t"] if self._events else 0.0
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        running = sum(run.status == "running" for run in self.runs.values())
+        live = f", {running} running" if running else ""
+        return f"<Trace{label}: {len(self._events)} events, {len(self.runs)} runs{live}>"
+
+    def filter(
+        self,
+        *,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> Trace:
+        """Keep the events ``astream_events`` would yield with the same ``include_*``/``exclude_*``.
+
+        The result is a read-only trace whose ``runs`` are the runs that still have events, with
+        their full parent/child links. Unlike ``astream_events``, the first kept event keeps its own
+        input rather than receiving the root's.
+        """
+        keep = EventFilter(
+            include_names=include_names,
+            include_types=include_types,
+            include_tags=include_tags,
+            exclude_names=exclude_names,
+            exclude_types=exclude_types,
+            exclude_tags=exclude_tags,
+        )
+        with self._lock:
+            events = [event for event in self._events if keep.matches(event)]
+        return self._view(events)
+
+    def _view(self, events: list[Event]) -> Trace:
+        view = Trace(self.name)
+        view.created, view._t0 = self.created, self._t0
+        view._events = events
+        ids = dict.fromkeys(event["run_id"] for event in events if split_event(event["event"]))
+        view._tree.runs = {run_id: self.runs[run_id] for run_id in ids if run_id in self.runs}
+        view._tree.roots = [
+            run
+            for run in view._tree.runs.values()
+            if run.parent is None or run.parent.run_id not in view._tree.runs
+        ]
+        view._read_only = True
+        return view
+
+    def events_df(self) -> pd.DataFrame:
+        """The events as a typed :class:`pandas.DataFrame`, one row per event."""
+        from streamviz.frames import events_frame
+
+        with self._lock:
+            return events_frame(list(self._events), self.runs)
+
+    def runs_df(self) -> pd.DataFrame:
+        """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order."""
+        from streamviz.frames import runs_frame
+
+        with self._lock:
+            return runs_frame(list(self.runs.values()))
+
+    def format_tree(self, *, chunks: bool = True) -> str:
+        """The run tree as indented text with status, duration and first-chunk time per run."""
+        from streamviz._tree_text import format_tree
+
+        with self._lock:
+            return format_tree(self.roots, chunks=chunks)
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: str | Path | IO[str]) -> None:
+        """Write the trace to a JSONL file (a versioned header, then one event per line).
+
+        LangChain messages, documents and prompt values are written as faithful JSON; values that
+        cannot be serialised are written as a marked ``repr``; secrets are redacted.
+        """
+        from streamviz._persistence import write_trace
+        from streamviz._version import __version__
+
+        extra = {"name": self.name, "time_unit": TIME_UNIT, "trace_created": self.created.isoformat()}
+        with self._lock:
+            write_trace(path, list(self._events), streamviz_version=__version__, extra_header=extra)
+
+    @classmethod
+    def load(cls, path: str | Path | IO[str]) -> Trace:
+        """Read a trace written by :meth:`save`; nothing in the file is executed.
+
+        Raises
+        ------
+        streamviz.TraceFileError
+            If the file is malformed, truncated or not a streamviz trace; the message names the line.
+        """
+        from streamviz._persistence import read_trace
+
+        header, events = read_trace(path)
+        trace = cls(header.get("name"))
+        created = header.get("trace_created") or header.get("created")
+        if isinstance(created, str):
+            try:
+                trace.created = datetime.fromisoformat(created)
+            except ValueError:
+                pass
+        trace._extend(events)
+        return trace
+
+    @classmethod
+    def from_events(cls, events: Iterable[Event], name: str | None = None) -> Trace:
+        """Build a trace from complete events (with their ``t`` and ``seq``), e.g. a saved list."""
+        trace = cls(name)
+        trace._extend(events)
+        return trace
+
+    # ------------------------------------------------------------ subscribing
+    def subscribe(self, callback: Subscriber, *, replay: bool = False) -> Callable[[], None]:
+        """Call ``callback(event)`` for every new event; returns a function that unsubscribes.
+
+        With ``replay=True`` the events already captured are delivered first, under the same lock,
+        so the subscriber sees every event exactly once and in order.
+        """
+        with self._lock:
+            if replay:
+                for event in self._events:
+                    self._notify(callback, event)
+            self._subscribers = [*self._subscribers, callback]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = [s for s in self._subscribers if s is not callback]
+
+        return unsubscribe
+
+    # ----------------------------------------------------------- for sources
+    def _record(self, event: dict[str, Any]) -> None:
+        """Stamp ``t``, ``seq`` and ``thread`` on a new event and append it (any thread)."""
+        with self._lock:
+            if self._read_only:
+                raise TypeError("a filtered trace is read-only")
+            event["t"] = time.perf_counter() - self._t0
+            event["seq"] = len(self._events)
+            event["thread"] = threading.get_ident()
+            self._tree.apply(event)  # type: ignore[arg-type]
+            self._events.append(event)  # type: ignore[arg-type]
+            for subscriber in self._subscribers:
+                self._notify(subscriber, event)  # type: ignore[arg-type]
+
+    def _extend(self, events: Iterable[Event]) -> None:
+        """Append complete events as they are (loading, replay); ``seq`` is renumbered if absent."""
+        with self._lock:
+            for event in events:
+                event.setdefault("seq", len(self._events))
+                self._tree.apply(event)
+                self._events.append(event)
+                for subscriber in self._subscribers:
+                    self._notify(subscriber, event)
+
+    def _now(self) -> float:
+        return time.perf_counter() - self._t0
+
+    def _running(self) -> list[Run]:
+        with self._lock:
+            return [run for run in self.runs.values() if run.status == "running"]
+
+    @staticmethod
+    def _notify(subscriber: Subscriber, event: Event) -> None:
+        try:
+            subscriber(event)
+        except Exception as error:  # a broken widget must not break the observed program
+            report_internal_error(f"trace subscriber {subscriber!r}", error)
