@@ -1,0 +1,40 @@
+"""Offline demo models for running LangChain's streaming guide without an API key.
+
+`DemoChatModel` is a drop-in chat model that streams scripted answers token
+by token with a realistic time to first token and inter-token delay, so
+streamviz timelines look like those of a hosted model.  `DemoLLM` does the
+same for the legacy text-completion interface and `DemoRetriever` is a tiny
+keyword retriever for the guide's retrieval chain.  `tokenize` is the
+BPE-like splitter used for answers that are not pre-tokenized.
+
+The built-in scripts answer the prompts of the guide:
+
+- ``"what color is the sky?"`` -> ``The| sky| appears| blue| during| the| day|.``
+- ``"tell me a joke about parrot"`` -> a short parrot joke
+- the ``countries`` JSON prompt -> a pretty-printed JSON object that
+  ``JsonOutputParser`` streams as progressively completed dicts
+- the retrieval prompt (``"harrison"``, ``"kensho"`` or ``"context:"``) ->
+  an answer saying Harrison worked at Kensho
+- ``"hello"`` -> a greeting
+
+Examples
+--------
+>>> from langchain_core.output_parsers import StrOutputParser
+>>> from langchain_core.prompts import ChatPromptTemplate
+>>> from streamviz.demo import DemoChatModel
+>>> model = DemoChatModel(time_to_first_token=0, token_delay=0)
+>>> prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
+>>> chain = prompt | model | StrOutputParser()
+>>> next(iter(chain.stream({"topic": "parrot"})))
+'Why'
+
+Use ``DemoChatModel.for_benchmark(n)`` for a zero-delay model that always
+answers exactly ``n`` tokens.
+
+"""
+
+from streamviz.demo._models import DemoChatModel, DemoLLM
+from streamviz.demo._retriever import DemoRetriever
+from streamviz.demo._scripts import tokenize
+
+__all__ = ["DemoChatModel", "DemoLLM", "DemoRetriever", "tokenize"]
