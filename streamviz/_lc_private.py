@@ -11,6 +11,11 @@
   is that first handler it passes the stream on to the others, so that ``astream_events`` running
   beside it loses nothing.
 
+- ``handlers_being_called``: the list of handlers langchain-core is dispatching a start callback
+  to (a local of ``handle_event`` / ``ahandle_event``). It is the very list the run's manager
+  taps from, and ``BaseCallbackManager.merge`` builds it from a set, so its order is arbitrary;
+  the collector moves itself ahead of other streaming handlers there, then passes them the stream.
+
 ``tests/test_lc_private.py`` checks each of these against the installed langchain-core and fails
 loudly when a release changes them.
 """
@@ -27,6 +32,7 @@ __all__ = [
     "FIRST_ONLY_TAP_CALLERS",
     "StreamingCallbackHandler",
     "called_from_first_only_tap",
+    "handlers_being_called",
     "child_handlers_of",
     "var_child_runnable_config",
 ]
@@ -57,3 +63,26 @@ def child_handlers_of(run_id: Any) -> list[Any]:
     if manager is None or getattr(manager, "parent_run_id", None) != run_id:
         return []
     return list(getattr(manager, "handlers", ()))
+
+
+_DISPATCHERS = frozenset({"handle_event", "ahandle_event"})
+_CALLBACKS_MANAGER = "langchain_core" + ("\\" if sys.platform == "win32" else "/") + "callbacks"
+
+
+def handlers_being_called(handler: Any, max_depth: int = 5) -> list[Any] | None:
+    """The handler list langchain-core is dispatching the current callback to, if it holds ``handler``.
+
+    Looks a few frames up for langchain-core's dispatch function; ``None`` when not found.
+    """
+    frame = sys._getframe(1)
+    for _ in range(max_depth):
+        frame = frame.f_back
+        if frame is None:
+            return None
+        code = frame.f_code
+        if code.co_name in _DISPATCHERS and _CALLBACKS_MANAGER in code.co_filename:
+            handlers = frame.f_locals.get("handlers")
+            if isinstance(handlers, list) and any(h is handler for h in handlers):
+                return handlers
+            return None
+    return None

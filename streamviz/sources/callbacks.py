@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -28,12 +29,14 @@ from streamviz._lc_private import (
     StreamingCallbackHandler,
     called_from_first_only_tap,
     child_handlers_of,
+    handlers_being_called,
 )
 from streamviz.trace import Trace
 
 __all__ = ["Collector", "capture"]
 
 T = TypeVar("T")
+_DONE: Any = object()
 
 
 class _RunInfo:
@@ -189,6 +192,33 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         self._record(info.event("start", data))
         return info
 
+    def _go_first(self) -> None:
+        """Stand before other streaming handlers of the run that is starting.
+
+        langchain-core hands a step's output stream to the first streaming handler only, and the
+        order of handlers is arbitrary once configs were merged (through a set). Being first,
+        the collector records the chunks and passes the stream on to the others (see ``_tap``);
+        handlers behind it are unaffected. Other collectors pass streams on too, so they are
+        not jumped.
+        """
+        try:
+            handlers = handlers_being_called(self)
+            if handlers is None:
+                return
+            for handler in handlers:
+                if handler is self:
+                    return
+                if isinstance(handler, StreamingCallbackHandler) and not isinstance(
+                    handler, Collector
+                ):
+                    break
+            # Moving the handler being called to the front does not disturb the dispatch loop:
+            # the ones after it keep their positions.
+            index = next(i for i, h in enumerate(handlers) if h is self)
+            handlers.insert(0, handlers.pop(index))
+        except Exception as error:
+            report_internal_error("Collector handler ordering", error)
+
     def _finish(self, run_id: UUID, phase: str, data: dict[str, Any]) -> None:
         info = self._live.pop(run_id, None)
         self._tapped.pop(run_id, None)
@@ -219,6 +249,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
     ) -> None:
         """Record ``on_chain_start`` (or ``on_prompt_start`` / ``on_parser_start``)."""
         try:
+            self._go_first()
             known = not _is_unknown_stream_input(inputs)
             info = self._start(
                 run_type or "chain",
@@ -490,12 +521,10 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             report_internal_error("Collector tap caller check", error)
             return False
 
-    def _claim(self, run_id: UUID) -> _RunInfo | None:
-        """The run's info if this collector is the first to tap it, else ``None``."""
+    def _claim(self, run_id: UUID) -> bool:
+        """Whether this is the first tap of the run (a run tapped twice is reported once)."""
         token = object()
-        if self._tapped.setdefault(run_id, token) is not token:
-            return None  # tapped twice for one run (e.g. by a wrapper): report once
-        return self._live.get(run_id)
+        return self._tapped.setdefault(run_id, token) is token
 
     def _others(self, run_id: UUID) -> list[Any]:
         # Only reached when langchain-core tapped this collector alone: the other streaming
@@ -514,13 +543,19 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         if pass_on:
             for handler in self._others(run_id):
                 output = handler.tap_output_iter(run_id, output)
-        info = self._claim(run_id)
+        mine = self._claim(run_id)
+        first = next(output, _DONE)
+        if first is _DONE:
+            return
+        # Looked up only now: a model's run starts when its stream is first pulled.
+        info = self._live.get(run_id) if mine else None
         if info is None:
+            yield first
             for chunk in output:
                 yield chunk
             return
         record = self._record
-        for chunk in output:
+        for chunk in itertools.chain((first,), output):
             try:
                 record(info.event("stream", {"chunk": chunk}))
             except Exception as error:
@@ -533,18 +568,67 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         if pass_on:
             for handler in self._others(run_id):
                 output = handler.tap_output_aiter(run_id, output)
-        info = self._claim(run_id)
+        mine = self._claim(run_id)
+        first = await anext(output, _DONE)
+        if first is _DONE:
+            return
+        info = self._live.get(run_id) if mine else None
         if info is None:
+            yield first
             async for chunk in output:
                 yield chunk
             return
         record = self._record
+        try:
+            record(info.event("stream", {"chunk": first}))
+        except Exception as error:
+            report_internal_error("Collector stream tap", error)
+        yield first
         async for chunk in output:
             try:
                 record(info.event("stream", {"chunk": chunk}))
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
             yield chunk
+
+    # ---------------------------------------------------- streaming a runnable
+    def stream(self, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        """``runnable.stream(input)`` recorded by this collector, outermost output included.
+
+        LangChain reports a step's output chunks only when the step streams through its own tap;
+        some runnables (``RunnableBranch``, ``with_fallbacks``) just re-yield their child's chunks.
+        Like ``astream_events``, this taps the outermost stream too, so the root's
+        ``on_chain_stream`` events are recorded whatever the runnable.
+        """
+        config, run_id = self._config_for(config)
+        return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False)
+
+    def astream(
+        self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
+        config, run_id = self._config_for(config)
+        return self._atap(run_id, aiter(runnable.astream(input, config, **kwargs)), False)
+
+    def _config_for(self, config: Any) -> tuple[dict[str, Any], UUID]:
+        from langchain_core.callbacks import BaseCallbackManager
+        from langchain_core.runnables import ensure_config
+        from langchain_core.utils.uuid import uuid7
+
+        config = ensure_config(config)
+        run_id = config.setdefault("run_id", uuid7())
+        callbacks = config.get("callbacks")
+        if callbacks is None:
+            config["callbacks"] = [self]
+        elif isinstance(callbacks, list):
+            # First, so that LangChain hands step output streams to this collector, which
+            # passes them on to any other streaming handler.
+            config["callbacks"] = [self, *(c for c in callbacks if c is not self)]
+        elif isinstance(callbacks, BaseCallbackManager):
+            manager = callbacks.copy()
+            manager.add_handler(self, inherit=True)
+            config["callbacks"] = manager
+        return config, run_id
 
     # ----------------------------------------------------------- abandonment
     def abandon_running(self, error: BaseException) -> None:
@@ -590,10 +674,8 @@ def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[
 
     Notes
     -----
-    The block's handler is added after the handlers a run is given explicitly. If one of those
-    is another streaming handler (``astream_events``' own, say) LangChain hands the chain-level
-    output stream to it alone, and the block records token and start/end events but not the
-    ``on_chain_stream`` chunks. Pass ``sv.Collector()`` in ``config={"callbacks": [...]}`` there.
+    The block's collector also works beside ``astream_events`` and LangGraph's stream handlers
+    started inside it: it puts itself ahead of them and passes output streams on.
 
     If the block exits with an exception (``KeyboardInterrupt``, a cancelled task), runs that
     are still open are recorded as ended with that error, so none stays ``running`` forever.
