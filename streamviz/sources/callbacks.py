@@ -152,6 +152,8 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
         self._ancestors: dict[UUID, list[str]] = {}
         self._tapped: dict[UUID, object] = {}
+        # Runs closed by `abandon_running` whose own end may still come (then it is recorded).
+        self._abandoned: dict[UUID, _RunInfo] = {}
 
     # Config copies must keep pointing at this collector.
     def __copy__(self) -> Collector:
@@ -220,7 +222,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             report_internal_error("Collector handler ordering", error)
 
     def _finish(self, run_id: UUID, phase: str, data: dict[str, Any]) -> None:
-        info = self._live.pop(run_id, None)
+        info = self._live.pop(run_id, None) or self._abandoned.pop(run_id, None)
         self._tapped.pop(run_id, None)
         if info is None:
             raise KeyError(f"run {run_id} ended but its start was never reported")
@@ -640,7 +642,9 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         """
         try:
             for run_id in sorted(self._live, key=lambda r: -len(self._live[r].parent_ids)):
+                info = self._live[run_id]
                 self._finish(run_id, "error", self._end_data(run_id, "error", error, None))
+                self._abandoned[run_id] = info
         except Exception as failure:
             report_internal_error("Collector.abandon_running", failure)
 

@@ -1,0 +1,307 @@
+"""The collector on every way of running a runnable, from any thread, and never in the way."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+
+import pytest
+from _parity import normalize, reference_events, run
+from examples import EXAMPLES, joke_prompt, model
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+
+import streamviz as sv
+from streamviz.demo import DemoChatModel, DemoLLM, DemoRetriever
+
+
+def joke_chain(**timing):
+    timing = timing or {"time_to_first_token": 0, "token_delay": 0}
+    return joke_prompt() | DemoChatModel(**timing) | StrOutputParser()
+
+
+def events_per_root(trace):
+    """Each root's events, in arrival order."""
+    groups = defaultdict(list)
+    for event in trace.events:
+        root = event["parent_ids"][0] if event["parent_ids"] else event["run_id"]
+        groups[root].append(event)
+    return list(groups.values())
+
+
+# ------------------------------------------------------------------ every way to run
+def test_invoke_records_tokens_because_the_collector_is_a_stream_handler():
+    collector = sv.Collector()
+    result = joke_chain().invoke({"topic": "parrot"}, config={"callbacks": [collector]})
+    model_run = next(r for r in collector.trace.runs.values() if r.run_type == "chat_model")
+    assert model_run.chunk_count > 20  # chat models stream internally for streaming handlers
+    assert collector.trace.roots[0].output == result
+    assert all(r.status == "ok" for r in collector.trace.runs.values())
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream", "batch", "abatch"])
+def test_every_entry_point_records_a_complete_tree(how):
+    chain = joke_chain()
+    collector = sv.Collector()
+    config = {"callbacks": [collector]}
+    inputs = [{"topic": "parrot"}, {"topic": "parrot"}]
+    if how == "invoke":
+        chain.invoke(inputs[0], config)
+    elif how == "ainvoke":
+        run(chain.ainvoke(inputs[0], config))
+    elif how == "stream":
+        list(chain.stream(inputs[0], config))
+    elif how == "astream":
+
+        async def consume():
+            return [chunk async for chunk in chain.astream(inputs[0], config)]
+
+        run(consume())
+    elif how == "batch":
+        chain.batch(inputs, config)
+    else:
+        run(chain.abatch(inputs, config))
+    trace = collector.trace
+    expected_roots = 2 if "batch" in how else 1
+    assert len(trace.roots) == expected_roots
+    for root in trace.roots:
+        assert [c.run_type for c in root.children] == ["prompt", "chat_model", "parser"]
+        assert root.status == "ok" and root.duration is not None
+        assert root.children[1].chunk_count > 20
+    if "stream" in how:
+        assert trace.roots[0].chunk_count > 20  # on_chain_stream through the tap
+
+
+def test_llm_tool_and_retriever_callbacks_are_recorded():
+    @tool
+    def shout(text: str) -> str:
+        """Upper-case the text."""
+        return text.upper()
+
+    retriever = DemoRetriever.from_texts(["harrison worked at kensho", "harrison likes spicy food"])
+    llm = DemoLLM(time_to_first_token=0, token_delay=0)
+    collector = sv.Collector()
+    config = {"callbacks": [collector]}
+    docs = retriever.invoke("where did harrison work?", config)
+    list(llm.stream("what color is the sky?", config))
+    shout.invoke({"text": "hi"}, config)
+    kinds = [e["event"] for e in collector.trace.events]
+    for kind in ["on_retriever_start", "on_retriever_end", "on_llm_start", "on_llm_stream",
+                 "on_llm_end", "on_tool_start", "on_tool_end"]:
+        assert kind in kinds
+    runs = {r.run_type: r for r in collector.trace.runs.values()}
+    assert runs["retriever"].output == docs
+    assert runs["tool"].output == "HI"
+    assert runs["tool"].input == {"text": "hi"}
+    assert runs["llm"].output["generations"][0][0]["text"] == "The sky appears blue during the day."
+
+
+def test_tool_errors_are_recorded_like_astream_events():
+    @tool
+    def broken(x: int) -> int:
+        """Always fails."""
+        raise ValueError("no")
+
+    collector = sv.Collector()
+    with pytest.raises(ValueError, match="no"):
+        broken.invoke({"x": 1}, {"callbacks": [collector]})
+    event = collector.trace.events[-1]
+    assert event["event"] == "on_tool_error"
+    assert set(event["data"]) == {"error", "input", "tool_call_id"}
+    assert collector.trace.roots[0].error == "ValueError: no"
+
+
+# ------------------------------------------------------------------ capture()
+def test_capture_records_everything_without_a_config():
+    with sv.capture() as trace:
+        joke_chain().invoke({"topic": "parrot"})
+        model().invoke("what color is the sky?")
+    assert [r.name for r in trace.roots] == ["RunnableSequence", "DemoChatModel"]
+    assert trace.roots[1].chunk_count >= 8
+
+
+def test_nested_captures_both_get_everything_and_nothing_twice():
+    with sv.capture() as outer:
+        model().invoke("hello")
+        with sv.capture() as inner:
+            joke_chain().invoke({"topic": "parrot"})
+    assert len(inner.roots) == 1
+    assert len(outer.roots) == 2
+    inner_events = normalize(inner.events)
+    outer_tail = normalize([e for e in outer.events if e["run_id"] in inner.runs])
+    assert outer_tail == inner_events
+
+
+@pytest.mark.parametrize("name", ["run_name and tags", "retrieval chain", "custom events"])
+def test_capture_beside_astream_events_loses_nothing_on_either_side(name):
+    runnable, value = EXAMPLES[name]()
+    alone, _ = run(reference_events(runnable, value))
+    runnable, value = EXAMPLES[name]()
+    with sv.capture() as trace:
+        beside, _ = run(reference_events(runnable, value))
+    assert sorted(map(repr, normalize(beside))) == sorted(map(repr, normalize(alone)))
+    assert sorted(map(repr, normalize(trace.events))) == sorted(map(repr, normalize(beside)))
+
+
+# ------------------------------------------------------------- threads and concurrency
+def test_100_runs_in_a_thread_pool_batch_lose_nothing_and_keep_order():
+    reference = normalize(EVENTS_OF_ONE_RUN())
+    collector = sv.Collector()
+    topics = [{"topic": "parrot"}] * 100
+    joke_chain().batch(topics, {"callbacks": [collector], "max_concurrency": 16})
+    per_root = events_per_root(collector.trace)
+    assert len(per_root) == 100
+    assert all(normalize(events) == reference for events in per_root)
+    assert len({e["thread"] for e in collector.trace.events}) > 1  # really from several threads
+    assert [e["seq"] for e in collector.trace.events] == list(range(len(collector.trace.events)))
+
+
+def test_100_runs_under_asyncio_gather_lose_nothing_and_keep_order():
+    reference = normalize(EVENTS_OF_ONE_RUN())
+    chain = joke_chain(time_to_first_token=0.001, token_delay=0.0005)
+    collector = sv.Collector()
+
+    async def main():
+        await asyncio.gather(
+            *(chain.ainvoke({"topic": "parrot"}, {"callbacks": [collector]}) for _ in range(100))
+        )
+
+    run(main())
+    per_root = events_per_root(collector.trace)
+    assert len(per_root) == 100
+    assert all(normalize(events) == reference for events in per_root)
+    # they really overlapped: the second run started before the first ended
+    ends = [e["seq"] for e in collector.trace.events if e["event"] == "on_chain_end" and not e["parent_ids"]]
+    starts = [e["seq"] for e in collector.trace.events if e["event"] == "on_chain_start" and not e["parent_ids"]]
+    assert starts[1] < ends[0]
+
+
+def EVENTS_OF_ONE_RUN():  # noqa: N802 - reads like the constant it stands for
+    collector = sv.Collector()
+    joke_chain().invoke({"topic": "parrot"}, {"callbacks": [collector]})
+    return collector.trace.events
+
+
+def test_sync_invoke_from_worker_threads_at_once():
+    collector = sv.Collector()
+    chain = joke_chain()
+    threads = [
+        threading.Thread(target=chain.invoke, args=({"topic": "parrot"}, {"callbacks": [collector]}))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(collector.trace.roots) == 8
+    assert all(r.status == "ok" for r in collector.trace.runs.values())
+
+
+# ------------------------------------------------------------ never breaking the program
+class Boom(Exception):
+    pass
+
+
+def test_a_failing_subscriber_is_logged_once_and_the_result_is_unchanged(caplog):
+    collector = sv.Collector()
+    calls = []
+
+    def bad_subscriber(event):
+        calls.append(event["seq"])
+        raise Boom("subscriber bug")
+
+    collector.trace.subscribe(bad_subscriber)
+    with caplog.at_level(logging.WARNING, logger="streamviz"):
+        result = joke_chain().invoke({"topic": "parrot"}, {"callbacks": [collector]})
+    assert result == joke_chain().invoke({"topic": "parrot"})
+    assert len(calls) == len(collector.trace.events) > 20  # it kept being called
+    warnings = [r for r in caplog.records if "trace subscriber" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_a_failing_collector_never_changes_results_or_exceptions(monkeypatch, caplog):
+    collector = sv.Collector()
+
+    def broken_record(event):
+        raise Boom("collector bug")
+
+    monkeypatch.setattr(collector, "_record", broken_record)
+    with caplog.at_level(logging.WARNING, logger="streamviz"):
+        streamed = list(joke_chain().stream({"topic": "parrot"}, {"callbacks": [collector]}))
+        with pytest.raises(ZeroDivisionError):
+            (joke_chain() | RunnableLambda(lambda s: 1 / 0)).invoke(
+                {"topic": "parrot"}, {"callbacks": [collector]}
+            )
+    assert "".join(streamed) == joke_chain().invoke({"topic": "parrot"})
+    assert caplog.records, "the collector's own failure is logged"
+
+
+def test_the_chains_own_exception_passes_through_unchanged():
+    error = ValueError("mine")
+
+    def fail(_):
+        raise error
+
+    collector = sv.Collector()
+    with pytest.raises(ValueError) as caught:
+        (joke_chain() | RunnableLambda(fail)).invoke({"topic": "x"}, {"callbacks": [collector]})
+    assert caught.value is error
+    assert collector.trace.roots[0].status == "error"
+
+
+# --------------------------------------------------------------------- cancellation
+def test_keyboard_interrupt_leaves_runs_cancelled_not_running():
+    def interrupt_after_three(stream):
+        for index, token in enumerate(stream):
+            if index == 3:
+                raise KeyboardInterrupt
+            yield token
+
+    collector = sv.Collector()
+    chain = joke_chain(time_to_first_token=0, token_delay=0.001) | interrupt_after_three
+    with pytest.raises(KeyboardInterrupt):
+        for _ in collector.stream(chain, {"topic": "parrot"}):
+            pass
+    statuses = {r.name: r.status for r in collector.trace.runs.values()}
+    assert statuses["RunnableSequence"] == "cancelled"
+    assert statuses["DemoChatModel"] == "cancelled"
+    assert "running" not in statuses.values()
+
+
+def test_keyboard_interrupt_in_a_capture_block_between_steps():
+    chain = joke_chain()
+    with pytest.raises(KeyboardInterrupt), sv.capture() as trace:
+        stream = chain.stream({"topic": "parrot"})
+        for _ in range(3):
+            next(stream)
+        raise KeyboardInterrupt  # in the consumer, while the chain is suspended mid-stream
+    assert trace.runs and all(r.status != "running" for r in trace.runs.values())
+    assert trace.roots[0].status == "cancelled"
+    assert trace.roots[0].error == "KeyboardInterrupt"
+    stream.close()  # LangChain then finishes the run itself; the trace records that too
+    assert trace.roots[0].status == "ok"
+
+
+def test_cancelling_the_task_marks_runs_cancelled():
+    collector = sv.Collector()
+    chain = joke_chain(time_to_first_token=0, token_delay=0.01)
+
+    async def main():
+        async def consume():
+            async for _ in collector.astream(chain, {"topic": "parrot"}):
+                pass
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
+    root = collector.trace.roots[0]
+    assert root.status == "cancelled" and root.chunk_count > 0
+    assert all(r.status in {"ok", "cancelled"} for r in collector.trace.runs.values())
+    assert any(r.status == "cancelled" for r in root.children)
