@@ -12,6 +12,8 @@ from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector, capture
 from streamviz.trace import Trace
 
+from streamviz import demo  # noqa: E402  (a submodule, public: streamviz.demo.DemoChatModel)
+
 __all__ = [
     "Collector",
     "Event",
@@ -20,5 +22,6 @@ __all__ = [
     "Trace",
     "__version__",
     "capture",
+    "demo",
     "from_astream_events",
 ]
