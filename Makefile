@@ -18,6 +18,7 @@ setup: $(STAMP)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	cd js && node --test test/
 
 demo: setup
 	$(BIN)/python -m streamviz demo
