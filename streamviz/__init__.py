@@ -4,6 +4,7 @@ Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (
 DataFrames, filters), save and load it, and run everything offline with :mod:`streamviz.demo`.
 """
 
+from streamviz._persistence import TraceFileError
 from streamviz._version import __version__
 from streamviz.events import Event
 from streamviz.filters import EventFilter
@@ -20,6 +21,7 @@ __all__ = [
     "EventFilter",
     "Run",
     "Trace",
+    "TraceFileError",
     "__version__",
     "capture",
     "demo",

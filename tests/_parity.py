@@ -28,7 +28,8 @@ def comparable(value: Any) -> Any:
     if isinstance(value, Generation):
         return (type(value).__name__, comparable(value.model_dump()))
     if isinstance(value, BaseException):
-        return ("error", type(value).__name__, str(value))
+        # a loaded trace gives errors back as SerializedError, carrying the original type name
+        return ("error", getattr(value, "type", type(value).__name__), str(value))
     if isinstance(value, dict):
         return {key: comparable(value[key]) for key in sorted(value, key=str)}
     if isinstance(value, (list, tuple)):

@@ -1,0 +1,324 @@
+"""Trace files: a JSONL header line, then one :func:`to_json`-encoded event per line."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
+
+from ._serialization import MARKER, from_json, to_json
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "TRACE_FORMAT",
+    "TRACE_VERSION",
+    "TraceFileError",
+    "read_trace",
+    "write_trace",
+]
+
+TRACE_FORMAT = "streamviz-trace"
+TRACE_VERSION = 1
+# Far above any real event, yet small enough that a corrupt or hostile file fails with a clear
+# message instead of exhausting memory while one gigantic "line" is read.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+# Expected JSON types of event keys, phrased for error messages.
+_STR, _STR_LIST, _OBJECT = "a string", "a list of strings", "an object"
+_FINITE, _INT = "a finite number", "an integer"
+_REQUIRED_KEYS = {
+    "event": _STR, "name": _STR, "run_id": _STR, "parent_ids": _STR_LIST, "tags": _STR_LIST,
+    "metadata": _OBJECT, "t": _FINITE, "seq": _INT,
+}  # fmt: skip
+_OPTIONAL_KEYS = {"thread": _INT, "mode": _STR, "ns": _STR_LIST}
+_HEADER_KEYS = ("format", "version", "streamviz", "created")
+
+
+class TraceFileError(ValueError):
+    """A trace file that cannot be read, with the ``path`` and 1-based ``line`` at fault.
+
+    ``line`` is ``None`` when the problem is not tied to a line (an empty file). The message
+    names both, e.g. ``run.jsonl, line 7: event is missing key 'run_id'``.
+    """
+
+    def __init__(self, reason: str, *, path: str | None = None, line: int | None = None):
+        self.reason = reason
+        self.path = path
+        self.line = line
+        where = ", ".join(part for part in (path, line and f"line {line}") if part)
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+def _is_path(target: Any) -> bool:
+    return isinstance(target, (str, bytes, os.PathLike))
+
+
+def _check_type(value: Any, expected: str) -> bool:
+    if expected == _STR:
+        return isinstance(value, str)
+    if expected == _STR_LIST:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if expected == _OBJECT:
+        return isinstance(value, dict)
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == _FINITE:
+        return is_number and math.isfinite(value)
+    return is_number and isinstance(value, int)
+
+
+def _event_problem(encoded: Any) -> str | None:
+    """Describe what is wrong with an encoded event, or return None if it is well formed."""
+    if not isinstance(encoded, dict) or MARKER in encoded:
+        return "event is not a JSON object with string keys"
+    for key, expected in _REQUIRED_KEYS.items():
+        if key not in encoded:
+            return f"event is missing key {key!r}"
+        if not _check_type(encoded[key], expected):
+            return f"event key {key!r} must be {expected}, not {_describe(encoded[key])}"
+    for key, expected in _OPTIONAL_KEYS.items():
+        if key in encoded and not _check_type(encoded[key], expected):
+            return f"event key {key!r} must be {expected}, not {_describe(encoded[key])}"
+    return None
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _encode_line(value: Any) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be written as UTF-8; JSON \u escapes keep them exactly.
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def _encode_lines(
+    events: Iterable[Mapping[str, Any]], streamviz_version: str, extra: Mapping | None
+) -> Iterable[bytes]:
+    header: dict[str, Any] = {
+        "format": TRACE_FORMAT,
+        "version": TRACE_VERSION,
+        "streamviz": str(streamviz_version),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+    }
+    if extra:
+        encoded_extra = to_json(dict(extra))
+        if not isinstance(encoded_extra, dict) or MARKER in encoded_extra:
+            raise ValueError("extra_header must be a mapping with string keys other than '__sv__'")
+        clash = sorted(set(encoded_extra) & set(_HEADER_KEYS))
+        if clash:
+            raise ValueError(f"extra_header may not override reserved keys {clash}")
+        header.update(encoded_extra)
+    yield _encode_line(header)
+    for index, event in enumerate(events):
+        encoded = to_json(event)
+        problem = _event_problem(encoded)
+        if problem is not None:
+            raise ValueError(f"cannot write event {index}: {problem}")
+        line = _encode_line(encoded)
+        if len(line) > MAX_LINE_BYTES:
+            # Writing it would produce a file that read_trace refuses; fail now instead.
+            raise ValueError(
+                f"cannot write event {index}: it encodes to {len(line):,} bytes, more than "
+                f"the {MAX_LINE_BYTES:,} bytes a trace line may hold"
+            )
+        yield line
+
+
+def write_trace(
+    path_or_file: str | os.PathLike[str] | IO[Any],
+    events: Iterable[Mapping[str, Any]],
+    *,
+    streamviz_version: str,
+    extra_header: Mapping[str, Any] | None = None,
+) -> None:
+    """Save events as a streamviz trace file (JSON Lines, UTF-8).
+
+    Parameters
+    ----------
+    path_or_file : str, os.PathLike or file object
+        A path, written atomically (temporary file in the same directory, then
+        :func:`os.replace`; a new file is created readable by its owner only, an existing
+        file keeps its permissions), or an open text or binary file object, written at its
+        current position and not closed.
+    events : iterable of mapping
+        Events shaped like ``astream_events(version="v2")`` dicts plus ``t`` and ``seq``.
+        Each whole event goes through :func:`to_json`, so secrets anywhere are redacted.
+    streamviz_version : str
+        Recorded in the header as ``"streamviz"``.
+    extra_header : mapping, optional
+        More header keys (encoded with :func:`to_json`); they may not replace ``format``,
+        ``version``, ``streamviz`` or ``created``.
+
+    Raises
+    ------
+    ValueError
+        If an event lacks a required key, has a wrongly typed one, or is too large to be read
+        back. Nothing is written in that case (for a path, the old file is left untouched).
+
+    """
+    lines = _encode_lines(events, streamviz_version, extra_header)
+    if not _is_path(path_or_file):
+        # Encode everything first so a bad event leaves the caller's file untouched.
+        blob = b"".join(line + b"\n" for line in lines)
+        mode = getattr(path_or_file, "mode", "")
+        binary = isinstance(path_or_file, (io.RawIOBase, io.BufferedIOBase)) or (
+            isinstance(mode, str) and "b" in mode
+        )
+        path_or_file.write(blob if binary else blob.decode("utf-8"))
+        return
+    target = os.fsdecode(os.fspath(path_or_file))
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temp = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for line in lines:
+                handle.write(line)
+                handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, os.stat(target).st_mode & 0o7777)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def read_trace(
+    path_or_file: str | os.PathLike[str] | IO[Any], *, max_line_bytes: int = MAX_LINE_BYTES
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Load a trace file written by :func:`write_trace`.
+
+    Parameters
+    ----------
+    path_or_file : str, os.PathLike or file object
+        A path or an open file object (binary, or text opened with ``encoding="utf-8"``).
+    max_line_bytes : int, optional
+        Longest line accepted (characters for a text stream). Defaults to 64 MiB.
+
+    Returns
+    -------
+    header : dict
+        The header line (``format``, ``version``, ``streamviz``, ``created`` and extras).
+    events : list of dict
+        The events, decoded with :func:`from_json`. Loading only rebuilds allow-listed
+        LangChain classes by validation; it never imports or executes anything.
+
+    Raises
+    ------
+    TraceFileError
+        If the file is empty, lacks a valid header, is of a newer format version, or any line
+        is not UTF-8, too long, not JSON, too deeply nested, or not a well-formed event.
+
+    """
+    if _is_path(path_or_file):
+        name = os.fsdecode(os.fspath(path_or_file))
+        with open(path_or_file, "rb") as stream:
+            return _read(stream, name, max_line_bytes)
+    name = getattr(path_or_file, "name", None)
+    return _read(path_or_file, name if isinstance(name, str) else None, max_line_bytes)
+
+
+def _reject_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not valid JSON")
+
+
+class _LineProblem(Exception):
+    """Raised while reading one line; :func:`_read` adds the path and line number."""
+
+
+def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dict]]:
+    header: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = []
+    number = 0
+    try:
+        while True:
+            number += 1
+            try:
+                text, complete = _read_line(stream, limit)
+            except UnicodeDecodeError as exc:
+                # A text stream decodes a whole buffer ahead, so the bad line is unknown.
+                raise TraceFileError(
+                    f"text stream is not valid UTF-8 ({exc.reason}) somewhere after line "
+                    f"{number - 1}; read from a path or binary file for the exact line",
+                    path=name,
+                ) from None
+            if text is None:
+                break
+            if header is None:
+                text = text.removeprefix("\ufeff")  # tolerate a byte-order mark from editors
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text, parse_constant=_reject_constant)
+            except RecursionError:
+                raise _LineProblem("line is nested too deeply to load") from None
+            except ValueError as exc:
+                hint = "" if complete else " (the file appears to be truncated)"
+                raise _LineProblem(f"line is not valid JSON: {exc}{hint}") from None
+            if header is None:
+                header = _check_header(value)
+                continue
+            problem = _event_problem(value)
+            if problem is not None:
+                raise _LineProblem(problem)
+            try:
+                events.append(from_json(value))
+            except ValueError as exc:
+                raise _LineProblem(str(exc)) from None
+    except _LineProblem as exc:
+        raise TraceFileError(str(exc), path=name, line=number) from None
+    if header is None:
+        raise TraceFileError("file is empty; expected a streamviz trace header", path=name)
+    return header, events
+
+
+def _read_line(stream: IO[Any], limit: int) -> tuple[str | None, bool]:
+    """Return one line without its limit-breaking tail, and whether it ended in a newline."""
+    raw = stream.readline(limit + 1)
+    if not raw:
+        return None, False
+    complete = raw.endswith("\n" if isinstance(raw, str) else b"\n")
+    if len(raw) - complete > limit:
+        raise _LineProblem(f"line is longer than the {limit:,}-byte limit for trace lines")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"line is not valid UTF-8 (bad byte at offset {exc.start})"
+            raise _LineProblem(reason) from None
+    return raw, complete
+
+
+def _check_header(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or "format" not in value:
+        raise _LineProblem(f'missing trace header (expected {{"format": "{TRACE_FORMAT}", ...}})')
+    if value["format"] != TRACE_FORMAT:
+        raise _LineProblem(
+            f"unknown format {_describe(value['format'])}; expected {TRACE_FORMAT!r}"
+        )
+    version = value.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _LineProblem(f"header has an invalid version {_describe(version)}")
+    if version > TRACE_VERSION:
+        raise _LineProblem(
+            f"trace format version {version} is newer than the supported version "
+            f"{TRACE_VERSION}; upgrade streamviz to read it"
+        )
+    try:
+        return from_json(value)
+    except ValueError as exc:
+        raise _LineProblem(f"header: {exc}") from None

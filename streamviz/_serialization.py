@@ -1,0 +1,479 @@
+"""Faithful, secret-redacting JSON codecs for the arbitrary payloads found in traced events."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as _dt
+import functools
+import json
+import math
+import re
+import uuid
+from typing import Any
+
+import langchain_core.documents as lc_documents
+import langchain_core.messages as lc_messages
+import langchain_core.outputs as lc_outputs
+import langchain_core.prompt_values as lc_prompt_values
+from pydantic import BaseModel, SecretBytes, SecretStr
+
+__all__ = [
+    "MARKER", "MAX_DEPTH", "MAX_REPR_CHARS", "REDACTED", "SerializedError", "SerializedObject",
+    "UnserializableValue", "from_json", "redact_text", "to_json",
+]  # fmt: skip
+
+MARKER = "__sv__"
+REDACTED = "[redacted]"
+MAX_DEPTH = 200
+MAX_REPR_CHARS = 10_000
+
+# The only classes ever rebuilt on load. Looking classes up in this table (never importing a
+# name found in a file) is what makes loading a trace unable to execute anything.
+_LC_CLASSES: dict[str, type[BaseModel]] = {
+    name: getattr(module, name)
+    for module, names in (
+        (lc_messages, "AIMessage AIMessageChunk HumanMessage HumanMessageChunk SystemMessage "
+         "SystemMessageChunk ToolMessage ToolMessageChunk ChatMessage ChatMessageChunk "
+         "FunctionMessage FunctionMessageChunk RemoveMessage"),
+        (lc_documents, "Document"),
+        (lc_prompt_values, "StringPromptValue ChatPromptValue ChatPromptValueConcrete "
+         "ImagePromptValue"),
+        (lc_outputs, "Generation GenerationChunk ChatGeneration ChatGenerationChunk LLMResult "
+         "ChatResult RunInfo"),
+    )
+    for name in names.split()
+}  # fmt: skip
+_LC_TAGS = {cls: tag for tag, cls in _LC_CLASSES.items()}
+
+
+class SerializedError(Exception):
+    """An exception loaded from a trace: its original type name, module and message.
+
+    ``str(err)`` is the original message; ``err.type`` is the original class name.
+    """
+
+    def __init__(self, type: str, module: str, message: str, repr: str | None = None):
+        super().__init__(message)
+        self.type = type
+        self.module = module
+        self.message = message
+        self.repr = repr
+
+    def __repr__(self) -> str:
+        return f"SerializedError({self.type}: {self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.type, self.module, self.message, self.repr))
+
+
+class UnserializableValue:
+    """Placeholder for a value that was recorded only as its ``repr`` (or could not be at all).
+
+    ``reason`` is ``"repr"`` for ordinary objects, ``"cycle"`` for a circular reference and
+    ``"depth"`` for nesting deeper than :data:`MAX_DEPTH`.
+    """
+
+    __slots__ = ("error", "reason", "repr", "type")
+
+    def __init__(self, type: str, repr: str, reason: str = "repr", error: str | None = None):
+        self.type = type
+        self.repr = repr
+        self.reason = reason
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"<unserializable {self.type}: {self.repr}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UnserializableValue):
+            return NotImplemented
+        return (self.type, self.repr, self.reason) == (other.type, other.repr, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.repr, self.reason))
+
+
+class SerializedObject(dict):
+    """A recorded object that is deliberately not re-instantiated: the marker as a ``dict``.
+
+    Used for foreign pydantic models and dataclasses (``kind`` ``"model"``/``"dataclass"``) and
+    for allow-listed LangChain classes whose construction failed (``kind`` ``"lc"``, with
+    ``error`` set). Keys: ``"__sv__"``, ``"type"``, ``"fields"`` and optionally ``"error"``.
+    """
+
+    def __init__(self, kind: str, type: str, fields: Any, error: str | None = None):
+        super().__init__({MARKER: kind, "type": type, "fields": fields})
+        if error is not None:
+            self["error"] = error
+
+    kind = property(lambda self: self[MARKER], doc="Marker kind: lc, model or dataclass.")
+    type = property(lambda self: self["type"], doc="Qualified name of the original class.")
+    fields = property(lambda self: self["fields"], doc="Decoded field values.")
+    error = property(lambda self: self.get("error"), doc="Why it was not rebuilt, if known.")
+
+    def __repr__(self) -> str:
+        return f"SerializedObject({self.kind} {self.type}, fields={self.fields!r})"
+
+
+# --- Redaction -----------------------------------------------------------------------------------
+
+# Key names compared with case, "-" and "_" ignored.
+_SECRET_NAMES = frozenset({
+    "apikey", "xapikey", "authorization", "proxyauthorization", "password", "passwd", "secret",
+    "clientsecret", "accesstoken", "refreshtoken", "idtoken", "sessiontoken", "cookie", "cookies",
+    "setcookie", "privatekey",
+})  # fmt: skip
+# A word anywhere in a snake_case key that marks it secret (aws_secret_access_key, db_password).
+_SECRET_WORDS = frozenset({"secret", "secrets", "password", "passwd", "credentials"})
+# "<word>_token" keys that count tokens rather than hold one (max_token, total_token...).
+_COUNT_WORDS = frozenset({
+    "max", "min", "num", "n", "total", "input", "output", "prompt", "completion", "reasoning",
+    "cached", "audio", "used", "remaining",
+})  # fmt: skip
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _is_secret_key(key: str) -> bool:
+    # Only short keys are cached, so huge keys in hostile payloads are not kept alive.
+    return _is_secret_short_key(key) if len(key) <= 100 else _classify_key(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_short_key(key: str) -> bool:
+    return _classify_key(key)
+
+
+def _classify_key(key: str) -> bool:
+    snake = _CAMEL_BOUNDARY.sub("_", key).lower().replace("-", "_")
+    flat = snake.replace("_", "")
+    if flat in _SECRET_NAMES or "apikey" in flat or "privatekey" in flat:
+        return True
+    words = snake.split("_")
+    if _SECRET_WORDS.intersection(words):
+        return True
+    # Plural "_tokens" keys are counts (usage metadata must survive); a singular "_token"
+    # key holds a credential unless the word before it is a count word.
+    return snake.endswith("_token") and (len(words) < 2 or words[-2] not in _COUNT_WORDS)
+
+
+_SECRET_TEXT = re.compile(
+    r"(?P<scheme>\b(?i:bearer)\s+)(?P<cred>[A-Za-z0-9\-._~+/=]*[A-Za-z0-9\-_~+/=])"
+    r"|(?<![A-Za-z0-9])(?:sk-ant-|sk-|lsv2_)[A-Za-z0-9_\-]{16,}"
+    r"|(?P<assign>\b(?i:api[_-]?key|client[_-]?secret|password|passwd|secret"
+    r"|access[_-]?token|refresh[_-]?token)[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;}&]+)"
+)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    if match.group("scheme") is not None:
+        scheme, cred = match.group("scheme"), match.group("cred")
+        # Prose ("the bearer of bad news", "Bearer bonds") must survive: a short, purely
+        # alphabetic, lower- or title-case word is not a credential; real tokens have digits,
+        # symbols, mixed case or length.
+        if cred.isalpha() and len(cred) < 16 and (cred.islower() or cred.istitle()):
+            return match.group(0)
+        return scheme + REDACTED
+    if match.group("assign") is not None:
+        return match.group("assign") + REDACTED
+    return REDACTED
+
+
+def redact_text(text: str) -> str:
+    """Replace bearer credentials, API-key-shaped tokens and ``password=...`` values in text.
+
+    Parameters
+    ----------
+    text : str
+        Any text (message content, an exception message, a repr).
+
+    Returns
+    -------
+    str
+        ``text`` with each credential replaced by ``"[redacted]"``.
+
+    """
+    return _SECRET_TEXT.sub(_redact_match, text)
+
+
+# --- Encoding ------------------------------------------------------------------------------------
+
+# Scalar types stored as {"__sv__": kind, "value": ...}: (type, kind, encode, decode).
+# datetime precedes date because it is a subclass of it.
+_SCALARS: tuple[tuple[type, str, Any, Any], ...] = (
+    (uuid.UUID, "uuid", str, uuid.UUID),
+    (_dt.datetime, "datetime", _dt.datetime.isoformat, _dt.datetime.fromisoformat),
+    (_dt.date, "date", _dt.date.isoformat, _dt.date.fromisoformat),
+    (_dt.time, "time", _dt.time.isoformat, _dt.time.fromisoformat),
+    (_dt.timedelta, "timedelta", lambda v: [v.days, v.seconds, v.microseconds],
+     lambda v: _dt.timedelta(*v)),
+    ((bytes, bytearray), "bytes", lambda v: base64.b64encode(v).decode("ascii"),
+     lambda v: base64.b64decode(v, validate=True)),
+)  # fmt: skip
+_SCALAR_DECODERS = {kind: decode for _, kind, _, decode in _SCALARS}
+
+
+def _qualname(cls: type) -> str:
+    return f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls.__name__)}"
+
+
+def to_json(value: Any) -> Any:
+    """Encode an arbitrary Python value as JSON-compatible data, redacting secrets.
+
+    Parameters
+    ----------
+    value : Any
+        An event or payload: LangChain messages, documents, prompt values, generations,
+        containers, pydantic models, dataclasses, exceptions or anything else.
+
+    Returns
+    -------
+    Any
+        Only ``dict`` (str keys), ``list``, ``str``, ``int``, ``float``, ``bool`` and ``None``.
+        Non-JSON values become ``{"__sv__": kind, ...}`` markers that :func:`from_json` inverts.
+        Never raises for a hostile value; it is recorded as a ``repr`` marker instead.
+
+    """
+    return _encode(value, 0, set())
+
+
+def _encode(value: Any, depth: int, active: set[int]) -> Any:
+    cls = type(value)
+    if cls is str:
+        return redact_text(value)
+    if value is None or cls is bool or cls is int:
+        return value
+    if cls is float:
+        return value if math.isfinite(value) else {MARKER: "float", "value": repr(value)}
+    if depth >= MAX_DEPTH:
+        return {MARKER: "depth", "type": _qualname(cls)}
+    if id(value) in active:
+        return {MARKER: "cycle", "type": _qualname(cls)}
+    # Everything after this point may contain itself: track the path from the root. All
+    # containers are walked here with plain loops so a nesting level costs few stack frames.
+    active.add(id(value))
+    try:
+        if isinstance(value, dict) and not isinstance(value, SerializedObject):
+            return _encode_dict(value, depth + 1, active)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = []
+            for item in value:
+                items.append(_encode(item, depth + 1, active))
+            if isinstance(value, list):
+                return items
+            if not isinstance(value, tuple):  # set order follows the hash seed: sort it
+                items.sort(key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+            kind = "frozenset" if isinstance(value, frozenset) else "set"
+            return {MARKER: "tuple" if isinstance(value, tuple) else kind, "items": items}
+        return _encode_other(value, cls, depth, active)
+    except Exception as exc:  # a hostile __getattr__/__iter__ must not crash the trace writer
+        return _repr_marker(value, cls, f"encoding failed: {type(exc).__name__}: {exc}")
+    finally:
+        active.discard(id(value))
+
+
+def _encode_other(value: Any, cls: type, depth: int, active: set[int]) -> Any:
+    if isinstance(value, (SecretStr, SecretBytes)):
+        return REDACTED
+    if isinstance(value, str):  # str subclasses such as the parsers' TextAccessor
+        return redact_text(str.__str__(value))
+    if isinstance(value, int):  # IntEnum and friends (bool is exact-typed above)
+        return int(value)
+    if isinstance(value, float):
+        return _encode(float(value), depth, active)
+    for scalar_type, kind, encode, _ in _SCALARS:
+        if isinstance(value, scalar_type):
+            return {MARKER: kind, "value": encode(value)}
+    if isinstance(value, UnserializableValue):  # re-saving a loaded trace
+        if value.reason in ("cycle", "depth"):
+            return {MARKER: value.reason, "type": str(value.type)}
+        marker = {MARKER: "repr", "type": str(value.type), "repr": redact_text(str(value.repr))}
+        if value.error is not None:
+            marker["error"] = redact_text(str(value.error))
+        return marker
+    if isinstance(value, BaseException):
+        if isinstance(value, SerializedError):  # re-saving a loaded trace keeps the original type
+            type_name, module = value.type, value.module
+            message, text = value.message, value.repr or ""
+        else:
+            type_name, module = cls.__name__, cls.__module__
+            message, text = _safe_text(str, value), _safe_text(repr, value)
+        return {MARKER: "error", "type": str(type_name), "module": str(module),
+                "message": redact_text(str(message)), "repr": redact_text(str(text))}  # fmt: skip
+    if isinstance(value, SerializedObject):  # re-saving a loaded trace
+        kind = value.kind if value.kind in ("lc", "model", "dataclass") else "model"
+        name, fields = str(value.type), value.fields
+    elif isinstance(value, BaseModel):
+        fields = {name: getattr(value, name) for name, info in cls.model_fields.items()
+                  if not info.exclude}  # fmt: skip
+        fields.update(value.__pydantic_extra__ or {})
+        tag = _LC_TAGS.get(cls)
+        kind, name = ("lc", tag) if tag is not None else ("model", _qualname(cls))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        kind, name = "dataclass", _qualname(cls)
+    else:
+        return _repr_marker(value, cls)
+    # The fields object is part of the marker, not a nesting level that may be cut off.
+    encoded = (_encode_dict if isinstance(fields, dict) else _encode)(fields, depth + 1, active)
+    return {MARKER: kind, "type": name, "fields": encoded}
+
+
+def _encode_dict(value: dict, depth: int, active: set[int]) -> Any:
+    plain = MARKER not in value and all(isinstance(key, str) for key in value)
+    out: Any = {} if plain else []
+    for key, item in value.items():
+        if item is not None and isinstance(key, str) and _is_secret_key(key):
+            item = REDACTED
+        else:
+            item = _encode(item, depth, active)
+        if plain:
+            out[redact_text(str.__str__(key))] = item
+        else:
+            out.append([_encode(key, depth, active), item])
+    # Non-string keys, or a user dict that would be mistaken for a marker: store as pairs.
+    return out if plain else {MARKER: "dict", "items": out}
+
+
+def _safe_text(func: Any, value: Any) -> str:
+    try:
+        return str(func(value))
+    except Exception as exc:
+        return f"<{func.__name__}() raised {type(exc).__name__}>"
+
+
+def _repr_marker(value: Any, cls: type, error: str | None = None) -> dict[str, Any]:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<repr() raised {type(exc).__name__}>"
+        error = error or f"repr() raised {type(exc).__name__}: {_safe_text(str, exc)}"
+    if len(text) > MAX_REPR_CHARS:
+        keep = MAX_REPR_CHARS - 60
+        text = f"{text[:keep]}... [{len(text) - keep} more chars truncated]"
+    marker = {MARKER: "repr", "type": _qualname(cls), "repr": redact_text(text)}
+    if error is not None:
+        marker["error"] = redact_text(error[:MAX_REPR_CHARS])
+    return marker
+
+
+# --- Decoding ------------------------------------------------------------------------------------
+
+
+class _MalformedMarker(ValueError):
+    pass
+
+
+def from_json(value: Any) -> Any:
+    """Decode data produced by :func:`to_json` back into Python values.
+
+    Parameters
+    ----------
+    value : Any
+        JSON-compatible data, typically from :func:`json.loads`.
+
+    Returns
+    -------
+    Any
+        Allow-listed LangChain objects are rebuilt by pydantic validation (a :class:`dict`-like
+        :class:`SerializedObject` if that fails); UUIDs, datetimes, bytes, tuples, sets and
+        non-finite floats come back as such; exceptions as :class:`SerializedError`; foreign
+        models and dataclasses as :class:`SerializedObject`; repr markers as
+        :class:`UnserializableValue`. Nothing is imported or executed.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or malformed ``__sv__`` marker, or nesting too deep to decode.
+
+    """
+    try:
+        return _decode(value)
+    except RecursionError:
+        raise ValueError("value is nested too deeply to decode") from None
+
+
+def _decode(value: Any) -> Any:
+    cls = type(value)
+    if cls is list:
+        out = []
+        for item in value:  # a loop, not a comprehension: one stack frame per nesting level
+            out.append(_decode(item))
+        return out
+    if cls is not dict:
+        return value
+    if MARKER not in value:
+        decoded = {}
+        for key, item in value.items():
+            decoded[key] = _decode(item)
+        return decoded
+    kind = value[MARKER]
+    try:
+        return _decode_marker(kind, value)
+    except _MalformedMarker:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise _MalformedMarker(f"malformed {kind!r} marker: {detail}") from None
+
+
+def _decode_marker(kind: Any, m: dict[str, Any]) -> Any:
+    if kind in ("tuple", "set", "frozenset", "dict"):
+        items = m["items"]
+        if not isinstance(items, list):
+            raise TypeError("'items' must be an array")
+        if kind == "dict":
+            return _decode_pairs(items)
+        decoded = []
+        for item in items:  # decoded here rather than via _decode(items): fewer stack frames
+            decoded.append(_decode(item))
+        if kind == "tuple":
+            return tuple(decoded)
+        try:
+            return set(decoded) if kind == "set" else frozenset(decoded)
+        except TypeError:  # members that decode to unhashable stand-ins stay a list
+            return decoded
+    if kind == "lc":
+        return _rebuild_langchain(m["type"], _decode(m["fields"]))
+    if kind in ("model", "dataclass"):
+        return SerializedObject(kind, str(m["type"]), _decode(m["fields"]))
+    if kind == "error":
+        return SerializedError(str(m["type"]), str(m["module"]), str(m["message"]), m.get("repr"))
+    if kind == "repr":
+        return UnserializableValue(str(m["type"]), str(m["repr"]), "repr", m.get("error"))
+    if kind == "cycle":
+        return UnserializableValue(str(m["type"]), "<circular reference>", "cycle")
+    if kind == "depth":
+        return UnserializableValue(str(m["type"]), f"<nested deeper than {MAX_DEPTH}>", "depth")
+    if kind == "float":
+        if m["value"] not in ("nan", "inf", "-inf"):
+            raise ValueError(f"not a non-finite float: {m['value']!r}")
+        return float(m["value"])
+    if isinstance(kind, str) and kind in _SCALAR_DECODERS:
+        return _SCALAR_DECODERS[kind](m["value"])
+    raise _MalformedMarker(f"unknown {MARKER} marker kind {kind!r}")
+
+
+def _decode_pairs(pairs: list[Any]) -> dict[Any, Any]:
+    result = {}
+    for pair in pairs:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise TypeError("each item must be a [key, value] pair")
+        key, item = _decode(pair[0]), _decode(pair[1])
+        try:
+            result[key] = item
+        except TypeError:  # a key that decodes to an unhashable stand-in (e.g. a dataclass)
+            result[repr(key)] = item
+    return result
+
+
+def _rebuild_langchain(tag: Any, fields: Any) -> Any:
+    if not isinstance(fields, dict):
+        raise TypeError("'fields' must be an object")
+    cls = _LC_CLASSES.get(tag) if isinstance(tag, str) else None
+    if cls is None:  # e.g. a class added to the allow-list by a newer streamviz
+        return SerializedObject("lc", str(tag), fields, error="class is not in the allow-list")
+    try:
+        return cls(**fields)
+    except Exception as exc:  # keep the data visible instead of failing the whole load
+        return SerializedObject("lc", tag, fields, error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,80 @@
+"""Saving and loading whole traces captured from the guide's examples."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from _parity import normalize
+from examples import EXAMPLES
+from pydantic import SecretStr
+
+import streamviz as sv
+
+
+def capture(name):
+    runnable, value = EXAMPLES[name]()
+    collector = sv.Collector(name=name)
+
+    async def go():
+        try:
+            async for _ in collector.astream(runnable, value):
+                pass
+        except Exception:
+            pass
+
+    asyncio.run(go())
+    return collector.trace
+
+
+def shape(trace):
+    return [
+        (r.name, r.run_type, r.status, r.error, r.chunk_count, r.depth, r.orphan, r.parent_id)
+        for r in trace.runs.values()
+    ]
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_a_saved_trace_loads_back_with_the_same_events_and_tree(name, tmp_path):
+    trace = capture(name)
+    path = tmp_path / "trace.jsonl"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert loaded.name == name
+    assert normalize(loaded.events, lc_kinds_only=False) == normalize(trace.events, lc_kinds_only=False)
+    assert [(e["t"], e["seq"]) for e in loaded.events] == [(e["t"], e["seq"]) for e in trace.events]
+    assert shape(loaded) == shape(trace)
+    assert [r.duration for r in loaded.runs.values()] == [r.duration for r in trace.runs.values()]
+
+
+def test_secrets_given_to_a_run_never_reach_the_file(tmp_path):
+    runnable, value = EXAMPLES["prompt|model|parser"]()
+    collector = sv.Collector()
+    config = {
+        "metadata": {
+            "api_key": "sk-live-1234567890abcdefghij",
+            "headers": {"Authorization": "Bearer abc.def.ghi-very-secret"},
+            "token_secret": SecretStr("hunter2-hunter2"),
+        }
+    }
+    list(collector.stream(runnable, value, config))
+    path = tmp_path / "trace.jsonl"
+    collector.trace.save(path)
+    text = path.read_text("utf-8")
+    for secret in ["sk-live-1234567890abcdefghij", "abc.def.ghi-very-secret", "hunter2"]:
+        assert secret not in text
+    loaded = sv.Trace.load(path)
+    assert loaded.roots[0].metadata["api_key"] == "[redacted]"
+    # in memory, the observed program's own metadata is untouched
+    assert collector.trace.roots[0].metadata["api_key"] == "sk-live-1234567890abcdefghij"
+
+
+def test_a_truncated_file_is_rejected_naming_the_line(tmp_path):
+    trace = capture("model")
+    path = tmp_path / "trace.jsonl"
+    trace.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])
+    lines = data[: len(data) - 40].count(b"\n") + 1
+    with pytest.raises(sv.TraceFileError, match=f"line {lines}"):
+        sv.Trace.load(path)
