@@ -121,6 +121,7 @@ def is_cancellation(error: Any) -> bool:
     """
     if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit)):
         return True
-    if isinstance(error, BaseException):
-        return False
-    return getattr(error, "type", None) in _CANCELLATION_TYPES
+    if isinstance(error, BaseException) and type(error).__name__ != "SerializedError":
+        return False  # a live exception (some have an unrelated `type` attribute)
+    kind = getattr(error, "type", None)
+    return isinstance(kind, str) and kind in _CANCELLATION_TYPES

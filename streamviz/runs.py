@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamviz._serialization import SerializedError
 from streamviz.events import CUSTOM_EVENT, Event, is_cancellation, split_event
 
 __all__ = ["STATUSES", "Run", "RunTree"]
@@ -116,13 +117,20 @@ class Run:
 
 
 def _error_text(error: Any) -> str:
+    # Errors of a loaded trace carry the original exception's name in `type`.
+    if isinstance(error, SerializedError):
+        kind = error.type
+    elif isinstance(error, BaseException):
+        kind = type(error).__name__
+    else:
+        kind = getattr(error, "type", None)
     if isinstance(error, BaseException):
         message = str(error)
-        return f"{type(error).__name__}: {message}" if message else type(error).__name__
-    kind, message = getattr(error, "type", None), getattr(error, "message", None)
-    if kind is not None:
-        return f"{kind}: {message}" if message else str(kind)
-    return str(error)
+    else:
+        message = getattr(error, "message", None)
+    if kind is None:
+        return str(error)
+    return f"{kind}: {message}" if message else kind
 
 
 class RunTree:

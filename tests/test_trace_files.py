@@ -78,3 +78,13 @@ def test_a_truncated_file_is_rejected_naming_the_line(tmp_path):
     lines = data[: len(data) - 40].count(b"\n") + 1
     with pytest.raises(sv.TraceFileError, match=f"line {lines}"):
         sv.Trace.load(path)
+
+
+def test_cancelled_runs_stay_cancelled_after_loading(tmp_path):
+    trace = sv.Trace()
+    base = {"name": "x", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
+    trace._record({**base, "event": "on_chain_start", "data": {}})
+    trace._record({**base, "event": "on_chain_error", "data": {"error": KeyboardInterrupt()}})
+    trace.save(tmp_path / "t.jsonl")
+    loaded = sv.Trace.load(tmp_path / "t.jsonl")
+    assert loaded.roots[0].status == "cancelled" and loaded.roots[0].error == "KeyboardInterrupt"
