@@ -53,7 +53,9 @@ class Trace:
         self.name = name
         self.created = datetime.now(timezone.utc)
         self._t0 = time.perf_counter()
-        self._events: list[Event] = []
+        # The log holds event dicts, or, for stream chunks recorded on the hot path, compact
+        # records (template, chunk, t, seq, thread) turned into dicts the first time they are read.
+        self._log: list[Event | tuple] = []
         self._tree = RunTree()
         self._lock = threading.RLock()
         self._subscribers: list[Subscriber] = []
@@ -61,9 +63,9 @@ class Trace:
 
     # ----------------------------------------------------------------- reading
     @property
-    def events(self) -> list[Event]:
-        """All events in arrival order. Treat it as read-only: the trace keeps appending to it."""
-        return self._events
+    def events(self) -> EventLog:
+        """All events in arrival order: a read-only sequence of dicts that grows as events arrive."""
+        return EventLog(self._log)
 
     @property
     def runs(self) -> dict[str, Run]:
@@ -78,16 +80,16 @@ class Trace:
     @property
     def duration(self) -> float:
         """Seconds from the trace's start to its last event."""
-        return self._events[-1]["t"] if self._events else 0.0
+        return self.events[-1]["t"] if self._log else 0.0
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._log)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         running = sum(run.status == "running" for run in self.runs.values())
         live = f", {running} running" if running else ""
-        return f"<Trace{label}: {len(self._events)} events, {len(self.runs)} runs{live}>"
+        return f"<Trace{label}: {len(self._log)} events, {len(self.runs)} runs{live}>"
 
     def filter(
         self,
@@ -114,13 +116,13 @@ class Trace:
             exclude_tags=exclude_tags,
         )
         with self._lock:
-            events = [event for event in self._events if keep.matches(event)]
+            events = [event for event in self.events if keep.matches(event)]
         return self._view(events)
 
     def _view(self, events: list[Event]) -> Trace:
         view = Trace(self.name)
         view.created, view._t0 = self.created, self._t0
-        view._events = events
+        view._log = events
         ids = dict.fromkeys(event["run_id"] for event in events if split_event(event["event"]))
         view._tree.runs = {run_id: self.runs[run_id] for run_id in ids if run_id in self.runs}
         view._tree.roots = [
@@ -136,7 +138,7 @@ class Trace:
         from streamviz.frames import events_frame
 
         with self._lock:
-            return events_frame(list(self._events), self.runs)
+            return events_frame(list(self.events), self.runs)
 
     def runs_df(self) -> pd.DataFrame:
         """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order."""
@@ -164,7 +166,7 @@ class Trace:
 
         extra = {"name": self.name, "time_unit": TIME_UNIT, "trace_created": self.created.isoformat()}
         with self._lock:
-            write_trace(path, list(self._events), streamviz_version=__version__, extra_header=extra)
+            write_trace(path, list(self.events), streamviz_version=__version__, extra_header=extra)
 
     @classmethod
     def load(cls, path: str | Path | IO[str]) -> Trace:
@@ -204,7 +206,7 @@ class Trace:
         """
         with self._lock:
             if replay:
-                for event in self._events:
+                for event in self.events:
                     self._notify(callback, event)
             self._subscribers = [*self._subscribers, callback]
 
@@ -215,26 +217,49 @@ class Trace:
         return unsubscribe
 
     # ----------------------------------------------------------- for sources
-    def _record(self, event: dict[str, Any]) -> None:
-        """Stamp ``t``, ``seq`` and ``thread`` on a new event and append it (any thread)."""
+    def _record(self, event: dict[str, Any]) -> Run | None:
+        """Stamp ``t``, ``seq`` and ``thread`` on a new event and append it (any thread).
+
+        Returns the run the event belongs to, if any.
+        """
         with self._lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
             event["t"] = time.perf_counter() - self._t0
-            event["seq"] = len(self._events)
+            event["seq"] = len(self._log)
             event["thread"] = threading.get_ident()
-            self._tree.apply(event)  # type: ignore[arg-type]
-            self._events.append(event)  # type: ignore[arg-type]
+            run = self._tree.apply(event)  # type: ignore[arg-type]
+            self._log.append(event)  # type: ignore[arg-type]
             for subscriber in self._subscribers:
                 self._notify(subscriber, event)  # type: ignore[arg-type]
+            return run
+
+    def _record_chunk(self, run: Run, template: dict[str, Any], chunk: Any) -> None:
+        """Append one stream event of ``run`` (the hot path: one per token per streaming step).
+
+        ``template`` holds the event's fixed fields (``event``, ``name``, ``run_id``, ...). The
+        event is kept as a compact record until someone reads it.
+        """
+        with self._lock:
+            t = time.perf_counter() - self._t0
+            log = self._log
+            if self._subscribers or self._read_only:
+                event = {**template, "data": {"chunk": chunk}}
+                self._record(event)
+                return
+            log.append((template, chunk, t, len(log), threading.get_ident()))
+            if run.first_chunk is None:
+                run.first_chunk = t
+            run.last_chunk = t
+            run.chunk_count += 1
 
     def _extend(self, events: Iterable[Event]) -> None:
         """Append complete events as they are (loading, replay); ``seq`` is renumbered if absent."""
         with self._lock:
             for event in events:
-                event.setdefault("seq", len(self._events))
+                event.setdefault("seq", len(self._log))
                 self._tree.apply(event)
-                self._events.append(event)
+                self._log.append(event)
                 for subscriber in self._subscribers:
                     self._notify(subscriber, event)
 
@@ -251,3 +276,53 @@ class Trace:
             subscriber(event)
         except Exception as error:  # a broken widget must not break the observed program
             report_internal_error(f"trace subscriber {subscriber!r}", error)
+
+
+def _materialize(record: tuple) -> Event:
+    template, chunk, t, seq, thread = record
+    return {**template, "data": {"chunk": chunk}, "t": t, "seq": seq, "thread": thread}  # type: ignore[typeddict-item]
+
+
+class EventLog(Sequence):
+    """The events of a trace: a read-only, growing sequence of event dicts.
+
+    Reading an event that was stored compactly turns it into its dict once; later reads return
+    the same dict.
+    """
+
+    __slots__ = ("_log",)
+
+    def __init__(self, log: list[Any]) -> None:
+        self._log = log
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        log = self._log
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(log)))]
+        item = log[index]
+        if type(item) is tuple:
+            item = _materialize(item)
+            log[index] = item
+        return item
+
+    def __iter__(self):
+        log = self._log
+        for index in range(len(log)):
+            item = log[index]
+            if type(item) is tuple:
+                item = _materialize(item)
+                log[index] = item
+            yield item
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (EventLog, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<EventLog: {len(self._log)} events>"

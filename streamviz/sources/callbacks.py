@@ -42,7 +42,18 @@ _DONE: Any = object()
 class _RunInfo:
     """What the end and stream callbacks need to know about a run that has started."""
 
-    __slots__ = ("id", "inputs", "metadata", "name", "parent_ids", "run_type", "tags", "tool_call_id")
+    __slots__ = (
+        "id",
+        "inputs",
+        "metadata",
+        "name",
+        "parent_ids",
+        "run",
+        "run_type",
+        "stream_template",
+        "tags",
+        "tool_call_id",
+    )
 
     def __init__(self, id_: str, name: str, run_type: str, parent_ids: list[str], tags, metadata):
         self.id = id_
@@ -53,6 +64,16 @@ class _RunInfo:
         self.metadata = metadata
         self.inputs: Any = None
         self.tool_call_id: Any = None
+        self.run: Any = None  # the trace's Run, for the per-chunk fast path
+        # Fixed fields of this run's stream events, shared by all of them.
+        self.stream_template = {
+            "event": f"on_{run_type}_stream",
+            "name": name,
+            "run_id": id_,
+            "parent_ids": parent_ids,
+            "tags": tags,
+            "metadata": metadata,
+        }
 
     def event(self, phase: str, data: Any) -> dict[str, Any]:
         return {
@@ -148,6 +169,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         super().__init__()
         self.trace = trace if trace is not None else Trace(name)
         self._record = self.trace._record
+        self._chunk = self.trace._record_chunk
         self._live: dict[UUID, _RunInfo] = {}
         # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
         self._ancestors: dict[UUID, list[str]] = {}
@@ -191,7 +213,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             dict(metadata) if metadata else {},
         )
         self._live[run_id] = info
-        self._record(info.event("start", data))
+        info.run = self._record(info.event("start", data))
         return info
 
     def _go_first(self) -> None:
@@ -358,7 +380,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
                 value = chunk
             else:
                 value = GenerationChunk(text=token if isinstance(token, str) else "")
-            self._record(info.event("stream", {"chunk": value}))
+            self._chunk(info.run, info.stream_template, value)
         except Exception as error:
             report_internal_error("Collector.on_llm_new_token", error)
 
@@ -556,10 +578,10 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             for chunk in output:
                 yield chunk
             return
-        record = self._record
+        record, run, template = self._chunk, info.run, info.stream_template
         for chunk in itertools.chain((first,), output):
             try:
-                record(info.event("stream", {"chunk": chunk}))
+                record(run, template, chunk)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
             yield chunk
@@ -580,15 +602,15 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             async for chunk in output:
                 yield chunk
             return
-        record = self._record
+        record, run, template = self._chunk, info.run, info.stream_template
         try:
-            record(info.event("stream", {"chunk": first}))
+            record(run, template, first)
         except Exception as error:
             report_internal_error("Collector stream tap", error)
         yield first
         async for chunk in output:
             try:
-                record(info.event("stream", {"chunk": chunk}))
+                record(run, template, chunk)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
             yield chunk
