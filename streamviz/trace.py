@@ -54,8 +54,11 @@ class Trace:
         self.created = datetime.now(timezone.utc)
         self._t0 = time.perf_counter()
         # The log holds event dicts, or, for stream chunks recorded on the hot path, compact
-        # records (template, chunk, t, seq, thread) turned into dicts the first time they are read.
+        # records (template index, chunk, t, seq, thread) turned into dicts the first time they
+        # are read. Holding only an index keeps such a record free of containers, so the garbage
+        # collector can stop tracking it: traces of long streams stay cheap to keep.
         self._log: list[Event | tuple] = []
+        self._templates: list[dict[str, Any]] = []
         self._tree = RunTree()
         self._lock = threading.RLock()
         self._subscribers: list[Subscriber] = []
@@ -65,7 +68,7 @@ class Trace:
     @property
     def events(self) -> EventLog:
         """All events in arrival order: a read-only sequence of dicts that grows as events arrive."""
-        return EventLog(self._log)
+        return EventLog(self._log, self._templates)
 
     @property
     def runs(self) -> dict[str, Run]:
@@ -234,18 +237,23 @@ class Trace:
                 self._notify(subscriber, event)  # type: ignore[arg-type]
             return run
 
-    def _record_chunk(self, run: Run, template: dict[str, Any], chunk: Any) -> None:
+    def _add_template(self, template: dict[str, Any]) -> int:
+        """Register the fixed fields of a run's stream events; returns the index to record with."""
+        with self._lock:
+            self._templates.append(template)
+            return len(self._templates) - 1
+
+    def _record_chunk(self, run: Run, template: int, chunk: Any) -> None:
         """Append one stream event of ``run`` (the hot path: one per token per streaming step).
 
-        ``template`` holds the event's fixed fields (``event``, ``name``, ``run_id``, ...). The
-        event is kept as a compact record until someone reads it.
+        ``template`` is the index of the event's fixed fields (``event``, ``name``, ``run_id``...)
+        from :meth:`_add_template`. The event is kept compact until someone reads it.
         """
         with self._lock:
             t = time.perf_counter() - self._t0
             log = self._log
             if self._subscribers or self._read_only:
-                event = {**template, "data": {"chunk": chunk}}
-                self._record(event)
+                self._record({**self._templates[template], "data": {"chunk": chunk}})
                 return
             log.append((template, chunk, t, len(log), threading.get_ident()))
             if run.first_chunk is None:
@@ -278,9 +286,10 @@ class Trace:
             report_internal_error(f"trace subscriber {subscriber!r}", error)
 
 
-def _materialize(record: tuple) -> Event:
+def _materialize(record: tuple, templates: list[dict[str, Any]]) -> Event:
     template, chunk, t, seq, thread = record
-    return {**template, "data": {"chunk": chunk}, "t": t, "seq": seq, "thread": thread}  # type: ignore[typeddict-item]
+    fields = templates[template]
+    return {**fields, "data": {"chunk": chunk}, "t": t, "seq": seq, "thread": thread}  # type: ignore[typeddict-item]
 
 
 class EventLog(Sequence):
@@ -290,10 +299,11 @@ class EventLog(Sequence):
     the same dict.
     """
 
-    __slots__ = ("_log",)
+    __slots__ = ("_log", "_templates")
 
-    def __init__(self, log: list[Any]) -> None:
+    def __init__(self, log: list[Any], templates: list[dict[str, Any]]) -> None:
         self._log = log
+        self._templates = templates
 
     def __len__(self) -> int:
         return len(self._log)
@@ -304,7 +314,7 @@ class EventLog(Sequence):
             return [self[i] for i in range(*index.indices(len(log)))]
         item = log[index]
         if type(item) is tuple:
-            item = _materialize(item)
+            item = _materialize(item, self._templates)
             log[index] = item
         return item
 
@@ -313,7 +323,7 @@ class EventLog(Sequence):
         for index in range(len(log)):
             item = log[index]
             if type(item) is tuple:
-                item = _materialize(item)
+                item = _materialize(item, self._templates)
                 log[index] = item
             yield item
 

@@ -52,6 +52,7 @@ class _RunInfo:
         "run_type",
         "stream_template",
         "tags",
+        "tapped",
         "tool_call_id",
     )
 
@@ -65,14 +66,18 @@ class _RunInfo:
         self.inputs: Any = None
         self.tool_call_id: Any = None
         self.run: Any = None  # the trace's Run, for the per-chunk fast path
-        # Fixed fields of this run's stream events, shared by all of them.
-        self.stream_template = {
-            "event": f"on_{run_type}_stream",
-            "name": name,
-            "run_id": id_,
-            "parent_ids": parent_ids,
-            "tags": tags,
-            "metadata": metadata,
+        self.stream_template = -1  # index of the fixed fields of its stream events in the trace
+        self.tapped = False  # its output stream is tapped, so token callbacks are not recorded
+
+    def template(self) -> dict[str, Any]:
+        """The fixed fields of this run's stream events."""
+        return {
+            "event": f"on_{self.run_type}_stream",
+            "name": self.name,
+            "run_id": self.id,
+            "parent_ids": self.parent_ids,
+            "tags": self.tags,
+            "metadata": self.metadata,
         }
 
     def event(self, phase: str, data: Any) -> dict[str, Any]:
@@ -212,8 +217,10 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             list(tags) if tags else [],
             dict(metadata) if metadata else {},
         )
+        info.tapped = run_id in self._tapped
         self._live[run_id] = info
         info.run = self._record(info.event("start", data))
+        info.stream_template = self.trace._add_template(info.template())
         return info
 
     def _go_first(self) -> None:
@@ -372,7 +379,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             info = self._live.get(run_id)
             if info is None:
                 raise KeyError(f"token for run {run_id}, whose start was never reported")
-            if run_id in self._tapped:  # the stream tap already reports this run's chunks
+            if info.tapped:  # the stream tap already reports this run's chunks
                 return
             if info.run_type == "chat_model":
                 value = chunk.message if chunk is not None else AIMessageChunk(content=token)
@@ -548,7 +555,11 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
     def _claim(self, run_id: UUID) -> bool:
         """Whether this is the first tap of the run (a run tapped twice is reported once)."""
         token = object()
-        return self._tapped.setdefault(run_id, token) is token
+        mine = self._tapped.setdefault(run_id, token) is token
+        info = self._live.get(run_id)
+        if info is not None:
+            info.tapped = True
+        return mine
 
     def _others(self, run_id: UUID) -> list[Any]:
         # Only reached when langchain-core tapped this collector alone: the other streaming
