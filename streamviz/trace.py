@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from streamviz._compact import ChunkColumns
 from streamviz._errors import report_internal_error
 from streamviz.events import TIME_UNIT, Event, split_event
 from streamviz.filters import EventFilter
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Subscriber", "Trace"]
+
+_perf_counter = time.perf_counter
+_get_ident = threading.get_ident
 
 Subscriber = Callable[[Event], None]
 """Called with each new event, in ``seq`` order, from the thread that reported it."""
@@ -53,11 +57,10 @@ class Trace:
         self.name = name
         self.created = datetime.now(timezone.utc)
         self._t0 = time.perf_counter()
-        # The log holds event dicts, or, for stream chunks recorded on the hot path, compact
-        # records (template index, chunk, t, seq, thread) turned into dicts the first time they
-        # are read. Holding only an index keeps such a record free of containers, so the garbage
-        # collector can stop tracking it: traces of long streams stay cheap to keep.
-        self._log: list[Event | tuple] = []
+        # The log holds event dicts, or, for stream chunks recorded on the hot path, the int row
+        # of the event in `_chunks` (see streamviz._compact); a row becomes its dict when read.
+        self._log: list[Event | int] = []
+        self._chunks = ChunkColumns()
         self._templates: list[dict[str, Any]] = []
         self._tree = RunTree()
         self._lock = threading.RLock()
@@ -68,7 +71,7 @@ class Trace:
     @property
     def events(self) -> EventLog:
         """All events in arrival order: a read-only sequence of dicts that grows as events arrive."""
-        return EventLog(self._log, self._templates)
+        return EventLog(self._log, self._chunks, self._templates)
 
     @property
     def runs(self) -> dict[str, Run]:
@@ -250,12 +253,12 @@ class Trace:
         from :meth:`_add_template`. The event is kept compact until someone reads it.
         """
         with self._lock:
-            t = time.perf_counter() - self._t0
+            t = _perf_counter() - self._t0
             log = self._log
             if self._subscribers or self._read_only:
                 self._record({**self._templates[template], "data": {"chunk": chunk}})
                 return
-            log.append((template, chunk, t, len(log), threading.get_ident()))
+            log.append(self._chunks.append(template, chunk, t, _get_ident()))
             if run.first_chunk is None:
                 run.first_chunk = t
             run.last_chunk = t
@@ -286,10 +289,14 @@ class Trace:
             report_internal_error(f"trace subscriber {subscriber!r}", error)
 
 
-def _materialize(record: tuple, templates: list[dict[str, Any]]) -> Event:
-    template, chunk, t, seq, thread = record
-    fields = templates[template]
-    return {**fields, "data": {"chunk": chunk}, "t": t, "seq": seq, "thread": thread}  # type: ignore[typeddict-item]
+def _materialize(seq: int, row: int, chunks: ChunkColumns, templates: list[dict[str, Any]]) -> Event:
+    return {  # type: ignore[typeddict-item]
+        **templates[chunks.template[row]],
+        "data": {"chunk": chunks.chunk(row)},
+        "t": chunks.t[row],
+        "seq": seq,
+        "thread": chunks.thread[row],
+    }
 
 
 class EventLog(Sequence):
@@ -299,10 +306,11 @@ class EventLog(Sequence):
     the same dict.
     """
 
-    __slots__ = ("_log", "_templates")
+    __slots__ = ("_chunks", "_log", "_templates")
 
-    def __init__(self, log: list[Any], templates: list[dict[str, Any]]) -> None:
+    def __init__(self, log: list[Any], chunks: ChunkColumns, templates: list[dict[str, Any]]):
         self._log = log
+        self._chunks = chunks
         self._templates = templates
 
     def __len__(self) -> int:
@@ -313,18 +321,17 @@ class EventLog(Sequence):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(log)))]
         item = log[index]
-        if type(item) is tuple:
-            item = _materialize(item, self._templates)
-            log[index] = item
+        if type(item) is int:
+            seq = index if index >= 0 else len(log) + index
+            item = log[index] = _materialize(seq, item, self._chunks, self._templates)
         return item
 
     def __iter__(self):
         log = self._log
         for index in range(len(log)):
             item = log[index]
-            if type(item) is tuple:
-                item = _materialize(item, self._templates)
-                log[index] = item
+            if type(item) is int:
+                item = log[index] = _materialize(index, item, self._chunks, self._templates)
             yield item
 
     def __eq__(self, other: object) -> bool:
