@@ -26,14 +26,16 @@ __all__ = ["ChunkColumns"]
 
 _NOT_PACKED = -1
 _TEXT = -2  # a parser's TextAccessor (a str subclass the garbage collector tracks): kept as str
+_SAME = -3  # the very object of another row (a chain re-yielding its last step's chunk)
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
 
 
 class ChunkColumns:
     """Stream events of a trace, one row each; not thread-safe (the trace holds its lock)."""
 
-    __slots__ = ("_field_set_codes", "_field_sets", "_ids", "fields", "ids", "positions", "t",
-                 "template", "thread", "values")
+    __slots__ = ("_field_set_codes", "_field_sets", "_ids", "_last", "_last_row", "_last_set",
+                 "_last_set_code", "fields", "ids", "positions", "t", "template", "thread",
+                 "values")
 
     def __init__(self) -> None:
         self.template = array("l")
@@ -46,6 +48,10 @@ class ChunkColumns:
         self._ids: dict[str, str] = {}  # one string object per message id (all tokens share it)
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
+        self._last: Any = None  # the chunk object of the latest row, and that row
+        self._last_row = -1
+        self._last_set: Any = None  # the latest packed chunk's set of fields, and its code
+        self._last_set_code = _NOT_PACKED
 
     def __len__(self) -> int:
         return len(self.t)
@@ -56,7 +62,15 @@ class ChunkColumns:
         self.template.append(template)
         self.t.append(t)
         self.thread.append(thread)
+        if chunk is self._last and chunk is not None:
+            # A sequence streams its last step's chunk objects again: point at the first row.
+            self.values.append(self._last_row)
+            self.ids.append(None)
+            self.positions.append(None)
+            self.fields.append(_SAME)
+            return row
         code = self._packable(chunk)
+        self._last, self._last_row = chunk, row
         if code == _TEXT:
             self.values.append(str.__str__(chunk))
             self.ids.append(None)
@@ -79,6 +93,9 @@ class ChunkColumns:
     def chunk(self, row: int) -> Any:
         """The chunk of a row (a rebuilt, equal ``AIMessageChunk`` for packed ones)."""
         code = self.fields[row]
+        if code == _SAME:
+            row = self.values[row]
+            code = self.fields[row]
         if code == _NOT_PACKED:
             return self.values[row]
         if code == _TEXT:
@@ -119,9 +136,13 @@ class ChunkColumns:
             or chunk.__pydantic_private__
         ):
             return _NOT_PACKED
-        field_set = frozenset(chunk.__pydantic_fields_set__)
+        field_set = chunk.__pydantic_fields_set__
+        if field_set == self._last_set:
+            return self._last_set_code
+        field_set = frozenset(field_set)
         code = self._field_set_codes.get(field_set)
         if code is None:
             code = self._field_set_codes[field_set] = len(self._field_sets)
             self._field_sets.append(field_set)
+        self._last_set, self._last_set_code = field_set, code
         return code

@@ -372,7 +372,14 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             report_internal_error("Collector.on_llm_start", error)
 
     def on_llm_new_token(
-        self, token: Any, *, chunk: Any = None, run_id: UUID, **kwargs: Any
+        self,
+        token: Any,
+        *,
+        chunk: Any = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         """Record ``on_chat_model_stream`` / ``on_llm_stream`` for one token."""
         try:
