@@ -1,17 +1,22 @@
 """Column storage for stream chunks, the bulk of a long trace.
 
 A trace keeps every chunk it captured, and a chain streaming 20,000 tokens records tens of
-thousands of stream events. Kept as dicts (or tuples holding message objects) they would be
-containers the cyclic garbage collector walks again and again while the program runs, which costs
-more than recording them. So each stream event recorded on the hot path goes into a few typed
-columns, with no new container per event:
+thousands of stream events. Kept as dicts, or as message objects, they would be containers the
+cyclic garbage collector walks again and again while the observed program runs, which costs more
+than recording them. So each stream event recorded on the hot path goes into a few typed columns,
+with nothing per event that the garbage collector keeps tracking:
 
-- the index of the run's fixed event fields (``event``, ``name``, ``run_id``...), the time and the
-  thread go into ``array`` columns;
-- the chunk goes into a list as it is, except a plain ``AIMessageChunk`` (text, id and position
-  only, the usual case): then its text, its interned id, its position and the set of fields that
-  were set are kept, and an equal ``AIMessageChunk`` is rebuilt when the event is first read; and
-  a parser's ``TextAccessor`` text, kept as a plain ``str`` and rebuilt likewise.
+- the index of the run's fixed event fields (``event``, ``name``, ``run_id``...), the time, the
+  thread and how the chunk was stored go into ``array`` columns;
+- the chunk goes into a list as it is, except:
+  - a plain ``AIMessageChunk`` (text, id and position only: the usual token) is kept as those
+    plain values, in three lists, and the code of the set of fields that were set; an equal
+    ``AIMessageChunk`` is rebuilt when the event is first read (no tuple per event: even a
+    short-lived container per event makes the collector run, and promote, more often);
+  - a parser's ``TextAccessor`` (a ``str`` subclass the garbage collector tracks) is kept as a
+    plain ``str`` and rebuilt likewise;
+  - the very object of the previous row (a sequence streams its last step's chunks again) is kept
+    as a pointer to that row.
 """
 
 from __future__ import annotations
@@ -24,34 +29,34 @@ from langchain_core.messages.base import TextAccessor
 
 __all__ = ["ChunkColumns"]
 
-_NOT_PACKED = -1
-_TEXT = -2  # a parser's TextAccessor (a str subclass the garbage collector tracks): kept as str
-_SAME = -3  # the very object of another row (a chain re-yielding its last step's chunk)
+_AS_IS = -1
+_TEXT = -2
+_SAME = -3
+# Packed AIMessageChunks store the code (>= 0) of their set of fields.
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
 
 
 class ChunkColumns:
     """Stream events of a trace, one row each; not thread-safe (the trace holds its lock)."""
 
-    __slots__ = ("_field_set_codes", "_field_sets", "_ids", "_last", "_last_row", "_last_set",
-                 "_last_set_code", "fields", "ids", "positions", "t", "template", "thread",
+    __slots__ = ("_field_set_codes", "_field_sets", "_last", "_last_row", "_last_set",
+                 "_last_set_code", "ids", "kind", "positions", "t", "template", "thread",
                  "values")
 
     def __init__(self) -> None:
         self.template = array("l")
         self.t = array("d")
         self.thread = array("Q")
-        self.values: list[Any] = []  # the chunk, or the text of a packed AIMessageChunk
-        self.fields = array("h")  # code of the packed chunk's set fields, or _NOT_PACKED
-        self.ids: list[str | None] = []
-        self.positions: list[str | None] = []
-        self._ids: dict[str, str] = {}  # one string object per message id (all tokens share it)
+        self.kind = array("h")  # _AS_IS, _TEXT, _SAME, or the field-set code of a packed chunk
+        self.values: list[Any] = []  # the chunk, its text, or the row it repeats
+        self.ids: list[str | None] = []  # message id of packed chunks (None otherwise)
+        self.positions: list[str | None] = []  # chunk_position of packed chunks
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
         self._last: Any = None  # the chunk object of the latest row, and that row
         self._last_row = -1
         self._last_set: Any = None  # the latest packed chunk's set of fields, and its code
-        self._last_set_code = _NOT_PACKED
+        self._last_set_code = _AS_IS
 
     def __len__(self) -> int:
         return len(self.t)
@@ -63,46 +68,59 @@ class ChunkColumns:
         self.t.append(t)
         self.thread.append(thread)
         if chunk is self._last and chunk is not None:
-            # A sequence streams its last step's chunk objects again: point at the first row.
             self.values.append(self._last_row)
             self.ids.append(None)
             self.positions.append(None)
-            self.fields.append(_SAME)
+            self.kind.append(_SAME)
             return row
-        code = self._packable(chunk)
         self._last, self._last_row = chunk, row
-        if code == _TEXT:
+        cls = type(chunk)
+        if cls is AIMessageChunk:
+            fields = chunk.__dict__
+            if (
+                len(fields) == _PLAIN_FIELD_COUNT
+                and type(fields["content"]) is str
+                and not fields["additional_kwargs"]
+                and not fields["response_metadata"]
+                and not fields["tool_call_chunks"]
+                and not fields["tool_calls"]
+                and not fields["invalid_tool_calls"]
+                and fields["usage_metadata"] is None
+                and fields["name"] is None
+                and not chunk.__pydantic_extra__
+                and not chunk.__pydantic_private__
+            ):
+                self.kind.append(self._field_set_code(chunk.__pydantic_fields_set__))
+                self.values.append(fields["content"])
+                self.ids.append(fields["id"])
+                self.positions.append(fields["chunk_position"])
+                return row
+        elif cls is TextAccessor:
             self.values.append(str.__str__(chunk))
             self.ids.append(None)
             self.positions.append(None)
-        elif code == _NOT_PACKED:
-            self.values.append(chunk)
-            self.ids.append(None)
-            self.positions.append(None)
-        else:
-            fields = chunk.__dict__
-            message_id = fields["id"]
-            if message_id is not None:
-                message_id = self._ids.setdefault(message_id, message_id)
-            self.values.append(fields["content"])
-            self.ids.append(message_id)
-            self.positions.append(fields["chunk_position"])
-        self.fields.append(code)
+            self.kind.append(_TEXT)
+            return row
+        self.values.append(chunk)
+        self.ids.append(None)
+        self.positions.append(None)
+        self.kind.append(_AS_IS)
         return row
 
     def chunk(self, row: int) -> Any:
-        """The chunk of a row (a rebuilt, equal ``AIMessageChunk`` for packed ones)."""
-        code = self.fields[row]
-        if code == _SAME:
+        """The chunk of a row (rebuilt, equal, for packed ones)."""
+        kind = self.kind[row]
+        if kind == _SAME:
             row = self.values[row]
-            code = self.fields[row]
-        if code == _NOT_PACKED:
-            return self.values[row]
-        if code == _TEXT:
-            return TextAccessor(self.values[row])
+            kind = self.kind[row]
+        value = self.values[row]
+        if kind == _AS_IS:
+            return value
+        if kind == _TEXT:
+            return TextAccessor(value)
         return AIMessageChunk.model_construct(
-            set(self._field_sets[code]),
-            content=self.values[row],
+            set(self._field_sets[kind]),
+            content=value,
             additional_kwargs={},
             response_metadata={},
             type="AIMessageChunk",
@@ -115,34 +133,13 @@ class ChunkColumns:
             chunk_position=self.positions[row],
         )
 
-    def _packable(self, chunk: Any) -> int:
-        kind = type(chunk)
-        if kind is TextAccessor:
-            return _TEXT
-        if kind is not AIMessageChunk:
-            return _NOT_PACKED
-        fields = chunk.__dict__
-        if (
-            len(fields) != _PLAIN_FIELD_COUNT
-            or type(fields["content"]) is not str
-            or fields["additional_kwargs"]
-            or fields["response_metadata"]
-            or fields["tool_calls"]
-            or fields["invalid_tool_calls"]
-            or fields["tool_call_chunks"]
-            or fields["usage_metadata"] is not None
-            or fields["name"] is not None
-            or chunk.__pydantic_extra__
-            or chunk.__pydantic_private__
-        ):
-            return _NOT_PACKED
-        field_set = chunk.__pydantic_fields_set__
+    def _field_set_code(self, field_set: set[str]) -> int:
         if field_set == self._last_set:
             return self._last_set_code
-        field_set = frozenset(field_set)
-        code = self._field_set_codes.get(field_set)
+        frozen = frozenset(field_set)
+        code = self._field_set_codes.get(frozen)
         if code is None:
-            code = self._field_set_codes[field_set] = len(self._field_sets)
-            self._field_sets.append(field_set)
-        self._last_set, self._last_set_code = field_set, code
+            code = self._field_set_codes[frozen] = len(self._field_sets)
+            self._field_sets.append(frozen)
+        self._last_set, self._last_set_code = frozen, code
         return code

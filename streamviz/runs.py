@@ -23,7 +23,7 @@ STATUSES = ("running", "ok", "error", "cancelled")
 _MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
-@dataclass(eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Run:
     """One run of a runnable (a chain step, a model call, a tool call, a retriever...).
 

@@ -66,6 +66,7 @@ class Trace:
         self._lock = threading.RLock()
         self._subscribers: list[Subscriber] = []
         self._read_only = False
+        self._slow = False  # subscribers or read-only: stream chunks take the full path
 
     # ----------------------------------------------------------------- reading
     @property
@@ -136,7 +137,7 @@ class Trace:
             for run in view._tree.runs.values()
             if run.parent is None or run.parent.run_id not in view._tree.runs
         ]
-        view._read_only = True
+        view._read_only = view._slow = True
         return view
 
     def events_df(self) -> pd.DataFrame:
@@ -215,10 +216,12 @@ class Trace:
                 for event in self.events:
                     self._notify(callback, event)
             self._subscribers = [*self._subscribers, callback]
+            self._slow = True
 
         def unsubscribe() -> None:
             with self._lock:
                 self._subscribers = [s for s in self._subscribers if s is not callback]
+                self._slow = bool(self._subscribers) or self._read_only
 
         return unsubscribe
 
@@ -254,11 +257,10 @@ class Trace:
         """
         with self._lock:
             t = _perf_counter() - self._t0
-            log = self._log
-            if self._subscribers or self._read_only:
+            if self._slow:
                 self._record({**self._templates[template], "data": {"chunk": chunk}})
                 return
-            log.append(self._chunks.append(template, chunk, t, _get_ident()))
+            self._log.append(self._chunks.append(template, chunk, t, _get_ident()))
             if run.first_chunk is None:
                 run.first_chunk = t
             run.last_chunk = t

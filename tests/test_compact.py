@@ -1,0 +1,70 @@
+"""Column storage of stream chunks gives back what was captured: equal values, same types."""
+
+from __future__ import annotations
+
+import gc
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.base import TextAccessor
+
+import streamviz as sv
+from streamviz._compact import ChunkColumns
+
+
+def stored(*chunks):
+    columns = ChunkColumns()
+    for chunk in chunks:
+        columns.append(0, chunk, 0.0, 1)
+    return columns, [columns.chunk(row) for row in range(len(chunks))]
+
+
+def test_plain_message_chunks_come_back_equal_with_the_same_fields_set():
+    plain = AIMessageChunk(content="Hel", id="lc_run--1")
+    last = AIMessageChunk(content="", id="lc_run--1", chunk_position="last")
+    _, (a, b) = stored(plain, last)
+    assert type(a) is AIMessageChunk and a == plain and a is not plain
+    assert a.__pydantic_fields_set__ == plain.__pydantic_fields_set__
+    assert a.model_dump() == plain.model_dump() and b == last and b.chunk_position == "last"
+
+
+def test_rich_message_chunks_are_kept_as_they_are():
+    rich = [
+        AIMessageChunk(content="x", usage_metadata={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}),
+        AIMessageChunk(content="", tool_call_chunks=[{"name": "f", "args": "{", "id": "1", "index": 0}]),
+        AIMessageChunk(content=[{"type": "text", "text": "hi"}]),
+        AIMessageChunk(content="x", response_metadata={"model_provider": "demo"}),
+        AIMessageChunk(content="x", name="bot"),
+    ]
+    _, back = stored(*rich)
+    assert all(a is b for a, b in zip(back, rich))
+
+
+def test_parser_text_keeps_its_type_and_other_values_their_identity():
+    text = TextAccessor("tok")
+    payload = {"countries": []}
+    _, (a, b, c) = stored(text, payload, None)
+    assert type(a) is TextAccessor and a == "tok"
+    assert b is payload and c is None
+
+
+def test_a_re_yielded_object_points_at_its_first_row():
+    payload = {"countries": [{"name": "France"}]}
+    columns, (a, b) = stored(payload, payload)
+    assert a is payload and b is payload
+    message = AIMessageChunk(content="tok", id="m")
+    _, (m1, m2) = stored(message, message)
+    assert m1 == m2 == message
+
+
+def test_long_streams_leave_nothing_for_the_garbage_collector_to_walk():
+    collector = sv.Collector()
+    chain = sv.demo.DemoChatModel.for_benchmark(2000)
+    list(collector.stream(chain, "go"))
+    columns = collector.trace._chunks
+    assert len(columns) == 2001  # every token (and the final empty chunk) captured
+    gc.collect()
+    tracked = [value for value in columns.values if gc.is_tracked(value)]
+    # only the model's last chunk, which carries usage metadata, is kept as the object itself
+    assert len(tracked) == 1 and tracked[0].usage_metadata is not None
+    first = collector.trace.events[1]
+    assert first["event"] == "on_chat_model_stream" and first["data"]["chunk"].content
