@@ -168,9 +168,7 @@ class Bench:
             counts[f"on_{kind}_end"] = 1
         return counts
 
-    def check_events(
-        self, counts: dict[str, int], tokens: list[str], variant: str
-    ) -> None:
+    def check_events(self, counts: dict[str, int], tokens: list[str], variant: str) -> None:
         """Event counts by kind, and the content of every ``on_chat_model_stream`` chunk."""
         expected = self.expected_counts()
         if dict(counts) != expected:
@@ -292,7 +290,7 @@ def preflight(bench: Bench, loop: asyncio.AbstractEventLoop) -> None:
             outputs = list(bench.chain.stream(INPUT, config))
         else:
 
-            async def collect() -> list[Any]:
+            async def collect(config: Any = config) -> list[Any]:
                 return [chunk async for chunk in bench.chain.astream(INPUT, config)]
 
             outputs = loop.run_until_complete(collect())
@@ -365,18 +363,18 @@ def measure_memory(bench: Bench, repeats: int = 2) -> dict[str, Any]:
                     count += 1
                 gc.collect()
                 after = tracemalloc.get_traced_memory()[0]
+                if variant == "collector" and i == 1:
+                    # Before the checks below read the events (which turns them into dicts).
+                    snapshot = tracemalloc.take_snapshot()
+                    for stat in snapshot.compare_to(before_snapshot, "filename"):
+                        by_file[_file_group(stat.traceback[0].filename)] += stat.size_diff
                 if count != bench.chunks or chars != len(bench.text):
                     raise AssertionError(f"memory run ({variant}): incomplete output")
                 if variant == "collector":
                     n_events = len(handler.trace.events)
                     bench.check_collector(handler)
-                if i == 0:
-                    continue  # warm-up
-                retained[variant].append(after - before)
-                if variant == "collector" and i == 1:
-                    snapshot = tracemalloc.take_snapshot()
-                    for stat in snapshot.compare_to(before_snapshot, "filename"):
-                        by_file[_file_group(stat.traceback[0].filename)] += stat.size_diff
+                if i > 0:  # the first round is a warm-up
+                    retained[variant].append(after - before)
                 del handler
         noop = min(retained["noop"])
         collector = min(retained["collector"])

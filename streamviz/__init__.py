@@ -1,9 +1,11 @@
 """streamviz: see what your streaming LangChain runnables and LangGraph graphs do, live.
 
-Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (``events``, ``runs``,
-DataFrames, filters), save and load it, and run everything offline with :mod:`streamviz.demo`.
+Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (``events``,
+``runs``, DataFrames, filters), save and load it, and run everything offline with
+:mod:`streamviz.demo`.
 """
 
+from streamviz import demo
 from streamviz._persistence import TraceFileError
 from streamviz._version import __version__
 from streamviz.events import Event
@@ -12,8 +14,6 @@ from streamviz.runs import Run
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector, capture
 from streamviz.trace import Trace
-
-from streamviz import demo  # noqa: E402  (a submodule, public: streamviz.demo.DemoChatModel)
 
 __all__ = [
     "Collector",

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``streamviz`` command."""
     parser = argparse.ArgumentParser(prog="streamviz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="stream the parrot-joke chain on the offline demo model")
+    demo = commands.add_parser(
+        "demo", help="stream the parrot-joke chain on the offline demo model"
+    )
     demo.add_argument("--fast", action="store_true", help="no simulated model latency")
     demo.add_argument("--save", metavar="PATH", help="also save the trace as JSONL")
     args = parser.parse_args(argv)

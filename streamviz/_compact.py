@@ -39,9 +39,21 @@ _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; o
 class ChunkColumns:
     """Stream events of a trace, one row each; not thread-safe (the trace holds its lock)."""
 
-    __slots__ = ("_field_set_codes", "_field_sets", "_last", "_last_row", "_last_set",
-                 "_last_set_code", "ids", "kind", "positions", "t", "template", "thread",
-                 "values")
+    __slots__ = (
+        "_field_set_codes",
+        "_field_sets",
+        "_last",
+        "_last_row",
+        "_last_set",
+        "_last_set_code",
+        "ids",
+        "kind",
+        "positions",
+        "t",
+        "template",
+        "thread",
+        "values",
+    )
 
     def __init__(self) -> None:
         self.template = array("l")

@@ -32,19 +32,21 @@ __all__ = [
     "FIRST_ONLY_TAP_CALLERS",
     "StreamingCallbackHandler",
     "called_from_first_only_tap",
-    "handlers_being_called",
     "child_handlers_of",
+    "handlers_being_called",
     "var_child_runnable_config",
 ]
 
 StreamingCallbackHandler = _StreamingCallbackHandler
 
-FIRST_ONLY_TAP_CALLERS = frozenset({"_transform_stream_with_config", "_atransform_stream_with_config"})
+FIRST_ONLY_TAP_CALLERS = frozenset(
+    {"_transform_stream_with_config", "_atransform_stream_with_config"}
+)
 _RUNNABLES_BASE = "langchain_core" + ("\\" if sys.platform == "win32" else "/") + "runnables"
 
 
 def called_from_first_only_tap(depth: int = 2) -> bool:
-    """Whether the tap method calling this was invoked by a first-handler-only langchain-core caller.
+    """Whether the calling tap method was invoked by a first-handler-only langchain-core caller.
 
     ``depth`` counts frames up from this function: 1 is the tap method, 2 its caller.
     """
@@ -70,7 +72,7 @@ _CALLBACKS_MANAGER = "langchain_core" + ("\\" if sys.platform == "win32" else "/
 
 
 def handlers_being_called(handler: Any, max_depth: int = 5) -> list[Any] | None:
-    """The handler list langchain-core is dispatching the current callback to, if it holds ``handler``.
+    """The handler list langchain-core dispatches the current callback to, if ``handler`` is in it.
 
     Looks a few frames up for langchain-core's dispatch function; ``None`` when not found.
     """

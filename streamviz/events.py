@@ -59,11 +59,11 @@ class Event(TypedDict):
     """Tags of the run, including the ones inherited from its ancestors."""
 
     metadata: dict[str, Any]
-    """Metadata of the run, including inherited metadata (LangGraph puts ``langgraph_node`` here)."""
+    """Metadata of the run, inherited metadata included (LangGraph puts ``langgraph_node`` here)."""
 
     data: Any
-    """``{"input": ...}`` on start, ``{"chunk": ...}`` on stream, ``{"output": ..., "input": ...}`` on
-    end, ``{"error": ..., "input": ...}`` on error; the dispatched payload for custom events."""
+    """``{"input": ...}`` on start, ``{"chunk": ...}`` on stream, ``{"output": ..., "input": ...}``
+    on end, ``{"error": ..., "input": ...}`` on error; the dispatched payload for custom events."""
 
     t: float
     """Seconds since the trace began (monotonic), at arrival."""

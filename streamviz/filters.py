@@ -121,4 +121,5 @@ class EventFilter:
         return not (self.exclude_tags is not None and any(t in self.exclude_tags for t in tags))
 
     def __call__(self, event: Mapping[str, Any]) -> bool:
+        """Same as :meth:`matches`, so a filter can be passed where a predicate is expected."""
         return self.matches(event)

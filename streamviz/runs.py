@@ -124,10 +124,7 @@ def _error_text(error: Any) -> str:
         kind = type(error).__name__
     else:
         kind = getattr(error, "type", None)
-    if isinstance(error, BaseException):
-        message = str(error)
-    else:
-        message = getattr(error, "message", None)
+    message = str(error) if isinstance(error, BaseException) else getattr(error, "message", None)
     if kind is None:
         return str(error)
     return f"{kind}: {message}" if message else kind

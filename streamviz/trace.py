@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -71,7 +72,7 @@ class Trace:
     # ----------------------------------------------------------------- reading
     @property
     def events(self) -> EventLog:
-        """All events in arrival order: a read-only sequence of dicts that grows as events arrive."""
+        """All events in arrival order: a read-only sequence of dicts, growing as events come."""
         return EventLog(self._log, self._chunks, self._templates)
 
     @property
@@ -171,7 +172,11 @@ class Trace:
         from streamviz._persistence import write_trace
         from streamviz._version import __version__
 
-        extra = {"name": self.name, "time_unit": TIME_UNIT, "trace_created": self.created.isoformat()}
+        extra = {
+            "name": self.name,
+            "time_unit": TIME_UNIT,
+            "trace_created": self.created.isoformat(),
+        }
         with self._lock:
             write_trace(path, list(self.events), streamviz_version=__version__, extra_header=extra)
 
@@ -182,7 +187,8 @@ class Trace:
         Raises
         ------
         streamviz.TraceFileError
-            If the file is malformed, truncated or not a streamviz trace; the message names the line.
+            If the file is malformed, truncated or not a streamviz trace (the message names the
+            line).
         """
         from streamviz._persistence import read_trace
 
@@ -190,10 +196,8 @@ class Trace:
         trace = cls(header.get("name"))
         created = header.get("trace_created") or header.get("created")
         if isinstance(created, str):
-            try:
+            with contextlib.suppress(ValueError):  # a foreign date format: keep the load time
                 trace.created = datetime.fromisoformat(created)
-            except ValueError:
-                pass
         trace._extend(events)
         return trace
 
@@ -291,7 +295,9 @@ class Trace:
             report_internal_error(f"trace subscriber {subscriber!r}", error)
 
 
-def _materialize(seq: int, row: int, chunks: ChunkColumns, templates: list[dict[str, Any]]) -> Event:
+def _materialize(
+    seq: int, row: int, chunks: ChunkColumns, templates: list[dict[str, Any]]
+) -> Event:
     return {  # type: ignore[typeddict-item]
         **templates[chunks.template[row]],
         "data": {"chunk": chunks.chunk(row)},
@@ -338,7 +344,7 @@ class EventLog(Sequence):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (EventLog, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

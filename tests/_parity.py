@@ -40,7 +40,7 @@ def comparable(value: Any) -> Any:
 
 
 def normalize(events: Iterable[dict[str, Any]], *, lc_kinds_only: bool = True) -> list[tuple]:
-    """Events as tuples of what must match: kind, name, tags, metadata, tree position, chunk, output.
+    """Events as tuples of what must match: kind, name, tags, metadata, place, chunk, output.
 
     Run ids become their order of first appearance; inputs are left out (astream_events moves
     the root's input onto whichever event it yields first).
@@ -76,7 +76,9 @@ def normalize(events: Iterable[dict[str, Any]], *, lc_kinds_only: bool = True) -
 
 def _stable_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     # LangGraph adds per-run checkpoint and task ids; they differ between two runs.
-    return {k: v for k, v in metadata.items() if "checkpoint" not in k and k != "langgraph_triggers"}
+    return {
+        k: v for k, v in metadata.items() if "checkpoint" not in k and k != "langgraph_triggers"
+    }
 
 
 async def reference_events(runnable, value, config=None, **kwargs) -> tuple[list[dict], Any]:

@@ -110,7 +110,8 @@ async def _aexplode_after_three(stream: AsyncIterator[str]) -> AsyncIterator[str
 def _retriever_chain():
     retriever = DemoRetriever.from_texts(["harrison worked at kensho", "harrison likes spicy food"])
     prompt = ChatPromptTemplate.from_template(
-        "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}\n"
+        "Answer the question based only on the following context:\n{context}\n\n"
+        "Question: {question}\n"
     )
     return (
         {"context": retriever.with_config(run_name="Docs"), "question": RunnablePassthrough()}
@@ -148,7 +149,10 @@ def _always_fails(value: Any) -> Any:
 
 EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "model": lambda: (model(), "what color is the sky?"),
-    "prompt|model|parser": lambda: (joke_prompt() | model() | StrOutputParser(), {"topic": "parrot"}),
+    "prompt|model|parser": lambda: (
+        joke_prompt() | model() | StrOutputParser(),
+        {"topic": "parrot"},
+    ),
     "model|json": lambda: (model() | JsonOutputParser(), COUNTRIES_PROMPT),
     "model|json|function": lambda: (
         model() | JsonOutputParser() | _extract_country_names,
@@ -200,7 +204,9 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "RunnableBranch": lambda: (
         RunnableBranch(
             (lambda x: "sky" in x["q"], ChatPromptTemplate.from_template("{q}") | model()),
-            ChatPromptTemplate.from_template("tell me a joke about {q}") | model() | StrOutputParser(),
+            ChatPromptTemplate.from_template("tell me a joke about {q}")
+            | model()
+            | StrOutputParser(),
         ),
         {"q": "parrot"},
     ),

@@ -89,8 +89,15 @@ def test_llm_tool_and_retriever_callbacks_are_recorded():
     list(llm.stream("what color is the sky?", config))
     shout.invoke({"text": "hi"}, config)
     kinds = [e["event"] for e in collector.trace.events]
-    for kind in ["on_retriever_start", "on_retriever_end", "on_llm_start", "on_llm_stream",
-                 "on_llm_end", "on_tool_start", "on_tool_end"]:
+    for kind in [
+        "on_retriever_start",
+        "on_retriever_end",
+        "on_llm_start",
+        "on_llm_stream",
+        "on_llm_end",
+        "on_tool_start",
+        "on_tool_end",
+    ]:
         assert kind in kinds
     runs = {r.run_type: r for r in collector.trace.runs.values()}
     assert runs["retriever"].output == docs
@@ -174,12 +181,20 @@ def test_100_runs_under_asyncio_gather_lose_nothing_and_keep_order():
     assert len(per_root) == 100
     assert all(normalize(events) == reference for events in per_root)
     # they really overlapped: the second run started before the first ended
-    ends = [e["seq"] for e in collector.trace.events if e["event"] == "on_chain_end" and not e["parent_ids"]]
-    starts = [e["seq"] for e in collector.trace.events if e["event"] == "on_chain_start" and not e["parent_ids"]]
+    ends = [
+        e["seq"]
+        for e in collector.trace.events
+        if e["event"] == "on_chain_end" and not e["parent_ids"]
+    ]
+    starts = [
+        e["seq"]
+        for e in collector.trace.events
+        if e["event"] == "on_chain_start" and not e["parent_ids"]
+    ]
     assert starts[1] < ends[0]
 
 
-def EVENTS_OF_ONE_RUN():  # noqa: N802 - reads like the constant it stands for
+def EVENTS_OF_ONE_RUN():
     collector = sv.Collector()
     joke_chain().invoke({"topic": "parrot"}, {"callbacks": [collector]})
     return collector.trace.events
@@ -189,7 +204,9 @@ def test_sync_invoke_from_worker_threads_at_once():
     collector = sv.Collector()
     chain = joke_chain()
     threads = [
-        threading.Thread(target=chain.invoke, args=({"topic": "parrot"}, {"callbacks": [collector]}))
+        threading.Thread(
+            target=chain.invoke, args=({"topic": "parrot"}, {"callbacks": [collector]})
+        )
         for _ in range(8)
     ]
     for thread in threads:
@@ -247,8 +264,9 @@ def test_the_chains_own_exception_passes_through_unchanged():
         raise error
 
     collector = sv.Collector()
-    with pytest.raises(ValueError) as caught:
-        (joke_chain() | RunnableLambda(fail)).invoke({"topic": "x"}, {"callbacks": [collector]})
+    chain = joke_chain() | RunnableLambda(fail)
+    with pytest.raises(ValueError, match="mine") as caught:
+        chain.invoke({"topic": "x"}, {"callbacks": [collector]})
     assert caught.value is error
     assert collector.trace.roots[0].status == "error"
 
@@ -274,7 +292,8 @@ def test_keyboard_interrupt_leaves_runs_cancelled_not_running():
 
 def test_keyboard_interrupt_in_a_capture_block_between_steps():
     chain = joke_chain()
-    with pytest.raises(KeyboardInterrupt), sv.capture() as trace:
+    # The block is the scenario: a consumer interrupted while the chain is suspended mid-stream.
+    with pytest.raises(KeyboardInterrupt), sv.capture() as trace:  # noqa: PT012
         stream = chain.stream({"topic": "parrot"})
         for _ in range(3):
             next(stream)

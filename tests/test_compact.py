@@ -29,14 +29,18 @@ def test_plain_message_chunks_come_back_equal_with_the_same_fields_set():
 
 def test_rich_message_chunks_are_kept_as_they_are():
     rich = [
-        AIMessageChunk(content="x", usage_metadata={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}),
-        AIMessageChunk(content="", tool_call_chunks=[{"name": "f", "args": "{", "id": "1", "index": 0}]),
+        AIMessageChunk(
+            content="x", usage_metadata={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+        ),
+        AIMessageChunk(
+            content="", tool_call_chunks=[{"name": "f", "args": "{", "id": "1", "index": 0}]
+        ),
         AIMessageChunk(content=[{"type": "text", "text": "hi"}]),
         AIMessageChunk(content="x", response_metadata={"model_provider": "demo"}),
         AIMessageChunk(content="x", name="bot"),
     ]
     _, back = stored(*rich)
-    assert all(a is b for a, b in zip(back, rich))
+    assert all(a is b for a, b in zip(back, rich, strict=True))
 
 
 def test_parser_text_keeps_its_type_and_other_values_their_identity():
@@ -49,7 +53,7 @@ def test_parser_text_keeps_its_type_and_other_values_their_identity():
 
 def test_a_re_yielded_object_points_at_its_first_row():
     payload = {"countries": [{"name": "France"}]}
-    columns, (a, b) = stored(payload, payload)
+    _, (a, b) = stored(payload, payload)
     assert a is payload and b is payload
     message = AIMessageChunk(content="tok", id="m")
     _, (m1, m2) = stored(message, message)

@@ -1,4 +1,4 @@
-"""Filters: the shared JSON vectors, checked against streamviz and against LangChain's own filter."""
+"""Filters: the shared JSON vectors, checked against streamviz and LangChain's own filter."""
 
 from __future__ import annotations
 

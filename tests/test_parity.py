@@ -1,4 +1,4 @@
-"""The collector sees exactly what LangChain's own astream_events(v2) sees, on the guide's examples."""
+"""The collector sees what LangChain's own astream_events(v2) sees, on the guide's examples."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 from _parity import comparable, normalize, reference_events, run
-from examples import ASYNC_ONLY, CONCURRENT, REYIELDING_ROOTS, COUNTRIES_PROMPT, EXAMPLES, model
+from examples import ASYNC_ONLY, CONCURRENT, COUNTRIES_PROMPT, EXAMPLES, REYIELDING_ROOTS, model
 from langchain_core.output_parsers import JsonOutputParser
 
 import streamviz as sv
@@ -29,7 +29,12 @@ def _by_run(events) -> dict:
         chunk = data.get("chunk")
         lane = next(iter(chunk)) if isinstance(chunk, dict) and len(chunk) == 1 else None
         per_run[(path, event["run_id"])][lane].append(
-            (event["event"], tuple(event["tags"]), comparable(chunk), comparable(data.get("output")))
+            (
+                event["event"],
+                tuple(event["tags"]),
+                comparable(chunk),
+                comparable(data.get("output")),
+            )
         )
     merged: dict = defaultdict(list)
     for (path, _), lanes in per_run.items():
@@ -103,13 +108,19 @@ def test_collector_beside_astream_events_loses_nothing_on_either_side(name):
     # branches) are missing; `Collector.astream` taps that stream too (see the tests above).
     root = beside[0]["run_id"]
     expected = [
-        e for e in beside if not (name in REYIELDING_ROOTS and e["run_id"] == root
-                                  and e["event"] == "on_chain_stream")
+        e
+        for e in beside
+        if not (
+            name in REYIELDING_ROOTS and e["run_id"] == root and e["event"] == "on_chain_stream"
+        )
     ]
     for collector in (first, second):
         _assert_same(name, collector.trace.events, expected)
-        mine = [e for e in collector.trace.events if not e["event"].endswith("_error")
-                or e["event"] == "on_tool_error"]
+        mine = [
+            e
+            for e in collector.trace.events
+            if not e["event"].endswith("_error") or e["event"] == "on_tool_error"
+        ]
         assert sorted(e["run_id"] for e in mine) == sorted(e["run_id"] for e in expected)
 
 
@@ -172,10 +183,13 @@ def test_from_astream_events_builds_the_same_trace_sync_and_async():
     captured, _ = run(_collect_astream(runnable, value))
     assert normalize(from_list.events) == normalize(theirs)
     assert normalize(from_async.events) == normalize(theirs)
-    shape = lambda t: [(r.name, r.run_type, r.status, r.chunk_count, r.depth) for r in t.runs.values()]  # noqa: E731
+
+    def shape(trace):
+        return [(r.name, r.run_type, r.status, r.chunk_count, r.depth) for r in trace.runs.values()]
+
     assert shape(from_list) == shape(from_async) == shape(captured)
     docs = next(r for r in from_list.runs.values() if r.name == "Docs")
-    assert [d.page_content for d in docs.output][0] == "harrison worked at kensho"
+    assert docs.output[0].page_content == "harrison worked at kensho"
     assert docs.chunk_count == 0  # a retriever does not stream
 
 
@@ -195,7 +209,9 @@ def test_concurrent_astream_runs_do_not_mix():
         runnable, _ = EXAMPLES["prompt|model|parser"]()
 
         async def one(topic):
-            return "".join([c async for c in runnable.astream({"topic": topic}, {"callbacks": [collector]})])
+            return "".join(
+                [c async for c in runnable.astream({"topic": topic}, {"callbacks": [collector]})]
+            )
 
         await asyncio.gather(*(one(t) for t in ["parrot", "sky"] * 3))
         return collector.trace

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pandas as pd
 import pytest
@@ -18,7 +19,12 @@ def joke_trace(**timing):
     chain = joke_prompt() | sv.demo.DemoChatModel(**timing) | StrOutputParser()
 
     async def go():
-        return [c async for c in collector.astream(chain, {"topic": "parrot"}, {"tags": ["t1"], "metadata": {"m": 1}})]
+        return [
+            c
+            async for c in collector.astream(
+                chain, {"topic": "parrot"}, {"tags": ["t1"], "metadata": {"m": 1}}
+            )
+        ]
 
     chunks = asyncio.run(go())
     return collector.trace, chunks
@@ -28,9 +34,18 @@ def test_run_tree_has_every_field_a_user_asks_about():
     trace, chunks = joke_trace(time_to_first_token=0.05, token_delay=0.002)
     root = trace.roots[0]
     prompt_run, model_run, parser_run = root.children
-    assert (root.name, root.run_type, root.parent, root.parent_id) == ("RunnableSequence", "chain", None, None)
+    assert (root.name, root.run_type, root.parent, root.parent_id) == (
+        "RunnableSequence",
+        "chain",
+        None,
+        None,
+    )
     assert [c.parent is root for c in root.children] == [True] * 3
-    assert (prompt_run.run_type, model_run.run_type, parser_run.run_type) == ("prompt", "chat_model", "parser")
+    assert (prompt_run.run_type, model_run.run_type, parser_run.run_type) == (
+        "prompt",
+        "chat_model",
+        "parser",
+    )
     assert root.tags == ["t1"] and model_run.tags == ["seq:step:2", "t1"]
     assert root.metadata == {"m": 1} and model_run.metadata["m"] == 1
     assert all(r.status == "ok" and r.error is None for r in trace.runs.values())
@@ -52,7 +67,15 @@ def test_run_tree_has_every_field_a_user_asks_about():
 
 def test_a_run_whose_parent_is_unknown_becomes_a_flagged_root_and_is_adopted_later():
     trace = sv.Trace()
-    child = {"event": "on_chain_start", "name": "child", "run_id": "c", "parent_ids": ["p"], "tags": [], "metadata": {}, "data": {}}
+    child = {
+        "event": "on_chain_start",
+        "name": "child",
+        "run_id": "c",
+        "parent_ids": ["p"],
+        "tags": [],
+        "metadata": {},
+        "data": {},
+    }
     trace._record(child)
     assert trace.roots[0].name == "child" and trace.roots[0].orphan
     assert "parent p not seen" in trace.format_tree()
@@ -93,7 +116,12 @@ def test_events_df_and_runs_df_have_typed_columns():
     tokens = events[(events["run_type"] == "chat_model") & (events["phase"] == "stream")]
     assert "".join(c.content for c in tokens["payload"]) == trace.roots[0].output
     runs = trace.runs_df()
-    assert list(runs["name"]) == ["RunnableSequence", "ChatPromptTemplate", "DemoChatModel", "StrOutputParser"]
+    assert list(runs["name"]) == [
+        "RunnableSequence",
+        "ChatPromptTemplate",
+        "DemoChatModel",
+        "StrOutputParser",
+    ]
     assert runs["duration"].dtype == "Float64" and runs["chunk_count"].dtype == "int64"
     assert list(runs["status"].cat.categories) == ["running", "ok", "error", "cancelled"]
     assert runs.loc[2, "time_to_first_chunk"] >= 0
@@ -104,10 +132,30 @@ def test_subscribers_see_every_event_in_order_and_replay_delivers_the_past_once(
     seen = []
     unsubscribe = trace.subscribe(lambda e: seen.append(e["seq"]), replay=True)
     assert seen == list(range(len(trace.events)))
-    trace._record({"event": "on_custom_event", "name": "late", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}, "data": 1})
+    trace._record(
+        {
+            "event": "on_custom_event",
+            "name": "late",
+            "run_id": "r",
+            "parent_ids": [],
+            "tags": [],
+            "metadata": {},
+            "data": 1,
+        }
+    )
     assert seen[-1] == len(trace.events) - 1
     unsubscribe()
-    trace._record({"event": "on_custom_event", "name": "later", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}, "data": 2})
+    trace._record(
+        {
+            "event": "on_custom_event",
+            "name": "later",
+            "run_id": "r",
+            "parent_ids": [],
+            "tags": [],
+            "metadata": {},
+            "data": 2,
+        }
+    )
     assert seen[-1] == len(trace.events) - 2
 
 
@@ -136,7 +184,17 @@ def test_trace_repr_and_tree_text():
 
 def test_tree_text_keeps_control_characters_out_of_the_terminal():
     trace = sv.Trace()
-    trace._record({"event": "on_chain_start", "name": "evil\x1b[2J\nname", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}, "data": {}})
+    trace._record(
+        {
+            "event": "on_chain_start",
+            "name": "evil\x1b[2J\nname",
+            "run_id": "r",
+            "parent_ids": [],
+            "tags": [],
+            "metadata": {},
+            "data": {},
+        }
+    )
     assert "\x1b" not in trace.format_tree() and "\n" not in trace.format_tree()
 
 
@@ -153,6 +211,8 @@ def test_make_demo_prints_tokens_and_the_run_tree(capsys, tmp_path):
 def test_a_chain_inside_json_parser_example_streams_progressive_json():
     collector = sv.Collector()
     list(collector.stream(model() | JsonOutputParser(), COUNTRIES_PROMPT))
-    chunks = [e["data"]["chunk"] for e in collector.trace.events if e["event"] == "on_parser_stream"]
-    for before, after in zip(chunks, chunks[1:]):
+    chunks = [
+        e["data"]["chunk"] for e in collector.trace.events if e["event"] == "on_parser_stream"
+    ]
+    for before, after in itertools.pairwise(chunks):
         assert len(repr(after)) >= len(repr(before))

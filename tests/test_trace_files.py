@@ -41,7 +41,9 @@ def test_a_saved_trace_loads_back_with_the_same_events_and_tree(name, tmp_path):
     trace.save(path)
     loaded = sv.Trace.load(path)
     assert loaded.name == name
-    assert normalize(loaded.events, lc_kinds_only=False) == normalize(trace.events, lc_kinds_only=False)
+    assert normalize(loaded.events, lc_kinds_only=False) == normalize(
+        trace.events, lc_kinds_only=False
+    )
     assert [(e["t"], e["seq"]) for e in loaded.events] == [(e["t"], e["seq"]) for e in trace.events]
     assert shape(loaded) == shape(trace)
     assert [r.duration for r in loaded.runs.values()] == [r.duration for r in trace.runs.values()]

@@ -42,7 +42,8 @@ def from_astream_events(events, trace=None, *, name=None):
 
     Examples
     --------
-    >>> trace = await sv.from_astream_events(chain.astream_events(x, version="v2"))  # doctest: +SKIP
+    >>> events = chain.astream_events(x, version="v2")  # doctest: +SKIP
+    >>> trace = await sv.from_astream_events(events)  # doctest: +SKIP
     """
     trace = trace if trace is not None else Trace(name)
     if hasattr(events, "__aiter__"):

@@ -544,7 +544,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
 
     # ------------------------------------------------------------ stream taps
     def tap_output_iter(self, run_id: UUID, output: Iterator[T]) -> Iterator[T]:
-        """Record each output chunk of a streaming step (``on_chain_stream``, ``on_parser_stream``)."""
+        """Record each output chunk of a streaming step (``on_chain_stream``, parser chunks)."""
         return self._tap(run_id, output, self._pass_on_tap())
 
     def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
