@@ -250,6 +250,32 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         except Exception as error:
             report_internal_error("Collector handler ordering", error)
 
+    def _open(
+        self,
+        run_type: str,
+        inputs: dict[str, Any],
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        name: str | None,
+        serialized: dict[str, Any] | None,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> None:
+        """Record the start of a model or retriever run, whose input is known from the start."""
+        try:
+            info = self._start(
+                run_type,
+                run_id,
+                parent_run_id,
+                _run_name(name, serialized),
+                tags,
+                metadata,
+                {"input": inputs},
+            )
+            info.inputs = inputs
+        except Exception as error:
+            report_internal_error(f"Collector {run_type} start", error)
+
     def _finish(self, run_id: UUID, phase: str, data: dict[str, Any]) -> None:
         info = self._live.pop(run_id, None) or self._abandoned.pop(run_id, None)
         self._tapped.pop(run_id, None)
@@ -328,20 +354,16 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         **kwargs: Any,
     ) -> None:
         """Record ``on_chat_model_start``."""
-        try:
-            inputs = {"messages": messages}
-            info = self._start(
-                "chat_model",
-                run_id,
-                parent_run_id,
-                _run_name(name, serialized),
-                tags,
-                metadata,
-                {"input": inputs},
-            )
-            info.inputs = inputs
-        except Exception as error:
-            report_internal_error("Collector.on_chat_model_start", error)
+        self._open(
+            "chat_model",
+            {"messages": messages},
+            run_id,
+            parent_run_id,
+            name,
+            serialized,
+            tags,
+            metadata,
+        )
 
     def on_llm_start(
         self,
@@ -356,20 +378,9 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         **kwargs: Any,
     ) -> None:
         """Record ``on_llm_start`` (text-completion models)."""
-        try:
-            inputs = {"prompts": prompts}
-            info = self._start(
-                "llm",
-                run_id,
-                parent_run_id,
-                _run_name(name, serialized),
-                tags,
-                metadata,
-                {"input": inputs},
-            )
-            info.inputs = inputs
-        except Exception as error:
-            report_internal_error("Collector.on_llm_start", error)
+        self._open(
+            "llm", {"prompts": prompts}, run_id, parent_run_id, name, serialized, tags, metadata
+        )
 
     def on_llm_new_token(
         self,
@@ -484,20 +495,9 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         **kwargs: Any,
     ) -> None:
         """Record ``on_retriever_start``."""
-        try:
-            inputs = {"query": query}
-            info = self._start(
-                "retriever",
-                run_id,
-                parent_run_id,
-                _run_name(name, serialized),
-                tags,
-                metadata,
-                {"input": inputs},
-            )
-            info.inputs = inputs
-        except Exception as error:
-            report_internal_error("Collector.on_retriever_start", error)
+        self._open(
+            "retriever", {"query": query}, run_id, parent_run_id, name, serialized, tags, metadata
+        )
 
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
         """Record ``on_retriever_end``."""
