@@ -60,11 +60,15 @@ class NoopHandler(BaseCallbackHandler, _StreamingCallbackHandler[Any]):
     def __deepcopy__(self, memo: Any = None) -> NoopHandler:
         return self
 
+    # The taps pass every chunk straight through, as any handler that sees chunks must: one
+    # generator layer per tapped step, doing nothing with the chunk.
     def tap_output_iter(self, run_id: Any, output: Iterator[T]) -> Iterator[T]:
-        return output
+        for chunk in output:
+            yield chunk
 
-    def tap_output_aiter(self, run_id: Any, output: AsyncIterator[T]) -> AsyncIterator[T]:
-        return output
+    async def tap_output_aiter(self, run_id: Any, output: AsyncIterator[T]) -> AsyncIterator[T]:
+        async for chunk in output:
+            yield chunk
 
     def on_chain_start(self, *args: Any, **kwargs: Any) -> None:
         pass

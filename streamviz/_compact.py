@@ -9,10 +9,10 @@ with nothing per event that the garbage collector keeps tracking:
 - the index of the run's fixed event fields (``event``, ``name``, ``run_id``...), the time, the
   thread and how the chunk was stored go into ``array`` columns;
 - the chunk goes into a list as it is, except:
-  - a plain ``AIMessageChunk`` (text, id and position only: the usual token) is kept as those
-    plain values, in three lists, and the code of the set of fields that were set; an equal
-    ``AIMessageChunk`` is rebuilt when the event is first read (no tuple per event: even a
-    short-lived container per event makes the collector run, and promote, more often);
+  - a plain ``AIMessageChunk`` (text and the message id every token of its run shares, nothing
+    else: the usual token) is kept as its text and the code of the set of fields that were set;
+    an equal ``AIMessageChunk`` is rebuilt when the event is first read (no tuple per event: even
+    a short-lived container per event makes the collector run, and promote, more often);
   - a parser's ``TextAccessor`` (a ``str`` subclass the garbage collector tracks) is kept as a
     plain ``str`` and rebuilt likewise;
   - the very object of the previous row (a sequence streams its last step's chunks again) is kept
@@ -46,9 +46,8 @@ class ChunkColumns:
         "_last_row",
         "_last_set",
         "_last_set_code",
-        "ids",
         "kind",
-        "positions",
+        "message_ids",
         "t",
         "template",
         "thread",
@@ -61,8 +60,7 @@ class ChunkColumns:
         self.thread = array("Q")
         self.kind = array("h")  # _AS_IS, _TEXT, _SAME, or the field-set code of a packed chunk
         self.values: list[Any] = []  # the chunk, its text, or the row it repeats
-        self.ids: list[str | None] = []  # message id of packed chunks (None otherwise)
-        self.positions: list[str | None] = []  # chunk_position of packed chunks
+        self.message_ids: dict[int, Any] = {}  # template -> id of its packed message chunks
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
         self._last: Any = None  # the chunk object of the latest row, and that row
@@ -81,8 +79,6 @@ class ChunkColumns:
         self.thread.append(thread)
         if chunk is self._last and chunk is not None:
             self.values.append(self._last_row)
-            self.ids.append(None)
-            self.positions.append(None)
             self.kind.append(_SAME)
             return row
         self._last, self._last_row = chunk, row
@@ -99,23 +95,19 @@ class ChunkColumns:
                 and not fields["invalid_tool_calls"]
                 and fields["usage_metadata"] is None
                 and fields["name"] is None
+                and fields["chunk_position"] is None
+                and fields["id"] == self.message_ids.setdefault(template, fields["id"])
                 and not chunk.__pydantic_extra__
                 and not chunk.__pydantic_private__
             ):
                 self.kind.append(self._field_set_code(chunk.__pydantic_fields_set__))
                 self.values.append(fields["content"])
-                self.ids.append(fields["id"])
-                self.positions.append(fields["chunk_position"])
                 return row
         elif cls is TextAccessor:
             self.values.append(str.__str__(chunk))
-            self.ids.append(None)
-            self.positions.append(None)
             self.kind.append(_TEXT)
             return row
         self.values.append(chunk)
-        self.ids.append(None)
-        self.positions.append(None)
         self.kind.append(_AS_IS)
         return row
 
@@ -137,12 +129,12 @@ class ChunkColumns:
             response_metadata={},
             type="AIMessageChunk",
             name=None,
-            id=self.ids[row],
+            id=self.message_ids[self.template[row]],
             tool_calls=[],
             invalid_tool_calls=[],
             usage_metadata=None,
             tool_call_chunks=[],
-            chunk_position=self.positions[row],
+            chunk_position=None,
         )
 
     def _field_set_code(self, field_set: set[str]) -> int:
