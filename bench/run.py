@@ -63,7 +63,7 @@ class NoopHandler(BaseCallbackHandler, _StreamingCallbackHandler[Any]):
     # The taps pass every chunk straight through, as any handler that sees chunks must: one
     # generator layer per tapped step, doing nothing with the chunk.
     def tap_output_iter(self, run_id: Any, output: Iterator[T]) -> Iterator[T]:
-        for chunk in output:
+        for chunk in output:  # noqa: UP028 - the same loop LangChain's and the collector's taps use
             yield chunk
 
     async def tap_output_aiter(self, run_id: Any, output: AsyncIterator[T]) -> AsyncIterator[T]:

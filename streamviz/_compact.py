@@ -22,6 +22,9 @@ with nothing per event that the garbage collector keeps tracking:
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
+from threading import get_ident as _get_ident
+from time import perf_counter as _perf_counter
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
@@ -42,8 +45,7 @@ class ChunkColumns:
     __slots__ = (
         "_field_set_codes",
         "_field_sets",
-        "_last",
-        "_last_row",
+        "_last_cell",
         "_last_set",
         "_last_set_code",
         "kind",
@@ -63,53 +65,78 @@ class ChunkColumns:
         self.message_ids: dict[int, Any] = {}  # template -> id of its packed message chunks
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
-        self._last: Any = None  # the chunk object of the latest row, and that row
-        self._last_row = -1
+        self._last_cell: list[Any] = [None, -1]  # the chunk object of the latest row, that row
         self._last_set: Any = None  # the latest packed chunk's set of fields, and its code
         self._last_set_code = _AS_IS
 
     def __len__(self) -> int:
         return len(self.t)
 
-    def append(self, template: int, chunk: Any, t: float, thread: int) -> int:
-        """Store one stream event; returns its row."""
-        row = len(self.t)
-        self.template.append(template)
-        self.t.append(t)
-        self.thread.append(thread)
-        if chunk is self._last and chunk is not None:
-            self.values.append(self._last_row)
-            self.kind.append(_SAME)
-            return row
-        self._last, self._last_row = chunk, row
-        cls = type(chunk)
-        if cls is AIMessageChunk:
-            fields = chunk.__dict__
-            if (
-                len(fields) == _PLAIN_FIELD_COUNT
-                and type(fields["content"]) is str
-                and not fields["additional_kwargs"]
-                and not fields["response_metadata"]
-                and not fields["tool_call_chunks"]
-                and not fields["tool_calls"]
-                and not fields["invalid_tool_calls"]
-                and fields["usage_metadata"] is None
-                and fields["name"] is None
-                and fields["chunk_position"] is None
-                and fields["id"] == self.message_ids.setdefault(template, fields["id"])
-                and not chunk.__pydantic_extra__
-                and not chunk.__pydantic_private__
-            ):
-                self.kind.append(self._field_set_code(chunk.__pydantic_fields_set__))
-                self.values.append(fields["content"])
-                return row
-        elif cls is TextAccessor:
-            self.values.append(str.__str__(chunk))
-            self.kind.append(_TEXT)
-            return row
-        self.values.append(chunk)
-        self.kind.append(_AS_IS)
-        return row
+    def writer(self, trace: Any, run: Any, fields: dict[str, Any]) -> Callable[[Any], None]:
+        """A function recording one stream event of ``run`` per call: the hot path, one frame.
+
+        ``trace`` is the owning :class:`~streamviz.Trace` (its lock, clock origin, log and slow
+        path), ``fields`` the fixed fields of the run's stream events. Stores the chunk by the rules
+        in the module docstring and updates the run's chunk counters.
+        """
+        template = len(trace._templates)
+        trace._templates.append(fields)
+        lock, log_append, t0 = trace._lock, trace._log.append, trace._t0
+        t_append, template_append = self.t.append, self.template.append
+        thread_append, kind_append = self.thread.append, self.kind.append
+        values_append, t_column = self.values.append, self.t
+        message_ids, field_set_code = self.message_ids, self._field_set_code
+        last = self._last_cell
+
+        def write(chunk: Any) -> None:
+            with lock:
+                t = _perf_counter() - t0
+                if trace._slow:  # live subscribers (or a read-only view): the full path
+                    trace._record({**fields, "data": {"chunk": chunk}})
+                    return
+                if run.first_chunk is None:
+                    run.first_chunk = t
+                run.last_chunk = t
+                run.chunk_count += 1
+                row = len(t_column)
+                template_append(template)
+                t_append(t)
+                thread_append(_get_ident())
+                log_append(row)
+                if chunk is last[0] and chunk is not None:
+                    values_append(last[1])
+                    kind_append(_SAME)
+                    return
+                last[0], last[1] = chunk, row
+                cls = type(chunk)
+                if cls is AIMessageChunk:
+                    attrs = chunk.__dict__
+                    if (
+                        len(attrs) == _PLAIN_FIELD_COUNT
+                        and type(attrs["content"]) is str
+                        and not attrs["additional_kwargs"]
+                        and not attrs["response_metadata"]
+                        and not attrs["tool_call_chunks"]
+                        and not attrs["tool_calls"]
+                        and not attrs["invalid_tool_calls"]
+                        and attrs["usage_metadata"] is None
+                        and attrs["name"] is None
+                        and attrs["chunk_position"] is None
+                        and attrs["id"] == message_ids.setdefault(template, attrs["id"])
+                        and not chunk.__pydantic_extra__
+                        and not chunk.__pydantic_private__
+                    ):
+                        kind_append(field_set_code(chunk.__pydantic_fields_set__))
+                        values_append(attrs["content"])
+                        return
+                elif cls is TextAccessor:
+                    values_append(str.__str__(chunk))
+                    kind_append(_TEXT)
+                    return
+                values_append(chunk)
+                kind_append(_AS_IS)
+
+        return write
 
     def chunk(self, row: int) -> Any:
         """The chunk of a row (rebuilt, equal, for packed ones)."""

@@ -247,28 +247,15 @@ class Trace:
                 self._notify(subscriber, event)  # type: ignore[arg-type]
             return run
 
-    def _add_template(self, template: dict[str, Any]) -> int:
-        """Register the fixed fields of a run's stream events; returns the index to record with."""
-        with self._lock:
-            self._templates.append(template)
-            return len(self._templates) - 1
+    def _stream_writer(self, run: Run, fields: dict[str, Any]) -> Callable[[Any], None]:
+        """A function that appends one stream event of ``run`` per call, given its chunk.
 
-    def _record_chunk(self, run: Run, template: int, chunk: Any) -> None:
-        """Append one stream event of ``run`` (the hot path: one per token per streaming step).
-
-        ``template`` is the index of the event's fixed fields (``event``, ``name``, ``run_id``...)
-        from :meth:`_add_template`. The event is kept compact until someone reads it.
+        The hot path (one call per token per streaming step). ``fields`` are the fixed fields of
+        the run's stream events (``event``, ``name``, ``run_id``...); each event is kept in
+        columns until someone reads it. Everything the call needs is bound here once.
         """
         with self._lock:
-            t = _perf_counter() - self._t0
-            if self._slow:
-                self._record({**self._templates[template], "data": {"chunk": chunk}})
-                return
-            self._log.append(self._chunks.append(template, chunk, t, _get_ident()))
-            if run.first_chunk is None:
-                run.first_chunk = t
-            run.last_chunk = t
-            run.chunk_count += 1
+            return self._chunks.writer(self, run, fields)
 
     def _extend(self, events: Iterable[Event]) -> None:
         """Append complete events as they are (loading, replay); ``seq`` is renumbered if absent."""

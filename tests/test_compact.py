@@ -12,9 +12,14 @@ from streamviz._compact import ChunkColumns
 
 
 def stored(*chunks):
-    columns = ChunkColumns()
+    trace = sv.Trace()
+    base = {"name": "step", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
+    run = trace._record({**base, "event": "on_chain_start", "data": {}})
+    write = trace._stream_writer(run, {**base, "event": "on_chain_stream"})
     for chunk in chunks:
-        columns.append(0, chunk, 0.0, 1)
+        write(chunk)
+    columns = trace._chunks
+    assert isinstance(columns, ChunkColumns) and run.chunk_count == len(chunks)
     return columns, [columns.chunk(row) for row in range(len(chunks))]
 
 

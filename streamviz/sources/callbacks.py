@@ -50,10 +50,10 @@ class _RunInfo:
         "parent_ids",
         "run",
         "run_type",
-        "stream_template",
         "tags",
         "tapped",
         "tool_call_id",
+        "write_chunk",
     )
 
     def __init__(self, id_: str, name: str, run_type: str, parent_ids: list[str], tags, metadata):
@@ -66,7 +66,7 @@ class _RunInfo:
         self.inputs: Any = None
         self.tool_call_id: Any = None
         self.run: Any = None  # the trace's Run, for the per-chunk fast path
-        self.stream_template = -1  # index of the fixed fields of its stream events in the trace
+        self.write_chunk: Any = None  # records one stream event of this run (Trace._stream_writer)
         self.tapped = False  # its output stream is tapped, so token callbacks are not recorded
 
     def template(self) -> dict[str, Any]:
@@ -174,7 +174,6 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         super().__init__()
         self.trace = trace if trace is not None else Trace(name)
         self._record = self.trace._record
-        self._chunk = self.trace._record_chunk
         self._live: dict[UUID, _RunInfo] = {}
         # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
         self._ancestors: dict[UUID, list[str]] = {}
@@ -220,7 +219,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         info.tapped = run_id in self._tapped
         self._live[run_id] = info
         info.run = self._record(info.event("start", data))
-        info.stream_template = self.trace._add_template(info.template())
+        info.write_chunk = self.trace._stream_writer(info.run, info.template())
         return info
 
     def _go_first(self) -> None:
@@ -405,7 +404,7 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
                 value = chunk
             else:
                 value = GenerationChunk(text=token if isinstance(token, str) else "")
-            self._chunk(info.run, info.stream_template, value)
+            info.write_chunk(value)
         except Exception as error:
             report_internal_error("Collector.on_llm_new_token", error)
 
@@ -596,10 +595,10 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             for chunk in output:
                 yield chunk
             return
-        record, run, template = self._chunk, info.run, info.stream_template
+        write = info.write_chunk
         for chunk in itertools.chain((first,), output):
             try:
-                record(run, template, chunk)
+                write(chunk)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
             yield chunk
@@ -620,15 +619,15 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
             async for chunk in output:
                 yield chunk
             return
-        record, run, template = self._chunk, info.run, info.stream_template
+        write = info.write_chunk
         try:
-            record(run, template, first)
+            write(first)
         except Exception as error:
             report_internal_error("Collector stream tap", error)
         yield first
         async for chunk in output:
             try:
-                record(run, template, chunk)
+                write(chunk)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
             yield chunk
