@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Subscriber", "Trace"]
 
-_perf_counter = time.perf_counter
-_get_ident = threading.get_ident
-
 Subscriber = Callable[[Event], None]
 """Called with each new event, in ``seq`` order, from the thread that reported it."""
 
