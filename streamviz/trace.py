@@ -264,9 +264,6 @@ class Trace:
                 for subscriber in self._subscribers:
                     self._notify(subscriber, event)
 
-    def _now(self) -> float:
-        return time.perf_counter() - self._t0
-
     def _running(self) -> list[Run]:
         with self._lock:
             return [run for run in self.runs.values() if run.status == "running"]

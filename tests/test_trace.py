@@ -216,3 +216,15 @@ def test_a_chain_inside_json_parser_example_streams_progressive_json():
     ]
     for before, after in itertools.pairwise(chunks):
         assert len(repr(after)) >= len(repr(before))
+
+
+def test_from_events_rebuilds_the_same_tree_from_a_list_of_events():
+    trace, _ = joke_trace(time_to_first_token=0, token_delay=0)
+    copy = sv.Trace.from_events([dict(e) for e in trace.events], name="copy")
+    shape = [(r.name, r.run_type, r.status, r.chunk_count, r.depth) for r in trace.runs.values()]
+    assert [
+        (r.name, r.run_type, r.status, r.chunk_count, r.depth) for r in copy.runs.values()
+    ] == shape
+    assert [r.first_chunk for r in copy.runs.values()] == [
+        r.first_chunk for r in trace.runs.values()
+    ]
