@@ -36,6 +36,8 @@ _AS_IS = -1
 _TEXT = -2
 _SAME = -3
 # Packed AIMessageChunks store the code (>= 0) of their set of fields.
+# AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
+_NO_PRIVATE = not AIMessageChunk.__private_attributes__
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
 
 
@@ -81,7 +83,8 @@ class ChunkColumns:
         """
         template = len(trace._templates)
         trace._templates.append(fields)
-        lock, log_append, t0 = trace._lock, trace._log.append, trace._t0
+        acquire, release = trace._lock.acquire, trace._lock.release
+        log_append, t0 = trace._log.append, trace._t0
         t_append, template_append = self.t.append, self.template.append
         thread_append, kind_append = self.thread.append, self.kind.append
         values_append, t_column = self.values.append, self.t
@@ -89,7 +92,8 @@ class ChunkColumns:
         last = self._last_cell
 
         def write(chunk: Any) -> None:
-            with lock:
+            acquire()
+            try:
                 t = _perf_counter() - t0
                 if trace._slow:  # live subscribers (or a read-only view): the full path
                     trace._record({**fields, "data": {"chunk": chunk}})
@@ -124,7 +128,7 @@ class ChunkColumns:
                         and attrs["chunk_position"] is None
                         and attrs["id"] == message_ids.setdefault(template, attrs["id"])
                         and not chunk.__pydantic_extra__
-                        and not chunk.__pydantic_private__
+                        and (_NO_PRIVATE or not chunk.__pydantic_private__)
                     ):
                         kind_append(field_set_code(chunk.__pydantic_fields_set__))
                         values_append(attrs["content"])
@@ -135,6 +139,8 @@ class ChunkColumns:
                     return
                 values_append(chunk)
                 kind_append(_AS_IS)
+            finally:
+                release()
 
         return write
 
