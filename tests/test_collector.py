@@ -325,3 +325,40 @@ def test_cancelling_the_task_marks_runs_cancelled():
     assert root.status == "cancelled" and root.chunk_count > 0
     assert all(r.status in {"ok", "cancelled"} for r in collector.trace.runs.values())
     assert any(r.status == "cancelled" for r in root.children)
+
+
+# ----------------------------------------------------------------------- odd payloads
+class Awkward:
+    """A payload that refuses truth tests, comparisons and even repr."""
+
+    def __bool__(self):
+        raise ValueError("ambiguous truth value")
+
+    def __eq__(self, other):
+        raise ValueError("no comparisons")
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        raise RuntimeError("no repr either")
+
+
+def test_odd_payloads_and_huge_outputs_are_captured_and_saved(tmp_path):
+    awkward = Awkward()
+    huge = "x" * 1_000_000 + "<script>alert(1)</script>\x00\u202e"
+
+    def passthrough(value):
+        return value
+
+    collector = sv.Collector()
+    step = RunnableLambda(passthrough).with_config(run_name="step")
+    assert step.invoke(awkward, {"callbacks": [collector]}) is awkward
+    assert step.invoke(huge, {"callbacks": [collector]}) == huge
+    runs = list(collector.trace.runs.values())
+    assert runs[0].input is awkward and runs[0].output is awkward
+    assert runs[1].output == huge
+    collector.trace.save(tmp_path / "odd.jsonl")
+    loaded = sv.Trace.load(tmp_path / "odd.jsonl")
+    assert loaded.runs[runs[1].run_id].output == huge
+    marker = loaded.runs[runs[0].run_id].output
+    assert "Awkward" in repr(marker)  # kept as a marked stand-in, not dropped
