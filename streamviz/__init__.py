@@ -12,7 +12,8 @@ from streamviz.events import Event
 from streamviz.filters import EventFilter
 from streamviz.runs import Run
 from streamviz.sources.astream_events import from_astream_events
-from streamviz.sources.callbacks import Collector, capture
+from streamviz.sources.callbacks import Collector
+from streamviz.sources.capture import capture
 from streamviz.trace import Trace
 
 __all__ = [

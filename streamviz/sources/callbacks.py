@@ -1,9 +1,10 @@
-"""LangChain callbacks into streamviz events: the :class:`Collector` and :func:`capture`.
+"""LangChain callbacks into streamviz events: the :class:`Collector`.
 
 - The Collector is a synchronous ``run_inline`` callback handler: LangChain calls it directly on
   the thread that runs the step (the event loop thread under ``astream``), with no executor hop.
 - Chain and parser output chunks (``on_chain_stream``, ``on_parser_stream``) arrive through
-  langchain-core's stream tap (see :mod:`streamviz._lc_private`).
+  langchain-core's stream taps, handled in :mod:`streamviz.sources._taps`.
+- :func:`streamviz.capture` (``sources/capture.py``) installs a Collector for a whole block.
 - Every event mirrors what ``astream_events(version="v2")`` would yield for the same callback; in
   addition errors of every run type are recorded (``on_chain_error``...), which ``astream_events``
   only does for tools.
@@ -12,31 +13,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import GenerationChunk, LLMResult
-from langchain_core.tracers.context import register_configure_hook
 
 from streamviz._errors import report_internal_error
-from streamviz._lc_private import (
-    StreamingCallbackHandler,
-    called_from_first_only_tap,
-    child_handlers_of,
-    handlers_being_called,
-)
+from streamviz._lc_private import StreamingCallbackHandler
+from streamviz.sources._taps import StreamTaps
 from streamviz.trace import Trace
 
-__all__ = ["Collector", "capture"]
+__all__ = ["Collector"]
 
-T = TypeVar("T")
-_DONE: Any = object()
 
 
 class _RunInfo:
@@ -142,7 +133,7 @@ def _model_output(run_type: str, response: LLMResult) -> Any:
     }
 
 
-class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
+class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
     """A LangChain callback handler that records everything a run reports into a :class:`Trace`.
 
     Attach it like any handler, ``config={"callbacks": [collector]}``, or use :func:`capture`.
@@ -221,33 +212,6 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         info.run = self._record(info.event("start", data))
         info.write_chunk = self.trace._stream_writer(info.run, info.template())
         return info
-
-    def _go_first(self) -> None:
-        """Stand before other streaming handlers of the run that is starting.
-
-        langchain-core hands a step's output stream to the first streaming handler only, and the
-        order of handlers is arbitrary once configs were merged (through a set). Being first,
-        the collector records the chunks and passes the stream on to the others (see ``_tap``);
-        handlers behind it are unaffected. Other collectors pass streams on too, so they are
-        not jumped.
-        """
-        try:
-            handlers = handlers_being_called(self)
-            if handlers is None:
-                return
-            for handler in handlers:
-                if handler is self:
-                    return
-                if isinstance(handler, StreamingCallbackHandler) and not isinstance(
-                    handler, Collector
-                ):
-                    break
-            # Moving the handler being called to the front does not disturb the dispatch loop:
-            # the ones after it keep their positions.
-            index = next(i for i, h in enumerate(handlers) if h is self)
-            handlers.insert(0, handlers.pop(index))
-        except Exception as error:
-            report_internal_error("Collector handler ordering", error)
 
     def _open(
         self,
@@ -541,136 +505,6 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
         except Exception as error:
             report_internal_error("Collector.on_custom_event", error)
 
-    # ------------------------------------------------------------ stream taps
-    def tap_output_iter(self, run_id: UUID, output: Iterator[T]) -> Iterator[T]:
-        """Record each output chunk of a streaming step (``on_chain_stream``, parser chunks)."""
-        return self._tap(run_id, output, self._pass_on_tap())
-
-    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
-        """Async twin of :meth:`tap_output_iter`."""
-        return self._atap(run_id, output, self._pass_on_tap())
-
-    @staticmethod
-    def _pass_on_tap() -> bool:
-        try:
-            return called_from_first_only_tap(depth=3)
-        except Exception as error:
-            report_internal_error("Collector tap caller check", error)
-            return False
-
-    def _claim(self, run_id: UUID) -> bool:
-        """Whether this is the first tap of the run (a run tapped twice is reported once)."""
-        token = object()
-        mine = self._tapped.setdefault(run_id, token) is token
-        info = self._live.get(run_id)
-        if info is not None:
-            info.tapped = True
-        return mine
-
-    def _others(self, run_id: UUID) -> list[Any]:
-        # Only reached when langchain-core tapped this collector alone: the other streaming
-        # handlers of the step (astream_events, another collector...) would see nothing.
-        try:
-            return [
-                handler
-                for handler in child_handlers_of(run_id)
-                if handler is not self and isinstance(handler, StreamingCallbackHandler)
-            ]
-        except Exception as error:
-            report_internal_error("Collector tap hand-over", error)
-            return []
-
-    def _tap(self, run_id: UUID, output: Iterator[T], pass_on: bool) -> Iterator[T]:
-        if pass_on:
-            for handler in self._others(run_id):
-                output = handler.tap_output_iter(run_id, output)
-        mine = self._claim(run_id)
-        first = next(output, _DONE)
-        if first is _DONE:
-            return
-        # Looked up only now: a model's run starts when its stream is first pulled.
-        info = self._live.get(run_id) if mine else None
-        if info is None:
-            yield first
-            for chunk in output:
-                yield chunk
-            return
-        write = info.write_chunk
-        for chunk in itertools.chain((first,), output):
-            try:
-                write(chunk)
-            except Exception as error:
-                report_internal_error("Collector stream tap", error)
-            yield chunk
-
-    async def _atap(
-        self, run_id: UUID, output: AsyncIterator[T], pass_on: bool
-    ) -> AsyncIterator[T]:
-        if pass_on:
-            for handler in self._others(run_id):
-                output = handler.tap_output_aiter(run_id, output)
-        mine = self._claim(run_id)
-        first = await anext(output, _DONE)
-        if first is _DONE:
-            return
-        info = self._live.get(run_id) if mine else None
-        if info is None:
-            yield first
-            async for chunk in output:
-                yield chunk
-            return
-        write = info.write_chunk
-        try:
-            write(first)
-        except Exception as error:
-            report_internal_error("Collector stream tap", error)
-        yield first
-        async for chunk in output:
-            try:
-                write(chunk)
-            except Exception as error:
-                report_internal_error("Collector stream tap", error)
-            yield chunk
-
-    # ---------------------------------------------------- streaming a runnable
-    def stream(self, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        """``runnable.stream(input)`` recorded by this collector, outermost output included.
-
-        LangChain reports a step's output chunks only when the step streams through its own tap;
-        some runnables (``RunnableBranch``, ``with_fallbacks``) just re-yield their child's chunks.
-        Like ``astream_events``, this taps the outermost stream too, so the root's
-        ``on_chain_stream`` events are recorded whatever the runnable.
-        """
-        config, run_id = self._config_for(config)
-        return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False)
-
-    def astream(
-        self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
-        config, run_id = self._config_for(config)
-        return self._atap(run_id, aiter(runnable.astream(input, config, **kwargs)), False)
-
-    def _config_for(self, config: Any) -> tuple[dict[str, Any], UUID]:
-        from langchain_core.callbacks import BaseCallbackManager
-        from langchain_core.runnables import ensure_config
-        from langchain_core.utils.uuid import uuid7
-
-        config = ensure_config(config)
-        run_id = config.setdefault("run_id", uuid7())
-        callbacks = config.get("callbacks")
-        if callbacks is None:
-            config["callbacks"] = [self]
-        elif isinstance(callbacks, list):
-            # First, so that LangChain hands step output streams to this collector, which
-            # passes them on to any other streaming handler.
-            config["callbacks"] = [self, *(c for c in callbacks if c is not self)]
-        elif isinstance(callbacks, BaseCallbackManager):
-            manager = callbacks.copy()
-            manager.add_handler(self, inherit=True)
-            config["callbacks"] = manager
-        return config, run_id
-
     # ----------------------------------------------------------- abandonment
     def abandon_running(self, error: BaseException) -> None:
         """Record an error event for every run still open, innermost first.
@@ -686,58 +520,3 @@ class Collector(BaseCallbackHandler, StreamingCallbackHandler[Any]):
                 self._abandoned[run_id] = info
         except Exception as failure:
             report_internal_error("Collector.abandon_running", failure)
-
-
-# LangChain adds the handler found in each of these variables to every run it configures, so a
-# `with capture():` block needs no config. One variable per nesting level: each level is a
-# separate handler, and LangChain's own de-duplication keeps them from seeing an event twice.
-_MAX_NESTING = 8
-_capture_vars: list[ContextVar[Collector | None]] = [
-    ContextVar(f"streamviz_capture_{level}", default=None) for level in range(_MAX_NESTING)
-]
-for _var in _capture_vars:
-    register_configure_hook(_var, inheritable=True)
-
-
-@contextlib.contextmanager
-def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[Trace]:
-    """Capture every LangChain run started inside the block, without passing a config.
-
-    Parameters
-    ----------
-    trace
-        Record into this trace instead of a new one.
-    name
-        Name of the new trace.
-
-    Yields
-    ------
-    Trace
-        The trace being filled; it stays usable after the block.
-
-    Notes
-    -----
-    The block's collector also works beside ``astream_events`` and LangGraph's stream handlers
-    started inside it: it puts itself ahead of them and passes output streams on.
-
-    If the block exits with an exception (``KeyboardInterrupt``, a cancelled task), runs that
-    are still open are recorded as ended with that error, so none stays ``running`` forever.
-
-    Examples
-    --------
-    >>> import streamviz as sv
-    >>> with sv.capture() as trace:  # doctest: +SKIP
-    ...     chain.invoke({"topic": "parrot"})
-    """
-    var = next((v for v in _capture_vars if v.get() is None), None)
-    if var is None:
-        raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")
-    collector = Collector(trace, name=name)
-    token = var.set(collector)
-    try:
-        yield collector.trace
-    except BaseException as error:
-        collector.abandon_running(error)
-        raise
-    finally:
-        var.reset(token)

@@ -1,0 +1,202 @@
+"""How the Collector sees chain and parser output chunks: langchain-core's stream taps.
+
+- langchain-core hands each streaming step's output iterator to ONE handler: the first in the
+  run's handler list that implements ``tap_output_iter`` / ``tap_output_aiter`` (see
+  :mod:`streamviz._lc_private`). That handler sees every chunk as it passes.
+- The order of that list is arbitrary once configs have been merged (LangChain merges handler
+  lists through a set). So at the start of every chain-like run the collector moves itself ahead
+  of other streaming handlers (``_go_first``), records the chunks, and passes the stream on to
+  the handlers that langchain-core skipped (``_others``): ``astream_events`` and other
+  collectors beside it lose nothing.
+- A run tapped twice (by langchain-core and again by an outer tap) is reported once.
+- ``stream`` / ``astream`` tap the outermost stream as well, as ``astream_events`` does, so the
+  root's own chunks are recorded even for runnables that only re-yield a child's chunks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from streamviz._errors import report_internal_error
+from streamviz._lc_private import (
+    StreamingCallbackHandler,
+    called_from_first_only_tap,
+    child_handlers_of,
+    handlers_being_called,
+)
+
+__all__ = ["StreamTaps"]
+
+T = TypeVar("T")
+_DONE: Any = object()
+
+
+class StreamTaps:
+    """The stream-tap half of the :class:`~streamviz.Collector` (a mixin).
+
+    Expects ``self._live`` (run id -> run info with ``tapped`` and ``write_chunk``) and
+    ``self._tapped`` (run id -> claim token).
+    """
+
+    _live: dict[UUID, Any]
+    _tapped: dict[UUID, object]
+
+    def _go_first(self) -> None:
+        """Stand before other streaming handlers of the run that is starting.
+
+        langchain-core hands a step's output stream to the first streaming handler only, and the
+        order of handlers is arbitrary once configs were merged (through a set). Being first,
+        the collector records the chunks and passes the stream on to the others (see ``_tap``);
+        handlers behind it are unaffected. Other collectors pass streams on too, so they are
+        not jumped.
+        """
+        try:
+            handlers = handlers_being_called(self)
+            if handlers is None:
+                return
+            for handler in handlers:
+                if handler is self:
+                    return
+                if isinstance(handler, StreamingCallbackHandler) and not isinstance(
+                    handler, StreamTaps
+                ):
+                    break
+            # Moving the handler being called to the front does not disturb the dispatch loop:
+            # the ones after it keep their positions.
+            index = next(i for i, h in enumerate(handlers) if h is self)
+            handlers.insert(0, handlers.pop(index))
+        except Exception as error:
+            report_internal_error("Collector handler ordering", error)
+
+    # ------------------------------------------------------------ stream taps
+    def tap_output_iter(self, run_id: UUID, output: Iterator[T]) -> Iterator[T]:
+        """Record each output chunk of a streaming step (``on_chain_stream``, parser chunks)."""
+        return self._tap(run_id, output, self._pass_on_tap())
+
+    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Async twin of :meth:`tap_output_iter`."""
+        return self._atap(run_id, output, self._pass_on_tap())
+
+    @staticmethod
+    def _pass_on_tap() -> bool:
+        try:
+            return called_from_first_only_tap(depth=3)
+        except Exception as error:
+            report_internal_error("Collector tap caller check", error)
+            return False
+
+    def _claim(self, run_id: UUID) -> bool:
+        """Whether this is the first tap of the run (a run tapped twice is reported once)."""
+        token = object()
+        mine = self._tapped.setdefault(run_id, token) is token
+        info = self._live.get(run_id)
+        if info is not None:
+            info.tapped = True
+        return mine
+
+    def _others(self, run_id: UUID) -> list[Any]:
+        # Only reached when langchain-core tapped this collector alone: the other streaming
+        # handlers of the step (astream_events, another collector...) would see nothing.
+        try:
+            return [
+                handler
+                for handler in child_handlers_of(run_id)
+                if handler is not self and isinstance(handler, StreamingCallbackHandler)
+            ]
+        except Exception as error:
+            report_internal_error("Collector tap hand-over", error)
+            return []
+
+    def _tap(self, run_id: UUID, output: Iterator[T], pass_on: bool) -> Iterator[T]:
+        if pass_on:
+            for handler in self._others(run_id):
+                output = handler.tap_output_iter(run_id, output)
+        mine = self._claim(run_id)
+        first = next(output, _DONE)
+        if first is _DONE:
+            return
+        # Looked up only now: a model's run starts when its stream is first pulled.
+        info = self._live.get(run_id) if mine else None
+        if info is None:
+            yield first
+            for chunk in output:
+                yield chunk
+            return
+        write = info.write_chunk
+        for chunk in itertools.chain((first,), output):
+            try:
+                write(chunk)
+            except Exception as error:
+                report_internal_error("Collector stream tap", error)
+            yield chunk
+
+    async def _atap(
+        self, run_id: UUID, output: AsyncIterator[T], pass_on: bool
+    ) -> AsyncIterator[T]:
+        if pass_on:
+            for handler in self._others(run_id):
+                output = handler.tap_output_aiter(run_id, output)
+        mine = self._claim(run_id)
+        first = await anext(output, _DONE)
+        if first is _DONE:
+            return
+        info = self._live.get(run_id) if mine else None
+        if info is None:
+            yield first
+            async for chunk in output:
+                yield chunk
+            return
+        write = info.write_chunk
+        try:
+            write(first)
+        except Exception as error:
+            report_internal_error("Collector stream tap", error)
+        yield first
+        async for chunk in output:
+            try:
+                write(chunk)
+            except Exception as error:
+                report_internal_error("Collector stream tap", error)
+            yield chunk
+
+    # ---------------------------------------------------- streaming a runnable
+    def stream(self, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        """``runnable.stream(input)`` recorded by this collector, outermost output included.
+
+        LangChain reports a step's output chunks only when the step streams through its own tap;
+        some runnables (``RunnableBranch``, ``with_fallbacks``) just re-yield their child's chunks.
+        Like ``astream_events``, this taps the outermost stream too, so the root's
+        ``on_chain_stream`` events are recorded whatever the runnable.
+        """
+        config, run_id = self._config_for(config)
+        return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False)
+
+    def astream(
+        self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
+        config, run_id = self._config_for(config)
+        return self._atap(run_id, aiter(runnable.astream(input, config, **kwargs)), False)
+
+    def _config_for(self, config: Any) -> tuple[dict[str, Any], UUID]:
+        from langchain_core.callbacks import BaseCallbackManager
+        from langchain_core.runnables import ensure_config
+        from langchain_core.utils.uuid import uuid7
+
+        config = ensure_config(config)
+        run_id = config.setdefault("run_id", uuid7())
+        callbacks = config.get("callbacks")
+        if callbacks is None:
+            config["callbacks"] = [self]
+        elif isinstance(callbacks, list):
+            # First, so that LangChain hands step output streams to this collector, which
+            # passes them on to any other streaming handler.
+            config["callbacks"] = [self, *(c for c in callbacks if c is not self)]
+        elif isinstance(callbacks, BaseCallbackManager):
+            manager = callbacks.copy()
+            manager.add_handler(self, inherit=True)
+            config["callbacks"] = manager
+        return config, run_id

@@ -1,0 +1,68 @@
+"""``with sv.capture():`` - record every LangChain run started inside a block, no config needed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from langchain_core.tracers.context import register_configure_hook
+
+from streamviz.sources.callbacks import Collector
+from streamviz.trace import Trace
+
+__all__ = ["capture"]
+
+# LangChain adds the handler found in each of these variables to every run it configures, so a
+# `with capture():` block needs no config. One variable per nesting level: each level is a
+# separate handler, and LangChain's own de-duplication keeps them from seeing an event twice.
+_MAX_NESTING = 8
+_capture_vars: list[ContextVar[Collector | None]] = [
+    ContextVar(f"streamviz_capture_{level}", default=None) for level in range(_MAX_NESTING)
+]
+for _var in _capture_vars:
+    register_configure_hook(_var, inheritable=True)
+
+
+@contextlib.contextmanager
+def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[Trace]:
+    """Capture every LangChain run started inside the block, without passing a config.
+
+    Parameters
+    ----------
+    trace
+        Record into this trace instead of a new one.
+    name
+        Name of the new trace.
+
+    Yields
+    ------
+    Trace
+        The trace being filled; it stays usable after the block.
+
+    Notes
+    -----
+    The block's collector also works beside ``astream_events`` and LangGraph's stream handlers
+    started inside it: it puts itself ahead of them and passes output streams on.
+
+    If the block exits with an exception (``KeyboardInterrupt``, a cancelled task), runs that
+    are still open are recorded as ended with that error, so none stays ``running`` forever.
+
+    Examples
+    --------
+    >>> import streamviz as sv
+    >>> with sv.capture() as trace:  # doctest: +SKIP
+    ...     chain.invoke({"topic": "parrot"})
+    """
+    var = next((v for v in _capture_vars if v.get() is None), None)
+    if var is None:
+        raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")
+    collector = Collector(trace, name=name)
+    token = var.set(collector)
+    try:
+        yield collector.trace
+    except BaseException as error:
+        collector.abandon_running(error)
+        raise
+    finally:
+        var.reset(token)
