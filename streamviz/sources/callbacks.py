@@ -29,7 +29,6 @@ from streamviz.trace import Trace
 __all__ = ["Collector"]
 
 
-
 class _RunInfo:
     """What the end and stream callbacks need to know about a run that has started."""
 
