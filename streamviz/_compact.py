@@ -98,6 +98,7 @@ class ChunkColumns:
                 if trace._slow:  # live subscribers (or a read-only view): the full path
                     trace._record({**fields, "data": {"chunk": chunk}})
                     return
+                # RunTree.apply's stream branch, inlined: this is the per-chunk path.
                 if run.first_chunk is None:
                     run.first_chunk = t
                 run.last_chunk = t

@@ -37,12 +37,13 @@ _DONE: Any = object()
 class StreamTaps:
     """The stream-tap half of the :class:`~streamviz.Collector` (a mixin).
 
-    Expects ``self._live`` (run id -> run info with ``tapped`` and ``write_chunk``) and
-    ``self._tapped`` (run id -> claim token).
+    Expects ``self._live`` (run id -> run info with ``tapped``), ``self._tapped`` (run id ->
+    claim token) and ``self._writer(info)`` (the function recording a run's stream events).
     """
 
     _live: dict[UUID, Any]
     _tapped: dict[UUID, object]
+    _writer: Any
 
     def _go_first(self) -> None:
         """Stand before other streaming handlers of the run that is starting.
@@ -125,7 +126,7 @@ class StreamTaps:
             for chunk in output:
                 yield chunk
             return
-        write = info.write_chunk
+        write = self._writer(info)
         for chunk in itertools.chain((first,), output):
             try:
                 write(chunk)
@@ -149,7 +150,7 @@ class StreamTaps:
             async for chunk in output:
                 yield chunk
             return
-        write = info.write_chunk
+        write = self._writer(info)
         try:
             write(first)
         except Exception as error:

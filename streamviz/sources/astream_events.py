@@ -83,11 +83,12 @@ def _add(trace: Trace, event: dict[str, Any]) -> None:
 
 def _close_open_runs(trace: Trace, error: BaseException) -> None:
     for run in sorted(trace._running(), key=lambda run: -run.depth):
-        parent_ids = []
-        above = run.parent
-        while above is not None:
-            parent_ids.append(above.run_id)
-            above = above.parent
+        parent_ids, top = [], run
+        while top.parent is not None:
+            top = top.parent
+            parent_ids.append(top.run_id)
+        if top.parent_id is not None:  # an orphan's unseen parent still heads its path
+            parent_ids.append(top.parent_id)
         trace._record(
             {
                 "event": f"on_{run.run_type}_error",

@@ -56,13 +56,13 @@ class _RunInfo:
         self.inputs: Any = None
         self.tool_call_id: Any = None
         self.run: Any = None  # the trace's Run, for the per-chunk fast path
-        self.write_chunk: Any = None  # records one stream event of this run (Trace._stream_writer)
+        self.write_chunk: Any = None  # records one stream event; made on the run's first chunk
         self.tapped = False  # its output stream is tapped, so token callbacks are not recorded
 
-    def template(self) -> dict[str, Any]:
-        """The fixed fields of this run's stream events."""
+    def fields(self, phase: str) -> dict[str, Any]:
+        """The fields of this run's ``phase`` events that do not depend on the event."""
         return {
-            "event": f"on_{self.run_type}_stream",
+            "event": f"on_{self.run_type}_{phase}",
             "name": self.name,
             "run_id": self.id,
             "parent_ids": self.parent_ids,
@@ -71,15 +71,9 @@ class _RunInfo:
         }
 
     def event(self, phase: str, data: Any) -> dict[str, Any]:
-        return {
-            "event": f"on_{self.run_type}_{phase}",
-            "name": self.name,
-            "run_id": self.id,
-            "parent_ids": self.parent_ids,
-            "tags": self.tags,
-            "metadata": self.metadata,
-            "data": data,
-        }
+        event = self.fields(phase)
+        event["data"] = data
+        return event
 
 
 def _run_name(name: str | None, serialized: dict[str, Any] | None) -> str:
@@ -209,8 +203,16 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         info.tapped = run_id in self._tapped
         self._live[run_id] = info
         info.run = self._record(info.event("start", data))
-        info.write_chunk = self.trace._stream_writer(info.run, info.template())
         return info
+
+    def _writer(self, info: _RunInfo) -> Any:
+        """The function recording ``info``'s stream events, made when its first chunk comes.
+
+        Most runs (prompts, tools, retrievers) never stream: they get none.
+        """
+        if info.write_chunk is None:
+            info.write_chunk = self.trace._stream_writer(info.run, info.fields("stream"))
+        return info.write_chunk
 
     def _open(
         self,
@@ -367,7 +369,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
                 value = chunk
             else:
                 value = GenerationChunk(text=token if isinstance(token, str) else "")
-            info.write_chunk(value)
+            (info.write_chunk or self._writer(info))(value)
         except Exception as error:
             report_internal_error("Collector.on_llm_new_token", error)
 
