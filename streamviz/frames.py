@@ -13,8 +13,6 @@ from streamviz.runs import STATUSES, Run
 
 __all__ = ["events_frame", "runs_frame"]
 
-_NO_VALUE = object()
-
 
 def _payload(event: Event) -> Any:
     data = event["data"]
@@ -33,11 +31,19 @@ def events_frame(events: Sequence[Event], runs: Mapping[str, Run]) -> pd.DataFra
     and ``data`` the whole data field.
     """
     phases, paths, depths, payloads = [], [], [], []
+    path_of: dict[str, str] = {}  # one path per run, not per event (a run has thousands of tokens)
     for event in events:
         split = split_event(event["event"])
         phases.append(split[1] if split else None)
-        run = runs.get(event["run_id"])
-        paths.append(" / ".join(run.path) if run is not None else event["name"])
+        run_id = event["run_id"]
+        path = path_of.get(run_id)
+        if path is None:
+            run = runs.get(run_id)
+            if run is None:
+                path = event["name"]
+            else:
+                path = path_of[run_id] = " / ".join(run.path)
+        paths.append(path)
         depths.append(len(event["parent_ids"]))
         payloads.append(_payload(event))
     frame = pd.DataFrame(
