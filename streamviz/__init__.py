@@ -8,6 +8,7 @@ Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (
 from streamviz import demo
 from streamviz._persistence import TraceFileError
 from streamviz._version import __version__
+from streamviz._watch import awatch, last_trace, show, watch
 from streamviz.events import Event
 from streamviz.filters import EventFilter
 from streamviz.runs import Run
@@ -24,7 +25,20 @@ __all__ = [
     "Trace",
     "TraceFileError",
     "__version__",
+    "awatch",
     "capture",
     "demo",
     "from_astream_events",
+    "last_trace",
+    "show",
+    "watch",
 ]
+
+
+def _register_display() -> None:
+    from streamviz._watch import register_display
+
+    register_display()
+
+
+_register_display()

@@ -171,6 +171,17 @@ class ChunkColumns:
             chunk_position=None,
         )
 
+    def text(self, row: int) -> str | None:
+        """The text of a row kept as text (a packed message chunk or a parser string), else None.
+
+        Lets readers that only need the text (widgets) skip rebuilding the chunk object.
+        """
+        kind = self.kind[row]
+        if kind == _SAME:
+            row = self.values[row]
+            kind = self.kind[row]
+        return None if kind == _AS_IS else self.values[row]
+
     def _field_set_code(self, field_set: set[str]) -> int:
         if field_set == self._last_set:
             return self._last_set_code

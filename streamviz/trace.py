@@ -27,6 +27,8 @@ from streamviz.runs import Run, RunTree
 if TYPE_CHECKING:
     import pandas as pd
 
+    from streamviz.analysis import StreamHold
+
 __all__ = ["Subscriber", "Trace"]
 
 Subscriber = Callable[[Event], None]
@@ -65,6 +67,8 @@ class Trace:
         self._subscribers: list[Subscriber] = []
         self._read_only = False
         self._slow = False  # subscribers or read-only: stream chunks take the full path
+        self.result: Any = None
+        """What the run returned, for traces made by :func:`streamviz.watch`."""
 
     # ----------------------------------------------------------------- reading
     @property
@@ -151,6 +155,13 @@ class Trace:
 
         with self._lock:
             return runs_frame(list(self.runs.values()))
+
+    def stream_holds(self) -> list[StreamHold]:
+        """Sequence steps that held the stream back (see :mod:`streamviz.analysis`)."""
+        from streamviz.analysis import stream_holds
+
+        with self._lock:
+            return stream_holds(list(self.runs.values()))
 
     def format_tree(self, *, chunks: bool = True) -> str:
         """The run tree as indented text with status, duration and first-chunk time per run."""

@@ -1,0 +1,226 @@
+"""``sv.watch``: run a runnable streaming, with its dashboard live; ``sv.show`` for a trace.
+
+In Jupyter the dashboard appears before the first event and follows the run; in a plain script
+(no kernel to draw widgets in) the output chunks are printed as they come, ``|``-separated like
+the guides print them, followed by the run tree.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import Any
+
+from streamviz.sources.callbacks import Collector
+from streamviz.trace import Trace
+
+__all__ = ["awatch", "last_trace", "show", "watch"]
+
+_last: Trace | None = None
+# Traces already on screen, by the kernel's execution count of the cell that showed them: the
+# trace returned by `sv.watch(...)` as a cell's last value is not drawn a second time.
+_on_screen: weakref.WeakKeyDictionary[Trace, int] = weakref.WeakKeyDictionary()
+
+
+def _kernel() -> Any:
+    """The running IPython kernel shell, or ``None`` (plain Python, or a terminal IPython)."""
+    ipython_module = sys.modules.get("IPython")
+    if ipython_module is None:
+        return None
+    shell = ipython_module.get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def last_trace() -> Trace | None:
+    """The trace of the latest :func:`watch`/:func:`awatch`, also when the run raised."""
+    return _last
+
+
+class _Session:
+    """What one watch shows while it runs: a dashboard in Jupyter, printed chunks elsewhere."""
+
+    def __init__(self, trace: Trace, display: bool | None, view: str, height: int) -> None:
+        global _last
+        _last = self.trace = trace
+        shell = _kernel()
+        self.widget = None
+        self.console = False
+        if display is None:
+            display = True
+            self.console = shell is None
+        if display and not self.console:
+            from IPython.display import display as show_now
+
+            from streamviz.widgets import TraceWidget
+
+            self.widget = TraceWidget(trace, view=view, height=height)
+            show_now(self.widget)
+            if shell is not None:
+                _on_screen[trace] = shell.execution_count
+        self._pieces = 0
+
+    def chunk(self, chunk: Any) -> None:
+        if self.console:
+            from streamviz.widgets._text import chunk_text, is_json_chunk
+
+            text = chunk_text(chunk)
+            print(text, end="\n" if is_json_chunk(chunk) else "|", flush=True)
+            self._pieces += 1
+
+    def close(self) -> None:
+        if self.widget is not None:
+            self.widget.settle()
+        if self.console:
+            print("\n" if self._pieces else "", end="")
+            print(self.trace.format_tree())
+
+
+def _result(trace: Trace, run_id: Any, chunks: list[Any]) -> Any:
+    """The run's output as LangChain reports it at the end, else the chunks added up."""
+    root = trace.runs.get(str(run_id))
+    if root is not None and root.status == "ok" and root.output is not None:
+        return root.output
+    if not chunks:
+        return None
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        try:
+            total = total + chunk
+        except TypeError:  # chunks that do not add up (progressive dicts): the last one is whole
+            total = chunk
+    return total
+
+
+def _note(error: BaseException) -> None:
+    if hasattr(error, "add_note"):
+        error.add_note("streamviz: what was captured is in streamviz.last_trace()")
+
+
+def _prepare(runnable: Any, config: Any, name: str | None) -> tuple[Collector, dict[str, Any], Any]:
+    collector = Collector(name=name or getattr(runnable, "name", None) or type(runnable).__name__)
+    config, run_id = collector._config_for(config)
+    return collector, config, run_id
+
+
+def watch(
+    runnable: Any,
+    input: Any,
+    config: Any = None,
+    *,
+    name: str | None = None,
+    view: str = "dashboard",
+    height: int = 560,
+    display: bool | None = None,
+    **kwargs: Any,
+) -> Trace:
+    """Stream ``runnable`` on ``input`` with a live dashboard; return the captured trace.
+
+    Parameters
+    ----------
+    runnable
+        A LangChain runnable (an LCEL chain, a chat model, a LangGraph graph...).
+    input, config, **kwargs
+        Passed to ``runnable.stream(input, config, **kwargs)``.
+    name
+        Name of the trace (default: the runnable's name).
+    view
+        What to show: ``dashboard``, ``tokens``, ``table``, ``timeline`` or ``tree``.
+    height
+        Widget height in pixels.
+    display
+        ``None`` (default): a live widget in Jupyter, printed chunks and the run tree elsewhere;
+        ``False``: show nothing.
+
+    Returns
+    -------
+    Trace
+        The trace, with ``trace.result`` set to what the run returned (the streamed output
+        added up, as ``invoke`` would return it).
+
+    Raises
+    ------
+    Exception
+        Whatever the runnable raised; what was captured stays on screen and in
+        :func:`last_trace`.
+    """
+    collector, config, run_id = _prepare(runnable, config, name)
+    session = _Session(collector.trace, display, view, height)
+    chunks: list[Any] = []
+    try:
+        for chunk in collector.stream(runnable, input, config, **kwargs):
+            chunks.append(chunk)
+            session.chunk(chunk)
+    except BaseException as error:
+        collector.abandon_running(error)
+        _note(error)
+        raise
+    finally:
+        collector.trace.result = _result(collector.trace, run_id, chunks)
+        session.close()
+    return collector.trace
+
+
+async def awatch(
+    runnable: Any,
+    input: Any,
+    config: Any = None,
+    *,
+    name: str | None = None,
+    view: str = "dashboard",
+    height: int = 560,
+    display: bool | None = None,
+    **kwargs: Any,
+) -> Trace:
+    """Async form of :func:`watch`: ``await sv.awatch(chain, input)`` streams with ``astream``."""
+    collector, config, run_id = _prepare(runnable, config, name)
+    session = _Session(collector.trace, display, view, height)
+    chunks: list[Any] = []
+    try:
+        async for chunk in collector.astream(runnable, input, config, **kwargs):
+            chunks.append(chunk)
+            session.chunk(chunk)
+    except BaseException as error:
+        collector.abandon_running(error)
+        _note(error)
+        raise
+    finally:
+        collector.trace.result = _result(collector.trace, run_id, chunks)
+        session.close()
+    return collector.trace
+
+
+def show(trace: Trace, *, view: str = "dashboard", height: int = 560) -> None:
+    """Show a trace (finished, loaded, or still being captured) as a widget in Jupyter.
+
+    Outside Jupyter, prints its run tree instead.
+    """
+    shell = _kernel()
+    if shell is None:
+        print(trace.format_tree())
+        return
+    from IPython.display import display
+
+    from streamviz.widgets import TraceWidget
+
+    display(TraceWidget(trace, view=view, height=height))
+    _on_screen[trace] = shell.execution_count
+
+
+def _trace_mimebundle(trace: Trace, include: Any = None, exclude: Any = None) -> Any:
+    """IPython's display hook for traces: the live dashboard, unless already on screen."""
+    shell = _kernel()
+    if shell is None or _on_screen.get(trace) == shell.execution_count:
+        return None
+    from streamviz.widgets import Dashboard
+
+    _on_screen[trace] = shell.execution_count
+    return Dashboard(trace)._repr_mimebundle_()
+
+
+def register_display() -> None:
+    """Make traces display as their dashboard in Jupyter (called when streamviz is imported)."""
+    shell = _kernel()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.mimebundle_formatter
+    formatter.for_type(Trace, _trace_mimebundle)

@@ -1,0 +1,73 @@
+"""One background thread that keeps every visible widget up to date with its trace.
+
+Widgets never subscribe per event: the observed program only appends to its trace. About 30
+times a second this thread asks each live widget to send what is new (one batched message), so a
+10,000 tokens/s stream costs the program nothing per token beyond capture, and a widget sends at
+most ~30 messages a second however fast events come. When a trace has been quiet for a moment,
+the widget's durable state (the ``snapshot`` trait) is brought up to date, so a saved notebook
+holds the final picture. The thread exits when no widget is left and starts again on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Protocol
+
+from streamviz._errors import report_internal_error
+
+__all__ = ["FLUSH_INTERVAL", "follow", "unfollow"]
+
+FLUSH_INTERVAL = 1 / 30
+"""Seconds between two flushes of one widget (at most ~30 messages a second)."""
+
+
+class Follower(Protocol):
+    """What the thread needs of a widget."""
+
+    def _tick(self, now: float) -> None: ...
+
+
+_followers: weakref.WeakSet[Follower] = weakref.WeakSet()
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def follow(widget: Follower) -> None:
+    """Keep ``widget`` updated until :func:`unfollow` (or until it is garbage)."""
+    global _thread
+    with _lock:
+        _followers.add(widget)
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, name="streamviz-widgets", daemon=True)
+            _thread.start()
+
+
+def unfollow(widget: Follower) -> None:
+    """Stop updating ``widget``."""
+    with _lock:
+        _followers.discard(widget)
+
+
+def _run() -> None:
+    global _thread
+    idle_since = None
+    while True:
+        started = time.perf_counter()
+        with _lock:
+            widgets = list(_followers)
+            if not widgets:
+                idle_since = idle_since or started
+                if started - idle_since > 5.0:
+                    _thread = None
+                    return
+            else:
+                idle_since = None
+        for widget in widgets:
+            try:
+                widget._tick(started)
+            except Exception as error:  # a broken widget must not stop the others
+                report_internal_error("streamviz widget update", error)
+        del widgets
+        time.sleep(max(0.0, FLUSH_INTERVAL - (time.perf_counter() - started)))

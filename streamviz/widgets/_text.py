@@ -1,0 +1,138 @@
+"""Payloads as short display text for the widgets: token pieces, input/output previews.
+
+Everything a widget shows is text built here (the front-end puts it in the page as text, never
+as HTML). Previews are bounded, never raise for a hostile value, and leave out secrets the way
+trace files do.
+"""
+
+from __future__ import annotations
+
+import json
+import reprlib
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import PromptValue
+
+from streamviz._redact import REDACTED, is_secret_key, redact_text
+from streamviz._serialization import SerializedError, SerializedObject, UnserializableValue
+
+__all__ = ["PREVIEW_CHARS", "STREAM_CHARS", "chunk_text", "cut", "is_json_chunk", "preview"]
+
+PREVIEW_CHARS = 300
+"""Longest preview of a start/end/custom payload (the details pane asks for the whole one)."""
+STREAM_CHARS = 20_000
+"""Longest text kept for one stream chunk (a token is a few characters)."""
+
+_repr = reprlib.Repr()
+_repr.maxstring = PREVIEW_CHARS
+_repr.maxother = PREVIEW_CHARS
+_repr.maxlevel = 3
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters with a trailing ``…`` when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_json_chunk(chunk: Any) -> bool:
+    """Whether a stream chunk is a JSON-like value (JsonOutputParser's progressive dicts)."""
+    return isinstance(chunk, (dict, list)) and not isinstance(chunk, SerializedObject)
+
+
+def _message_text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        text = content
+    else:  # content blocks: keep their text parts
+        text = "".join(
+            block if isinstance(block, str) else str(block.get("text", ""))
+            for block in content
+            if isinstance(block, (str, dict))
+        )
+    if not text:
+        pieces = getattr(message, "tool_call_chunks", None) or []
+        text = "".join(str(piece.get("args") or "") for piece in pieces)
+    return text
+
+
+def chunk_text(chunk: Any) -> str:
+    """A stream chunk as the text a person reads in the token view."""
+    try:
+        if isinstance(chunk, str):
+            text = str.__str__(chunk)
+        elif isinstance(chunk, BaseMessage):
+            text = _message_text(chunk)
+        elif is_json_chunk(chunk):
+            text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"))
+        elif hasattr(chunk, "text") and isinstance(getattr(chunk, "text", None), str):
+            text = chunk.text  # GenerationChunk
+        else:
+            return preview(chunk, STREAM_CHARS)
+    except Exception:  # a hostile chunk: show what repr gives
+        return preview(chunk, STREAM_CHARS)
+    return cut(text, STREAM_CHARS)
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """JSON-compatible copy of a parser's output for display, secrets left out."""
+    if depth > 20:
+        return "…"
+    if isinstance(value, dict):
+        return {
+            str(key): REDACTED if is_secret_key(str(key)) else _plain(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, depth + 1) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return redact_text(str.__str__(value))
+    return preview(value, PREVIEW_CHARS)
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """A short, readable, secret-free text for any payload (never raises)."""
+    try:
+        text = _preview(value, limit)
+    except Exception as error:
+        text = f"<{type(value).__name__}: preview failed: {type(error).__name__}>"
+    return cut(text, limit)
+
+
+def _preview(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return redact_text(str.__str__(value)[: limit * 2])
+    if isinstance(value, BaseMessage):
+        return f"{value.type}: {redact_text(_message_text(value)[: limit * 2])}"
+    if isinstance(value, Document):
+        return f"Document: {redact_text(value.page_content[: limit * 2])}"
+    if isinstance(value, PromptValue):
+        return _preview(value.to_messages(), limit)
+    if isinstance(value, (SerializedError, BaseException)):
+        return redact_text(f"{getattr(value, 'type', None) or type(value).__name__}: {value}")
+    if isinstance(value, UnserializableValue):
+        return redact_text(str(value))
+    if isinstance(value, dict):
+        parts, size = [], 0
+        for key, item in value.items():
+            key_text = str(key)[:100]
+            shown = REDACTED if is_secret_key(key_text) else _preview(item, limit)
+            parts.append(f"{key_text}: {shown}")
+            size += len(parts[-1]) + 2
+            if size > limit:
+                break
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(value, (list, tuple)):
+        parts, size = [], 0
+        for item in value:
+            parts.append(_preview(item, limit))
+            size += len(parts[-1]) + 2
+            if size > limit:
+                break
+        return "[" + ", ".join(parts) + "]"
+    return redact_text(_repr.repr(value))

@@ -1,0 +1,212 @@
+"""The trace widget: one anywidget model per view of a trace (see ``js/PROTOCOL.md``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from streamviz._errors import report_internal_error
+from streamviz.trace import Trace
+from streamviz.widgets import _live
+from streamviz.widgets._encode import TraceEncoder
+
+__all__ = [
+    "VIEWS",
+    "Dashboard",
+    "EventTable",
+    "RunTreeView",
+    "Timeline",
+    "TokenStream",
+    "TraceWidget",
+    "bundle_path",
+]
+
+VIEWS = ("dashboard", "tokens", "table", "timeline", "tree")
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+_QUIET = 0.4  # seconds without news before the durable snapshot is refreshed
+_HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
+
+_MISSING_BUNDLE = """
+export default { render({ el }) {
+  el.textContent = "streamviz: the widget front-end was not built. Reinstall streamviz, or in a "
+    + "source checkout run `make setup` (needs node and npm).";
+} };
+"""
+
+
+def bundle_path(name: str = "widget.js") -> Path:
+    """Path of a built front-end file (``widget.js`` or ``widget.css``) in the package."""
+    return _STATIC / name
+
+
+_FILTER_KEYS = (
+    "include_names",
+    "include_types",
+    "include_tags",
+    "exclude_names",
+    "exclude_types",
+    "exclude_tags",
+    "kinds",
+)
+
+
+def _empty_filters() -> dict[str, Any]:
+    return {**{key: [] for key in _FILTER_KEYS}, "search": ""}
+
+
+class TraceWidget(anywidget.AnyWidget):
+    """A live view of a :class:`~streamviz.Trace` (the data stays in the trace).
+
+    Parameters
+    ----------
+    trace
+        The trace to show; it may still be growing (the widget follows it).
+    view
+        ``dashboard`` (everything, linked), ``tokens``, ``table``, ``timeline`` or ``tree``.
+    height
+        Height in pixels.
+    """
+
+    _esm = bundle_path() if bundle_path().is_file() else _MISSING_BUNDLE
+    _css = bundle_path("widget.css") if bundle_path("widget.css").is_file() else ""
+
+    view = traitlets.Unicode("dashboard").tag(sync=True)
+    snapshot = traitlets.Dict().tag(sync=True)
+    live = traitlets.Bool(False).tag(sync=True)
+    selected_run = traitlets.Unicode("").tag(sync=True)
+    filters = traitlets.Dict().tag(sync=True)
+    height = traitlets.Int(560).tag(sync=True)
+
+    def __init__(
+        self, trace: Trace, *, view: str = "dashboard", height: int = 560, **kwargs: Any
+    ) -> None:
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        self._trace = trace
+        self._encoder = TraceEncoder(trace)
+        self._flush_lock = threading.RLock()
+        self._last_send = 0.0
+        self._last_news = time.perf_counter()
+        self._stale = False  # deltas were sent since the last snapshot
+        self.flushes = 0
+        """Number of delta messages sent (for tests and curious users)."""
+        super().__init__(
+            view=view,
+            height=height,
+            filters=_empty_filters(),
+            snapshot=self._encoder.snapshot(),
+            live=bool(trace._running()),
+            **kwargs,
+        )
+        self.on_msg(self._on_front_end_message)
+        _live.follow(self)
+
+    @property
+    def trace(self) -> Trace:
+        """The trace shown."""
+        return self._trace
+
+    # ------------------------------------------------------------- updating
+    def flush(self) -> bool:
+        """Send what is new in the trace now; returns whether a message was sent."""
+        with self._flush_lock:
+            delta = self._encoder.delta()
+            if delta is None:
+                return False
+            self._send_delta(delta)
+            return True
+
+    def settle(self) -> None:
+        """Send what is new, then make the durable state (``snapshot``) the whole trace."""
+        with self._flush_lock:
+            self.flush()
+            running = bool(self._trace._running())
+            if self._stale or self.snapshot.get("count") != self._encoder.count:
+                self.snapshot = self._encoder.snapshot()
+                self._stale = False
+            self.live = running
+
+    def close(self) -> None:
+        """Stop following the trace and close the widget."""
+        _live.unfollow(self)
+        super().close()
+
+    def _send_delta(self, delta: dict[str, Any]) -> None:
+        self.send(delta)
+        self.flushes += 1
+        self._stale = True
+        self._last_send = time.perf_counter()
+
+    def _tick(self, now: float) -> None:
+        """Called by the update thread about 30 times a second."""
+        with self._flush_lock:
+            if self.flush():
+                self._last_news = now
+                if not self.live:
+                    self.live = True
+                return
+            if self.live and self._trace._running():
+                if now - self._last_send >= _HEARTBEAT:  # let running bars grow
+                    self._send_delta(self._encoder.delta(force=True))  # type: ignore[arg-type]
+                return
+            if (self._stale or self.live) and now - self._last_news >= _QUIET:
+                self.settle()
+
+    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        try:
+            if not isinstance(content, dict):
+                return
+            kind = content.get("type")
+            if kind == "sync" and isinstance(content.get("have"), int):
+                with self._flush_lock:
+                    self.send(self._encoder.resync(max(0, content["have"])))
+            elif kind == "payload" and isinstance(content.get("seq"), int):
+                self.send(self._encoder.payload(content["seq"]))
+        except Exception as error:
+            report_internal_error("streamviz widget message", error)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._trace!r}>"
+
+
+class Dashboard(TraceWidget):
+    """Token streams, event table, timeline and run tree of a trace, with shared filters."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        super().__init__(trace, view="dashboard", **kwargs)
+
+
+class TokenStream(TraceWidget):
+    """The tokens of each streaming run as they arrive (``|``-separated and accumulated)."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        kwargs.setdefault("height", 320)
+        super().__init__(trace, view="tokens", **kwargs)
+
+
+class EventTable(TraceWidget):
+    """Every event, with include/exclude filters, kind toggles, search and payload details."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        super().__init__(trace, view="table", **kwargs)
+
+
+class Timeline(TraceWidget):
+    """Gantt chart of the runs: bars nested by parent, token ticks, first-token marks."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        kwargs.setdefault("height", 420)
+        super().__init__(trace, view="timeline", **kwargs)
+
+
+class RunTreeView(TraceWidget):
+    """Collapsible run tree with status, duration and first-token time per run."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        kwargs.setdefault("height", 420)
+        super().__init__(trace, view="tree", **kwargs)

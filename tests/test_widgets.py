@@ -1,0 +1,345 @@
+"""Widget models: what the front-end receives (snapshot, deltas, payloads) for real runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from examples import EXAMPLES
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+
+import streamviz as sv
+from streamviz.demo import DemoChatModel
+from streamviz.widgets import Dashboard, TraceWidget, bundle_path
+from streamviz.widgets._encode import TraceEncoder
+from streamviz.widgets._text import PREVIEW_CHARS, chunk_text, preview
+
+
+class Recording(TraceWidget):
+    """A trace widget that keeps the messages it sends (no kernel in these tests)."""
+
+    def __init__(self, *args, **kwargs):
+        self.sent: list[dict] = []
+        super().__init__(*args, **kwargs)
+
+    def send(self, content, buffers=None):
+        self.sent.append(json.loads(json.dumps(content)))  # what a comm would carry
+
+
+def parrot_chain(**timing):
+    timing = {"time_to_first_token": 0, "token_delay": 0, **timing}
+    prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
+    return prompt | DemoChatModel(**timing) | StrOutputParser()
+
+
+def front_end_copy(widget: Recording) -> dict:
+    """Rebuild what the front-end holds: the initial snapshot plus every delta, in order."""
+    state = json.loads(json.dumps(widget._initial))
+    for message in widget.sent:
+        if message["type"] != "delta":
+            continue
+        assert message["from"] == state["count"], "deltas must follow each other without gaps"
+        state["kinds"].extend(message["kinds"])
+        for row in message["runs"]:
+            if row["i"] < len(state["runs"]):
+                state["runs"][row["i"]] = row
+            else:
+                assert row["i"] == len(state["runs"])
+                state["runs"].append(row)
+        for column, values in message["events"].items():
+            state["events"][column].extend(values)
+        state["count"] = message["to"]
+    return state
+
+
+def tokens_of(state: dict, run_type: str) -> list[str]:
+    runs = [row["i"] for row in state["runs"] if row["type"] == run_type]
+    kinds = state["kinds"]
+    events = state["events"]
+    return [
+        text
+        for kind, run, text in zip(events["kind"], events["run"], events["text"], strict=True)
+        if run in runs and kinds[kind].endswith("_stream")
+    ]
+
+
+def test_front_end_bundle_is_built_into_the_package():
+    assert bundle_path("widget.js").is_file(), "run `make setup` to build js/ into the package"
+    assert bundle_path("widget.css").is_file()
+    assert "export default" in bundle_path("widget.js").read_text()
+
+
+def test_snapshot_describes_every_event_and_run_of_a_finished_trace():
+    collector = sv.Collector()
+    chunks = list(collector.stream(parrot_chain(), {"topic": "parrot"}))
+    trace = collector.trace
+    snapshot = Dashboard(trace).snapshot
+
+    assert snapshot["count"] == len(trace.events)
+    assert snapshot["events"]["seq"] == list(range(len(trace.events)))
+    assert [snapshot["kinds"][k] for k in snapshot["events"]["kind"]] == [
+        e["event"] for e in trace.events
+    ]
+    assert [row["name"] for row in snapshot["runs"]] == [r.name for r in trace.runs.values()]
+    assert all(row["status"] == "ok" for row in snapshot["runs"])
+    model_row = next(row for row in snapshot["runs"] if row["type"] == "chat_model")
+    model = next(r for r in trace.runs.values() if r.run_type == "chat_model")
+    assert model_row["first"] == pytest.approx(model.first_chunk * 1000, abs=0.001)
+    assert model_row["chunks"] == model.chunk_count and model_row["stream"] == "text"
+    assert model_row["parent"] == 0 and snapshot["runs"][0]["parent"] == -1
+    # The token view's text: the model's pieces are the streamed chunks, in order.
+    assert "".join(tokens_of(snapshot, "chat_model")) == "".join(chunks)
+    assert tokens_of(snapshot, "chat_model")[:5] == ["Why", " did", " the", " par", "rot"]
+    json.dumps(snapshot)  # the trait must be JSON
+
+
+def test_live_deltas_rebuild_the_whole_trace_without_gaps():
+    trace = sv.Trace("live")
+    widget = Recording(trace)
+    widget._initial = widget.snapshot
+    collector = sv.Collector(trace)
+    chain = parrot_chain(time_to_first_token=0.05, token_delay=0.004)
+    pieces = []
+    for chunk in collector.stream(chain, {"topic": "parrot"}):
+        pieces.append(chunk)
+    widget.settle()
+    widget.close()
+
+    state = front_end_copy(widget)
+    assert state["count"] == len(trace.events)
+    assert "".join(tokens_of(state, "parser")) == "".join(pieces)
+    assert [row["status"] for row in state["runs"]] == ["ok"] * len(trace.runs)
+    assert widget.flushes >= 3, "a 0.25 s stream is shown while it runs, not only at the end"
+    # The durable state equals what the deltas built.
+    assert widget.snapshot["count"] == state["count"]
+    assert widget.snapshot["events"]["text"] == state["events"]["text"]
+    assert widget.live is False
+
+
+def test_a_fast_stream_is_sent_in_at_most_about_30_messages_a_second():
+    trace = sv.Trace()
+    widget = Recording(trace)
+    widget._initial = widget.snapshot
+    model = DemoChatModel.for_benchmark(12_000)  # no delays: as fast as LangChain goes
+    started = time.perf_counter()
+    text = "".join(
+        c.content for c in model.stream("go", config={"callbacks": [sv.Collector(trace)]})
+    )
+    elapsed = time.perf_counter() - started
+    widget.settle()
+    widget.close()
+
+    deltas = [m for m in widget.sent if m["type"] == "delta"]
+    assert len(deltas) <= 30 * elapsed + 3, (len(deltas), elapsed)
+    state = front_end_copy(widget)
+    assert "".join(tokens_of(state, "chat_model")) == text  # every token arrives
+    assert state["runs"][0]["status"] == "ok"
+
+
+def test_each_run_end_reaches_the_front_end_while_the_program_runs():
+    trace = sv.Trace()
+    widget = Recording(trace)
+    widget._initial = widget.snapshot
+    collector = sv.Collector(trace)
+
+    def slow(x):
+        time.sleep(0.3)
+        return x
+
+    chain = RunnableLambda(lambda x: x).with_config(run_name="quick") | RunnableLambda(slow)
+    chain.invoke("hi", config={"callbacks": [collector]})
+    widget.settle()
+    # While `slow` still ran, a delta already said that `quick` had ended.
+    quick_end = next(
+        i
+        for i, m in enumerate(widget.sent)
+        if m["type"] == "delta"
+        and any(r["name"] == "quick" and r["status"] == "ok" for r in m["runs"])
+    )
+    slow_end = next(
+        i
+        for i, m in enumerate(widget.sent)
+        if m["type"] == "delta"
+        and any(r["name"] == "slow" and r["status"] == "ok" for r in m["runs"])
+    )
+    assert quick_end < slow_end
+    widget.close()
+
+
+def test_a_front_end_that_lost_track_gets_everything_again():
+    collector = sv.Collector()
+    list(collector.stream(parrot_chain(), {"topic": "parrot"}))
+    widget = Recording(collector.trace)
+    widget._on_front_end_message(widget, {"type": "sync", "have": 10}, [])
+    reply = widget.sent[-1]
+    assert reply["from"] == 10 and reply["to"] == len(collector.trace.events)
+    assert reply["events"]["seq"][0] == 10
+    assert len(reply["runs"]) == len(collector.trace.runs)
+    # Only the event kinds first seen from event 10 on: the front-end has the earlier ones.
+    first_seen = {}
+    for event in collector.trace.events:
+        first_seen.setdefault(event["event"], event["seq"])
+    assert reply["kinds"] == [kind for kind, seq in first_seen.items() if seq >= 10]
+    widget.close()
+
+
+def test_payload_requests_return_the_whole_payload_without_secrets():
+    collector = sv.Collector()
+    chain = RunnableLambda(lambda x: {"answer": "x" * 5_000, "echo": x}).with_config(run_name="f")
+    chain.invoke(
+        {"api_key": "sk-abcdefghijklmnopqrstuvwxyz", "q": "hi"}, {"callbacks": [collector]}
+    )
+    widget = Recording(collector.trace)
+    end = next(e for e in collector.trace.events if e["event"] == "on_chain_end")
+    widget._on_front_end_message(widget, {"type": "payload", "seq": end["seq"]}, [])
+    reply = widget.sent[-1]
+    assert reply["type"] == "payload" and reply["seq"] == end["seq"]
+    assert "x" * 5_000 in reply["text"]
+    assert "sk-abcdefghijklmnopqrstuvwxyz" not in reply["text"]
+    assert "sk-abcdef" not in json.dumps(widget.snapshot)
+    # A confused front-end gets an answer, not a crash.
+    widget._on_front_end_message(widget, {"type": "payload", "seq": 10**9}, [])
+    assert "unavailable" in widget.sent[-1]["text"]
+    widget._on_front_end_message(widget, "nonsense", [])
+    widget.close()
+
+
+def test_a_step_that_holds_the_stream_back_is_marked_and_a_generator_is_not():
+    def snapshot_of(example):
+        runnable, value = EXAMPLES[example]()
+        collector = sv.Collector()
+
+        async def run():
+            async for _ in collector.astream(runnable, value):
+                pass
+
+        asyncio.run(run())
+        return collector.trace, Dashboard(collector.trace).snapshot
+
+    trace, held = snapshot_of("model|json|function")
+    function = next(row for row in held["runs"] if row["name"] == "_extract_country_names")
+    parser = next(row for row in held["runs"] if row["name"] == "JsonOutputParser")
+    assert function["upstream"] == parser["i"]
+    assert function["held"] == pytest.approx(function["first"] - parser["first"], abs=0.01)
+    assert function["first"] >= parser["end"]
+    assert parser["stream"] == "json" and parser["held"] is None
+    (hold,) = trace.stream_holds()
+    assert hold.run.name == "_extract_country_names" and hold.upstream.name == "JsonOutputParser"
+
+    _, streaming = snapshot_of("model|json|generator")
+    assert all(row["held"] is None for row in streaming["runs"])
+
+
+def test_json_parser_chunks_are_progressive_json_values():
+    runnable, value = EXAMPLES["model|json"]()
+    collector = sv.Collector()
+    list(collector.stream(runnable, value))
+    state = Dashboard(collector.trace).snapshot
+    texts = tokens_of(state, "parser")
+    values = [json.loads(text) for text in texts]
+    assert values[-1]["countries"][0]["name"] == "France"
+    assert len(json.dumps(values[-1])) >= len(json.dumps(values[len(values) // 2]))
+
+
+def test_hostile_payloads_become_bounded_text():
+    huge = "<script>alert(1)</script>" + "A" * 1_000_000
+    assert len(preview({"x": huge})) <= PREVIEW_CHARS
+    assert len(chunk_text(huge)) <= 20_000
+    assert preview({"Authorization": "Bearer abc.def.ghi"}) == "{Authorization: [redacted]}"
+
+    class Hostile:
+        def __repr__(self):
+            raise RuntimeError("no repr for you")
+
+    assert "preview failed" in preview(Hostile()) or "Hostile" in preview(Hostile())
+    collector = sv.Collector()
+    RunnableLambda(lambda x: x).with_config(run_name="<img src=x onerror=alert(1)>").invoke(
+        huge, {"callbacks": [collector]}
+    )
+    snapshot = Dashboard(collector.trace).snapshot
+    assert snapshot["runs"][0]["name"] == "<img src=x onerror=alert(1)>"  # text, shown as text
+    assert max(len(t) for t in snapshot["events"]["text"]) <= PREVIEW_CHARS
+    assert len(json.dumps(snapshot)) < 10_000
+
+
+def test_encoder_reads_a_trace_that_grows_from_another_thread():
+    trace = sv.Trace()
+    encoder = TraceEncoder(trace)
+    encoder.snapshot()
+    collector = sv.Collector(trace)
+    done = threading.Event()
+
+    def produce():
+        for _ in range(5):
+            list(collector.stream(parrot_chain(), {"topic": "parrot"}))
+        done.set()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    seen = 0
+    while not done.is_set() or seen < len(trace):
+        delta = encoder.delta()
+        if delta is not None:
+            assert delta["from"] == seen
+            seen = delta["to"]
+    thread.join()
+    assert seen == len(trace.events)
+
+
+def test_watch_returns_the_trace_and_the_result():
+    trace = sv.watch(parrot_chain(), {"topic": "parrot"}, display=False)
+    assert trace.result.startswith("Why did the parrot")
+    assert [run.status for run in trace.roots] == ["ok"]
+    assert sv.last_trace() is trace
+
+
+def test_awatch_streams_with_astream():
+    trace = asyncio.run(sv.awatch(parrot_chain(), {"topic": "parrot"}, display=False))
+    assert trace.result.startswith("Why did the parrot")
+    assert any(e["event"] == "on_parser_stream" for e in trace.events)
+
+
+def test_watch_reraises_the_runnables_error_and_keeps_what_was_captured():
+    runnable, value = EXAMPLES["error mid-stream"]()
+    with pytest.raises(ValueError, match="broke after three") as raised:
+        sv.watch(runnable, value, display=False)
+    trace = sv.last_trace()
+    assert trace.roots[0].status == "error"
+    assert any(e["event"] == "on_chain_stream" for e in trace.events)
+    if sys.version_info >= (3, 11):
+        assert "last_trace" in " ".join(raised.value.__notes__)
+
+
+def test_watch_in_a_plain_script_prints_tokens_and_the_tree():
+    script = (
+        "import streamviz as sv\n"
+        "from langchain_core.output_parsers import StrOutputParser\n"
+        "from langchain_core.prompts import ChatPromptTemplate\n"
+        "from streamviz.demo import DemoChatModel\n"
+        "prompt = ChatPromptTemplate.from_template('tell me a joke about {topic}')\n"
+        "chain = prompt | DemoChatModel(time_to_first_token=0, token_delay=0) | StrOutputParser()\n"
+        "trace = sv.watch(chain, {'topic': 'parrot'})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "Why| did| the| par|rot|" in result.stdout
+    assert "DemoChatModel [chat_model]" in result.stdout
+
+
+def test_show_outside_jupyter_prints_the_tree(capsys):
+    trace = sv.watch(parrot_chain(), {"topic": "parrot"}, display=False)
+    sv.show(trace)
+    assert "RunnableSequence [chain]" in capsys.readouterr().out
+
+
+def test_widgets_validate_their_view():
+    with pytest.raises(ValueError, match="view must be one of"):
+        TraceWidget(sv.Trace(), view="pie chart")
