@@ -26,6 +26,7 @@ from streamviz.runs import Run, RunTree
 
 if TYPE_CHECKING:
     import pandas as pd
+    import plotly.graph_objects as go
 
     from streamviz.analysis import StreamHold
 
@@ -155,6 +156,30 @@ class Trace:
 
         with self._lock:
             return runs_frame(list(self.runs.values()))
+
+    def chunk_times(self) -> dict[str, list[float]]:
+        """Times of every streamed chunk, by run id (the token ticks of a timeline)."""
+        times: dict[str, list[float]] = {}
+        with self._lock:
+            log, chunks, templates = list(self._log), self._chunks, self._templates
+        for entry in log:
+            if type(entry) is int:
+                run_id, t = templates[chunks.template[entry]]["run_id"], chunks.t[entry]
+            elif entry["event"].endswith("_stream") and "run_id" in entry:
+                run_id, t = entry["run_id"], entry["t"]
+            else:
+                continue
+            times.setdefault(run_id, []).append(t)
+        return times
+
+    def timeline_figure(self, **options: Any) -> go.Figure:
+        """The runs as a plotly Gantt chart, for static use.
+
+        See :func:`streamviz.plotting.timeline_figure` for the options.
+        """
+        from streamviz.plotting import timeline_figure
+
+        return timeline_figure(self, **options)
 
     def stream_holds(self) -> list[StreamHold]:
         """Sequence steps that held the stream back (see :mod:`streamviz.analysis`)."""
