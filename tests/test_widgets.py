@@ -54,7 +54,10 @@ def front_end_copy(widget: Recording) -> dict:
                 assert row["i"] == len(state["runs"])
                 state["runs"].append(row)
         for column, values in message["events"].items():
-            state["events"][column].extend(values)
+            if column == "extra":
+                state["events"]["extra"].update(values)
+            else:
+                state["events"][column].extend(values)
         state["count"] = message["to"]
     return state
 
@@ -82,11 +85,12 @@ def test_snapshot_describes_every_event_and_run_of_a_finished_trace():
     trace = collector.trace
     snapshot = Dashboard(trace).snapshot
 
-    assert snapshot["count"] == len(trace.events)
-    assert snapshot["events"]["seq"] == list(range(len(trace.events)))
+    assert snapshot["count"] == len(trace.events) == len(snapshot["events"]["kind"])
     assert [snapshot["kinds"][k] for k in snapshot["events"]["kind"]] == [
         e["event"] for e in trace.events
     ]
+    assert snapshot["events"]["us"] == [int(e["t"] * 1e6) for e in trace.events]
+    assert snapshot["events"]["extra"] == {}  # every event has its run's name and tags
     assert [row["name"] for row in snapshot["runs"]] == [r.name for r in trace.runs.values()]
     assert all(row["status"] == "ok" for row in snapshot["runs"])
     model_row = next(row for row in snapshot["runs"] if row["type"] == "chat_model")
@@ -180,7 +184,7 @@ def test_a_front_end_that_lost_track_gets_everything_again():
     widget._on_front_end_message(widget, {"type": "sync", "have": 10}, [])
     reply = widget.sent[-1]
     assert reply["from"] == 10 and reply["to"] == len(collector.trace.events)
-    assert reply["events"]["seq"][0] == 10
+    assert len(reply["events"]["kind"]) == len(collector.trace.events) - 10
     assert len(reply["runs"]) == len(collector.trace.runs)
     # Only the event kinds first seen from event 10 on: the front-end has the earlier ones.
     first_seen = {}
@@ -343,3 +347,21 @@ def test_show_outside_jupyter_prints_the_tree(capsys):
 def test_widgets_validate_their_view():
     with pytest.raises(ValueError, match="view must be one of"):
         TraceWidget(sv.Trace(), view="pie chart")
+
+
+def test_custom_events_carry_their_own_name():
+    runnable, value = EXAMPLES["custom events"]()
+    collector = sv.Collector()
+
+    async def run():
+        async for _ in collector.astream(runnable, value):
+            pass
+
+    asyncio.run(run())
+    snapshot = Dashboard(collector.trace).snapshot
+    customs = [e for e in collector.trace.events if e["event"] == "on_custom_event"]
+    assert customs
+    for event in customs:
+        extra = snapshot["events"]["extra"][str(event["seq"])]
+        assert extra["name"] == event["name"]
+        assert snapshot["runs"][snapshot["events"]["run"][event["seq"]]]["id"] == event["run_id"]

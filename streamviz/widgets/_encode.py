@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of
 from streamviz.events import CUSTOM_EVENT, split_event
-from streamviz.widgets._text import chunk_text, cut, is_json_chunk, preview
+from streamviz.widgets._text import STREAM_CHARS, chunk_text, cut, is_json_chunk, preview
 
 if TYPE_CHECKING:
     from streamviz.runs import Run
@@ -27,7 +28,7 @@ PROTOCOL_VERSION = 1
 PAYLOAD_CHARS = 200_000
 """Longest payload text sent to the details pane."""
 
-_COLUMNS = ("seq", "t", "kind", "run", "text", "name", "tags", "mode", "ns")
+_COLUMNS = ("us", "kind", "run", "text")
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -35,17 +36,26 @@ def _ms(seconds: float | None) -> float | None:
 
 
 class TraceEncoder:
-    """Encodes one trace for one widget: :meth:`snapshot`, then :meth:`delta` as it grows."""
+    """Encodes one trace for one widget: :meth:`snapshot`, then :meth:`delta` as it grows.
+
+    Every event is encoded once; the encoded columns are kept, so the durable snapshot and a
+    front-end's resync cost a copy, not a second encoding. Stream chunks, the bulk of a trace,
+    are encoded a block of consecutive rows at a time.
+    """
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.count = 0  # events encoded so far
+        self._columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+        self._extra_seqs: list[int] = []  # events whose name/tags/mode/ns are their own
+        self._extra_values: list[dict[str, Any]] = []
         self._runs: list[Run] = []
         self._index: dict[str, int] = {}
         self._kinds: list[str] = []
         self._kind_index: dict[str, int] = {}
         self._kind_first: list[int] = []  # seq at which each kind first appeared
         self._stream_kind: dict[int, str] = {}  # run index -> "text" or "json"
+        self._templates: dict[int, tuple[int, int, dict[str, Any] | None]] = {}
         self._sent: list[dict[str, Any] | None] = []  # the row last sent for each run
         self._open: set[int] = set()  # runs whose last sent row was still running
 
@@ -56,54 +66,46 @@ class TraceEncoder:
         With ``force`` a delta is returned even if empty (it carries the trace clock, ``now``).
         """
         start = self.count
-        events, rows, now = self._advance()
-        if not force and not rows and not events["seq"]:
+        rows, now = self._advance()
+        if not force and not rows and self.count == start:
             return None
         return {
             "type": "delta",
             "from": start,
             "to": self.count,
             "now": now,
-            "kinds": [
-                k for k, first in zip(self._kinds, self._kind_first, strict=True) if first >= start
-            ],
+            "kinds": self._kinds_since(start),
             "runs": rows,
-            "events": events,
+            "events": self._events_since(start),
         }
 
     def resync(self, have: int) -> dict[str, Any]:
         """Everything from event ``have`` on, with every run row (a front-end that lost track)."""
-        fresh = TraceEncoder(self.trace)
-        fresh._advance(stop=self.count)
-        events = {column: values[have:] for column, values in fresh._columns.items()}
+        have = min(have, self.count)
         return {
             "type": "delta",
             "from": have,
-            "to": fresh.count,
+            "to": self.count,
             "now": _ms(self._clock()),
-            "kinds": [
-                k for k, first in zip(fresh._kinds, fresh._kind_first, strict=True) if first >= have
-            ],
-            "runs": [row for row in fresh._sent if row is not None],
-            "events": events,
+            "kinds": self._kinds_since(have),
+            "runs": [row for row in self._sent if row is not None],
+            "events": self._events_since(have),
         }
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole trace as the durable ``snapshot`` trait (everything encoded so far)."""
-        fresh = TraceEncoder(self.trace)
-        _, _, now = fresh._advance(stop=self.count or None)
-        if not self.count:
-            # A first snapshot: this encoder continues from there with deltas.
-            self.__dict__.update(fresh.__dict__)
-            self._columns = {}
+        """The whole trace as the durable ``snapshot`` trait (all events encoded so far).
+
+        The first call encodes what the trace holds; later calls describe what the deltas sent.
+        """
+        now = self._advance()[1] if self.count == 0 else _ms(self._clock())
         return {
             "v": PROTOCOL_VERSION,
             "name": self.trace.name,
-            "count": fresh.count,
+            "count": self.count,
             "now": now,
-            "kinds": list(fresh._kinds),
-            "runs": [row for row in fresh._sent if row is not None],
-            "events": fresh._columns,
+            "kinds": list(self._kinds),
+            "runs": [row for row in self._sent if row is not None],
+            "events": self._events_since(0),
         }
 
     def payload(self, seq: int) -> dict[str, Any]:
@@ -125,24 +127,44 @@ class TraceEncoder:
     def _clock(self) -> float:
         return time.perf_counter() - self.trace._t0 if self.trace._log else 0.0
 
-    def _advance(
-        self, stop: int | None = None
-    ) -> tuple[dict[str, list[Any]], list[dict[str, Any]], float | None]:
+    def _kinds_since(self, seq: int) -> list[str]:
+        """Event kinds first seen at or after event ``seq`` (the front-end has the others)."""
+        return [k for k, first in zip(self._kinds, self._kind_first, strict=True) if first >= seq]
+
+    def _events_since(self, seq: int) -> dict[str, Any]:
+        """The event columns from event ``seq`` on (new lists: trait values must not change)."""
+        events: dict[str, Any] = {name: values[seq:] for name, values in self._columns.items()}
+        first = bisect_left(self._extra_seqs, seq)
+        events["extra"] = {
+            str(at): value
+            for at, value in zip(self._extra_seqs[first:], self._extra_values[first:], strict=True)
+        }
+        return events
+
+    def _advance(self) -> tuple[list[dict[str, Any]], float | None]:
+        """Encode the events that arrived since the last call; return changed run rows."""
         trace = self.trace
         start = self.count
         with trace._lock:
-            stop = len(trace._log) if stop is None else min(stop, len(trace._log))
+            stop = len(trace._log)
             entries = trace._log[start:stop]
             now = self._clock()
-        columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
         touched: set[int] = set()
         added_before = len(self._runs)
-        for seq, entry in enumerate(entries, start):
-            touched.add(self._encode(seq, entry, columns))
+        position, size = 0, len(entries)
+        while position < size:
+            entry = entries[position]
+            if type(entry) is int:  # a block of stream chunks kept in the trace's columns
+                end = position + 1
+                while end < size and type(entries[end]) is int:
+                    end += 1
+                touched.update(self._encode_rows(start + position, entry, end - position))
+                position = end
+            else:
+                touched.add(self._encode_event(start + position, entry))
+                position += 1
         touched.discard(-1)
         self.count = stop
-        if start == 0:
-            self._columns = columns  # kept for snapshot() and resync()
         # Children of runs first described now may have been sent as orphans: refresh them.
         for index in range(added_before, len(self._runs)):
             touched.update(
@@ -156,7 +178,7 @@ class TraceEncoder:
                 for index in sorted(touched | self._open)
                 if (row := self._row_if_changed(index)) is not None
             ]
-        return columns, rows, _ms(now)
+        return rows, _ms(now)
 
     def _kind(self, name: str, seq: int) -> int:
         index = self._kind_index.get(name)
@@ -177,51 +199,98 @@ class TraceEncoder:
             self._sent.append(None)
         return index
 
-    def _encode(self, seq: int, entry: Any, columns: dict[str, list[Any]]) -> int:
-        trace = self.trace
-        if type(entry) is int:  # a stream chunk kept in the trace's columns
-            chunks = trace._chunks
-            fields = trace._templates[chunks.template[entry]]
-            t = chunks.t[entry]
-            text = chunks.text(entry)
-            if text is None:
-                chunk = chunks.chunk(entry)
-                text, stream_kind = chunk_text(chunk), "json" if is_json_chunk(chunk) else "text"
-            else:
-                text, stream_kind = cut(text, 20_000), "text"
-            name, tags, mode, ns, data, phase = (
-                fields["name"],
-                fields["tags"],
-                None,
-                None,
-                None,
-                "stream",
-            )
-            event_name = fields["event"]
-            run_id = fields["run_id"]
-        else:
-            event_name, t, data = entry["event"], entry["t"], entry.get("data")
-            name, tags, run_id = entry.get("name"), entry.get("tags"), entry.get("run_id")
-            mode, ns = entry.get("mode"), entry.get("ns")
-            split = split_event(event_name) if event_name != CUSTOM_EVENT else None
-            phase = split[1] if split else "custom"
-            text, stream_kind = self._event_text(phase, data)
+    def _fixed(
+        self,
+        seq: int,
+        event: str,
+        run_id: Any,
+        name: Any,
+        tags: Any,
+        mode: Any = None,
+        ns: Any = None,
+    ) -> tuple[int, int, dict[str, Any] | None]:
+        """Kind, run index, and what of name/tags/mode/ns differs from the run's (or ``None``)."""
         run = self._run_index(run_id)
-        if phase == "stream" and run >= 0 and run not in self._stream_kind:
-            self._stream_kind[run] = stream_kind
         known = self._runs[run] if run >= 0 else None
-        columns["seq"].append(seq)
-        columns["t"].append(round(t * 1000, 3))
-        columns["kind"].append(self._kind(event_name, seq))
+        extra: dict[str, Any] = {}
+        if known is None or name != known.name:
+            extra["name"] = name
+        if known is None or tags != known.tags:
+            extra["tags"] = list(tags or ())
+        if mode is not None:
+            extra["mode"] = mode
+        if ns is not None:
+            extra["ns"] = "|".join(ns) if isinstance(ns, (tuple, list)) else str(ns)
+        return self._kind(event, seq), run, extra or None
+
+    def _append(self, seq: int, t: float, kind: int, run: int, text: str, extra: Any) -> None:
+        columns = self._columns
+        columns["us"].append(int(t * 1e6))
+        columns["kind"].append(kind)
         columns["run"].append(run)
         columns["text"].append(text)
-        columns["name"].append(None if known is not None and name == known.name else name)
-        columns["tags"].append(
-            None if known is not None and tags == known.tags else list(tags or ())
+        if extra is not None:
+            self._extra_seqs.append(seq)
+            self._extra_values.append(extra)
+
+    def _encode_event(self, seq: int, event: Any) -> int:
+        """Encode one event dict; return its run index."""
+        name = event["event"]
+        kind, run, extra = self._fixed(
+            seq,
+            name,
+            event.get("run_id"),
+            event.get("name"),
+            event.get("tags"),
+            event.get("mode"),
+            event.get("ns"),
         )
-        columns["mode"].append(mode)
-        columns["ns"].append("|".join(ns) if isinstance(ns, (tuple, list)) else ns)
+        split = split_event(name) if name != CUSTOM_EVENT else None
+        phase = split[1] if split else "custom"
+        text, stream_kind = self._event_text(phase, event.get("data"))
+        if phase == "stream" and run >= 0:
+            self._stream_kind.setdefault(run, stream_kind)
+        self._append(seq, event["t"], kind, run, text, extra)
         return run
+
+    def _encode_rows(self, seq: int, row: int, count: int) -> set[int]:
+        """Encode ``count`` stream chunks kept in the trace's columns from ``row``, as a block."""
+        trace, chunks, cache = self.trace, self.trace._chunks, self._templates
+        stop = row + count
+        templates = chunks.template[row:stop]
+        distinct = set(templates)
+        for template in distinct - cache.keys():
+            fields = trace._templates[template]
+            at = seq + templates.index(template)
+            cache[template] = self._fixed(
+                at, fields["event"], fields["run_id"], fields["name"], fields["tags"]
+            )
+        fixed = [cache[template] for template in templates]
+        runs = [item[1] for item in fixed]
+        texts = [chunks.text(at) for at in range(row, stop)]
+        if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
+            for offset, text in enumerate(texts):
+                if text is None:
+                    chunk = chunks.chunk(row + offset)
+                    texts[offset] = chunk_text(chunk)
+                    kind = "json" if is_json_chunk(chunk) else "text"
+                    self._stream_kind.setdefault(runs[offset], kind)
+        if max(map(len, texts)) > STREAM_CHARS:
+            texts = [cut(text, STREAM_CHARS) for text in texts]
+        touched = set(runs)
+        for run in touched:
+            self._stream_kind.setdefault(run, "text")
+        columns = self._columns
+        columns["us"].extend([int(t * 1e6) for t in chunks.t[row:stop]])
+        columns["kind"].extend([item[0] for item in fixed])
+        columns["run"].extend(runs)
+        columns["text"].extend(texts)
+        if any(cache[template][2] is not None for template in distinct):
+            for offset, item in enumerate(fixed):
+                if item[2] is not None:
+                    self._extra_seqs.append(seq + offset)
+                    self._extra_values.append(item[2])
+        return touched
 
     @staticmethod
     def _event_text(phase: str, data: Any) -> tuple[str, str]:
