@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# The widget front-end: js/ bundled into the package (also done by the install's build hook).
+JS_DEPS := js/node_modules/.package-lock.json
+JS_BUNDLE := streamviz/static/widget.js
+JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs
 
 .PHONY: setup test demo bench clean
 
@@ -14,7 +18,13 @@ $(STAMP): pyproject.toml
 	  || $(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(JS_DEPS): js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+
+$(JS_BUNDLE): $(JS_DEPS) $(JS_SOURCES)
+	cd js && npm run build --silent
+
+setup: $(STAMP) $(JS_BUNDLE)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -25,6 +35,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/live.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache js/node_modules streamviz/static
