@@ -1,0 +1,99 @@
+// streamviz front-end: the anywidget module behind every streamviz widget (PROTOCOL.md).
+//
+// - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas.
+// - `render` mounts the view named by the `view` trait (dashboard, tokens, table, timeline, tree)
+//   in `div.sv-root`; every view reads the shared store and the synced traits through a context
+//   (context.js) and redraws in animation frames. The returned cleanup undoes every listener.
+// - Data reaches the DOM as text only (text.js): no innerHTML, no URLs from data, no eval.
+//
+// Stable hooks for tests and users (class names and attributes that will not change):
+//   div.sv-root[data-view]                     root of a rendered view
+//   header.sv-header  .sv-title .sv-stats .sv-live[data-live]     dashboard header
+//   section.sv-pane[data-pane="tree|timeline|tokens|table"]          dashboard panes
+//   .sv-filterbar                              filter bar (table and dashboard)
+//     input[data-filter="search"]              search box (name, event, tags, path, text)
+//     .sv-count                                "N of M events"
+//     [data-filter="kinds"] .sv-kind[data-kind][aria-pressed]       event-kind chips
+//     select[data-filter-mode="names|types|tags"]                    include / exclude mode
+//     .sv-chip[data-filter="include_names|exclude_names|…"][data-value][aria-pressed]
+//                                              value chips: a pressed chip is in the list its
+//                                              data-filter names; an unpressed one is added to it
+//     input[data-filter-input="names|types|tags"]                    type any value + Enter
+//     .sv-run-chip  .sv-chip-x                 "run: NAME ×" when the table is narrowed to a run
+//     .sv-clear                                clear every filter
+//   .sv-table  .sv-thead  .sv-tbody  .sv-row[data-seq][data-phase]  event table (virtualized)
+//   .sv-details  .sv-payload                   details pane of the selected event
+//   .sv-token-run[data-run-id][data-stream="text|json"]             token block of a run
+//     .sv-token-head  .sv-token-pieces  .sv-token-text  .sv-token-all (toggle: every run)
+//   canvas.sv-timeline-canvas[data-bars][data-range][aria-label]    Gantt timeline: data-bars =
+//                                              runs it lays out, data-range = "t0,t1" shown (ms)
+//   .sv-timeline-bar button[data-action="in|out|fit"]               zoom buttons
+//   .sv-tooltip                                timeline hover details
+//   .sv-tree-node[data-run-id][aria-selected]  .sv-twisty            run tree
+//   .sv-selected                               the selected row / node / block, in every view
+
+import { makeContext } from "./context.js";
+import { dropStore, storeFor } from "./store.js";
+import { mountDashboard } from "./views/dashboard.js";
+import { mountFilterBar } from "./views/filterbar.js";
+import { mountTable } from "./views/table.js";
+import { mountTimeline } from "./views/timeline.js";
+import { mountTokens } from "./views/tokens.js";
+import { mountTree } from "./views/tree.js";
+
+export const VIEWS = {
+  dashboard: mountDashboard,
+  tokens: mountTokens,
+  table: (ctx, parent) => {
+    mountFilterBar(ctx, parent);
+    mountTable(ctx, parent);
+  },
+  timeline: mountTimeline,
+  tree: mountTree,
+};
+
+function viewName(model) {
+  const view = model.get("view");
+  return typeof view === "string" && Object.prototype.hasOwnProperty.call(VIEWS, view) ? view : "dashboard";
+}
+
+/** Mount the model's view in `el`; returns the cleanup. */
+export function render({ model, el }) {
+  const doc = el.ownerDocument;
+  const root = doc.createElement("div");
+  root.className = "sv-root";
+  el.appendChild(root);
+  let ctx = null;
+
+  function mount() {
+    if (ctx) ctx.destroy();
+    while (root.firstChild) root.removeChild(root.firstChild);
+    ctx = makeContext(model, root);
+    const view = viewName(model);
+    root.setAttribute("data-view", view);
+    root.style.height = `${ctx.height()}px`;
+    VIEWS[view](ctx, root);
+  }
+  const onView = () => mount();
+  // The views follow the new size through the context's ResizeObserver.
+  const onHeight = () => {
+    if (ctx) root.style.height = `${ctx.height()}px`;
+  };
+  model.on("change:view", onView);
+  model.on("change:height", onHeight);
+  mount();
+  return () => {
+    model.off("change:view", onView);
+    model.off("change:height", onHeight);
+    if (ctx) ctx.destroy();
+    ctx = null;
+    root.remove();
+  };
+}
+
+export function initialize({ model }) {
+  storeFor(model);
+  return () => dropStore(model);
+}
+
+export default { initialize, render };

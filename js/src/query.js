@@ -1,0 +1,156 @@
+// Which events a table shows: the `filters` trait, the selected run and the search text.
+//
+// - `normalizeFilters` reads the trait whatever Python put there; `filtersEqual` compares two.
+// - The include_/exclude_ lists keep `makeFilter`'s semantics (src/filters.js) with one reading
+//   of the trait: an empty list means "no filter on this", as `kinds: []` means "all kinds".
+//   (`makeFilter({include_names: []})` keeps nothing, the astream_events meaning of an empty
+//   argument; a widget whose filters start empty must show everything.)
+// - `EventQuery` keeps the matching event indexes and, when the criteria did not change, only
+//   examines the events that arrived since the last update.
+
+import { makeFilter } from "./filters.js";
+
+export const FILTER_LISTS = [
+  "include_names",
+  "include_types",
+  "include_tags",
+  "exclude_names",
+  "exclude_types",
+  "exclude_tags",
+];
+
+function uniqueStrings(value) {
+  if (typeof value === "string") return [value];
+  if (!Array.isArray(value)) return [];
+  return [...new Set(value.filter((item) => item !== null && item !== undefined).map(String))];
+}
+
+/** The `filters` trait with every key present: six lists, `kinds` and `search`. */
+export function normalizeFilters(value) {
+  const source = value && typeof value === "object" ? value : {};
+  const filters = {};
+  for (const key of FILTER_LISTS) filters[key] = uniqueStrings(source[key]);
+  filters.kinds = uniqueStrings(source.kinds);
+  filters.search = typeof source.search === "string" ? source.search : "";
+  return filters;
+}
+
+export function filtersEqual(a, b) {
+  const x = normalizeFilters(a);
+  const y = normalizeFilters(b);
+  if (x.search !== y.search) return false;
+  for (const key of [...FILTER_LISTS, "kinds"]) {
+    if (x[key].length !== y[key].length) return false;
+    for (let n = 0; n < x[key].length; n += 1) if (x[key][n] !== y[key][n]) return false;
+  }
+  return true;
+}
+
+/** The `makeFilter` argument for the trait: empty lists are left out (see the header). */
+export function filterSpec(filters) {
+  const spec = {};
+  for (const key of FILTER_LISTS) if (filters[key].length) spec[key] = filters[key];
+  return spec;
+}
+
+/** True when `filters` narrows nothing. */
+export function filtersEmpty(filters) {
+  const f = normalizeFilters(filters);
+  return !f.search.trim() && !f.kinds.length && FILTER_LISTS.every((key) => !f[key].length);
+}
+
+/** Lower-cased text of event `k` as the search box matches it, one field at a time. */
+function matchesSearch(store, k, needle) {
+  if (store.eventName(k).toLowerCase().includes(needle)) return true;
+  if (store.eventKind(k).toLowerCase().includes(needle)) return true;
+  for (const tag of store.eventTags(k)) if (tag.toLowerCase().includes(needle)) return true;
+  const run = store.cols.run[k];
+  if (run >= 0 && store.runs[run] && store.runPath(run).toLowerCase().includes(needle)) return true;
+  return store.cols.text[k].toLowerCase().includes(needle);
+}
+
+export class EventQuery {
+  constructor(store) {
+    /** The store whose events are queried. */
+    this.store = store;
+    /** Matching event indexes, ascending. */
+    this.rows = [];
+    /** Events examined so far (0..scanned-1). */
+    this.scanned = 0;
+    /** The criteria as a string, to notice real changes. */
+    this.key = null;
+    this.filters = normalizeFilters({});
+    this.selectedRun = "";
+    this.seen = { generation: -1, structure: -1 };
+  }
+
+  /** Set the criteria; the rows are recomputed on the next `update()` only if they changed. */
+  setCriteria(filters, selectedRun) {
+    const normal = normalizeFilters(filters);
+    const run = typeof selectedRun === "string" ? selectedRun : "";
+    const key = JSON.stringify([normal, run]);
+    if (key === this.key) return;
+    this.key = key;
+    this.filters = normal;
+    this.selectedRun = run;
+    this.invalidate();
+  }
+
+  invalidate() {
+    this.rows = [];
+    this.scanned = 0;
+  }
+
+  /** Bring `rows` up to date with the store; returns them. */
+  update() {
+    const store = this.store;
+    if (this.seen.generation !== store.generation || this.seen.structure !== store.structure) {
+      // A new snapshot, or run names/tags/parents changed: what matched may have changed.
+      this.seen = { generation: store.generation, structure: store.structure };
+      this.invalidate();
+    }
+    if (this.scanned >= store.count) return this.rows;
+    const keep = this.predicate();
+    const rows = this.rows;
+    for (let k = this.scanned; k < store.count; k += 1) if (keep(k)) rows.push(k);
+    this.scanned = store.count;
+    return rows;
+  }
+
+  /** The run the rows are narrowed to: its index, -1 for none, -2 for an unknown id. */
+  selectedIndex() {
+    if (!this.selectedRun) return -1;
+    const index = this.store.runIndex(this.selectedRun);
+    return index >= 0 ? index : -2;
+  }
+
+  predicate() {
+    const store = this.store;
+    const filters = this.filters;
+    const spec = filterSpec(filters);
+    const keep = Object.keys(spec).length ? makeFilter(spec) : null;
+    const kinds = filters.kinds.length ? new Set(filters.kinds) : null;
+    const kindOk = [];
+    const needle = filters.search.trim().toLowerCase();
+    const root = this.selectedIndex();
+    const within = [];
+    const cols = store.cols;
+    return (k) => {
+      if (root !== -1) {
+        const run = cols.run[k];
+        if (root === -2 || run < 0) return false;
+        let inside = within[run];
+        if (inside === undefined) inside = within[run] = store.isWithin(run, root);
+        if (!inside) return false;
+      }
+      if (kinds) {
+        const index = cols.kind[k];
+        let ok = kindOk[index];
+        if (ok === undefined) ok = kindOk[index] = kinds.has(store.eventKind(k));
+        if (!ok) return false;
+      }
+      if (keep && !keep(store.record(k))) return false;
+      return !needle || matchesSearch(store, k, needle);
+    };
+  }
+}

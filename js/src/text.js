@@ -1,0 +1,137 @@
+// Text for display and the one way views make DOM elements.
+//
+// Everything a trace carries (names, tags, payload previews, tokens) is untrusted: it reaches the
+// page only as text nodes and as values of attributes that are not URLs. `h` is the only element
+// builder the views use, and it refuses event-handler and URL attributes, so no code path can turn
+// data into markup. Long texts are cut before any other work (a 1 MB line costs nothing to show),
+// C0/C1 control characters become visible symbols, and bidi override characters are shown as
+// their code point so that a U+202E in a name cannot reverse the text around it.
+
+/** At most this many characters of a text in a table cell or a tree label. */
+export const CELL_CHARS = 300;
+/** At most this many characters of a payload in the details pane. */
+export const DETAIL_CHARS = 100_000;
+
+// C0 controls except \t and \n (kept by multi-line views), DEL and the C1 controls.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f-\u009f]/g;
+// Embeddings, overrides and isolates: they reorder the characters that follow them.
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;
+
+function controlPicture(char) {
+  const code = char.charCodeAt(0);
+  if (code === 0x0a) return "↵";
+  if (code === 0x09) return "⇥";
+  if (code < 0x20) return String.fromCharCode(0x2400 + code); // ␀ ␛ …
+  if (code === 0x7f) return "␡";
+  return codePoint(char);
+}
+
+function codePoint(char) {
+  return `⟨U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`;
+}
+
+/**
+ * Make control characters visible. `multiline` keeps newlines and tabs as they are (for `pre`
+ * blocks and token text); otherwise they become ↵ and ⇥ too.
+ */
+export function visible(text, multiline = false) {
+  return String(text)
+    .replace(multiline ? CONTROL : CONTROL_ONE_LINE, controlPicture)
+    .replace(BIDI_CONTROL, codePoint);
+}
+
+/**
+ * Cut `text` to at most `max` characters without splitting a surrogate pair.
+ * Returns `{text, rest}` where `rest` is how many characters were left out.
+ */
+export function cut(text, max) {
+  const whole = text == null ? "" : String(text);
+  if (whole.length <= max) return { text: whole, rest: 0 };
+  let end = max;
+  const code = whole.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return { text: whole.slice(0, end), rest: whole.length - end };
+}
+
+/** One-line display text for a cell: cut to `max` (with …), controls made visible. */
+export function cellText(text, max = CELL_CHARS) {
+  const part = cut(text, max);
+  return visible(part.text) + (part.rest ? "…" : "");
+}
+
+/** `1,234.5`: milliseconds with thousands separators and at most `digits` decimals. */
+export function formatMs(ms, digits = 1) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
+  return ms.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/** `1,234 ms`, or `–` when unknown. */
+export function ms(value, digits = 1) {
+  const text = formatMs(value, digits);
+  return text === "–" ? text : `${text} ms`;
+}
+
+/** `1 chunk`, `12 chunks`. */
+export function plural(count, word) {
+  return `${count.toLocaleString("en-US")} ${word}${count === 1 ? "" : "s"}`;
+}
+
+const URL_ATTRIBUTES = new Set([
+  "href",
+  "src",
+  "srcset",
+  "action",
+  "formaction",
+  "xlink:href",
+  "poster",
+  "background",
+  "ping",
+  "srcdoc",
+  "style",
+]);
+
+/** True when `name` may be set from data: never handlers, URLs or inline style. */
+export function safeAttribute(name) {
+  const lower = String(name).toLowerCase();
+  return !lower.startsWith("on") && !URL_ATTRIBUTES.has(lower);
+}
+
+/**
+ * An element builder bound to `doc`: `h("div", {class: "x", "data-seq": 3}, "text", child)`.
+ * Strings become text nodes; `null`/`undefined`/`false` children and attributes are skipped.
+ */
+export function builder(doc) {
+  return function h(tag, attributes, ...children) {
+    const element = doc.createElement(tag);
+    if (attributes) {
+      for (const [name, value] of Object.entries(attributes)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (!safeAttribute(name)) throw new Error(`streamviz: refusing attribute ${name}`);
+        element.setAttribute(name, value === true ? "" : String(value));
+      }
+    }
+    append(element, children);
+    return element;
+  };
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(element, child);
+    else if (typeof child === "object") element.appendChild(child);
+    else element.appendChild(element.ownerDocument.createTextNode(String(child)));
+  }
+}
+
+/** Replace the children of `element` with `children` (same rules as `h`). */
+export function replaceChildren(element, ...children) {
+  while (element.firstChild) element.removeChild(element.firstChild);
+  append(element, children);
+}
+
+/** Set `element`'s text only when it changed (keeps the DOM quiet during live updates). */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}

@@ -1,0 +1,67 @@
+// The dashboard: header (trace name, counts, live indicator), the shared filter bar, and the run
+// tree, timeline, token stream and event table side by side. Selection is linked through the
+// `selected_run` trait: picking a run in the tree, the timeline or a token block highlights it in
+// every pane and narrows the table to it and its descendants.
+
+import { cellText, plural, setText } from "../text.js";
+import { frameScheduler } from "../frame.js";
+import { mountFilterBar } from "./filterbar.js";
+import { mountTable } from "./table.js";
+import { mountTimeline } from "./timeline.js";
+import { mountTokens } from "./tokens.js";
+import { mountTree } from "./tree.js";
+
+export function mountHeader(ctx, parent) {
+  const { h, store } = ctx;
+  const title = h("bdi", { class: "sv-title" });
+  const stats = h("span", { class: "sv-stats" });
+  const live = h("span", { class: "sv-live", role: "status" });
+  const root = h("header", { class: "sv-header" }, title, stats, live);
+  parent.appendChild(root);
+
+  function draw() {
+    setText(title, cellText(store.name || "trace", 120));
+    const failed = store.runs.reduce((n, run) => n + (run && run.status === "error" ? 1 : 0), 0);
+    setText(
+      stats,
+      `${plural(store.runs.filter(Boolean).length, "run")} · ${plural(store.count, "event")}${failed ? ` · ${failed} failed` : ""}`,
+    );
+    const isLive = ctx.live();
+    live.setAttribute("data-live", isLive ? "true" : "false");
+    setText(live, isLive ? "● live" : "finished");
+  }
+  const frame = frameScheduler(ctx.win, draw);
+  ctx.subscribe((change) => {
+    if (change.payload === undefined) frame.request();
+  });
+  ctx.on("change:live", () => frame.request());
+  ctx.onCleanup(() => frame.stop());
+  draw();
+  return { root, draw };
+}
+
+function pane(ctx, name, title) {
+  const body = ctx.h("div", { class: "sv-pane-body" });
+  const element = ctx.h(
+    "section",
+    { class: "sv-pane", "data-pane": name, "aria-label": title },
+    ctx.h("div", { class: "sv-pane-title" }, title),
+    body,
+  );
+  return { element, body };
+}
+
+export function mountDashboard(ctx, parent) {
+  mountHeader(ctx, parent);
+  mountFilterBar(ctx, parent);
+  const tree = pane(ctx, "tree", "Runs");
+  const timeline = pane(ctx, "timeline", "Timeline");
+  const tokens = pane(ctx, "tokens", "Token stream");
+  const table = pane(ctx, "table", "Events");
+  const grid = ctx.h("div", { class: "sv-grid" }, tree.element, timeline.element, tokens.element, table.element);
+  parent.appendChild(grid);
+  mountTree(ctx, tree.body);
+  mountTimeline(ctx, timeline.body);
+  mountTokens(ctx, tokens.body);
+  mountTable(ctx, table.body);
+}

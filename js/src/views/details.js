@@ -1,0 +1,116 @@
+// The details pane of the event table: every field of one event and its payload.
+//
+// The payload shows the event's preview `text` at once and asks the kernel for the full payload
+// (`{type: "payload", seq}`); the answer replaces the preview when it comes. Without a kernel
+// (exported HTML, a closed notebook) no answer comes and the preview stays.
+
+import { DETAIL_CHARS, cellText, cut, ms, replaceChildren, visible } from "../text.js";
+
+/** The payload as display text: cut to DETAIL_CHARS, controls made visible. */
+export function payloadText(text) {
+  const part = cut(text, DETAIL_CHARS);
+  return { text: visible(part.text, true), rest: part.rest };
+}
+
+export function mountDetails(ctx, parent, { onClose }) {
+  const { h, store } = ctx;
+  const title = h("span", { class: "sv-details-title" });
+  const close = h("button", { type: "button", class: "sv-button sv-close", "aria-label": "Close details" }, "×");
+  const fields = h("dl", { class: "sv-fields" });
+  const note = h("div", { class: "sv-payload-note" });
+  const payload = h("pre", { class: "sv-payload", dir: "auto" });
+  const more = h("div", { class: "sv-payload-more" });
+  const actions = h("div", { class: "sv-details-actions" });
+  const root = h(
+    "aside",
+    { class: "sv-details", "aria-label": "Event details", hidden: true },
+    h("div", { class: "sv-details-head" }, title, close),
+    fields,
+    actions,
+    h("div", { class: "sv-details-section" }, "Payload"),
+    note,
+    payload,
+    more,
+  );
+  parent.appendChild(root);
+  close.addEventListener("click", () => onClose());
+  actions.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button[data-action]");
+    if (!button) return;
+    if (button.getAttribute("data-action") === "select-run") ctx.selectRun(button.svRunId);
+  });
+
+  /** The event shown (its index in the store), or -1. */
+  let shown = -1;
+  let shownPayload = null;
+
+  function field(label, value) {
+    return [h("dt", null, label), h("dd", { dir: "auto" }, value)];
+  }
+
+  function show(k) {
+    shown = k;
+    shownPayload = null;
+    if (k < 0 || k >= store.count) {
+      root.hidden = true;
+      return;
+    }
+    root.hidden = false;
+    const seq = k;
+    const r = store.cols.run[k];
+    const run = store.runs[r];
+    const tags = store.eventTags(k);
+    title.textContent = `Event #${seq}`;
+    replaceChildren(
+      fields,
+      field("seq", String(seq)),
+      field("time", ms(store.cols.t[k], 3)),
+      field("event", cellText(store.eventKind(k))),
+      field("name", cellText(store.eventName(k))),
+      field("type", cellText(store.eventTypeOf(k))),
+      field("tags", tags.length ? tags.map((tag) => cellText(tag)).join(", ") : "–"),
+      run ? field("run", `${cellText(run.name)} (${run.type}, ${run.status})`) : field("run", "– (no known run)"),
+      run ? field("run id", cellText(run.id)) : null,
+      run ? field("path", cellText(store.runPath(r), 1000)) : null,
+      store.eventMode(k) !== null ? field("mode", cellText(store.eventMode(k))) : null,
+      store.eventNs(k) !== null ? field("ns", cellText(store.eventNs(k))) : null,
+      run?.error ? field("error", cellText(run.error, 2000)) : null,
+    );
+    replaceChildren(actions);
+    if (run) {
+      const button = h(
+        "button",
+        { type: "button", class: "sv-button", "data-action": "select-run" },
+        "Show this run only",
+      );
+      button.svRunId = run.id;
+      actions.appendChild(button);
+    }
+    store.requestPayload(seq);
+    refreshPayload();
+  }
+
+  function refreshPayload() {
+    if (shown < 0) return;
+    const seq = shown;
+    const answer = store.payloads.get(seq) ?? null;
+    if (answer === shownPayload && payload.svSeq === seq) return;
+    shownPayload = answer;
+    payload.svSeq = seq;
+    const source = answer ? answer.text : store.cols.text[shown];
+    const { text, rest } = payloadText(source);
+    payload.textContent = text;
+    more.textContent = rest ? `… ${rest.toLocaleString("en-US")} more characters` : "";
+    if (answer) note.textContent = answer.truncated ? "Full payload (cut by the kernel)" : "Full payload";
+    else note.textContent = "Preview (the full payload shows here when the kernel answers)";
+  }
+
+  return {
+    root,
+    show,
+    refreshPayload,
+    get shown() {
+      return shown;
+    },
+  };
+}

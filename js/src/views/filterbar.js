@@ -1,0 +1,288 @@
+// The filter bar: search, "N of M events", the run the table is narrowed to, event-kind chips and
+// include/exclude chips for names, types and tags.
+//
+// - Everything is read from and written to the synced `filters` trait (PROTOCOL.md shape), so a
+//   change made in Python shows here and a click here reaches Python.
+// - Names, types and tags: a mode select (include / exclude) says what clicking a value does; a
+//   value already in either list is pressed and clicking it takes it out. The chips show the
+//   values present in the trace (at most MAX_CHIPS, the active ones always); any other value can be
+//   typed in the box beside them (with suggestions).
+// - Kinds: one chip per event name in the trace; none pressed shows every kind.
+
+import { FILTER_LISTS } from "../query.js";
+import { cellText, replaceChildren, setText } from "../text.js";
+import { frameScheduler } from "../frame.js";
+
+/** Value chips shown per group; the other values are reachable by typing. */
+export const MAX_CHIPS = 24;
+/** Suggestions offered while typing a value. */
+const MAX_SUGGESTIONS = 2000;
+
+const GROUPS = [
+  { dim: "names", label: "Names", noun: "name" },
+  { dim: "types", label: "Types", noun: "type" },
+  { dim: "tags", label: "Tags", noun: "tag" },
+];
+
+// Two copies of this module (two widgets from different builds) must not share datalist ids.
+const DATALIST_PREFIX = `sv-datalist-${Math.random().toString(36).slice(2, 8)}`;
+let datalistCounter = 0;
+
+function chipLabel(value) {
+  return value === "" ? "(empty)" : cellText(value, 60);
+}
+
+export function mountFilterBar(ctx, parent) {
+  const { h, store } = ctx;
+  const modes = {};
+  const initial = ctx.filters();
+  for (const { dim } of GROUPS) {
+    modes[dim] = initial[`exclude_${dim}`].length && !initial[`include_${dim}`].length ? "exclude" : "include";
+  }
+
+  const search = h("input", {
+    class: "sv-search",
+    type: "search",
+    placeholder: "Search name, event, tags, path, text…",
+    "aria-label": "Search events",
+    "data-filter": "search",
+    spellcheck: "false",
+  });
+  search.value = initial.search;
+  // Not a live region: during a stream the count changes every frame.
+  const count = h("span", { class: "sv-count" });
+  const runChip = h("span", { class: "sv-run-chip", hidden: true });
+  const clear = h("button", { type: "button", class: "sv-button sv-clear", title: "Clear all filters" }, "Clear");
+  const kinds = h("div", { class: "sv-kinds", "data-filter": "kinds", role: "group", "aria-label": "Event kinds" });
+  const groups = {};
+  const groupRow = h("div", { class: "sv-filter-row sv-filter-groups" });
+  for (const { dim, label, noun } of GROUPS) {
+    const listId = `${DATALIST_PREFIX}-${++datalistCounter}`;
+    const select = h(
+      "select",
+      { class: "sv-mode", "data-filter-mode": dim, "aria-label": `${label}: include or exclude` },
+      h("option", { value: "include" }, "include"),
+      h("option", { value: "exclude" }, "exclude"),
+    );
+    select.value = modes[dim];
+    const chips = h("span", { class: "sv-chips", role: "group", "aria-label": label });
+    const input = h("input", {
+      class: "sv-add",
+      type: "text",
+      list: listId,
+      placeholder: `+ ${noun}`,
+      "aria-label": `Add a ${noun} to the filter`,
+      "data-filter-input": dim,
+      spellcheck: "false",
+    });
+    const datalist = h("datalist", { id: listId });
+    const box = h("span", { class: "sv-fgroup", "data-dim": dim }, h("span", { class: "sv-flabel" }, label), select, chips, input, datalist);
+    groupRow.appendChild(box);
+    groups[dim] = { select, chips, input, datalist, key: "" };
+
+    select.addEventListener("change", () => {
+      modes[dim] = select.value === "exclude" ? "exclude" : "include";
+      // The values picked so far move to the other list: "these names" now means "not these".
+      const filters = ctx.filters();
+      const from = modes[dim] === "include" ? `exclude_${dim}` : `include_${dim}`;
+      const to = `${modes[dim]}_${dim}`;
+      if (filters[from].length) {
+        ctx.setFilters({ [to]: [...new Set([...filters[to], ...filters[from]])], [from]: [] });
+      } else frame.request();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      addValue(dim, input.value);
+      input.value = "";
+    });
+    input.addEventListener("change", () => {
+      // Picking a suggestion fires `change` without Enter in some browsers.
+      if (input.value !== "" && store.values[dim].has(input.value)) {
+        addValue(dim, input.value);
+        input.value = "";
+      }
+    });
+    chips.addEventListener("click", (event) => {
+      const chip = event.target.closest?.(".sv-chip");
+      if (!chip || !chips.contains(chip)) return;
+      toggleValue(dim, chip.svValue);
+    });
+  }
+
+  const root = h(
+    "div",
+    { class: "sv-filterbar", role: "search" },
+    h("div", { class: "sv-filter-row" }, search, count, runChip, clear),
+    h("div", { class: "sv-filter-row" }, h("span", { class: "sv-flabel" }, "Events"), kinds),
+    groupRow,
+  );
+  parent.appendChild(root);
+
+  function addValue(dim, value) {
+    if (value === "") return;
+    const key = `${modes[dim]}_${dim}`;
+    const filters = ctx.filters();
+    if (!filters[key].includes(value)) ctx.setFilters({ [key]: [...filters[key], value] });
+  }
+
+  function toggleValue(dim, value) {
+    const filters = ctx.filters();
+    for (const key of [`include_${dim}`, `exclude_${dim}`]) {
+      if (filters[key].includes(value)) {
+        ctx.setFilters({ [key]: filters[key].filter((item) => item !== value) });
+        return;
+      }
+    }
+    addValue(dim, value);
+  }
+
+  search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
+  clear.addEventListener("click", () => {
+    const empty = { kinds: [], search: "" };
+    for (const key of FILTER_LISTS) empty[key] = [];
+    ctx.setFilters(empty);
+  });
+  kinds.addEventListener("click", (event) => {
+    const chip = event.target.closest?.(".sv-kind");
+    if (!chip || !kinds.contains(chip)) return;
+    const kind = chip.getAttribute("data-kind");
+    const current = ctx.filters().kinds;
+    ctx.setFilters({
+      kinds: current.includes(kind) ? current.filter((item) => item !== kind) : [...current, kind],
+    });
+  });
+  runChip.addEventListener("click", (event) => {
+    if (event.target.closest?.(".sv-chip-x")) ctx.selectRun("");
+  });
+
+  let kindsKey = "";
+  let runKey = null;
+
+  function drawGroups(filters) {
+    for (const { dim, noun } of GROUPS) {
+      const group = groups[dim];
+      const include = filters[`include_${dim}`];
+      const exclude = filters[`exclude_${dim}`];
+      if (include.length && !exclude.length) modes[dim] = "include";
+      else if (exclude.length && !include.length) modes[dim] = "exclude";
+      if (group.select.value !== modes[dim]) group.select.value = modes[dim];
+      const present = store.values[dim];
+      const shown = [...new Set([...include, ...exclude])];
+      let offered = 0;
+      for (const value of present) {
+        if (offered >= MAX_CHIPS) break;
+        if (!shown.includes(value)) {
+          shown.push(value);
+          offered += 1;
+        }
+      }
+      const key = JSON.stringify([modes[dim], include, exclude, shown, present.size]);
+      if (key === group.key) continue;
+      group.key = key;
+      const chips = shown.map((value) => {
+        const inIncluded = include.includes(value);
+        const inExcluded = exclude.includes(value);
+        const list = inIncluded ? `include_${dim}` : inExcluded ? `exclude_${dim}` : `${modes[dim]}_${dim}`;
+        const chip = h(
+          "button",
+          {
+            type: "button",
+            class: `sv-chip${inIncluded ? " sv-on" : ""}${inExcluded ? " sv-off" : ""}`,
+            "data-filter": list,
+            "data-value": value,
+            "aria-pressed": inIncluded || inExcluded ? "true" : "false",
+            title: inIncluded || inExcluded ? `Remove from ${list}` : `Add to ${list}`,
+            dir: "auto",
+          },
+          chipLabel(value),
+        );
+        chip.svValue = value;
+        return chip;
+      });
+      let more = present.size;
+      for (const value of shown) if (present.has(value)) more -= 1;
+      replaceChildren(group.chips, chips, more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null);
+      if (group.datalist.svSize !== present.size) {
+        group.datalist.svSize = present.size;
+        replaceChildren(group.datalist, [...present].slice(0, MAX_SUGGESTIONS).map((value) => h("option", { value })));
+      }
+    }
+  }
+
+  function drawKinds(filters) {
+    const key = JSON.stringify([store.kinds.length, filters.kinds]);
+    if (key !== kindsKey) {
+      kindsKey = key;
+      const names = [...new Set([...store.kinds, ...filters.kinds])];
+      replaceChildren(
+        kinds,
+        names.map((kind) => {
+          const on = filters.kinds.includes(kind);
+          return h(
+            "button",
+            {
+              type: "button",
+              class: `sv-kind${on ? " sv-on" : ""}`,
+              "data-kind": kind,
+              "aria-pressed": on ? "true" : "false",
+            },
+            h("span", { class: "sv-kind-name" }, cellText(kind, 60)),
+            h("span", { class: "sv-kind-count" }, ""),
+          );
+        }),
+        filters.kinds.length ? null : h("span", { class: "sv-hint" }, "all shown"),
+      );
+    }
+    // Counts change with every delta: update the numbers only.
+    for (const chip of kinds.querySelectorAll(".sv-kind")) {
+      const index = store.kinds.indexOf(chip.getAttribute("data-kind"));
+      const n = index >= 0 ? (store.kindCounts[index] ?? 0) : 0;
+      setText(chip.lastChild, n.toLocaleString("en-US"));
+    }
+  }
+
+  function drawRunChip() {
+    const id = ctx.selectedRun();
+    const index = store.runIndex(id);
+    const key = `${id}\u0000${index >= 0 ? store.runs[index].name : ""}`;
+    if (key === runKey) return;
+    runKey = key;
+    runChip.hidden = !id;
+    if (!id) {
+      replaceChildren(runChip);
+      return;
+    }
+    const name = index >= 0 ? store.runs[index].name : `${id} (not in trace)`;
+    replaceChildren(
+      runChip,
+      "run: ",
+      h("bdi", { class: "sv-run-chip-name" }, cellText(name, 80)),
+      " ",
+      h("button", { type: "button", class: "sv-chip-x", "aria-label": "Show every run", title: "Show every run" }, "×"),
+    );
+  }
+
+  function draw() {
+    const filters = ctx.filters();
+    if (search.value !== filters.search) search.value = filters.search;
+    const rows = ctx.rows();
+    setText(
+      count,
+      `${rows.length.toLocaleString("en-US")} of ${store.count.toLocaleString("en-US")} events`,
+    );
+    drawRunChip();
+    drawKinds(filters);
+    drawGroups(filters);
+  }
+
+  const frame = frameScheduler(ctx.win, draw);
+  ctx.on("change:filters", () => frame.request());
+  ctx.on("change:selected_run", () => frame.request());
+  ctx.subscribe((change) => {
+    if (change.payload === undefined || change.events || change.runs || change.reset) frame.request();
+  });
+  ctx.onCleanup(() => frame.stop());
+  draw();
+  return { root, draw };
+}

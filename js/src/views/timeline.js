@@ -1,0 +1,500 @@
+// The Gantt timeline: one bar per run on a canvas, rows in tree order.
+//
+// - Geometry comes from timeline_model.js (pure, tested); this module draws and handles input.
+// - Only the rows in view are drawn, token ticks are binned per pixel column, and drawing happens
+//   in an animation frame: 10,000 runs and 200,000 ticks stay interactive.
+// - The canvas is as tall as the view; a spacer beside it gives the scroller the height of every
+//   row, so the native scrollbar works and the canvas never grows past browser limits.
+// - Wheel over the bars zooms around the cursor (over the names it scrolls), drag pans in time and
+//   rows, + / − / fit buttons, click selects a run, hover shows its details.
+// - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
+//   and `aria-label` attributes still describe what would be drawn.
+
+import { cellText, ms, replaceChildren } from "../text.js";
+import { frameScheduler } from "../frame.js";
+import {
+  AXIS_HEIGHT_PX,
+  INDENT_PX,
+  LABEL_WIDTH_PX,
+  OTHER_COLOR,
+  ROW_HEIGHT_PX,
+  TYPE_COLORS,
+  barSpan,
+  binTicks,
+  fitRange,
+  heldLabel,
+  heldSpan,
+  niceTicks,
+  panRange,
+  rowAt,
+  runSummary,
+  scale,
+  tickLabel,
+  typeColor,
+  visibleRows,
+  zoomRange,
+} from "./timeline_model.js";
+
+const FALLBACK_WIDTH_PX = 800;
+const BAR_INSET_PX = 4;
+const DRAG_THRESHOLD_PX = 3;
+const WHEEL_ZOOM_RATE = 0.0015;
+const RIGHT_MARGIN_PX = 12;
+const FONT_SIZE = "11px";
+
+const THEME = {
+  text: ["--jp-ui-font-color1", "#1f2937"],
+  muted: ["--jp-ui-font-color2", "#6b7280"],
+  grid: ["--jp-border-color2", "#e5e7eb"],
+  background: ["--jp-layout-color1", "#ffffff"],
+  axis: ["--jp-layout-color2", "#f3f4f6"],
+  select: ["--jp-brand-color1", "#2563eb"],
+  error: ["--jp-error-color1", "#dc2626"],
+  warn: ["--jp-warn-color1", "#d97706"],
+  font: ["--jp-ui-font-family", "system-ui, sans-serif"],
+};
+
+export function mountTimeline(ctx, parent) {
+  const { h, store, win } = ctx;
+  const button = (label, aria, action) =>
+    h("button", { type: "button", class: "sv-button", "aria-label": aria, title: aria, "data-action": action }, label);
+  const legend = h(
+    "span",
+    { class: "sv-legend" },
+    [...Object.entries(TYPE_COLORS), ["other", OTHER_COLOR]].map(([type, color]) => {
+      const swatch = h("span", { class: "sv-swatch" });
+      swatch.style.backgroundColor = color;
+      return h("span", { class: "sv-legend-item" }, swatch, type);
+    }),
+    h("span", { class: "sv-legend-item" }, h("span", { class: "sv-swatch sv-swatch-held" }), "held"),
+    h("span", { class: "sv-legend-item" }, "▾ first token"),
+    h("span", { class: "sv-legend-item sv-legend-error" }, "✕ error"),
+    h("span", { class: "sv-legend-item" }, "⊘ cancelled"),
+  );
+  const toolbar = h(
+    "div",
+    { class: "sv-timeline-bar" },
+    button("+", "Zoom in", "in"),
+    button("−", "Zoom out", "out"),
+    button("fit", "Fit the whole trace", "fit"),
+    legend,
+  );
+  const canvas = h("canvas", {
+    class: "sv-timeline-canvas",
+    tabindex: "0",
+    role: "img",
+    "data-bars": "0",
+    "aria-label": "Gantt timeline",
+  });
+  const spacer = h("div", { class: "sv-vspacer" });
+  const scroller = h("div", { class: "sv-timeline-scroll" }, canvas, spacer);
+  const tooltip = h("div", { class: "sv-tooltip", role: "tooltip", hidden: true });
+  const root = h("div", { class: "sv-timeline" }, toolbar, scroller, tooltip);
+  parent.appendChild(root);
+
+  /** Visible time range, and whether it follows the whole trace (until the user zooms or pans). */
+  let range = fitRange(store.runs, store.now);
+  let fit = true;
+  /** Run index under the pointer, or -1. */
+  let hover = -1;
+  let drag = null;
+  let context = null;
+  let geometry = null;
+
+  function size() {
+    const width = scroller.clientWidth || parent.clientWidth || FALLBACK_WIDTH_PX;
+    const height = scroller.clientHeight || Math.max(120, ctx.height() - 80);
+    return { width, height };
+  }
+
+  function theme() {
+    const style = win.getComputedStyle ? win.getComputedStyle(root) : null;
+    const colors = {};
+    for (const [key, [variable, fallback]] of Object.entries(THEME)) {
+      colors[key] = (style?.getPropertyValue(variable) || "").trim() || fallback;
+    }
+    return colors;
+  }
+
+  function summary(rows) {
+    let running = 0;
+    let failed = 0;
+    for (const i of rows) {
+      const run = store.runs[i];
+      if (run.status === "running") running += 1;
+      else if (run.status === "error" || run.status === "cancelled") failed += 1;
+    }
+    const end = fitRange(store.runs, store.now)[1] / 1.02;
+    return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled), 0 to ${ms(end, 0)}`;
+  }
+
+  function draw() {
+    const { rows, depth } = store.treeOrder();
+    if (fit) range = fitRange(store.runs, store.now);
+    const { width, height } = size();
+    canvas.setAttribute("data-bars", String(rows.length));
+    canvas.setAttribute("aria-label", summary(rows));
+    canvas.setAttribute("data-range", `${range[0].toFixed(3)},${range[1].toFixed(3)}`);
+    spacer.style.height = `${Math.max(0, AXIS_HEIGHT_PX + rows.length * ROW_HEIGHT_PX - height)}px`;
+    const dpr = win.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+      canvas.width = Math.round(width * dpr);
+      canvas.height = Math.round(height * dpr);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+      context = null;
+    }
+    const x = scale(range[0], range[1], LABEL_WIDTH_PX, Math.max(LABEL_WIDTH_PX + 10, width - RIGHT_MARGIN_PX));
+    const scrollTop = scroller.scrollTop;
+    geometry = { rows, x, scrollTop, width, height };
+    if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
+    if (!context) return;
+    paint(context, { rows, depth, x, scrollTop, width, height, dpr });
+  }
+
+  function paint(g, { rows, depth, x, scrollTop, width, height, dpr }) {
+    const colors = theme();
+    const selectedIndex = store.runIndex(ctx.selectedRun());
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, width, height);
+    g.font = `${FONT_SIZE} ${colors.font}`;
+    g.textBaseline = "middle";
+    const ticks = niceTicks(range[0], range[1], Math.max(2, Math.floor((x.x1 - x.x0) / 90)));
+    const [first, last] = visibleRows(scrollTop, height - AXIS_HEIGHT_PX, rows.length);
+    const plotWidth = Math.floor(x.x1 - x.x0);
+
+    // Grid.
+    g.fillStyle = colors.grid;
+    for (const value of ticks.values) g.fillRect(Math.round(x.x(value)), AXIS_HEIGHT_PX, 1, height);
+
+    for (let n = first; n < last; n += 1) {
+      const i = rows[n];
+      const run = store.runs[i];
+      const top = AXIS_HEIGHT_PX + n * ROW_HEIGHT_PX - scrollTop;
+      const mid = top + ROW_HEIGHT_PX / 2;
+      if (i === selectedIndex || i === hover) {
+        g.globalAlpha = i === selectedIndex ? 0.16 : 0.07;
+        g.fillStyle = i === selectedIndex ? colors.select : colors.text;
+        g.fillRect(0, top, width, ROW_HEIGHT_PX);
+        g.globalAlpha = 1;
+      }
+
+      // Name, indented by depth.
+      const indent = 6 + Math.min(depth[n], 12) * INDENT_PX;
+      g.fillStyle = run.status === "error" ? colors.error : colors.text;
+      g.fillText(fitText(g, cellText(run.name, 80), LABEL_WIDTH_PX - indent - 8), indent, mid);
+
+      const bar = barSpan(run, store.now);
+      if (!bar) continue;
+      const x0 = Math.max(x.x0, x.x(bar.start));
+      const x1 = Math.min(x.x1, Math.max(x.x(bar.end), x.x(bar.start) + 1));
+      const y0 = top + BAR_INSET_PX;
+      const barHeight = ROW_HEIGHT_PX - 2 * BAR_INSET_PX;
+      if (x1 >= x.x0 && x0 <= x.x1) {
+        g.fillStyle = typeColor(run.type);
+        g.globalAlpha = bar.running ? 0.55 : 0.9;
+        g.fillRect(x0, y0, Math.max(1, x1 - x0), barHeight);
+        g.globalAlpha = 1;
+      }
+
+      // Held-back segment: hatched, with its label.
+      const held = heldSpan(run, store.runs);
+      if (held) {
+        const h0 = Math.max(x.x0, x.x(held.from));
+        const h1 = Math.min(x.x1, x.x(held.to));
+        if (h1 > h0) {
+          g.save();
+          g.beginPath();
+          g.rect(h0, y0 - 1, h1 - h0, barHeight + 2);
+          g.clip();
+          g.fillStyle = colors.background;
+          g.globalAlpha = 0.6;
+          g.fillRect(h0, y0 - 1, h1 - h0, barHeight + 2);
+          g.globalAlpha = 1;
+          g.strokeStyle = colors.warn;
+          g.lineWidth = 1;
+          g.beginPath();
+          for (let hx = h0 - barHeight; hx < h1; hx += 5) {
+            g.moveTo(hx, y0 + barHeight + 1);
+            g.lineTo(hx + barHeight + 2, y0 - 1);
+          }
+          g.stroke();
+          g.restore();
+        }
+        const label = heldLabel(held.held);
+        const labelWidth = g.measureText(label).width;
+        const lx = h1 - h0 > labelWidth + 8 ? h0 + 4 : Math.min(x.x1 - labelWidth, Math.max(x.x0, x1) + 16);
+        if (lx >= x.x0 && lx <= x.x1) {
+          g.fillStyle = colors.background;
+          g.fillRect(lx - 2, y0 - 1, labelWidth + 4, barHeight + 2);
+          g.fillStyle = colors.warn;
+          g.fillText(label, lx, mid);
+        }
+      }
+
+      // Token ticks, binned per pixel column.
+      const times = store.runTicks[i];
+      if (times && times.length && plotWidth > 0) {
+        const counts = binTicks(times, x.t0, x.t1, plotWidth);
+        g.fillStyle = colors.text;
+        for (let c = 0; c < counts.length; c += 1) {
+          const count = counts[c];
+          if (!count) continue;
+          g.globalAlpha = Math.min(1, 0.35 + 0.2 * Math.log2(count + 1));
+          g.fillRect(x.x0 + c, y0 + 2, 1, barHeight - 4);
+        }
+        g.globalAlpha = 1;
+      }
+
+      // First-token mark.
+      if (run.first !== null) {
+        const fx = x.x(run.first);
+        if (fx >= x.x0 && fx <= x.x1) {
+          g.fillStyle = colors.text;
+          g.beginPath();
+          g.moveTo(fx - 4, top + 1);
+          g.lineTo(fx + 4, top + 1);
+          g.lineTo(fx, top + BAR_INSET_PX + 2);
+          g.closePath();
+          g.fill();
+        }
+      }
+
+      // Errors and cancellations: outline and a mark after the bar.
+      if (run.status === "error" || run.status === "cancelled") {
+        const color = run.status === "error" ? colors.error : colors.muted;
+        g.strokeStyle = color;
+        g.lineWidth = 1.5;
+        if (run.status === "cancelled") g.setLineDash?.([3, 2]);
+        g.strokeRect(x0 + 0.5, y0 + 0.5, Math.max(1, x1 - x0 - 1), barHeight - 1);
+        g.setLineDash?.([]);
+        g.fillStyle = color;
+        g.fillText(run.status === "error" ? "✕" : "⊘", Math.min(x.x1 - 8, x1 + 3), mid);
+      }
+      if (i === selectedIndex) {
+        g.strokeStyle = colors.select;
+        g.lineWidth = 2;
+        g.strokeRect(x0 - 1, y0 - 1, Math.max(2, x1 - x0 + 2), barHeight + 2);
+      }
+    }
+
+    // Now line while live.
+    if (ctx.live()) {
+      const nx = x.x(store.now);
+      if (nx >= x.x0 && nx <= x.x1) {
+        g.fillStyle = colors.select;
+        g.globalAlpha = 0.6;
+        g.fillRect(Math.round(nx), AXIS_HEIGHT_PX, 1, height);
+        g.globalAlpha = 1;
+      }
+    }
+
+    // Axis on top of the rows, and the label column header.
+    g.fillStyle = colors.axis;
+    g.fillRect(0, 0, width, AXIS_HEIGHT_PX);
+    g.fillStyle = colors.grid;
+    g.fillRect(0, AXIS_HEIGHT_PX - 1, width, 1);
+    g.fillRect(LABEL_WIDTH_PX - 1, 0, 1, height);
+    g.fillStyle = colors.muted;
+    g.fillText("run", 6, AXIS_HEIGHT_PX / 2);
+    g.fillText("time (ms)", LABEL_WIDTH_PX - 60, AXIS_HEIGHT_PX / 2);
+    for (const value of ticks.values) {
+      const tx = x.x(value);
+      if (tx < x.x0 || tx > x.x1) continue;
+      g.fillRect(Math.round(tx), AXIS_HEIGHT_PX - 6, 1, 6);
+      const label = tickLabel(value, ticks.step);
+      if (tx + 3 + g.measureText(label).width <= width) g.fillText(label, Math.round(tx) + 3, AXIS_HEIGHT_PX / 2);
+    }
+  }
+
+  function fitText(g, text, width) {
+    if (width <= 0) return "";
+    if (g.measureText(text).width <= width) return text;
+    let low = 0;
+    let high = text.length;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (g.measureText(`${text.slice(0, mid)}…`).width <= width) low = mid;
+      else high = mid - 1;
+    }
+    return `${text.slice(0, low)}…`;
+  }
+
+  // --- input ---------------------------------------------------------------------------------
+
+  function pointer(event) {
+    const box = canvas.getBoundingClientRect();
+    return { x: event.clientX - box.left, y: event.clientY - box.top };
+  }
+
+  function runAt(point) {
+    if (!geometry) draw();
+    const row = rowAt(point.y, geometry.scrollTop, geometry.rows.length);
+    return row < 0 ? -1 : geometry.rows[row];
+  }
+
+  function showTooltip(i, event) {
+    if (i < 0) {
+      tooltip.hidden = true;
+      return;
+    }
+    const run = store.runs[i];
+    replaceChildren(
+      tooltip,
+      runSummary(run, store.runs, store.now).map((line, n) =>
+        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
+      ),
+    );
+    tooltip.hidden = false;
+    // Beside the pointer, flipped to the other side where it would leave the pane (which clips).
+    const box = root.getBoundingClientRect();
+    const x = event.clientX - box.left;
+    const y = event.clientY - box.top;
+    const width = tooltip.offsetWidth || 240;
+    const height = tooltip.offsetHeight || 100;
+    const roomX = root.clientWidth || Infinity;
+    const roomY = root.clientHeight || Infinity;
+    const left = x + 14 + width <= roomX ? x + 14 : x - 14 - width;
+    const top = y + 14 + height <= roomY ? y + 14 : y - 14 - height;
+    tooltip.style.left = `${Math.max(0, left)}px`;
+    tooltip.style.top = `${Math.max(0, top)}px`;
+  }
+
+  function onMouseMove(event) {
+    if (!drag) return;
+    const dx = event.clientX - drag.clientX;
+    const dy = event.clientY - drag.clientY;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD_PX) return;
+    drag.moved = true;
+    fit = false;
+    range = panRange(drag.range, -dx / drag.k);
+    scroller.scrollTop = Math.max(0, drag.scrollTop - dy);
+    tooltip.hidden = true;
+    frame.request();
+  }
+
+  function onMouseUp(event) {
+    win.removeEventListener("mousemove", onMouseMove);
+    win.removeEventListener("mouseup", onMouseUp);
+    const done = drag;
+    drag = null;
+    if (!done || done.moved) return;
+    const i = runAt(pointer(event));
+    if (i >= 0) ctx.selectRun(store.runs[i].id);
+  }
+
+  canvas.addEventListener("mousedown", (event) => {
+    if (event.button !== undefined && event.button !== 0) return;
+    if (!geometry) draw();
+    drag = {
+      clientX: event.clientX,
+      clientY: event.clientY,
+      range: [...range],
+      k: geometry.x.k,
+      scrollTop: scroller.scrollTop,
+      moved: false,
+    };
+    win.addEventListener("mousemove", onMouseMove);
+    win.addEventListener("mouseup", onMouseUp);
+  });
+  canvas.addEventListener("mousemove", (event) => {
+    if (drag) return;
+    const i = runAt(pointer(event));
+    if (i !== hover) {
+      hover = i;
+      frame.request();
+    }
+    showTooltip(i, event);
+  });
+  canvas.addEventListener("mouseleave", () => {
+    tooltip.hidden = true;
+    if (hover !== -1) {
+      hover = -1;
+      frame.request();
+    }
+  });
+  canvas.addEventListener(
+    "wheel",
+    (event) => {
+      const point = pointer(event);
+      if (point.x < LABEL_WIDTH_PX) return; // over the names the wheel scrolls the rows
+      event.preventDefault();
+      if (!geometry) draw();
+      const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
+      const factor = Math.exp(Math.max(-200, Math.min(200, (event.deltaY || 0) * unit)) * WHEEL_ZOOM_RATE);
+      zoom(factor, Number.isFinite(point.x) ? geometry.x.t(point.x) : undefined);
+    },
+    { passive: false },
+  );
+  canvas.addEventListener("keydown", (event) => {
+    const span = range[1] - range[0];
+    if (event.key === "+" || event.key === "=") zoom(0.5);
+    else if (event.key === "-") zoom(2);
+    else if (event.key === "0") fitAll();
+    else if (event.key === "ArrowLeft") pan(-span / 10);
+    else if (event.key === "ArrowRight") pan(span / 10);
+    else return;
+    event.preventDefault();
+  });
+  toolbar.addEventListener("click", (event) => {
+    const action = event.target.closest?.("button[data-action]")?.getAttribute("data-action");
+    if (action === "in") zoom(0.5);
+    else if (action === "out") zoom(2);
+    else if (action === "fit") fitAll();
+  });
+
+  function zoom(factor, at = (range[0] + range[1]) / 2) {
+    fit = false;
+    range = zoomRange(range, at, factor);
+    frame.request();
+  }
+  function pan(dt) {
+    fit = false;
+    range = panRange(range, dt);
+    frame.request();
+  }
+  function fitAll() {
+    fit = true;
+    frame.request();
+  }
+
+  function reveal() {
+    const i = store.runIndex(ctx.selectedRun());
+    if (i < 0) return;
+    const n = store.treeOrder().rows.indexOf(i);
+    if (n < 0) return;
+    const { height } = size();
+    const top = n * ROW_HEIGHT_PX;
+    const view = height - AXIS_HEIGHT_PX;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT_PX > scroller.scrollTop + view) scroller.scrollTop = top + ROW_HEIGHT_PX - view;
+  }
+
+  const frame = frameScheduler(win, draw);
+  scroller.addEventListener("scroll", () => frame.request(), { passive: true });
+  ctx.subscribe((change) => {
+    if (change.payload === undefined) frame.request();
+  });
+  ctx.on("change:selected_run", () => {
+    reveal();
+    frame.request();
+  });
+  ctx.on("change:live", () => frame.request());
+  ctx.onResize(() => frame.request());
+  ctx.onCleanup(() => {
+    frame.stop();
+    win.removeEventListener("mousemove", onMouseMove);
+    win.removeEventListener("mouseup", onMouseUp);
+  });
+  draw();
+  return {
+    root,
+    canvas,
+    draw,
+    zoom,
+    fitAll,
+    get range() {
+      return [...range];
+    },
+  };
+}

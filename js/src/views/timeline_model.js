@@ -1,0 +1,182 @@
+// The Gantt timeline's geometry, without a canvas: scale, axis ticks, bar and held spans, tick
+// binning, visible rows, hit testing, zoom and pan. Pure functions, unit-tested on their own;
+// views/timeline.js only draws what these compute.
+
+import { formatMs, ms, plural } from "../text.js";
+
+export const ROW_HEIGHT_PX = 20;
+export const AXIS_HEIGHT_PX = 24;
+export const LABEL_WIDTH_PX = 200;
+export const INDENT_PX = 12;
+/** Narrowest and widest time span the view can be zoomed to. */
+export const MIN_SPAN_MS = 0.01;
+export const MAX_SPAN_MS = 1e9;
+
+/** Bar colours by run type (readable on light and dark backgrounds). */
+export const TYPE_COLORS = {
+  chain: "#8a9bb4",
+  chat_model: "#3b82f6",
+  llm: "#0ea5a4",
+  tool: "#f59e0b",
+  retriever: "#a855f7",
+  prompt: "#22c55e",
+  parser: "#ec4899",
+};
+export const OTHER_COLOR = "#9ca3af";
+
+export function typeColor(type) {
+  return Object.prototype.hasOwnProperty.call(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
+}
+
+/** A linear map from times `[t0, t1]` to pixels `[x0, x1]`, and back. */
+export function scale(t0, t1, x0, x1) {
+  const span = t1 - t0 > 0 ? t1 - t0 : 1;
+  const k = (x1 - x0) / span;
+  return { t0, t1, x0, x1, k, x: (t) => x0 + (t - t0) * k, t: (x) => t0 + (x - x0) / k };
+}
+
+/** A 1, 2 or 5 × 10^n step giving at most about `maxTicks` ticks over `span`. */
+export function niceStep(span, maxTicks = 8) {
+  if (!(span > 0) || !(maxTicks >= 1)) return 1;
+  const raw = span / maxTicks;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const fraction = raw / power;
+  const nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  return nice * power;
+}
+
+/** Decimals a tick label needs for `step` (0 for 1 ms and up, 1 for 0.5 ms...). */
+export function tickDecimals(step) {
+  return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+}
+
+/** Round tick values in `[t0, t1]`: `{step, values}`. */
+export function niceTicks(t0, t1, maxTicks = 8) {
+  const step = niceStep(t1 - t0, maxTicks);
+  const decimals = tickDecimals(step);
+  const values = [];
+  const first = Math.ceil(t0 / step - 1e-9);
+  for (let n = first; n * step <= t1 + step * 1e-9 && values.length <= maxTicks * 3; n += 1) {
+    values.push(Number((n * step).toFixed(decimals)));
+  }
+  return { step, values };
+}
+
+export function tickLabel(value, step) {
+  return formatMs(value, tickDecimals(step));
+}
+
+/** Where run's bar goes: `{start, end, running}`; a running bar grows to `now`. */
+export function barSpan(run, now) {
+  if (run.start === null) return null;
+  const running = run.end === null;
+  const end = running ? Math.max(run.start, now ?? run.start) : Math.max(run.start, run.end);
+  return { start: run.start, end, running };
+}
+
+/**
+ * The held-back segment of a run: from the upstream step's first chunk to this run's first
+ * chunk. Either end may be derived from `held` when the other is all that is known.
+ */
+export function heldSpan(run, runs) {
+  if (run.held === null || !(run.held > 0)) return null;
+  const upstream = run.upstream >= 0 ? runs[run.upstream] : null;
+  const upstreamFirst = upstream && upstream.first !== null ? upstream.first : null;
+  const to = run.first !== null ? run.first : upstreamFirst !== null ? upstreamFirst + run.held : null;
+  if (to === null) return null;
+  const from = upstreamFirst !== null ? upstreamFirst : to - run.held;
+  return { from, to, held: run.held };
+}
+
+export function heldLabel(held) {
+  return `held ${formatMs(held, 0)} ms`;
+}
+
+/** First index of the ascending `sorted` whose value is >= `value`. */
+export function lowerBound(sorted, value) {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * Count the ascending `times` falling in each of `columns` pixel columns over `[t0, t1]`.
+ * Costs O(log n + ticks in view): a run with 200,000 ticks zoomed in costs only what is visible.
+ */
+export function binTicks(times, t0, t1, columns) {
+  const width = Math.max(0, Math.floor(columns));
+  const counts = new Uint32Array(width);
+  if (!times || !times.length || !(t1 > t0) || !width) return counts;
+  const k = width / (t1 - t0);
+  for (let n = lowerBound(times, t0); n < times.length; n += 1) {
+    const t = times[n];
+    if (t > t1) break;
+    counts[Math.min(width - 1, Math.floor((t - t0) * k))] += 1;
+  }
+  return counts;
+}
+
+/** Rows in view for a scroll offset: `[first, last)`. */
+export function visibleRows(scrollTop, viewHeight, rowCount, rowHeight = ROW_HEIGHT_PX) {
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight));
+  const last = Math.min(rowCount, Math.ceil((scrollTop + Math.max(0, viewHeight)) / rowHeight));
+  return [Math.min(first, rowCount), Math.max(Math.min(first, rowCount), last)];
+}
+
+/** Row under canvas y (below the axis), or -1. */
+export function rowAt(y, scrollTop, rowCount) {
+  if (y < AXIS_HEIGHT_PX) return -1;
+  const row = Math.floor((y - AXIS_HEIGHT_PX + scrollTop) / ROW_HEIGHT_PX);
+  return row >= 0 && row < rowCount ? row : -1;
+}
+
+/** The whole trace: from 0 to the latest known time, with a little margin. */
+export function fitRange(runs, now) {
+  let end = Number.isFinite(now) ? now : 0;
+  for (const run of runs) {
+    if (!run) continue;
+    if (run.end !== null && run.end > end) end = run.end;
+    else if (run.start !== null && run.start > end) end = run.start;
+  }
+  return [0, Math.max(end * 1.02, 1)];
+}
+
+/** Zoom `range` by `factor` (< 1 zooms in) keeping time `at` under the same pixel. */
+export function zoomRange(range, at, factor) {
+  const [t0, t1] = range;
+  const span = Math.min(MAX_SPAN_MS, Math.max(MIN_SPAN_MS, (t1 - t0) * factor));
+  const ratio = t1 > t0 ? (at - t0) / (t1 - t0) : 0.5;
+  const start = at - ratio * span;
+  return [start, start + span];
+}
+
+export function panRange(range, dt) {
+  return [range[0] + dt, range[1] + dt];
+}
+
+/** The tooltip's lines for a run. */
+export function runSummary(run, runs, now) {
+  const bar = barSpan(run, now);
+  const lines = [
+    run.name,
+    `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`,
+    `start ${ms(run.start)}`,
+  ];
+  if (bar) lines.push(`${bar.running ? "running for" : "duration"} ${ms(bar.end - bar.start)}`);
+  if (run.first !== null) {
+    const after = run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
+    lines.push(`first token ${ms(run.first)}${after}`);
+  }
+  lines.push(plural(run.chunks, "chunk"));
+  if (run.held !== null) {
+    const upstream = run.upstream >= 0 ? runs[run.upstream] : null;
+    lines.push(`${heldLabel(run.held)}${upstream ? ` (after ${upstream.name}'s first chunk)` : ""}`);
+  }
+  if (run.error) lines.push(run.error);
+  return lines;
+}

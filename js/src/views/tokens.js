@@ -1,0 +1,256 @@
+// The token stream: one block per streaming run, growing as the tokens arrive.
+//
+// - Text runs show the pieces the way the LangChain guides print them (`Why| did| the| par|rot`)
+//   and the accumulated text. Both are single text nodes that only get `appendData`, so a
+//   10,000 tokens/s stream costs one small DOM write per run per frame.
+// - JSON runs (JsonOutputParser and friends) show the successive chunks and the latest value
+//   pretty-printed (raw when it does not parse, e.g. a preview cut by the kernel).
+// - Shown by default: chat models, LLMs, parsers and root runs (the chain's own output); the
+//   toggle shows every streaming run. The names/types/tags filters apply to the blocks too.
+// - Very long streams keep their tail: at most TOKEN_CHARS characters per text, with a note.
+
+import { makeFilter } from "../filters.js";
+import { filterSpec } from "../query.js";
+import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
+import { frameScheduler } from "../frame.js";
+
+/** Characters kept per text node of a block (the tail is kept when a stream outgrows it). */
+export const TOKEN_CHARS = 200_000;
+/** Successive JSON chunks listed per block (the latest ones). */
+export const JSON_STEPS = 200;
+const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
+export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
+
+/** Does run `i` get a block? (A run that ended without a chunk gets none.) */
+export function showsTokens(store, i, all) {
+  const run = store.runs[i];
+  if (!run) return false;
+  if (!store.runStream[i]?.length && run.status !== "running") return false;
+  return all || TOKEN_TYPES.has(run.type) || run.parent < 0 || run.orphan;
+}
+
+/** `text` pretty-printed when it is JSON, else as it is. */
+export function prettyJson(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** A text node that keeps at most `cap` characters: the tail, plus a note of what was dropped. */
+function tailText(doc, element, note, cap) {
+  const node = doc.createTextNode("");
+  element.appendChild(node);
+  let dropped = 0;
+  return {
+    append(text) {
+      if (!text) return;
+      if (node.data.length + text.length <= cap) {
+        node.appendData(text);
+        return;
+      }
+      const whole = node.data + text;
+      let start = whole.length - Math.floor(cap * 0.8);
+      const code = whole.charCodeAt(start);
+      if (code >= 0xdc00 && code <= 0xdfff) start += 1;
+      dropped += start;
+      node.data = whole.slice(start);
+      note.hidden = false;
+      note.textContent = `… ${dropped.toLocaleString("en-US")} earlier characters not shown`;
+    },
+  };
+}
+
+export function mountTokens(ctx, parent) {
+  const { h, store, doc } = ctx;
+  const toggle = h("input", { type: "checkbox", class: "sv-token-all", "aria-label": "Show every streaming run" });
+  const bar = h(
+    "div",
+    { class: "sv-token-bar" },
+    h("label", { class: "sv-toggle" }, toggle, " every streaming run"),
+  );
+  const list = h("div", { class: "sv-token-list" });
+  const empty = h("div", { class: "sv-empty" }, "No streaming runs yet.");
+  const root = h("div", { class: "sv-tokens" }, bar, list, empty);
+  parent.appendChild(root);
+
+  /** Blocks by run index. */
+  const blocks = new Map();
+  let order = "";
+  let generation = store.generation;
+  let filterKey = null;
+  let keep = null;
+  /** Tree positions of the runs, for the block order (rebuilt when the tree changes). */
+  let positionOf = null;
+  let positionAt = null;
+
+  toggle.addEventListener("change", () => frame.request());
+  list.addEventListener("click", (event) => {
+    const head = event.target.closest?.(".sv-token-head");
+    if (!head) return;
+    const id = head.parentNode.getAttribute("data-run-id");
+    ctx.selectRun(ctx.selectedRun() === id ? "" : id);
+  });
+
+  function makeBlock(i) {
+    const run = store.runs[i];
+    const json = run.stream === "json";
+    const head = h("div", { class: "sv-token-head", title: "Select this run" });
+    const note = h("div", { class: "sv-token-note", hidden: true });
+    const textNote = h("div", { class: "sv-token-note", hidden: true });
+    const pieces = json
+      ? h("ol", { class: "sv-token-pieces sv-json-steps", "aria-label": "Successive chunks" })
+      : h("div", { class: "sv-token-pieces", dir: "auto", "aria-label": "Token pieces" });
+    const text = json
+      ? h("pre", { class: "sv-token-text sv-json-latest", dir: "auto", "aria-label": "Latest value" })
+      : h("div", { class: "sv-token-text", dir: "auto", "aria-label": "Accumulated text" });
+    const element = h(
+      "section",
+      { class: "sv-token-run", "data-run-id": run.id, "data-stream": json ? "json" : "text", "data-type": run.type },
+      head,
+      h("div", { class: "sv-token-label" }, json ? "chunks" : "pieces"),
+      note,
+      pieces,
+      h("div", { class: "sv-token-label" }, json ? "latest value" : "text"),
+      textNote,
+      text,
+    );
+    const block = { i, id: run.id, element, head, pieces, text, note, json, done: 0, headKey: "" };
+    if (!json) {
+      block.piecesTail = tailText(doc, pieces, note, TOKEN_CHARS);
+      block.textTail = tailText(doc, text, textNote, TOKEN_CHARS);
+    }
+    return block;
+  }
+
+  function drawHead(block) {
+    const run = store.runs[block.i];
+    const done = block.done;
+    const chunks = Math.max(run.chunks, done);
+    const selected = ctx.selectedRun() === run.id;
+    const key = `${run.name}\u0000${run.type}\u0000${run.status}\u0000${chunks}\u0000${run.first}\u0000${run.start}\u0000${selected}\u0000${run.parent}`;
+    if (key === block.headKey) return;
+    block.headKey = key;
+    block.element.classList.toggle("sv-selected", selected);
+    block.element.setAttribute("data-status", run.status);
+    const ttft = run.first !== null && run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
+    replaceChildren(
+      block.head,
+      h("span", { class: "sv-status", "data-status": run.status, "aria-label": run.status }, STATUS_ICONS[run.status]),
+      h("bdi", { class: "sv-token-name" }, cellText(run.name, 120)),
+      h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
+      run.parent < 0 ? h("span", { class: "sv-badge sv-output" }, "output") : null,
+      h("span", { class: "sv-token-status" }, run.status),
+      h("span", { class: "sv-token-chunks" }, plural(chunks, "chunk")),
+      h("span", { class: "sv-token-first" }, run.first === null ? (run.status === "running" ? "waiting for the first token" : "no token") : `first token ${ms(run.first)}${ttft}`),
+    );
+  }
+
+  function drawBody(block) {
+    const stream = store.runStream[block.i] ?? [];
+    if (block.done >= stream.length) return;
+    const texts = store.cols.text;
+    if (block.json) {
+      const from = Math.max(block.done, stream.length - JSON_STEPS);
+      const steps = [];
+      for (let n = from; n < stream.length; n += 1) {
+        steps.push(h("li", { dir: "auto" }, cellText(texts[stream[n]], 1000)));
+      }
+      for (const step of steps) block.pieces.appendChild(step);
+      while (block.pieces.childNodes.length > JSON_STEPS) block.pieces.removeChild(block.pieces.firstChild);
+      const hidden = stream.length - block.pieces.childNodes.length;
+      block.note.hidden = hidden <= 0;
+      block.note.textContent = hidden > 0 ? `… ${plural(hidden, "earlier chunk")}` : "";
+      const latest = cut(prettyJson(texts[stream[stream.length - 1]]), DETAIL_CHARS);
+      block.text.textContent =
+        visible(latest.text, true) + (latest.rest ? `\n… ${latest.rest.toLocaleString("en-US")} more characters` : "");
+    } else {
+      let pieces = "";
+      let text = "";
+      for (let n = block.done; n < stream.length; n += 1) {
+        const piece = visible(texts[stream[n]], true);
+        pieces += n === 0 ? piece : `|${piece}`;
+        text += piece;
+      }
+      block.piecesTail.append(pieces);
+      block.textTail.append(text);
+    }
+    block.done = stream.length;
+  }
+
+  function draw() {
+    if (generation !== store.generation) {
+      // A new snapshot (e.g. the final one when the run ends). Events never change once sent, so
+      // a block stays (and keeps its scroll position) if its run still holds what it shows.
+      generation = store.generation;
+      for (const [i, block] of blocks) {
+        if (store.runs[i]?.id !== block.id || (store.runStream[i]?.length ?? 0) < block.done) {
+          block.element.remove();
+          blocks.delete(i);
+        }
+      }
+      order = "";
+    }
+    const filters = ctx.filters();
+    const key = JSON.stringify(filterSpec(filters));
+    if (key !== filterKey) {
+      filterKey = key;
+      const spec = filterSpec(filters);
+      keep = Object.keys(spec).length ? makeFilter(spec) : null;
+    }
+    const all = toggle.checked;
+    const shown = store.streamRuns.filter((i) => {
+      if (!showsTokens(store, i, all)) return false;
+      if (!keep) return true;
+      const run = store.runs[i];
+      return keep({ event: `on_${run.type}_stream`, name: run.name, tags: run.tags });
+    });
+    if (shown.length > 1) {
+      const order = store.treeOrder();
+      if (positionOf === null || positionAt !== order) {
+        positionAt = order;
+        positionOf = new Map();
+        order.rows.forEach((i, n) => positionOf.set(i, n));
+      }
+      shown.sort((a, b) => (positionOf.get(a) ?? a) - (positionOf.get(b) ?? b));
+    }
+    const nextOrder = shown.join(",");
+    for (const i of shown) {
+      let block = blocks.get(i);
+      if (!block || block.json !== (store.runs[i].stream === "json")) {
+        if (block) block.element.remove();
+        block = makeBlock(i);
+        blocks.set(i, block);
+      }
+      drawBody(block);
+      drawHead(block);
+    }
+    if (nextOrder !== order) {
+      order = nextOrder;
+      const keepSet = new Set(shown);
+      for (const [i, block] of blocks) if (!keepSet.has(i)) block.element.remove();
+      for (const i of shown) list.appendChild(blocks.get(i).element);
+    }
+    empty.hidden = shown.length > 0;
+    setText(empty, store.streamRuns.length ? "No streaming run matches the filters." : "No streaming runs yet.");
+  }
+
+  function reveal() {
+    const block = [...blocks.values()].find((item) => store.runs[item.i]?.id === ctx.selectedRun());
+    block?.element.scrollIntoView?.({ block: "nearest" });
+  }
+
+  const frame = frameScheduler(ctx.win, draw);
+  ctx.subscribe((change) => {
+    if (change.payload === undefined) frame.request();
+  });
+  ctx.on("change:filters", () => frame.request());
+  ctx.on("change:selected_run", () => {
+    draw();
+    reveal();
+  });
+  ctx.onCleanup(() => frame.stop());
+  draw();
+  return { root, draw };
+}

@@ -1,0 +1,166 @@
+// The run tree: what ran inside what, collapsible, one fixed-height row per run (virtualized like
+// the table, so 10,000 runs stay light). Clicking a row selects the run everywhere; clicking the
+// twisty (▸/▾) folds or unfolds its children. Selecting a run elsewhere unfolds its ancestors and
+// scrolls it into view.
+
+import { cellText, ms, plural, replaceChildren } from "../text.js";
+import { frameScheduler } from "../frame.js";
+import { heldLabel } from "./timeline_model.js";
+import { STATUS_ICONS } from "./tokens.js";
+import { virtualList } from "./vlist.js";
+
+export const TREE_ROW_HEIGHT_PX = 26;
+
+/** The rows left visible when `collapsed` runs hide their subtrees: `{rows, depth}`. */
+export function visibleTree(order, collapsed) {
+  if (!collapsed.size) return order;
+  const rows = [];
+  const depth = [];
+  let hideBelow = Infinity;
+  for (let n = 0; n < order.rows.length; n += 1) {
+    const level = order.depth[n];
+    if (level > hideBelow) continue;
+    hideBelow = Infinity;
+    rows.push(order.rows[n]);
+    depth.push(level);
+    if (collapsed.has(order.rows[n])) hideBelow = level;
+  }
+  return { rows, depth };
+}
+
+export function mountTree(ctx, parent) {
+  const { h, store } = ctx;
+  const scroller = h("div", { class: "sv-tree", role: "tree", tabindex: "0", "aria-label": "Runs" });
+  const empty = h("div", { class: "sv-empty", hidden: true }, "No runs yet.");
+  const root = h("div", { class: "sv-tree-view" }, scroller, empty);
+  parent.appendChild(root);
+
+  /** Runs folded by the user (run indexes). */
+  const collapsed = new Set();
+  let shown = { rows: [], depth: [] };
+  let shownKey = null;
+
+  const list = virtualList({
+    scroller,
+    rowHeight: TREE_ROW_HEIGHT_PX,
+    viewportHeight: () => Math.max(TREE_ROW_HEIGHT_PX * 4, ctx.height() - 60),
+    onScroll: () => frame.request(),
+    createRow: () => h("div", { class: "sv-tree-node", role: "treeitem" }),
+    fillRow: (row, index) => fillNode(row, shown.rows[index], shown.depth[index]),
+  });
+
+  function fillNode(row, i, level) {
+    const run = store.runs[i];
+    const selected = ctx.selectedRun() === run.id;
+    const hasChildren = (store.children[i] ?? []).some((child) => store.runs[child]);
+    const open = hasChildren && !collapsed.has(i);
+    const duration = run.start !== null ? (run.end ?? store.now) - run.start : null;
+    const key = [run.id, run.name, run.type, run.status, run.first, run.chunks, run.held, run.orphan, duration, selected, hasChildren, open, level, run.error].join("\u0000");
+    if (row.svKey === key) return;
+    row.svKey = key;
+    row.setAttribute("data-run-id", run.id);
+    row.setAttribute("data-status", run.status);
+    row.setAttribute("aria-level", String(level + 1));
+    row.setAttribute("aria-selected", selected ? "true" : "false");
+    if (hasChildren) row.setAttribute("aria-expanded", open ? "true" : "false");
+    else row.removeAttribute("aria-expanded");
+    row.classList.toggle("sv-selected", selected);
+    row.style.paddingLeft = `${4 + Math.min(level, 30) * 14}px`;
+    row.svRun = i;
+    const ttft = run.first !== null && run.start !== null ? run.first - run.start : null;
+    replaceChildren(
+      row,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "sv-twisty",
+          "aria-label": hasChildren ? (open ? "Fold" : "Unfold") : null,
+          tabindex: "-1",
+          disabled: !hasChildren,
+        },
+        hasChildren ? (open ? "▾" : "▸") : "",
+      ),
+      h("span", { class: "sv-status", "data-status": run.status, title: run.status }, STATUS_ICONS[run.status]),
+      h("bdi", { class: "sv-tree-name" }, cellText(run.name, 120)),
+      h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
+      h("span", { class: "sv-tree-dur", title: "duration" }, duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`),
+      run.first !== null ? h("span", { class: "sv-tree-first", title: "first token (after the run's start)" }, `first ${ms(ttft ?? run.first)}`) : null,
+      run.chunks ? h("span", { class: "sv-tree-chunks" }, plural(run.chunks, "chunk")) : null,
+      run.held !== null ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held)) : null,
+      run.orphan ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan") : null,
+      run.error ? h("bdi", { class: "sv-tree-error" }, cellText(run.error, 200)) : null,
+    );
+  }
+
+  scroller.addEventListener("click", (event) => {
+    const row = event.target.closest?.(".sv-tree-node");
+    if (!row || !scroller.contains(row)) return;
+    const i = row.svRun;
+    if (event.target.closest(".sv-twisty")) {
+      if (collapsed.has(i)) collapsed.delete(i);
+      else collapsed.add(i);
+      frame.request();
+      return;
+    }
+    const id = store.runs[i].id;
+    ctx.selectRun(ctx.selectedRun() === id ? "" : id);
+  });
+  scroller.addEventListener("keydown", (event) => {
+    const at = shown.rows.indexOf(store.runIndex(ctx.selectedRun()));
+    let next = -1;
+    if (event.key === "ArrowDown") next = Math.min(shown.rows.length - 1, at + 1);
+    else if (event.key === "ArrowUp") next = Math.max(0, at - 1);
+    else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && at >= 0) {
+      const i = shown.rows[at];
+      if (event.key === "ArrowLeft") collapsed.add(i);
+      else collapsed.delete(i);
+      frame.request();
+      event.preventDefault();
+      return;
+    } else return;
+    event.preventDefault();
+    if (next >= 0 && shown.rows.length) {
+      ctx.selectRun(store.runs[shown.rows[next]].id);
+      list.reveal(next);
+    }
+  });
+
+  function draw(force = false) {
+    const order = store.treeOrder();
+    const key = `${store.generation}/${order.structure}/${[...collapsed].join(",")}`;
+    if (key !== shownKey) {
+      shownKey = key;
+      shown = visibleTree(order, collapsed);
+    }
+    list.update(shown.rows.length, force);
+    empty.hidden = shown.rows.length > 0;
+  }
+
+  function reveal() {
+    const i = store.runIndex(ctx.selectedRun());
+    if (i < 0) return;
+    let changed = false;
+    for (const ancestor of store.ancestors(i).slice(0, -1)) changed = collapsed.delete(ancestor) || changed;
+    if (changed) draw();
+    const n = shown.rows.indexOf(i);
+    if (n >= 0) list.reveal(n);
+  }
+
+  const frame = frameScheduler(ctx.win, () => draw());
+  ctx.subscribe((change) => {
+    // Run indexes are stable across snapshots of a trace: the folds stay.
+    if (change.payload === undefined) frame.request();
+  });
+  ctx.on("change:selected_run", () => {
+    reveal();
+    draw(true);
+  });
+  ctx.onResize(() => frame.request());
+  ctx.onCleanup(() => {
+    frame.stop();
+    list.destroy();
+  });
+  draw(true);
+  return { root, draw, collapsed };
+}
