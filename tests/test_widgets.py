@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -76,7 +77,7 @@ def tokens_of(state: dict, run_type: str) -> list[str]:
 def test_front_end_bundle_is_built_into_the_package():
     assert bundle_path("widget.js").is_file(), "run `make setup` to build js/ into the package"
     assert bundle_path("widget.css").is_file()
-    assert "export default" in bundle_path("widget.js").read_text()
+    assert re.search(r"export\s*(default|\{[^}]*as default)", bundle_path("widget.js").read_text())
 
 
 def test_snapshot_describes_every_event_and_run_of_a_finished_trace():
@@ -365,3 +366,22 @@ def test_custom_events_carry_their_own_name():
         extra = snapshot["events"]["extra"][str(event["seq"])]
         assert extra["name"] == event["name"]
         assert snapshot["runs"][snapshot["events"]["run"][event["seq"]]]["id"] == event["run_id"]
+
+
+def test_the_widgets_filter_and_selection_are_usable_from_python():
+    collector = sv.Collector()
+    list(collector.stream(parrot_chain(), {"topic": "parrot"}))
+    widget = Dashboard(collector.trace)
+    assert len(widget.filtered()) == len(collector.trace)  # empty lists: no filter
+    # What a click on the "chat_model" type chip writes into the synced trait.
+    widget.filters = {**widget.filters, "include_types": ["chat_model"]}
+    kept = widget.filtered()
+    assert kept.events and {e["event"].split("_")[1] for e in kept.events} == {"chat"}
+    assert list(kept.runs) == [
+        r.run_id for r in collector.trace.runs.values() if r.run_type == "chat_model"
+    ]
+    assert widget.selected is None
+    model = next(r for r in collector.trace.runs.values() if r.run_type == "chat_model")
+    widget.selected_run = model.run_id
+    assert widget.selected is model
+    widget.close()

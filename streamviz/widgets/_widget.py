@@ -11,6 +11,7 @@ import anywidget
 import traitlets
 
 from streamviz._errors import report_internal_error
+from streamviz.runs import Run
 from streamviz.trace import Trace
 from streamviz.widgets import _live
 from streamviz.widgets._encode import TraceEncoder
@@ -110,6 +111,24 @@ class TraceWidget(anywidget.AnyWidget):
     def trace(self) -> Trace:
         """The trace shown."""
         return self._trace
+
+    def filtered(self) -> Trace:
+        """The trace narrowed by the filter controls' include/exclude choices.
+
+        Uses :meth:`Trace.filter` (astream_events semantics, the same as the widget's own
+        filtering); event-kind toggles and the search box are left to the widget.
+        """
+        spec = {
+            key: list(values)
+            for key, values in self.filters.items()
+            if key.startswith(("include_", "exclude_")) and values
+        }
+        return self._trace.filter(**spec)
+
+    @property
+    def selected(self) -> Run | None:
+        """The run selected in the widget (tree, timeline or table), if any."""
+        return self._trace.runs.get(self.selected_run) if self.selected_run else None
 
     # ------------------------------------------------------------- updating
     def flush(self) -> bool:
