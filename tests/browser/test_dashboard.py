@@ -1,0 +1,315 @@
+"""What a person sees: `sv.watch` of a demo chain in JupyterLab, driven in Chromium.
+
+Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+from labdriver import (
+    cell_output,
+    record_text,
+    run_notebook,
+    screenshot,
+    texts,
+    wait_cells_done,
+    wait_for,
+    wait_for_text,
+)
+from nbclient import NotebookClient
+
+SETUP = """\
+import streamviz as sv
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from streamviz.demo import DemoChatModel
+
+prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
+chain = prompt | DemoChatModel(time_to_first_token=0.4, token_delay=0.04) | StrOutputParser()
+"""
+WATCH = 'trace = sv.watch(chain, {"topic": "parrot"}, name="parrot joke", height=720)'
+EXPECTED_START = "Why| did| the| par|rot|"
+
+
+MODEL_PIECES = ".sv-pane[data-pane=tokens] .sv-token-run:has-text('DemoChatModel') .sv-token-pieces"
+
+
+def model_pieces(page) -> str:
+    return "\n".join(texts(page, MODEL_PIECES))
+
+
+def test_watch_streams_tokens_live_and_the_dashboard_works_by_clicking(
+    page, jupyter_lab, console_messages
+):
+    run_notebook(page, jupyter_lab, "watch.ipynb", [SETUP, WATCH], wait=False)
+    output = cell_output(page, 1)
+    recorder = record_text(page, ".sv-pane[data-pane=tokens] .sv-token-pieces")
+    wait_for(output, ".sv-root[data-view=dashboard]")
+    wait_cells_done(page)
+    samples = recorder.stop()
+
+    # Tokens appeared while the cell was still running, before the run ended, in order.
+    live = [s["text"] for s in samples if s["running"] and "Why" in s["text"]]
+    final = samples[-1]["text"]
+    assert live, samples[:5]
+    assert any(len(text) < len(final) for text in live), "tokens only appeared at the end"
+    assert EXPECTED_START in model_pieces(page)
+    assert "feather|ed| echo|." in model_pieces(page)
+    screenshot(page, "dashboard-parrot")
+
+    # The event table: rows, then narrowed by clicking a type chip (include chat_model).
+    table = output.locator(".sv-pane[data-pane=table]")
+    count = output.locator(".sv-count")
+    total = int(re.search(r"of ([\d,]+)", count.inner_text()).group(1).replace(",", ""))
+    assert total > 100
+    assert table.locator(".sv-row").count() > 5
+    output.locator(".sv-chip[data-value='chat_model']").first.click()
+    narrowed = wait_for_text(output, ".sv-count", lambda t: not t.startswith(f"{total:,} of"))
+    shown = int(narrowed.split()[0].replace(",", ""))
+    assert 0 < shown < total
+    rows = table.locator(".sv-row")
+    assert rows.count() > 0
+    assert all("chat_model" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8)))
+    screenshot(page, "dashboard-filtered-chat-model")
+    output.locator(".sv-clear").first.click()
+    wait_for_text(output, ".sv-count", lambda t: t.startswith(f"{total:,} of"))
+
+    # Event-kind chip: only the parser's stream events.
+    output.locator(".sv-kind[data-kind='on_parser_stream']").click()
+    only = wait_for_text(output, ".sv-count", lambda t: not t.startswith(f"{total:,} of"))
+    assert int(only.split()[0].replace(",", "")) >= 40
+    assert all("on_parser_stream" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8)))
+    output.locator(".sv-clear").first.click()
+
+    # Search narrows to the events that mention the prompt text.
+    output.locator("input[data-filter=search]").fill("tell me a joke")
+    found = wait_for_text(output, ".sv-count", lambda t: not t.startswith(f"{total:,} of"))
+    assert 0 < int(found.split()[0].replace(",", "")) < 10
+    output.locator(".sv-clear").first.click()
+
+    # A row opens its payload.
+    rows.first.click()
+    wait_for(output, ".sv-details")
+    assert "on_chain_start" in output.locator(".sv-details").inner_text()
+
+    # Linked selection: a tree node narrows the table to that run.
+    output.locator(".sv-tree-node", has_text="DemoChatModel").first.click()
+    wait_for(output, ".sv-run-chip")
+    model_only = wait_for_text(output, ".sv-count", lambda t: not t.startswith(f"{total:,} of"))
+    assert 40 < int(model_only.split()[0].replace(",", "")) < total
+    assert output.locator(".sv-tree-node.sv-selected, .sv-tree-node[aria-selected=true]").count()
+
+    # The timeline has one bar per run.
+    canvas = output.locator("canvas.sv-timeline-canvas")
+    assert canvas.get_attribute("data-bars") == "4"
+    screenshot(page, "dashboard-selected-model")
+    assert not [m for m in console_messages if m.startswith("[pageerror]")], console_messages
+
+
+HOSTILE = [
+    "<script>window.__pwned = 1</script>",
+    '<img src=x onerror="window.__pwned = 2">',
+    "javascript:window.__pwned=3",
+    "\u0000\u001b[31mred\u001b[0m\u0007 bell",
+    "emoji 🦜🎉👩‍👩‍👧 and \u202eRTL override",
+    "مرحبا بالعالم — עברית",
+]
+
+HOSTILE_CELL = f"""\
+import streamviz as sv
+from langchain_core.runnables import RunnableLambda
+
+hostile = {HOSTILE!r}
+trace = sv.Trace("<b>hostile</b> corpus")
+collector = sv.Collector(trace)
+for i, text in enumerate(hostile):
+    step = RunnableLambda(lambda x: {{"echo": x, "long": "A" * 1_000_000}}).with_config(
+        run_name=text, tags=[text, f"t{{i}}"]
+    )
+    step.invoke({{"input": text, "line": "<b>" * 300_000}}, {{"callbacks": [collector]}})
+sv.show(trace)
+"""
+
+
+def test_hostile_strings_render_as_inert_text(page, jupyter_lab, console_messages):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    run_notebook(page, jupyter_lab, "hostile.ipynb", [HOSTILE_CELL])
+    output = cell_output(page, 0)
+    root = wait_for(output, ".sv-root")
+    wait_for_text(output, ".sv-tree-node", "<script>")
+    found = page.evaluate(
+        """(root) => ({
+            scripts: root.querySelectorAll('script, img, iframe, object, embed, a[href]').length,
+            handlers: [...root.querySelectorAll('*')].flatMap(
+              e => [...e.attributes].map(a => a.name)).filter(n => n.startsWith('on')),
+            pwned: window.__pwned ?? null,
+            text: root.innerText,
+        })""",
+        root.element_handle(),
+    )
+    assert found["scripts"] == 0
+    assert found["handlers"] == []
+    assert found["pwned"] is None and not dialogs
+    for text in ("<script>window.__pwned = 1</script>", "javascript:window.__pwned=3", "🦜"):
+        assert text in found["text"]
+    # Open the 1 MB payload: shown as (cut) text, the page stays alive.
+    output.locator(".sv-row[data-phase=end]").first.click()
+    wait_for(output, ".sv-details")
+    shown = wait_for_text(output, ".sv-details", lambda t: "more characters" in t)
+    assert "<b><b><b>" in shown  # markup from the payload is shown as text
+    screenshot(page, "hostile-corpus")
+    assert not [m for m in console_messages if m.startswith("[pageerror]")], console_messages
+
+
+FAST_CELL = """\
+import time
+fast = DemoChatModel(time_to_first_token=0, token_delay=0.00005, responses=["tok " * 20_000])
+started = time.perf_counter()
+trace = sv.watch(fast, "go", name="fast", height=600)
+elapsed = time.perf_counter() - started
+model = next(r for r in trace.runs.values() if r.run_type == "chat_model")
+print(f"RATE {model.chunk_count / elapsed:.0f} tokens/s CHUNKS {model.chunk_count}")
+"""
+
+
+def test_a_10k_tokens_per_second_stream_stays_responsive_and_ends_complete(
+    page, jupyter_lab, console_messages
+):
+    run_notebook(page, jupyter_lab, "fast.ipynb", [SETUP, FAST_CELL], wait=False)
+    output = cell_output(page, 1)
+    wait_for(output, ".sv-root")
+    page.evaluate(
+        """() => {
+          const gaps = (window.__frameGaps = []);
+          let last = performance.now();
+          const tick = (now) => { gaps.push(now - last); last = now;
+                                  if (!window.__stopFrames) requestAnimationFrame(tick); };
+          requestAnimationFrame(tick);
+        }"""
+    )
+    wait_cells_done(page, timeout_ms=120_000)
+    page.wait_for_timeout(500)
+    gaps = page.evaluate("() => { window.__stopFrames = true; return window.__frameGaps; }")
+    printed = output.inner_text()
+    rate, chunks = map(int, re.search(r"RATE (\d+) tokens/s CHUNKS (\d+)", printed).groups())
+    pieces = wait_for_text(output, ".sv-token-run .sv-token-head", f"{chunks:,}")
+    assert str(chunks) in pieces.replace(",", "")
+    text = output.locator(".sv-token-run .sv-token-text").first.inner_text()
+    assert text.count("tok") == 20_000 or "earlier characters not shown" in output.inner_text()
+    gaps.sort()
+    p95 = gaps[int(len(gaps) * 0.95)]
+    print(f"rate {rate} tokens/s, {len(gaps)} frames, p95 gap {p95:.1f} ms, max {gaps[-1]:.0f} ms")
+    assert rate >= 10_000, f"the stream ran at {rate} tokens/s"
+    assert p95 < 100, f"frames: p95 {p95:.0f} ms, max {gaps[-1]:.0f} ms"
+    screenshot(page, "dashboard-fast-stream")
+
+
+def test_a_saved_notebook_reopens_with_the_final_picture(page, jupyter_lab, tmp_path):
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(WATCH + "\ntrace")]
+    )
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    jupyter_lab.write_notebook("saved.ipynb", notebook)
+    page.goto(jupyter_lab.notebook_url("saved.ipynb"))
+    # No cell is run: the widgets render from the state saved in the notebook.
+    output = cell_output(page, 1)
+    wait_for(output, ".sv-root[data-view=dashboard]", timeout_ms=60_000)
+    wait_for_text(output, ".sv-token-pieces", EXPECTED_START)
+    assert output.locator("canvas.sv-timeline-canvas").get_attribute("data-bars") == "4"
+    assert json.loads(json.dumps(output.locator(".sv-count").inner_text()))
+    screenshot(page, "dashboard-reopened")
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_dialogs(page):
+    page.on("dialog", lambda dialog: dialog.dismiss())
+
+
+BIG_CELL = """\
+import random
+import streamviz as sv
+
+# A trace the size of a long session: 10,000 runs (2,000 chains of a prompt, a model, a parser
+# and a tool) and 200,000 streamed chunks, built as astream_events-shaped events.
+rng = random.Random(7)
+events, t = [], 0.0
+
+def add(kind, run_id, name, parents, data, tags=()):
+    events.append({"event": kind, "run_id": run_id, "name": name, "parent_ids": parents,
+                   "tags": list(tags), "metadata": {}, "data": data, "t": t})
+
+for chain in range(2_000):
+    root = f"chain-{chain}"
+    add("on_chain_start", root, f"chain {chain}", [], {"input": chain})
+    for step, kind, name in ((1, "prompt", "prompt"), (2, "chat_model", "model"),
+                             (3, "parser", "parser"), (4, "tool", "lookup")):
+        run_id = f"{root}-{step}"
+        t += rng.random() * 0.002
+        add(f"on_{kind}_start", run_id, name, [root], {"input": chain}, [f"seq:step:{step}"])
+        if kind in ("chat_model", "parser"):
+            for token in range(50):
+                t += 0.0001
+                add(f"on_{kind}_stream", run_id, name, [root], {"chunk": f"t{token} "},
+                    [f"seq:step:{step}"])
+        t += rng.random() * 0.003
+        add(f"on_{kind}_end", run_id, name, [root], {"output": chain}, [f"seq:step:{step}"])
+    add("on_chain_end", root, f"chain {chain}", [], {"output": chain})
+big = sv.Trace.from_events(events, name="10,000 runs")
+print(len(big.runs), sum(r.chunk_count for r in big.runs.values()))
+sv.show(big, view="timeline", height=700)
+"""
+
+
+def test_the_timeline_stays_interactive_with_10000_runs_and_200000_ticks(
+    page, jupyter_lab, console_messages
+):
+    run_notebook(page, jupyter_lab, "big.ipynb", [BIG_CELL], timeout_ms=180_000)
+    output = cell_output(page, 0)
+    assert "10000 200000" in output.inner_text()
+    canvas = wait_for(output, "canvas.sv-timeline-canvas")
+    assert canvas.get_attribute("data-bars") == "10000"
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    y = box["y"] + min(box["height"] / 2, 200)  # inside the viewport, over the bars
+    page.evaluate(
+        """() => {
+          const gaps = (window.__bigGaps = []);
+          let last = performance.now();
+          const tick = (now) => { gaps.push(now - last); last = now;
+                                  if (!window.__stopBig) requestAnimationFrame(tick); };
+          requestAnimationFrame(tick);
+        }"""
+    )
+    before = canvas.get_attribute("data-range")
+    page.mouse.move(box["x"] + box["width"] * 0.6, y)
+    for _ in range(10):  # zoom in around the cursor
+        page.mouse.wheel(0, -240)
+        page.wait_for_timeout(30)
+    zoomed = canvas.get_attribute("data-range")
+    page.mouse.down()  # pan by dragging
+    for step in range(10):
+        page.mouse.move(box["x"] + box["width"] * (0.6 - 0.03 * step), y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    page.mouse.wheel(0, 2_000)  # scroll down through the rows
+    page.wait_for_timeout(300)
+    panned = canvas.get_attribute("data-range")
+    gaps = sorted(page.evaluate("() => { window.__stopBig = true; return window.__bigGaps; }"))
+    p95, worst = gaps[int(len(gaps) * 0.95)], gaps[-1]
+    print(f"timeline 10k runs: {len(gaps)} frames, p95 gap {p95:.1f} ms, max {worst:.0f} ms")
+    span = lambda r: (lambda a, b: b - a)(*map(float, r.split(",")))  # noqa: E731
+    assert span(zoomed) < span(before) / 2, (before, zoomed)
+    assert panned != zoomed
+    assert p95 < 100, f"p95 frame gap {p95:.0f} ms while zooming and panning"
+    screenshot(page, "timeline-10k-runs")
