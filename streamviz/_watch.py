@@ -92,8 +92,11 @@ def _result(trace: Trace, run_id: Any, chunks: list[Any]) -> Any:
 
 
 def _note(error: BaseException) -> None:
-    if hasattr(error, "add_note"):
-        error.add_note("streamviz: what was captured is in streamviz.last_trace()")
+    if not hasattr(error, "add_note"):
+        return
+    error.add_note("streamviz: what was captured is in streamviz.last_trace()")
+    if "coroutine function synchronously" in str(error):
+        error.add_note("streamviz: for async-only runnables use sv.watch(..., use_async=True)")
 
 
 def _prepare(runnable: Any, config: Any, name: str | None) -> tuple[Collector, dict[str, Any], Any]:
@@ -111,6 +114,7 @@ def watch(
     view: str = "dashboard",
     height: int = 560,
     display: bool | None = None,
+    use_async: bool = False,
     **kwargs: Any,
 ) -> Trace:
     """Stream ``runnable`` on ``input`` with a live dashboard; return the captured trace.
@@ -130,6 +134,10 @@ def watch(
     display
         ``None`` (default): a live widget in Jupyter, printed chunks and the run tree elsewhere;
         ``False``: show nothing.
+    use_async
+        Stream with ``astream`` (for runnables written with async functions only), also from a
+        notebook cell, where an event loop already runs: then ``nest_asyncio`` is applied to it
+        (once, for the process). In async code prefer ``await sv.awatch(...)``.
 
     Returns
     -------
@@ -143,6 +151,11 @@ def watch(
         Whatever the runnable raised; what was captured stays on screen and in
         :func:`last_trace`.
     """
+    if use_async:
+        from streamviz._asyncio import run_sync
+
+        options = {"name": name, "view": view, "height": height, "display": display}
+        return run_sync(awatch(runnable, input, config, **options, **kwargs))
     collector, config, run_id = _prepare(runnable, config, name)
     session = _Session(collector.trace, display, view, height)
     chunks: list[Any] = []

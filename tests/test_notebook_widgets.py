@@ -1,4 +1,4 @@
-"""Widgets in a real kernel: what a saved notebook and its HTML export keep (nbclient, nbconvert)."""
+"""Widgets in a real kernel: what a saved notebook and its HTML export keep."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ chain = prompt | DemoChatModel(time_to_first_token=0.05, token_delay=0.005) | St
     "trace",
     "sv.show(trace, view='timeline')",
     "print(len(trace.events), trace.result[:30])",
+    """
+from langchain_core.runnables import RunnableLambda
+
+async def shout(text):  # async only: LangChain cannot stream it synchronously
+    return text.upper()
+
+shouted = sv.watch(RunnableLambda(shout), "hello", use_async=True, view="tree")
+print(shouted.result)
+""",
+    "awaited = await sv.awatch(chain, {'topic': 'parrot'}, view='tokens')\n"
+    "print(awaited.result[:20])",
 ]
 
 
@@ -76,7 +87,9 @@ def test_the_saved_notebook_keeps_the_final_picture(executed):
     tokens = [
         text
         for kind, run, text in zip(
-            snapshot["events"]["kind"], snapshot["events"]["run"], snapshot["events"]["text"],
+            snapshot["events"]["kind"],
+            snapshot["events"]["run"],
+            snapshot["events"]["text"],
             strict=True,
         )
         if run == model and kinds[kind] == "on_chat_model_stream"
@@ -92,6 +105,16 @@ def test_a_trace_displays_itself_as_a_dashboard_and_show_picks_a_view(executed):
     assert states[shown]["view"] == "dashboard"
     assert states[timeline]["view"] == "timeline"
     assert states[shown]["snapshot"]["count"] == states[timeline]["snapshot"]["count"]
+
+
+def test_async_runs_work_in_a_cell_where_a_loop_already_runs(executed):
+    assert executed.cells[5].outputs[-1]["text"].strip() == "HELLO"
+    assert executed.cells[6].outputs[-1]["text"].startswith("Why did the parrot")
+    (tree,) = views(executed.cells[5])
+    (tokens,) = views(executed.cells[6])
+    states = widget_states(executed)
+    assert states[tree]["view"] == "tree" and states[tokens]["view"] == "tokens"
+    assert states[tokens]["snapshot"]["count"] > 100
 
 
 def test_the_html_export_carries_the_final_state(executed):

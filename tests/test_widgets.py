@@ -385,3 +385,15 @@ def test_the_widgets_filter_and_selection_are_usable_from_python():
     widget.selected_run = model.run_id
     assert widget.selected is model
     widget.close()
+
+
+def test_async_only_runnables_are_watched_with_use_async():
+    runnable, value = EXAMPLES["RunnableLambda nesting"]()
+    with pytest.raises(TypeError) as raised:
+        sv.watch(runnable, value, display=False)
+    if sys.version_info >= (3, 11):
+        assert "use_async=True" in " ".join(raised.value.__notes__)
+    runnable, value = EXAMPLES["RunnableLambda nesting"]()
+    trace = sv.watch(runnable, value, display=False, use_async=True)
+    assert trace.result == "43214321"
+    assert [run.name for run in trace.roots] == ["reverse_and_double"]
