@@ -35,6 +35,7 @@ __all__ = ["ChunkColumns"]
 _AS_IS = -1
 _TEXT = -2
 _SAME = -3
+_UNSET: Any = object()
 # Packed AIMessageChunks store the code (>= 0) of their set of fields.
 # AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
@@ -48,8 +49,6 @@ class ChunkColumns:
         "_field_set_codes",
         "_field_sets",
         "_last_cell",
-        "_last_set",
-        "_last_set_code",
         "kind",
         "message_ids",
         "t",
@@ -68,8 +67,6 @@ class ChunkColumns:
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
         self._last_cell: list[Any] = [None, -1]  # the chunk object of the latest row, that row
-        self._last_set: Any = None  # the latest packed chunk's set of fields, and its code
-        self._last_set_code = _AS_IS
 
     def __len__(self) -> int:
         return len(self.t)
@@ -88,10 +85,14 @@ class ChunkColumns:
         t_append, template_append = self.t.append, self.template.append
         thread_append, kind_append = self.thread.append, self.kind.append
         values_append, t_column = self.values.append, self.t
-        message_ids, field_set_code = self.message_ids, self._field_set_code
         last = self._last_cell
+        # This run's packed message chunks: their message id, and the latest set of fields.
+        message_id: Any = _UNSET
+        known_set: Any = None
+        known_code = _AS_IS
 
         def write(chunk: Any) -> None:
+            nonlocal message_id, known_set, known_code
             acquire()
             try:
                 t = _perf_counter() - t0
@@ -127,13 +128,20 @@ class ChunkColumns:
                         and attrs["usage_metadata"] is None
                         and attrs["name"] is None
                         and attrs["chunk_position"] is None
-                        and attrs["id"] == message_ids.setdefault(template, attrs["id"])
-                        and not chunk.__pydantic_extra__
-                        and (_NO_PRIVATE or not chunk.__pydantic_private__)
                     ):
-                        kind_append(field_set_code(chunk.__pydantic_fields_set__))
-                        values_append(attrs["content"])
-                        return
+                        if message_id is _UNSET:  # the run's first: its id is every packed one's
+                            message_id = self.message_ids.setdefault(template, attrs["id"])
+                        if (
+                            attrs["id"] == message_id
+                            and not chunk.__pydantic_extra__
+                            and (_NO_PRIVATE or not chunk.__pydantic_private__)
+                        ):
+                            field_set = chunk.__pydantic_fields_set__
+                            if field_set != known_set:
+                                known_set, known_code = self._field_set_code(field_set)
+                            kind_append(known_code)
+                            values_append(attrs["content"])
+                            return
                 elif cls is TextAccessor:
                     values_append(str.__str__(chunk))
                     kind_append(_TEXT)
@@ -182,13 +190,11 @@ class ChunkColumns:
             kind = self.kind[row]
         return None if kind == _AS_IS else self.values[row]
 
-    def _field_set_code(self, field_set: set[str]) -> int:
-        if field_set == self._last_set:
-            return self._last_set_code
+    def _field_set_code(self, field_set: set[str]) -> tuple[frozenset[str], int]:
+        """A set of fields set of a packed chunk, frozen, and its code (a new code if new)."""
         frozen = frozenset(field_set)
         code = self._field_set_codes.get(frozen)
         if code is None:
             code = self._field_set_codes[frozen] = len(self._field_sets)
             self._field_sets.append(frozen)
-        self._last_set, self._last_set_code = frozen, code
-        return code
+        return frozen, code

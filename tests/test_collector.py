@@ -6,15 +6,19 @@ import asyncio
 import logging
 import threading
 from collections import defaultdict
+from uuid import uuid4
 
 import pytest
 from _parity import normalize, reference_events, run
 from examples import EXAMPLES, joke_prompt, model
+from langchain_core.messages import AIMessageChunk
 from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import ChatGenerationChunk, LLMResult
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 
 import streamviz as sv
+from streamviz._errors import internal_error_counts
 from streamviz.demo import DemoChatModel, DemoLLM, DemoRetriever
 
 
@@ -362,3 +366,37 @@ def test_odd_payloads_and_huge_outputs_are_captured_and_saved(tmp_path):
     assert loaded.runs[runs[1].run_id].output == huge
     marker = loaded.runs[runs[0].run_id].output
     assert "Awkward" in repr(marker)  # kept as a marked stand-in, not dropped
+
+
+# ------------------------------------------------------------- token callbacks, run by run
+def test_tokens_of_interleaved_runs_go_to_their_own_run_and_none_after_the_end():
+    collector = sv.Collector()
+    first, second = uuid4(), uuid4()
+    for run_id in (first, second):
+        collector.on_chat_model_start(None, [[]], run_id=run_id, name=str(run_id))
+
+    def token(run_id, text):
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, id=f"m-{run_id}"))
+        collector.on_llm_new_token(text, chunk=chunk, run_id=run_id)
+
+    for text in ("a", "b"):
+        token(first, text)
+        token(second, text.upper())
+        token(second, text.upper())
+    collector.on_llm_end(LLMResult(generations=[]), run_id=first)
+    key = "Collector.on_llm_new_token:KeyError"
+    reported = internal_error_counts().get(key, 0)
+    token(first, "late")  # the run ended: reported, not recorded
+    assert internal_error_counts()[key] == reported + 1
+    runs = collector.trace.runs
+    assert runs[str(first)].chunk_count == 2 and runs[str(second)].chunk_count == 4
+    streamed = [
+        (e["run_id"], e["data"]["chunk"].content, e["data"]["chunk"].id)
+        for e in collector.trace.events
+        if e["event"] == "on_chat_model_stream"
+    ]
+    assert streamed == [
+        (str(run_id), text, f"m-{run_id}")
+        for text in ("a", "b")
+        for run_id, text in ((first, text), (second, text.upper()), (second, text.upper()))
+    ]

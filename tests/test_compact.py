@@ -77,3 +77,31 @@ def test_long_streams_leave_nothing_for_the_garbage_collector_to_walk():
     assert len(tracked) == 1 and tracked[0].usage_metadata is not None
     first = collector.trace.events[1]
     assert first["event"] == "on_chat_model_stream" and first["data"]["chunk"].content
+
+
+def test_interleaved_runs_keep_their_own_message_ids_and_sets_of_fields():
+    trace = sv.Trace()
+    base = {"parent_ids": [], "tags": [], "metadata": {}}
+    writers = []
+    for name in ("one", "two"):
+        fields = {**base, "name": name, "run_id": name}
+        run = trace._record({**fields, "event": "on_chat_model_start", "data": {}})
+        writers.append(trace._stream_writer(run, {**fields, "event": "on_chat_model_stream"}))
+    written = []
+    for i in range(3):
+        for writer, name in zip(writers, ("one", "two"), strict=True):
+            # the middle chunks set one more field (name=None): another set of fields set
+            more = {"name": None} if i == 1 else {}
+            chunk = AIMessageChunk(content=f"{name}{i}", id=f"id-{name}", **more)
+            writer(chunk)
+            written.append(chunk)
+    odd = AIMessageChunk(content="other id", id="id-three")  # not the run's id: kept whole
+    writers[0](odd)
+    columns = trace._chunks
+    back = [columns.chunk(row) for row in range(len(columns))]
+    assert back == [*written, odd] and back[-1] is odd
+    assert len({frozenset(c.__pydantic_fields_set__) for c in written}) == 2
+    for a, b in zip(back, written, strict=False):
+        assert a is not b and a.__pydantic_fields_set__ == b.__pydantic_fields_set__
+    texts = [columns.text(row) for row in range(len(columns))]
+    assert texts == [c.content for c in written] + [None]

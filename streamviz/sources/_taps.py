@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
@@ -127,7 +126,12 @@ class StreamTaps:
                 yield chunk
             return
         write = self._writer(info)
-        for chunk in itertools.chain((first,), output):
+        try:
+            write(first)
+        except Exception as error:
+            report_internal_error("Collector stream tap", error)
+        yield first
+        for chunk in output:
             try:
                 write(chunk)
             except Exception as error:

@@ -29,12 +29,16 @@ from streamviz.trace import Trace
 __all__ = ["Collector"]
 
 
+_NO_TOKEN_RUN = (None, None)
+
+
 class _RunInfo:
     """What the end and stream callbacks need to know about a run that has started."""
 
     __slots__ = (
         "id",
         "inputs",
+        "live",
         "metadata",
         "name",
         "parent_ids",
@@ -58,6 +62,7 @@ class _RunInfo:
         self.run: Any = None  # the trace's Run, for the per-chunk fast path
         self.write_chunk: Any = None  # records one stream event; made on the run's first chunk
         self.tapped = False  # its output stream is tapped, so token callbacks are not recorded
+        self.live = True  # not ended (nor abandoned) yet
 
     def fields(self, phase: str) -> dict[str, Any]:
         """The fields of this run's ``phase`` events that do not depend on the event."""
@@ -164,6 +169,9 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._tapped: dict[UUID, object] = {}
         # Runs closed by `abandon_running` whose own end may still come (then it is recorded).
         self._abandoned: dict[UUID, _RunInfo] = {}
+        # The run of the latest token and its info (one tuple, so that threads read a consistent
+        # pair): `on_llm_new_token` looks runs up in `_live` only when the run changes.
+        self._token_run: tuple[UUID | None, Any] = _NO_TOKEN_RUN
 
     # Config copies must keep pointing at this collector.
     def __copy__(self) -> Collector:
@@ -202,6 +210,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         )
         info.tapped = run_id in self._tapped
         self._live[run_id] = info
+        self._token_run = _NO_TOKEN_RUN  # in case a run id was reused
         info.run = self._record(info.event("start", data))
         return info
 
@@ -245,6 +254,8 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._tapped.pop(run_id, None)
         if info is None:
             raise KeyError(f"run {run_id} ended but its start was never reported")
+        info.live = False
+        self._token_run = _NO_TOKEN_RUN
         self._record(info.event(phase, data))
 
     def _end_data(self, run_id: UUID, key: str, value: Any, inputs: Any) -> dict[str, Any]:
@@ -358,9 +369,13 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
     ) -> None:
         """Record ``on_chat_model_stream`` / ``on_llm_stream`` for one token."""
         try:
-            info = self._live.get(run_id)
-            if info is None:
-                raise KeyError(f"token for run {run_id}, whose start was never reported")
+            last_id, info = self._token_run
+            # Looked up in `_live` only when the run changes: hashing a UUID runs Python code.
+            if run_id is not last_id or not info.live:
+                info = self._live.get(run_id)
+                if info is None:
+                    raise KeyError(f"token for run {run_id}, whose start was never reported")
+                self._token_run = (run_id, info)
             if info.tapped:  # the stream tap already reports this run's chunks
                 return
             if info.run_type == "chat_model":

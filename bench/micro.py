@@ -1,0 +1,112 @@
+"""Micro-benchmarks of the collector's per-event cost (``.venv/bin/python bench/micro.py``, ~1 min).
+
+1. The stream writer alone (``streamviz/_compact.py``), per storage path: ``packed`` (a plain
+   ``AIMessageChunk`` kept as its text), ``text`` (a parser's ``TextAccessor``), ``same`` (the
+   previous row's object again, as a sequence re-yields its last step's chunks).
+2. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
+   rows A sync, A async and B sync of ``run.py`` (short runs, interleaved).
+
+Both run with the garbage collector off and report the minimum over repetitions (and the median),
+in microseconds: they measure CPU work, not the GC (see ``run.py`` for that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages.base import TextAccessor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import EVENTS_PER_TOKEN, INPUT, Bench, NoopHandler
+
+from streamviz import Collector, Trace
+from streamviz.demo import DemoChatModel
+
+
+def writer_costs(tokens: int, reps: int) -> dict[str, list[float]]:
+    """Microseconds per call of a stream writer, by storage path."""
+    chunks = list(DemoChatModel.for_benchmark(tokens).stream("go"))[:-1]  # the plain tokens
+    texts = [TextAccessor(chunk.content) for chunk in chunks]
+    paths = {"packed": chunks, "text": texts, "same": [chunks[0]] * len(chunks)}
+    results: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(reps):
+        for path, values in paths.items():
+            trace = Trace()
+            fields = {"name": "m", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
+            run = trace._record({**fields, "event": "on_chat_model_start", "data": {}})
+            write = trace._stream_writer(run, {**fields, "event": "on_chat_model_stream"})
+            gc.collect()
+            gc.disable()
+            t0 = time.perf_counter()
+            for value in values:
+                write(value)
+            elapsed = time.perf_counter() - t0
+            gc.enable()
+            results[path].append(elapsed / len(chunks) * 1e6)
+    return results
+
+
+def pipeline_costs(tokens: int, reps: int) -> dict[str, dict[str, list[float]]]:
+    """Microseconds per token of the no-op handler and the collector, by row."""
+    loop = asyncio.new_event_loop()
+    benches = {"A": Bench("A", tokens, parser=False), "B": Bench("B", tokens, parser=True)}
+
+    async def consume(chain: Any, config: dict[str, Any]) -> None:
+        async for _ in chain.astream(INPUT, config):
+            pass
+
+    results: dict[str, dict[str, list[float]]] = {}
+    for row in ("A sync", "A async", "B sync"):
+        label, mode = row.split()
+        chain = benches[label].chain
+        times: dict[str, list[float]] = {"noop": [], "collector": []}
+        for r in range(reps + 1):  # the first round warms up
+            for variant in ("noop", "collector") if r % 2 else ("collector", "noop"):
+                config = {"callbacks": [NoopHandler() if variant == "noop" else Collector()]}
+                gc.collect()
+                gc.disable()
+                t0 = time.perf_counter()
+                if mode == "sync":
+                    for _ in chain.stream(INPUT, config):
+                        pass
+                else:
+                    loop.run_until_complete(consume(chain, config))
+                elapsed = time.perf_counter() - t0
+                gc.enable()
+                if r:
+                    times[variant].append(elapsed / tokens * 1e6)
+        results[row] = times
+    loop.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=2000)
+    parser.add_argument("--reps", type=int, default=15)
+    args = parser.parse_args()
+    print("stream writer, us per call: min / median")
+    for path, times in writer_costs(args.tokens, args.reps).items():
+        print(f"  {path:7s} {min(times):.3f} / {statistics.median(times):.3f}")
+    print("pipeline, us per token: min / median; collector - noop per recorded stream event")
+    for row, times in pipeline_costs(args.tokens, args.reps).items():
+        noop, coll = times["noop"], times["collector"]
+        events = EVENTS_PER_TOKEN[row[0]]
+        extra_min = (min(coll) - min(noop)) / events
+        extra_med = (statistics.median(coll) - statistics.median(noop)) / events
+        print(
+            f"  {row:8s} noop {min(noop):.2f} / {statistics.median(noop):.2f}  collector "
+            f"{min(coll):.2f} / {statistics.median(coll):.2f}  ratio {min(coll) / min(noop):.3f}"
+            f"  +{extra_min:.2f} / +{extra_med:.2f} us per event"
+        )
+
+
+if __name__ == "__main__":
+    main()
