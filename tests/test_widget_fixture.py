@@ -18,7 +18,7 @@ import streamviz as sv
 from streamviz.widgets._encode import TraceEncoder
 
 sys.path.insert(0, str(Path(__file__).parent))
-from examples import EXAMPLES  # noqa: E402
+from examples import EXAMPLES
 
 FIXTURE = Path(__file__).parent / "data" / "widget_snapshot.json"
 
