@@ -12,6 +12,7 @@ import weakref
 from typing import Any
 
 from streamviz.sources.callbacks import Collector
+from streamviz.sources.graph import GraphParts, is_graph
 from streamviz.trace import Trace
 
 __all__ = ["awatch", "last_trace", "show", "watch"]
@@ -59,13 +60,24 @@ class _Session:
                 _on_screen[trace] = shell.execution_count
         self._pieces = 0
 
-    def chunk(self, chunk: Any) -> None:
-        if self.console:
-            from streamviz.widgets._text import chunk_text, is_json_chunk
+    def chunk(self, chunk: Any, parts: GraphParts | None = None) -> None:
+        """Take one yielded item: recorded as a graph part if it is one, printed in a console."""
+        part = parts.record(chunk) if parts is not None else None
+        if not self.console:
+            return
+        from streamviz.widgets._text import chunk_text, is_json_chunk, part_text
 
+        if part is not None:
+            namespace, mode, value = part
+            if mode == "messages":
+                print(part_text(mode, value), end="|", flush=True)
+            else:
+                where = f" {'/'.join(namespace)}" if namespace else ""
+                print(f"\n[{mode}{where}] {part_text(mode, value)}", flush=True)
+        else:
             text = chunk_text(chunk)
             print(text, end="\n" if is_json_chunk(chunk) else "|", flush=True)
-            self._pieces += 1
+        self._pieces += 1
 
     def close(self) -> None:
         if self.widget is not None:
@@ -89,6 +101,23 @@ def _result(trace: Trace, run_id: Any, chunks: list[Any]) -> Any:
         except TypeError:  # chunks that do not add up (progressive dicts): the last one is whole
             total = chunk
     return total
+
+
+def _graph_parts(
+    collector: Collector, runnable: Any, run_id: Any, kwargs: dict[str, Any]
+) -> GraphParts | None:
+    """A recorder of the stream parts of ``runnable`` if it is a LangGraph graph, else ``None``."""
+    if not is_graph(runnable):
+        return None
+    stream_mode = kwargs.get("stream_mode")
+    return GraphParts(
+        collector.trace,
+        str(run_id),
+        runnable.get_name(),
+        stream_mode=stream_mode if stream_mode is not None else runnable.stream_mode,
+        subgraphs=bool(kwargs.get("subgraphs", False)),
+        version=kwargs.get("version", "v1"),
+    )
 
 
 def _note(error: BaseException) -> None:
@@ -124,7 +153,11 @@ def watch(
     runnable
         A LangChain runnable (an LCEL chain, a chat model, a LangGraph graph...).
     input, config, **kwargs
-        Passed to ``runnable.stream(input, config, **kwargs)``.
+        Passed to ``runnable.stream(input, config, **kwargs)``. For a LangGraph graph these
+        include ``stream_mode`` (one mode or a list: ``values``, ``updates``, ``messages``,
+        ``custom``, ``debug``, ``tasks``, ``checkpoints``), ``subgraphs`` and ``version``: each
+        part the graph yields is recorded with its mode and namespace, beside the callback events
+        of the same run (graph, nodes, subgraphs, models).
     name
         Name of the trace (default: the runnable's name).
     view
@@ -159,10 +192,15 @@ def watch(
     collector, config, run_id = _prepare(runnable, config, name)
     session = _Session(collector.trace, display, view, height)
     chunks: list[Any] = []
+    parts = _graph_parts(collector, runnable, run_id, kwargs)
     try:
-        for chunk in collector.stream(runnable, input, config, **kwargs):
+        if parts is None:
+            stream = collector.stream(runnable, input, config, **kwargs)
+        else:  # a graph: its parts are recorded as they are yielded, each with mode and ns
+            stream = runnable.stream(input, config, **kwargs)
+        for chunk in stream:
             chunks.append(chunk)
-            session.chunk(chunk)
+            session.chunk(chunk, parts)
     except BaseException as error:
         collector.abandon_running(error)
         _note(error)
@@ -188,10 +226,15 @@ async def awatch(
     collector, config, run_id = _prepare(runnable, config, name)
     session = _Session(collector.trace, display, view, height)
     chunks: list[Any] = []
+    parts = _graph_parts(collector, runnable, run_id, kwargs)
     try:
-        async for chunk in collector.astream(runnable, input, config, **kwargs):
+        if parts is None:
+            stream = collector.astream(runnable, input, config, **kwargs)
+        else:
+            stream = runnable.astream(input, config, **kwargs)
+        async for chunk in stream:
             chunks.append(chunk)
-            session.chunk(chunk)
+            session.chunk(chunk, parts)
     except BaseException as error:
         collector.abandon_running(error)
         _note(error)

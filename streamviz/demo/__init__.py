@@ -16,6 +16,9 @@ The built-in scripts answer the prompts of the guide:
 - the retrieval prompt (``"harrison"``, ``"kensho"`` or ``"context:"``) ->
   an answer saying Harrison worked at Kensho
 - ``"hello"`` -> a greeting
+- LangGraph's guide: a joke about ``"ice cream and cats"``, and a ``"poem"`` about cats
+
+Example LangGraph graphs built on these models are in :mod:`streamviz.demo.graphs`.
 
 Examples
 --------

@@ -147,11 +147,21 @@ KENSHO = split_bars(
     "| On| Fridays| the| whole| team| folds| paper| boats| and| races| them| in| the| fountain|."
 )
 COUNTRIES = _countries_tokens()
+CATS = split_bars(
+    "Why| did| the| cat| sit| on| the| ice| cream|?| Because| it| wanted| to| be| a| "
+    "little| cool|er| about| its| fur|-|ocious| appetite|!"
+)
+POEM = split_bars(
+    "Whisk|ers| in| the| moon|light|,| a| bowl| of| van|illa| snow|;"
+    "| the| cat| and| the| cone| agree| on| nothing| but| the| glow|."
+)
 
 # Keyword -> answer, checked in order; the first keyword found in the prompt wins.
 BUILT_IN_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sky", SKY),
     ("parrot", PARROT),
+    ("poem", POEM),
+    ("cats", CATS),
     ("countries", COUNTRIES),
     ("harrison", KENSHO),
     ("kensho", KENSHO),

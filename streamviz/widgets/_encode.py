@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of
 from streamviz.events import CUSTOM_EVENT, split_event
-from streamviz.widgets._text import STREAM_CHARS, chunk_text, cut, is_json_chunk, preview
+from streamviz.widgets._text import (
+    STREAM_CHARS,
+    chunk_text,
+    cut,
+    is_json_chunk,
+    part_text,
+    preview,
+)
 
 if TYPE_CHECKING:
     from streamviz.runs import Run
@@ -247,7 +254,12 @@ class TraceEncoder:
         )
         split = split_event(name) if name != CUSTOM_EVENT else None
         phase = split[1] if split else "custom"
-        text, stream_kind = self._event_text(phase, event.get("data"))
+        mode, data = event.get("mode"), event.get("data")
+        if mode is not None and split is None:  # a LangGraph stream part
+            chunk = data.get("chunk") if isinstance(data, dict) else data
+            text, stream_kind = part_text(str(mode), chunk), "text"
+        else:
+            text, stream_kind = self._event_text(phase, data)
         if phase == "stream" and run >= 0:
             self._stream_kind.setdefault(run, stream_kind)
         self._append(seq, event["t"], kind, run, text, extra)

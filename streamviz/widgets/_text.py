@@ -18,7 +18,16 @@ from langchain_core.prompt_values import PromptValue
 from streamviz._redact import REDACTED, is_secret_key, redact_text
 from streamviz._serialization import SerializedError, SerializedObject, UnserializableValue
 
-__all__ = ["PREVIEW_CHARS", "STREAM_CHARS", "chunk_text", "cut", "is_json_chunk", "preview"]
+__all__ = [
+    "PART_CHARS",
+    "PREVIEW_CHARS",
+    "STREAM_CHARS",
+    "chunk_text",
+    "cut",
+    "is_json_chunk",
+    "part_text",
+    "preview",
+]
 
 PREVIEW_CHARS = 300
 """Longest preview of a start/end/custom payload (the details pane asks for the whole one)."""
@@ -75,6 +84,23 @@ def chunk_text(chunk: Any) -> str:
     return cut(text, STREAM_CHARS)
 
 
+PART_CHARS = 2_000
+"""Longest text of a LangGraph stream part (a state, an update...) in the widgets."""
+
+
+def part_text(mode: str, chunk: Any) -> str:
+    """A LangGraph stream part as display text: a token for ``messages``, else compact JSON."""
+    try:
+        if mode.startswith("messages") and isinstance(chunk, (tuple, list)) and chunk:
+            first = chunk[0]
+            if isinstance(first, BaseMessage):
+                return cut(_message_text(first), STREAM_CHARS)
+        text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"), default=str)
+    except Exception:
+        return preview(chunk, PART_CHARS)
+    return cut(text, PART_CHARS)
+
+
 def _plain(value: Any, depth: int) -> Any:
     """JSON-compatible copy of a parser's output for display, secrets left out."""
     if depth > 20:
@@ -90,6 +116,8 @@ def _plain(value: Any, depth: int) -> Any:
         return value
     if isinstance(value, str):
         return redact_text(str.__str__(value))
+    if isinstance(value, BaseMessage):
+        return {"type": value.type, "content": _plain(_message_text(value), depth + 1)}
     return preview(value, PREVIEW_CHARS)
 
 

@@ -1,0 +1,155 @@
+"""Example LangGraph graphs of LangGraph's streaming guide, offline, on the demo models.
+
+- :data:`joke_graph`: ``refine_topic -> generate_joke`` (the guide's graph for ``updates`` and
+  ``values``).
+- :data:`subgraph_graph`: a parent graph whose node ``node_2`` is a compiled subgraph (for
+  ``subgraphs=True`` namespaces).
+- :data:`model_graph`: a node that streams a joke from :class:`~streamviz.demo.DemoChatModel`
+  (tagged ``joke``) and a poem (tagged ``poem``), and reports progress with
+  ``get_stream_writer`` (for ``messages`` filtered by node or tag, and ``custom``).
+
+They are also served by ``langgraph dev`` from ``notebooks/langgraph/langgraph.json``.
+
+Examples
+--------
+>>> from streamviz.demo.graphs import joke_graph
+>>> list(joke_graph.stream({"topic": "ice cream"}, stream_mode="updates"))
+[{'refine_topic': {'topic': 'ice cream and cats'}}, {'generate_joke': {'joke': 'This is a joke about ice cream and cats'}}]
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from streamviz.demo._models import DemoChatModel
+
+__all__ = [
+    "JokeState",
+    "ModelState",
+    "build_joke_graph",
+    "build_model_graph",
+    "build_subgraph_graph",
+    "joke_graph",
+    "model_graph",
+    "subgraph_graph",
+]
+
+
+class JokeState(TypedDict):
+    """State of the joke graph."""
+
+    topic: str
+    joke: str
+
+
+def _refine_topic(state: JokeState) -> dict[str, Any]:
+    return {"topic": state["topic"] + " and cats"}
+
+
+def _generate_joke(state: JokeState) -> dict[str, Any]:
+    return {"joke": f"This is a joke about {state['topic']}"}
+
+
+def build_joke_graph() -> CompiledStateGraph:
+    """The guide's ``refine_topic -> generate_joke`` graph."""
+    return (
+        StateGraph(JokeState)
+        .add_node("refine_topic", _refine_topic)
+        .add_node("generate_joke", _generate_joke)
+        .add_edge(START, "refine_topic")
+        .add_edge("refine_topic", "generate_joke")
+        .add_edge("generate_joke", END)
+        .compile(name="joke")
+    )
+
+
+class _SubgraphState(TypedDict):
+    foo: str  # shared with the parent graph
+    bar: str
+
+
+class _ParentState(TypedDict):
+    foo: str
+
+
+def _subgraph_node_1(state: _SubgraphState) -> dict[str, Any]:
+    return {"bar": "bar"}
+
+
+def _subgraph_node_2(state: _SubgraphState) -> dict[str, Any]:
+    return {"foo": state["foo"] + state["bar"]}
+
+
+def _node_1(state: _ParentState) -> dict[str, Any]:
+    return {"foo": "hi! " + state["foo"]}
+
+
+def build_subgraph_graph() -> CompiledStateGraph:
+    """The guide's parent graph: ``node_1``, then ``node_2``, a compiled subgraph."""
+    subgraph = (
+        StateGraph(_SubgraphState)
+        .add_node("subgraph_node_1", _subgraph_node_1)
+        .add_node("subgraph_node_2", _subgraph_node_2)
+        .add_edge(START, "subgraph_node_1")
+        .add_edge("subgraph_node_1", "subgraph_node_2")
+        .compile(name="subgraph")
+    )
+    return (
+        StateGraph(_ParentState)
+        .add_node("node_1", _node_1)
+        .add_node("node_2", subgraph)
+        .add_edge(START, "node_1")
+        .add_edge("node_1", "node_2")
+        .compile(name="parent")
+    )
+
+
+@dataclass
+class ModelState:
+    """State of the model graph (a dataclass, as in the guide)."""
+
+    topic: str
+    joke: str = ""
+    poem: str = ""
+
+
+def build_model_graph(
+    *, time_to_first_token: float = 0.25, token_delay: float = 0.03
+) -> CompiledStateGraph:
+    """A graph whose node streams from the demo chat model and writes custom progress data.
+
+    ``call_model`` asks a model tagged ``joke`` for a joke and one tagged ``poem`` for a poem,
+    with ``invoke`` (LangGraph still streams their tokens in ``messages`` mode), and reports
+    each step with ``get_stream_writer()`` (``custom`` mode).
+    """
+    timing = {"time_to_first_token": time_to_first_token, "token_delay": token_delay}
+    joke_model = DemoChatModel(**timing).with_config(tags=["joke"])
+    poem_model = DemoChatModel(**timing, seed=1).with_config(tags=["poem"])
+
+    def call_model(state: ModelState) -> dict[str, Any]:
+        writer = get_stream_writer()
+        writer({"progress": f"writing a joke about {state.topic}"})
+        joke = joke_model.invoke(
+            [{"role": "user", "content": f"Generate a joke about {state.topic}"}]
+        )
+        writer({"progress": "writing a poem"})
+        poem = poem_model.invoke([{"role": "user", "content": f"Write a poem about {state.topic}"}])
+        writer({"progress": "done"})
+        return {"joke": joke.content, "poem": poem.content}
+
+    return (
+        StateGraph(ModelState)
+        .add_node("call_model", call_model)
+        .add_edge(START, "call_model")
+        .compile(name="model")
+    )
+
+
+joke_graph = build_joke_graph()
+subgraph_graph = build_subgraph_graph()
+model_graph = build_model_graph()

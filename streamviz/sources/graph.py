@@ -1,0 +1,175 @@
+"""LangGraph stream parts as streamviz events, beside the callback events of the same run.
+
+``graph.stream(..., stream_mode=..., subgraphs=..., version=...)`` yields its parts in one of
+five shapes, depending on how it was called:
+
+==========================  ==================  =====================================
+call                        yields              example
+==========================  ==================  =====================================
+one mode                    ``chunk``           ``{"refine_topic": {"topic": ...}}``
+several modes               ``(mode, chunk)``   ``("custom", {"progress": 1})``
+one mode, subgraphs         ``(ns, chunk)``     ``(("sub:<task id>",), {...})``
+several modes, subgraphs    ``(ns, mode, chunk)``
+``version="v2"``            ``{"type", "ns", "data", ...}``
+==========================  ==================  =====================================
+
+:class:`GraphParts` takes each part as it was yielded (the caller keeps getting exactly what
+LangGraph yields) and records it as one event ``on_graph_<mode>`` with its ``mode`` and ``ns``.
+The event belongs to the graph's root run, carries the node it came from as its ``name`` when the
+part says so (``updates``, ``messages``, ``tasks``, ``debug``), and for ``messages`` the LLM call's
+tags and metadata (``langgraph_node``...), so the usual filters work on parts too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from streamviz._errors import report_internal_error
+
+__all__ = [
+    "GRAPH_EVENT_PREFIX",
+    "GraphParts",
+    "graph_event_name",
+    "is_graph",
+    "part_event",
+    "split_part",
+]
+
+GRAPH_EVENT_PREFIX = "on_graph_"
+
+
+def graph_event_name(mode: str) -> str:
+    """The ``event`` of a stream part of ``mode``: ``on_graph_values``, ``on_graph_updates``..."""
+    return GRAPH_EVENT_PREFIX + mode
+
+
+def is_graph(runnable: Any) -> bool:
+    """Whether ``runnable`` is a compiled LangGraph graph (it streams parts, not output chunks)."""
+    try:
+        from langgraph.pregel import Pregel
+    except ImportError:  # pragma: no cover - langgraph is a dependency
+        return False
+    return isinstance(runnable, Pregel)
+
+
+def split_part(
+    item: Any, *, several_modes: bool, subgraphs: bool, mode: str, version: str = "v1"
+) -> tuple[tuple[str, ...], str, Any]:
+    """``(namespace, mode, chunk)`` of one yielded part, whatever its shape.
+
+    ``mode`` is the single mode asked for (used when the part does not name its mode).
+    """
+    if version == "v2" and isinstance(item, dict) and "type" in item and "data" in item:
+        return tuple(item.get("ns") or ()), str(item["type"]), item["data"]
+    namespace: tuple[str, ...] = ()
+    if subgraphs:
+        namespace, item = tuple(item[0]), item[1] if len(item) == 2 else tuple(item[1:])
+    if several_modes:
+        part_mode, chunk = item
+        return namespace, str(part_mode), chunk
+    return namespace, mode, item
+
+
+def _message_metadata(mode: str, chunk: Any) -> dict[str, Any] | None:
+    """The metadata of a ``messages`` part ``(message chunk, metadata)``."""
+    is_pair = isinstance(chunk, (tuple, list)) and len(chunk) == 2
+    if mode in ("messages", "messages-tuple") and is_pair and isinstance(chunk[1], dict):
+        return chunk[1]
+    return None
+
+
+def _node_of(mode: str, chunk: Any) -> str | None:
+    if mode == "updates" and isinstance(chunk, dict) and len(chunk) == 1:
+        return str(next(iter(chunk)))
+    metadata = _message_metadata(mode, chunk)
+    if metadata is not None and metadata.get("langgraph_node") is not None:
+        return str(metadata["langgraph_node"])
+    if mode == "tasks" and isinstance(chunk, dict) and chunk.get("name") is not None:
+        return str(chunk["name"])
+    if mode == "debug" and isinstance(chunk, dict):
+        payload = chunk.get("payload")
+        if chunk.get("type") in ("task", "task_result") and isinstance(payload, dict):
+            return str(payload.get("name"))
+    return None
+
+
+def part_event(
+    run_id: str | None,
+    graph_name: str,
+    namespace: Sequence[str],
+    mode: str,
+    chunk: Any,
+    parent_ids: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The event recording one stream part (the trace adds ``t``, ``seq`` and ``thread``)."""
+    tags: list[str] = []
+    metadata: dict[str, Any] = {}
+    message_metadata = _message_metadata(mode, chunk)
+    if message_metadata is not None:
+        metadata = dict(message_metadata)
+        tags = [str(tag) for tag in metadata.get("tags") or ()]
+    return {
+        "event": graph_event_name(mode),
+        "name": _node_of(mode, chunk) or graph_name,
+        "run_id": run_id,
+        "parent_ids": list(parent_ids),
+        "tags": tags,
+        "metadata": metadata,
+        "data": {"chunk": chunk},
+        "mode": mode,
+        "ns": list(namespace),
+    }
+
+
+class GraphParts:
+    """Records the parts of one ``graph.stream``/``astream`` call into a trace.
+
+    Parameters
+    ----------
+    trace
+        Where to record.
+    run_id
+        The graph run's id (its root run in the trace), or ``None`` if unknown.
+    graph_name
+        Name used for parts that do not name their node.
+    stream_mode, subgraphs, version
+        The arguments the graph was streamed with (they decide the shape of each part).
+    """
+
+    def __init__(
+        self,
+        trace: Any,
+        run_id: str | None,
+        graph_name: str,
+        *,
+        stream_mode: str | Sequence[str] | None,
+        subgraphs: bool = False,
+        version: str = "v1",
+    ) -> None:
+        self.trace = trace
+        self.run_id = run_id
+        self.graph_name = graph_name
+        self.several_modes = stream_mode is not None and not isinstance(stream_mode, str)
+        self.mode = stream_mode if isinstance(stream_mode, str) else "values"
+        self.subgraphs = subgraphs
+        self.version = version
+
+    def record(self, item: Any) -> tuple[tuple[str, ...], str, Any] | None:
+        """Record one yielded part; returns its ``(namespace, mode, chunk)`` (``None`` on error).
+
+        Never raises: a part that cannot be understood is logged, and the stream goes on.
+        """
+        try:
+            namespace, mode, chunk = split_part(
+                item,
+                several_modes=self.several_modes,
+                subgraphs=self.subgraphs,
+                mode=self.mode,
+                version=self.version,
+            )
+            self.trace._record(part_event(self.run_id, self.graph_name, namespace, mode, chunk))
+            return namespace, mode, chunk
+        except Exception as error:
+            report_internal_error("streamviz graph part", error)
+            return None
