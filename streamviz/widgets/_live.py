@@ -11,8 +11,8 @@ holds the final picture. The thread exits when no widget is left and starts agai
 from __future__ import annotations
 
 import threading
-import time
 import weakref
+from time import perf_counter, sleep
 from typing import Protocol
 
 from streamviz._errors import report_internal_error
@@ -54,7 +54,7 @@ def _run() -> None:
     global _thread
     idle_since = None
     while True:
-        started = time.perf_counter()
+        started = perf_counter()
         with _lock:
             widgets = list(_followers)
             if not widgets:
@@ -70,4 +70,4 @@ def _run() -> None:
             except Exception as error:  # a broken widget must not stop the others
                 report_internal_error("streamviz widget update", error)
         del widgets
-        time.sleep(max(0.0, FLUSH_INTERVAL - (time.perf_counter() - started)))
+        sleep(max(0.0, FLUSH_INTERVAL - (perf_counter() - started)))
