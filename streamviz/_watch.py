@@ -161,7 +161,7 @@ def watch(
     name
         Name of the trace (default: the runnable's name).
     view
-        What to show: ``dashboard``, ``tokens``, ``table``, ``timeline`` or ``tree``.
+        What to show: ``dashboard``, ``tokens``, ``table``, ``timeline``, ``tree`` or ``graph``.
     height
         Widget height in pixels.
     display

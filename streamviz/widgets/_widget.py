@@ -20,6 +20,7 @@ __all__ = [
     "VIEWS",
     "Dashboard",
     "EventTable",
+    "GraphView",
     "RunTreeView",
     "Timeline",
     "TokenStream",
@@ -27,7 +28,7 @@ __all__ = [
     "bundle_path",
 ]
 
-VIEWS = ("dashboard", "tokens", "table", "timeline", "tree")
+VIEWS = ("dashboard", "tokens", "table", "timeline", "tree", "graph")
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _QUIET = 0.4  # seconds without news before the durable snapshot is refreshed
 _HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
@@ -68,7 +69,8 @@ class TraceWidget(anywidget.AnyWidget):
     trace
         The trace to show; it may still be growing (the widget follows it).
     view
-        ``dashboard`` (everything, linked), ``tokens``, ``table``, ``timeline`` or ``tree``.
+        ``dashboard`` (everything, linked), ``tokens``, ``table``, ``timeline``, ``tree`` or
+        ``graph`` (LangGraph stream parts by mode).
     height
         Height in pixels.
     """
@@ -229,3 +231,11 @@ class RunTreeView(TraceWidget):
     def __init__(self, trace: Trace, **kwargs: Any) -> None:
         kwargs.setdefault("height", 420)
         super().__init__(trace, view="tree", **kwargs)
+
+
+class GraphView(TraceWidget):
+    """LangGraph stream parts by mode: states, per-node updates, tokens per node, custom data."""
+
+    def __init__(self, trace: Trace, **kwargs: Any) -> None:
+        kwargs.setdefault("height", 480)
+        super().__init__(trace, view="graph", **kwargs)
