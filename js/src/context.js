@@ -25,6 +25,9 @@ export function makeContext(model, el) {
   const undo = [];
   const save = debounce(() => model.save_changes(), SAVE_DEBOUNCE_MS);
   const resizeListeners = new Set();
+  /** The LangGraph stream part picked in the timeline or the graph pane (seq, -1 for none). */
+  let selectedPart = -1;
+  const partListeners = new Set();
   if (typeof win.ResizeObserver === "function") {
     const observer = new win.ResizeObserver(() => {
       for (const listener of [...resizeListeners]) listener();
@@ -79,6 +82,19 @@ export function makeContext(model, el) {
     rows() {
       ctx.query.setCriteria(model.get("filters"), ctx.selectedRun());
       return ctx.query.update();
+    },
+
+    selectedPart() {
+      return selectedPart;
+    },
+    /** Pick stream part `seq` (-1 for none): local to this rendered widget, not a trait. */
+    selectPart(seq) {
+      selectedPart = Number.isInteger(seq) && seq >= 0 ? seq : -1;
+      for (const listener of [...partListeners]) listener(selectedPart);
+    },
+    onPartSelect(listener) {
+      partListeners.add(listener);
+      undo.push(() => partListeners.delete(listener));
     },
 
     live() {

@@ -1,15 +1,17 @@
 // streamviz front-end: the anywidget module behind every streamviz widget (PROTOCOL.md).
 //
 // - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas.
-// - `render` mounts the view named by the `view` trait (dashboard, tokens, table, timeline, tree)
-//   in `div.sv-root`; every view reads the shared store and the synced traits through a context
-//   (context.js) and redraws in animation frames. The returned cleanup undoes every listener.
+// - `render` mounts the view named by the `view` trait (dashboard, tokens, table, timeline, tree,
+//   graph) in `div.sv-root`; every view reads the shared store and the synced traits through a
+//   context (context.js) and redraws in animation frames. The returned cleanup undoes every
+//   listener.
 // - Data reaches the DOM as text only (text.js): no innerHTML, no URLs from data, no eval.
 //
 // Stable hooks for tests and users (class names and attributes that will not change):
 //   div.sv-root[data-view]                     root of a rendered view
 //   header.sv-header  .sv-title .sv-stats .sv-live[data-live]     dashboard header
-//   section.sv-pane[data-pane="tree|timeline|tokens|table"]          dashboard panes
+//   section.sv-pane[data-pane="tree|timeline|tokens|table|graph"]    dashboard panes (graph: only
+//                                              once the trace holds LangGraph stream parts)
 //   .sv-filterbar                              filter bar (table and dashboard)
 //     input[data-filter="search"]              search box (name, event, tags, path, text)
 //     .sv-count                                "N of M events"
@@ -27,15 +29,26 @@
 //     .sv-token-head  .sv-token-pieces  .sv-token-text  .sv-token-all (toggle: every run)
 //   canvas.sv-timeline-canvas[data-bars][data-range][aria-label]    Gantt timeline: data-bars =
 //                                              runs it lays out, data-range = "t0,t1" shown (ms)
+//     [data-parts][data-lanes]                 LangGraph stream parts it lays out on part lanes
+//                                              (one lane per stream mode, above the runs)
 //   .sv-timeline-bar button[data-action="in|out|fit"]               zoom buttons
 //   .sv-tooltip                                timeline hover details
 //   .sv-tree-node[data-run-id][aria-selected]  .sv-twisty            run tree
+//   .sv-graph[data-mode][data-parts]           LangGraph stream parts (graph pane / view)
+//     .sv-mode[data-mode][aria-pressed]        one tab per stream mode present, with its count
+//     .sv-part[data-seq][data-mode]            a part in the list of a mode (virtualized)
+//       .sv-part-node .sv-part-ns[title] .sv-part-text               node, namespace, payload
+//     .sv-graph-chip[data-filter][data-value][aria-pressed]          messages: node / tag chips
+//     .sv-msg-group[data-node][data-ns]  .sv-msg-call[data-tags]     messages: tokens per node,
+//       .sv-msg-pieces .sv-msg-text            then per LLM call (its tags): pieces and text
+//     .sv-graph-detail[data-seq]  .sv-graph-payload                  the picked part, whole
 //   .sv-selected                               the selected row / node / block, in every view
 
 import { makeContext } from "./context.js";
 import { dropStore, storeFor } from "./store.js";
 import { mountDashboard } from "./views/dashboard.js";
 import { mountFilterBar } from "./views/filterbar.js";
+import { mountGraph } from "./views/graph.js";
 import { mountTable } from "./views/table.js";
 import { mountTimeline } from "./views/timeline.js";
 import { mountTokens } from "./views/tokens.js";
@@ -50,6 +63,7 @@ export const VIEWS = {
   },
   timeline: mountTimeline,
   tree: mountTree,
+  graph: mountGraph,
 };
 
 function viewName(model) {

@@ -7,7 +7,7 @@
 //   Per-run indexes (the run's events, its
 //   stream events = token pieces, their times = timeline ticks), the run tree and the values the
 //   filter bar offers are kept up to date as events arrive: a delta costs O(its own size), never
-//   O(events held).
+//   O(events held). LangGraph stream parts (`on_graph_<mode>` events) are indexed per mode too.
 // - Views subscribe and get a small change record; they redraw in their own animation frame.
 // - A delta that does not start where the copy ends is ignored and a `sync` is sent; a snapshot
 //   replaces the copy when it holds at least as many events.
@@ -15,6 +15,8 @@
 import { eventType } from "./filters.js";
 
 const RUN_EVENT = /^on_(.+)_(start|stream|end|error)$/;
+/** Kind names of LangGraph stream parts: `on_graph_<mode>`. */
+export const GRAPH_PREFIX = "on_graph_";
 /** Columns every event has (`text` may be missing: then it is empty). */
 const COLUMNS = ["us", "kind", "run"];
 /** Do not ask for the same `sync` again within this time (deltas may keep coming meanwhile). */
@@ -130,6 +132,11 @@ export class Store {
     this.values = { names: new Set(), types: new Set(), tags: new Set() };
     this.paths = [];
     this.order = null;
+    /** LangGraph stream parts: how many, their modes (first seen order), seqs and times per mode. */
+    this.partCount = 0;
+    this.partModes = [];
+    this.partSeqs = new Map();
+    this.partTimes = new Map();
   }
 
   subscribe(listener) {
@@ -329,7 +336,35 @@ export class Store {
         }
       }
       if (info.runType === null) this.addValue("types", this.eventTypeOf(k));
+      const mode = this.partMode(k);
+      if (mode !== null) this.indexPart(k, mode, time);
     }
+  }
+
+  /**
+   * The stream mode of event `k` if it is a LangGraph stream part, else null: an `on_graph_<mode>`
+   * event (its `extra.mode` when given: a remote `end` part is `on_graph_end_part`), or the error
+   * a remote server reported (the root run's `on_chain_error`, with mode `error`).
+   */
+  partMode(k) {
+    const name = this.kinds[this.cols.kind[k]];
+    if (name === undefined) return null;
+    const own = this.extra.get(k)?.mode;
+    if (name.startsWith(GRAPH_PREFIX)) return own ?? name.slice(GRAPH_PREFIX.length);
+    return own === "error" ? own : null;
+  }
+
+  indexPart(k, mode, time) {
+    let seqs = this.partSeqs.get(mode);
+    if (!seqs) {
+      seqs = [];
+      this.partSeqs.set(mode, seqs);
+      this.partTimes.set(mode, []);
+      this.partModes.push(mode);
+    }
+    seqs.push(k);
+    this.partTimes.get(mode).push(time);
+    this.partCount += 1;
   }
 
   /** Keep the `extra` fields of event `seq`, typed (name: string, tags: strings, mode/ns). */

@@ -103,7 +103,7 @@ const REAL = process.env.STREAMVIZ_WIDGET_SNAPSHOT
 
 test("a snapshot generated from a real trace renders in every view", { skip: !existsSync(REAL) && "tests/data/widget_snapshot.json not there yet" }, (t) => {
   const snapshot = JSON.parse(readFileSync(REAL, "utf-8"));
-  for (const view of ["dashboard", "tokens", "table", "timeline", "tree"]) {
+  for (const view of ["dashboard", "tokens", "table", "timeline", "tree", "graph"]) {
     const m = mount(snapshot, { view });
     t.after(() => m.cleanup());
     m.flush();

@@ -77,7 +77,7 @@ function textNodes(root) {
 }
 
 test("a hostile trace renders as text in every view", (t) => {
-  for (const view of ["dashboard", "table", "tokens", "tree", "timeline"]) {
+  for (const view of ["dashboard", "table", "tokens", "tree", "timeline", "graph"]) {
     const m = mount(hostileSnapshot(), { view });
     t.after(() => m.cleanup());
     m.flush();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { prettyJson } from "../src/views/tokens.js";
-import { click, deltas, emptySnapshot, fixture, mount } from "./support/env.js";
+import { bigTrace, click, deltas, emptySnapshot, fixture, mount } from "./support/env.js";
 
 const PARROT_MODEL = "1f0c6a10-0000-4000-8000-000000000002";
 
@@ -115,4 +115,74 @@ test("the final snapshot after a live stream keeps the blocks as they are", (t) 
   m.flush();
   assert.equal(block(m, PARROT_MODEL), before, "the same element");
   assert.equal(before.querySelector(".sv-token-pieces").textContent, "Why| did| the| par|rot| sit| on| the| stick|?");
+});
+
+/** The mutations of `element`'s subtree made by `change()`. */
+async function mutations(m, element, change) {
+  const records = [];
+  const observer = new m.window.MutationObserver((list) => records.push(...list));
+  observer.observe(element, { childList: true, characterData: true, subtree: true });
+  change();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  records.push(...observer.takeRecords());
+  observer.disconnect();
+  return records;
+}
+
+test("a long live stream only appends: earlier text is never rewritten or moved", async (t) => {
+  const full = bigTrace(12_000, 1);
+  const model = full.runs[1];
+  const m = mount(emptySnapshot(), { view: "tokens", live: true });
+  t.after(() => m.cleanup());
+  const stream = [...deltas(full, 400)];
+  for (const delta of stream.slice(0, -3)) {
+    m.model.message(delta);
+    m.flush();
+  }
+  const run = block(m, model.id);
+  const text = run.querySelector(".sv-token-text");
+  const sealed = [...text.querySelectorAll(".sv-text-block")].slice(0, -1);
+  assert.ok(sealed.length > 5, `${sealed.length} sealed blocks`);
+  const before = sealed.map((element) => element.firstChild.data);
+  // The next frames: text is appended to the last block, or new blocks are added; nothing else.
+  const records = await mutations(m, run, () => {
+    for (const delta of stream.slice(-3)) {
+      m.model.message(delta);
+      m.flush();
+    }
+  });
+  const head = run.querySelector(".sv-token-head");
+  for (const record of records) {
+    if (head.contains(record.target)) continue;
+    if (record.type === "childList") {
+      assert.equal(record.removedNodes.length, 0, "nothing removed");
+      assert.ok([...record.addedNodes].every((node) => node.classList?.contains("sv-text-block") || node.nodeType === 3 || node.classList?.contains("sv-text-break")));
+    } else {
+      assert.ok(!sealed.some((element) => element.contains(record.target)), "a sealed block changed");
+    }
+  }
+  assert.deepEqual(sealed.map((element) => element.firstChild.data), before);
+  // The final state is complete.
+  const tokens = full.events.text.filter((_, k) => full.events.kind[k] === 2 && full.events.run[k] === 1);
+  assert.equal(text.textContent, tokens.join(""));
+  assert.equal(run.querySelector(".sv-token-pieces").textContent, tokens.join("|"));
+  assert.ok(head.textContent.includes(`${tokens.length.toLocaleString("en-US")} chunks`));
+  assert.ok(run.querySelector(".sv-token-note").hidden, "nothing elided under TOKEN_CHARS");
+});
+
+test("the final snapshot does not take the blocks out of the page", async (t) => {
+  const full = bigTrace(3_000, 2);
+  const m = mount(emptySnapshot(), { view: "tokens", live: true });
+  t.after(() => m.cleanup());
+  for (const delta of deltas(full, 500)) m.model.message(delta);
+  m.flush();
+  const list = m.$(".sv-token-list");
+  const records = await mutations(m, list, () => {
+    m.model.python("snapshot", structuredClone(full));
+    m.model.python("live", false);
+    m.flush();
+  });
+  const moved = records.filter((record) => record.type === "childList" && record.target === list);
+  assert.deepEqual(moved, [], "a block re-inserted is laid out again from scratch");
+  assert.equal(m.$$(".sv-token-run").length, 2);
 });

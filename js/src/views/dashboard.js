@@ -1,11 +1,14 @@
 // The dashboard: header (trace name, counts, live indicator), the shared filter bar, and the run
 // tree, timeline, token stream and event table side by side. Selection is linked through the
 // `selected_run` trait: picking a run in the tree, the timeline or a token block highlights it in
-// every pane and narrows the table to it and its descendants.
+// every pane and narrows the table to it and its descendants. A trace holding LangGraph stream
+// parts gets a fifth pane, the graph pane (views/graph.js), when its first part arrives; a trace
+// without parts keeps the four-pane layout.
 
 import { cellText, plural, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
 import { mountFilterBar } from "./filterbar.js";
+import { mountGraph } from "./graph.js";
 import { mountTable } from "./table.js";
 import { mountTimeline } from "./timeline.js";
 import { mountTokens } from "./tokens.js";
@@ -64,4 +67,15 @@ export function mountDashboard(ctx, parent) {
   mountTimeline(ctx, timeline.body);
   mountTokens(ctx, tokens.body);
   mountTable(ctx, table.body);
+
+  let graph = null;
+  const addGraph = () => {
+    if (graph || !ctx.store.partCount) return;
+    graph = pane(ctx, "graph", "LangGraph stream");
+    grid.classList.add("sv-with-graph");
+    grid.insertBefore(graph.element, table.element);
+    mountGraph(ctx, graph.body);
+  };
+  ctx.subscribe(addGraph);
+  addGraph();
 }

@@ -7,6 +7,7 @@
 import { cellText, formatMs, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
 import { mountDetails } from "./details.js";
+import { nsLabel } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
 
 export const ROW_HEIGHT_PX = 24;
@@ -25,6 +26,12 @@ export const COLUMNS = [
 
 const PHASE = /_(start|stream|end|error)$/;
 
+/** A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace). */
+function partPath(store, k, path) {
+  const ns = store.eventNs(k);
+  return ns ? `${path} › ${nsLabel(ns)}` : path;
+}
+
 /** The cells of event `k`, as display text. */
 export function rowCells(store, k) {
   const run = store.cols.run[k];
@@ -36,7 +43,7 @@ export function rowCells(store, k) {
     name: cellText(store.eventName(k), 120),
     type: cellText(store.eventTypeOf(k), 60),
     tags: cellText(store.eventTags(k).join(", "), 200),
-    path: cellText(run >= 0 && store.runs[run] ? store.runPath(run) : store.eventName(k), 300),
+    path: cellText(partPath(store, k, run >= 0 && store.runs[run] ? store.runPath(run) : store.eventName(k)), 300),
     text: cellText(store.cols.text[k]),
   };
 }

@@ -1,4 +1,5 @@
-// The Gantt timeline: one bar per run on a canvas, rows in tree order.
+// The Gantt timeline: one bar per run on a canvas, rows in tree order; LangGraph stream parts on
+// lanes above the runs (one lane per stream mode, a tick per part coloured by mode).
 //
 // - Geometry comes from timeline_model.js (pure, tested); this module draws and handles input.
 // - Only the rows in view are drawn, token ticks are binned per pixel column, and drawing happens
@@ -6,7 +7,8 @@
 // - The canvas is as tall as the view; a spacer beside it gives the scroller the height of every
 //   row, so the native scrollbar works and the canvas never grows past browser limits.
 // - Wheel over the bars zooms around the cursor (over the names it scrolls), drag pans in time and
-//   rows, + / − / fit buttons, click selects a run, hover shows its details.
+//   rows, + / − / fit buttons, click selects a run, hover shows its details. On a part lane, hover
+//   shows the nearest part and click picks it (`ctx.selectPart`: the graph pane shows it).
 // - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
 //   and `aria-label` attributes still describe what would be drawn.
 
@@ -16,6 +18,7 @@ import {
   AXIS_HEIGHT_PX,
   INDENT_PX,
   LABEL_WIDTH_PX,
+  LANE_HEIGHT_PX,
   OTHER_COLOR,
   ROW_HEIGHT_PX,
   TYPE_COLORS,
@@ -24,9 +27,13 @@ import {
   fitRange,
   heldLabel,
   heldSpan,
+  hitRow,
+  lanePartCount,
+  nearestPart,
   niceTicks,
   panRange,
-  rowAt,
+  partLanes,
+  partSummary,
   runSummary,
   scale,
   tickLabel,
@@ -34,6 +41,7 @@ import {
   visibleRows,
   zoomRange,
 } from "./timeline_model.js";
+import { modeColor } from "./graph_model.js";
 
 const FALLBACK_WIDTH_PX = 800;
 const BAR_INSET_PX = 4;
@@ -41,6 +49,8 @@ const DRAG_THRESHOLD_PX = 3;
 const WHEEL_ZOOM_RATE = 0.0015;
 const RIGHT_MARGIN_PX = 12;
 const FONT_SIZE = "11px";
+/** How far from the pointer (px) a part marker can be and still be hovered or picked. */
+const PART_HIT_PX = 4;
 
 const THEME = {
   text: ["--jp-ui-font-color1", "#1f2937"],
@@ -97,6 +107,8 @@ export function mountTimeline(ctx, parent) {
   let fit = true;
   /** Run index under the pointer, or -1. */
   let hover = -1;
+  /** Part under the pointer on a part lane (its seq), or -1. */
+  let hoverPart = -1;
   let drag = null;
   let context = null;
   let geometry = null;
@@ -116,6 +128,10 @@ export function mountTimeline(ctx, parent) {
     return colors;
   }
 
+  function lanes() {
+    return store.partCount ? partLanes(store.partModes, store.partTimes, store.partSeqs) : [];
+  }
+
   function summary(rows) {
     let running = 0;
     let failed = 0;
@@ -125,17 +141,22 @@ export function mountTimeline(ctx, parent) {
       else if (run.status === "error" || run.status === "cancelled") failed += 1;
     }
     const end = fitRange(store.runs, store.now)[1] / 1.02;
-    return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled), 0 to ${ms(end, 0)}`;
+    const parts = store.partCount ? `, ${store.partCount} LangGraph stream parts on ${store.partModes.length} lanes` : "";
+    return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled)${parts}, 0 to ${ms(end, 0)}`;
   }
 
   function draw() {
     const { rows, depth } = store.treeOrder();
+    const partRows = lanes();
     if (fit) range = fitRange(store.runs, store.now);
     const { width, height } = size();
     canvas.setAttribute("data-bars", String(rows.length));
+    canvas.setAttribute("data-parts", String(lanePartCount(partRows)));
+    canvas.setAttribute("data-lanes", String(partRows.length));
     canvas.setAttribute("aria-label", summary(rows));
     canvas.setAttribute("data-range", `${range[0].toFixed(3)},${range[1].toFixed(3)}`);
-    spacer.style.height = `${Math.max(0, AXIS_HEIGHT_PX + rows.length * ROW_HEIGHT_PX - height)}px`;
+    const content = partRows.length * LANE_HEIGHT_PX + rows.length * ROW_HEIGHT_PX;
+    spacer.style.height = `${Math.max(0, AXIS_HEIGHT_PX + content - height)}px`;
     const dpr = win.devicePixelRatio || 1;
     if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
       canvas.width = Math.round(width * dpr);
@@ -146,13 +167,46 @@ export function mountTimeline(ctx, parent) {
     }
     const x = scale(range[0], range[1], LABEL_WIDTH_PX, Math.max(LABEL_WIDTH_PX + 10, width - RIGHT_MARGIN_PX));
     const scrollTop = scroller.scrollTop;
-    geometry = { rows, x, scrollTop, width, height };
+    geometry = { rows, lanes: partRows, x, scrollTop, width, height };
     if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
     if (!context) return;
-    paint(context, { rows, depth, x, scrollTop, width, height, dpr });
+    paint(context, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr });
   }
 
-  function paint(g, { rows, depth, x, scrollTop, width, height, dpr }) {
+  /** One part lane: its label, a tick per part (binned per pixel column), the picked part. */
+  function paintLane(g, lane, top, x, plotWidth, colors) {
+    const mid = top + LANE_HEIGHT_PX / 2;
+    const color = modeColor(lane.mode);
+    g.globalAlpha = 0.07;
+    g.fillStyle = color;
+    g.fillRect(0, top, x.x1 + RIGHT_MARGIN_PX, LANE_HEIGHT_PX);
+    g.globalAlpha = 1;
+    g.fillRect(6, mid - 3, 6, 6);
+    g.fillStyle = colors.muted;
+    g.fillText(fitText(g, `${cellText(lane.mode, 40)} · ${lane.times.length.toLocaleString("en-US")}`, LABEL_WIDTH_PX - 26), 18, mid);
+    const y0 = top + 1;
+    const tall = LANE_HEIGHT_PX - 2;
+    if (plotWidth > 0) {
+      const counts = binTicks(lane.times, x.t0, x.t1, plotWidth);
+      g.fillStyle = color;
+      for (let c = 0; c < counts.length; c += 1) {
+        const count = counts[c];
+        if (!count) continue;
+        g.globalAlpha = Math.min(1, 0.55 + 0.15 * Math.log2(count + 1));
+        g.fillRect(x.x0 + c, y0, count > 1 ? 2 : 1, tall);
+      }
+      g.globalAlpha = 1;
+    }
+    for (const seq of [ctx.selectedPart(), hoverPart]) {
+      if (seq < 0 || store.partMode(seq) !== lane.mode) continue;
+      const px = x.x(store.cols.t[seq]);
+      if (px < x.x0 || px > x.x1) continue;
+      g.fillStyle = seq === ctx.selectedPart() ? colors.select : colors.text;
+      g.fillRect(Math.round(px) - 1, top, 3, LANE_HEIGHT_PX);
+    }
+  }
+
+  function paint(g, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr }) {
     const colors = theme();
     const selectedIndex = store.runIndex(ctx.selectedRun());
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -160,17 +214,28 @@ export function mountTimeline(ctx, parent) {
     g.font = `${FONT_SIZE} ${colors.font}`;
     g.textBaseline = "middle";
     const ticks = niceTicks(range[0], range[1], Math.max(2, Math.floor((x.x1 - x.x0) / 90)));
-    const [first, last] = visibleRows(scrollTop, height - AXIS_HEIGHT_PX, rows.length);
+    // Part lanes first, then the runs below them (both scroll).
+    const lanesHeight = partRows.length * LANE_HEIGHT_PX;
+    const [first, last] = visibleRows(scrollTop - lanesHeight, height - AXIS_HEIGHT_PX, rows.length);
     const plotWidth = Math.floor(x.x1 - x.x0);
 
     // Grid.
     g.fillStyle = colors.grid;
     for (const value of ticks.values) g.fillRect(Math.round(x.x(value)), AXIS_HEIGHT_PX, 1, height);
 
+    for (let lane = 0; lane < partRows.length; lane += 1) {
+      const top = AXIS_HEIGHT_PX + lane * LANE_HEIGHT_PX - scrollTop;
+      if (top + LANE_HEIGHT_PX > AXIS_HEIGHT_PX && top < height) paintLane(g, partRows[lane], top, x, plotWidth, colors);
+    }
+    if (lanesHeight) {
+      g.fillStyle = colors.grid;
+      g.fillRect(0, AXIS_HEIGHT_PX + lanesHeight - scrollTop - 1, width, 1);
+    }
+
     for (let n = first; n < last; n += 1) {
       const i = rows[n];
       const run = store.runs[i];
-      const top = AXIS_HEIGHT_PX + n * ROW_HEIGHT_PX - scrollTop;
+      const top = AXIS_HEIGHT_PX + lanesHeight + n * ROW_HEIGHT_PX - scrollTop;
       const mid = top + ROW_HEIGHT_PX / 2;
       if (i === selectedIndex || i === hover) {
         g.globalAlpha = i === selectedIndex ? 0.16 : 0.07;
@@ -329,8 +394,31 @@ export function mountTimeline(ctx, parent) {
 
   function runAt(point) {
     if (!geometry) draw();
-    const row = rowAt(point.y, geometry.scrollTop, geometry.rows.length);
-    return row < 0 ? -1 : geometry.rows[row];
+    const { run } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
+    return run < 0 ? -1 : geometry.rows[run];
+  }
+
+  /** The part (seq) under the pointer on a part lane, or -1. */
+  function partAt(point) {
+    if (!geometry) draw();
+    const { lane } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
+    if (lane < 0 || point.x < geometry.x.x0 - PART_HIT_PX) return -1;
+    const { times, seqs } = geometry.lanes[lane];
+    const n = nearestPart(times, geometry.x.t(point.x), PART_HIT_PX / geometry.x.k);
+    return n < 0 ? -1 : seqs[n];
+  }
+
+  function showPartTooltip(seq, event) {
+    const ns = store.eventNs(seq) ?? "";
+    const lines = partSummary({
+      mode: store.partMode(seq) ?? "",
+      name: store.eventName(seq),
+      ns,
+      t: store.cols.t[seq],
+      seq,
+      text: store.cols.text[seq],
+    });
+    placeTooltip(lines, event);
   }
 
   function showTooltip(i, event) {
@@ -338,12 +426,13 @@ export function mountTimeline(ctx, parent) {
       tooltip.hidden = true;
       return;
     }
-    const run = store.runs[i];
+    placeTooltip(runSummary(store.runs[i], store.runs, store.now), event);
+  }
+
+  function placeTooltip(lines, event) {
     replaceChildren(
       tooltip,
-      runSummary(run, store.runs, store.now).map((line, n) =>
-        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
-      ),
+      lines.map((line, n) => h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300))),
     );
     tooltip.hidden = false;
     // Beside the pointer, flipped to the other side where it would leave the pane (which clips).
@@ -379,7 +468,13 @@ export function mountTimeline(ctx, parent) {
     const done = drag;
     drag = null;
     if (!done || done.moved) return;
-    const i = runAt(pointer(event));
+    const point = pointer(event);
+    const part = partAt(point);
+    if (part >= 0) {
+      ctx.selectPart(part);
+      return;
+    }
+    const i = runAt(point);
     if (i >= 0) ctx.selectRun(store.runs[i].id);
   }
 
@@ -399,17 +494,22 @@ export function mountTimeline(ctx, parent) {
   });
   canvas.addEventListener("mousemove", (event) => {
     if (drag) return;
-    const i = runAt(pointer(event));
-    if (i !== hover) {
+    const point = pointer(event);
+    const part = partAt(point);
+    const i = part >= 0 ? -1 : runAt(point);
+    if (i !== hover || part !== hoverPart) {
       hover = i;
+      hoverPart = part;
       frame.request();
     }
-    showTooltip(i, event);
+    if (part >= 0) showPartTooltip(part, event);
+    else showTooltip(i, event);
   });
   canvas.addEventListener("mouseleave", () => {
     tooltip.hidden = true;
-    if (hover !== -1) {
+    if (hover !== -1 || hoverPart !== -1) {
       hover = -1;
+      hoverPart = -1;
       frame.request();
     }
   });
@@ -464,7 +564,7 @@ export function mountTimeline(ctx, parent) {
     const n = store.treeOrder().rows.indexOf(i);
     if (n < 0) return;
     const { height } = size();
-    const top = n * ROW_HEIGHT_PX;
+    const top = lanes().length * LANE_HEIGHT_PX + n * ROW_HEIGHT_PX;
     const view = height - AXIS_HEIGHT_PX;
     if (top < scroller.scrollTop) scroller.scrollTop = top;
     else if (top + ROW_HEIGHT_PX > scroller.scrollTop + view) scroller.scrollTop = top + ROW_HEIGHT_PX - view;
@@ -480,6 +580,7 @@ export function mountTimeline(ctx, parent) {
     frame.request();
   });
   ctx.on("change:live", () => frame.request());
+  ctx.onPartSelect(() => frame.request());
   ctx.onResize(() => frame.request());
   ctx.onCleanup(() => {
     frame.stop();

@@ -1,8 +1,9 @@
 // The Gantt timeline's geometry, without a canvas: scale, axis ticks, bar and held spans, tick
-// binning, visible rows, hit testing, zoom and pan. Pure functions, unit-tested on their own;
-// views/timeline.js only draws what these compute.
+// binning, visible rows, hit testing, zoom and pan, and the lanes of LangGraph stream parts. Pure
+// functions, unit-tested on their own; views/timeline.js only draws what these compute.
 
 import { formatMs, ms, plural } from "../text.js";
+import { nsLabel, orderModes } from "./graph_model.js";
 
 export const ROW_HEIGHT_PX = 20;
 export const AXIS_HEIGHT_PX = 24;
@@ -178,5 +179,67 @@ export function runSummary(run, runs, now) {
     lines.push(`${heldLabel(run.held)}${upstream ? ` (after ${upstream.name}'s first chunk)` : ""}`);
   }
   if (run.error) lines.push(run.error);
+  return lines;
+}
+
+// --- LangGraph stream parts: one lane per mode, above the runs -----------------------------------
+
+/**
+ * The part lanes: one per stream mode present, in the graph pane's tab order:
+ * `[{mode, times, seqs}]` (the store's per-mode arrays, ascending, shared, not copied).
+ */
+export function partLanes(modes, timesByMode, seqsByMode) {
+  return orderModes(modes).map((mode) => ({
+    mode,
+    times: timesByMode.get(mode) ?? [],
+    seqs: seqsByMode.get(mode) ?? [],
+  }));
+}
+
+/** Parts laid out on `lanes`. */
+export function lanePartCount(lanes) {
+  let count = 0;
+  for (const lane of lanes) count += lane.times.length;
+  return count;
+}
+
+/** Height of a part lane (px): thinner than a run row, so seven lanes leave room for the runs. */
+export const LANE_HEIGHT_PX = 12;
+
+/** What is under canvas `y` with `laneCount` part lanes above `runCount` run rows: `{lane, run}` (-1: none). */
+export function hitRow(y, scrollTop, laneCount, runCount) {
+  if (y < AXIS_HEIGHT_PX) return { lane: -1, run: -1 };
+  const content = y - AXIS_HEIGHT_PX + scrollTop;
+  const lanes = laneCount * LANE_HEIGHT_PX;
+  if (content < lanes) return { lane: Math.floor(content / LANE_HEIGHT_PX), run: -1 };
+  const run = Math.floor((content - lanes) / ROW_HEIGHT_PX);
+  return { lane: -1, run: run >= 0 && run < runCount ? run : -1 };
+}
+
+/** Index in the ascending `times` of the time nearest `t`, if within `maxDt`; else -1. */
+export function nearestPart(times, t, maxDt) {
+  if (!times || !times.length || !Number.isFinite(t)) return -1;
+  const at = lowerBound(times, t);
+  let best = -1;
+  let bestDt = Infinity;
+  for (const n of [at - 1, at]) {
+    if (n < 0 || n >= times.length) continue;
+    const dt = Math.abs(times[n] - t);
+    if (dt < bestDt) {
+      best = n;
+      bestDt = dt;
+    }
+  }
+  // Among parts at the same time, the first one.
+  if (best > 0) best = lowerBound(times, times[best]);
+  return bestDt <= maxDt ? best : -1;
+}
+
+/** The tooltip's lines for a part: `{mode, name, ns, t, text}`. */
+export function partSummary(part) {
+  const lines = [`${part.mode}${part.name ? ` · ${part.name}` : ""}`];
+  if (part.ns) lines.push(`namespace: ${nsLabel(part.ns)}`);
+  lines.push(`at ${ms(part.t, 3)} · part #${part.seq}`);
+  if (part.text) lines.push(part.text);
   return lines;
 }

@@ -1,8 +1,9 @@
 // The token stream: one block per streaming run, growing as the tokens arrive.
 //
 // - Text runs show the pieces the way the LangChain guides print them (`Why| did| the| par|rot`)
-//   and the accumulated text. Both are single text nodes that only get `appendData`, so a
-//   10,000 tokens/s stream costs one small DOM write per run per frame.
+//   and the accumulated text. Both only grow (longtext.js): a frame appends to the last small
+//   block of each, so a 10,000 tokens/s stream costs one small DOM write and one small layout per
+//   text per frame, however long the text already is.
 // - JSON runs (JsonOutputParser and friends) show the successive chunks and the latest value
 //   pretty-printed (raw when it does not parse, e.g. a preview cut by the kernel).
 // - Shown by default: chat models, LLMs, parsers and root runs (the chain's own output); the
@@ -13,8 +14,9 @@ import { makeFilter } from "../filters.js";
 import { filterSpec } from "../query.js";
 import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { longText } from "./longtext.js";
 
-/** Characters kept per text node of a block (the tail is kept when a stream outgrows it). */
+/** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
 export const TOKEN_CHARS = 200_000;
 /** Successive JSON chunks listed per block (the latest ones). */
 export const JSON_STEPS = 200;
@@ -38,32 +40,13 @@ export function prettyJson(text) {
   }
 }
 
-/** A text node that keeps at most `cap` characters: the tail, plus a note of what was dropped. */
-function tailText(doc, element, note, cap) {
-  const node = doc.createTextNode("");
-  element.appendChild(node);
-  let dropped = 0;
-  return {
-    append(text) {
-      if (!text) return;
-      if (node.data.length + text.length <= cap) {
-        node.appendData(text);
-        return;
-      }
-      const whole = node.data + text;
-      let start = whole.length - Math.floor(cap * 0.8);
-      const code = whole.charCodeAt(start);
-      if (code >= 0xdc00 && code <= 0xdfff) start += 1;
-      dropped += start;
-      node.data = whole.slice(start);
-      note.hidden = false;
-      note.textContent = `… ${dropped.toLocaleString("en-US")} earlier characters not shown`;
-    },
-  };
+function showDropped(note, count) {
+  note.hidden = false;
+  note.textContent = `… ${count.toLocaleString("en-US")} earlier characters not shown`;
 }
 
 export function mountTokens(ctx, parent) {
-  const { h, store, doc } = ctx;
+  const { h, store } = ctx;
   const toggle = h("input", { type: "checkbox", class: "sv-token-all", "aria-label": "Show every streaming run" });
   const bar = h(
     "div",
@@ -118,8 +101,8 @@ export function mountTokens(ctx, parent) {
     );
     const block = { i, id: run.id, element, head, pieces, text, note, json, done: 0, headKey: "" };
     if (!json) {
-      block.piecesTail = tailText(doc, pieces, note, TOKEN_CHARS);
-      block.textTail = tailText(doc, text, textNote, TOKEN_CHARS);
+      block.piecesTail = longText(h, pieces, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(note, n) });
+      block.textTail = longText(h, text, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(textNote, n) });
     }
     return block;
   }
@@ -230,7 +213,14 @@ export function mountTokens(ctx, parent) {
       order = nextOrder;
       const keepSet = new Set(shown);
       for (const [i, block] of blocks) if (!keepSet.has(i)) block.element.remove();
-      for (const i of shown) list.appendChild(blocks.get(i).element);
+      // Move only the blocks that are out of place: a block taken out of the page and put back
+      // is laid out again from scratch (a long text, all of it).
+      let at = list.firstChild;
+      for (const i of shown) {
+        const element = blocks.get(i).element;
+        if (element === at) at = at.nextSibling;
+        else list.insertBefore(element, at);
+      }
     }
     empty.hidden = shown.length > 0;
     setText(empty, store.streamRuns.length ? "No streaming run matches the filters." : "No streaming runs yet.");
