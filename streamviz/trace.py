@@ -95,6 +95,13 @@ class Trace:
     def __len__(self) -> int:
         return len(self._log)
 
+    def clock(self) -> float:
+        """The trace's time now, in seconds since it began (what the next event's ``t`` would be).
+
+        A replayed trace runs on the replay's clock instead.
+        """
+        return time.perf_counter() - self._t0
+
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         running = sum(run.status == "running" for run in self.runs.values())

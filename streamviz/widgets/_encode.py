@@ -9,7 +9,6 @@ chunks kept compactly by the trace are read from their columns, without rebuildi
 from __future__ import annotations
 
 import json
-import time
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +131,7 @@ class TraceEncoder:
 
     # ---------------------------------------------------------------- encoding
     def _clock(self) -> float:
-        return time.perf_counter() - self.trace._t0 if self.trace._log else 0.0
+        return self.trace.clock() if self.trace._log else 0.0
 
     def _kinds_since(self, seq: int) -> list[str]:
         """Event kinds first seen at or after event ``seq`` (the front-end has the others)."""

@@ -1,0 +1,250 @@
+"""Workshop replay: play a saved trace into the widgets with its original timing.
+
+A replay copies the events of a finished (usually loaded) trace into a new trace, each when its
+time comes: at ``speed=1`` the tokens arrive as fast as they did when the trace was recorded, at
+``speed=0.25`` four times slower, so a room can watch a stream unfold, pause it, and step through
+it one event at a time. The widgets see an ordinary growing trace, so everything they show live
+(tokens, the growing timeline, the table) works the same. No model, key or network is needed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from streamviz._errors import report_internal_error
+from streamviz.events import Event
+from streamviz.trace import Trace
+
+__all__ = ["Replay", "replay"]
+
+
+class _ReplayTrace(Trace):
+    """A trace whose clock is the replay's position in the original recording."""
+
+    def __init__(self, name: str | None, player: Replay) -> None:
+        super().__init__(name)
+        self._player = player
+
+    def clock(self) -> float:
+        return self._player.position
+
+
+class Replay:
+    """Plays the events of ``source`` into :attr:`trace` with their recorded timing.
+
+    Parameters
+    ----------
+    source
+        A :class:`~streamviz.Trace` or the path of a saved one.
+    speed
+        1.0 plays in real time, 2.0 twice as fast, 0.5 at half speed.
+    autoplay
+        Start playing at once (else call :meth:`play` or :meth:`step`).
+
+    Attributes
+    ----------
+    trace
+        The trace being filled; show it with :func:`streamviz.show`.
+    """
+
+    def __init__(self, source: Trace | str | Path, *, speed: float = 1.0, autoplay: bool = True):
+        original = source if isinstance(source, Trace) else Trace.load(source)
+        self.source = original
+        self._events: list[Event] = [dict(event) for event in original.events]  # type: ignore[misc]
+        self._next = 0
+        # (playing, wall time, position, speed): replaced whole, so the clock is read without a
+        # lock (the widgets read it while holding the trace's lock).
+        self._clock = (False, time.perf_counter(), 0.0, _valid_speed(speed))
+        self._playing = threading.Event()
+        self._wake = threading.Condition()
+        self._lock = threading.RLock()
+        self._finished = threading.Event()
+        self.trace = _ReplayTrace(original.name, self)
+        self._thread = threading.Thread(target=self._run, name="streamviz-replay", daemon=True)
+        self._thread.start()
+        if not self._events:
+            self._finished.set()
+        if autoplay:
+            self.play()
+
+    # ------------------------------------------------------------ controls
+    @property
+    def position(self) -> float:
+        """Seconds into the recording (the trace clock of the replay)."""
+        playing, wall, position, speed = self._clock
+        if not playing:
+            return position
+        return min(position + (time.perf_counter() - wall) * speed, self.duration)
+
+    def _set_clock(self, playing: bool, position: float, speed: float | None = None) -> None:
+        speed = self._clock[3] if speed is None else speed
+        self._clock = (playing, time.perf_counter(), position, speed)
+
+    @property
+    def duration(self) -> float:
+        """Length of the recording in seconds."""
+        return self._events[-1]["t"] if self._events else 0.0
+
+    @property
+    def speed(self) -> float:
+        """Playback speed (1.0 = as recorded)."""
+        return self._clock[3]
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        value = _valid_speed(value)
+        with self._lock:
+            self._set_clock(self._clock[0], self.position, value)
+        self._notify()
+
+    @property
+    def playing(self) -> bool:
+        """Whether the replay is playing (not paused, not finished)."""
+        return self._playing.is_set()
+
+    @property
+    def done(self) -> bool:
+        """Whether every event has been played."""
+        return self._finished.is_set()
+
+    @property
+    def played(self) -> int:
+        """Number of events played so far."""
+        return self._next
+
+    def play(self) -> None:
+        """Play (or resume) from the current position."""
+        with self._lock:
+            if self.done:
+                return
+            self._set_clock(True, self.position)
+            self._playing.set()
+        self._notify()
+
+    def pause(self) -> None:
+        """Stop at the current position; :meth:`play` resumes, :meth:`step` advances."""
+        with self._lock:
+            self._set_clock(False, self.position)
+            self._playing.clear()
+        self._notify()
+
+    def step(self, events: int = 1) -> int:
+        """Pause and play the next ``events`` events at once; returns how many were played."""
+        self.pause()
+        played = 0
+        with self._lock:
+            while played < events and self._next < len(self._events):
+                self._set_clock(False, self._events[self._next]["t"])
+                self._emit()
+                played += 1
+        return played
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every event has been played; returns whether it finished in time."""
+        return self._finished.wait(timeout)
+
+    def close(self) -> None:
+        """Stop playing for good."""
+        self._events = self._events[: self._next]
+        self._finished.set()
+        self.pause()
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "playing" if self.playing else "paused"
+        return (
+            f"<Replay of {self.source!r}: {self._next}/{len(self._events)} events, "
+            f"{self.position:.2f}/{self.duration:.2f} s, speed {self.speed:g}, {state}>"
+        )
+
+    # -------------------------------------------------------------- playing
+    def _notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _emit(self) -> None:
+        event = self._events[self._next]
+        self._next += 1
+        try:
+            self.trace._extend([event])
+        except Exception as error:  # an odd event must not stop the show
+            report_internal_error("streamviz replay", error)
+        if self._next >= len(self._events):
+            self._set_clock(False, self.duration)
+            self._playing.clear()
+            self._finished.set()
+
+    def _run(self) -> None:
+        while not self._finished.is_set():
+            with self._wake:
+                if not self._playing.is_set():
+                    self._wake.wait(0.5)
+                    continue
+            with self._lock:
+                if not self._playing.is_set() or self._next >= len(self._events):
+                    continue
+                due = self._events[self._next]["t"]
+                now = self.position
+                if now >= due:
+                    while self._next < len(self._events) and self._events[self._next]["t"] <= now:
+                        self._emit()
+                    continue
+                wait = (due - now) / self.speed
+            with self._wake:
+                self._wake.wait(min(wait, 0.05))
+
+
+def _valid_speed(speed: float) -> float:
+    speed = float(speed)
+    if not speed > 0:
+        raise ValueError(f"speed must be positive, not {speed!r}")
+    return speed
+
+
+def replay(
+    source: Trace | str | Path,
+    *,
+    speed: float = 1.0,
+    view: str = "dashboard",
+    height: int = 560,
+    autoplay: bool = True,
+    display: bool | None = None,
+) -> Replay:
+    """Play a saved trace into a live dashboard with its original timing.
+
+    Parameters
+    ----------
+    source
+        A trace, or the path of a trace file (``trace.save(path)``).
+    speed
+        1.0 as recorded, 0.5 half speed, 4.0 four times faster; change it later with
+        ``replay.speed = ...`` or the speed control.
+    view, height
+        The widget to show (as in :func:`streamviz.show`).
+    autoplay
+        Start at once; otherwise press play, or step event by event.
+    display
+        ``None``: show the player with its controls in Jupyter (nothing elsewhere).
+
+    Returns
+    -------
+    Replay
+        The player: ``play()``, ``pause()``, ``step()``, ``speed``, ``wait()``, and ``trace``.
+
+    Examples
+    --------
+    >>> player = sv.replay("notebooks/traces/parrot.jsonl", speed=0.5)  # doctest: +SKIP
+    """
+    player = Replay(source, speed=speed, autoplay=False)
+    from streamviz._watch import _kernel
+
+    if display or (display is None and _kernel() is not None):
+        from IPython.display import display as show_now
+
+        from streamviz.widgets._replay import ReplayControls
+
+        show_now(ReplayControls(player, view=view, height=height))
+    if autoplay:
+        player.play()
+    return player
