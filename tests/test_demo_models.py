@@ -420,3 +420,18 @@ def test_guide_retrieval_chain_streams_kensho_answer():
     names = {(e["event"], e["name"]) for e in asyncio.run(events())}
     assert ("on_retriever_end", "Docs") in names
     assert ("on_chat_model_stream", "DemoChatModel") in names
+
+
+def test_chat_model_is_offline_unless_a_real_model_is_named(monkeypatch):
+    from streamviz.demo import MODEL_VARIABLE, chat_model
+
+    monkeypatch.delenv(MODEL_VARIABLE, raising=False)
+    model = chat_model(time_to_first_token=0, token_delay=0)
+    assert isinstance(model, DemoChatModel)
+    assert model.invoke("what color is the sky?").content.startswith("The sky")
+    monkeypatch.setenv(MODEL_VARIABLE, "openai:gpt-4o-mini")
+    try:
+        import langchain  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="needs the `langchain` package"):
+            chat_model()

@@ -19,6 +19,8 @@ The built-in scripts answer the prompts of the guide:
 - LangGraph's guide: a joke about ``"ice cream and cats"``, and a ``"poem"`` about cats
 
 Example LangGraph graphs built on these models are in :mod:`streamviz.demo.graphs`.
+``chat_model()`` is what the notebooks call: the demo model, or a real provider model when the
+environment variable ``STREAMVIZ_CHAT_MODEL`` names one (``init_chat_model`` syntax).
 
 Examples
 --------
@@ -36,8 +38,16 @@ answers exactly ``n`` tokens.
 
 """
 
+from streamviz.demo._choice import MODEL_VARIABLE, chat_model
 from streamviz.demo._models import DemoChatModel, DemoLLM
 from streamviz.demo._retriever import DemoRetriever
 from streamviz.demo._scripts import tokenize
 
-__all__ = ["DemoChatModel", "DemoLLM", "DemoRetriever", "tokenize"]
+__all__ = [
+    "MODEL_VARIABLE",
+    "DemoChatModel",
+    "DemoLLM",
+    "DemoRetriever",
+    "chat_model",
+    "tokenize",
+]
