@@ -1,34 +1,103 @@
-"""Command line: ``python -m streamviz demo`` runs the guide's parrot-joke chain offline."""
+"""Command line: ``python -m streamviz demo`` opens the tour notebook in JupyterLab, offline.
+
+- ``streamviz demo``: JupyterLab on ``notebooks/00_tour.ipynb`` (the browser opens when there is a
+  display; otherwise the URL is printed).
+- ``streamviz demo --console``: stream the guide's parrot-joke chain here and print the run tree.
+- ``streamviz demo --html PATH``: write the dashboard of that chain's trace as a standalone HTML
+  page that works offline.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import os
+import subprocess
 import sys
+from pathlib import Path
+from typing import Any
+
+TOUR = "00_tour.ipynb"
 
 __all__ = ["main"]
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _notebooks() -> Path | None:
+    """The repository's notebooks folder (the demo runs from a source checkout)."""
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        if (base / "notebooks" / TOUR).is_file():
+            return base / "notebooks"
+    return None
+
+
+def _lab(args: argparse.Namespace) -> int:
+    notebooks = _notebooks()
+    if notebooks is None:
+        print(f"streamviz demo: notebooks/{TOUR} not found; run it from a streamviz checkout, or "
+              "use `streamviz demo --console` / `--html PATH`.", file=sys.stderr)  # fmt: skip
+        return 2
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("streamviz demo: JupyterLab is not installed (`pip install jupyterlab`, or "
+              "`make demo` in the checkout, which installs it).", file=sys.stderr)  # fmt: skip
+        return 2
+    headless = args.no_browser or not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    command = [
+        sys.executable, "-m", "jupyter", "lab", TOUR,
+        f"--ServerApp.root_dir={notebooks}", "--ip=127.0.0.1",
+    ]  # fmt: skip
+    if args.port:
+        command.append(f"--port={args.port}")
+    if headless:
+        command.append("--no-browser")
+        print("No display: open the URL JupyterLab prints below (with its token) in a browser.")
+    print(f"JupyterLab on {notebooks / TOUR} (offline; Ctrl+C to stop)", flush=True)
+    try:
+        return subprocess.call(command, cwd=notebooks)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _html(args: argparse.Namespace) -> int:
+    from streamviz.export import write_html
+
+    trace = _parrot_trace(fast=args.fast, quiet=True)
+    path = write_html(trace, args.html)
+    print(f"Wrote {path} ({path.stat().st_size:,} bytes): the dashboard of the parrot-joke chain, "
+          "one file, works offline.")  # fmt: skip
+    return 0
+
+
+def _parrot_trace(*, fast: bool, quiet: bool) -> Any:
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
 
     import streamviz as sv
     from streamviz.demo import DemoChatModel
 
-    timing = {"time_to_first_token": 0.0, "token_delay": 0.0} if args.fast else {}
+    timing = {"time_to_first_token": 0.0, "token_delay": 0.0} if fast else {}
     prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
     chain = prompt | DemoChatModel(**timing) | StrOutputParser()
     collector = sv.Collector(name="parrot joke")
 
-    print("prompt | DemoChatModel | StrOutputParser, streamed with astream:\n")
-
     async def stream() -> None:
         async for chunk in collector.astream(chain, {"topic": "parrot"}):
-            print(chunk, end="|", flush=True)
+            if not quiet:
+                print(chunk, end="|", flush=True)
 
     asyncio.run(stream())
-    trace = collector.trace
+    return collector.trace
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.html:
+        return _html(args)
+    if not args.console:
+        return _lab(args)
+    print("prompt | DemoChatModel | StrOutputParser, streamed with astream:\n")
+    trace = _parrot_trace(fast=args.fast, quiet=False)
     print("\n\nRun tree (status, duration, time to first chunk, chunks):\n")
     print(trace.format_tree())
     model_run = next(run for run in trace.runs.values() if run.run_type == "chat_model")
@@ -48,10 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="streamviz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="stream the parrot-joke chain on the offline demo model"
+        "demo", help="the tour notebook in JupyterLab, or the parrot-joke chain (--console, --html)"
     )
+    demo.add_argument(
+        "--console",
+        action="store_true",
+        help="stream the chain here and print the run tree (no JupyterLab)",
+    )
+    demo.add_argument(
+        "--html",
+        metavar="PATH",
+        help="write the chain's dashboard as a standalone offline HTML page",
+    )
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.add_argument("--port", type=int, default=0, help="JupyterLab port (default: its own)")
     demo.add_argument("--fast", action="store_true", help="no simulated model latency")
-    demo.add_argument("--save", metavar="PATH", help="also save the trace as JSONL")
+    demo.add_argument("--save", metavar="PATH", help="also save the trace as JSONL (--console)")
     args = parser.parse_args(argv)
     return _demo(args)
 

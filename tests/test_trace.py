@@ -200,7 +200,7 @@ def test_tree_text_keeps_control_characters_out_of_the_terminal():
 
 def test_make_demo_prints_tokens_and_the_run_tree(capsys, tmp_path):
     path = tmp_path / "parrot.jsonl"
-    assert main(["demo", "--fast", "--save", str(path)]) == 0
+    assert main(["demo", "--console", "--fast", "--save", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Why| did| the| par|rot|" in out
     assert "├─ ✓ DemoChatModel [chat_model]" in out and "first chunk" in out

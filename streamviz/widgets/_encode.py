@@ -131,7 +131,11 @@ class TraceEncoder:
 
     # ---------------------------------------------------------------- encoding
     def _clock(self) -> float:
-        return self.trace.clock() if self.trace._log else 0.0
+        """Where the timeline ends: the trace clock while runs are open, else the last event."""
+        if self._open:
+            return self.trace.clock()
+        times = self._columns["us"]
+        return times[-1] / 1e6 if times else 0.0
 
     def _kinds_since(self, seq: int) -> list[str]:
         """Event kinds first seen at or after event ``seq`` (the front-end has the others)."""
@@ -154,7 +158,7 @@ class TraceEncoder:
         with trace._lock:
             stop = len(trace._log)
             entries = trace._log[start:stop]
-            now = self._clock()
+            clock = trace.clock()
         touched: set[int] = set()
         added_before = len(self._runs)
         position, size = 0, len(entries)
@@ -184,6 +188,8 @@ class TraceEncoder:
                 for index in sorted(touched | self._open)
                 if (row := self._row_if_changed(index)) is not None
             ]
+        times = self._columns["us"]
+        now = clock if self._open else (times[-1] / 1e6 if times else 0.0)
         return rows, _ms(now)
 
     def _kind(self, name: str, seq: int) -> int:
