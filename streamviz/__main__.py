@@ -50,6 +50,8 @@ def _lab(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if args.port:
         command.append(f"--port={args.port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
+        command.append("--allow-root")
     if headless:
         command.append("--no-browser")
         print("No display: open the URL JupyterLab prints below (with its token) in a browser.")
