@@ -36,6 +36,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/live.py
+	$(BIN)/python bench/remote.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache js/node_modules streamviz/static

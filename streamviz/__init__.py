@@ -1,6 +1,7 @@
 """streamviz: see what your streaming LangChain runnables and LangGraph graphs do, live.
 
-Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (``events``,
+Capture with :class:`Collector` or :func:`capture` (or watch live with :func:`watch`, and
+:func:`watch_remote` for runs on a LangGraph API server), explore the :class:`Trace` (``events``,
 ``runs``, DataFrames, filters), save and load it, and run everything offline with
 :mod:`streamviz.demo`.
 """
@@ -8,9 +9,11 @@ Capture with :class:`Collector` or :func:`capture`, explore the :class:`Trace` (
 from streamviz import demo
 from streamviz._persistence import TraceFileError
 from streamviz._version import __version__
-from streamviz._watch import awatch, last_trace, show, watch
+from streamviz._watch import awatch, awatch_remote, last_trace, show, watch, watch_remote
 from streamviz.events import Event
+from streamviz.export import write_html
 from streamviz.filters import EventFilter
+from streamviz.replay import Replay, replay
 from streamviz.runs import Run
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
@@ -21,17 +24,22 @@ __all__ = [
     "Collector",
     "Event",
     "EventFilter",
+    "Replay",
     "Run",
     "Trace",
     "TraceFileError",
     "__version__",
     "awatch",
+    "awatch_remote",
     "capture",
     "demo",
     "from_astream_events",
     "last_trace",
+    "replay",
     "show",
     "watch",
+    "watch_remote",
+    "write_html",
 ]
 
 

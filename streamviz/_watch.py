@@ -2,11 +2,13 @@
 
 In Jupyter the dashboard appears before the first event and follows the run; in a plain script
 (no kernel to draw widgets in) the output chunks are printed as they come, ``|``-separated like
-the guides print them, followed by the run tree.
+the guides print them, followed by the run tree. ``sv.watch_remote`` does the same for a run on a
+LangGraph API server, streamed through ``langgraph_sdk``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import weakref
 from typing import Any
@@ -15,7 +17,7 @@ from streamviz.sources.callbacks import Collector
 from streamviz.sources.graph import GraphParts, is_graph
 from streamviz.trace import Trace
 
-__all__ = ["awatch", "last_trace", "show", "watch"]
+__all__ = ["awatch", "awatch_remote", "last_trace", "show", "watch", "watch_remote"]
 
 _last: Trace | None = None
 # Traces already on screen, by the kernel's execution count of the cell that showed them: the
@@ -77,6 +79,19 @@ class _Session:
         else:
             text = chunk_text(chunk)
             print(text, end="\n" if is_json_chunk(chunk) else "|", flush=True)
+        self._pieces += 1
+
+    def remote_part(self, part: tuple[str, list[str], Any] | None, console: Any) -> None:
+        """Print one recorded server part in a console (a widget follows the trace by itself)."""
+        if not self.console or part is None:
+            return
+        text, inline = console(*part)
+        if text is None:
+            return
+        if inline:
+            print(text, end="|", flush=True)
+        else:
+            print(f"\n{text}", flush=True)
         self._pieces += 1
 
     def close(self) -> None:
@@ -243,6 +258,181 @@ async def awatch(
         collector.trace.result = _result(collector.trace, run_id, chunks)
         session.close()
     return collector.trace
+
+
+class _RemoteWatch:
+    """One ``watch_remote``: its SDK call (``sources.remote.RemoteCall``) and what is shown."""
+
+    def __init__(self, client: Any, thread_id: Any, assistant_id: Any, options: dict[str, Any]):
+        from streamviz.sources.remote import RemoteCall, RemoteConsole
+
+        shown = {key: options.pop(key) for key in ("display", "view", "height")}
+        self.call = RemoteCall(client, thread_id, assistant_id, **options)
+        self.trace, self.parts = self.call.trace, self.call.parts
+        self.session = _Session(self.trace, shown["display"], shown["view"], shown["height"])
+        self.console = RemoteConsole()
+
+    def take(self, part: Any) -> None:
+        self.session.remote_part(self.parts.record(part), self.console)
+
+    def fail(self, error: BaseException) -> None:
+        self.parts.fail(error)
+        _note(error)
+
+    def close(self) -> None:
+        self.trace.result = self.parts.result
+        self.session.close()
+
+
+def watch_remote(
+    client: Any,
+    thread_id: str | None,
+    assistant_id: str | None,
+    *,
+    input: Any = None,
+    stream_mode: str | list[str] | None = None,
+    stream_subgraphs: bool = False,
+    join: str | None = None,
+    name: str | None = None,
+    view: str = "dashboard",
+    height: int = 560,
+    display: bool | None = None,
+    **kwargs: Any,
+) -> Trace:
+    """Stream a run on a LangGraph API server with a live dashboard; return the captured trace.
+
+    The arguments are those of ``client.runs.stream(thread_id, assistant_id, ...)``; each part
+    the server sends is recorded as it arrives (see :mod:`streamviz.sources.remote`), inside a
+    root run whose id is the server's run id.
+
+    Parameters
+    ----------
+    client
+        ``langgraph_sdk.get_sync_client(...)`` or ``langgraph_sdk.get_client(...)`` (the async
+        client is run to the end here, also from a notebook cell; in async code use
+        :func:`awatch_remote`). Nothing of the client (URL, headers, API key) is recorded.
+    thread_id
+        The thread to run on, or ``None`` for a stateless run.
+    assistant_id
+        The assistant id or graph name (``None`` is allowed with ``join``): the root run's name.
+    input
+        The run's input.
+    stream_mode
+        One mode or a list: ``values``, ``updates``, ``messages-tuple``, ``messages``,
+        ``custom``, ``events`` (the server's run tree: nodes, model calls, tokens), ``debug``,
+        ``tasks``, ``checkpoints``. Default: ``["values", "updates", "messages-tuple",
+        "custom"]`` (with ``join``: every mode the run streams).
+    stream_subgraphs
+        Also stream the parts of subgraphs (recorded with their namespace in ``ns``).
+    join
+        Instead of starting a run, follow the run with this id (``client.runs.join_stream``)
+        from its first part: a run created with ``stream_resumable=True`` is replayed from the
+        start, also after it finished (pass ``last_event_id`` to start elsewhere).
+    name
+        Name of the trace (default: the assistant id).
+    view, height, display
+        As for :func:`watch`.
+    **kwargs
+        Passed to ``client.runs.stream`` (``config``, ``context``, ``metadata``, ``command``,
+        ``stream_resumable``, ``headers``...) or to ``join_stream``.
+
+    Returns
+    -------
+    Trace
+        The trace, with ``trace.result`` set to the last ``values`` part of the root graph (or
+        the output the server's events report).
+
+    Raises
+    ------
+    Exception
+        Transport errors, as the SDK raises them (an HTTP error status such as 401 or 422, a
+        dropped connection...), after they are recorded: the root run ends with that error,
+        and what was captured stays on screen and in :func:`last_trace`. An error of the graph
+        on the server (an ``error`` part) is not raised: the root run ends with status
+        ``"error"`` and the server's message, as the SDK yields it as a part.
+
+    Examples
+    --------
+    >>> from langgraph_sdk import get_sync_client
+    >>> client = get_sync_client(url="http://127.0.0.1:2024")  # doctest: +SKIP
+    >>> trace = sv.watch_remote(client, None, "model", input={"topic": "cats"})  # doctest: +SKIP
+    """
+    from streamviz.sources.remote import is_async_client, run_with_async_client
+
+    options = {
+        "input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
+        "join": join, "name": name, "view": view, "height": height, "display": display,
+    }  # fmt: skip
+    if is_async_client(client):
+        return run_with_async_client(
+            awatch_remote(client, thread_id, assistant_id, **options, **kwargs)
+        )
+    watching = _RemoteWatch(client, thread_id, assistant_id, {**options, "kwargs": kwargs})
+    stream = None
+    try:
+        stream = watching.call.stream()
+        for part in stream:
+            watching.take(part)
+    except BaseException as error:
+        watching.fail(error)
+        raise
+    else:
+        watching.parts.finish()
+    finally:
+        with contextlib.suppress(Exception):  # an interrupted stream lets its connection go
+            getattr(stream, "close", lambda: None)()
+        watching.close()
+    return watching.trace
+
+
+async def awatch_remote(
+    client: Any,
+    thread_id: str | None,
+    assistant_id: str | None,
+    *,
+    input: Any = None,
+    stream_mode: str | list[str] | None = None,
+    stream_subgraphs: bool = False,
+    join: str | None = None,
+    name: str | None = None,
+    view: str = "dashboard",
+    height: int = 560,
+    display: bool | None = None,
+    **kwargs: Any,
+) -> Trace:
+    """Async form of :func:`watch_remote`, for ``langgraph_sdk.get_client()``'s async client.
+
+    ``trace = await sv.awatch_remote(client, thread_id, "agent", input=...)``. A sync client
+    works too, but its blocking reads then hold up the event loop.
+    """
+    options = {
+        "input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
+        "join": join, "name": name, "view": view, "height": height, "display": display,
+        "kwargs": kwargs,
+    }  # fmt: skip
+    watching = _RemoteWatch(client, thread_id, assistant_id, options)
+    stream = None
+    try:
+        stream = watching.call.stream()
+        if hasattr(stream, "__aiter__"):
+            async for part in stream:
+                watching.take(part)
+        else:
+            for part in stream:
+                watching.take(part)
+    except BaseException as error:
+        watching.fail(error)
+        raise
+    else:
+        watching.parts.finish()
+    finally:
+        with contextlib.suppress(Exception):  # an interrupted stream lets its connection go
+            if hasattr(stream, "aclose"):
+                await stream.aclose()
+            elif hasattr(stream, "close"):
+                stream.close()
+        watching.close()
+    return watching.trace
 
 
 def show(trace: Trace, *, view: str = "dashboard", height: int = 560) -> None:

@@ -397,3 +397,17 @@ def test_async_only_runnables_are_watched_with_use_async():
     trace = sv.watch(runnable, value, display=False, use_async=True)
     assert trace.result == "43214321"
     assert [run.name for run in trace.roots] == ["reverse_and_double"]
+
+
+def test_messages_from_a_server_show_as_their_text():
+    from streamviz.widgets._text import part_text
+
+    token = {"type": "AIMessageChunk", "content": "Why", "id": "run-1", "tool_call_chunks": []}
+    assert chunk_text(token) == "Why"
+    assert part_text("messages", [token, {"langgraph_node": "call_model"}]) == "Why"
+    partial = [{"type": "ai", "content": "Why did the", "id": "run-1"}]
+    assert part_text("messages/partial", partial) == "Why did the"
+    blocks = {"type": "ai", "content": [{"type": "text", "text": "Hi"}, "!"]}
+    assert chunk_text(blocks) == "Hi!"
+    # A parser's JSON that happens to have a "content" key stays JSON.
+    assert chunk_text({"content": "x"}) == '{"content":"x"}'

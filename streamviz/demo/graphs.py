@@ -7,6 +7,11 @@
 - :data:`model_graph`: a node that streams a joke from :class:`~streamviz.demo.DemoChatModel`
   (tagged ``joke``) and a poem (tagged ``poem``), and reports progress with
   ``get_stream_writer`` (for ``messages`` filtered by node or tag, and ``custom``).
+- :data:`nested_graph`: a graph whose node ``outer`` is the subgraph graph above (two levels of
+  namespaces: ``outer:<task id>``, then ``node_2:<task id>``).
+- :data:`failing_graph`: ``prepare -> explode``, whose second node raises (a server-side error).
+- :data:`bench_graph`: one node streaming ``n_tokens`` tokens (from the input) from a zero-delay
+  demo model (to measure streaming throughput).
 
 They are also served by ``langgraph dev`` from ``notebooks/langgraph/langgraph.json``.
 
@@ -29,13 +34,22 @@ from langgraph.graph.state import CompiledStateGraph
 from streamviz.demo._models import DemoChatModel
 
 __all__ = [
+    "FAILURE_MESSAGE",
+    "BenchState",
+    "FailingState",
     "JokeState",
     "ModelState",
+    "bench_graph",
+    "build_bench_graph",
+    "build_failing_graph",
     "build_joke_graph",
     "build_model_graph",
+    "build_nested_graph",
     "build_subgraph_graph",
+    "failing_graph",
     "joke_graph",
     "model_graph",
+    "nested_graph",
     "subgraph_graph",
 ]
 
@@ -109,6 +123,16 @@ def build_subgraph_graph() -> CompiledStateGraph:
     )
 
 
+def build_nested_graph() -> CompiledStateGraph:
+    """A graph whose only node, ``outer``, is :func:`build_subgraph_graph`'s graph (2 levels)."""
+    return (
+        StateGraph(_ParentState)
+        .add_node("outer", build_subgraph_graph())
+        .add_edge(START, "outer")
+        .compile(name="nested")
+    )
+
+
 @dataclass
 class ModelState:
     """State of the model graph (a dataclass, as in the guide)."""
@@ -150,6 +174,71 @@ def build_model_graph(
     )
 
 
+class FailingState(TypedDict):
+    """State of the failing graph."""
+
+    topic: str
+    notes: list[str]
+
+
+FAILURE_MESSAGE = "explode failed on purpose"
+"""The message of the error the failing graph raises."""
+
+
+def _prepare(state: FailingState) -> dict[str, Any]:
+    get_stream_writer()({"progress": "prepared"})
+    return {"notes": [f"prepared {state['topic']}"]}
+
+
+def _explode(state: FailingState) -> dict[str, Any]:
+    get_stream_writer()({"progress": "about to fail"})
+    raise ValueError(FAILURE_MESSAGE)
+
+
+def build_failing_graph() -> CompiledStateGraph:
+    """``prepare -> explode``: the first node succeeds, the second raises ``ValueError``.
+
+    Both write ``custom`` progress first, so a stream has something to lose before the error.
+    """
+    return (
+        StateGraph(FailingState)
+        .add_node("prepare", _prepare)
+        .add_node("explode", _explode)
+        .add_edge(START, "prepare")
+        .add_edge("prepare", "explode")
+        .add_edge("explode", END)
+        .compile(name="failing")
+    )
+
+
+class BenchState(TypedDict):
+    """State of the bench graph: how many tokens to stream, and the text streamed."""
+
+    n_tokens: int
+    text: str
+
+
+def _bench_call_model(state: BenchState) -> dict[str, Any]:
+    model = DemoChatModel.for_benchmark(max(1, int(state["n_tokens"])))
+    return {"text": model.invoke("stream").content}
+
+
+def build_bench_graph() -> CompiledStateGraph:
+    """One node, ``call_model``, that streams ``n_tokens`` tokens from a zero-delay model.
+
+    ``messages`` mode yields one part per token (plus a final empty chunk with usage).
+    """
+    return (
+        StateGraph(BenchState)
+        .add_node("call_model", _bench_call_model)
+        .add_edge(START, "call_model")
+        .compile(name="bench")
+    )
+
+
 joke_graph = build_joke_graph()
 subgraph_graph = build_subgraph_graph()
+nested_graph = build_nested_graph()
 model_graph = build_model_graph()
+failing_graph = build_failing_graph()
+bench_graph = build_bench_graph()

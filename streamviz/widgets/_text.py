@@ -47,7 +47,42 @@ def cut(text: str, limit: int) -> str:
 
 def is_json_chunk(chunk: Any) -> bool:
     """Whether a stream chunk is a JSON-like value (JsonOutputParser's progressive dicts)."""
-    return isinstance(chunk, (dict, list)) and not isinstance(chunk, SerializedObject)
+    return (
+        isinstance(chunk, (dict, list))
+        and not isinstance(chunk, SerializedObject)
+        and not _is_message_dict(chunk)
+    )
+
+
+def _is_message_dict(value: Any) -> bool:
+    """A message as JSON (what a LangGraph server sends): ``{"type": "AIMessageChunk", ...}``."""
+    return (
+        isinstance(value, dict)
+        and "content" in value
+        and isinstance(value.get("type"), str)
+        and (value["type"].endswith(("Message", "MessageChunk")) or value["type"] in _ROLES)
+    )
+
+
+_ROLES = frozenset({"ai", "human", "system", "tool", "function", "chat"})
+
+
+def _message_dict_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        text = content
+    elif isinstance(content, list):
+        text = "".join(
+            block if isinstance(block, str) else str(block.get("text", ""))
+            for block in content
+            if isinstance(block, (str, dict))
+        )
+    else:
+        text = ""
+    if not text:
+        pieces = message.get("tool_call_chunks") or []
+        text = "".join(str(p.get("args") or "") for p in pieces if isinstance(p, dict))
+    return text
 
 
 def _message_text(message: BaseMessage) -> str:
@@ -73,6 +108,8 @@ def chunk_text(chunk: Any) -> str:
             text = str.__str__(chunk)
         elif isinstance(chunk, BaseMessage):
             text = _message_text(chunk)
+        elif _is_message_dict(chunk):
+            text = _message_dict_text(chunk)
         elif is_json_chunk(chunk):
             text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"))
         elif hasattr(chunk, "text") and isinstance(getattr(chunk, "text", None), str):
@@ -92,9 +129,12 @@ def part_text(mode: str, chunk: Any) -> str:
     """A LangGraph stream part as display text: a token for ``messages``, else compact JSON."""
     try:
         if mode.startswith("messages") and isinstance(chunk, (tuple, list)) and chunk:
-            first = chunk[0]
-            if isinstance(first, BaseMessage):
-                return cut(_message_text(first), STREAM_CHARS)
+            # messages / messages-tuple: (message, metadata); messages/partial: [message, ...]
+            message = chunk[-1] if mode == "messages/partial" else chunk[0]
+            if isinstance(message, BaseMessage):
+                return cut(_message_text(message), STREAM_CHARS)
+            if _is_message_dict(message):
+                return cut(_message_dict_text(message), STREAM_CHARS)
         text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"), default=str)
     except Exception:
         return preview(chunk, PART_CHARS)
