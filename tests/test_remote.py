@@ -29,7 +29,7 @@ from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, UnprocessableEntityError
 from langgraph_sdk.schema import StreamPart
-from langgraph_server import LangGraphServer, cli_path
+from langgraph_server import LangGraphServer
 
 import streamviz as sv
 from streamviz.demo.graphs import (
@@ -39,6 +39,7 @@ from streamviz.demo.graphs import (
     build_nested_graph,
     build_subgraph_graph,
 )
+from streamviz.demo.server import cli_path
 from streamviz.sources.remote import RemoteParts
 from streamviz.widgets import Dashboard
 
@@ -554,7 +555,7 @@ def test_a_refused_request_is_recorded_then_raised(server, sync_client):
 
 
 def test_a_connection_that_fails_is_recorded_then_raised():
-    from langgraph_server import free_port
+    from streamviz.demo.server import free_port
 
     # The SDK's own client retries a refused connection 5 times (~8 s); the same client on an
     # httpx client that does not retry fails at once.
@@ -736,3 +737,24 @@ def test_an_empty_stream_still_shows_a_run():
     parts.finish()
     (root,) = trace.roots
     assert (root.run_id, root.status, root.output) == ("r2", "ok", None)
+
+
+def test_the_notebooks_local_server_serves_the_example_graphs():
+    from langgraph_sdk import get_sync_client
+
+    from streamviz.demo.server import local_server
+
+    with local_server() as server:
+        client = get_sync_client(url=server.url)
+        trace = sv.watch_remote(
+            client, None, "joke", input={"topic": "ice cream"}, stream_mode="updates",
+            display=False,
+        )  # fmt: skip
+        group = server.process.pid
+    updates = [e["data"]["chunk"] for e in trace.events if e.get("mode") == "updates"]
+    assert updates == [
+        {"refine_topic": {"topic": "ice cream and cats"}},
+        {"generate_joke": {"joke": "This is a joke about ice cream and cats"}},
+    ]
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # the whole process group is gone
