@@ -27,7 +27,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,16 +72,21 @@ def write_app(directory: Path, graphs: dict[str, str] | None = None) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def local_server(*, timeout_s: float = START_TIMEOUT_S) -> Iterator[LangGraphServer]:
-    """Run ``langgraph dev`` on the example graphs for the duration of the block."""
-    with tempfile.TemporaryDirectory(prefix="streamviz-langgraph-") as folder:
-        write_app(Path(folder))
-        server = LangGraphServer.start(Path(folder), name="langgraph-dev", timeout_s=timeout_s)
-        try:
-            yield server
-        finally:
-            server.stop()
+def local_server(*, timeout_s: float = START_TIMEOUT_S) -> LangGraphServer:
+    """Start ``langgraph dev`` on the example graphs in a fresh temporary folder.
+
+    Use it as a context manager (``with local_server() as server:``), or keep the server and call
+    ``server.stop()`` when done (a notebook cell); stopping also removes the folder.
+    """
+    folder = tempfile.TemporaryDirectory(prefix="streamviz-langgraph-")
+    try:
+        write_app(Path(folder.name))
+        server = LangGraphServer.start(Path(folder.name), name="langgraph-dev", timeout_s=timeout_s)
+    except BaseException:
+        folder.cleanup()
+        raise
+    server._folder = folder
+    return server
 
 
 def cli_path() -> Path | None:
@@ -116,6 +120,7 @@ class LangGraphServer:
     log_path: Path
     started_in_s: float = 0.0
     _log: object = field(default=None, repr=False)
+    _folder: object = field(default=None, repr=False)
 
     @classmethod
     def start(
@@ -205,3 +210,12 @@ class LangGraphServer:
         if self._log is not None:
             self._log.close()  # type: ignore[attr-defined]
             self._log = None
+        if self._folder is not None:
+            self._folder.cleanup()  # type: ignore[attr-defined]
+            self._folder = None
+
+    def __enter__(self) -> LangGraphServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
