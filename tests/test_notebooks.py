@@ -1,41 +1,482 @@
-"""Every notebook in notebooks/ runs top to bottom in a real kernel, offline."""
+"""The teaching notebooks run top to bottom in a real kernel, offline, and keep the final picture.
+
+Every notebook in ``notebooks/`` is executed headless with nbclient (``store_widget_state=True``),
+several at a time (they mostly wait on the demo model's timing), each in its own directory holding
+a copy of ``notebooks/traces``. Then: no cell failed, and the widget state saved in the notebook
+(what a reader of the saved notebook or its HTML export sees) holds what the notebook teaches.
+Widgets are found by the source of the cell that drew them, not by cell numbers.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOK_DIR = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+PARALLEL = 4  # kernels at once: the notebooks mostly sleep on the demo model's token delays
+CELL_TIMEOUT_S = 120
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def outputs_text(notebook) -> str:
+# ------------------------------------------------------------------------------------ running
+
+
+async def _execute(path: Path, workdir: Path, limit: asyncio.Semaphore) -> Any:
+    notebook = nbformat.read(path, as_version=4)
+    shutil.copytree(NOTEBOOK_DIR / "traces", workdir / "traces")
+    async with limit:
+        started = time.perf_counter()
+        try:
+            await NotebookClient(
+                notebook,
+                timeout=CELL_TIMEOUT_S,
+                kernel_name="python3",
+                store_widget_state=True,
+                resources={"metadata": {"path": str(workdir)}},
+            ).async_execute()
+        except Exception as error:  # reported by the test of this notebook
+            return error
+        notebook.metadata["seconds"] = time.perf_counter() - started
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> dict[str, Any]:
+    """Each notebook's name -> the executed notebook, or the exception that stopped it."""
+
+    async def run_all() -> list[Any]:
+        limit = asyncio.Semaphore(PARALLEL)
+        return await asyncio.gather(
+            *(_execute(path, tmp_path_factory.mktemp(path.stem), limit) for path in NOTEBOOKS)
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("STREAMVIZ_CHAT_MODEL", raising=False)  # offline: the demo model
+        results = asyncio.run(run_all())
+    return {path.name: result for path, result in zip(NOTEBOOKS, results, strict=True)}
+
+
+def notebook_named(executed: dict[str, Any], name: str):
+    result = executed[name]
+    if isinstance(result, BaseException):
+        pytest.fail(f"{name} did not run: {type(result).__name__}: {result}")
+    return result
+
+
+# ------------------------------------------------------------------------------ reading state
+
+
+def cell_with(notebook, text: str, *, exact: bool = False):
+    """The one code cell whose source contains ``text`` (or is ``text``, if ``exact``)."""
+    cells = [
+        c
+        for c in notebook.cells
+        if c.cell_type == "code" and (c.source.strip() == text if exact else text in c.source)
+    ]
+    assert len(cells) == 1, f"{len(cells)} code cells contain {text!r}"
+    return cells[0]
+
+
+def printed(notebook) -> str:
+    """Everything the cells printed, with each cell's pieces of output joined."""
     parts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
-                parts.append(output.get("text", ""))  # one cell's prints arrive in pieces
+                parts.append(output.get("text", ""))
             else:
                 parts.append("\n" + output.get("data", {}).get("text/plain", "") + "\n")
     return "".join(parts)
 
 
+def saved_states(notebook) -> dict[str, dict]:
+    return {
+        model_id: model["state"]
+        for model_id, model in notebook.metadata["widgets"][WIDGET_STATE]["state"].items()
+    }
+
+
+def streamviz_widgets(notebook, cell) -> list[dict]:
+    """The states of the streamviz widgets a cell drew, in order, also inside boxes and players."""
+    states = saved_states(notebook)
+    found: list[dict] = []
+
+    def visit(model_id: str) -> None:
+        state = states[model_id]
+        if state.get("_anywidget_id", "").startswith("streamviz."):
+            found.append(state)
+        for child in state.get("children", []):
+            visit(child.removeprefix("IPY_MODEL_"))
+
+    for output in cell.get("outputs", []):
+        view = output.get("data", {}).get(WIDGET_VIEW)
+        if view:
+            visit(view["model_id"])
+    return found
+
+
+def widget(notebook, text: str, view: str | None = None, *, exact: bool = False) -> dict:
+    """The state of the single streamviz widget drawn by the cell containing ``text``."""
+    (state,) = streamviz_widgets(notebook, cell_with(notebook, text, exact=exact))
+    if view is not None:
+        assert state["view"] == view
+    return state
+
+
+class Snapshot:
+    """A widget's durable snapshot (``js/PROTOCOL.md``), with the questions the tests ask."""
+
+    def __init__(self, state: dict):
+        self.state = state
+        self.data = state["snapshot"]
+        self.runs = self.data["runs"]
+        self.kinds = self.data["kinds"]
+        self.events = self.data["events"]
+
+    def run(self, name: str, **fields: Any) -> dict:
+        rows = [r for r in self.runs if r["name"] == name and fields.items() <= r.items()]
+        assert len(rows) == 1, f"{len(rows)} runs named {name!r} {fields} in {self.names()}"
+        return rows[0]
+
+    def names(self) -> list[str]:
+        return [row["name"] for row in self.runs]
+
+    def parent(self, row: dict) -> dict | None:
+        return self.runs[row["parent"]] if row["parent"] >= 0 else None
+
+    def kind_names(self) -> set[str]:
+        return {self.kinds[k] for k in self.events["kind"]}
+
+    def texts(self, keep: Callable[[str, int, dict], bool]) -> list[str]:
+        """Texts of the events ``keep(kind, run index, extra)`` accepts, in order."""
+        extra = self.events["extra"]
+        return [
+            text
+            for seq, (kind, run, text) in enumerate(
+                zip(self.events["kind"], self.events["run"], self.events["text"], strict=True)
+            )
+            if keep(self.kinds[kind], run, extra.get(str(seq), {}))
+        ]
+
+    def chunks(self, row: dict) -> str:
+        """The stream pieces of one run, ``|``-joined as the guides print them."""
+        pieces = self.texts(lambda kind, run, _: run == row["i"] and kind.endswith("_stream"))
+        return "|".join(pieces)
+
+    def parts(self, mode: str | None = None) -> list[dict]:
+        """The ``extra`` of the LangGraph stream parts (of ``mode``), in order."""
+        extra = self.events["extra"]
+        found = [extra[seq] for seq in sorted(extra, key=int) if "mode" in extra[seq]]
+        return [part for part in found if mode is None or part["mode"] == mode]
+
+    def finished(self) -> bool:
+        return self.state["live"] is False and all(r["status"] == "ok" for r in self.runs)
+
+
+def snapshot(notebook, text: str, view: str | None = None, *, exact: bool = False) -> Snapshot:
+    return Snapshot(widget(notebook, text, view, exact=exact))
+
+
+# --------------------------------------------------------------------------------- every notebook
+
+
+def test_the_committed_notebooks_are_clean():
+    """Outputs stay out of the repository: the tests execute the notebooks."""
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert all(not cell.outputs and cell.execution_count is None for cell in code), path.name
+        assert "widgets" not in notebook.metadata, path.name
+        assert "/work/shared" not in path.read_text(encoding="utf-8"), path.name
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_without_errors(path, tmp_path):
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+def test_notebook_runs_without_errors(executed, path):
+    notebook = notebook_named(executed, path.name)
     errors = [
-        o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+        "\n".join(output.get("traceback", []))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
     ]
-    assert not errors
-    if path.name == "00_capture.ipynb":
-        text = outputs_text(notebook)
-        assert "Why| did| the| par|rot|" in text
-        assert "├─ ✓ DemoChatModel [chat_model]" in text
+    assert not errors, errors[0]
+    assert notebook.metadata["seconds"] < 60, "a teaching notebook should run in seconds"
+
+
+# ------------------------------------------------------------------------------ what each shows
+
+PARROT = "Why| did| the| par|rot|"
+
+
+def test_tour(executed):
+    notebook = notebook_named(executed, "00_tour.ipynb")
+    text = printed(notebook)
+    assert PARROT in text  # the capture loop's own prints
+    assert "├─ ✓ DemoChatModel [chat_model]" in text
+
+    watched = snapshot(notebook, "trace = sv.watch(chain", "dashboard")
+    assert watched.finished()
+    model = watched.run("DemoChatModel")
+    assert watched.chunks(model).startswith(PARROT)
+    assert model["first"] is not None and model["first"] > model["start"]  # first-token mark
+    assert watched.names()[:1] == ["RunnableSequence"]
+
+    timeline = snapshot(notebook, 'sv.show(trace, view="timeline"', "timeline")
+    assert timeline.data["count"] == watched.data["count"]
+
+    captured = snapshot(notebook, "captured", "dashboard", exact=True)  # displays itself
+    assert captured.chunks(captured.run("StrOutputParser")).startswith(PARROT)
+    assert f"{captured.data['count']} events, 4 runs" in text  # saved and loaded back whole
+
+    (player,) = streamviz_widgets(notebook, cell_with(notebook, "replay("))
+    assert player["view"] == "dashboard"
+
+
+def test_streaming_basics(executed):
+    notebook = notebook_named(executed, "01_streaming_basics.ipynb")
+    text = printed(notebook)
+    assert "The| sky| appears| blue| during| the| day|.|" in text
+    assert "'The sky appears blue during'" in text  # chunks[0] + ... + chunks[4]
+
+    sky = snapshot(notebook, "sky = sv.watch(model", "tokens")
+    assert sky.chunks(sky.run("DemoChatModel")).startswith("The| sky| appears| blue|")
+    sky_timeline = snapshot(notebook, "sv.show(sky", "timeline")
+    model = sky_timeline.run("DemoChatModel")
+    assert model["first"] - model["start"] >= 200  # the time to first token, in ms
+
+    parrot = snapshot(notebook, "parrot = await sv.awatch(chain", "tokens")
+    assert parrot.finished()
+    for name in ("RunnableSequence", "DemoChatModel", "StrOutputParser"):
+        row = parrot.run(name)
+        assert row["chunks"] == 49 and row["stream"] == "text"
+        assert parrot.chunks(row).startswith(PARROT)
+
+
+def test_input_streams_hold_and_generator(executed):
+    notebook = notebook_named(executed, "02_input_streams.ipynb")
+    text = printed(notebook)
+
+    progressive = snapshot(notebook, "json_trace = await sv.awatch", "tokens")
+    parser = progressive.run("JsonOutputParser")
+    assert parser["stream"] == "json"
+    steps = progressive.texts(lambda kind, run, _: run == parser["i"] and kind.endswith("_stream"))
+    assert steps[0] == "{}" and "Japan" in steps[-1]
+
+    assert "_extract_country_names held the stream for" in text
+    held = snapshot(notebook, "function_trace = await sv.awatch", "timeline")
+    function = held.run("_extract_country_names")
+    assert function["held"] is not None and function["held"] > 500
+    assert held.runs[function["upstream"]]["name"] == "JsonOutputParser"
+    assert held.run("RunnableSequence")["chunks"] == 1
+
+    streaming = snapshot(notebook, "generator_trace = await sv.awatch", "tokens")
+    assert streaming.chunks(streaming.run("RunnableSequence")) == "France|Spain|Japan"
+    assert all(row["held"] is None for row in streaming.runs)
+    assert "holds: []" in text
+
+    # One above the other: the held function, then the generator that lets names through.
+    above, below = streamviz_widgets(notebook, cell_with(notebook, "widgets.VBox("))
+    above, below = Snapshot(above), Snapshot(below)
+    assert above.state["view"] == below.state["view"] == "timeline"
+    assert above.run("_extract_country_names")["held"] == function["held"]
+    generator = below.run("_extract_country_names_streaming")
+    assert generator["chunks"] == 3 and all(row["held"] is None for row in below.runs)
+
+
+def test_non_streaming_components(executed):
+    notebook = notebook_named(executed, "03_non_streaming_components.ipynb")
+    assert "harrison worked at kensho" in printed(notebook)
+
+    alone = snapshot(notebook, "docs = sv.watch(retriever", "table")
+    assert alone.kind_names() == {"on_retriever_start", "on_retriever_end"}
+
+    rag = snapshot(notebook, "rag = sv.watch(", "dashboard")
+    assert rag.finished()
+    docs = rag.run("Docs", type="retriever")
+    assert docs["chunks"] == 0 and docs["end"] - docs["start"] >= 250  # the 300 ms lookup
+    model = rag.run("DemoChatModel")
+    assert model["start"] >= docs["end"]  # the model runs after the last non-streaming step
+    assert rag.chunks(model).startswith("Harrison| worked| at| Ken|sho|")
+    assert rag.run("RunnableSequence")["chunks"] == model["chunks"]  # and the answer streams
+
+    held = snapshot(notebook, "held = sv.watch(function_chain", "tokens")
+    root, model = held.run("RunnableSequence"), held.run("DemoChatModel")
+    assert root["chunks"] == 1 and held.run("JsonOutputParser")["chunks"] > 10
+    assert model["first"] < root["first"] - 1000  # events of the streaming steps come early
+
+
+def test_astream_events(executed):
+    notebook = notebook_named(executed, "04_astream_events.ipynb")
+    text = printed(notebook)
+
+    reference = snapshot(notebook, "with sv.capture() as reference", "table")
+    expected = {
+        f"on_{run_type}_{phase}"
+        for run_type in ("chat_model", "llm", "chain", "tool", "retriever", "prompt", "parser")
+        for phase in ("start", "end")
+    } | {f"on_{run_type}_stream" for run_type in ("chat_model", "llm", "chain", "parser")}
+    assert reference.kind_names() == expected
+
+    hello = snapshot(notebook, "hello = await sv.awatch(model", "table")
+    assert hello.kinds[hello.events["kind"][0]] == "on_chat_model_start"
+    assert hello.kinds[hello.events["kind"][-1]] == "on_chat_model_end"
+
+    starts = [
+        line.split()[-2:] for line in text.splitlines() if "_start " in line and " ms " in line
+    ]
+    assert starts == [
+        ["on_chain_start", "RunnableSequence"],
+        ["on_chat_model_start", "DemoChatModel"],
+        ["on_parser_start", "JsonOutputParser"],
+    ]
+    assert "Chat model chunk: '{'\nParser chunk: {}\n" in text
+
+    table = widget(notebook, "table = EventTable(json_trace", "table")
+    assert table["filters"]["kinds"] == ["on_chat_model_stream", "on_parser_stream"]
+    assert "same kinds and names in the same order: True" in text
+    from_langchain = snapshot(notebook, "sv.show(from_langchain", "timeline")
+    assert from_langchain.data["count"] == Snapshot(table).data["count"]
+
+
+def test_filtering_events(executed):
+    notebook = notebook_named(executed, "05_filtering_events.ipynb")
+    text = printed(notebook)
+
+    named = snapshot(notebook, "named = await sv.awatch(chain", "dashboard")
+    assert {"model", "my_parser"} <= set(named.names())
+    # trace.filter(include_names=...) keeps what astream_events(include_names=...) reports
+    assert "\nTrue\n" in text
+    parser = named.run("my_parser")["i"]
+    parser_events = len(named.texts(lambda _kind, run, _: run == parser))
+    assert f"{parser_events} of {named.data['count']} events" in text
+
+    tagged = snapshot(notebook, "tagged = await sv.awatch(tagged_chain", "tree")
+    assert all("my_chain" in row["tags"] for row in tagged.runs)  # inherited by the children
+    assert len(tagged.runs) == 3
+
+    dashboard = widget(notebook, "dashboard = Dashboard(named", "dashboard")
+    assert dashboard["filters"]["include_names"] == ["my_parser"]
+    assert f"{parser_events} events pass the dashboard's filters" in text
+
+
+def test_propagating_callbacks(executed):
+    notebook = notebook_named(executed, "06_propagating_callbacks.ipynb")
+
+    def nested_under(state: dict, outer: str) -> bool:
+        trace = Snapshot(state)
+        return trace.parent(trace.run("reverse_word"))["name"] == outer
+
+    bad, correct = streamviz_widgets(notebook, cell_with(notebook, "bad = sv.watch(bad_tool"))
+    assert nested_under(bad, "bad_tool") and nested_under(correct, "correct_tool")
+
+    lost, kept = map(Snapshot, streamviz_widgets(notebook, cell_with(notebook, "lost = sv.watch")))
+    assert lost.names() == ["bad_thread_tool"]  # the worker thread's run went unreported
+    assert nested_under(kept.state, "correct_thread_tool")
+    assert all(view["view"] == "tree" for view in (bad, correct, lost.state, kept.state))
+
+    assert nested_under(widget(notebook, "nested = await sv.awatch", "tree"), "reverse_and_double")
+    decorated = widget(notebook, "decorated = await sv.awatch", "tree")
+    assert nested_under(decorated, "reverse_and_double")
+    assert "43214321" in printed(notebook)
+
+
+def test_langgraph_stream_modes(executed):
+    notebook = notebook_named(executed, "07_langgraph_stream_modes.ipynb")
+
+    updates = snapshot(notebook, "updates = sv.watch(graph", "graph")
+    assert [p["name"] for p in updates.parts()] == ["refine_topic", "generate_joke"]
+    assert {p["mode"] for p in updates.parts()} == {"updates"}
+    values = snapshot(notebook, "values = sv.watch(graph", "graph")
+    assert len(values.parts("values")) == 3
+
+    parts = snapshot(notebook, "parts = sv.watch(", "dashboard")
+    assert parts.finished()
+    assert {p["mode"] for p in parts.parts()} == {"updates", "messages", "custom"}
+    assert len(parts.parts("custom")) == 3
+
+    def tokens(trace: Snapshot, tag: str) -> str:
+        return "|".join(
+            trace.texts(
+                lambda _kind, _run, extra: (
+                    extra.get("mode") == "messages" and tag in extra.get("tags", [])
+                )
+            )
+        )
+
+    assert tokens(parts, "joke").startswith("Why| did| the| cat|")
+    assert tokens(parts, "poem").startswith("Whisk|ers|")
+    assert all(p.get("name") == "call_model" for p in parts.parts("messages"))
+    assert "Whisk|ers| in| the| moon|light|" in printed(notebook)  # filtered by node and tag
+
+    jokes_only = widget(notebook, "jokes_only = GraphView(parts", "graph")
+    assert jokes_only["filters"]["include_tags"] == ["joke"]
+
+    nested = snapshot(notebook, "nested = sv.watch(", "graph")
+    namespaces = [p["ns"].split(":")[0] for p in nested.parts("updates")]
+    assert namespaces == ["", "node_2", "node_2", ""]
+    assert [p["name"] for p in nested.parts()][1:3] == ["subgraph_node_1", "subgraph_node_2"]
+
+    bookkeeping = snapshot(notebook, "bookkeeping = sv.watch(", "graph")
+    assert {p["mode"] for p in bookkeeping.parts()} == {"tasks", "checkpoints"}
+    debug = snapshot(notebook, "debug = sv.watch(", "graph")
+    assert {p["mode"] for p in debug.parts()} == {"debug"}
+    v2 = snapshot(notebook, "v2 = sv.watch(", "graph")
+    assert [p["mode"] for p in v2.parts()] == ["values", "updates", "values", "updates", "values"]
+
+
+def test_workshop_replay(executed):
+    notebook = notebook_named(executed, "09_workshop_replay.ipynb")
+    text = printed(notebook)
+    for name in ("parrot.jsonl", "countries_function.jsonl", "graph_messages.jsonl"):
+        assert name in text
+
+    players = ('replay("traces/parrot', 'replay("traces/countries', 'replay("traces/graph',
+               'replay("my_parrot')  # fmt: skip
+    views = [
+        [state["view"] for state in streamviz_widgets(notebook, cell_with(notebook, source))]
+        for source in players
+    ]
+    assert views == [["dashboard"], ["timeline"], ["graph"], ["tokens"]]
+    assert "12/120 events" in text  # stepped from Python
+
+    replayed = snapshot(notebook, "sv.show(mine.trace", "timeline")
+    assert replayed.finished()
+    assert replayed.chunks(replayed.run("DemoChatModel")).startswith(PARROT)
+    assert "chat_model() is DemoChatModel" in text
+
+
+def test_langgraph_server(executed):
+    notebook = notebook_named(executed, "08_langgraph_server.ipynb")
+    text = printed(notebook)
+    assert "This is a joke about ice cream and cats" in text
+    assert "'Why| did| the| cat| sit|" in text  # tokens of the joke model only, by tag
+    assert "ValueError: explode failed on purpose" in text
+
+    updates = snapshot(notebook, 'input={"topic": "ice cream"}, stream_mode="updates", view=',
+                       "graph")  # fmt: skip
+    assert [p["name"] for p in updates.parts("updates")] == ["refine_topic", "generate_joke"]
+    tokens = snapshot(notebook, 'stream_mode="messages-tuple"', "graph")
+    assert len(tokens.parts("messages")) == 54
+    assert tokens.texts(lambda _k, _r, extra: extra.get("mode") == "messages")[:3] == [
+        "Why", " did", " the",
+    ]  # fmt: skip
+    nested = snapshot(notebook, "stream_subgraphs=True", "graph")
+    namespaces = [p.get("ns", "").split(":")[0] for p in nested.parts("updates")]
+    assert namespaces == ["", "node_2", "node_2", ""]
+    failing = Snapshot(streamviz_widgets(notebook, cell_with(notebook, '"failing"'))[0])
+    assert [row["status"] for row in failing.runs if row["parent"] == -1] == ["error"]
+    tree = snapshot(notebook, 'stream_mode=["events", "debug"]', "tree")
+    assert {"call_model", "DemoChatModel"} <= set(tree.names())

@@ -22,6 +22,7 @@ tags and metadata (``langgraph_node``...), so the usual filters work on parts to
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,11 +47,9 @@ def graph_event_name(mode: str) -> str:
 
 def is_graph(runnable: Any) -> bool:
     """Whether ``runnable`` is a compiled LangGraph graph (it streams parts, not output chunks)."""
-    try:
-        from langgraph.pregel import Pregel
-    except ImportError:  # pragma: no cover - langgraph is a dependency
-        return False
-    return isinstance(runnable, Pregel)
+    # No graph exists unless langgraph's Pregel was imported: never pay that import (~0.5 s) here.
+    pregel = sys.modules.get("langgraph.pregel")
+    return pregel is not None and isinstance(runnable, pregel.Pregel)
 
 
 def split_part(
