@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/remote.py
+	$(BIN)/python bench/browser.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache js/node_modules streamviz/static
