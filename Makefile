@@ -36,7 +36,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/live.py
-	$(BIN)/python bench/remote.py
+	$(BIN)/python bench/remote.py --rounds 11
 	$(BIN)/python bench/browser.py
 
 clean:
