@@ -400,3 +400,19 @@ def test_tokens_of_interleaved_runs_go_to_their_own_run_and_none_after_the_end()
         for text in ("a", "b")
         for run_id, text in ((first, text), (second, text.upper()), (second, text.upper()))
     ]
+
+
+@pytest.mark.parametrize("example", ["model", "prompt|model|parser", "model|json|function"])
+def test_stream_puts_the_callers_input_on_the_root_start_like_astream_events(example):
+    runnable, value = EXAMPLES[example]()
+    collector = sv.Collector()
+    list(collector.stream(runnable, value))
+
+    async def first_event():
+        async for event in EXAMPLES[example]()[0].astream_events(value, version="v2"):
+            return event
+
+    reference = asyncio.run(first_event())
+    start = collector.trace.events[0]
+    assert start["event"] == reference["event"]
+    assert start["data"] == reference["data"] == {"input": value}

@@ -29,6 +29,8 @@ from streamviz._lc_private import (
 
 __all__ = ["StreamTaps"]
 
+_NO_INPUT: Any = object()  # stream()/astream() called without an input to record
+
 T = TypeVar("T")
 _DONE: Any = object()
 
@@ -174,25 +176,29 @@ class StreamTaps:
         LangChain reports a step's output chunks only when the step streams through its own tap;
         some runnables (``RunnableBranch``, ``with_fallbacks``) just re-yield their child's chunks.
         Like ``astream_events``, this taps the outermost stream too, so the root's
-        ``on_chain_stream`` events are recorded whatever the runnable.
+        ``on_chain_stream`` events are recorded whatever the runnable, and the root's start event
+        carries the input as given (a streamed chain reports an empty one; a chat model, its
+        formatted messages).
         """
-        config, run_id = self._config_for(config)
+        config, run_id = self._config_for(config, input)
         return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False)
 
     def astream(
         self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
-        config, run_id = self._config_for(config)
+        config, run_id = self._config_for(config, input)
         return self._atap(run_id, aiter(runnable.astream(input, config, **kwargs)), False)
 
-    def _config_for(self, config: Any) -> tuple[dict[str, Any], UUID]:
+    def _config_for(self, config: Any, input: Any = _NO_INPUT) -> tuple[dict[str, Any], UUID]:
         from langchain_core.callbacks import BaseCallbackManager
         from langchain_core.runnables import ensure_config
         from langchain_core.utils.uuid import uuid7
 
         config = ensure_config(config)
         run_id = config.setdefault("run_id", uuid7())
+        if input is not _NO_INPUT:
+            self._root_inputs[run_id] = input  # put on the root's start event, see _start
         callbacks = config.get("callbacks")
         if callbacks is None:
             config["callbacks"] = [self]

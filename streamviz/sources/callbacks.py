@@ -167,6 +167,8 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
         self._ancestors: dict[UUID, list[str]] = {}
         self._tapped: dict[UUID, object] = {}
+        # Inputs of roots started by stream()/astream(): their start events carry them.
+        self._root_inputs: dict[UUID, Any] = {}
         # Runs closed by `abandon_running` whose own end may still come (then it is recorded).
         self._abandoned: dict[UUID, _RunInfo] = {}
         # The run of the latest token and its info (one tuple, so that threads read a consistent
@@ -209,6 +211,9 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
             dict(metadata) if metadata else {},
         )
         info.tapped = run_id in self._tapped
+        if self._root_inputs and run_id in self._root_inputs:
+            # As astream_events does: the root's start shows the input as the caller gave it.
+            data = {**data, "input": self._root_inputs.pop(run_id)}
         self._live[run_id] = info
         self._token_run = _NO_TOKEN_RUN  # in case a run id was reused
         info.run = self._record(info.event("start", data))
