@@ -67,11 +67,11 @@ def _is_message_dict(value: Any) -> bool:
 _ROLES = frozenset({"ai", "human", "system", "tool", "function", "chat"})
 
 
-def _message_dict_text(message: dict[str, Any]) -> str:
-    content = message.get("content")
+def _content_text(content: Any, tool_call_chunks: Any) -> str:
+    """The text of a message's content (a string or content blocks), else its tool-call args."""
     if isinstance(content, str):
         text = content
-    elif isinstance(content, list):
+    elif isinstance(content, list):  # content blocks: keep their text parts
         text = "".join(
             block if isinstance(block, str) else str(block.get("text", ""))
             for block in content
@@ -80,25 +80,17 @@ def _message_dict_text(message: dict[str, Any]) -> str:
     else:
         text = ""
     if not text:
-        pieces = message.get("tool_call_chunks") or []
+        pieces = tool_call_chunks or []
         text = "".join(str(p.get("args") or "") for p in pieces if isinstance(p, dict))
     return text
 
 
+def _message_dict_text(message: dict[str, Any]) -> str:
+    return _content_text(message.get("content"), message.get("tool_call_chunks"))
+
+
 def _message_text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        text = content
-    else:  # content blocks: keep their text parts
-        text = "".join(
-            block if isinstance(block, str) else str(block.get("text", ""))
-            for block in content
-            if isinstance(block, (str, dict))
-        )
-    if not text:
-        pieces = getattr(message, "tool_call_chunks", None) or []
-        text = "".join(str(piece.get("args") or "") for piece in pieces)
-    return text
+    return _content_text(message.content, getattr(message, "tool_call_chunks", None))
 
 
 def chunk_text(chunk: Any) -> str:
