@@ -66,6 +66,11 @@ class TraceEncoder:
         self._open: set[int] = set()  # runs whose last sent row was still running
 
     # ----------------------------------------------------------------- public
+    @property
+    def running(self) -> bool:
+        """Whether a run was still running in what was last encoded (no scan of the trace)."""
+        return bool(self._open)
+
     def delta(self, *, force: bool = False) -> dict[str, Any] | None:
         """The events and run changes since the previous call; ``None`` if nothing changed.
 

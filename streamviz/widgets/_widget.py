@@ -98,12 +98,13 @@ class TraceWidget(anywidget.AnyWidget):
         self._stale = False  # deltas were sent since the last snapshot
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
+        snapshot = self._encoder.snapshot()
         super().__init__(
             view=view,
             height=height,
             filters=_empty_filters(),
-            snapshot=self._encoder.snapshot(),
-            live=bool(trace._running()),
+            snapshot=snapshot,
+            live=self._encoder.running,
             **kwargs,
         )
         self.on_msg(self._on_front_end_message)
@@ -146,7 +147,7 @@ class TraceWidget(anywidget.AnyWidget):
         """Send what is new, then make the durable state (``snapshot``) the whole trace."""
         with self._flush_lock:
             self.flush()
-            running = bool(self._trace._running())
+            running = self._encoder.running
             if self._stale or self.snapshot.get("count") != self._encoder.count:
                 self.snapshot = self._encoder.snapshot()
                 self._stale = False
@@ -171,7 +172,7 @@ class TraceWidget(anywidget.AnyWidget):
                 if not self.live:
                     self.live = True
                 return
-            if self.live and self._trace._running():
+            if self.live and self._encoder.running:
                 if now - self._last_send >= _HEARTBEAT:  # let running bars grow
                     self._send_delta(self._encoder.delta(force=True))  # type: ignore[arg-type]
                 return
