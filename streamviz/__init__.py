@@ -9,7 +9,15 @@ Capture with :class:`Collector` or :func:`capture` (or watch live with :func:`wa
 from streamviz import demo
 from streamviz._persistence import TraceFileError
 from streamviz._version import __version__
-from streamviz._watch import awatch, awatch_remote, last_trace, show, watch, watch_remote
+from streamviz._watch import (
+    awatch,
+    awatch_remote,
+    close_widgets,
+    last_trace,
+    show,
+    watch,
+    watch_remote,
+)
 from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
@@ -32,6 +40,7 @@ __all__ = [
     "awatch",
     "awatch_remote",
     "capture",
+    "close_widgets",
     "demo",
     "from_astream_events",
     "last_trace",

@@ -11,13 +11,22 @@ from __future__ import annotations
 import contextlib
 import sys
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.graph import GraphParts, is_graph
 from streamviz.trace import Trace
 
-__all__ = ["awatch", "awatch_remote", "last_trace", "show", "watch", "watch_remote"]
+__all__ = [
+    "awatch",
+    "awatch_remote",
+    "close_widgets",
+    "last_trace",
+    "show",
+    "watch",
+    "watch_remote",
+]
 
 _last: Trace | None = None
 # Traces already on screen, by the kernel's execution count of the cell that showed them: the
@@ -213,6 +222,7 @@ def watch(
             stream = collector.stream(runnable, input, config, **kwargs)
         else:  # a graph: its parts are recorded as they are yielded, each with mode and ns
             stream = runnable.stream(input, config, **kwargs)
+        collector.trace.start_clock()  # t = 0 when the runnable is called, not at widget build
         for chunk in stream:
             chunks.append(chunk)
             session.chunk(chunk, parts)
@@ -247,6 +257,7 @@ async def awatch(
             stream = collector.astream(runnable, input, config, **kwargs)
         else:
             stream = runnable.astream(input, config, **kwargs)
+        collector.trace.start_clock()
         async for chunk in stream:
             chunks.append(chunk)
             session.chunk(chunk, parts)
@@ -370,6 +381,7 @@ def watch_remote(
     watching = _RemoteWatch(client, thread_id, assistant_id, {**options, "kwargs": kwargs})
     stream = None
     try:
+        watching.trace.start_clock()
         stream = watching.call.stream()
         for part in stream:
             watching.take(part)
@@ -413,6 +425,7 @@ async def awatch_remote(
     watching = _RemoteWatch(client, thread_id, assistant_id, options)
     stream = None
     try:
+        watching.trace.start_clock()
         stream = watching.call.stream()
         if hasattr(stream, "__aiter__"):
             async for part in stream:
@@ -435,21 +448,50 @@ async def awatch_remote(
     return watching.trace
 
 
-def show(trace: Trace, *, view: str = "dashboard", height: int = 560) -> None:
+def show(
+    trace: Trace | Sequence[Trace], *, view: str | None = None, height: int | None = None
+) -> None:
     """Show a trace (finished, loaded, or still being captured) as a widget in Jupyter.
 
-    Outside Jupyter, prints its run tree instead.
+    Given several traces (``sv.show([before, after])``), shows one widget each, by default their
+    timelines, on one time scale: the same milliseconds per pixel, so they compare at a glance.
+    Outside Jupyter, prints the run tree(s) instead.
     """
+    traces = [trace] if isinstance(trace, Trace) else list(trace)
+    if not all(isinstance(item, Trace) for item in traces):
+        raise TypeError("sv.show takes a Trace or a list of Traces")
     shell = _kernel()
     if shell is None:
-        print(trace.format_tree())
+        print("\n\n".join(item.format_tree() for item in traces))
         return
     from IPython.display import display
 
     from streamviz.widgets import TraceWidget
 
-    display(TraceWidget(trace, view=view, height=height))
-    _on_screen[trace] = shell.execution_count
+    several = len(traces) > 1
+    view = view or ("timeline" if several else "dashboard")
+    height = height or (max(200, 120 + 24 * max(len(t.runs) for t in traces)) if several else 560)
+    span = max(t.clock() if t._running() else t.duration for t in traces) if several else 0.0
+    for item in traces:
+        display(TraceWidget(item, view=view, height=height, time_span=span * 1000))
+        _on_screen[item] = shell.execution_count
+
+
+def close_widgets(trace: Trace | None = None) -> int:
+    """Close the streamviz widgets showing ``trace`` (all of them when ``None``).
+
+    A widget on screen keeps its trace (to answer the details pane) until it is closed; closing
+    lets both go. Returns how many widgets were closed.
+    """
+    live = sys.modules.get("streamviz.widgets._live")
+    if live is None:
+        return 0
+    closed = 0
+    for widget in live.followers():
+        if trace is None or widget.trace is trace:
+            widget.close()
+            closed += 1
+    return closed
 
 
 def _trace_mimebundle(trace: Trace, include: Any = None, exclude: Any = None) -> Any:

@@ -57,7 +57,9 @@ class Trace:
     def __init__(self, name: str | None = None) -> None:
         self.name = name
         self.created = datetime.now(timezone.utc)
-        self._t0 = time.perf_counter()
+        # The clock origin (perf_counter): set when the observed run is called (start_clock) or,
+        # for a capture, at the first event; until then the trace's time stands at 0.
+        self._t0: float | None = None
         # The log holds event dicts, or, for stream chunks recorded on the hot path, the int row
         # of the event in `_chunks` (see streamviz._compact); a row becomes its dict when read.
         self._log: list[Event | int] = []
@@ -98,9 +100,29 @@ class Trace:
     def clock(self) -> float:
         """The trace's time now, in seconds since it began (what the next event's ``t`` would be).
 
-        A replayed trace runs on the replay's clock instead.
+        0 until the trace starts (see :meth:`start_clock`). A replayed trace runs on the replay's
+        clock instead.
         """
-        return time.perf_counter() - self._t0
+        t0 = self._t0
+        return 0.0 if t0 is None else time.perf_counter() - t0
+
+    def start_clock(self) -> None:
+        """Make now the trace's time 0, if nothing was recorded yet (else a no-op).
+
+        :func:`streamviz.watch` calls it just before it calls the runnable, so times (first
+        token...) count from the request, not from when the dashboard was built. A trace that
+        nobody starts starts at its first event.
+        """
+        with self._lock:
+            if self._t0 is None and not self._log:
+                self._origin()
+
+    def _origin(self, now: float | None = None) -> float:
+        """The clock origin, set to ``now`` if it was not set yet (call with the lock held)."""
+        if self._t0 is None:
+            self._t0 = time.perf_counter() if now is None else now
+            self.created = datetime.now(timezone.utc)
+        return self._t0
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -278,7 +300,8 @@ class Trace:
         with self._lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
-            event["t"] = time.perf_counter() - self._t0
+            now = time.perf_counter()
+            event["t"] = now - (self._t0 if self._t0 is not None else self._origin(now))
             event["seq"] = len(self._log)
             event["thread"] = threading.get_ident()
             run = self._tree.apply(event)  # type: ignore[arg-type]
@@ -295,6 +318,7 @@ class Trace:
         columns until someone reads it. Everything the call needs is bound here once.
         """
         with self._lock:
+            self._origin()
             return self._chunks.writer(self, run, fields)
 
     def _extend(self, events: Iterable[Event]) -> None:
@@ -306,6 +330,8 @@ class Trace:
                 self._log.append(event)
                 for subscriber in self._subscribers:
                     self._notify(subscriber, event)
+            if self._t0 is None and self._log:  # a loaded trace's clock goes on from its end
+                self._t0 = time.perf_counter() - self.events[-1]["t"]
 
     def _running(self) -> list[Run]:
         with self._lock:

@@ -178,23 +178,6 @@ def test_each_run_end_reaches_the_front_end_while_the_program_runs():
     widget.close()
 
 
-def test_a_front_end_that_lost_track_gets_everything_again():
-    collector = sv.Collector()
-    list(collector.stream(parrot_chain(), {"topic": "parrot"}))
-    widget = Recording(collector.trace)
-    widget._on_front_end_message(widget, {"type": "sync", "have": 10}, [])
-    reply = widget.sent[-1]
-    assert reply["from"] == 10 and reply["to"] == len(collector.trace.events)
-    assert len(reply["events"]["kind"]) == len(collector.trace.events) - 10
-    assert len(reply["runs"]) == len(collector.trace.runs)
-    # Only the event kinds first seen from event 10 on: the front-end has the earlier ones.
-    first_seen = {}
-    for event in collector.trace.events:
-        first_seen.setdefault(event["event"], event["seq"])
-    assert reply["kinds"] == [kind for kind, seq in first_seen.items() if seq >= 10]
-    widget.close()
-
-
 def test_payload_requests_return_the_whole_payload_without_secrets():
     collector = sv.Collector()
     chain = RunnableLambda(lambda x: {"answer": "x" * 5_000, "echo": x}).with_config(run_name="f")

@@ -9,7 +9,6 @@
 
 import { debounce } from "./frame.js";
 import { EventQuery, normalizeFilters } from "./query.js";
-import { storeFor } from "./store.js";
 import { builder } from "./text.js";
 
 /** Delay before typed filter text is sent to the kernel. */
@@ -18,10 +17,10 @@ const MIN_HEIGHT_PX = 160;
 const MAX_HEIGHT_PX = 5000;
 const DEFAULT_HEIGHT_PX = 520;
 
-export function makeContext(model, el) {
+/** The context of one view of `model` drawn in `el` from `store` (the model's shared copy). */
+export function makeContext(model, el, store) {
   const doc = el.ownerDocument;
   const win = doc.defaultView ?? globalThis;
-  const store = storeFor(model);
   const undo = [];
   const save = debounce(() => model.save_changes(), SAVE_DEBOUNCE_MS);
   const resizeListeners = new Set();

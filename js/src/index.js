@@ -1,6 +1,9 @@
 // streamviz front-end: the anywidget module behind every streamviz widget (PROTOCOL.md).
 //
-// - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas.
+// - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas; it
+//   holds it for the model's life, so nothing sent before a view is ready is missed. Views find
+//   it by the `uid` trait. Only the default export is an anywidget module (a named `render`
+//   export would make anywidget treat the module as its old form and skip `initialize`).
 // - `render` mounts the view named by the `view` trait (dashboard, tokens, table, timeline, tree,
 //   graph) in `div.sv-root`; every view reads the shared store and the synced traits through a
 //   context (context.js) and redraws in animation frames. The returned cleanup undoes every
@@ -45,7 +48,7 @@
 //   .sv-selected                               the selected row / node / block, in every view
 
 import { makeContext } from "./context.js";
-import { dropStore, storeFor } from "./store.js";
+import { holdStore } from "./store.js";
 import { mountDashboard } from "./views/dashboard.js";
 import { mountFilterBar } from "./views/filterbar.js";
 import { mountGraph } from "./views/graph.js";
@@ -72,7 +75,8 @@ function viewName(model) {
 }
 
 /** Mount the model's view in `el`; returns the cleanup. */
-export function render({ model, el }) {
+function render({ model, el }) {
+  const held = holdStore(model);
   const doc = el.ownerDocument;
   const root = doc.createElement("div");
   root.className = "sv-root";
@@ -82,7 +86,7 @@ export function render({ model, el }) {
   function mount() {
     if (ctx) ctx.destroy();
     while (root.firstChild) root.removeChild(root.firstChild);
-    ctx = makeContext(model, root);
+    ctx = makeContext(model, root, held.store);
     const view = viewName(model);
     root.setAttribute("data-view", view);
     root.style.height = `${ctx.height()}px`;
@@ -102,12 +106,14 @@ export function render({ model, el }) {
     if (ctx) ctx.destroy();
     ctx = null;
     root.remove();
+    held.release();
   };
 }
 
-export function initialize({ model }) {
-  storeFor(model);
-  return () => dropStore(model);
+/** Make the model's store as soon as the model exists; it lets go when the model goes. */
+function initialize({ model }) {
+  const held = holdStore(model);
+  return () => held.release();
 }
 
 export default { initialize, render };

@@ -9,8 +9,10 @@
 //   filter bar offers are kept up to date as events arrive: a delta costs O(its own size), never
 //   O(events held). LangGraph stream parts (`on_graph_<mode>` events) are indexed per mode too.
 // - Views subscribe and get a small change record; they redraw in their own animation frame.
-// - A delta that does not start where the copy ends is ignored and a `sync` is sent; a snapshot
-//   replaces the copy when it holds at least as many events.
+// - Live updates never wait for the kernel (it cannot answer while the cell that streams runs):
+//   a delta that starts beyond the copy's end is kept aside until the copy reaches it; the
+//   kernel refreshes the snapshot trait while live, and a snapshot that holds more events than
+//   the copy extends it. A delta that overlaps what the copy holds adds only its new part.
 
 import { eventType } from "./filters.js";
 
@@ -19,8 +21,8 @@ const RUN_EVENT = /^on_(.+)_(start|stream|end|error)$/;
 export const GRAPH_PREFIX = "on_graph_";
 /** Columns every event has (`text` may be missing: then it is empty). */
 const COLUMNS = ["us", "kind", "run"];
-/** Do not ask for the same `sync` again within this time (deltas may keep coming meanwhile). */
-const SYNC_REPEAT_MS = 1000;
+/** Deltas kept aside while the copy has a gap before them (the oldest go first). */
+const MAX_PENDING = 256;
 const STATUSES = new Set(["running", "ok", "error", "cancelled"]);
 
 function int(value, fallback) {
@@ -69,6 +71,16 @@ function sameList(a, b) {
   return true;
 }
 
+/** Columns of events starting `skip` events later (`extra` is keyed by absolute seq). */
+function sliceColumns(events, skip) {
+  const sliced = {};
+  for (const key of [...COLUMNS, "text"]) {
+    if (Array.isArray(events[key])) sliced[key] = events[key].slice(skip);
+  }
+  sliced.extra = events.extra;
+  return sliced;
+}
+
 /** Insert `value` into the ascending array `list` (children are kept in run order). */
 function insertSorted(list, value) {
   let low = 0;
@@ -97,8 +109,8 @@ export class Store {
     this.payloads = new Map();
     /** Seqs whose payload was asked for and not answered yet. */
     this.pendingPayloads = new Set();
-    /** The last `sync` sent: `{have, at}`. */
-    this.lastSync = null;
+    /** Deltas that start beyond the copy's end, by their `from` (applied once it is reached). */
+    this.pending = new Map();
     this.clear();
   }
 
@@ -171,7 +183,11 @@ export class Store {
 
   // --- snapshot and deltas -------------------------------------------------------------------
 
-  /** Replace the copy with `snapshot` if it holds at least as many events. */
+  /**
+   * Take a snapshot: an empty copy is built from it; a copy it holds more events than is
+   * extended by the events it lacks (events never change once sent: the copy is a prefix);
+   * run rows and the clock are refreshed either way.
+   */
   loadSnapshot(snapshot) {
     if (!snapshot || typeof snapshot !== "object") return false;
     const events = snapshot.events && typeof snapshot.events === "object" ? snapshot.events : {};
@@ -179,61 +195,87 @@ export class Store {
     const held = Math.min(...COLUMNS.map((key) => (Array.isArray(events[key]) ? events[key].length : 0)));
     count = Math.max(0, Math.min(count, held));
     if (count < this.count) return false;
-    this.clear();
-    this.name = String(snapshot.name ?? "");
-    this.now = num(snapshot.now) ?? 0;
-    this.mergeKinds(snapshot.kinds);
-    for (const row of Array.isArray(snapshot.runs) ? snapshot.runs : []) this.putRun(row);
-    this.appendEvents(events, count);
-    this.generation += 1;
-    this.structure += 1;
-    this.valuesVersion += 1;
-    this.notify({ reset: true, events: count, runs: true, structure: true });
+    if (this.count === 0) {
+      this.clear();
+      this.name = String(snapshot.name ?? "");
+      this.now = num(snapshot.now) ?? 0;
+      this.mergeKinds(snapshot.kinds);
+      for (const row of Array.isArray(snapshot.runs) ? snapshot.runs : []) this.putRun(row);
+      this.appendEvents(events, count);
+      this.generation += 1;
+      this.structure += 1;
+      this.valuesVersion += 1;
+      this.notify({ reset: true, events: count, runs: true, structure: true });
+    } else {
+      const renamed = String(snapshot.name ?? "") !== this.name;
+      this.name = String(snapshot.name ?? "");
+      this.extend(0, count, snapshot.now, snapshot.kinds, snapshot.runs, events, renamed);
+    }
+    this.drainPending();
     return true;
   }
 
-  /** Apply a delta that continues the copy; anything else is ignored and a sync is asked for. */
+  /**
+   * Apply a delta. One that continues the copy, or overlaps its end, adds its new events; one
+   * that starts beyond the end is kept until the copy gets there (from a snapshot or an earlier
+   * delta); one the copy already holds is dropped. Never asks the kernel for anything.
+   */
   applyDelta(delta) {
     const from = delta.from;
     const to = delta.to;
-    if (from !== this.count || !Number.isInteger(to) || to < from) {
-      this.requestSync();
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from) return false;
+    const events = delta.events && typeof delta.events === "object" ? delta.events : {};
+    for (const key of COLUMNS) {
+      if (to > from && !(Array.isArray(events[key]) && events[key].length >= to - from)) return false;
+    }
+    if (from > this.count) {
+      this.pending.set(from, delta);
+      if (this.pending.size > MAX_PENDING) this.pending.delete(Math.min(...this.pending.keys()));
       return false;
     }
-    const events = delta.events && typeof delta.events === "object" ? delta.events : {};
-    const size = to - from;
-    for (const key of COLUMNS) {
-      if (size > 0 && !(Array.isArray(events[key]) && events[key].length >= size)) {
-        this.requestSync();
-        return false;
-      }
-    }
-    const structure = this.structure;
-    const values = this.valuesVersion;
-    const now = num(delta.now);
-    if (now !== null) this.now = Math.max(this.now, now);
-    this.mergeKinds(delta.kinds);
-    const rows = Array.isArray(delta.runs) ? delta.runs : [];
-    for (const row of rows) this.putRun(row);
-    this.appendEvents(events, size);
-    this.lastSync = null;
-    this.notify({
-      events: size,
-      runs: rows.length > 0,
-      structure: this.structure !== structure,
-      values: this.valuesVersion !== values,
-      now: now !== null,
-    });
+    // A delta that adds no events is still news when it is the newest (a heartbeat, run rows).
+    if (to < this.count || (to === this.count && from < this.count)) return false;
+    this.extend(from, to, delta.now, delta.kinds, delta.runs, events, false);
+    this.drainPending();
     return true;
   }
 
-  requestSync() {
-    const at = Date.now();
-    if (this.lastSync && this.lastSync.have === this.count && at - this.lastSync.at < SYNC_REPEAT_MS) {
-      return;
+  /**
+   * Add events `this.count..to-1` from columns that start at event `from` (`from <= count`),
+   * with the kind names, run rows and clock that came with them, and tell the views.
+   */
+  extend(from, to, now, kinds, runs, events, renamed) {
+    const skip = this.count - from;
+    const size = to - this.count;
+    const structure = this.structure;
+    const values = this.valuesVersion;
+    const clock = num(now);
+    if (clock !== null) this.now = Math.max(this.now, clock);
+    this.mergeKinds(kinds);
+    const rows = Array.isArray(runs) ? runs : [];
+    for (const row of rows) this.putRun(row);
+    this.appendEvents(skip > 0 ? sliceColumns(events, skip) : events, size);
+    this.notify({
+      events: size,
+      runs: rows.length > 0 || renamed,
+      structure: this.structure !== structure,
+      values: this.valuesVersion !== values,
+      now: clock !== null,
+    });
+  }
+
+  /** Apply the deltas kept aside that the copy has now reached; drop those it passed. */
+  drainPending() {
+    while (this.pending.size > 0) {
+      let next = null;
+      for (const [from, delta] of this.pending) {
+        if (delta.to <= this.count) this.pending.delete(from);
+        else if (from <= this.count && (next === null || delta.to > next.to)) next = delta;
+      }
+      if (next === null) return;
+      this.pending.delete(next.from);
+      this.extend(next.from, next.to, next.now, next.kinds, next.runs, next.events ?? {}, false);
     }
-    this.lastSync = { have: this.count, at };
-    this.send({ type: "sync", have: this.count });
   }
 
   /**
@@ -543,23 +585,54 @@ export function treeRows(runs, children = null) {
   return { rows, depth };
 }
 
-const STORES = new WeakMap();
+// Stores are shared by every view of one widget. anywidget hands `initialize` and each `render`
+// a different stand-in for the same model, so they are found by the widget's `uid` trait (a
+// model without one, such as an offline page's, by the object itself). A store lives while
+// something holds it: `initialize` holds it for the model's life, each view for its own.
+const BY_UID = new Map();
+const BY_MODEL = new WeakMap();
 
-/** The store of `model`, created and connected on first use. */
-export function storeFor(model) {
-  let entry = STORES.get(model);
-  if (!entry) {
-    const store = new Store();
-    entry = { store, disconnect: store.connect(model) };
-    STORES.set(model, entry);
-  }
-  return entry.store;
+function uidOf(model) {
+  const uid = model.get("uid");
+  return typeof uid === "string" && uid !== "" ? uid : null;
 }
 
-/** Disconnect and forget the store of `model` (the widget was closed). */
-export function dropStore(model) {
-  const entry = STORES.get(model);
-  if (!entry) return;
-  entry.disconnect();
-  STORES.delete(model);
+/**
+ * Hold the store of `model` (created and connected on first use): `{store, release}`. The
+ * store follows the model through a holder's stand-in; when that holder lets go while others
+ * still hold the store, it follows the model through another's.
+ */
+export function holdStore(model) {
+  const uid = uidOf(model);
+  let entry = uid !== null ? BY_UID.get(uid) : BY_MODEL.get(model);
+  if (!entry) {
+    const store = new Store();
+    entry = { store, holders: new Set(), via: null, disconnect: () => {} };
+    if (uid !== null) BY_UID.set(uid, entry);
+    else BY_MODEL.set(model, entry);
+  }
+  const holder = { model };
+  entry.holders.add(holder);
+  if (entry.via === null) {
+    entry.via = holder;
+    entry.disconnect = entry.store.connect(model);
+  }
+  return {
+    store: entry.store,
+    release() {
+      if (!entry.holders.delete(holder)) return;
+      if (entry.via !== holder) return;
+      entry.disconnect();
+      entry.via = null;
+      const next = entry.holders.values().next().value;
+      if (next !== undefined) {
+        entry.via = next;
+        entry.disconnect = entry.store.connect(next.model);
+      } else if (uid !== null) {
+        BY_UID.delete(uid);
+      } else {
+        BY_MODEL.delete(model);
+      }
+    },
+  };
 }

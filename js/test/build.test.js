@@ -12,7 +12,7 @@ function sources(dir = SRC) {
   );
 }
 
-test("the bundle is one self-contained ES module exporting initialize and render", async () => {
+test("the bundle is one self-contained anywidget module: a default export of initialize and render", async () => {
   const result = await esbuild.build({
     entryPoints: [new URL("index.js", SRC).pathname],
     bundle: true,
@@ -26,6 +26,9 @@ test("the bundle is one self-contained ES module exporting initialize and render
   const module = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
   assert.equal(typeof module.default.initialize, "function");
   assert.equal(typeof module.default.render, "function");
+  // anywidget takes a module with a named `render` for its old form and never calls initialize.
+  assert.equal(module.render, undefined);
+  assert.equal(module.initialize, undefined);
 });
 
 test("no source puts data into markup, URLs or code", () => {

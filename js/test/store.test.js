@@ -26,7 +26,13 @@ test("a snapshot builds the copy and its per-run indexes", () => {
   assert.deepEqual([...store.values.types].sort(), ["chain", "chat_model", "parser", "prompt"]);
 });
 
-test("deltas grow the copy live, and a gap asks for a sync instead", () => {
+/** The snapshot the kernel would hold after `count` events of `full`. */
+function prefix(full, count) {
+  const part = deltaOf(full, 0, count);
+  return { v: 1, name: full.name, count, now: part.now, kinds: part.kinds, runs: part.runs, events: part.events };
+}
+
+test("deltas grow the copy live; after a gap it waits, never asking the kernel", () => {
   const full = fixture("parrot.json");
   const { model, store } = connected(emptySnapshot());
   const changes = [];
@@ -34,22 +40,117 @@ test("deltas grow the copy live, and a gap asks for a sync instead", () => {
   const parts = [...deltas(full, 7)];
   model.message(parts[0]);
   assert.equal(store.count, 7);
-  // parts[2] starts at 14 while the copy ends at 7: ignored, and a sync is asked for.
+  // parts[1] is lost; parts[2] and parts[3] start beyond the copy: kept aside, nothing sent.
   model.message(parts[2]);
-  assert.equal(store.count, 7);
-  assert.deepEqual(model.sent, [{ type: "sync", have: 7 }]);
-  // More out-of-order deltas do not flood the kernel with the same request.
   model.message(parts[3]);
-  assert.equal(model.sent.length, 1);
-  // The kernel answers from 7 with every run row and every kind name.
-  const answer = deltaOf(full, 7, full.count);
-  answer.kinds = full.kinds;
-  answer.runs = full.runs;
-  model.message(answer);
+  assert.equal(store.count, 7);
+  assert.deepEqual(model.sent, []);
+  // The kernel's next snapshot refresh (taken after parts[2] was sent) fills the gap, and the
+  // delta kept aside applies at once.
+  model.python("snapshot", prefix(full, 21));
+  assert.equal(store.count, 28);
+  for (const part of parts.slice(4)) model.message(part);
   assert.equal(store.count, full.count);
   assert.deepEqual(store.kinds, full.kinds);
   assert.equal(store.runStream[2].length, 10);
+  assert.deepEqual(store.cols.text, full.events.text);
+  assert.deepEqual(model.sent, []);
   assert.ok(changes.some((change) => change.events === 7));
+  assert.ok(changes.every((change) => !change.reset || change.events === 0));
+});
+
+test("deltas that arrive out of order are applied in order", () => {
+  const full = fixture("parrot.json");
+  const { model, store } = connected(emptySnapshot());
+  const parts = [...deltas(full, 5)];
+  for (const index of [1, 3, 2, 0, ...parts.keys()]) model.message(parts[index]);
+  assert.equal(store.count, full.count);
+  assert.deepEqual(store.cols.text, full.events.text);
+  assert.deepEqual(store.cols.kind, full.events.kind);
+  assert.equal(store.pending.size, 0);
+});
+
+test("a delta that overlaps the copy adds only what is new; one it holds already is dropped", () => {
+  const full = fixture("parrot.json");
+  const { model, store } = connected(prefix(full, 10));
+  const overlapping = deltaOf(full, 4, 20);
+  overlapping.kinds = full.kinds;
+  model.message(overlapping);
+  assert.equal(store.count, 20);
+  assert.deepEqual(store.cols.text, full.events.text.slice(0, 20));
+  model.message(deltaOf(full, 12, 18));
+  assert.equal(store.count, 20);
+  assert.deepEqual(store.cols.text, full.events.text.slice(0, 20));
+});
+
+test("a snapshot with more events extends the copy in place; one with fewer is ignored", () => {
+  const full = fixture("parrot.json");
+  const { model, store } = connected(prefix(full, 12));
+  const generation = store.generation;
+  model.python("snapshot", prefix(full, 30));
+  assert.equal(store.count, 30);
+  assert.equal(store.generation, generation, "views keep what they drew and append");
+  model.python("snapshot", prefix(full, 20));
+  assert.equal(store.count, 30);
+  assert.deepEqual(store.cols.text, full.events.text.slice(0, 30));
+});
+
+test("what comes before any view is ready is kept by initialize's store and shown by views", async () => {
+  const { default: widget } = await import("../src/index.js");
+  const { makeWindow } = await import("./support/env.js");
+  const full = fixture("parrot.json");
+  const model = new FakeModel({ snapshot: emptySnapshot(), uid: "w1", live: true });
+  // anywidget calls initialize with one stand-in of the model...
+  const stopModel = widget.initialize({ model: model.proxy("initialize") });
+  const parts = [...deltas(full, 6)];
+  for (const part of parts.slice(0, 3)) model.message(part);
+  // ...and each render with another one: the views find the same store by uid.
+  const dom = makeWindow();
+  const first = dom.document.createElement("div");
+  const second = dom.document.createElement("div");
+  dom.document.body.append(first, second);
+  const viewA = model.proxy("view A");
+  const stopA = widget.render({ model: viewA, el: first });
+  const stopB = widget.render({ model: model.proxy("view B"), el: second });
+  for (const part of parts.slice(3)) model.message(part);
+  dom.flush();
+  const count = (el) => el.querySelector(".sv-count").textContent;
+  assert.equal(count(first), `${full.count} of ${full.count} events`);
+  assert.equal(count(second), `${full.count} of ${full.count} events`);
+  // The first view goes (anywidget drops its listeners); the other one keeps following.
+  stopA();
+  model.off(null, null, "view A");
+  model.message({ type: "delta", from: full.count, to: full.count, now: 5000, kinds: [], runs: [], events: {} });
+  // Displayed again mid-run: a new view of the same widget shows everything at once.
+  const third = dom.document.createElement("div");
+  dom.document.body.append(third);
+  const stopC = widget.render({ model: model.proxy("view C"), el: third });
+  dom.flush();
+  assert.equal(count(third), `${full.count} of ${full.count} events`);
+  assert.deepEqual(model.sent, [], "no view asked the kernel for anything");
+  stopB();
+  stopC();
+  stopModel();
+  model.off(null, null, "initialize");
+  assert.equal(model.listeners(), 0);
+  dom.window.happyDOM?.abort?.();
+});
+
+test("a store whose first holder goes keeps following the model through another holder", async () => {
+  const { holdStore } = await import("../src/store.js");
+  const full = fixture("parrot.json");
+  const model = new FakeModel({ snapshot: emptySnapshot(), uid: "w2" });
+  const a = holdStore(model.proxy("a"));
+  const b = holdStore(model.proxy("b"));
+  assert.equal(a.store, b.store);
+  const parts = [...deltas(full, 10)];
+  model.message(parts[0]);
+  a.release();
+  model.off(null, null, "a");
+  for (const part of parts.slice(1)) model.message(part);
+  assert.equal(b.store.count, full.count);
+  b.release();
+  assert.notEqual(holdStore(model.proxy("c")).store, b.store, "a released store is forgotten");
 });
 
 test("a delta replaces run rows by index and follows a re-parented orphan", () => {
@@ -68,7 +169,7 @@ test("a delta replaces run rows by index and follows a re-parented orphan", () =
   assert.equal(store.now, 701);
 });
 
-test("a snapshot replaces the copy only when it holds at least as many events", () => {
+test("a snapshot with the same count refreshes the name; an older one changes nothing", () => {
   const full = fixture("parrot.json");
   const { model, store } = connected(full);
   const older = { ...emptySnapshot("older"), count: 0 };

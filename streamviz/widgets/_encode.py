@@ -44,8 +44,8 @@ def _ms(seconds: float | None) -> float | None:
 class TraceEncoder:
     """Encodes one trace for one widget: :meth:`snapshot`, then :meth:`delta` as it grows.
 
-    Every event is encoded once; the encoded columns are kept, so the durable snapshot and a
-    front-end's resync cost a copy, not a second encoding. Stream chunks, the bulk of a trace,
+    Every event is encoded once; the encoded columns are kept, so the durable snapshot, refreshed
+    while live, costs a copy, not a second encoding. Stream chunks, the bulk of a trace,
     are encoded a block of consecutive rows at a time.
     """
 
@@ -88,19 +88,6 @@ class TraceEncoder:
             "kinds": self._kinds_since(start),
             "runs": rows,
             "events": self._events_since(start),
-        }
-
-    def resync(self, have: int) -> dict[str, Any]:
-        """Everything from event ``have`` on, with every run row (a front-end that lost track)."""
-        have = min(have, self.count)
-        return {
-            "type": "delta",
-            "from": have,
-            "to": self.count,
-            "now": _ms(self._clock()),
-            "kinds": self._kinds_since(have),
-            "runs": [row for row in self._sent if row is not None],
-            "events": self._events_since(have),
         }
 
     def snapshot(self) -> dict[str, Any]:

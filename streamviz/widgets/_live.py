@@ -17,7 +17,7 @@ from typing import Protocol
 
 from streamviz._errors import report_internal_error
 
-__all__ = ["FLUSH_INTERVAL", "follow", "unfollow"]
+__all__ = ["FLUSH_INTERVAL", "follow", "followers", "unfollow"]
 
 FLUSH_INTERVAL = 1 / 30
 """Seconds between two flushes of one widget (at most ~30 messages a second)."""
@@ -50,6 +50,12 @@ def unfollow(widget: Follower) -> None:
         _followers.discard(widget)
 
 
+def followers() -> list[Follower]:
+    """The widgets followed now."""
+    with _lock:
+        return list(_followers)
+
+
 def _run() -> None:
     global _thread
     idle_since = None
@@ -64,10 +70,14 @@ def _run() -> None:
                     return
             else:
                 idle_since = None
-        for widget in widgets:
-            try:
-                widget._tick(started)
-            except Exception as error:  # a broken widget must not stop the others
-                report_internal_error("streamviz widget update", error)
-        del widgets
+        _tick_all(widgets, started)
+        del widgets  # between ticks the thread holds no widget
         sleep(max(0.0, FLUSH_INTERVAL - (perf_counter() - started)))
+
+
+def _tick_all(widgets: list[Follower], now: float) -> None:
+    for widget in widgets:
+        try:
+            widget._tick(now)
+        except Exception as error:  # a broken widget must not stop the others
+            report_internal_error("streamviz widget update", error)

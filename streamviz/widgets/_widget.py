@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,13 @@ VIEWS = ("dashboard", "tokens", "table", "timeline", "tree", "graph")
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _QUIET = 0.4  # seconds without news before the durable snapshot is refreshed
 _HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
-
+# While live, the durable snapshot is also refreshed now and then, so a page that missed
+# deltas (they came before its view was ready, or were lost) catches up without asking the
+# kernel, which cannot answer while the cell runs. Small traces: every _REFRESH seconds; large
+# ones only once they grew by _REFRESH_GROWTH, so refreshing costs a few times the trace's size.
+_REFRESH = 0.25
+_REFRESH_SMALL = 5_000
+_REFRESH_GROWTH = 0.25
 _MISSING_BUNDLE = """
 export default { render({ el }) {
   el.textContent = "streamviz: the widget front-end was not built. Reinstall streamviz, or in a "
@@ -44,6 +51,11 @@ export default { render({ el }) {
 def bundle_path(name: str = "widget.js") -> Path:
     """Path of a built front-end file (``widget.js`` or ``widget.css``) in the package."""
     return _STATIC / name
+
+
+def _read_bundle(name: str, missing: str) -> str:
+    path = bundle_path(name)
+    return path.read_text(encoding="utf-8") if path.is_file() else missing
 
 
 _FILTER_KEYS = (
@@ -75,15 +87,22 @@ class TraceWidget(anywidget.AnyWidget):
         Height in pixels.
     """
 
-    _esm = bundle_path() if bundle_path().is_file() else _MISSING_BUNDLE
-    _css = bundle_path("widget.css") if bundle_path("widget.css").is_file() else ""
+    # Text, not a Path: anywidget ties every instance to a class-level file watcher for a Path,
+    # which keeps each widget (and its trace) alive for the life of the process.
+    _esm = _read_bundle("widget.js", _MISSING_BUNDLE)
+    _css = _read_bundle("widget.css", "")
 
+    uid = traitlets.Unicode().tag(sync=True)
+    """Unique per widget: the front-end's views of one widget share one copy of the trace."""
     view = traitlets.Unicode("dashboard").tag(sync=True)
     snapshot = traitlets.Dict().tag(sync=True)
     live = traitlets.Bool(False).tag(sync=True)
     selected_run = traitlets.Unicode("").tag(sync=True)
     filters = traitlets.Dict().tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
+    time_span = traitlets.Float(0.0).tag(sync=True)
+    """Milliseconds the timeline spans at least (0: its own trace's); one scale for traces
+    compared side by side (``sv.show([a, b])``)."""
 
     def __init__(
         self, trace: Trace, *, view: str = "dashboard", height: int = 560, **kwargs: Any
@@ -94,12 +113,13 @@ class TraceWidget(anywidget.AnyWidget):
         self._encoder = TraceEncoder(trace)
         self._flush_lock = threading.RLock()
         self._last_send = 0.0
-        self._last_news = time.perf_counter()
+        self._last_news = self._last_refresh = time.perf_counter()
         self._stale = False  # deltas were sent since the last snapshot
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
         snapshot = self._encoder.snapshot()
         super().__init__(
+            uid=uuid.uuid4().hex,
             view=view,
             height=height,
             filters=_empty_filters(),
@@ -154,7 +174,7 @@ class TraceWidget(anywidget.AnyWidget):
             self.live = running
 
     def close(self) -> None:
-        """Stop following the trace and close the widget."""
+        """Stop following the trace and close the widget (its front-end views go away)."""
         _live.unfollow(self)
         super().close()
 
@@ -171,24 +191,38 @@ class TraceWidget(anywidget.AnyWidget):
                 self._last_news = now
                 if not self.live:
                     self.live = True
+                self._refresh_if_due(now)
                 return
             if self.live and self._encoder.running:
                 if now - self._last_send >= _HEARTBEAT:  # let running bars grow
                     self._send_delta(self._encoder.delta(force=True))  # type: ignore[arg-type]
+                self._refresh_if_due(now)
                 return
             if (self._stale or self.live) and now - self._last_news >= _QUIET:
                 self.settle()
 
+    def _refresh_if_due(self, now: float) -> None:
+        """Bring the durable snapshot up to date while live, at a cost bounded by the trace size.
+
+        Deltas are sent once and never asked for again, so a page that missed some (they came
+        before its view was ready, or were lost) is put right by the next snapshot instead.
+        """
+        have = self.snapshot.get("count", 0)
+        count = self._encoder.count
+        if now - self._last_refresh < _REFRESH or count <= have:
+            return
+        if count > _REFRESH_SMALL and count - have < _REFRESH_GROWTH * have:
+            return
+        self.snapshot = self._encoder.snapshot()
+        self._stale = False
+        self._last_refresh = now
+
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         try:
-            if not isinstance(content, dict):
-                return
-            kind = content.get("type")
-            if kind == "sync" and isinstance(content.get("have"), int):
-                with self._flush_lock:
-                    self.send(self._encoder.resync(max(0, content["have"])))
-            elif kind == "payload" and isinstance(content.get("seq"), int):
-                self.send(self._encoder.payload(content["seq"]))
+            if isinstance(content, dict) and content.get("type") == "payload":
+                seq = content.get("seq")
+                if isinstance(seq, int) and not isinstance(seq, bool):
+                    self.send(self._encoder.payload(seq))
         except Exception as error:
             report_internal_error("streamviz widget message", error)
 

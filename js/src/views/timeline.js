@@ -102,8 +102,15 @@ export function mountTimeline(ctx, parent) {
   const root = h("div", { class: "sv-timeline" }, toolbar, scroller, tooltip);
   parent.appendChild(root);
 
+  /** The whole trace's range: at least the `time_span` trait (one scale for compared traces). */
+  function whole() {
+    const span = ctx.model.get("time_span");
+    const now = Number.isFinite(span) && span > store.now ? span : store.now;
+    return fitRange(store.runs, now);
+  }
+
   /** Visible time range, and whether it follows the whole trace (until the user zooms or pans). */
-  let range = fitRange(store.runs, store.now);
+  let range = whole();
   let fit = true;
   /** Run index under the pointer, or -1. */
   let hover = -1;
@@ -148,7 +155,7 @@ export function mountTimeline(ctx, parent) {
   function draw() {
     const { rows, depth } = store.treeOrder();
     const partRows = lanes();
-    if (fit) range = fitRange(store.runs, store.now);
+    if (fit) range = whole();
     const { width, height } = size();
     canvas.setAttribute("data-bars", String(rows.length));
     canvas.setAttribute("data-parts", String(lanePartCount(partRows)));
@@ -580,6 +587,7 @@ export function mountTimeline(ctx, parent) {
     frame.request();
   });
   ctx.on("change:live", () => frame.request());
+  ctx.on("change:time_span", () => frame.request());
   ctx.onPartSelect(() => frame.request());
   ctx.onResize(() => frame.request());
   ctx.onCleanup(() => {

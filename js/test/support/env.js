@@ -68,18 +68,39 @@ export class FakeModel {
   save_changes() {
     this.saves += 1;
   }
-  on(name, callback) {
-    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-    this.handlers.get(name).add(callback);
+  on(name, callback, context = null) {
+    if (!this.handlers.has(name)) this.handlers.set(name, new Map());
+    this.handlers.get(name).set(callback, context);
   }
-  off(name, callback) {
+  off(name, callback, context = null) {
+    if (name === null && callback === null) {
+      // What anywidget does when a view goes: drop every listener added through its stand-in.
+      for (const set of this.handlers.values()) {
+        for (const [listener, owner] of set) if (owner === context) set.delete(listener);
+      }
+      return;
+    }
     this.handlers.get(name)?.delete(callback);
+  }
+  /**
+   * A stand-in for this model as anywidget 0.11 hands one to `initialize` and to each `render`:
+   * a new object every time, whose listeners belong to `context`.
+   */
+  proxy(context = {}) {
+    return {
+      get: this.get.bind(this),
+      set: this.set.bind(this),
+      save_changes: this.save_changes.bind(this),
+      send: this.send.bind(this),
+      on: (name, callback) => this.on(name, callback, context),
+      off: (name, callback) => this.off(name, callback, context),
+    };
   }
   send(message) {
     this.sent.push(message);
   }
   emit(name, ...args) {
-    for (const callback of [...(this.handlers.get(name) ?? [])]) callback(...args);
+    for (const callback of [...(this.handlers.get(name)?.keys() ?? [])]) callback(...args);
   }
   /** A custom message from the kernel. */
   message(message) {
