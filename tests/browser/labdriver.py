@@ -143,6 +143,8 @@ class JupyterLab:
                 "--LabApp.news_url=",
                 # window.jupyterapp: lets helpers read cell models (errors) and run commands.
                 "--LabApp.expose_app_in_browser=True",
+                # The same for Jupyter Notebook 7's pages (/notebooks/...) on this server.
+                "--JupyterNotebookApp.expose_app_in_browser=True",
             ]  # fmt: skip
             with log_path.open("ab") as log:
                 # Own process group, so stopping it cannot touch pytest; kernels get their own
@@ -226,9 +228,13 @@ class JupyterLab:
             notary.sign(nbformat.read(path, as_version=4))  # the bytes the server will read
         return path
 
-    def notebook_url(self, name: str) -> str:
-        """URL opening `name` in a reset workspace (no tabs left from an earlier test)."""
-        return f"{self.url}/lab/tree/{urllib.request.pathname2url(name).lstrip('/')}?reset"
+    def notebook_url(self, name: str, front_end: str = "lab") -> str:
+        """URL opening `name` in JupyterLab, in a reset workspace (no tabs left from an earlier
+        test), or with ``front_end="notebook"`` in Jupyter Notebook 7 (served by the same server)."""
+        path = urllib.request.pathname2url(name).lstrip("/")
+        if front_end == "notebook":
+            return f"{self.url}/notebooks/{path}"
+        return f"{self.url}/lab/tree/{path}?reset"
 
     def stop(self) -> list[int]:
         """Stop the server's process group, then kill marked stragglers; return their PIDs.
@@ -303,9 +309,17 @@ def poll(
         time.sleep(interval_ms / 1000)
 
 
-def open_notebook(page, lab: JupyterLab, name: str, *, timeout_ms: float = LAB_LOAD_TIMEOUT_MS):
-    """Open `name` in a fresh workspace and wait until its kernel is ready; return the notebook."""
-    page.goto(lab.notebook_url(name))
+def open_notebook(
+    page,
+    lab: JupyterLab,
+    name: str,
+    *,
+    timeout_ms: float = LAB_LOAD_TIMEOUT_MS,
+    front_end: str = "lab",
+):
+    """Open `name` (in JupyterLab, or Notebook 7 with ``front_end="notebook"``) and wait until
+    its kernel is ready; return the notebook."""
+    page.goto(lab.notebook_url(name, front_end))
     notebook = page.locator(NOTEBOOK)
     notebook.locator(".jp-Cell").first.wait_for(timeout=timeout_ms)
     wait_kernel_idle(page)
@@ -398,6 +412,7 @@ def run_notebook(
     *,
     wait: bool = True,
     timeout_ms: float = RUN_TIMEOUT_MS,
+    front_end: str = "lab",
 ):
     """Write `name` (if `cells` given), open it, Run All; with `wait`, wait for the end.
 
@@ -407,7 +422,7 @@ def run_notebook(
     """
     if cells is not None:
         lab.write_notebook(name, cells)
-    notebook = open_notebook(page, lab, name)
+    notebook = open_notebook(page, lab, name, front_end=front_end)
     run_all_cells(page)
     if wait:
         wait_cells_done(page, timeout_ms=timeout_ms)

@@ -110,15 +110,15 @@ def check_every_watch_was_live(page, headers: dict[int, list[dict]]) -> None:
     assert not missed, missed
 
 
-@pytest.mark.parametrize("front_end", ["lab"])
+@pytest.mark.parametrize("front_end", ["lab", "notebook"])
 def test_every_watch_in_one_kernel_updates_live_on_a_busy_machine(
     page, jupyter_lab, busy_machine, front_end
 ):
     jupyter_lab.write_notebook("live.ipynb", CELLS)
-    run_notebook(page, jupyter_lab, "live.ipynb", wait=False)
+    run_notebook(page, jupyter_lab, "live.ipynb", wait=False, front_end=front_end)
     record_headers(page, WATCH_CELLS)
     wait_for(cell_output(page, 1), ".sv-root[data-view=dashboard]")
     wait_cells_done(page)
     headers = recorded(page)
-    screenshot(page, "live-eight-watches-one-kernel")
+    screenshot(page, f"live-eight-watches-one-kernel-{front_end}")
     check_every_watch_was_live(page, headers)
