@@ -160,10 +160,10 @@ def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size():
     total = len(collector.trace.events)
     assert total > 60_000
     assert len(sizes) >= 8, sizes
-    assert sum(sizes) <= 6 * total, (sum(sizes), total)
-    # Never long behind: each refresh came once the trace grew by a quarter (plus one tick).
+    assert sum(sizes) <= 3 * total, (sum(sizes), total)
+    # Never long behind: each refresh came once the trace grew by half (plus one tick).
     for before, after in zip([5_000, *sizes], sizes, strict=False):
-        assert after - before <= max(5_000, 0.25 * before) + 2_002
+        assert after - before <= max(5_000, 0.5 * before) + 2_002
 
 
 def test_time_starts_when_watch_calls_the_runnable_not_when_the_widget_was_built(monkeypatch):

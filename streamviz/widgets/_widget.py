@@ -36,10 +36,10 @@ _HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
 # While live, the durable snapshot is also refreshed now and then, so a page that missed
 # deltas (they came before its view was ready, or were lost) catches up without asking the
 # kernel, which cannot answer while the cell runs. Small traces: every _REFRESH seconds; large
-# ones only once they grew by _REFRESH_GROWTH, so refreshing costs a few times the trace's size.
+# ones only once they grew by half, so all refreshes together cost about twice the trace size.
 _REFRESH = 0.25
 _REFRESH_SMALL = 5_000
-_REFRESH_GROWTH = 0.25
+_REFRESH_GROWTH = 0.5
 _MISSING_BUNDLE = """
 export default { render({ el }) {
   el.textContent = "streamviz: the widget front-end was not built. Reinstall streamviz, or in a "
