@@ -35,6 +35,7 @@ from streamviz._lc_private import (
     child_handlers_of,
     handlers_being_called,
 )
+from streamviz._tracebacks import program_traceback
 
 __all__ = ["StreamTaps"]
 
@@ -149,71 +150,81 @@ class StreamTaps:
     def _tap(
         self, run_id: UUID, output: Iterator[T], pass_on: bool, outer: bool = False
     ) -> Iterator[T]:
-        if outer:
-            self._stand_by(run_id)
-        else:
-            if pass_on:
-                for handler in self._others(run_id):
-                    output = handler.tap_output_iter(run_id, output)
-            mine = self._claim(run_id)
-        first = next(output, _DONE)
-        if first is _DONE:
-            return
-        if outer:
-            mine = self._left_to_outer(run_id)
-        # Looked up only now: a model's run starts when its stream is first pulled.
-        info = self._live.get(run_id) if mine else None
-        if info is None:
-            yield first
-            for chunk in output:
-                yield chunk
-            return
-        write = self._writer(info)
         try:
-            write(first)
-        except Exception as error:
-            report_internal_error("Collector stream tap", error)
-        yield first
-        for chunk in output:
+            if outer:
+                self._stand_by(run_id)
+            else:
+                if pass_on:
+                    for handler in self._others(run_id):
+                        output = handler.tap_output_iter(run_id, output)
+                mine = self._claim(run_id)
+            first = next(output, _DONE)
+            if first is _DONE:
+                return
+            if outer:
+                mine = self._left_to_outer(run_id)
+            # Looked up only now: a model's run starts when its stream is first pulled.
+            info = self._live.get(run_id) if mine else None
+            if info is None:
+                yield first
+                for chunk in output:
+                    yield chunk
+                return
+            write = self._writer(info)
             try:
-                write(chunk)
+                write(first)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
-            yield chunk
+            yield first
+            for chunk in output:
+                try:
+                    write(chunk)
+                except Exception as error:
+                    report_internal_error("Collector stream tap", error)
+                yield chunk
+        except BaseException as error:
+            if outer:  # the caller's own stream: its error is shown from the caller's code
+                error.__traceback__ = program_traceback(error.__traceback__)
+            raise  # a bare raise adds no frame of its own
 
     async def _atap(
         self, run_id: UUID, output: AsyncIterator[T], pass_on: bool, outer: bool = False
     ) -> AsyncIterator[T]:
-        if outer:
-            self._stand_by(run_id)
-        else:
-            if pass_on:
-                for handler in self._others(run_id):
-                    output = handler.tap_output_aiter(run_id, output)
-            mine = self._claim(run_id)
-        first = await anext(output, _DONE)
-        if first is _DONE:
-            return
-        if outer:
-            mine = self._left_to_outer(run_id)
-        info = self._live.get(run_id) if mine else None
-        if info is None:
-            yield first
-            async for chunk in output:
-                yield chunk
-            return
-        write = self._writer(info)
         try:
-            write(first)
-        except Exception as error:
-            report_internal_error("Collector stream tap", error)
-        yield first
-        async for chunk in output:
+            if outer:
+                self._stand_by(run_id)
+            else:
+                if pass_on:
+                    for handler in self._others(run_id):
+                        output = handler.tap_output_aiter(run_id, output)
+                mine = self._claim(run_id)
+            first = await anext(output, _DONE)
+            if first is _DONE:
+                return
+            if outer:
+                mine = self._left_to_outer(run_id)
+            info = self._live.get(run_id) if mine else None
+            if info is None:
+                yield first
+                async for chunk in output:
+                    yield chunk
+                return
+            write = self._writer(info)
             try:
-                write(chunk)
+                write(first)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
-            yield chunk
+            yield first
+            async for chunk in output:
+                try:
+                    write(chunk)
+                except Exception as error:
+                    report_internal_error("Collector stream tap", error)
+                yield chunk
+        except BaseException as error:
+            if outer:
+                error.__traceback__ = program_traceback(error.__traceback__)
+            raise
 
     # ---------------------------------------------------- streaming a runnable
     def stream(self, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
