@@ -145,11 +145,27 @@ def _graph_parts(
 
 
 def _note(error: BaseException) -> None:
+    """Ready an error of the watched run to be re-raised with a bare ``raise``.
+
+    Its traceback loses streamviz's frames (see ``streamviz._tracebacks``), so it starts at the
+    caller's line and goes on into LangChain's and the user's code; notes tell where the
+    captured trace is and how to watch async-only runnables. Nothing else of it changes.
+    """
+    from streamviz._errors import report_internal_error
+    from streamviz._tracebacks import program_traceback
+
+    error.__traceback__ = program_traceback(error.__traceback__)
     if not hasattr(error, "add_note"):
         return
-    error.add_note("streamviz: what was captured is in streamviz.last_trace()")
-    if "coroutine function synchronously" in str(error):
-        error.add_note("streamviz: for async-only runnables use sv.watch(..., use_async=True)")
+    try:
+        error.add_note("streamviz: what was captured is in streamviz.last_trace()")
+        message = str(error)
+        # LangChain's "Cannot invoke a coroutine function synchronously" and LangGraph's 'No
+        # synchronous function provided to "node"': a sync stream met an async-only step.
+        if "coroutine function synchronously" in message or "No synchronous function" in message:
+            error.add_note("streamviz: for async-only runnables use sv.watch(..., use_async=True)")
+    except Exception as failure:  # an exception whose str() fails is re-raised as it is
+        report_internal_error("watch error notes", failure)
 
 
 def _prepare(runnable: Any, config: Any, name: str | None) -> tuple[Collector, dict[str, Any], Any]:
@@ -229,7 +245,7 @@ def watch(
     except BaseException as error:
         collector.abandon_running(error)
         _note(error)
-        raise
+        raise  # a bare raise adds no frame: the traceback is the one _note left
     finally:
         collector.trace.result = _result(collector.trace, run_id, chunks)
         session.close()
@@ -264,7 +280,7 @@ async def awatch(
     except BaseException as error:
         collector.abandon_running(error)
         _note(error)
-        raise
+        raise  # a bare raise adds no frame: the traceback is the one _note left
     finally:
         collector.trace.result = _result(collector.trace, run_id, chunks)
         session.close()
@@ -386,8 +402,8 @@ def watch_remote(
         for part in stream:
             watching.take(part)
     except BaseException as error:
-        watching.fail(error)
-        raise
+        watching.fail(error)  # through _note
+        raise  # a bare raise adds no frame: the traceback is the one _note left
     else:
         watching.parts.finish()
     finally:
@@ -434,8 +450,8 @@ async def awatch_remote(
             for part in stream:
                 watching.take(part)
     except BaseException as error:
-        watching.fail(error)
-        raise
+        watching.fail(error)  # through _note
+        raise  # a bare raise adds no frame: the traceback is the one _note left
     else:
         watching.parts.finish()
     finally:

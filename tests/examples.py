@@ -5,6 +5,7 @@ Each factory returns a fresh ``(runnable, input)`` pair, so stateful examples (r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from langchain_core.callbacks import adispatch_custom_event
 from langchain_core.output_parsers import JsonOutputParser, StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import (
+    Runnable,
     RunnableBranch,
     RunnableGenerator,
     RunnableLambda,
@@ -19,6 +21,7 @@ from langchain_core.runnables import (
     RunnablePassthrough,
     chain,
 )
+from langchain_core.runnables.config import RunnableConfig
 from langchain_core.tools import tool
 
 from streamviz.demo import DemoChatModel, DemoRetriever
@@ -147,6 +150,80 @@ def _always_fails(value: Any) -> Any:
     raise RuntimeError("primary is down")
 
 
+def _lookup():
+    return DemoRetriever.from_texts(
+        ["harrison worked at kensho", "harrison likes spicy food"]
+    ).with_config(run_name="Docs")
+
+
+def _joke_chain():
+    return joke_prompt() | model() | StrOutputParser()
+
+
+# Roots that stream a chunk of their own before their children run. The async forms start the
+# lookup as a task first and stream the status chunk while it runs (a common pattern: "searching…"
+# shown while a retriever works).
+def _status_then_joke(questions: Iterator[str]) -> Iterator[str]:
+    for question in questions:
+        yield "searching… "
+        docs = _lookup().invoke(question)
+        yield from _joke_chain().stream({"topic": docs[0].page_content})
+
+
+async def _astatus_then_joke(questions: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for question in questions:
+        lookup = asyncio.ensure_future(_lookup().ainvoke(question))
+        yield "searching… "
+        docs = await lookup
+        async for token in _joke_chain().astream({"topic": docs[0].page_content}):
+            yield token
+
+
+@chain
+async def status_then_joke_chain(question: str) -> AsyncIterator[str]:
+    """The same as a @chain-decorated async generator."""
+    lookup = asyncio.ensure_future(_lookup().ainvoke(question))
+    yield "searching… "
+    docs = await lookup
+    async for token in _joke_chain().astream({"topic": docs[0].page_content}):
+        yield token
+
+
+class StatusThenJoke(Runnable[str, str]):
+    """A custom runnable: a status chunk of its own, then a child chain's chunks, streamed
+    through LangChain's ``_transform_stream_with_config`` as the base class's docs advise."""
+
+    def invoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> str:
+        return "".join(self.stream(input, config))
+
+    def stream(self, input: str, config: RunnableConfig | None = None, **kwargs: Any):
+        yield from self._transform_stream_with_config(iter([input]), self._jokes, config)
+
+    async def astream(self, input: str, config: RunnableConfig | None = None, **kwargs: Any):
+        async def one() -> AsyncIterator[str]:
+            yield input
+
+        async for chunk in self._atransform_stream_with_config(one(), self._ajokes, config):
+            yield chunk
+
+    @staticmethod
+    def _jokes(topics: Iterator[str], config: RunnableConfig) -> Iterator[str]:
+        for topic in topics:
+            yield "thinking… "
+            yield from _joke_chain().stream({"topic": topic}, config)
+
+    @staticmethod
+    async def _ajokes(topics: AsyncIterator[str], config: RunnableConfig) -> AsyncIterator[str]:
+        async for topic in topics:
+            yield "thinking… "
+            async for token in _joke_chain().astream({"topic": topic}, config):
+                yield token
+
+
+def _pick_chain(inputs: dict[str, Any]) -> Runnable:
+    return _joke_chain() if "topic" in inputs else model()
+
+
 EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "model": lambda: (model(), "what color is the sky?"),
     "prompt|model|parser": lambda: (
@@ -219,12 +296,33 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
         ),
         {"topic": "parrot"},
     ),
+    "own chunk, then a lookup": lambda: (
+        RunnableGenerator(_status_then_joke, _astatus_then_joke).with_config(
+            run_name="status_then_joke"
+        ),
+        "where did harrison work?",
+    ),
+    "@chain generator, own chunk first": lambda: (
+        status_then_joke_chain,
+        "where did harrison work?",
+    ),
+    "Runnable subclass, own chunk first": lambda: (StatusThenJoke(), "parrot"),
+    "RunnableLambda returning a runnable": lambda: (
+        RunnableLambda(_pick_chain).with_config(run_name="pick_chain"),
+        {"topic": "parrot"},
+    ),
 }
 
 # Examples whose branches run concurrently: the interleaving of their events can differ between
 # two separate runs, so those compare run by run rather than in one global order.
 # Examples written with async functions only: LangChain cannot stream them synchronously.
-ASYNC_ONLY = {"model|json|generator", "RunnableLambda nesting", "@chain nesting", "custom events"}
+ASYNC_ONLY = {
+    "model|json|generator",
+    "RunnableLambda nesting",
+    "@chain nesting",
+    "custom events",
+    "@chain generator, own chunk first",
+}
 
 CONCURRENT = {"RunnableParallel", "batch inside a step", "retrieval chain"}
 

@@ -137,6 +137,21 @@ def test_errors_of_every_run_type_are_recorded():
     assert all(run.status != "running" for run in trace.runs.values())
 
 
+def test_a_roots_own_chunk_is_recorded_before_the_lookup_it_started_meanwhile():
+    # The root yields "searching… " while its lookup task starts: under astream the chunk
+    # leaves the root before the task runs, as astream_events reports it.
+    runnable, value = EXAMPLES["own chunk, then a lookup"]()
+    trace = run(sv.awatch(runnable, value, display=False))
+    first = [(e["event"], e["name"], e["data"].get("chunk")) for e in trace.events[:3]]
+    assert first == [
+        ("on_chain_start", "status_then_joke", None),
+        ("on_chain_stream", "status_then_joke", "searching… "),
+        ("on_retriever_start", "Docs", None),
+    ]
+    assert trace.roots[0].status == "ok"
+    assert trace.result.startswith("searching… ") and len(trace.result) > len("searching… ")
+
+
 GUIDE_FILTERS = [
     ({"include_names": ["my_parser"]}, "run_name and tags"),
     ({"include_types": ["chat_model"]}, "run_name and tags"),

@@ -10,7 +10,16 @@
   collectors beside it lose nothing.
 - A run tapped twice (by langchain-core and again by an outer tap) is reported once.
 - ``stream`` / ``astream`` tap the outermost stream as well, as ``astream_events`` does, so the
-  root's own chunks are recorded even for runnables that only re-yield a child's chunks.
+  root's own chunks are recorded even for runnables that only re-yield a child's chunks. That
+  outer tap only stands by: a root that streams through its own tap (``RunnableGenerator``,
+  ``RunnableLambda``, a sequence...) has its chunks recorded there, the moment it yields them,
+  like every other run. At the outer tap they would come late under ``astream``: a chunk gets
+  there only after the task ``_atransform_stream_with_config`` runs per chunk has ended, and a
+  child the root started meanwhile (a task it awaits later) has run and been recorded by then.
+  ``astream_events`` records at its outer tap too, but its handler is async and hears of that
+  child one task later (through ``asyncio.gather``), so it reports the root's chunk first, in
+  the order the root produced them; the collector, called inline, records it so by tapping
+  where the chunk is produced.
 """
 
 from __future__ import annotations
@@ -26,10 +35,14 @@ from streamviz._lc_private import (
     child_handlers_of,
     handlers_being_called,
 )
+from streamviz._tracebacks import program_traceback
 
 __all__ = ["StreamTaps"]
 
 _NO_INPUT: Any = object()  # stream()/astream() called without an input to record
+# The claim of a root run held by the outer tap of stream()/astream() until the root's own tap,
+# if it has one, takes it over (see _claim).
+_STANDBY: Any = object()
 
 T = TypeVar("T")
 _DONE: Any = object()
@@ -91,13 +104,35 @@ class StreamTaps:
             return False
 
     def _claim(self, run_id: UUID) -> bool:
-        """Whether this is the first tap of the run (a run tapped twice is reported once)."""
+        """Whether this tap records the run: the first of its own taps does.
+
+        A run tapped twice is reported once. The outer tap of :meth:`stream` only holds the
+        root's claim (``_STANDBY``) until the root's own tap comes, which takes it over.
+        """
         token = object()
-        mine = self._tapped.setdefault(run_id, token) is token
+        held = self._tapped.setdefault(run_id, token)
+        if held is _STANDBY:
+            self._tapped[run_id] = held = token
         info = self._live.get(run_id)
         if info is not None:
             info.tapped = True
-        return mine
+        return held is token
+
+    def _stand_by(self, run_id: UUID) -> None:
+        """Hold the claim of a root run before it starts (its token callbacks are then skipped)."""
+        self._tapped.setdefault(run_id, _STANDBY)
+
+    def _left_to_outer(self, run_id: UUID) -> bool:
+        """Whether the outer tap records the root: no tap of its own came before its first chunk.
+
+        A run's own tap is made when its stream starts, so before its first chunk. A root that
+        only re-yields its children's chunks (``RunnableBranch``, fallbacks) or reports its
+        chunks without a tap (chat models) has none. A root that already ended is not recorded.
+        """
+        if self._tapped.get(run_id) is not _STANDBY:
+            return False
+        self._tapped[run_id] = object()
+        return True
 
     def _others(self, run_id: UUID) -> list[Any]:
         # Only reached when langchain-core tapped this collector alone: the other streaming
@@ -112,62 +147,84 @@ class StreamTaps:
             report_internal_error("Collector tap hand-over", error)
             return []
 
-    def _tap(self, run_id: UUID, output: Iterator[T], pass_on: bool) -> Iterator[T]:
-        if pass_on:
-            for handler in self._others(run_id):
-                output = handler.tap_output_iter(run_id, output)
-        mine = self._claim(run_id)
-        first = next(output, _DONE)
-        if first is _DONE:
-            return
-        # Looked up only now: a model's run starts when its stream is first pulled.
-        info = self._live.get(run_id) if mine else None
-        if info is None:
+    def _tap(
+        self, run_id: UUID, output: Iterator[T], pass_on: bool, outer: bool = False
+    ) -> Iterator[T]:
+        try:
+            if outer:
+                self._stand_by(run_id)
+            else:
+                if pass_on:
+                    for handler in self._others(run_id):
+                        output = handler.tap_output_iter(run_id, output)
+                mine = self._claim(run_id)
+            first = next(output, _DONE)
+            if first is _DONE:
+                return
+            if outer:
+                mine = self._left_to_outer(run_id)
+            # Looked up only now: a model's run starts when its stream is first pulled.
+            info = self._live.get(run_id) if mine else None
+            if info is None:
+                yield first
+                for chunk in output:
+                    yield chunk
+                return
+            write = self._writer(info)
+            try:
+                write(first)
+            except Exception as error:
+                report_internal_error("Collector stream tap", error)
             yield first
             for chunk in output:
+                try:
+                    write(chunk)
+                except Exception as error:
+                    report_internal_error("Collector stream tap", error)
                 yield chunk
-            return
-        write = self._writer(info)
-        try:
-            write(first)
-        except Exception as error:
-            report_internal_error("Collector stream tap", error)
-        yield first
-        for chunk in output:
-            try:
-                write(chunk)
-            except Exception as error:
-                report_internal_error("Collector stream tap", error)
-            yield chunk
+        except BaseException as error:
+            if outer:  # the caller's own stream: its error is shown from the caller's code
+                error.__traceback__ = program_traceback(error.__traceback__)
+            raise  # a bare raise adds no frame of its own
 
     async def _atap(
-        self, run_id: UUID, output: AsyncIterator[T], pass_on: bool
+        self, run_id: UUID, output: AsyncIterator[T], pass_on: bool, outer: bool = False
     ) -> AsyncIterator[T]:
-        if pass_on:
-            for handler in self._others(run_id):
-                output = handler.tap_output_aiter(run_id, output)
-        mine = self._claim(run_id)
-        first = await anext(output, _DONE)
-        if first is _DONE:
-            return
-        info = self._live.get(run_id) if mine else None
-        if info is None:
-            yield first
-            async for chunk in output:
-                yield chunk
-            return
-        write = self._writer(info)
         try:
-            write(first)
-        except Exception as error:
-            report_internal_error("Collector stream tap", error)
-        yield first
-        async for chunk in output:
+            if outer:
+                self._stand_by(run_id)
+            else:
+                if pass_on:
+                    for handler in self._others(run_id):
+                        output = handler.tap_output_aiter(run_id, output)
+                mine = self._claim(run_id)
+            first = await anext(output, _DONE)
+            if first is _DONE:
+                return
+            if outer:
+                mine = self._left_to_outer(run_id)
+            info = self._live.get(run_id) if mine else None
+            if info is None:
+                yield first
+                async for chunk in output:
+                    yield chunk
+                return
+            write = self._writer(info)
             try:
-                write(chunk)
+                write(first)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
-            yield chunk
+            yield first
+            async for chunk in output:
+                try:
+                    write(chunk)
+                except Exception as error:
+                    report_internal_error("Collector stream tap", error)
+                yield chunk
+        except BaseException as error:
+            if outer:
+                error.__traceback__ = program_traceback(error.__traceback__)
+            raise
 
     # ---------------------------------------------------- streaming a runnable
     def stream(self, runnable: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
@@ -176,19 +233,22 @@ class StreamTaps:
         LangChain reports a step's output chunks only when the step streams through its own tap;
         some runnables (``RunnableBranch``, ``with_fallbacks``) just re-yield their child's chunks.
         Like ``astream_events``, this taps the outermost stream too, so the root's
-        ``on_chain_stream`` events are recorded whatever the runnable, and the root's start event
-        carries the input as given (a streamed chain reports an empty one; a chat model, its
-        formatted messages).
+        ``on_chain_stream`` events are recorded whatever the runnable (where the root yields
+        them when it streams through its own tap, so at the place ``astream_events`` reports
+        them), and the root's start event carries the input as given (a streamed chain reports an
+        empty one; a chat model, its formatted messages).
         """
         config, run_id = self._config_for(config, input)
-        return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False)
+        return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False, outer=True)
 
     def astream(
         self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
         config, run_id = self._config_for(config, input)
-        return self._atap(run_id, aiter(runnable.astream(input, config, **kwargs)), False)
+        return self._atap(
+            run_id, aiter(runnable.astream(input, config, **kwargs)), False, outer=True
+        )
 
     def _config_for(self, config: Any, input: Any = _NO_INPUT) -> tuple[dict[str, Any], UUID]:
         from langchain_core.callbacks import BaseCallbackManager

@@ -458,13 +458,24 @@ def run_with_async_client(coroutine: Any) -> Any:
     a fresh ``asyncio.run`` loop: an async client's pooled connections belong to the loop that
     opened them, and a second ``asyncio.run`` would fail with "Event loop is closed".
     """
+    # Not run inside the except block: its errors would get the RuntimeError as __context__.
     try:
         asyncio.get_running_loop()
+        running = True
     except RuntimeError:
-        return client_loop().run_until_complete(coroutine)
-    from streamviz._asyncio import run_sync
+        running = False
+    try:
+        if not running:
+            return client_loop().run_until_complete(coroutine)
+        from streamviz._asyncio import run_sync
 
-    return run_sync(coroutine)
+        return run_sync(coroutine)
+    except BaseException as error:  # shown from the user's line, as run_sync does
+        from streamviz._tracebacks import hide_calling_frames, program_traceback
+
+        error.__traceback__ = program_traceback(error.__traceback__)
+        hide_calling_frames()
+        raise
 
 
 class RemoteConsole:
