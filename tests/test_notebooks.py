@@ -287,10 +287,11 @@ def test_input_streams_hold_and_generator(executed):
     assert all(row["held"] is None for row in streaming.runs)
     assert "holds: []" in text
 
-    # One above the other: the held function, then the generator that lets names through.
-    above, below = streamviz_widgets(notebook, cell_with(notebook, "widgets.VBox("))
+    # One above the other on one time scale: the held function, then the generator.
+    above, below = streamviz_widgets(notebook, cell_with(notebook, "sv.show([function_trace"))
     above, below = Snapshot(above), Snapshot(below)
     assert above.state["view"] == below.state["view"] == "timeline"
+    assert above.state["time_span"] == below.state["time_span"] > 0
     assert above.run("_extract_country_names")["held"] == function["held"]
     generator = below.run("_extract_country_names_streaming")
     assert generator["chunks"] == 3 and all(row["held"] is None for row in below.runs)
