@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from streamviz import _marimo
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.graph import GraphParts, is_graph
 from streamviz.trace import Trace
@@ -57,16 +58,20 @@ class _Session:
         shell = _kernel()
         self.widget = None
         self.console = False
+        in_marimo = shell is None and _marimo.active()
         if display is None:
             display = True
-            self.console = shell is None
+            self.console = shell is None and not in_marimo
         if display and not self.console:
             from IPython.display import display as show_now
 
             from streamviz.widgets import TraceWidget
 
             self.widget = TraceWidget(trace, view=view, height=height)
-            show_now(self.widget)
+            if in_marimo:
+                _marimo.display(self.widget)
+            else:
+                show_now(self.widget)
             if shell is not None:
                 _on_screen[trace] = shell.execution_count
         self._pieces = 0
@@ -467,17 +472,18 @@ async def awatch_remote(
 def show(
     trace: Trace | Sequence[Trace], *, view: str | None = None, height: int | None = None
 ) -> None:
-    """Show a trace (finished, loaded, or still being captured) as a widget in Jupyter.
+    """Show a trace (finished, loaded, or still being captured) as a widget in Jupyter or marimo.
 
     Given several traces (``sv.show([before, after])``), shows one widget each, by default their
     timelines, on one time scale: the same milliseconds per pixel, so they compare at a glance.
-    Outside Jupyter, prints the run tree(s) instead.
+    Elsewhere, prints the run tree(s) instead.
     """
     traces = [trace] if isinstance(trace, Trace) else list(trace)
     if not all(isinstance(item, Trace) for item in traces):
         raise TypeError("sv.show takes a Trace or a list of Traces")
     shell = _kernel()
-    if shell is None:
+    in_marimo = shell is None and _marimo.active()
+    if shell is None and not in_marimo:
         print("\n\n".join(item.format_tree() for item in traces))
         return
     from IPython.display import display
@@ -489,7 +495,11 @@ def show(
     height = height or (max(200, 120 + 24 * max(len(t.runs) for t in traces)) if several else 560)
     span = max(t.clock() if t._running() else t.duration for t in traces) if several else 0.0
     for item in traces:
-        display(TraceWidget(item, view=view, height=height, time_span=span * 1000))
+        widget = TraceWidget(item, view=view, height=height, time_span=span * 1000)
+        if in_marimo:
+            _marimo.display(widget)
+            continue
+        display(widget)
         _on_screen[item] = shell.execution_count
 
 

@@ -130,6 +130,12 @@ class Trace:
         live = f", {running} running" if running else ""
         return f"<Trace{label}: {len(self._log)} events, {len(self.runs)} runs{live}>"
 
+    def _display_(self) -> Any:
+        """The trace's dashboard, when it is a marimo cell's value (marimo's display protocol)."""
+        from streamviz._marimo import trace_display
+
+        return trace_display(self)
+
     def filter(
         self,
         *,
