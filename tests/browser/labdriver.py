@@ -229,8 +229,10 @@ class JupyterLab:
         return path
 
     def notebook_url(self, name: str, front_end: str = "lab") -> str:
-        """URL opening `name` in JupyterLab, in a reset workspace (no tabs left from an earlier
-        test), or with ``front_end="notebook"`` in Jupyter Notebook 7 (served by the same server)."""
+        """URL opening `name`: JupyterLab in a reset workspace (no tabs from an earlier test).
+
+        With ``front_end="notebook"``: Jupyter Notebook 7, served by the same server.
+        """
         path = urllib.request.pathname2url(name).lstrip("/")
         if front_end == "notebook":
             return f"{self.url}/notebooks/{path}"
