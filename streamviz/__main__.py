@@ -5,6 +5,8 @@
 - ``streamviz demo --console``: stream the guide's parrot-joke chain here and print the run tree.
 - ``streamviz demo --html PATH``: write the dashboard of that chain's trace as a standalone HTML
   page that works offline.
+- ``streamviz export NOTEBOOK.ipynb -o PAGE.html``: an executed notebook (saved with its widget
+  state) as one HTML page whose dashboards work offline (needs nbconvert: the ``export`` extra).
 """
 
 from __future__ import annotations
@@ -114,6 +116,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from streamviz.notebook_export import export_notebook
+
+    try:
+        path, counts = export_notebook(args.notebook, args.output)
+    except (OSError, RuntimeError, ValueError) as error:  # unreadable, not built, not a notebook
+        print(f"streamviz export: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {path} ({path.stat().st_size:,} bytes): {counts['dashboards']} streamviz "
+          "dashboards, one file, works offline.")  # fmt: skip
+    if counts["missing"]:
+        print(f"streamviz export: {counts['missing']} widget outputs were saved without their "
+              "state and show a note instead; see the page for how to save the state.",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``streamviz`` command."""
     parser = argparse.ArgumentParser(prog="streamviz", description=__doc__)
@@ -135,8 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=0, help="JupyterLab port (default: its own)")
     demo.add_argument("--fast", action="store_true", help="no simulated model latency")
     demo.add_argument("--save", metavar="PATH", help="also save the trace as JSONL (--console)")
+    export = commands.add_parser(
+        "export",
+        help="an executed notebook as one HTML page whose dashboards work offline",
+        description="Turn an executed notebook, saved with its widget state, into one HTML page "
+        "(nbconvert's, with every streamviz dashboard interactive) that needs no kernel, server "
+        "or network.",
+    )
+    export.add_argument("notebook", help="the .ipynb file")
+    export.add_argument(
+        "-o", "--output", metavar="PAGE", help="the HTML file to write (default: NOTEBOOK.html)"
+    )
     args = parser.parse_args(argv)
-    return _demo(args)
+    return _export(args) if args.command == "export" else _demo(args)
 
 
 if __name__ == "__main__":
