@@ -33,8 +33,9 @@ CSP = (
 _PAGE_STYLE = "body { margin: 16px; font-family: system-ui, sans-serif; }"
 
 # Every `[data-sv-widget]` holds its model's state (a JSON script) and the element to render in.
-# The module is imported once; each widget gets its own stand-in model, initialized then rendered
-# through the module's default export, as anywidget does. A widget that fails to draw says so in
+# The module is imported once; each widget model gets a stand-in, initialized once then rendered
+# in each of its views (`data-sv-model` names the model) through the module's default export, as
+# anywidget does. A widget that fails to draw says so in
 # its place, the others still draw, and the error is raised once all were tried.
 _BOOT = """
 const source = JSON.parse(document.getElementById("sv-module").textContent);
@@ -64,12 +65,17 @@ function standIn(state) {
 }
 
 const failures = [];
+const models = new Map();  // views of one widget model share it, as in Jupyter
 for (const holder of document.querySelectorAll("[data-sv-widget]")) {
   const mount = holder.querySelector(".sv-mount");
   try {
-    const state = JSON.parse(holder.querySelector("script.sv-state").textContent);
-    const model = standIn(state);
-    await widget.initialize?.({ model });
+    const key = holder.dataset.svModel;
+    let model = key ? models.get(key) : undefined;
+    if (model === undefined) {
+      model = standIn(JSON.parse(holder.querySelector("script.sv-state").textContent));
+      await widget.initialize?.({ model });
+      if (key) models.set(key, model);
+    }
     await widget.render({ model, el: mount });
   } catch (error) {
     failures.push(error);
@@ -122,11 +128,16 @@ def trace_state(trace: Trace, *, view: str = "dashboard", height: int = 720) -> 
         widget.close()
 
 
-def widget_block(state: Mapping[str, Any], *, label: str, mount_id: str | None = None) -> str:
-    """The HTML of one widget in a page: its state as JSON, and where it renders."""
+def widget_block(
+    state: Mapping[str, Any], *, label: str, model: str = "", mount_id: str | None = None
+) -> str:
+    """The HTML of one view of a widget in a page: its state as JSON, and where it renders.
+
+    Views with the same ``model`` key (a notebook's model id) share one model in the page.
+    """
     mount = f' id="{escape(mount_id)}"' if mount_id else ""
     return (
-        '<div class="sv-export" data-sv-widget>'
+        f'<div class="sv-export" data-sv-widget data-sv-model="{escape(model)}">'
         f'<script type="application/json" class="sv-state">{script_json(dict(state))}</script>'
         f'<div class="sv-mount"{mount} aria-label="{escape(label)}"></div>'
         "</div>"

@@ -87,9 +87,11 @@ def _is_streamviz(state: Mapping[str, Any]) -> bool:
     ).startswith("streamviz.widgets._widget.")
 
 
-def _streamviz_states(states: Mapping[str, Any], model_id: str) -> list[Mapping[str, Any]]:
-    """The streamviz widgets shown by ``model_id``: itself, or those inside it, in order."""
-    found: list[Mapping[str, Any]] = []
+def _streamviz_states(
+    states: Mapping[str, Any], model_id: str
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The streamviz widgets shown by ``model_id`` (id, state): itself, or those inside it."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
     seen: set[str] = set()
 
     def visit(key: str) -> None:
@@ -98,7 +100,7 @@ def _streamviz_states(states: Mapping[str, Any], model_id: str) -> list[Mapping[
         seen.add(key)
         state = states[key]
         if _is_streamviz(state):
-            found.append(state)
+            found.append((key, state))
             return
         children = state.get("children")
         for child in children if isinstance(children, list) else []:
@@ -152,10 +154,10 @@ def _offline_preprocessor() -> Any:
                         del data[WIDGET_VIEW]
                         continue
                     blocks = []
-                    for state in shown:
+                    for key, state in shown:
                         name = (state.get("snapshot") or {}).get("name") or "streamviz trace"
-                        label = f"{name} ({state.get('view', 'dashboard')})"
-                        blocks.append(widget_block(front_end_state(state), label=str(label)))
+                        label = str(f"{name} ({state.get('view', 'dashboard')})")
+                        blocks.append(widget_block(front_end_state(state), label=label, model=key))
                     output["data"] = {OFFLINE_VIEW: "\n".join(blocks)}
                     dashboards += len(shown)
             nb.metadata.pop("widgets", None)  # nbconvert would embed it for its CDN embedder

@@ -69,10 +69,12 @@ def test_a_notebook_page_swaps_each_widget_output(trace):
     player = ipywidgets.VBox([ipywidgets.Button(description="Play"), TraceWidget(trace)])
     slider = ipywidgets.IntSlider(value=7)
     models = [dashboard, player, *player.children, slider]
+    ids = [model.model_id for model in models]
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_markdown_cell("# Exported <i>offline</i>"),
         nbformat.v4.new_code_cell("dashboard", outputs=[view_output(dashboard.model_id, "d")]),
+        nbformat.v4.new_code_cell("again", outputs=[view_output(dashboard.model_id, "d")]),
         nbformat.v4.new_code_cell("player", outputs=[view_output(player.model_id, "p")]),
         nbformat.v4.new_code_cell("slider", outputs=[view_output(slider.model_id, "IntSlider(7)")]),
         nbformat.v4.new_code_cell("lost", outputs=[view_output("0" * 32, "<Dashboard of x>")]),
@@ -90,9 +92,11 @@ def test_a_notebook_page_swaps_each_widget_output(trace):
         for model in models:
             model.close()
 
-    assert counts == {"dashboards": 2, "missing": 1}  # the dashboard and the one in the box
+    assert counts == {"dashboards": 3, "missing": 1}  # the dashboard twice, the one in the box
     soup = BeautifulSoup(html, "html.parser")
-    assert [state["view"] for state in states(html)] == ["dashboard", "dashboard"]
+    assert [state["view"] for state in states(html)] == ["dashboard"] * 3
+    models = [block["data-sv-model"] for block in soup.select("[data-sv-widget]")]
+    assert models == [ids[0], ids[0], ids[3]]  # views of one model share it in the page
     assert soup.select_one("h1").get_text().startswith("Exported")
     assert "IntSlider(7)" in soup.get_text()  # another library's widget: its text
     (note,) = soup.select(".sv-export-missing")

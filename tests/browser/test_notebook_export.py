@@ -149,6 +149,23 @@ def test_a_langgraph_notebook_exports_to_one_offline_page(browser, langgraph, tm
     page.close()
 
 
+def test_two_views_of_one_widget_share_its_selection(browser, tour, tmp_path):
+    notebook = nbformat.from_dict(tour)
+    watched = cell_with(notebook, "trace = sv.watch(chain")
+    again = nbformat.v4.new_code_cell("trace  # shown again", outputs=watched.outputs)
+    notebook.cells.insert(notebook.cells.index(watched) + 1, again)
+    path, _ = export(notebook, tmp_path, "twice")
+    page, blocked, errors = open_offline(browser, path)
+    first, second = (cell_of(page, source).locator(".sv-root") for source in (
+        "trace = sv.watch(chain", "trace  # shown again"))  # fmt: skip
+    model = Snapshot(streamviz_widgets(tour, watched)[0]).run("DemoChatModel")
+    first.locator(f".sv-tree-node[data-run-id='{model['id']}']").click()
+    selected = second.locator(f".sv-tree-node[data-run-id='{model['id']}'][aria-selected=true]")
+    selected.wait_for()  # one model behind both views, as in JupyterLab
+    assert blocked == [] and errors == []
+    page.close()
+
+
 def test_a_notebook_saved_without_widget_state_says_how_to_save_it(browser, tour, tmp_path):
     stateless = nbformat.from_dict(tour)
     del stateless.metadata["widgets"]
