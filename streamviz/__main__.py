@@ -1,10 +1,13 @@
 """Command line: ``python -m streamviz demo`` opens the tour notebook in JupyterLab, offline.
 
-- ``streamviz demo``: JupyterLab on ``notebooks/00_tour.ipynb`` (the browser opens when there is a
-  display; otherwise the URL is printed).
+- ``streamviz demo``: JupyterLab on ``notebooks/00_tour.ipynb`` with widget-state saving on (the
+  browser opens when there is a display; the URL of the tour is printed either way, with the SSH
+  port forward that reaches it, and JupyterLab's log goes to a file; see ``streamviz/_lab.py``).
 - ``streamviz demo --console``: stream the guide's parrot-joke chain here and print the run tree.
 - ``streamviz demo --html PATH``: write the dashboard of that chain's trace as a standalone HTML
   page that works offline.
+- ``streamviz export NOTEBOOK.ipynb -o PAGE.html``: an executed notebook (saved with its widget
+  state) as one HTML page whose dashboards work offline (needs nbconvert: the ``export`` extra).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import argparse
 import asyncio
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,25 +43,16 @@ def _lab(args: argparse.Namespace) -> int:
         print("streamviz demo: JupyterLab is not installed (`pip install jupyterlab`, or "
               "`make demo` in the checkout, which installs it).", file=sys.stderr)  # fmt: skip
         return 2
-    headless = args.no_browser or not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    from streamviz._lab import run_lab
+
+    display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return run_lab(
+        notebooks,
+        TOUR,
+        port=args.port,
+        browser=display and not args.no_browser,
+        state=args.state_dir,
     )
-    command = [
-        sys.executable, "-m", "jupyter", "lab", TOUR,
-        f"--ServerApp.root_dir={notebooks}", "--ip=127.0.0.1",
-    ]  # fmt: skip
-    if args.port:
-        command.append(f"--port={args.port}")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
-        command.append("--allow-root")
-    if headless:
-        command.append("--no-browser")
-        print("No display: open the URL JupyterLab prints below (with its token) in a browser.")
-    print(f"JupyterLab on {notebooks / TOUR} (offline; Ctrl+C to stop)", flush=True)
-    try:
-        return subprocess.call(command, cwd=notebooks)
-    except KeyboardInterrupt:
-        return 0
 
 
 def _html(args: argparse.Namespace) -> int:
@@ -114,6 +107,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from streamviz.notebook_export import export_notebook
+
+    try:
+        path, counts = export_notebook(args.notebook, args.output)
+    except (OSError, RuntimeError, ValueError) as error:  # unreadable, not built, not a notebook
+        print(f"streamviz export: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {path} ({path.stat().st_size:,} bytes): {counts['dashboards']} streamviz "
+          "dashboards, one file, works offline.")  # fmt: skip
+    if counts["missing"]:
+        print(f"streamviz export: {counts['missing']} widget outputs were saved without their "
+              "state and show a note instead; see the page for how to save the state.",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``streamviz`` command."""
     parser = argparse.ArgumentParser(prog="streamviz", description=__doc__)
@@ -132,11 +142,28 @@ def main(argv: list[str] | None = None) -> int:
         help="write the chain's dashboard as a standalone offline HTML page",
     )
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    demo.add_argument("--port", type=int, default=0, help="JupyterLab port (default: its own)")
+    demo.add_argument("--port", type=int, default=0, help="JupyterLab port (default: a free one)")
+    demo.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where the demo keeps its JupyterLab settings, workspaces and log "
+        "(default: $XDG_STATE_HOME/streamviz/demo, i.e. ~/.local/state/streamviz/demo)",
+    )
     demo.add_argument("--fast", action="store_true", help="no simulated model latency")
     demo.add_argument("--save", metavar="PATH", help="also save the trace as JSONL (--console)")
+    export = commands.add_parser(
+        "export",
+        help="an executed notebook as one HTML page whose dashboards work offline",
+        description="Turn an executed notebook, saved with its widget state, into one HTML page "
+        "(nbconvert's, with every streamviz dashboard interactive) that needs no kernel, server "
+        "or network.",
+    )
+    export.add_argument("notebook", help="the .ipynb file")
+    export.add_argument(
+        "-o", "--output", metavar="PAGE", help="the HTML file to write (default: NOTEBOOK.html)"
+    )
     args = parser.parse_args(argv)
-    return _demo(args)
+    return _export(args) if args.command == "export" else _demo(args)
 
 
 if __name__ == "__main__":

@@ -1,76 +1,54 @@
-"""`make demo` = `python -m streamviz demo`: JupyterLab on the tour notebook, offline."""
+"""`make demo` = `python -m streamviz demo`: JupyterLab on the tour notebook, offline.
+
+Without a display it prints the URL that opens the tour, how to reach it over SSH and where
+JupyterLab's log goes; widget-state saving is on through the demo's own settings, which start as
+a copy of the user's and never change them. (`tests/browser/test_demo_browser.py` opens the URL.)
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import pytest
+from demo_run import running_demo
 
-ROOT = Path(__file__).resolve().parent.parent
+WIDGETS = "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings"
+NOTIFICATIONS = "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+USER_SETTINGS = {
+    # The user turned widget-state saving off, with a comment (settings files are JSON5).
+    WIDGETS: '{\n  // not in my notebooks, thanks\n  "saveState": false\n}\n',
+    NOTIFICATIONS: json.dumps({"fetchNews": "false"}),
+}
 
 
-def test_make_demo_serves_the_tour_notebook_and_prints_its_url(tmp_path):
-    if not (ROOT / "notebooks" / "00_tour.ipynb").is_file():
-        pytest.fail("notebooks/00_tour.ipynb is missing")
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-    }
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamviz", "demo"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    try:
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            match = re.search(r"(http://127\.0\.0\.1:\d+/lab[^\s]*token=\w+)", line)
-            url = match.group(1) if match else None
-        output = "".join(lines)
-        assert url, output
-        assert "No display: open the URL" in output
-        base, token = url.split("/lab")[0], url.rsplit("token=", 1)[1]
-        request = urllib.request.Request(
-            f"{base}/api/contents/00_tour.ipynb?content=0",
-            headers={"Authorization": f"token {token}"},
-        )
-        for _ in range(100):  # the URL is printed as the server starts listening
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    assert json.load(response)["name"] == "00_tour.ipynb"
-                break
-            except urllib.error.URLError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"{base} never answered:\n{output}")
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+def test_make_demo_serves_the_tour_with_widget_state_saving_on(tmp_path):
+    with running_demo(tmp_path, USER_SETTINGS) as demo:
+        output = "".join(demo.output)
+        url_lines = [line for line in demo.output if demo.url in line]
+        assert len(url_lines) == 1 and url_lines[0].startswith("No display: open the tour"), output
+        assert f"ssh -N -L {demo.port}:127.0.0.1:{demo.port} " in output
+        log = demo.state / "jupyterlab.log"
+        assert f"its log: {log}" in output
+        assert demo.api("/api/contents/00_tour.ipynb?content=0")["name"] == "00_tour.ipynb"
+        assert "Jupyter Server" in log.read_text()  # JupyterLab's own log is in the file
+
+        # The setting the running server serves: saving on, over the user's own choice...
+        widgets = demo.api("/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin")
+        assert widgets["settings"]["saveState"] is True
+        # ...and the user's other settings as they are.
+        notes = demo.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        assert notes["settings"]["fetchNews"] == "false"
+        assert str(demo.state / "lab-settings") in output
+
+        # Stopped alone (as a process manager would), the command stops JupyterLab with it.
+        (lab,) = demo.children()
+        demo.process.terminate()
+        assert demo.process.wait(timeout=30) == 0
+        assert not Path(f"/proc/{lab}").exists()
+
+    for name, text in USER_SETTINGS.items():  # the user's settings were read, never written
+        assert (tmp_path / "user-settings" / name).read_text() == text
+    assert sorted(p.name for p in (tmp_path / "user-settings").rglob("*.jupyterlab-settings")) == [
+        "notification.jupyterlab-settings",
+        "plugin.jupyterlab-settings",
+    ]

@@ -1,29 +1,21 @@
 """The teaching notebooks run top to bottom in a real kernel, offline, and keep the final picture.
 
 Every notebook in ``notebooks/`` is executed headless with nbclient (``store_widget_state=True``),
-several at a time (they mostly wait on the demo model's timing), each in its own directory holding
-a copy of ``notebooks/traces``. Then: no cell failed, and the widget state saved in the notebook
-(what a reader of the saved notebook or its HTML export sees) holds what the notebook teaches.
+several at a time, each in its own directory holding a copy of ``notebooks/traces``
+(``notebook_runs.py``: once per session, shared with the tests of exported pages). Then: no cell
+failed, and the widget state saved in the notebook (what a reader of the saved notebook or its
+HTML export sees) holds what the notebook teaches.
 Widgets are found by the source of the cell that drew them, not by cell numbers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
-NOTEBOOK_DIR = Path(__file__).parent.parent / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-PARALLEL = 4  # kernels at once: the notebooks mostly sleep on the demo model's token delays
-CELL_TIMEOUT_S = 120
+from notebook_runs import NOTEBOOKS
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -32,39 +24,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # ------------------------------------------------------------------------------------ running
 
 
-async def _execute(path: Path, workdir: Path, limit: asyncio.Semaphore) -> Any:
-    notebook = nbformat.read(path, as_version=4)
-    shutil.copytree(NOTEBOOK_DIR / "traces", workdir / "traces")
-    async with limit:
-        started = time.perf_counter()
-        try:
-            await NotebookClient(
-                notebook,
-                timeout=CELL_TIMEOUT_S,
-                kernel_name="python3",
-                store_widget_state=True,
-                resources={"metadata": {"path": str(workdir)}},
-            ).async_execute()
-        except Exception as error:  # reported by the test of this notebook
-            return error
-        notebook.metadata["seconds"] = time.perf_counter() - started
-    return notebook
-
-
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> dict[str, Any]:
+def executed(executed_notebooks) -> dict[str, Any]:
     """Each notebook's name -> the executed notebook, or the exception that stopped it."""
-
-    async def run_all() -> list[Any]:
-        limit = asyncio.Semaphore(PARALLEL)
-        return await asyncio.gather(
-            *(_execute(path, tmp_path_factory.mktemp(path.stem), limit) for path in NOTEBOOKS)
-        )
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("STREAMVIZ_CHAT_MODEL", raising=False)  # offline: the demo model
-        results = asyncio.run(run_all())
-    return {path.name: result for path, result in zip(NOTEBOOKS, results, strict=True)}
+    return executed_notebooks.get(*(path.name for path in NOTEBOOKS))
 
 
 def notebook_named(executed: dict[str, Any], name: str):

@@ -11,8 +11,11 @@ import streamviz as sv
 from streamviz.export import write_html
 
 
-def open_offline(browser, path):
-    """Open ``path`` in a page that lets nothing but local files load; return (page, blocked)."""
+def open_offline(browser, path, *, dashboards: bool = True):
+    """Open ``path`` in a page that lets nothing but local files load.
+
+    Returns (page, blocked URLs, page errors); with ``dashboards`` once they were all drawn.
+    """
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     blocked: list[str] = []
     errors: list[str] = []
@@ -27,7 +30,8 @@ def open_offline(browser, path):
     page.route("**/*", gate)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(path.as_uri())
-    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    if dashboards:
+        page.wait_for_selector("body[data-ready=true]", timeout=15_000)
     return page, blocked, errors
 
 
