@@ -13,7 +13,6 @@ offline page.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Mapping
 from html import escape
@@ -127,11 +126,6 @@ def trace_state(trace: Trace, *, view: str = "dashboard", height: int = 720) -> 
     finally:
         widget.layout.close()
         widget.close()
-        del widget
-        # Collect it now, while the widgets' update thread runs: left to the interpreter's exit,
-        # ipywidgets' __del__ would close it again when that daemon thread may be frozen
-        # holding the followers' lock, and the process would never exit.
-        gc.collect()
 
 
 def widget_block(

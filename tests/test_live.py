@@ -308,3 +308,28 @@ def kernel():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_a_script_that_closed_its_widgets_exits():
+    """ipywidgets closes widgets again from __del__ at exit, when the update thread is frozen."""
+    import subprocess
+    import sys
+
+    script = textwrap.dedent(
+        """
+        import streamviz as sv
+        from streamviz.widgets import Dashboard
+
+        def show_and_close():
+            widget = Dashboard(sv.Trace("x"))
+            widget.close()
+
+        show_and_close()
+        print("done")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"

@@ -10,6 +10,7 @@ holds the final picture. The thread exits when no widget is left and starts agai
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from time import perf_counter, sleep
@@ -45,9 +46,18 @@ def follow(widget: Follower) -> None:
 
 
 def unfollow(widget: Follower) -> None:
-    """Stop updating ``widget``."""
-    with _lock:
-        _followers.discard(widget)
+    """Stop updating ``widget``.
+
+    Never blocks for long: at interpreter exit (ipywidgets closes widgets from ``__del__``) the
+    update thread, a daemon, may have been frozen while it held the lock.
+    """
+    if sys.is_finalizing():
+        return
+    if _lock.acquire(timeout=1.0):
+        try:
+            _followers.discard(widget)
+        finally:
+            _lock.release()
 
 
 def followers() -> list[Follower]:

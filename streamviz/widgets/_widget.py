@@ -175,6 +175,8 @@ class TraceWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the trace and close the widget (its front-end views go away)."""
+        if self.comm is None:  # closed already (ipywidgets closes again from __del__)
+            return
         _live.unfollow(self)
         super().close()
 
