@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from labdriver import (
     cell_output,
+    poll,
     prompts,
     record_text,
     run_notebook,
@@ -90,8 +91,12 @@ def test_watch_streams_tokens_live_and_the_dashboard_works_by_clicking(
     shown = int(narrowed.split()[0].replace(",", ""))
     assert 0 < shown < total
     rows = table.locator(".sv-row")
-    assert rows.count() > 0
-    assert all("chat_model" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8)))
+    # The rows are redrawn in the frame after the count: wait for them.
+    poll(
+        lambda: rows.count() > 0
+        and all("chat_model" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8))),
+        message="the table to show only chat_model rows",
+    )
     screenshot(page, "dashboard-filtered-chat-model")
     output.locator(".sv-clear").first.click()
     wait_for_text(output, ".sv-count", lambda t: t.startswith(f"{total:,} of"))
@@ -109,10 +114,15 @@ def test_watch_streams_tokens_live_and_the_dashboard_works_by_clicking(
     assert 0 < int(found.split()[0].replace(",", "")) < 10
     output.locator(".sv-clear").first.click()
 
-    # A row opens its payload.
-    rows.first.click()
+    # A row opens its payload (whichever row is first in view: the table keeps its scroll).
+    seq = rows.first.get_attribute("data-seq")
+    row = output.locator(f".sv-row[data-seq='{seq}']")
+    event = next(word for word in row.inner_text().split() if word.startswith("on_"))
+    row.click()
     wait_for(output, ".sv-details")
-    assert "on_chain_start" in output.locator(".sv-details").inner_text()
+    details = wait_for_text(output, ".sv-details", f"Event #{seq}")
+    assert event in details
+    assert '"metadata"' in wait_for_text(output, ".sv-details", '"metadata"')
 
     # Linked selection: a tree node narrows the table to that run.
     output.locator(".sv-tree-node", has_text="DemoChatModel").first.click()
