@@ -93,8 +93,10 @@ def test_watch_streams_tokens_live_and_the_dashboard_works_by_clicking(
     rows = table.locator(".sv-row")
     # The rows are redrawn in the frame after the count: wait for them.
     poll(
-        lambda: rows.count() > 0
-        and all("chat_model" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8))),
+        lambda: (
+            rows.count() > 0
+            and all("chat_model" in rows.nth(i).inner_text() for i in range(min(rows.count(), 8)))
+        ),
         message="the table to show only chat_model rows",
     )
     screenshot(page, "dashboard-filtered-chat-model")
