@@ -1,7 +1,7 @@
 """streamviz in marimo, kernel side: a real marimo kernel runs a notebook (no browser).
 
 `marimo export session` runs every cell in marimo's kernel and saves each cell's output and
-console; what a page draws from those outputs is checked in ``tests/browser/test_marimo.py``.
+console; what a page draws from those outputs is checked in ``tests/browser/test_marimo_page.py``.
 As a script (``python notebook.py``, marimo's script mode, no page) the chunks and the run tree
 are printed, as in any plain script.
 """
