@@ -133,8 +133,22 @@ def test_a_lost_delta_is_filled_in_by_the_next_snapshot_and_reordered_ones_apply
     assert page.texts == encoded_texts(trace)
 
 
-def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size():
+class FakeClock:
+    """``time`` for the widget module: perf_counter reads a clock the test moves."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size(monkeypatch):
     """Refreshing is what makes pages catch up on their own; it must not grow with the square."""
+    import streamviz.widgets._widget as widget_module
+
+    # Refreshes here cost no time (the widget's clock stands still): only size decides.
+    monkeypatch.setattr(widget_module, "time", FakeClock())
     widget = None
     sizes: list[int] = []
     clock = [time.perf_counter()]
@@ -161,6 +175,44 @@ def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size():
     # Never long behind: each refresh came once the trace grew by half (plus one tick).
     for before, after in zip([5_000, *sizes], sizes, strict=False):
         assert after - before <= max(5_000, 0.5 * before) + 2_002
+
+
+def test_refreshes_take_a_bounded_share_of_the_time_when_they_are_slow(monkeypatch):
+    """A trace whose snapshot is slow to serialise is refreshed less often, not at every chance."""
+    import streamviz.widgets._widget as widget_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(widget_module, "time", clock)
+    widget = None
+    refreshed_at: list[float] = []
+
+    def tokens(_input):
+        for n in range(6_000):
+            if n % 50 == 0 and widget is not None:
+                clock.now += 0.3  # every tick is past the small-trace interval
+                widget._tick(clock.now)
+            yield "x"
+
+    collector = sv.Collector()
+    widget = TraceWidget(collector.trace, view="table")
+    _live.unfollow(widget)
+    encode = widget._encoder.snapshot
+
+    def slow_snapshot():
+        clock.now += 0.1  # serialising this snapshot takes 0.1 s
+        return encode()
+
+    widget._encoder.snapshot = slow_snapshot
+    widget.observe(lambda change: refreshed_at.append(clock.now), names="snapshot")
+    try:
+        list(collector.stream(RunnableGenerator(tokens), "go"))
+    finally:
+        widget.close()
+    live_refreshes = refreshed_at[:-1]  # the last one is the settle at the end
+    assert len(live_refreshes) >= 3, refreshed_at
+    gaps = [b - a for a, b in zip(live_refreshes, live_refreshes[1:], strict=False)]
+    # 0.1 s of work allows one refresh per 5 s (2 %), however often the chance comes.
+    assert min(gaps) >= 5.0, gaps
 
 
 def test_time_starts_when_watch_calls_the_runnable_not_when_the_widget_was_built(monkeypatch):

@@ -36,10 +36,14 @@ _HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
 # While live, the durable snapshot is also refreshed now and then, so a page that missed
 # deltas (they came before its view was ready, or were lost) catches up without asking the
 # kernel, which cannot answer while the cell runs. Small traces: every _REFRESH seconds; large
-# ones only once they grew by half, so all refreshes together cost about twice the trace size.
+# ones only once they grew by half, so all refreshes together send about three times the trace.
+# And never more than a _REFRESH_BUDGET share of the time: after a refresh that took c seconds
+# (encoding and serialising the state, in the watched program's process) the next one waits
+# c / _REFRESH_BUDGET, so a program streaming as fast as it can is not slowed by its dashboard.
 _REFRESH = 0.25
 _REFRESH_SMALL = 5_000
 _REFRESH_GROWTH = 0.5
+_REFRESH_BUDGET = 0.02
 _MISSING_BUNDLE = """
 export default { render({ el }) {
   el.textContent = "streamviz: the widget front-end was not built. Reinstall streamviz, or in a "
@@ -114,6 +118,7 @@ class TraceWidget(anywidget.AnyWidget):
         self._flush_lock = threading.RLock()
         self._last_send = 0.0
         self._last_news = self._last_refresh = time.perf_counter()
+        self._refresh_wait = _REFRESH
         self._stale = False  # deltas were sent since the last snapshot
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
@@ -211,13 +216,15 @@ class TraceWidget(anywidget.AnyWidget):
         """
         have = self.snapshot.get("count", 0)
         count = self._encoder.count
-        if now - self._last_refresh < _REFRESH or count <= have:
+        if now - self._last_refresh < self._refresh_wait or count <= have:
             return
         if count > _REFRESH_SMALL and count - have < _REFRESH_GROWTH * have:
             return
-        self.snapshot = self._encoder.snapshot()
+        started = time.perf_counter()
+        self.snapshot = self._encoder.snapshot()  # serialised and sent as it is set
         self._stale = False
         self._last_refresh = now
+        self._refresh_wait = max(_REFRESH, (time.perf_counter() - started) / _REFRESH_BUDGET)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         try:
