@@ -23,7 +23,12 @@ def _stale(root: Path) -> bool:
     if not all(path.is_file() for path in outputs):
         return True
     built = min(path.stat().st_mtime for path in outputs)
-    sources = [js / "package-lock.json", js / "build.mjs", *(js / "src").rglob("*")]
+    sources = [
+        js / "package-lock.json",
+        js / "build.mjs",
+        root / "streamviz" / "widgets" / "contract.json",  # the JS imports it
+        *(js / "src").rglob("*"),
+    ]
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 

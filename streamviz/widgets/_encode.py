@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of
 from streamviz.events import CUSTOM_EVENT, split_event
+from streamviz.widgets._contract import CONTRACT, VERSION
 from streamviz.widgets._text import (
     STREAM_CHARS,
     chunk_text,
@@ -28,13 +29,12 @@ if TYPE_CHECKING:
     from streamviz.runs import Run
     from streamviz.trace import Trace
 
-__all__ = ["PAYLOAD_CHARS", "PROTOCOL_VERSION", "TraceEncoder"]
+__all__ = ["PAYLOAD_CHARS", "TraceEncoder"]
 
-PROTOCOL_VERSION = 1
 PAYLOAD_CHARS = 200_000
 """Longest payload text sent to the details pane."""
 
-_COLUMNS = ("us", "kind", "run", "text")
+_COLUMNS = tuple(CONTRACT["columns"])
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -97,7 +97,7 @@ class TraceEncoder:
         """
         now = self._advance()[1] if self.count == 0 else _ms(self._clock())
         return {
-            "v": PROTOCOL_VERSION,
+            "v": VERSION,
             "name": self.trace.name,
             "count": self.count,
             "now": now,

@@ -15,6 +15,7 @@ from streamviz._errors import report_internal_error
 from streamviz.runs import Run
 from streamviz.trace import Trace
 from streamviz.widgets import _live
+from streamviz.widgets._contract import FILTER_LISTS, VIEWS, empty_filters
 from streamviz.widgets._encode import TraceEncoder
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "bundle_path",
 ]
 
-VIEWS = ("dashboard", "tokens", "table", "timeline", "tree", "graph")
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _QUIET = 0.4  # seconds without news before the durable snapshot is refreshed
 _HEARTBEAT = 0.2  # seconds between clock-only updates while runs are running
@@ -60,21 +60,6 @@ def bundle_path(name: str = "widget.js") -> Path:
 def _read_bundle(name: str, missing: str) -> str:
     path = bundle_path(name)
     return path.read_text(encoding="utf-8") if path.is_file() else missing
-
-
-_FILTER_KEYS = (
-    "include_names",
-    "include_types",
-    "include_tags",
-    "exclude_names",
-    "exclude_types",
-    "exclude_tags",
-    "kinds",
-)
-
-
-def _empty_filters() -> dict[str, Any]:
-    return {**{key: [] for key in _FILTER_KEYS}, "search": ""}
 
 
 class TraceWidget(anywidget.AnyWidget):
@@ -127,7 +112,7 @@ class TraceWidget(anywidget.AnyWidget):
             uid=uuid.uuid4().hex,
             view=view,
             height=height,
-            filters=_empty_filters(),
+            filters=empty_filters(),
             snapshot=snapshot,
             live=self._encoder.running,
             **kwargs,
@@ -146,11 +131,7 @@ class TraceWidget(anywidget.AnyWidget):
         Uses :meth:`Trace.filter` (astream_events semantics, the same as the widget's own
         filtering); event-kind toggles and the search box are left to the widget.
         """
-        spec = {
-            key: list(values)
-            for key, values in self.filters.items()
-            if key.startswith(("include_", "exclude_")) and values
-        }
+        spec = {key: list(values) for key in FILTER_LISTS if (values := self.filters.get(key))}
         return self._trace.filter(**spec)
 
     @property
