@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # The widget front-end: js/ bundled into the package (also done by the install's build hook).
 JS_DEPS := js/node_modules/.package-lock.json
 JS_BUNDLE := streamviz/static/widget.js
-JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs
+JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs streamviz/widgets/contract.json
 
 .PHONY: setup test demo bench clean
 
