@@ -50,12 +50,3 @@ __all__ = [
     "watch_remote",
     "write_html",
 ]
-
-
-def _register_display() -> None:
-    from streamviz._watch import register_display
-
-    register_display()
-
-
-_register_display()

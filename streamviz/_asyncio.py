@@ -9,20 +9,31 @@ when it is needed: when a synchronous streamviz call has to run async code insid
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["kept_loop", "run_sync"]
 
 T = TypeVar("T")
 
+_kept = threading.local()
 
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+
+def kept_loop() -> asyncio.AbstractEventLoop:
+    """The event loop of this thread for :func:`run_sync` with ``keep_loop`` (kept open)."""
+    loop = getattr(_kept, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _kept.loop = asyncio.new_event_loop()
+    return loop
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T], *, keep_loop: bool = False) -> T:
     """Run ``coroutine`` to completion and return its result, with or without a running loop.
 
-    What it raises is re-raised without the event loop's frames and streamviz's (see
-    :mod:`streamviz._tracebacks`), and the streamviz entry point that called this is hidden
-    from IPython's tracebacks: the error reads from the user's line into the user's code.
+    Without a running loop it runs on a fresh loop (``asyncio.run``), or with ``keep_loop`` on
+    :func:`kept_loop`, the same loop at every call: an async client's pooled connections belong
+    to the loop that opened them, and on a second fresh loop they fail ("Event loop is closed").
     """
     # The coroutine must not run inside this except block: its errors would get the
     # RuntimeError as their __context__.
@@ -30,16 +41,11 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    try:
-        if loop is None:
-            return asyncio.run(coroutine)
-        import nest_asyncio
+    if loop is None:
+        if keep_loop:
+            return kept_loop().run_until_complete(coroutine)
+        return asyncio.run(coroutine)
+    import nest_asyncio
 
-        nest_asyncio.apply(loop)
-        return loop.run_until_complete(coroutine)
-    except BaseException as error:
-        from streamviz._tracebacks import hide_calling_frames, program_traceback
-
-        error.__traceback__ = program_traceback(error.__traceback__)
-        hide_calling_frames()
-        raise  # a bare raise adds no frame of its own
+    nest_asyncio.apply(loop)
+    return loop.run_until_complete(coroutine)

@@ -6,7 +6,8 @@ while the cell still runs. What differs from Jupyter:
 
 - **Showing.** There is no IPython display: a widget is appended to the running cell's output with
   ``mo.output.append``, and a :class:`~streamviz.Trace` that is a cell's last value is shown
-  through marimo's ``_display_`` protocol (``Trace._display_`` calls :func:`trace_display`).
+  through marimo's ``_display_`` protocol (``Trace._display_`` calls :func:`trace_display`
+  through :mod:`streamviz._display`, the only module that uses this one).
   A trace already on screen in the same cell run (``sv.watch(...)`` as the last expression) keeps
   that dashboard instead of getting a second one.
 - **A page that loads late.** marimo's front-end drops custom messages that come before the

@@ -2,8 +2,9 @@
 
 An exception raised by the runnable that ``sv.watch`` (``awatch``, ``watch_remote``,
 ``Collector.stream``...) runs passes through streamviz's frames on its way to the caller: the
-entry point, the stream taps, and for ``watch(use_async=True)`` the event loop streamviz runs.
-Printed first, they hide where the error really is. The entry points catch the error, replace its
+entry point, the watch driver, the stream taps, and for ``watch(use_async=True)`` the event loop
+streamviz runs. Printed first, they hide where the error really is. The entry points
+(:func:`entry_point`, and the collector's outermost stream tap) catch the error, replace its
 traceback by :func:`program_traceback` and re-raise it with a bare ``raise``:
 
 - since Python 3.11 a bare ``raise`` re-raises the exception with its ``__traceback__`` and adds
@@ -15,23 +16,24 @@ traceback by :func:`program_traceback` and re-raise it with a bare ``raise``:
   frames, those of the entry point and those of the stream taps between LangChain's;
 - an error raised by streamviz itself (its innermost frame is streamviz's) keeps its whole
   traceback, and this module never raises: on any failure the traceback is left as it was.
-
-A function that runs an async entry point to the end for a synchronous one
-(:func:`streamviz._asyncio.run_sync`) re-raises from under that synchronous entry point, whose
-frame Python then adds back; :func:`hide_calling_frames` marks such frames with IPython's
-``__tracebackhide__`` so that Jupyter (and pytest) leave them out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from types import FrameType, TracebackType
+from typing import Any, TypeVar
 
 from streamviz._errors import report_internal_error
 
-__all__ = ["hide_calling_frames", "is_streamviz_frame", "program_traceback"]
+__all__ = ["entry_point", "is_streamviz_frame", "program_traceback"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # Example code shipped with streamviz, run by users like their own: its frames are kept.
@@ -90,20 +92,31 @@ def program_traceback(tb: TracebackType | None) -> TracebackType | None:
         return tb
 
 
-def hide_calling_frames() -> None:
-    """Mark the streamviz frames that called the caller with ``__tracebackhide__``.
+def entry_point(function: F) -> F:
+    """Make ``function`` (sync or async) an entry point whose program errors read from the caller.
 
-    A ``__tracebackhide__`` local is how IPython and pytest are told to leave a frame out of the
-    tracebacks they print. It is set here from below, for an entry point that calls a runner
-    (such as ``watch(use_async=True)`` calling ``run_sync``) and does not catch the runner's
-    error itself. Frames are marked up to the first one that is not streamviz's.
+    What it raises leaves with :func:`program_traceback`, re-raised bare from this wrapper:
+    since Python 3.11 that adds no entry, so the caller's frame is followed by the program's.
+    Signature and docs are ``function``'s.
     """
-    try:
-        frame = sys._getframe(2)
-        while frame is not None and is_streamviz_frame(frame):
-            # A frame's f_locals keeps a name that is not one of its variables (Python 3.13:
-            # as an extra local), which is where IPython and pytest look it up.
-            frame.f_locals["__tracebackhide__"] = True
-            frame = frame.f_back
-    except Exception as error:
-        report_internal_error("traceback frame hiding", error)
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await function(*args, **kwargs)
+            except BaseException as error:
+                error.__traceback__ = program_traceback(error.__traceback__)
+                raise  # a bare raise adds no frame of its own
+
+        return awaited  # type: ignore[return-value]
+
+    @functools.wraps(function)
+    def called(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except BaseException as error:
+            error.__traceback__ = program_traceback(error.__traceback__)
+            raise  # a bare raise adds no frame of its own
+
+    return called  # type: ignore[return-value]

@@ -1,22 +1,22 @@
-"""``sv.watch``: run a runnable streaming, with its dashboard live; ``sv.show`` for a trace.
+"""The public watch API: ``sv.watch`` and friends run a runnable streaming with its dashboard live.
 
-In Jupyter the dashboard appears before the first event and follows the run; in a plain script
-(no kernel to draw widgets in) the output chunks are printed as they come, ``|``-separated like
-the guides print them, followed by the run tree. ``sv.watch_remote`` does the same for a run on a
-LangGraph API server, streamed through ``langgraph_sdk``.
+In Jupyter (and marimo) the dashboard appears before the first event and follows the run; in a
+plain script (no notebook to draw widgets in) the output chunks are printed as they come,
+``|``-separated like the guides print them, followed by the run tree. ``sv.watch_remote`` does
+the same for a run on a LangGraph API server, streamed through ``langgraph_sdk``. Each function
+here only says what to run: :mod:`streamviz._driver` runs it, :mod:`streamviz._display` shows it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from streamviz import _marimo
-from streamviz.sources.callbacks import Collector
-from streamviz.sources.graph import GraphParts, is_graph
+from streamviz import _display
+from streamviz._driver import LocalFeed, RemoteFeed, Watch, latest
+from streamviz._tracebacks import entry_point
+from streamviz.sources.remote import RemoteCall, is_async_client
 from streamviz.trace import Trace
 
 __all__ = [
@@ -29,156 +29,13 @@ __all__ = [
     "watch_remote",
 ]
 
-_last: Trace | None = None
-# Traces already on screen, by the kernel's execution count of the cell that showed them: the
-# trace returned by `sv.watch(...)` as a cell's last value is not drawn a second time.
-_on_screen: weakref.WeakKeyDictionary[Trace, int] = weakref.WeakKeyDictionary()
-
-
-def _kernel() -> Any:
-    """The running IPython kernel shell, or ``None`` (plain Python, or a terminal IPython)."""
-    ipython_module = sys.modules.get("IPython")
-    if ipython_module is None:
-        return None
-    shell = ipython_module.get_ipython()
-    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
-
 
 def last_trace() -> Trace | None:
-    """The trace of the latest :func:`watch`/:func:`awatch`, also when the run raised."""
-    return _last
+    """The trace of the latest watch (any of them), also when the run raised."""
+    return latest.trace
 
 
-class _Session:
-    """What one watch shows while it runs: a dashboard in Jupyter, printed chunks elsewhere."""
-
-    def __init__(self, trace: Trace, display: bool | None, view: str, height: int) -> None:
-        global _last
-        _last = self.trace = trace
-        shell = _kernel()
-        self.widget = None
-        self.console = False
-        in_marimo = shell is None and _marimo.active()
-        if display is None:
-            display = True
-            self.console = shell is None and not in_marimo
-        if display and not self.console:
-            from IPython.display import display as show_now
-
-            from streamviz.widgets import TraceWidget
-
-            self.widget = TraceWidget(trace, view=view, height=height)
-            if in_marimo:
-                _marimo.display(self.widget)
-            else:
-                show_now(self.widget)
-            if shell is not None:
-                _on_screen[trace] = shell.execution_count
-        self._pieces = 0
-
-    def chunk(self, chunk: Any, parts: GraphParts | None = None) -> None:
-        """Take one yielded item: recorded as a graph part if it is one, printed in a console."""
-        part = parts.record(chunk) if parts is not None else None
-        if not self.console:
-            return
-        from streamviz.widgets._text import chunk_text, is_json_chunk, part_text
-
-        if part is not None:
-            namespace, mode, value = part
-            if mode == "messages":
-                print(part_text(mode, value), end="|", flush=True)
-            else:
-                where = f" {'/'.join(namespace)}" if namespace else ""
-                print(f"\n[{mode}{where}] {part_text(mode, value)}", flush=True)
-        else:
-            text = chunk_text(chunk)
-            print(text, end="\n" if is_json_chunk(chunk) else "|", flush=True)
-        self._pieces += 1
-
-    def remote_part(self, part: tuple[str, list[str], Any] | None, console: Any) -> None:
-        """Print one recorded server part in a console (a widget follows the trace by itself)."""
-        if not self.console or part is None:
-            return
-        text, inline = console(*part)
-        if text is None:
-            return
-        if inline:
-            print(text, end="|", flush=True)
-        else:
-            print(f"\n{text}", flush=True)
-        self._pieces += 1
-
-    def close(self) -> None:
-        if self.widget is not None:
-            self.widget.settle()
-        if self.console:
-            print("\n" if self._pieces else "", end="")
-            print(self.trace.format_tree())
-
-
-def _result(trace: Trace, run_id: Any, chunks: list[Any]) -> Any:
-    """The run's output as LangChain reports it at the end, else the chunks added up."""
-    root = trace.runs.get(str(run_id))
-    if root is not None and root.status == "ok" and root.output is not None:
-        return root.output
-    if not chunks:
-        return None
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        try:
-            total = total + chunk
-        except TypeError:  # chunks that do not add up (progressive dicts): the last one is whole
-            total = chunk
-    return total
-
-
-def _graph_parts(
-    collector: Collector, runnable: Any, run_id: Any, kwargs: dict[str, Any]
-) -> GraphParts | None:
-    """A recorder of the stream parts of ``runnable`` if it is a LangGraph graph, else ``None``."""
-    if not is_graph(runnable):
-        return None
-    stream_mode = kwargs.get("stream_mode")
-    return GraphParts(
-        collector.trace,
-        str(run_id),
-        runnable.get_name(),
-        stream_mode=stream_mode if stream_mode is not None else runnable.stream_mode,
-        subgraphs=bool(kwargs.get("subgraphs", False)),
-        version=kwargs.get("version", "v1"),
-    )
-
-
-def _note(error: BaseException) -> None:
-    """Ready an error of the watched run to be re-raised with a bare ``raise``.
-
-    Its traceback loses streamviz's frames (see ``streamviz._tracebacks``), so it starts at the
-    caller's line and goes on into LangChain's and the user's code; notes tell where the
-    captured trace is and how to watch async-only runnables. Nothing else of it changes.
-    """
-    from streamviz._errors import report_internal_error
-    from streamviz._tracebacks import program_traceback
-
-    error.__traceback__ = program_traceback(error.__traceback__)
-    if not hasattr(error, "add_note"):
-        return
-    try:
-        error.add_note("streamviz: what was captured is in streamviz.last_trace()")
-        message = str(error)
-        # LangChain's "Cannot invoke a coroutine function synchronously" and LangGraph's 'No
-        # synchronous function provided to "node"': a sync stream met an async-only step.
-        if "coroutine function synchronously" in message or "No synchronous function" in message:
-            error.add_note("streamviz: for async-only runnables use sv.watch(..., use_async=True)")
-    except Exception as failure:  # an exception whose str() fails is re-raised as it is
-        report_internal_error("watch error notes", failure)
-
-
-def _prepare(runnable: Any, config: Any, name: str | None) -> tuple[Collector, dict[str, Any], Any]:
-    collector = Collector(name=name or getattr(runnable, "name", None) or type(runnable).__name__)
-    config, run_id = collector._config_for(config)
-    return collector, config, run_id
-
-
+@entry_point
 def watch(
     runnable: Any,
     input: Any,
@@ -210,8 +67,9 @@ def watch(
     height
         Widget height in pixels.
     display
-        ``None`` (default): a live widget in Jupyter, printed chunks and the run tree elsewhere;
-        ``False``: show nothing.
+        ``None`` (default): a live widget in Jupyter or marimo, printed chunks and the run tree
+        elsewhere; ``True``: the widget wherever it runs (IPython's ``display``); ``False``:
+        show nothing.
     use_async
         Stream with ``astream`` (for runnables written with async functions only), also from a
         notebook cell, where an event loop already runs: then ``nest_asyncio`` is applied to it
@@ -234,29 +92,11 @@ def watch(
 
         options = {"name": name, "view": view, "height": height, "display": display}
         return run_sync(awatch(runnable, input, config, **options, **kwargs))
-    collector, config, run_id = _prepare(runnable, config, name)
-    session = _Session(collector.trace, display, view, height)
-    chunks: list[Any] = []
-    parts = _graph_parts(collector, runnable, run_id, kwargs)
-    try:
-        if parts is None:
-            stream = collector.stream(runnable, input, config, **kwargs)
-        else:  # a graph: its parts are recorded as they are yielded, each with mode and ns
-            stream = runnable.stream(input, config, **kwargs)
-        collector.trace.start_clock()  # t = 0 when the runnable is called, not at widget build
-        for chunk in stream:
-            chunks.append(chunk)
-            session.chunk(chunk, parts)
-    except BaseException as error:
-        collector.abandon_running(error)
-        _note(error)
-        raise  # a bare raise adds no frame: the traceback is the one _note left
-    finally:
-        collector.trace.result = _result(collector.trace, run_id, chunks)
-        session.close()
-    return collector.trace
+    feed = LocalFeed(runnable, input, config, name, kwargs)
+    return Watch(feed, display=display, view=view, height=height).run()
 
 
+@entry_point
 async def awatch(
     runnable: Any,
     input: Any,
@@ -269,53 +109,11 @@ async def awatch(
     **kwargs: Any,
 ) -> Trace:
     """Async form of :func:`watch`: ``await sv.awatch(chain, input)`` streams with ``astream``."""
-    collector, config, run_id = _prepare(runnable, config, name)
-    session = _Session(collector.trace, display, view, height)
-    chunks: list[Any] = []
-    parts = _graph_parts(collector, runnable, run_id, kwargs)
-    try:
-        if parts is None:
-            stream = collector.astream(runnable, input, config, **kwargs)
-        else:
-            stream = runnable.astream(input, config, **kwargs)
-        collector.trace.start_clock()
-        async for chunk in stream:
-            chunks.append(chunk)
-            session.chunk(chunk, parts)
-    except BaseException as error:
-        collector.abandon_running(error)
-        _note(error)
-        raise  # a bare raise adds no frame: the traceback is the one _note left
-    finally:
-        collector.trace.result = _result(collector.trace, run_id, chunks)
-        session.close()
-    return collector.trace
+    feed = LocalFeed(runnable, input, config, name, kwargs)
+    return await Watch(feed, display=display, view=view, height=height).arun()
 
 
-class _RemoteWatch:
-    """One ``watch_remote``: its SDK call (``sources.remote.RemoteCall``) and what is shown."""
-
-    def __init__(self, client: Any, thread_id: Any, assistant_id: Any, options: dict[str, Any]):
-        from streamviz.sources.remote import RemoteCall, RemoteConsole
-
-        shown = {key: options.pop(key) for key in ("display", "view", "height")}
-        self.call = RemoteCall(client, thread_id, assistant_id, **options)
-        self.trace, self.parts = self.call.trace, self.call.parts
-        self.session = _Session(self.trace, shown["display"], shown["view"], shown["height"])
-        self.console = RemoteConsole()
-
-    def take(self, part: Any) -> None:
-        self.session.remote_part(self.parts.record(part), self.console)
-
-    def fail(self, error: BaseException) -> None:
-        self.parts.fail(error)
-        _note(error)
-
-    def close(self) -> None:
-        self.trace.result = self.parts.result
-        self.session.close()
-
-
+@entry_point
 def watch_remote(
     client: Any,
     thread_id: str | None,
@@ -389,35 +187,19 @@ def watch_remote(
     >>> client = get_sync_client(url="http://127.0.0.1:2024")  # doctest: +SKIP
     >>> trace = sv.watch_remote(client, None, "model", input={"topic": "cats"})  # doctest: +SKIP
     """
-    from streamviz.sources.remote import is_async_client, run_with_async_client
-
-    options = {
-        "input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
-        "join": join, "name": name, "view": view, "height": height, "display": display,
-    }  # fmt: skip
+    request = {"input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
+               "join": join, "name": name}  # fmt: skip
+    shown = {"display": display, "view": view, "height": height}
     if is_async_client(client):
-        return run_with_async_client(
-            awatch_remote(client, thread_id, assistant_id, **options, **kwargs)
-        )
-    watching = _RemoteWatch(client, thread_id, assistant_id, {**options, "kwargs": kwargs})
-    stream = None
-    try:
-        watching.trace.start_clock()
-        stream = watching.call.stream()
-        for part in stream:
-            watching.take(part)
-    except BaseException as error:
-        watching.fail(error)  # through _note
-        raise  # a bare raise adds no frame: the traceback is the one _note left
-    else:
-        watching.parts.finish()
-    finally:
-        with contextlib.suppress(Exception):  # an interrupted stream lets its connection go
-            getattr(stream, "close", lambda: None)()
-        watching.close()
-    return watching.trace
+        from streamviz._asyncio import run_sync
+
+        coroutine = awatch_remote(client, thread_id, assistant_id, **request, **shown, **kwargs)
+        return run_sync(coroutine, keep_loop=True)  # the client's connections stay usable
+    feed = RemoteFeed(RemoteCall(client, thread_id, assistant_id, **request, kwargs=kwargs))
+    return Watch(feed, **shown).run()
 
 
+@entry_point
 async def awatch_remote(
     client: Any,
     thread_id: str | None,
@@ -438,35 +220,11 @@ async def awatch_remote(
     ``trace = await sv.awatch_remote(client, thread_id, "agent", input=...)``. A sync client
     works too, but its blocking reads then hold up the event loop.
     """
-    options = {
-        "input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
-        "join": join, "name": name, "view": view, "height": height, "display": display,
-        "kwargs": kwargs,
-    }  # fmt: skip
-    watching = _RemoteWatch(client, thread_id, assistant_id, options)
-    stream = None
-    try:
-        watching.trace.start_clock()
-        stream = watching.call.stream()
-        if hasattr(stream, "__aiter__"):
-            async for part in stream:
-                watching.take(part)
-        else:
-            for part in stream:
-                watching.take(part)
-    except BaseException as error:
-        watching.fail(error)  # through _note
-        raise  # a bare raise adds no frame: the traceback is the one _note left
-    else:
-        watching.parts.finish()
-    finally:
-        with contextlib.suppress(Exception):  # an interrupted stream lets its connection go
-            if hasattr(stream, "aclose"):
-                await stream.aclose()
-            elif hasattr(stream, "close"):
-                stream.close()
-        watching.close()
-    return watching.trace
+    call = RemoteCall(
+        client, thread_id, assistant_id, input=input, stream_mode=stream_mode,
+        stream_subgraphs=stream_subgraphs, join=join, name=name, kwargs=kwargs,
+    )  # fmt: skip
+    return await Watch(RemoteFeed(call), display=display, view=view, height=height).arun()
 
 
 def show(
@@ -481,26 +239,15 @@ def show(
     traces = [trace] if isinstance(trace, Trace) else list(trace)
     if not all(isinstance(item, Trace) for item in traces):
         raise TypeError("sv.show takes a Trace or a list of Traces")
-    shell = _kernel()
-    in_marimo = shell is None and _marimo.active()
-    if shell is None and not in_marimo:
+    if _display.frontend() is None:
         print("\n\n".join(item.format_tree() for item in traces))
         return
-    from IPython.display import display
-
-    from streamviz.widgets import TraceWidget
-
     several = len(traces) > 1
     view = view or ("timeline" if several else "dashboard")
     height = height or (max(200, 120 + 24 * max(len(t.runs) for t in traces)) if several else 560)
     span = max(t.clock() if t._running() else t.duration for t in traces) if several else 0.0
     for item in traces:
-        widget = TraceWidget(item, view=view, height=height, time_span=span * 1000)
-        if in_marimo:
-            _marimo.display(widget)
-            continue
-        display(widget)
-        _on_screen[item] = shell.execution_count
+        _display.show_trace(item, view=view, height=height, time_span=span * 1000)
 
 
 def close_widgets(trace: Trace | None = None) -> int:
@@ -518,23 +265,3 @@ def close_widgets(trace: Trace | None = None) -> int:
             widget.close()
             closed += 1
     return closed
-
-
-def _trace_mimebundle(trace: Trace, include: Any = None, exclude: Any = None) -> Any:
-    """IPython's display hook for traces: the live dashboard, unless already on screen."""
-    shell = _kernel()
-    if shell is None or _on_screen.get(trace) == shell.execution_count:
-        return None
-    from streamviz.widgets import Dashboard
-
-    _on_screen[trace] = shell.execution_count
-    return Dashboard(trace)._repr_mimebundle_()
-
-
-def register_display() -> None:
-    """Make traces display as their dashboard in Jupyter (called when streamviz is imported)."""
-    shell = _kernel()
-    if shell is None:
-        return
-    formatter = shell.display_formatter.mimebundle_formatter
-    formatter.for_type(Trace, _trace_mimebundle)

@@ -23,6 +23,7 @@ __all__ = [
     "TIME_UNIT",
     "Event",
     "is_cancellation",
+    "is_event_dict",
     "split_event",
 ]
 
@@ -125,3 +126,15 @@ def is_cancellation(error: Any) -> bool:
         return False  # a live exception (some have an unrelated `type` attribute)
     kind = getattr(error, "type", None)
     return isinstance(kind, str) and kind in _CANCELLATION_TYPES
+
+
+def is_event_dict(value: Any) -> bool:
+    """Whether ``value`` is an event as ``astream_events`` gives it (``event`` and ``run_id``).
+
+    A LangGraph server's ``events`` stream mode sends these, for instance.
+    """
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("event"), str)
+        and value.get("run_id") is not None
+    )

@@ -237,9 +237,9 @@ def replay(
     >>> player = sv.replay("notebooks/traces/parrot.jsonl", speed=0.5)  # doctest: +SKIP
     """
     player = Replay(source, speed=speed, autoplay=False)
-    from streamviz._watch import _kernel
+    from streamviz._display import kernel
 
-    if display or (display is None and _kernel() is not None):
+    if display or (display is None and kernel() is not None):
         from IPython.display import display as show_now
 
         from streamviz.widgets._replay import ReplayControls

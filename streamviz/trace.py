@@ -130,11 +130,17 @@ class Trace:
         live = f", {running} running" if running else ""
         return f"<Trace{label}: {len(self._log)} events, {len(self.runs)} runs{live}>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """The trace's dashboard, when it is a Jupyter cell's value (IPython's display protocol)."""
+        from streamviz._display import trace_mimebundle
+
+        return trace_mimebundle(self)
+
     def _display_(self) -> Any:
         """The trace's dashboard, when it is a marimo cell's value (marimo's display protocol)."""
-        from streamviz._marimo import trace_display
+        from streamviz._display import trace_marimo
 
-        return trace_display(self)
+        return trace_marimo(self)
 
     def filter(
         self,
@@ -225,7 +231,7 @@ class Trace:
 
     def format_tree(self, *, chunks: bool = True) -> str:
         """The run tree as indented text with status, duration and first-chunk time per run."""
-        from streamviz._tree_text import format_tree
+        from streamviz.presentation.tree import format_tree
 
         with self._lock:
             return format_tree(self.roots, chunks=chunks)

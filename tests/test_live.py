@@ -284,7 +284,7 @@ def test_close_widgets_closes_what_watch_showed_and_lets_the_traces_go():
     assert len(_live.followers()) >= 5
     assert sv.close_widgets() >= 5
     assert _live.followers() == []  # the update thread holds nothing once widgets close
-    sv._watch._last = None
+    sv._driver.latest.trace = None
     gc.collect()
     assert [ref for ref in refs if ref() is not None] == []
 
@@ -313,7 +313,7 @@ KERNEL_CODE = textwrap.dedent(
             trace = sv.watch(chain, {"topic": "parrot"})
             del trace
         sv.close_widgets()
-        sv._watch._last = None
+        sv._driver.latest.trace = None
         gc.collect()
     """
 )

@@ -284,7 +284,7 @@ def test_each_stream_mode_captures_what_the_graph_yields_in_process(server, mode
 
 def test_llm_tokens_filtered_by_node_and_by_tags_as_in_the_guide(server):
     """The guide's model graph, with its real token timing."""
-    from streamviz.sources.remote import client_loop
+    from streamviz._asyncio import kept_loop
 
     client = get_client(url=server.url)  # the async client, run to the end by watch_remote
     try:
@@ -300,7 +300,7 @@ def test_llm_tokens_filtered_by_node_and_by_tags_as_in_the_guide(server):
         again = sv.watch_remote(client, None, "joke", input={"topic": "x"}, display=False)
         assert again.roots[0].status == "ok"
     finally:
-        client_loop().run_until_complete(client.aclose())
+        kept_loop().run_until_complete(client.aclose())
     expected = in_process_parts(
         build_model_graph(time_to_first_token=0, token_delay=0),
         {"topic": "ice cream and cats"},

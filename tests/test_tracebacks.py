@@ -3,10 +3,9 @@
 The rule checked on the traceback a caller catches (``traceback.extract_tb``): it runs from the
 caller's own frame to the frame that raised, and holds no frame of the streamviz package
 (``streamviz/demo``, example code users run, excepted), so the frame right after the caller's
-is LangChain's, LangGraph's or the SDK's. One exception: a synchronous entry point that runs an
-async one on an event loop (``sv.watch(..., use_async=True)``, ``sv.watch_remote`` with an async
-client) stays as the frame right after the caller's, marked ``__tracebackhide__``, which IPython
-and pytest leave out. The exception itself is the program's, unchanged but for streamviz's note.
+is LangChain's, LangGraph's or the SDK's, also when a synchronous entry point runs an async one
+on an event loop (``sv.watch(..., use_async=True)``, ``sv.watch_remote`` with an async client).
+The exception itself is the program's, unchanged but for streamviz's note.
 A bare ``raise`` re-raises a changed ``__traceback__`` only since Python 3.11.
 """
 
@@ -62,19 +61,15 @@ def frames(error: BaseException) -> list[tuple[str, str, bool]]:
 
 
 def assert_points_at_the_program(
-    error: BaseException, caller: str, raiser: str, first: str, *, runner: bool = False
+    error: BaseException, caller: str, raiser: str, first: str
 ) -> None:
     """The rule of this module, from the frame of ``caller`` (the function calling streamviz).
 
-    ``first``: the package of the frame right after it; ``runner``: the entry point ran an
-    event loop (see above).
+    ``first``: the package of the frame right after it.
     """
     seen = frames(error)
     at = next(i for i, (f, name, _) in enumerate(seen) if f == __file__ and name == caller)
     rest = seen[at + 1 :]
-    if runner:
-        (entry, *rest) = rest
-        assert is_streamviz(entry[0]) and entry[2], f"{entry} is not a hidden entry point"
     assert not [f for f in rest if is_streamviz(f[0])], "\n".join(f"{f} {n}" for f, n, _ in rest)
     assert first in Path(rest[0][0]).parts, rest[0]
     assert rest[-1][1] == raiser
@@ -102,33 +97,31 @@ def _watch_async(runnable, value):
     sv.watch(runnable, value, display=False, use_async=True)
 
 
-# (how the chain is run, the function calling streamviz, the user's function that raises, runner)
+# (how the chain is run, the function calling streamviz, the user's function that raises)
 WAYS = {
-    "sv.watch": (_watch, "_watch", "_explode_after_three", False),
-    "sv.watch use_async": (_watch_async, "_watch_async", "_aexplode_after_three", True),
+    "sv.watch": (_watch, "_watch", "_explode_after_three"),
+    "sv.watch use_async": (_watch_async, "_watch_async", "_aexplode_after_three"),
     "sv.awatch": (
         lambda *args: asyncio.run(_await_awatch(*args)),
         "_await_awatch",
         "_aexplode_after_three",
-        False,
     ),
-    "Collector.stream": (_collect_stream, "_collect_stream", "_explode_after_three", False),
+    "Collector.stream": (_collect_stream, "_collect_stream", "_explode_after_three"),
     "Collector.astream": (
         lambda *args: asyncio.run(_collect_astream(*args)),
         "_collect_astream",
         "_aexplode_after_three",
-        False,
     ),
 }
 
 
 @pytest.mark.parametrize("way", list(WAYS))
 def test_an_error_mid_stream_is_shown_from_the_callers_line_into_the_users_step(way):
-    run, caller, raiser, runner = WAYS[way]
+    run, caller, raiser = WAYS[way]
     runnable, value = EXAMPLES["error mid-stream"]()
     with pytest.raises(ValueError, match="the stream broke after three tokens") as raised:
         run(runnable, value)
-    assert_points_at_the_program(raised.value, caller, raiser, "langchain_core", runner=runner)
+    assert_points_at_the_program(raised.value, caller, raiser, "langchain_core")
     # raised with nothing being handled, as when the chain runs without streamviz
     assert raised.value.__context__ is None and raised.value.__cause__ is None
     if way.startswith("sv."):
@@ -224,20 +217,18 @@ async def _awatch_remote() -> None:
 
 
 @pytest.mark.parametrize(
-    ("run", "caller", "runner"),
+    ("run", "caller"),
     [
-        (_watch_remote_sync, "_watch_remote_sync", False),
-        (_watch_remote_async_client, "_watch_remote_async_client", True),
-        (lambda: asyncio.run(_awatch_remote()), "_awatch_remote", False),
+        (_watch_remote_sync, "_watch_remote_sync"),
+        (_watch_remote_async_client, "_watch_remote_async_client"),
+        (lambda: asyncio.run(_awatch_remote()), "_awatch_remote"),
     ],
     ids=["watch_remote", "watch_remote async client", "awatch_remote"],
 )
-def test_a_failed_remote_request_is_shown_from_the_callers_line(run, caller, runner):
+def test_a_failed_remote_request_is_shown_from_the_callers_line(run, caller):
     with pytest.raises(httpx.ConnectError) as raised:
         run()
-    assert_points_at_the_program(
-        raised.value, caller, "map_httpcore_exceptions", "langgraph_sdk", runner=runner
-    )
+    assert_points_at_the_program(raised.value, caller, "map_httpcore_exceptions", "langgraph_sdk")
     assert raised.value.__notes__ == [NOTE]
     assert sv.last_trace().roots[0].status == "error"
 
@@ -290,9 +281,7 @@ def test_jupyter_shows_the_error_from_the_cell_into_the_users_function(executed,
     blocks = rendered_traceback(executed.cells[index])
     text = "\n".join(blocks)
     cell = next(i for i, block in enumerate(blocks) if block.startswith("Cell In["))
-    following = blocks[cell + 1]
-    if following.strip().startswith("[... skipping hidden"):
-        following = blocks[cell + 2]
+    following = blocks[cell + 1]  # no hidden streamviz frame between: none at all
     assert "langchain_core" in following.splitlines()[0], following
     assert str(PACKAGE) not in text
     assert "in check_length" in text and "ValueError: too long" in text

@@ -18,9 +18,9 @@ from langchain_core.runnables import RunnableLambda
 
 import streamviz as sv
 from streamviz.demo import DemoChatModel
+from streamviz.presentation.text import PREVIEW_CHARS, chunk_text, preview
 from streamviz.widgets import Dashboard, TraceWidget, bundle_path
 from streamviz.widgets._encode import TraceEncoder
-from streamviz.widgets._text import PREVIEW_CHARS, chunk_text, preview
 
 
 class Recording(TraceWidget):
@@ -383,7 +383,7 @@ def test_async_only_runnables_are_watched_with_use_async():
 
 
 def test_messages_from_a_server_show_as_their_text():
-    from streamviz.widgets._text import part_text
+    from streamviz.presentation.text import part_text
 
     token = {"type": "AIMessageChunk", "content": "Why", "id": "run-1", "tool_call_chunks": []}
     assert chunk_text(token) == "Why"

@@ -238,19 +238,25 @@ class StreamTaps:
         them), and the root's start event carries the input as given (a streamed chain reports an
         empty one; a chat model, its formatted messages).
         """
-        config, run_id = self._config_for(config, input)
+        config, run_id = self.config_for(config, input)
         return self._tap(run_id, iter(runnable.stream(input, config, **kwargs)), False, outer=True)
 
     def astream(
         self, runnable: Any, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`: ``runnable.astream(input)`` recorded by this collector."""
-        config, run_id = self._config_for(config, input)
+        config, run_id = self.config_for(config, input)
         return self._atap(
             run_id, aiter(runnable.astream(input, config, **kwargs)), False, outer=True
         )
 
-    def _config_for(self, config: Any, input: Any = _NO_INPUT) -> tuple[dict[str, Any], UUID]:
+    def config_for(self, config: Any, input: Any = _NO_INPUT) -> tuple[dict[str, Any], UUID]:
+        """``(config, run_id)``: ``config`` with this collector first among its callbacks.
+
+        The root's ``run_id`` is set (kept when given). Pass the config to the runnable's
+        ``stream`` or ``invoke`` to record that call; ``input``, when given, goes on the root's
+        start event.
+        """
         from langchain_core.callbacks import BaseCallbackManager
         from langchain_core.runnables import ensure_config
         from langchain_core.utils.uuid import uuid7

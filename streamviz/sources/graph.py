@@ -33,6 +33,7 @@ __all__ = [
     "GraphParts",
     "graph_event_name",
     "is_graph",
+    "node_of",
     "part_event",
     "split_part",
 ]
@@ -78,7 +79,8 @@ def _message_metadata(mode: str, chunk: Any) -> dict[str, Any] | None:
     return None
 
 
-def _node_of(mode: str, chunk: Any) -> str | None:
+def node_of(mode: str, chunk: Any) -> str | None:
+    """The node a stream part came from, when the part says so (else ``None``)."""
     if mode == "updates" and isinstance(chunk, dict) and len(chunk) == 1:
         return str(next(iter(chunk)))
     metadata = _message_metadata(mode, chunk)
@@ -110,7 +112,7 @@ def part_event(
         tags = [str(tag) for tag in metadata.get("tags") or ()]
     return {
         "event": graph_event_name(mode),
-        "name": _node_of(mode, chunk) or graph_name,
+        "name": node_of(mode, chunk) or graph_name,
         "run_id": run_id,
         "parent_ids": list(parent_ids),
         "tags": tags,

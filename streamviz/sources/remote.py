@@ -45,17 +45,15 @@ source, this one never raises: a part it cannot read is logged with
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from streamviz._errors import report_internal_error
 from streamviz._serialization import SerializedError
-from streamviz.events import split_event
-from streamviz.sources.graph import GRAPH_EVENT_PREFIX, _node_of
+from streamviz.events import is_event_dict, split_event
+from streamviz.sources.graph import GRAPH_EVENT_PREFIX, node_of
 from streamviz.trace import Trace
 
 __all__ = [
@@ -63,11 +61,9 @@ __all__ = [
     "NAMESPACE_SEPARATOR",
     "REMOTE_ERROR_MODULE",
     "RemoteCall",
-    "RemoteConsole",
     "RemoteParts",
     "is_async_client",
     "remote_event_name",
-    "run_with_async_client",
     "split_remote_event",
 ]
 
@@ -189,7 +185,7 @@ class RemoteParts:
                 self.open()
             if mode == "error":
                 self._error_part(namespace, data)
-            elif mode == "events" and _is_run_event(data):
+            elif mode == "events" and is_event_dict(data):
                 self._server_event(namespace, data)
             else:
                 if mode == "events":
@@ -305,7 +301,7 @@ class RemoteParts:
                     if metadata is not None:
                         break
         if metadata is None:
-            return _node_of(mode, data), [], {}
+            return node_of(mode, data), [], {}
         node = metadata.get("langgraph_node")
         tags = metadata.get("tags")
         tags = [str(tag) for tag in tags] if isinstance(tags, list) else []
@@ -349,14 +345,6 @@ class RemoteParts:
             mode="error",
             ns=namespace,
         )
-
-
-def _is_run_event(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("event"), str)
-        and data.get("run_id") is not None
-    )
 
 
 class RemoteCall:
@@ -437,95 +425,3 @@ def is_async_client(client: Any) -> bool:
     """Whether ``client`` is ``langgraph_sdk.get_client()``'s (async) rather than the sync one."""
     create = getattr(getattr(client, "runs", None), "create", None)
     return inspect.iscoroutinefunction(create)
-
-
-_client_loops = threading.local()
-
-
-def client_loop() -> asyncio.AbstractEventLoop:
-    """The event loop of this thread for async SDK clients used from sync code (kept open)."""
-    loop = getattr(_client_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _client_loops.loop = asyncio.new_event_loop()
-    return loop
-
-
-def run_with_async_client(coroutine: Any) -> Any:
-    """Run a coroutine that uses an async client from sync code: on the running loop if any.
-
-    A notebook cell runs inside the kernel's loop (see :func:`streamviz._asyncio.run_sync`).
-    Elsewhere the coroutine runs on :func:`client_loop`, the same loop at every call rather than
-    a fresh ``asyncio.run`` loop: an async client's pooled connections belong to the loop that
-    opened them, and a second ``asyncio.run`` would fail with "Event loop is closed".
-    """
-    # Not run inside the except block: its errors would get the RuntimeError as __context__.
-    try:
-        asyncio.get_running_loop()
-        running = True
-    except RuntimeError:
-        running = False
-    try:
-        if not running:
-            return client_loop().run_until_complete(coroutine)
-        from streamviz._asyncio import run_sync
-
-        return run_sync(coroutine)
-    except BaseException as error:  # shown from the user's line, as run_sync does
-        from streamviz._tracebacks import hide_calling_frames, program_traceback
-
-        error.__traceback__ = program_traceback(error.__traceback__)
-        hide_calling_frames()
-        raise
-
-
-class RemoteConsole:
-    """Compact console text of recorded parts (what ``sv.watch_remote`` prints outside Jupyter).
-
-    Calling it with ``(mode, namespace, data)`` returns ``(text, inline)``: tokens are printed
-    inline (``|``-separated, like the guides print them), other parts on a line of their own as
-    ``[mode ns] json``; ``text`` is ``None`` for parts not worth a line (message metadata).
-    """
-
-    def __init__(self) -> None:
-        self._texts: dict[str, str] = {}  # message id -> text printed so far (messages/partial)
-
-    def __call__(self, mode: str, namespace: list[str], data: Any) -> tuple[str | None, bool]:
-        """``(text, inline)`` for one part (``text`` is ``None`` when nothing is to be printed)."""
-        from streamviz.widgets._text import part_text
-
-        if mode == "messages" and isinstance(data, list) and data and isinstance(data[0], dict):
-            return _content_text(data[0]) or None, True
-        if mode in ("messages/partial", "messages/complete") and isinstance(data, list):
-            pieces = []
-            for message in data:
-                if isinstance(message, dict):
-                    key, text = str(message.get("id")), _content_text(message)
-                    before = self._texts.get(key, "")
-                    self._texts[key] = text
-                    pieces.append(text[len(before) :] if text.startswith(before) else text)
-            return ("".join(pieces) or None) if mode == "messages/partial" else None, True
-        if mode == "messages/metadata":
-            return None, False
-        where = f" {'/'.join(namespace)}" if namespace else ""
-        if mode == "events" and _is_run_event(data):
-            inner = data.get("data")
-            chunk = inner.get("chunk") if isinstance(inner, dict) else None
-            if data["event"].endswith("_stream") and isinstance(chunk, dict) and "content" in chunk:
-                return _content_text(chunk) or None, True  # a message chunk: a token
-            return f"[events{where}] {data['event']} {data.get('name', '')}", False
-        if mode == "error" and isinstance(data, dict):
-            return f"[error{where}] {data.get('error')}: {data.get('message')}", False
-        return f"[{mode}{where}] {part_text(mode, data)}", False
-
-
-def _content_text(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(
-            block if isinstance(block, str) else str(block.get("text", ""))
-            for block in content
-            if isinstance(block, (str, dict))
-        )
-    return ""

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of
 from streamviz.events import CUSTOM_EVENT, split_event
-from streamviz.widgets._contract import CONTRACT, VERSION
-from streamviz.widgets._text import (
+from streamviz.presentation.text import (
     STREAM_CHARS,
     chunk_text,
     cut,
@@ -24,6 +23,7 @@ from streamviz.widgets._text import (
     part_text,
     preview,
 )
+from streamviz.widgets._contract import CONTRACT, VERSION
 
 if TYPE_CHECKING:
     from streamviz.runs import Run

@@ -1,8 +1,8 @@
-"""Payloads as short display text for the widgets: token pieces, input/output previews.
+"""Payloads as short text for people: token pieces, stream parts, input/output previews.
 
-Everything a widget shows is text built here (the front-end puts it in the page as text, never
-as HTML). Previews are bounded, never raise for a hostile value, and leave out secrets the way
-trace files do.
+The widgets and the console of ``sv.watch`` show what is built here (the front-end puts it in
+the page as text, never as HTML). Texts are bounded, never raise for a hostile value, and leave
+out secrets the way trace files do.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "chunk_text",
     "cut",
     "is_json_chunk",
+    "message_text",
     "part_text",
     "preview",
 ]
@@ -85,11 +86,10 @@ def _content_text(content: Any, tool_call_chunks: Any) -> str:
     return text
 
 
-def _message_dict_text(message: dict[str, Any]) -> str:
-    return _content_text(message.get("content"), message.get("tool_call_chunks"))
-
-
-def _message_text(message: BaseMessage) -> str:
+def message_text(message: BaseMessage | dict[str, Any]) -> str:
+    """The text of a message (or of one as JSON): its content, else its tool-call arguments."""
+    if isinstance(message, dict):
+        return _content_text(message.get("content"), message.get("tool_call_chunks"))
     return _content_text(message.content, getattr(message, "tool_call_chunks", None))
 
 
@@ -98,10 +98,8 @@ def chunk_text(chunk: Any) -> str:
     try:
         if isinstance(chunk, str):
             text = str.__str__(chunk)
-        elif isinstance(chunk, BaseMessage):
-            text = _message_text(chunk)
-        elif _is_message_dict(chunk):
-            text = _message_dict_text(chunk)
+        elif isinstance(chunk, BaseMessage) or _is_message_dict(chunk):
+            text = message_text(chunk)
         elif is_json_chunk(chunk):
             text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"))
         elif hasattr(chunk, "text") and isinstance(getattr(chunk, "text", None), str):
@@ -123,10 +121,8 @@ def part_text(mode: str, chunk: Any) -> str:
         if mode.startswith("messages") and isinstance(chunk, (tuple, list)) and chunk:
             # messages / messages-tuple: (message, metadata); messages/partial: [message, ...]
             message = chunk[-1] if mode == "messages/partial" else chunk[0]
-            if isinstance(message, BaseMessage):
-                return cut(_message_text(message), STREAM_CHARS)
-            if _is_message_dict(message):
-                return cut(_message_dict_text(message), STREAM_CHARS)
+            if isinstance(message, BaseMessage) or _is_message_dict(message):
+                return cut(message_text(message), STREAM_CHARS)
         text = json.dumps(_plain(chunk, 0), ensure_ascii=False, separators=(",", ":"), default=str)
     except Exception:
         return preview(chunk, PART_CHARS)
@@ -149,7 +145,7 @@ def _plain(value: Any, depth: int) -> Any:
     if isinstance(value, str):
         return redact_text(str.__str__(value))
     if isinstance(value, BaseMessage):
-        return {"type": value.type, "content": _plain(_message_text(value), depth + 1)}
+        return {"type": value.type, "content": _plain(message_text(value), depth + 1)}
     return preview(value, PREVIEW_CHARS)
 
 
@@ -168,7 +164,7 @@ def _preview(value: Any, limit: int) -> str:
     if isinstance(value, str):
         return redact_text(str.__str__(value)[: limit * 2])
     if isinstance(value, BaseMessage):
-        return f"{value.type}: {redact_text(_message_text(value)[: limit * 2])}"
+        return f"{value.type}: {redact_text(message_text(value)[: limit * 2])}"
     if isinstance(value, Document):
         return f"Document: {redact_text(value.page_content[: limit * 2])}"
     if isinstance(value, PromptValue):

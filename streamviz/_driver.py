@@ -1,0 +1,246 @@
+"""The one watch driver: a feed of items, followed on screen, ended the same way every time.
+
+Every ``sv.watch`` flavour (sync or async, in-process or on a LangGraph API server) is a *feed*
+driven by :class:`Watch`:
+
+- :class:`LocalFeed` streams a runnable in-process through a :class:`~streamviz.Collector` (and
+  records a graph's stream parts as they are yielded);
+- :class:`RemoteFeed` streams a run of a LangGraph API server through ``langgraph_sdk``
+  (:class:`~streamviz.sources.remote.RemoteCall`).
+
+The driver starts the trace's clock when the run is called, shows the trace (a live widget in
+a notebook, printed output in a console: :mod:`streamviz._display`,
+:mod:`streamviz.presentation.console`), hands each item to the feed, and on the way out records
+an error or the end, closes the stream and settles what is shown. What the run raises is
+noted (:func:`note_error`) and re-raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from streamviz import _display
+from streamviz._errors import report_internal_error
+from streamviz.presentation.console import Console, PartDescriber, describe_chunk
+from streamviz.sources.callbacks import Collector
+from streamviz.sources.graph import GraphParts, is_graph
+from streamviz.sources.remote import RemoteCall
+from streamviz.trace import Trace
+
+__all__ = ["LocalFeed", "RemoteFeed", "Watch", "latest", "note_error"]
+
+
+class _Latest:
+    """The trace of the latest watch (``sv.last_trace()``), set when a watch starts."""
+
+    trace: Trace | None = None
+
+
+latest = _Latest()
+
+
+class LocalFeed:
+    """A runnable streamed in-process, recorded by a collector of its own."""
+
+    def __init__(
+        self, runnable: Any, input: Any, config: Any, name: str | None, kwargs: dict[str, Any]
+    ) -> None:
+        self.collector = Collector(
+            name=name or getattr(runnable, "name", None) or type(runnable).__name__
+        )
+        self.trace = self.collector.trace
+        self.runnable, self.input, self.kwargs = runnable, input, kwargs
+        self.config, self.run_id = self.collector.config_for(config)
+        self.parts = _graph_parts(self.trace, runnable, self.run_id, kwargs)
+        self.chunks: list[Any] = []
+        self.describe = describe_chunk
+
+    def stream(self) -> Iterator[Any]:
+        if self.parts is not None:  # a graph: its parts are recorded as they are yielded
+            return self.runnable.stream(self.input, self.config, **self.kwargs)
+        return self.collector.stream(self.runnable, self.input, self.config, **self.kwargs)
+
+    def astream(self) -> AsyncIterator[Any]:
+        if self.parts is not None:
+            return self.runnable.astream(self.input, self.config, **self.kwargs)
+        return self.collector.astream(self.runnable, self.input, self.config, **self.kwargs)
+
+    def take(self, chunk: Any) -> tuple[Any, ...]:
+        """Keep one yielded chunk; returns what the console prints of it."""
+        self.chunks.append(chunk)
+        return chunk, self.parts.record(chunk) if self.parts is not None else None
+
+    def fail(self, error: BaseException) -> None:
+        self.collector.abandon_running(error)
+
+    def finish(self) -> None:
+        """Nothing to do: LangChain's callbacks ended the runs."""
+
+    def close(self) -> None:
+        self.trace.result = _result(self.trace, self.run_id, self.chunks)
+
+
+class RemoteFeed:
+    """A run on a LangGraph API server, streamed through the SDK and recorded part by part."""
+
+    def __init__(self, call: RemoteCall) -> None:
+        self.call, self.parts, self.trace = call, call.parts, call.trace
+        self.describe = PartDescriber()
+
+    def stream(self) -> Any:
+        return self.call.stream()
+
+    astream = stream  # the SDK's async client gives an async iterator, the sync client not
+
+    def take(self, part: Any) -> tuple[Any, ...] | None:
+        """Record one part; returns what the console prints of it (``None``: not readable)."""
+        return self.parts.record(part)
+
+    def fail(self, error: BaseException) -> None:
+        self.parts.fail(error)
+
+    def finish(self) -> None:
+        self.parts.finish()
+
+    def close(self) -> None:
+        self.trace.result = self.parts.result
+
+
+Feed = LocalFeed | RemoteFeed
+
+
+class Watch:
+    """Drives one feed to its end, with its trace shown live (see the module doc).
+
+    ``display``: ``None`` shows a live widget in Jupyter or marimo and prints elsewhere,
+    ``True`` makes the widget wherever it runs, ``False`` shows nothing.
+    """
+
+    def __init__(self, feed: Feed, *, display: bool | None, view: str, height: int) -> None:
+        self.feed, self.trace = feed, feed.trace
+        self.widget = None
+        self.console: Console | None = None
+        if display is not False:
+            self.widget = _display.show_trace(
+                self.trace, view=view, height=height, anywhere=bool(display)
+            )
+            if self.widget is None:  # no notebook: print the run as it goes
+                self.console = Console(feed.describe)
+
+    def run(self) -> Trace:
+        """Drive a sync stream to its end; returns the trace, raises what the run raised."""
+        stream = None
+        try:
+            self._begin()
+            stream = self.feed.stream()
+            for item in stream:
+                self._take(item)
+        except BaseException as error:
+            self._fail(error)
+            raise
+        else:
+            self.feed.finish()
+        finally:
+            with contextlib.suppress(Exception):  # an interrupted stream lets its resources go
+                getattr(stream, "close", lambda: None)()
+            self._close()
+        return self.trace
+
+    async def arun(self) -> Trace:
+        """Async twin of :meth:`run` (the stream may be sync: a sync SDK client's)."""
+        stream = None
+        try:
+            self._begin()
+            stream = self.feed.astream()
+            if hasattr(stream, "__aiter__"):
+                async for item in stream:
+                    self._take(item)
+            else:
+                for item in stream:
+                    self._take(item)
+        except BaseException as error:
+            self._fail(error)
+            raise
+        else:
+            self.feed.finish()
+        finally:
+            with contextlib.suppress(Exception):
+                if hasattr(stream, "aclose"):
+                    await stream.aclose()
+                else:
+                    getattr(stream, "close", lambda: None)()
+            self._close()
+        return self.trace
+
+    def _begin(self) -> None:
+        latest.trace = self.trace  # also when the run raises: sv.last_trace() has what it did
+        self.trace.start_clock()  # t = 0 when the run is called, not when the widget was made
+
+    def _take(self, item: Any) -> None:
+        shown = self.feed.take(item)
+        if self.console is not None and shown is not None:
+            self.console.print(*shown)
+
+    def _fail(self, error: BaseException) -> None:
+        self.feed.fail(error)
+        note_error(error)
+
+    def _close(self) -> None:
+        self.feed.close()
+        if self.widget is not None:
+            self.widget.settle()
+        if self.console is not None:
+            self.console.close(self.trace.format_tree())
+
+
+def _graph_parts(trace: Trace, runnable: Any, run_id: Any, kwargs: dict[str, Any]) -> Any:
+    """A recorder of the stream parts of ``runnable`` if it is a LangGraph graph, else ``None``."""
+    if not is_graph(runnable):
+        return None
+    stream_mode = kwargs.get("stream_mode")
+    return GraphParts(
+        trace,
+        str(run_id),
+        runnable.get_name(),
+        stream_mode=stream_mode if stream_mode is not None else runnable.stream_mode,
+        subgraphs=bool(kwargs.get("subgraphs", False)),
+        version=kwargs.get("version", "v1"),
+    )
+
+
+def _result(trace: Trace, run_id: Any, chunks: list[Any]) -> Any:
+    """The run's output as LangChain reports it at the end, else the chunks added up."""
+    root = trace.runs.get(str(run_id))
+    if root is not None and root.status == "ok" and root.output is not None:
+        return root.output
+    if not chunks:
+        return None
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        try:
+            total = total + chunk
+        except TypeError:  # chunks that do not add up (progressive dicts): the last one is whole
+            total = chunk
+    return total
+
+
+def note_error(error: BaseException) -> None:
+    """Add streamviz's notes to an error of the watched run.
+
+    They tell where the captured trace is and how to watch async-only runnables. Nothing else of
+    the error changes (the public entry points trim its traceback to the program's frames:
+    ``streamviz._tracebacks.entry_point``).
+    """
+    if not hasattr(error, "add_note"):
+        return
+    try:
+        error.add_note("streamviz: what was captured is in streamviz.last_trace()")
+        message = str(error)
+        # LangChain's "Cannot invoke a coroutine function synchronously" and LangGraph's 'No
+        # synchronous function provided to "node"': a sync stream met an async-only step.
+        if "coroutine function synchronously" in message or "No synchronous function" in message:
+            error.add_note("streamviz: for async-only runnables use sv.watch(..., use_async=True)")
+    except Exception as failure:  # an exception whose str() fails is re-raised as it is
+        report_internal_error("watch error notes", failure)
