@@ -27,6 +27,8 @@ $(JS_BUNDLE): $(JS_DEPS) $(JS_SOURCES)
 setup: $(STAMP) $(JS_BUNDLE)
 
 test: setup
+	$(BIN)/ruff check streamviz tests bench
+	$(BIN)/ruff format --check streamviz tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	cd js && node --test test/
 

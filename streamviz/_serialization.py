@@ -17,6 +17,7 @@ import langchain_core.prompt_values as lc_prompt_values
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 from streamviz._redact import REDACTED, is_secret_key, redact_text
+from streamviz.events import SerializedError
 
 __all__ = [
     "MARKER", "MAX_DEPTH", "MAX_REPR_CHARS", "REDACTED", "SerializedError", "SerializedObject",
@@ -44,26 +45,6 @@ _LC_CLASSES: dict[str, type[BaseModel]] = {
     for name in names.split()
 }  # fmt: skip
 _LC_TAGS = {cls: tag for tag, cls in _LC_CLASSES.items()}
-
-
-class SerializedError(Exception):
-    """An exception loaded from a trace: its original type name, module and message.
-
-    ``str(err)`` is the original message; ``err.type`` is the original class name.
-    """
-
-    def __init__(self, type: str, module: str, message: str, repr: str | None = None):
-        super().__init__(message)
-        self.type = type
-        self.module = module
-        self.message = message
-        self.repr = repr
-
-    def __repr__(self) -> str:
-        return f"SerializedError({self.type}: {self.message!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.type, self.module, self.message, self.repr))
 
 
 class UnserializableValue:

@@ -245,7 +245,7 @@ def show(
     several = len(traces) > 1
     view = view or ("timeline" if several else "dashboard")
     height = height or (max(200, 120 + 24 * max(len(t.runs) for t in traces)) if several else 560)
-    span = max(t.clock() if t._running() else t.duration for t in traces) if several else 0.0
+    span = max(t.clock() if t.running() else t.duration for t in traces) if several else 0.0
     for item in traces:
         _display.show_trace(item, view=view, height=height, time_span=span * 1000)
 

@@ -22,6 +22,7 @@ __all__ = [
     "RUN_TYPES",
     "TIME_UNIT",
     "Event",
+    "SerializedError",
     "is_cancellation",
     "is_event_dict",
     "split_event",
@@ -111,6 +112,27 @@ def split_event(event_name: str) -> tuple[str, str] | None:
     return None
 
 
+class SerializedError(Exception):
+    """An error as recorded rather than raised here: its original type name, module and message.
+
+    What a trace file gives back for an exception, and what a LangGraph server's error part
+    becomes. ``str(err)`` is the original message; ``err.type`` is the original class name.
+    """
+
+    def __init__(self, type: str, module: str, message: str, repr: str | None = None):
+        super().__init__(message)
+        self.type = type
+        self.module = module
+        self.message = message
+        self.repr = repr
+
+    def __repr__(self) -> str:
+        return f"SerializedError({self.type}: {self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.type, self.module, self.message, self.repr))
+
+
 _CANCELLATION_TYPES = frozenset({"CancelledError", "KeyboardInterrupt", "GeneratorExit"})
 
 
@@ -122,7 +144,7 @@ def is_cancellation(error: Any) -> bool:
     """
     if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit)):
         return True
-    if isinstance(error, BaseException) and type(error).__name__ != "SerializedError":
+    if isinstance(error, BaseException) and not isinstance(error, SerializedError):
         return False  # a live exception (some have an unrelated `type` attribute)
     kind = getattr(error, "type", None)
     return isinstance(kind, str) and kind in _CANCELLATION_TYPES

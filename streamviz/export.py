@@ -118,7 +118,7 @@ def front_end_state(state: Mapping[str, Any]) -> dict[str, Any]:
 
 def trace_state(trace: Trace, *, view: str = "dashboard", height: int = 720) -> dict[str, Any]:
     """The front-end state of a widget showing ``trace`` as ``view`` (a real widget's state)."""
-    from streamviz.widgets._widget import TraceWidget
+    from streamviz.widgets import TraceWidget
 
     widget = TraceWidget(trace, view=view, height=height)
     try:
@@ -145,7 +145,7 @@ def widget_block(
 
 
 def _bundle() -> tuple[str, str]:
-    from streamviz.widgets._widget import bundle_path
+    from streamviz.widgets import bundle_path
 
     module, css = bundle_path("widget.js"), bundle_path("widget.css")
     if not module.is_file():
@@ -170,7 +170,7 @@ def widget_assets() -> tuple[str, str]:
 
 def trace_html(trace: Trace, *, view: str = "dashboard", height: int = 720) -> str:
     """The standalone HTML page of ``trace`` shown as ``view`` (see :func:`write_html`)."""
-    from streamviz.widgets._widget import VIEWS
+    from streamviz.widgets import VIEWS
 
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")

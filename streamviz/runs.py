@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamviz._serialization import SerializedError
-from streamviz.events import CUSTOM_EVENT, Event, is_cancellation, split_event
+from streamviz.events import CUSTOM_EVENT, Event, SerializedError, is_cancellation, split_event
 
 __all__ = ["STATUSES", "Run", "RunTree"]
 

@@ -345,7 +345,8 @@ class Trace:
             if self._t0 is None and self._log:  # a loaded trace's clock goes on from its end
                 self._t0 = time.perf_counter() - self.events[-1]["t"]
 
-    def _running(self) -> list[Run]:
+    def running(self) -> list[Run]:
+        """The runs started and not ended yet (none once the trace is complete)."""
         with self._lock:
             return [run for run in self.runs.values() if run.status == "running"]
 

@@ -98,7 +98,7 @@ def widget(notebook, text: str, view: str | None = None, *, exact: bool = False)
 
 
 class Snapshot:
-    """A widget's durable snapshot (``js/PROTOCOL.md``), with the questions the tests ask."""
+    """A widget's durable snapshot (``docs/protocol.md``), with the questions the tests ask."""
 
     def __init__(self, state: dict):
         self.state = state

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
+import textwrap
 
 import pandas as pd
 import pytest
@@ -228,3 +231,34 @@ def test_from_events_rebuilds_the_same_tree_from_a_list_of_events():
     assert [r.first_chunk for r in copy.runs.values()] == [
         r.first_chunk for r in trace.runs.values()
     ]
+
+
+def test_importing_streamviz_registers_nothing_until_it_is_used():
+    """No IPython formatter, no LangChain configure hook: a trace displays through its own
+    ``_repr_mimebundle_``, and ``sv.capture`` hooks into LangChain at its first use."""
+    code = textwrap.dedent(
+        """
+        from IPython.core.interactiveshell import InteractiveShell
+        from langchain_core.tracers import context
+
+        shell = InteractiveShell.instance()
+        formatters = shell.display_formatter.formatters.values()
+        printers = lambda: sum(len(f.type_printers) + len(f.deferred_printers) for f in formatters)
+        hooks, before = len(context._configure_hooks), printers()
+        import streamviz as sv
+
+        assert printers() == before, "a display formatter was registered"
+        assert len(context._configure_hooks) == hooks, "a configure hook was registered"
+        import sys
+
+        assert not {"streamviz.widgets", "ipywidgets", "anywidget", "marimo"} & set(sys.modules)
+        assert sv.Trace("t")._repr_mimebundle_() is None  # no kernel: IPython shows the text
+        with sv.capture():
+            pass
+        assert len(context._configure_hooks) == hooks + 8
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

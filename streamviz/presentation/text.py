@@ -16,7 +16,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompt_values import PromptValue
 
 from streamviz._redact import REDACTED, is_secret_key, redact_text
-from streamviz._serialization import SerializedError, SerializedObject, UnserializableValue
+from streamviz._serialization import SerializedObject, UnserializableValue
+from streamviz.events import SerializedError
 
 __all__ = [
     "PART_CHARS",

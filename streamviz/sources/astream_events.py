@@ -82,7 +82,7 @@ def _add(trace: Trace, event: dict[str, Any]) -> None:
 
 
 def _close_open_runs(trace: Trace, error: BaseException) -> None:
-    for run in sorted(trace._running(), key=lambda run: -run.depth):
+    for run in sorted(trace.running(), key=lambda run: -run.depth):
         parent_ids, top = [], run
         while top.parent is not None:
             top = top.parent

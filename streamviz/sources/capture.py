@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -16,12 +17,21 @@ __all__ = ["capture"]
 # LangChain adds the handler found in each of these variables to every run it configures, so a
 # `with capture():` block needs no config. One variable per nesting level: each level is a
 # separate handler, and LangChain's own de-duplication keeps them from seeing an event twice.
+# They are handed to LangChain at the first capture, not when streamviz is imported.
 _MAX_NESTING = 8
 _capture_vars: list[ContextVar[Collector | None]] = [
     ContextVar(f"streamviz_capture_{level}", default=None) for level in range(_MAX_NESTING)
 ]
-for _var in _capture_vars:
-    register_configure_hook(_var, inheritable=True)
+_hooked = threading.Event()
+_hooking = threading.Lock()
+
+
+def _hook_into_langchain() -> None:
+    with _hooking:
+        if not _hooked.is_set():
+            for var in _capture_vars:
+                register_configure_hook(var, inheritable=True)
+            _hooked.set()
 
 
 @contextlib.contextmanager
@@ -54,6 +64,8 @@ def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[
     >>> with sv.capture() as trace:  # doctest: +SKIP
     ...     chain.invoke({"topic": "parrot"})
     """
+    if not _hooked.is_set():
+        _hook_into_langchain()
     var = next((v for v in _capture_vars if v.get() is None), None)
     if var is None:
         raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")

@@ -51,8 +51,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from streamviz._errors import report_internal_error
-from streamviz._serialization import SerializedError
-from streamviz.events import is_event_dict, split_event
+from streamviz.events import SerializedError, is_event_dict, split_event
 from streamviz.sources.graph import GRAPH_EVENT_PREFIX, node_of
 from streamviz.trace import Trace
 

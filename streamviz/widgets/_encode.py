@@ -1,4 +1,4 @@
-"""A Trace as the JSON the front-end draws: a snapshot, then deltas (see ``js/PROTOCOL.md``).
+"""A Trace as the JSON the front-end draws: a snapshot, then deltas (see ``docs/protocol.md``).
 
 The encoder reads the trace without owning it: under the trace's lock it only notes how many
 events there are and the state of the runs it will describe; turning events into display text

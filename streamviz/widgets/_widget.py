@@ -1,4 +1,4 @@
-"""The trace widget: one anywidget model per view of a trace (see ``js/PROTOCOL.md``)."""
+"""The trace widget: one anywidget model per view of a trace (see ``docs/protocol.md``)."""
 
 from __future__ import annotations
 
