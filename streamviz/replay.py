@@ -2,15 +2,21 @@
 
 A replay copies the events of a finished (usually loaded) trace into a new trace, each when its
 time comes: at ``speed=1`` the tokens arrive as fast as they did when the trace was recorded, at
-``speed=0.25`` four times slower, so a room can watch a stream unfold, pause it, and step through
-it one event at a time. The widgets see an ordinary growing trace, so everything they show live
-(tokens, the growing timeline, the table) works the same. No model, key or network is needed.
+``speed=0.25`` four times slower, so a room can watch a stream unfold, pause it, step through it
+one event at a time (forward and back), jump to any moment and start again. The widgets see an
+ordinary growing trace, so everything they show live (tokens, the growing timeline, the table)
+works the same. No model, key or network is needed.
+
+A trace only grows, so going back in time starts a new one: after :meth:`Replay.seek` to an
+earlier moment (or :meth:`~Replay.restart`, or ``step(-1)``) :attr:`Replay.trace` is a fresh trace
+holding the events up to that moment, and the player's widget shows it in place of the old one.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from streamviz._errors import report_internal_error
@@ -46,7 +52,8 @@ class Replay:
     Attributes
     ----------
     trace
-        The trace being filled; show it with :func:`streamviz.show`.
+        The trace being filled; show it with :func:`streamviz.show`. Going back in time replaces
+        it with a new one (see the module doc and :meth:`on_new_trace`).
     """
 
     def __init__(self, source: Trace | str | Path, *, speed: float = 1.0, autoplay: bool = True):
@@ -61,7 +68,9 @@ class Replay:
         self._wake = threading.Condition()
         self._lock = threading.RLock()
         self._finished = threading.Event()
-        self.trace = _ReplayTrace(original.name, self)
+        self._closed = False
+        self._new_trace_callbacks: list[Callable[[Trace], None]] = []
+        self.trace: Trace = _ReplayTrace(original.name, self)
         self._thread = threading.Thread(target=self._run, name="streamviz-replay", daemon=True)
         self._thread.start()
         if not self._events:
@@ -115,12 +124,36 @@ class Replay:
         return self._next
 
     def play(self) -> None:
-        """Play (or resume) from the current position."""
+        """Play (or resume) from the current position; at the end, play again from the start."""
         with self._lock:
-            if self.done:
+            if self._closed or not self._events:
                 return
+            if self.done:
+                self._rewind_to(0)
             self._set_clock(True, self.position)
             self._playing.set()
+        self._notify()
+
+    def restart(self) -> None:
+        """Go back to the start and play."""
+        with self._lock:
+            self._rewind_to(0)
+            self._set_clock(False, 0.0)
+        self.play()
+
+    def seek(self, seconds: float) -> None:
+        """Jump to ``seconds`` into the recording, playing or paused as before.
+
+        Forward, the events up to that moment are played at once; back, :attr:`trace` becomes a
+        new trace holding the events up to that moment.
+        """
+        with self._lock:
+            target = min(max(float(seconds), 0.0), self.duration)
+            if target < self.position:
+                self._rewind_to(sum(1 for event in self._events if event["t"] <= target))
+            while self._next < len(self._events) and self._events[self._next]["t"] <= target:
+                self._emit()
+            self._set_clock(self.playing, target)
         self._notify()
 
     def pause(self) -> None:
@@ -131,15 +164,29 @@ class Replay:
         self._notify()
 
     def step(self, events: int = 1) -> int:
-        """Pause and play the next ``events`` events at once; returns how many were played."""
+        """Pause and play the next ``events`` events at once; returns how many were played.
+
+        A negative ``events`` steps back: the replay restarts its trace with that many events
+        fewer (returns the negative count).
+        """
         self.pause()
-        played = 0
         with self._lock:
+            if events < 0:
+                keep = max(self._next + events, 0)
+                stepped = keep - self._next
+                self._rewind_to(keep)
+                self._set_clock(False, self._events[keep - 1]["t"] if keep else 0.0)
+                return stepped
+            played = 0
             while played < events and self._next < len(self._events):
                 self._set_clock(False, self._events[self._next]["t"])
                 self._emit()
                 played += 1
         return played
+
+    def on_new_trace(self, callback: Callable[[Trace], None]) -> None:
+        """Call ``callback(trace)`` whenever going back in time starts a new :attr:`trace`."""
+        self._new_trace_callbacks.append(callback)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every event has been played; returns whether it finished in time."""
@@ -147,8 +194,10 @@ class Replay:
 
     def close(self) -> None:
         """Stop playing for good."""
-        self._events = self._events[: self._next]
-        self._finished.set()
+        with self._lock:
+            self._closed = True
+            self._events = self._events[: self._next]
+            self._finished.set()
         self.pause()
 
     def __repr__(self) -> str:
@@ -159,6 +208,27 @@ class Replay:
         )
 
     # -------------------------------------------------------------- playing
+    def _rewind_to(self, count: int) -> None:
+        """Start a new trace holding the first ``count`` events (call with the lock held)."""
+        if self._closed:
+            return
+        self.trace = _ReplayTrace(self.source.name, self)
+        self._next = 0
+        self._finished.clear()
+        if count:
+            self._next = count
+            try:
+                self.trace._extend(self._events[:count])
+            except Exception as error:
+                report_internal_error("streamviz replay", error)
+        if self._next >= len(self._events):
+            self._finished.set()
+        for callback in list(self._new_trace_callbacks):
+            try:
+                callback(self.trace)
+            except Exception as error:  # a broken view must not stop the show
+                report_internal_error("streamviz replay view", error)
+
     def _notify(self) -> None:
         with self._wake:
             self._wake.notify_all()
@@ -176,10 +246,10 @@ class Replay:
             self._finished.set()
 
     def _run(self) -> None:
-        while not self._finished.is_set():
+        while not self._closed:
             with self._wake:
                 if not self._playing.is_set():
-                    self._wake.wait(0.5)
+                    self._wake.wait()  # play(), seek(), speed and close() wake it
                     continue
             with self._lock:
                 if not self._playing.is_set() or self._next >= len(self._events):
