@@ -262,3 +262,19 @@ def test_importing_streamviz_registers_nothing_until_it_is_used():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_tree_text_counts_one_chunk_as_a_chunk():
+    """A runnable that yields once (a plain function after a parser) reads "1 chunk"."""
+    trace = sv.Trace()
+    start = {"name": "f", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
+    trace._record({**start, "event": "on_chain_start", "data": {}})
+    trace._record({**start, "event": "on_chain_stream", "data": {"chunk": "all of it"}})
+    trace._record({**start, "event": "on_chain_end", "data": {"output": "all of it"}})
+    line = trace.format_tree()
+    assert "1 chunk" in line and "1 chunks" not in line
+    many = {**start, "name": "g", "run_id": "s"}
+    trace._record({**many, "event": "on_chain_start", "data": {}})
+    for _ in range(1_500):
+        trace._record({**many, "event": "on_chain_stream", "data": {"chunk": "x"}})
+    assert "1,500 chunks" in trace.format_tree()

@@ -21,7 +21,7 @@ def _line(run: Run, chunks: bool) -> str:
     if run.first_chunk is not None:
         parts.append(f"first chunk {_ms(run.time_to_first_chunk)}")
     if chunks and run.chunk_count:
-        parts.append(f"{run.chunk_count} chunks")
+        parts.append(f"{run.chunk_count:,} chunk{'' if run.chunk_count == 1 else 's'}")
     if run.orphan:
         parts.append(f"parent {run.parent_id} not seen")
     if run.error:
