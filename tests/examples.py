@@ -42,7 +42,7 @@ def joke_prompt() -> ChatPromptTemplate:
 
 
 def parrot_chain(**timing: float) -> Runnable:
-    """prompt | demo model | parser, for ``{"topic": "parrot"}``; the model's delays default to 0."""
+    """prompt | demo model | parser for ``{"topic": "parrot"}``; the delays default to 0."""
     timing = {"time_to_first_token": 0, "token_delay": 0, **timing}
     return joke_prompt() | DemoChatModel(**timing) | StrOutputParser()
 

@@ -48,7 +48,9 @@ class FakeClock:
         return result
 
 
-def eventually(condition: Callable[[], bool], what: str = "", timeout: float = EVENTUALLY_TIMEOUT_S):
+def eventually(
+    condition: Callable[[], bool], what: str = "", timeout: float = EVENTUALLY_TIMEOUT_S
+):
     """Wait until ``condition()`` is true (another thread makes it so); fail only on a hang."""
     deadline = time.monotonic() + timeout
     while not condition():
