@@ -31,19 +31,39 @@ from labdriver import (  # noqa: E402
     wait_cells_done,
     wait_for,
 )
-from test_dashboard import (  # noqa: E402
-    BIG_CELL,
-    FAST_CELL,
-    SETUP,
-    TABLE_CELL,
-    frame_gaps_start,
-    frame_gaps_stop,
-)
+from test_dashboard import BIG_CELL, SETUP, TABLE_CELL  # noqa: E402
+
+FAST_CELL = """\
+import time
+fast = DemoChatModel(time_to_first_token=0, token_delay=0.00005, responses=["tok " * 20_000])
+started = time.perf_counter()
+trace = sv.watch(fast, "go", name="fast", height=600)
+elapsed = time.perf_counter() - started
+model = next(r for r in trace.runs.values() if r.run_type == "chat_model")
+print(f"RATE {model.chunk_count / elapsed:.0f} tokens/s CHUNKS {model.chunk_count}")
+"""
 
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+
+
+def frame_gaps_start(page) -> None:
+    page.evaluate(
+        """() => {
+          const gaps = (window.__gaps = []);
+          let last = performance.now();
+          const tick = (now) => { gaps.push(now - last); last = now;
+                                  if (!window.__stopGaps) requestAnimationFrame(tick); };
+          window.__stopGaps = false;
+          requestAnimationFrame(tick);
+        }"""
+    )
+
+
+def frame_gaps_stop(page) -> list[float]:
+    return sorted(page.evaluate("() => { window.__stopGaps = true; return window.__gaps; }"))
 
 
 def summary(gaps: list[float]) -> tuple[float, float]:

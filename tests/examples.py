@@ -41,6 +41,12 @@ def joke_prompt() -> ChatPromptTemplate:
     return ChatPromptTemplate.from_template("tell me a joke about {topic}")
 
 
+def parrot_chain(**timing: float) -> Runnable:
+    """prompt | demo model | parser for ``{"topic": "parrot"}``; the delays default to 0."""
+    timing = {"time_to_first_token": 0, "token_delay": 0, **timing}
+    return joke_prompt() | DemoChatModel(**timing) | StrOutputParser()
+
+
 def _extract_country_names(inputs: Any) -> Any:
     if not isinstance(inputs, dict) or not isinstance(inputs.get("countries"), list):
         return ""

@@ -314,12 +314,14 @@ def test_cancelling_the_task_marks_runs_cancelled():
     chain = joke_chain(time_to_first_token=0, token_delay=0.01)
 
     async def main():
+        streaming = asyncio.Event()
+
         async def consume():
             async for _ in collector.astream(chain, {"topic": "parrot"}):
-                pass
+                streaming.set()
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.05)
+        await streaming.wait()  # cancelled mid-stream: the first chunk is in, the rest is not
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

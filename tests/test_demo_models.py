@@ -217,31 +217,48 @@ def test_stream_fires_new_token_callbacks_in_order():
     assert recorder.events[-1] == "end"
 
 
-def test_stream_timing_lower_bounds():
+@pytest.fixture
+def waits(monkeypatch, fake_clock):
+    """The clock of ``time`` and of asyncio's loops: sleeping records the seconds asked for and
+    moves the clock by them at once, so a model that sleeps until its deadline reaches it."""
+    monkeypatch.setattr(time, "perf_counter", fake_clock.perf_counter)
+    monkeypatch.setattr(time, "monotonic", fake_clock.monotonic)  # what loop.time() reads
+    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_clock.asleep)
+    return fake_clock
+
+
+SKY_SCHEDULE = [0.2 + 0.05 * n for n in range(len(SKY_TOKENS))]  # each token's arrival
+
+
+def test_stream_releases_each_token_on_its_schedule(waits):
     model = DemoChatModel(time_to_first_token=0.2, token_delay=0.05)
-    start = time.perf_counter()
-    arrivals = [time.perf_counter() - start for _ in model.stream("what color is the sky?")]
-    assert arrivals[0] >= 0.19
-    assert arrivals[len(SKY_TOKENS) - 1] >= 0.19 + 7 * 0.045
+    start = waits.now
+    arrivals = [(waits.now - start, c.content) for c in model.stream("what color is the sky?")]
+    assert arrivals[: len(SKY_TOKENS)] == [
+        (pytest.approx(t), token) for t, token in zip(SKY_SCHEDULE, SKY_TOKENS, strict=True)
+    ]
+    assert waits.slept == pytest.approx([0.2] + [0.05] * (len(SKY_TOKENS) - 1))
 
 
-def test_astream_timing_lower_bounds():
+def test_astream_releases_each_token_on_its_schedule(waits):
     model = DemoChatModel(time_to_first_token=0.2, token_delay=0.05)
 
-    async def main() -> list[float]:
-        start = time.perf_counter()
-        return [time.perf_counter() - start async for _ in model.astream("the sky?")]
+    async def main() -> list[tuple[float, str]]:
+        start = waits.now
+        return [(waits.now - start, c.content) async for c in model.astream("the sky?")]
 
     arrivals = asyncio.run(main())
-    assert arrivals[0] >= 0.19
-    assert arrivals[len(SKY_TOKENS) - 1] >= 0.19 + 7 * 0.045
+    assert arrivals[: len(SKY_TOKENS)] == [
+        (pytest.approx(t), token) for t, token in zip(SKY_SCHEDULE, SKY_TOKENS, strict=True)
+    ]
+    assert waits.slept == pytest.approx([0.2] + [0.05] * (len(SKY_TOKENS) - 1))
 
 
-def test_invoke_waits_for_the_whole_answer():
+def test_invoke_waits_for_the_whole_answer(waits):
     model = DemoChatModel(time_to_first_token=0.05, token_delay=0.01)
-    start = time.perf_counter()
     model.invoke("what color is the sky?")
-    assert time.perf_counter() - start >= 0.045 + 7 * 0.009
+    assert sum(waits.slept) == pytest.approx(0.05 + 7 * 0.01)
 
 
 def test_jitter_is_reproducible_with_the_same_seed():
@@ -393,11 +410,11 @@ def test_retriever_accepts_documents_and_orders_by_score():
     ]
 
 
-def test_retriever_latency_async():
+def test_retriever_waits_its_latency_sync_and_async(waits):
     retriever = DemoRetriever.from_texts(GUIDE_TEXTS, latency=0.05)
-    start = time.perf_counter()
+    retriever.invoke("harrison")
     asyncio.run(retriever.ainvoke("harrison"))
-    assert time.perf_counter() - start >= 0.045
+    assert waits.slept == [0.05, 0.05]
 
 
 def test_guide_retrieval_chain_streams_kensho_answer():

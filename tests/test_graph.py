@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from helpers import without_task_ids
 from langgraph.checkpoint.memory import InMemorySaver
 
 import streamviz as sv
@@ -21,10 +22,6 @@ MODES = ["values", "updates", "messages", "custom", "debug", "tasks", "checkpoin
 
 def parts_of(trace: sv.Trace) -> list[dict]:
     return [e for e in trace.events if "mode" in e]
-
-
-def without_task_ids(namespace) -> tuple[str, ...]:
-    return tuple(level.split(":")[0] for level in namespace)
 
 
 def comparable(mode: str, chunk):

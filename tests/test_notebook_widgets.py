@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from notebook_runs import execute_cells
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -42,16 +41,7 @@ print(shouted.result)
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source.strip()) for source in CELLS]
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        store_widget_state=True,
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}},
-    ).execute()
-    return notebook
+    return execute_cells(CELLS, tmp_path_factory.mktemp("nb"))
 
 
 def widget_states(notebook) -> dict[str, dict]:

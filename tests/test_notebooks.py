@@ -176,7 +176,6 @@ def test_notebook_runs_without_errors(executed, path):
         if output.get("output_type") == "error"
     ]
     assert not errors, errors[0]
-    assert notebook.metadata["seconds"] < 60, "a teaching notebook should run in seconds"
 
 
 # ------------------------------------------------------------------------------ what each shows

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import missing, without_task_ids
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient
@@ -49,16 +50,9 @@ MODES = ["values", "updates", "messages-tuple", "custom", "debug", "tasks", "che
 IN_PROCESS_MODE = {"messages-tuple": "messages"}
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
 def _start(tmp_path_factory, name: str, **options: Any) -> Iterator[LangGraphServer]:
     if cli_path() is None:
-        message = "the langgraph CLI is missing: pip install -e '.[test]' (langgraph-cli[inmem])"
-        if _in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing("the langgraph CLI is missing: pip install -e '.[test]' (langgraph-cli[inmem])")
     server = LangGraphServer.start(tmp_path_factory.mktemp(name) / "app", name=name, **options)
     try:
         yield server
@@ -153,10 +147,6 @@ def assert_one_event_per_part(trace: sv.Trace, parts: list[Any]) -> None:
         else:
             assert event["event"] == f"on_graph_{mode}"
             assert event["data"]["chunk"] is part.data
-
-
-def without_task_ids(namespace) -> tuple[str, ...]:
-    return tuple(level.split(":")[0] for level in namespace)
 
 
 def comparable(mode: str, chunk: Any) -> Any:

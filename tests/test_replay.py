@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
+import sys
 from pathlib import Path
 
 import pytest
+from helpers import eventually
 
 import streamviz as sv
 from streamviz.replay import Replay, replay
@@ -36,42 +37,67 @@ def test_shipped_traces_load_and_hold_the_guides_examples():
     assert hold.run.name == "_extract_country_names"
 
 
-def test_a_replay_plays_every_event_with_the_recorded_timing(parrot):
+@pytest.fixture
+def clock(monkeypatch, fake_clock):
+    """The replay's wall clock, moved by the test: what is played depends on it alone."""
+    monkeypatch.setattr(sys.modules[Replay.__module__], "time", fake_clock)
+    return fake_clock
+
+
+def halfway(trace: sv.Trace) -> tuple[float, int]:
+    """A moment between two events near the middle, and how many events come before it."""
+    times = [event["t"] for event in trace.events]
+    index = next(i for i in range(len(times) // 2, len(times)) if times[i] > times[i - 1])
+    return (times[index - 1] + times[index]) / 2, index
+
+
+def test_a_replay_plays_every_event_with_the_recorded_timing(parrot, clock):
     speed = 8.0
-    started = time.perf_counter()
     player = Replay(parrot, speed=speed)
-    assert player.wait(timeout=30)
-    elapsed = time.perf_counter() - started
+    moment, before = halfway(parrot)
+    clock.advance(moment / speed)
+    # The tokens are not dumped at once: with the wall clock standing there, the replay has
+    # played exactly the events recorded before that moment.
+    eventually(lambda: player.played == before, f"{before} events played")
+    assert player.position == pytest.approx(moment)
+    assert essentials(player.trace) == essentials(parrot)[:before]
+    assert player.playing and not player.done
+    clock.advance(parrot.duration / speed)  # past the end
+    assert player.wait(timeout=60)
     assert essentials(player.trace) == essentials(parrot)
     assert [r.status for r in player.trace.runs.values()] == ["ok"] * len(parrot.runs)
-    # The tokens were not dumped at once: the replay took about duration / speed.
-    assert elapsed >= 0.7 * parrot.duration / speed
     assert player.done and not player.playing
     assert player.trace.clock() == pytest.approx(parrot.duration)
 
 
-def test_pause_and_step_event_by_event(parrot):
+def test_pause_and_step_event_by_event(parrot, clock):
     player = Replay(parrot, speed=1.0, autoplay=False)
-    time.sleep(0.2)
-    assert len(player.trace) == 0  # nothing plays before play()
+    clock.advance(2 * parrot.duration)
+    # Before play() the position stays at the start however much time passes: nothing is due.
+    assert not player.playing and player.position == 0.0
     assert player.step(3) == 3
     assert essentials(player.trace) == essentials(parrot)[:3]
     assert player.position == parrot.events[2]["t"]
-    time.sleep(0.2)
-    assert len(player.trace) == 3  # stepping leaves it paused
+    clock.advance(2 * parrot.duration)
+    # Stepping leaves it paused: the position stays at the third event.
+    assert not player.playing and player.position == parrot.events[2]["t"]
     player.speed = 50
     player.play()
-    assert player.wait(timeout=30)
+    clock.advance(parrot.duration / 50 * 1.01)  # a little more than the rest takes at 50x
+    assert player.wait(timeout=60)
     assert essentials(player.trace) == essentials(parrot)
 
 
-def test_speed_changes_while_playing(parrot):
+def test_speed_changes_while_playing(parrot, clock):
     player = Replay(parrot, speed=0.5)
-    time.sleep(0.3)
-    early = len(player.trace)
-    assert early < len(parrot)
+    moment, before = halfway(parrot)
+    clock.advance(moment / 0.5)
+    eventually(lambda: player.played == before, f"{before} events played")
     player.speed = 100
-    assert player.wait(timeout=30)
+    # The position is kept across the change; the rest now takes 1/100 of its length.
+    assert player.position == pytest.approx(moment)
+    clock.advance((parrot.duration - moment) / 100 * 1.01)
+    assert player.wait(timeout=60)
     assert len(player.trace) == len(parrot)
     with pytest.raises(ValueError, match="speed must be positive"):
         player.speed = 0
@@ -93,10 +119,10 @@ def test_replay_from_a_file_into_the_player_widget():
     controls.close()
 
 
-def test_the_widget_clock_follows_the_replay_not_the_wall(parrot):
+def test_the_widget_clock_follows_the_replay_not_the_wall(parrot, clock):
     player = Replay(parrot, speed=1.0, autoplay=False)
     player.step(5)
-    time.sleep(0.3)
-    # Paused: the replayed trace's clock stays at the fifth event however long we wait.
+    clock.advance(60)
+    # Paused: the replayed trace's clock stays at the fifth event however much time passes.
     assert player.trace.clock() == parrot.events[4]["t"]
     player.close()

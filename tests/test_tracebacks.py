@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import TypedDict
 
 import httpx
-import nbformat
 import pytest
 from examples import EXAMPLES, joke_prompt, model
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
 from langgraph.graph import END, START, StateGraph
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
-from nbclient import NotebookClient
+from notebook_runs import execute_cells
 
 import streamviz as sv
 from streamviz.demo.server import free_port
@@ -258,16 +257,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source.strip()) for source in CELLS]
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}},
-    ).execute()
-    return notebook
+    return execute_cells(CELLS, tmp_path_factory.mktemp("nb"), allow_errors=True)
 
 
 def rendered_traceback(cell) -> list[str]:

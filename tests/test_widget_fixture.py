@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 from pathlib import Path
+
+from examples import EXAMPLES  # run as a script, this file's folder is on sys.path too
 
 import streamviz as sv
 from streamviz.widgets._encode import TraceEncoder
-
-sys.path.insert(0, str(Path(__file__).parent))
-from examples import EXAMPLES
 
 FIXTURE = Path(__file__).parent / "data" / "widget_snapshot.json"
 

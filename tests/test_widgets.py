@@ -8,15 +8,14 @@ import re
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
-from examples import EXAMPLES
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
+from examples import EXAMPLES, parrot_chain
+from helpers import eventually
 from langchain_core.runnables import RunnableLambda
 
 import streamviz as sv
+from streamviz._errors import internal_error_counts
 from streamviz.demo import DemoChatModel
 from streamviz.presentation.text import PREVIEW_CHARS, chunk_text, preview
 from streamviz.widgets import Dashboard, TraceWidget, bundle_path
@@ -28,16 +27,27 @@ class Recording(TraceWidget):
 
     def __init__(self, *args, **kwargs):
         self.sent: list[dict] = []
+        self.ticks = 0  # the update thread's calls
         super().__init__(*args, **kwargs)
 
     def send(self, content, buffers=None):
         self.sent.append(json.loads(json.dumps(content)))  # what a comm would carry
 
+    def _tick(self, now):
+        self.ticks += 1
+        super()._tick(now)
 
-def parrot_chain(**timing):
-    timing = {"time_to_first_token": 0, "token_delay": 0, **timing}
-    prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
-    return prompt | DemoChatModel(**timing) | StrOutputParser()
+
+def sent_up_to(widget: Recording) -> int:
+    """How many of the trace's events the deltas sent so far reach."""
+    return max((m["to"] for m in list(widget.sent) if m["type"] == "delta"), default=0)
+
+
+def run_end_sent(widget: Recording, name: str) -> bool:
+    return any(
+        m["type"] == "delta" and any(r["name"] == name and r["status"] == "ok" for r in m["runs"])
+        for m in list(widget.sent)
+    )
 
 
 def front_end_copy(widget: Recording) -> dict:
@@ -110,10 +120,13 @@ def test_live_deltas_rebuild_the_whole_trace_without_gaps():
     widget = Recording(trace)
     widget._initial = widget.snapshot
     collector = sv.Collector(trace)
-    chain = parrot_chain(time_to_first_token=0.05, token_delay=0.004)
     pieces = []
-    for chunk in collector.stream(chain, {"topic": "parrot"}):
+    for chunk in collector.stream(parrot_chain(), {"topic": "parrot"}):
         pieces.append(chunk)
+        if len(pieces) in (1, 4, 8):
+            # The stream waits here until the update thread has sent what it produced so far.
+            have = len(trace.events)
+            eventually(lambda have=have: sent_up_to(widget) >= have, f"deltas up to event {have}")
     widget.settle()
     widget.close()
 
@@ -121,28 +134,27 @@ def test_live_deltas_rebuild_the_whole_trace_without_gaps():
     assert state["count"] == len(trace.events)
     assert "".join(tokens_of(state, "parser")) == "".join(pieces)
     assert [row["status"] for row in state["runs"]] == ["ok"] * len(trace.runs)
-    assert widget.flushes >= 3, "a 0.25 s stream is shown while it runs, not only at the end"
+    assert widget.flushes >= 3, "the stream is shown while it runs, not only at the end"
     # The durable state equals what the deltas built.
     assert widget.snapshot["count"] == state["count"]
     assert widget.snapshot["events"]["text"] == state["events"]["text"]
     assert widget.live is False
 
 
-def test_a_fast_stream_is_sent_in_at_most_about_30_messages_a_second():
+def test_a_fast_stream_is_sent_in_one_message_per_update_not_per_token():
+    """The update thread sends one batched delta per tick (its pace is measured by make bench)."""
     trace = sv.Trace()
     widget = Recording(trace)
     widget._initial = widget.snapshot
     model = DemoChatModel.for_benchmark(12_000)  # no delays: as fast as LangChain goes
-    started = time.perf_counter()
     text = "".join(
         c.content for c in model.stream("go", config={"callbacks": [sv.Collector(trace)]})
     )
-    elapsed = time.perf_counter() - started
     widget.settle()
     widget.close()
 
     deltas = [m for m in widget.sent if m["type"] == "delta"]
-    assert len(deltas) <= 30 * elapsed + 3, (len(deltas), elapsed)
+    assert len(deltas) <= widget.ticks + 1, (len(deltas), widget.ticks)  # + the settle
     state = front_end_copy(widget)
     assert "".join(tokens_of(state, "chat_model")) == text  # every token arrives
     assert state["runs"][0]["status"] == "ok"
@@ -155,26 +167,14 @@ def test_each_run_end_reaches_the_front_end_while_the_program_runs():
     collector = sv.Collector(trace)
 
     def slow(x):
-        time.sleep(0.3)
+        # `slow` runs on only once a delta has said that `quick` ended.
+        eventually(lambda: run_end_sent(widget, "quick"), "a delta saying that quick ended")
         return x
 
     chain = RunnableLambda(lambda x: x).with_config(run_name="quick") | RunnableLambda(slow)
     chain.invoke("hi", config={"callbacks": [collector]})
     widget.settle()
-    # While `slow` still ran, a delta already said that `quick` had ended.
-    quick_end = next(
-        i
-        for i, m in enumerate(widget.sent)
-        if m["type"] == "delta"
-        and any(r["name"] == "quick" and r["status"] == "ok" for r in m["runs"])
-    )
-    slow_end = next(
-        i
-        for i, m in enumerate(widget.sent)
-        if m["type"] == "delta"
-        and any(r["name"] == "slow" and r["status"] == "ok" for r in m["runs"])
-    )
-    assert quick_end < slow_end
+    assert run_end_sent(widget, "slow")
     widget.close()
 
 
@@ -195,7 +195,12 @@ def test_payload_requests_return_the_whole_payload_without_secrets():
     # A confused front-end gets an answer, not a crash.
     widget._on_front_end_message(widget, {"type": "payload", "seq": 10**9}, [])
     assert "unavailable" in widget.sent[-1]["text"]
-    widget._on_front_end_message(widget, "nonsense", [])
+    # Messages that ask for nothing get nothing, and are no error the handler had to swallow.
+    sent, errors = len(widget.sent), internal_error_counts()
+    for confused in ("nonsense", {"type": "payload", "seq": "7"}, {"type": "payload"}, None):
+        widget._on_front_end_message(widget, confused, [])
+    assert len(widget.sent) == sent
+    assert internal_error_counts() == errors
     widget.close()
 
 
@@ -246,7 +251,8 @@ def test_hostile_payloads_become_bounded_text():
         def __repr__(self):
             raise RuntimeError("no repr for you")
 
-    assert "preview failed" in preview(Hostile()) or "Hostile" in preview(Hostile())
+    # A value whose repr raises is still named: "<Hostile ...>", whichever way it was read.
+    assert re.fullmatch(r"<Hostile[^<>]*>", preview(Hostile()))
     collector = sv.Collector()
     RunnableLambda(lambda x: x).with_config(run_name="<img src=x onerror=alert(1)>").invoke(
         huge, {"callbacks": [collector]}

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from helpers import missing
 from labdriver import (
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -28,29 +29,18 @@ HOW_TO_GET_CHROMIUM = (
 _REPORTS = pytest.StashKey[dict]()
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _missing(what: str) -> None:
-    """Fail under CI, skip elsewhere."""
-    if _in_ci():
-        pytest.fail(f"{what}; browser tests must run under CI", pytrace=False)
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Path of the Chromium to drive: `STREAMVIZ_CHROMIUM`, else chromium on PATH."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _missing("the playwright package is missing: pip install -e '.[test]'")
+        missing("the playwright package is missing: pip install -e '.[test]'")
     path = find_chromium()
     if os.environ.get("STREAMVIZ_CHROMIUM") and not os.access(path, os.X_OK):
         pytest.fail(f"STREAMVIZ_CHROMIUM={path} is not an executable file", pytrace=False)
     if not path:
-        _missing(f"no Chromium found: {HOW_TO_GET_CHROMIUM}")
+        missing(f"no Chromium found: {HOW_TO_GET_CHROMIUM}")
     return path
 
 

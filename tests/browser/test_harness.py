@@ -23,8 +23,8 @@ from labdriver import (
     wait_for_text,
 )
 
-STEPS = 10
-STEP_S = 0.25
+STEPS = 4
+STEP_SHOWN = "harness-step-{}"  # the test writes this file next to the notebook: step shown
 
 CELLS = [
     "import sys\nprint(sys.prefix)",
@@ -50,11 +50,14 @@ class Counter(anywidget.AnyWidget):
 counter = Counter()
 counter''',
     f"""\
-import time
+import pathlib, time
 
 for i in range(1, {STEPS + 1}):
     counter.value = i
-    time.sleep({STEP_S})""",
+    for _ in range(6_000):  # a hang guard (10 minutes): the test lets each step go on
+        if pathlib.Path("{STEP_SHOWN}".format(i)).exists():
+            break
+        time.sleep(0.1)""",
     nbformat.v4.new_markdown_cell("Markdown cells pass through and have no prompt to wait for."),
 ]
 
@@ -68,11 +71,14 @@ def test_inline_anywidget_renders_and_updates_while_the_cell_runs(
 
     run_all_cells(page)
     widget = wait_for(cell_output(page, 1), ".harness-counter")
-    wait_for_text(page, ".harness-counter", f"value={STEPS}")
-    prompts = wait_cells_done(page)
+    for step in range(1, STEPS + 1):  # each value is shown while the loop cell waits for it
+        wait_for_text(page, ".harness-counter", f"value={step}")
+        assert prompts(page)[2] == "[*]:"
+        (jupyter_lab.root / STEP_SHOWN.format(step)).touch()
+    done = wait_cells_done(page)
     samples = recorder.stop()
 
-    assert prompts == ["[1]:", "[2]:", "[3]:"]
+    assert done == ["[1]:", "[2]:", "[3]:"]
     # The kernel is this venv's Python (kernelspec python3 -> the server's interpreter).
     assert Path(texts(cell_output(page, 0), ".jp-OutputArea-output")[0]) == Path(sys.prefix)
     # Live: values rendered while the loop cell was still running, in order, ending at STEPS.
