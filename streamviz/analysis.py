@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from streamviz.runs import Run
 
-__all__ = ["StreamHold", "stream_holds"]
+__all__ = ["StreamHold", "holding_since", "stream_holds"]
 
 _STEP_TAG = re.compile(r"^seq:step:(\d+)$")
 
@@ -87,6 +87,22 @@ def hold_of(run: Run) -> StreamHold | None:
     ):
         return None
     return StreamHold(run, upstream)
+
+
+def holding_since(run: Run) -> tuple[float, Run] | None:
+    """``(since, upstream)`` while ``run`` holds the stream back now, else ``None``.
+
+    A step holds while it runs with no output of its own although the step feeding it has begun
+    to stream: since that step's first chunk. Whether it keeps holding until its upstream ends
+    (a plain function) or lets chunks through a moment later (a generator) shows when it yields:
+    then :func:`hold_of` has the final answer.
+    """
+    if run.end is not None or run.first_chunk is not None or run.status != "running":
+        return None
+    upstream = upstream_of(run)
+    if upstream is None or upstream.first_chunk is None:
+        return None
+    return upstream.first_chunk, upstream
 
 
 def stream_holds(runs: Iterable[Run]) -> list[StreamHold]:

@@ -400,3 +400,29 @@ def test_messages_from_a_server_show_as_their_text():
     assert chunk_text(blocks) == "Hi!"
     # A parser's JSON that happens to have a "content" key stays JSON.
     assert chunk_text({"content": "x"}) == '{"content":"x"}'
+
+
+def test_a_step_holding_the_stream_is_shown_as_holding_while_it_holds():
+    """The countries chain ends with a plain function: while the parser streams and the function
+    has let nothing out, its row says since when it holds; once it yields, how long it held."""
+    from pathlib import Path
+
+    from streamviz.replay import Replay
+
+    recorded = sv.Trace.load(
+        Path(__file__).parent.parent / "notebooks/traces/countries_function.jsonl"
+    )
+    (hold,) = recorded.stream_holds()
+    player = Replay(recorded, autoplay=False)
+    player.seek((hold.start + hold.end) / 2)  # the parser streams, the function holds
+    rows = {row["name"]: row for row in TraceEncoder(player.trace).snapshot()["runs"]}
+    function, parser = rows[hold.run.name], rows[hold.upstream.name]
+    assert function["status"] == "running" and function["held"] is None
+    assert function["holding"] == parser["first"] == pytest.approx(hold.start * 1000, abs=0.001)
+    assert rows[hold.upstream.name]["holding"] is None  # the parser lets chunks through
+    assert function["upstream"] == parser["i"]
+    player.seek(recorded.duration)
+    rows = {row["name"]: row for row in TraceEncoder(player.trace).snapshot()["runs"]}
+    assert rows[hold.run.name]["holding"] is None
+    assert rows[hold.run.name]["held"] == pytest.approx(hold.held * 1000, abs=0.001)
+    player.close()

@@ -13,7 +13,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from streamviz._serialization import to_json
-from streamviz.analysis import hold_of
+from streamviz.analysis import hold_of, holding_since
 from streamviz.events import CUSTOM_EVENT, split_event
 from streamviz.presentation.text import (
     STREAM_CHARS,
@@ -330,7 +330,9 @@ class TraceEncoder:
     def _row(self, index: int) -> dict[str, Any]:
         run = self._runs[index]
         hold = hold_of(run)
-        upstream = -1 if hold is None else self._index.get(hold.upstream.run_id, -1)
+        holding = holding_since(run) if hold is None else None
+        feeding = hold.upstream if hold is not None else holding[1] if holding else None
+        upstream = -1 if feeding is None else self._index.get(feeding.run_id, -1)
         parent = -1 if run.parent is None else self._index.get(run.parent.run_id, -1)
         return {
             "i": index,
@@ -347,6 +349,7 @@ class TraceEncoder:
             "chunks": run.chunk_count,
             "orphan": run.orphan or (run.parent is not None and parent == -1),
             "held": None if hold is None else round(hold.held * 1000, 3),
+            "holding": None if holding is None else _ms(holding[0]),
             "upstream": upstream,
             "node": _node(run),
             "stream": self._stream_kind.get(index),
