@@ -19,7 +19,7 @@ from streamviz._errors import internal_error_counts
 from streamviz.demo import DemoChatModel
 from streamviz.presentation.text import PREVIEW_CHARS, chunk_text, preview
 from streamviz.widgets import Dashboard, TraceWidget, bundle_path
-from streamviz.widgets._encode import TraceEncoder
+from streamviz.widgets._encode import SAVED_PAYLOAD_CHARS, TraceEncoder
 
 
 class Recording(TraceWidget):
@@ -260,7 +260,10 @@ def test_hostile_payloads_become_bounded_text():
     snapshot = Dashboard(collector.trace).snapshot
     assert snapshot["runs"][0]["name"] == "<img src=x onerror=alert(1)>"  # text, shown as text
     assert max(len(t) for t in snapshot["events"]["text"]) <= PREVIEW_CHARS
-    assert len(json.dumps(snapshot)) < 10_000
+    # A megabyte in, a bounded page state out: two payloads (input, output) kept for pages with
+    # no kernel, each cut, and the rest previews.
+    assert all(len(text) <= SAVED_PAYLOAD_CHARS for text in snapshot["payloads"].values())
+    assert len(json.dumps(snapshot)) < 10_000 + 2 * 1.1 * SAVED_PAYLOAD_CHARS
 
 
 def test_encoder_reads_a_trace_that_grows_from_another_thread():
@@ -426,3 +429,26 @@ def test_a_step_holding_the_stream_is_shown_as_holding_while_it_holds():
     assert rows[hold.run.name]["holding"] is None
     assert rows[hold.run.name]["held"] == pytest.approx(hold.held * 1000, abs=0.001)
     player.close()
+
+
+def test_a_finished_snapshot_carries_the_payloads_a_page_without_kernel_shows(monkeypatch):
+    from streamviz.widgets import _encode
+
+    trace = sv.watch(
+        parrot_chain(time_to_first_token=0, token_delay=0), {"topic": "p"}, display=False
+    )
+    encoder = TraceEncoder(trace)
+    saved = encoder.snapshot()["payloads"]
+    kinds = [event["event"] for event in trace.events]
+    wanted = {str(seq) for seq, kind in enumerate(kinds) if not kind.endswith("_stream")}
+    assert set(saved) == wanted  # starts and ends: inputs, outputs; no token's
+    for seq, text in saved.items():
+        assert text == encoder.payload(int(seq))["text"]
+    assert '"topic": "p"' in saved["0"]  # the root's input, whole
+    monkeypatch.setattr(_encode, "SAVED_PAYLOADS_BUDGET", 300)
+    small = TraceEncoder(trace).snapshot()["payloads"]
+    assert 0 < len(small) < len(saved) and sum(map(len, small.values())) <= 300
+    running = sv.Trace("live")
+    start = {"name": "r", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
+    running._record({**start, "event": "on_chain_start", "data": {"input": "x"}})
+    assert TraceEncoder(running).snapshot()["payloads"] == {}  # live: the kernel answers

@@ -33,6 +33,10 @@ __all__ = ["PAYLOAD_CHARS", "TraceEncoder"]
 
 PAYLOAD_CHARS = 200_000
 """Longest payload text sent to the details pane."""
+SAVED_PAYLOAD_CHARS = 20_000
+"""Longest payload text of one event kept in a finished trace's snapshot (for pages offline)."""
+SAVED_PAYLOADS_BUDGET = 2_000_000
+"""Most characters of payload text a snapshot keeps in all (the first events' come first)."""
 
 _COLUMNS = tuple(CONTRACT["columns"])
 
@@ -64,6 +68,9 @@ class TraceEncoder:
         self._templates: dict[int, tuple[int, int, dict[str, Any] | None]] = {}
         self._sent: list[dict[str, Any] | None] = []  # the row last sent for each run
         self._open: set[int] = set()  # runs whose last sent row was still running
+        self._saved_payloads: dict[str, str] = {}  # seq -> payload text kept in the snapshot
+        self._payloads_scanned = 0  # events looked at for it
+        self._payload_chars = 0
 
     # ----------------------------------------------------------------- public
     @property
@@ -104,7 +111,29 @@ class TraceEncoder:
             "kinds": list(self._kinds),
             "runs": [row for row in self._sent if row is not None],
             "events": self._events_since(0),
+            "payloads": {} if self.running else self._payloads_to_save(),
         }
+
+    def _payloads_to_save(self) -> dict[str, str]:
+        """Whole payloads of the events that are not stream chunks, for pages with no kernel.
+
+        A saved notebook or an exported page has no kernel to ask for a payload: a finished
+        trace's snapshot carries them (each cut at :data:`SAVED_PAYLOAD_CHARS`, up to
+        :data:`SAVED_PAYLOADS_BUDGET` in all, first events first). Stream events need none: their
+        text is the chunk.
+        """
+        kinds, kind_of = self._kinds, self._columns["kind"]
+        for seq in range(self._payloads_scanned, self.count):
+            if self._payload_chars >= SAVED_PAYLOADS_BUDGET:
+                break
+            if kinds[kind_of[seq]].endswith("_stream"):
+                continue
+            text = self.payload(seq)["text"]
+            text = cut(text, min(SAVED_PAYLOAD_CHARS, SAVED_PAYLOADS_BUDGET - self._payload_chars))
+            self._saved_payloads[str(seq)] = text
+            self._payload_chars += len(text)
+        self._payloads_scanned = self.count
+        return dict(self._saved_payloads)
 
     def payload(self, seq: int) -> dict[str, Any]:
         """The full payload of event ``seq`` as indented JSON text (secrets redacted)."""
