@@ -443,3 +443,228 @@ def test_langgraph_server(executed):
     assert [row["status"] for row in failing.runs if row["parent"] == -1] == ["error"]
     tree = snapshot(notebook, 'stream_mode=["events", "debug"]', "tree")
     assert {"call_model", "DemoChatModel"} <= set(tree.names())
+
+
+# ------------------------------------------------- the guides' examples, as the guides print them
+# Each guide example runs in its notebook as the guide writes it (its own loop and print); these
+# hold what it printed against the guide's output, or against the demo model's answer where the
+# notebook says why the two differ.
+
+
+def printed_by(notebook, text: str) -> str:
+    """What the one code cell containing ``text`` printed (its stream outputs, joined)."""
+    cell = cell_with(notebook, text)
+    return "".join(
+        output.get("text", "")
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+
+
+def result_of(notebook, text: str) -> str:
+    """The ``text/plain`` value the one code cell containing ``text`` ended with."""
+    cell = cell_with(notebook, text)
+    (value,) = [o for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
+    return value["data"]["text/plain"]
+
+
+def demo_tokens(question: str) -> list[str]:
+    """The chunks' texts of the demo model's answer, its closing (empty) usage chunk included."""
+    from streamviz.demo import DemoChatModel
+
+    model = DemoChatModel(time_to_first_token=0, token_delay=0)
+    return [chunk.content for chunk in model.stream(question)]
+
+
+def barred(pieces: list[str]) -> str:
+    """``print(piece, end="|")`` for every piece."""
+    return "".join(f"{piece}|" for piece in pieces)
+
+
+GUIDE_SKY = "The| sky| appears| blue| during| the| day|.|"
+GUIDE_INTERLEAVED = """Chat model chunk: '{'
+Parser chunk: {}
+Chat model chunk: '\\n  '
+Chat model chunk: '"'
+Chat model chunk: 'countries'
+Chat model chunk: '":'
+Chat model chunk: ' ['
+Parser chunk: {'countries': []}
+Chat model chunk: '\\n    '
+Chat model chunk: '{'
+Parser chunk: {'countries': [{}]}
+Chat model chunk: '\\n      '
+Chat model chunk: '"'
+Chat model chunk: 'name'
+Chat model chunk: '":'
+Chat model chunk: ' "'
+Parser chunk: {'countries': [{'name': ''}]}
+Chat model chunk: 'France'
+Parser chunk: {'countries': [{'name': 'France'}]}
+Chat model chunk: '",'
+Chat model chunk: '\\n      '
+Chat model chunk: '"'
+Chat model chunk: 'population'
+"""  # the guide's first 23 lines of both interleaved loops (before '...')
+GUIDE_COUNTRIES = [
+    "{}",
+    "{'countries': []}",
+    "{'countries': [{}]}",
+    "{'countries': [{'name': ''}]}",
+    "{'countries': [{'name': 'France'}]}",
+    "{'countries': [{'name': 'France', 'population': 67}]}",
+    "{'countries': [{'name': 'France', 'population': 67413}]}",
+    "{'countries': [{'name': 'France', 'population': 67413000}]}",
+]  # the first 8 of the guide's 20 lines; the 20th is the whole list
+COUNTRIES_FINAL = (
+    "{'countries': [{'name': 'France', 'population': 67413000}, "
+    "{'name': 'Spain', 'population': 47351567}, {'name': 'Japan', 'population': 125584000}]}"
+)
+
+
+def test_guide_sky_and_parrot_loops_print_the_demo_answer(executed):
+    notebook = notebook_named(executed, "01_streaming_basics.ipynb")
+    sky = demo_tokens("what color is the sky?")
+    assert sky[-1] == ""  # the demo model's closing usage chunk: one more '|' than the guide
+    assert barred(sky) == GUIDE_SKY + "|"
+    assert printed_by(notebook, 'in model.stream("what color is the sky?")') == barred(sky)
+    assert printed_by(notebook, "async for chunk in model.astream(") == barred(sky)
+    assert printed_by(notebook, 'if chunk.content) + "|")') == GUIDE_SKY + "\n"
+    assert "usage_metadata={'input_tokens'" in result_of(notebook, "chunks[-1]")
+
+    parrot = printed_by(notebook, 'async for chunk in chain.astream({"topic": "parrot"})')
+    assert parrot == barred(demo_tokens("tell me a joke about parrot"))
+    assert parrot.startswith(PARROT) and parrot.endswith(".||")
+
+
+def test_guide_json_loops_print_the_guides_lines(executed):
+    notebook = notebook_named(executed, "02_input_streams.ipynb")
+    lines = printed_by(notebook, "print(text, flush=True)").splitlines()
+    assert len(lines) == 20
+    assert lines[:8] == GUIDE_COUNTRIES and lines[-1] == COUNTRIES_FINAL
+    function = printed_by(notebook, "chain = model | JsonOutputParser() | _extract_country_names\n")
+    assert function == "['France', 'Spain', 'Japan']|"
+    generator = printed_by(notebook, "async def _extract_country_names_streaming")
+    assert generator == "France|Spain|Japan|"
+
+
+def test_guide_non_streaming_loops(executed):
+    notebook = notebook_named(executed, "03_non_streaming_components.ipynb")
+    answer = printed_by(notebook, "for chunk in retrieval_chain.stream(")
+    assert answer.startswith("Harrison| worked| at| Ken|sho|") and answer.endswith(".||")
+    assert printed_by(notebook, "print(chunk, flush=True)") == "['France', 'Spain', 'Japan']\n"
+    events = printed_by(notebook, "num_events = 0")
+    assert events == GUIDE_INTERLEAVED + (
+        "Chat model chunk: '\":'\n"
+        "Chat model chunk: ' '\n"
+        "Chat model chunk: '67'\n"
+        "Parser chunk: {'countries': [{'name': 'France', 'population': 67}]}\n"
+        "...\n"
+    )  # the guide's lines for the chain that ends with a plain function
+
+
+def test_guide_astream_events_loops(executed):
+    notebook = notebook_named(executed, "04_astream_events.ipynb")
+    assert printed_by(notebook, "num_events = 0") == GUIDE_INTERLEAVED + "...\n"
+    last_token, usage = printed_by(notebook, 'print(repr(events[-3]["data"]').splitlines()
+    assert last_token == "'?'"  # the guide's events[-2]
+    assert usage.startswith("'' {'input_tokens': ")  # the demo model's closing usage chunk
+    assert "'event': 'on_chat_model_end'" in result_of(notebook, "events[-2:]")
+
+
+def test_guide_filtering_loops(executed):
+    notebook = notebook_named(executed, "05_filtering_events.ipynb")
+
+    def events(text: str) -> list[str]:
+        lines = printed_by(notebook, text).splitlines()
+        assert len(lines) == 12 and lines[-1] == "..."  # 11 events, then the truncation
+        return lines[:-1]
+
+    by_name = events('include_names=["my_parser"],\n')
+    assert by_name[0].startswith("{'event': 'on_parser_start'")
+    assert all("'name': 'my_parser'" in line for line in by_name)
+    by_type = events('include_types=["chat_model"],\n')
+    assert by_type[0].startswith("{'event': 'on_chat_model_start'")
+    assert all("'name': 'model'" in line and "on_chat_model_" in line for line in by_type)
+    by_tag = events('include_tags=["my_chain"],\n')
+    assert all("'my_chain'" in line for line in by_tag)
+    runs = {name for name in ("RunnableSequence", "JsonOutputParser") if name in "".join(by_tag)}
+    assert runs == {"RunnableSequence", "JsonOutputParser"}  # the tag is inherited by the children
+
+
+def test_guide_callback_loops(executed):
+    notebook = notebook_named(executed, "06_propagating_callbacks.ipynb")
+
+    def kinds_and_names(text: str) -> list[tuple[str, str]]:
+        lines = printed_by(notebook, text).splitlines()
+        return [
+            (line.split("'event': '")[1].split("'")[0], line.split("'name': '")[1].split("'")[0])
+            for line in lines
+        ]
+
+    for tool in ("bad_tool", "correct_tool"):
+        assert kinds_and_names(f"async for event in {tool}.astream_events") == [
+            ("on_tool_start", tool),
+            ("on_chain_start", "reverse_word"),
+            ("on_chain_end", "reverse_word"),
+            ("on_tool_end", tool),
+        ]
+    for text in ("reverse_and_double = RunnableLambda(reverse_and_double)\n", "@chain\n"):
+        assert kinds_and_names(text) == [
+            ("on_chain_start", "reverse_and_double"),
+            ("on_chain_start", "reverse_word"),
+            ("on_chain_end", "reverse_word"),
+            ("on_chain_stream", "reverse_and_double"),
+            ("on_chain_end", "reverse_and_double"),
+        ]
+        assert "'chunk': '43214321'" in printed_by(notebook, text)
+
+
+def test_guide_langgraph_examples_in_process(executed):
+    notebook = notebook_named(executed, "07_langgraph_stream_modes.ipynb")
+    updates = printed_by(notebook, 'graph.stream({"topic": "ice cream"}, stream_mode="updates")')
+    assert updates == (
+        "{'refine_topic': {'topic': 'ice cream and cats'}}\n"
+        "{'generate_joke': {'joke': 'This is a joke about ice cream and cats'}}\n"
+    )
+    joke = [t for t in demo_tokens("Generate a joke about ice cream and cats") if t]
+    assert printed_by(notebook, "if message_chunk.content:\n        print(") == barred(joke)
+
+
+def test_guide_langgraph_server_examples(executed):
+    notebook = notebook_named(executed, "08_langgraph_server.ipynb")
+    updates = [
+        "{'refine_topic': {'topic': 'ice cream and cats'}}",
+        "{'generate_joke': {'joke': 'This is a joke about ice cream and cats'}}",
+    ]
+    basic = printed_by(notebook, "# create a streaming run").splitlines()
+    assert basic[0].startswith("{'run_id': ") and basic[1:] == updates  # the guide's output
+
+    # The guide's values run on the thread of its updates run: the previous run's joke is there
+    # from the first state on; the streamviz view runs on a fresh thread and starts from the input.
+    values = printed_by(notebook, 'stream_mode="values"\n):').splitlines()
+    assert values[1] == "{'topic': 'ice cream', 'joke': 'This is a joke about ice cream and cats'}"
+    assert result_of(notebook, "fresh = await client.threads.create()").startswith(
+        "[{'topic': 'ice cream'},"
+    )
+
+    assert "422 " in printed_by(notebook, "refused = httpx.post")  # the body without its comma
+    fixed = printed_by(notebook, "fixed_body = guide_body.replace")
+    assert '"updates",\n' in fixed and "event: updates" in fixed
+    assert "data: " + '{"generate_joke":{"joke":"This is a joke about ice cream and cats"}}' in (
+        printed_by(notebook, "curl_thread = httpx.post")
+    )
+    assert "TypeError: 'async_generator' object is not iterable" in printed_by(
+        notebook, "except TypeError as error"
+    )  # a plain `for` over the async client's stream
+    assert "list_events: False" in printed_by(notebook, 'hasattr(client.runs, "list_events")')
+
+    joke = [t for t in demo_tokens("Generate a joke about ice cream and cats") if t]
+    poem = [t for t in demo_tokens("Write a poem about ice cream and cats") if t]
+    assert printed_by(notebook, 'print(message_chunk["content"], end="|"') == barred(joke + poem)
+    custom = printed_by(notebook, 'stream_mode="custom"\n):').splitlines()[1:]
+    assert custom == [
+        "{'progress': 'writing a joke about ice cream and cats'}",
+        "{'progress': 'writing a poem'}",
+        "{'progress': 'done'}",
+    ]
