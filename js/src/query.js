@@ -8,16 +8,8 @@
 // - `EventQuery` keeps the matching event indexes and, when the criteria did not change, only
 //   examines the events that arrived since the last update.
 
+import { FILTER_LISTS, KINDS_KEY, SEARCH_KEY } from "./contract.js";
 import { makeFilter } from "./filters.js";
-
-export const FILTER_LISTS = [
-  "include_names",
-  "include_types",
-  "include_tags",
-  "exclude_names",
-  "exclude_types",
-  "exclude_tags",
-];
 
 function uniqueStrings(value) {
   if (typeof value === "string") return [value];
@@ -25,13 +17,18 @@ function uniqueStrings(value) {
   return [...new Set(value.filter((item) => item !== null && item !== undefined).map(String))];
 }
 
-/** The `filters` trait with every key present: six lists, `kinds` and `search`. */
+/** The `filters` trait with nothing filtered: every list empty, no search. */
+export function emptyFilters() {
+  return normalizeFilters({});
+}
+
+/** The `filters` trait with every key of the contract present: the lists, `kinds` and `search`. */
 export function normalizeFilters(value) {
   const source = value && typeof value === "object" ? value : {};
   const filters = {};
   for (const key of FILTER_LISTS) filters[key] = uniqueStrings(source[key]);
-  filters.kinds = uniqueStrings(source.kinds);
-  filters.search = typeof source.search === "string" ? source.search : "";
+  filters[KINDS_KEY] = uniqueStrings(source[KINDS_KEY]);
+  filters[SEARCH_KEY] = typeof source[SEARCH_KEY] === "string" ? source[SEARCH_KEY] : "";
   return filters;
 }
 
@@ -39,7 +36,7 @@ export function filtersEqual(a, b) {
   const x = normalizeFilters(a);
   const y = normalizeFilters(b);
   if (x.search !== y.search) return false;
-  for (const key of [...FILTER_LISTS, "kinds"]) {
+  for (const key of [...FILTER_LISTS, KINDS_KEY]) {
     if (x[key].length !== y[key].length) return false;
     for (let n = 0; n < x[key].length; n += 1) if (x[key][n] !== y[key][n]) return false;
   }

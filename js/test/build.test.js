@@ -18,6 +18,10 @@ test("the bundle is one self-contained anywidget module: a default export of ini
     bundle: true,
     format: "esm",
     target: "es2020",
+    // As build.mjs bundles it: without comments (JSDoc types such as `import("./x.js").T` go).
+    legalComments: "none",
+    minifySyntax: true,
+    minifyWhitespace: true,
     write: false,
   });
   const code = result.outputFiles[0].text;

@@ -4,6 +4,7 @@
 // checkpointer; messages.json: two nodes, one in a subgraph, streaming tokens tagged joke / poem).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { VERSION } from "../src/contract.js";
 import { Store } from "../src/store.js";
 import {
   MessageGroups,
@@ -64,6 +65,7 @@ test("the store indexes stream parts per mode, in order, live or from a snapshot
   // A part's mode comes from its kind (`extra.mode` when given); other events' `mode` is ignored.
   const odd = new Store();
   odd.loadSnapshot({
+    v: VERSION,
     count: 2,
     kinds: ["on_custom_event", "on_graph_messages/partial"],
     runs: [],

@@ -9,7 +9,7 @@
 //   typed in the box beside them (with suggestions).
 // - Kinds: one chip per event name in the trace; none pressed shows every kind.
 
-import { FILTER_LISTS } from "../query.js";
+import { emptyFilters } from "../query.js";
 import { cellText, replaceChildren, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
 
@@ -138,11 +138,7 @@ export function mountFilterBar(ctx, parent) {
   }
 
   search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
-  clear.addEventListener("click", () => {
-    const empty = { kinds: [], search: "" };
-    for (const key of FILTER_LISTS) empty[key] = [];
-    ctx.setFilters(empty);
-  });
+  clear.addEventListener("click", () => ctx.setFilters(emptyFilters()));
   kinds.addEventListener("click", (event) => {
     const chip = event.target.closest?.(".sv-kind");
     if (!chip || !kinds.contains(chip)) return;

@@ -4,6 +4,7 @@
 // elements. Clicking a row selects it and opens the details pane; arrow keys move the selection.
 // While the trace is live and the last row is in view, the table keeps following new events.
 
+import { indexOfSorted } from "../sorted.js";
 import { cellText, formatMs, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
 import { mountDetails } from "./details.js";
@@ -46,18 +47,6 @@ export function rowCells(store, k) {
     path: cellText(partPath(store, k, run >= 0 && store.runs[run] ? store.runPath(run) : store.eventName(k)), 300),
     text: cellText(store.cols.text[k]),
   };
-}
-
-/** Where event `k` is in the ascending `rows`, or -1. */
-function position(rows, k) {
-  let low = 0;
-  let high = rows.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (rows[mid] < k) low = mid + 1;
-    else high = mid;
-  }
-  return rows[low] === k ? low : -1;
 }
 
 export function mountTable(ctx, parent) {
@@ -138,7 +127,7 @@ export function mountTable(ctx, parent) {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     event.preventDefault();
     if (!rows.length) return;
-    const at = selectedSeq >= 0 ? position(rows, selectedSeq) : -1;
+    const at = selectedSeq >= 0 ? indexOfSorted(rows, selectedSeq) : -1;
     const next = Math.max(0, Math.min(rows.length - 1, at + (event.key === "ArrowDown" ? 1 : -1)));
     select(rows[next]);
     list.reveal(next);

@@ -12,6 +12,7 @@
 // - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
 //   and `aria-label` attributes still describe what would be drawn.
 
+import { lastFitting } from "../sorted.js";
 import { cellText, ms, replaceChildren } from "../text.js";
 import { frameScheduler } from "../frame.js";
 import {
@@ -382,14 +383,8 @@ export function mountTimeline(ctx, parent) {
   function fitText(g, text, width) {
     if (width <= 0) return "";
     if (g.measureText(text).width <= width) return text;
-    let low = 0;
-    let high = text.length;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (g.measureText(`${text.slice(0, mid)}…`).width <= width) low = mid;
-      else high = mid - 1;
-    }
-    return `${text.slice(0, low)}…`;
+    const keep = lastFitting(0, text.length, (n) => g.measureText(`${text.slice(0, n)}…`).width <= width);
+    return `${text.slice(0, keep)}…`;
   }
 
   // --- input ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // binning, visible rows, hit testing, zoom and pan, and the lanes of LangGraph stream parts. Pure
 // functions, unit-tested on their own; views/timeline.js only draws what these compute.
 
+import { lowerBound } from "../sorted.js";
 import { formatMs, ms, plural } from "../text.js";
 import { nsLabel, orderModes } from "./graph_model.js";
 
@@ -91,18 +92,6 @@ export function heldSpan(run, runs) {
 
 export function heldLabel(held) {
   return `held ${formatMs(held, 0)} ms`;
-}
-
-/** First index of the ascending `sorted` whose value is >= `value`. */
-export function lowerBound(sorted, value) {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid] < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /**

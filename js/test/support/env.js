@@ -4,7 +4,9 @@
 
 import { readFileSync } from "node:fs";
 import { Window } from "happy-dom";
+import { COLUMNS, VERSION } from "../../src/contract.js";
 import widget from "../../src/index.js";
+import { emptyFilters } from "../../src/query.js";
 
 export function fixture(name) {
   return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf-8"));
@@ -30,16 +32,7 @@ export function makeWindow() {
   return { window, document: window.document, flush, pending: () => frames.size };
 }
 
-export const EMPTY_FILTERS = {
-  include_names: [],
-  include_types: [],
-  include_tags: [],
-  exclude_names: [],
-  exclude_types: [],
-  exclude_tags: [],
-  kinds: [],
-  search: "",
-};
+export const EMPTY_FILTERS = emptyFilters();
 
 /** The anywidget model API (0.11) over a plain object; records what the view sends and saves. */
 export class FakeModel {
@@ -152,11 +145,9 @@ export function type(input, value) {
   input.dispatchEvent(new input.ownerDocument.defaultView.Event("input", { bubbles: true }));
 }
 
-const COLUMNS = ["us", "kind", "run", "text"];
-
 /** Event columns holding no event. */
 export function noEvents() {
-  return { us: [], kind: [], run: [], text: [], extra: {} };
+  return { ...Object.fromEntries(COLUMNS.map((key) => [key, []])), extra: {} };
 }
 
 /** The events `from..to-1` of a snapshot as a delta, with the run rows first used there. */
@@ -194,7 +185,7 @@ export function* deltas(snapshot, size, start = 0) {
 
 /** An empty snapshot, as before anything ran. */
 export function emptySnapshot(name = "empty") {
-  return { v: 1, name, count: 0, now: 0, kinds: [], runs: [], events: noEvents() };
+  return { v: VERSION, name, count: 0, now: 0, kinds: [], runs: [], events: noEvents() };
 }
 
 /**
@@ -233,5 +224,5 @@ export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   push(4, 0, "done");
   runs[0].end = t;
   runs[0].status = "ok";
-  return { v: 1, name: "big", count: events.us.length, now: t, kinds, runs, events };
+  return { v: VERSION, name: "big", count: events.us.length, now: t, kinds, runs, events };
 }
