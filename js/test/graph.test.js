@@ -15,7 +15,7 @@ import {
   partInfo,
   prettyText,
 } from "../src/views/graph_model.js";
-import { partCells } from "../src/views/graph.js";
+import { partCells } from "../src/views/graph_parts.js";
 import { rowCells } from "../src/views/table.js";
 import {
   AXIS_HEIGHT_PX,

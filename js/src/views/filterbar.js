@@ -10,8 +10,9 @@
 // - Kinds: one chip per event name in the trace; none pressed shows every kind.
 
 import { emptyFilters } from "../query.js";
-import { cellText, replaceChildren, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { cellText, replaceChildren, setText } from "../text.js";
+import { modeOf, toggledValue, valueChip } from "./chips.js";
 
 /** Value chips shown per group; the other values are reachable by typing. */
 export const MAX_CHIPS = 24;
@@ -28,17 +29,11 @@ const GROUPS = [
 const DATALIST_PREFIX = `sv-datalist-${Math.random().toString(36).slice(2, 8)}`;
 let datalistCounter = 0;
 
-function chipLabel(value) {
-  return value === "" ? "(empty)" : cellText(value, 60);
-}
-
 export function mountFilterBar(ctx, parent) {
   const { h, store } = ctx;
   const modes = {};
   const initial = ctx.filters();
-  for (const { dim } of GROUPS) {
-    modes[dim] = initial[`exclude_${dim}`].length && !initial[`include_${dim}`].length ? "exclude" : "include";
-  }
+  for (const { dim } of GROUPS) modes[dim] = modeOf(initial, dim);
 
   const search = h("input", {
     class: "sv-search",
@@ -127,14 +122,7 @@ export function mountFilterBar(ctx, parent) {
   }
 
   function toggleValue(dim, value) {
-    const filters = ctx.filters();
-    for (const key of [`include_${dim}`, `exclude_${dim}`]) {
-      if (filters[key].includes(value)) {
-        ctx.setFilters({ [key]: filters[key].filter((item) => item !== value) });
-        return;
-      }
-    }
-    addValue(dim, value);
+    ctx.setFilters(toggledValue(ctx.filters(), dim, value, modes[dim]));
   }
 
   search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
@@ -176,26 +164,7 @@ export function mountFilterBar(ctx, parent) {
       const key = JSON.stringify([modes[dim], include, exclude, shown, present.size]);
       if (key === group.key) continue;
       group.key = key;
-      const chips = shown.map((value) => {
-        const inIncluded = include.includes(value);
-        const inExcluded = exclude.includes(value);
-        const list = inIncluded ? `include_${dim}` : inExcluded ? `exclude_${dim}` : `${modes[dim]}_${dim}`;
-        const chip = h(
-          "button",
-          {
-            type: "button",
-            class: `sv-chip${inIncluded ? " sv-on" : ""}${inExcluded ? " sv-off" : ""}`,
-            "data-filter": list,
-            "data-value": value,
-            "aria-pressed": inIncluded || inExcluded ? "true" : "false",
-            title: inIncluded || inExcluded ? `Remove from ${list}` : `Add to ${list}`,
-            dir: "auto",
-          },
-          chipLabel(value),
-        );
-        chip.svValue = value;
-        return chip;
-      });
+      const chips = shown.map((value) => valueChip(h, { filters, dim, value, mode: modes[dim] }));
       let more = present.size;
       for (const value of shown) if (present.has(value)) more -= 1;
       replaceChildren(group.chips, chips, more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null);

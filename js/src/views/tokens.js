@@ -12,9 +12,9 @@
 
 import { makeFilter } from "../filters.js";
 import { filterSpec } from "../query.js";
-import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
 import { frameScheduler } from "../frame.js";
-import { longText } from "./longtext.js";
+import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
+import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
 export const TOKEN_CHARS = 200_000;
@@ -38,11 +38,6 @@ export function prettyJson(text) {
   } catch {
     return text;
   }
-}
-
-function showDropped(note, count) {
-  note.hidden = false;
-  note.textContent = `… ${count.toLocaleString("en-US")} earlier characters not shown`;
 }
 
 export function mountTokens(ctx, parent) {
@@ -80,31 +75,21 @@ export function mountTokens(ctx, parent) {
     const run = store.runs[i];
     const json = run.stream === "json";
     const head = h("div", { class: "sv-token-head", title: "Select this run" });
-    const note = h("div", { class: "sv-token-note", hidden: true });
-    const textNote = h("div", { class: "sv-token-note", hidden: true });
     const pieces = json
       ? h("ol", { class: "sv-token-pieces sv-json-steps", "aria-label": "Successive chunks" })
       : h("div", { class: "sv-token-pieces", dir: "auto", "aria-label": "Token pieces" });
     const text = json
       ? h("pre", { class: "sv-token-text sv-json-latest", dir: "auto", "aria-label": "Latest value" })
       : h("div", { class: "sv-token-text", dir: "auto", "aria-label": "Accumulated text" });
-    const element = h(
-      "section",
-      { class: "sv-token-run", "data-run-id": run.id, "data-stream": json ? "json" : "text", "data-type": run.type },
+    const parts = tokenBlock(h, {
+      tag: "section",
+      attributes: { class: "sv-token-run", "data-run-id": run.id, "data-stream": json ? "json" : "text", "data-type": run.type },
       head,
-      h("div", { class: "sv-token-label" }, json ? "chunks" : "pieces"),
-      note,
       pieces,
-      h("div", { class: "sv-token-label" }, json ? "latest value" : "text"),
-      textNote,
       text,
-    );
-    const block = { i, id: run.id, element, head, pieces, text, note, json, done: 0, headKey: "" };
-    if (!json) {
-      block.piecesTail = longText(h, pieces, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(note, n) });
-      block.textTail = longText(h, text, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(textNote, n) });
-    }
-    return block;
+      labels: json ? ["chunks", "latest value"] : ["pieces", "text"],
+    });
+    return { ...parts, i, id: run.id, json, done: 0, headKey: "", texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS) };
   }
 
   function drawHead(block) {
@@ -148,16 +133,8 @@ export function mountTokens(ctx, parent) {
       const latest = cut(prettyJson(texts[stream[stream.length - 1]]), DETAIL_CHARS);
       block.text.textContent =
         visible(latest.text, true) + (latest.rest ? `\n… ${latest.rest.toLocaleString("en-US")} more characters` : "");
-    } else {
-      let pieces = "";
-      let text = "";
-      for (let n = block.done; n < stream.length; n += 1) {
-        const piece = visible(texts[stream[n]], true);
-        pieces += n === 0 ? piece : `|${piece}`;
-        text += piece;
-      }
-      block.piecesTail.append(pieces);
-      block.textTail.append(text);
+    } else if (block.texts) {
+      appendTokens(block.texts, stream.length, (n) => texts[stream[n]]);
     }
     block.done = stream.length;
   }
