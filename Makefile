@@ -28,6 +28,7 @@ setup: $(STAMP) $(JS_BUNDLE)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	cd js && npm run check --silent
 	cd js && node --test test/
 
 demo: setup

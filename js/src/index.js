@@ -73,7 +73,7 @@ const MOUNTS = {
   graph: mountGraph,
 };
 for (const view of VIEWS) {
-  if (!Object.prototype.hasOwnProperty.call(MOUNTS, view)) throw new Error(`streamviz: no front-end for the view "${view}"`);
+  if (!Object.hasOwn(MOUNTS, view)) throw new Error(`streamviz: no front-end for the view "${view}"`);
 }
 
 /** The view the model names, or the contract's first (the dashboard) for anything else. */

@@ -79,3 +79,19 @@ export function lastFitting(low, high, fits) {
   }
   return lo;
 }
+
+/**
+ * The list at `index` of `lists`, made empty there first if there is none yet.
+ * @template T
+ * @param {T[][]} lists
+ * @param {number} index
+ * @returns {T[]}
+ */
+export function listAt(lists, index) {
+  let list = lists[index];
+  if (list === undefined) {
+    list = [];
+    lists[index] = list;
+  }
+  return list;
+}

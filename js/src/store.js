@@ -34,7 +34,7 @@ import {
   text,
   unknownVersion,
 } from "./protocol.js";
-import { insertSorted } from "./sorted.js";
+import { insertSorted, listAt } from "./sorted.js";
 import { treeRows } from "./tree_order.js";
 
 /** @typedef {import("./protocol.js").RunRow} RunRow */
@@ -387,7 +387,7 @@ export class Store {
         const at = siblings ? siblings.indexOf(i) : -1;
         if (at >= 0) siblings.splice(at, 1);
       }
-      if (row.parent >= 0 && row.parent !== i) insertSorted((this.children[row.parent] ||= []), i);
+      if (row.parent >= 0 && row.parent !== i) insertSorted(listAt(this.children, row.parent), i);
       this.structure += 1;
     } else if (old.name !== row.name || !sameList(old.tags, row.tags)) {
       this.structure += 1;
@@ -460,10 +460,10 @@ export class Store {
       this.kindCounts[kindIndex] = (this.kindCounts[kindIndex] ?? 0) + 1;
       const info = this.kindOf(kindIndex);
       if (r >= 0) {
-        (this.runEvents[r] ||= []).push(k);
+        listAt(this.runEvents, r).push(k);
         if (info.stream) {
-          (this.runStream[r] ||= []).push(k);
-          (this.runTicks[r] ||= []).push(time);
+          listAt(this.runStream, r).push(k);
+          listAt(this.runTicks, r).push(time);
           this.markStreamRun(r);
         }
       }

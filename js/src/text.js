@@ -13,7 +13,9 @@ export const CELL_CHARS = 300;
 export const DETAIL_CHARS = 100_000;
 
 // C0 controls except \t and \n (kept by multi-line views), DEL and the C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f-\u009f]/g;
 // Embeddings, overrides and isolates: they reorder the characters that follow them.
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;

@@ -2,6 +2,8 @@
 // Runs in tree order: parents before children, siblings in run order, each with its depth. The
 // store caches it per tree structure; the run tree, the timeline and the token blocks follow it.
 
+import { listAt } from "./sorted.js";
+
 /** @typedef {{rows: number[], depth: number[]}} TreeOrder */
 
 /**
@@ -58,7 +60,7 @@ function childrenOf(runs) {
   /** @type {number[][]} */
   const kids = [];
   runs.forEach((run, i) => {
-    if (run && run.parent >= 0 && run.parent !== i) (kids[run.parent] ||= []).push(i);
+    if (run && run.parent >= 0 && run.parent !== i) listAt(kids, run.parent).push(i);
   });
   return kids;
 }

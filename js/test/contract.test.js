@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { FILTER_LISTS, KINDS_KEY, RUN_ROW_KEYS, SEARCH_KEY, VERSION, VIEWS, refusalText } from "../src/contract.js";
+import { FILTER_LISTS, KINDS_KEY, RUN_ROW_KEYS, refusalText, SEARCH_KEY, VERSION, VIEWS } from "../src/contract.js";
 import { normalizeRun } from "../src/protocol.js";
 import { emptyFilters } from "../src/query.js";
 import { deltaOf, emptySnapshot, fixture, mount } from "./support/env.js";
@@ -14,7 +14,11 @@ test("the front-end's views, filter keys, run fields and version are the contrac
   assert.equal(VERSION, CONTRACT.version);
   assert.deepEqual([...VIEWS], CONTRACT.views);
   assert.deepEqual(Object.keys(emptyFilters()), [...FILTER_LISTS, KINDS_KEY, SEARCH_KEY]);
-  assert.deepEqual(Object.keys(emptyFilters()), [...CONTRACT.filters.lists, CONTRACT.filters.kinds, CONTRACT.filters.search]);
+  assert.deepEqual(Object.keys(emptyFilters()), [
+    ...CONTRACT.filters.lists,
+    CONTRACT.filters.kinds,
+    CONTRACT.filters.search,
+  ]);
   assert.deepEqual(Object.keys(normalizeRun({ i: 0 })), [...RUN_ROW_KEYS]);
   for (const view of VIEWS) {
     const m = mount(fixture("parrot.json"), { view });

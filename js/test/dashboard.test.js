@@ -12,8 +12,18 @@ test("the dashboard shows header, filter bar and the four panes", (t) => {
   assert.equal(m.$(".sv-title").textContent, "parrot joke");
   assert.equal(m.$(".sv-stats").textContent, "4 runs · 38 events");
   assert.equal(m.$(".sv-live").getAttribute("data-live"), "true");
-  assert.deepEqual(m.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")), ["tree", "timeline", "tokens", "table"]);
-  for (const selector of [".sv-filterbar", ".sv-tree-node", "canvas.sv-timeline-canvas", ".sv-token-run", ".sv-table .sv-row", ".sv-count"]) {
+  assert.deepEqual(
+    m.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")),
+    ["tree", "timeline", "tokens", "table"],
+  );
+  for (const selector of [
+    ".sv-filterbar",
+    ".sv-tree-node",
+    "canvas.sv-timeline-canvas",
+    ".sv-token-run",
+    ".sv-table .sv-row",
+    ".sv-count",
+  ]) {
     assert.ok(m.$(selector), selector);
   }
   m.model.python("live", false);
@@ -101,7 +111,9 @@ const REAL = process.env.STREAMVIZ_WIDGET_SNAPSHOT
   ? new URL(`file://${process.env.STREAMVIZ_WIDGET_SNAPSHOT}`)
   : new URL("../../tests/data/widget_snapshot.json", import.meta.url);
 
-test("a snapshot generated from a real trace renders in every view", { skip: !existsSync(REAL) && "tests/data/widget_snapshot.json not there yet" }, (t) => {
+test("a snapshot generated from a real trace renders in every view", {
+  skip: !existsSync(REAL) && "tests/data/widget_snapshot.json not there yet",
+}, (t) => {
   const snapshot = JSON.parse(readFileSync(REAL, "utf-8"));
   for (const view of ["dashboard", "tokens", "table", "timeline", "tree", "graph"]) {
     const m = mount(snapshot, { view });
@@ -113,6 +125,9 @@ test("a snapshot generated from a real trace renders in every view", { skip: !ex
   t.after(() => m.cleanup());
   m.flush();
   assert.equal(m.$("canvas").getAttribute("data-bars"), String(snapshot.runs.length));
-  assert.equal(m.$(".sv-count").textContent, `${snapshot.count.toLocaleString("en-US")} of ${snapshot.count.toLocaleString("en-US")} events`);
+  assert.equal(
+    m.$(".sv-count").textContent,
+    `${snapshot.count.toLocaleString("en-US")} of ${snapshot.count.toLocaleString("en-US")} events`,
+  );
   assert.ok(m.$$(".sv-tree-node").length > 0);
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { builder } from "../src/text.js";
-import { BLOCK_CHARS, MAX_BLOCK_CHARS, cutPoint, longText } from "../src/views/longtext.js";
+import { BLOCK_CHARS, cutPoint, longText, MAX_BLOCK_CHARS } from "../src/views/longtext.js";
 import { makeWindow } from "./support/env.js";
 
 function setup(t, cap = 200_000) {
@@ -85,7 +85,9 @@ test("a long text grows in blocks and reads back exactly (textContent, line brea
 test("appending touches only the last block", async (t) => {
   const { dom, element, text, blocks } = setup(t);
   text.append(prose(40_000));
-  const sealed = blocks().slice(0, -1).map((block) => [block.firstChild, block.firstChild.data]);
+  const sealed = blocks()
+    .slice(0, -1)
+    .map((block) => [block.firstChild, block.firstChild.data]);
   const records = await mutations(dom, element, () => {
     for (let n = 0; n < 20; n += 1) text.append(" tok");
   });

@@ -14,8 +14,16 @@ test("lowerBound and upperBound bracket every value, duplicates and ends include
   for (const list of lists) {
     const plain = [...list];
     for (const value of [-1, 0, 0.4, 1, 1.1, 2, 3, 5, 12, 13]) {
-      assert.equal(lowerBound(list, value), firstWhere(plain, (item) => item >= value), `lowerBound(${plain}, ${value})`);
-      assert.equal(upperBound(list, value), firstWhere(plain, (item) => item > value), `upperBound(${plain}, ${value})`);
+      assert.equal(
+        lowerBound(list, value),
+        firstWhere(plain, (item) => item >= value),
+        `lowerBound(${plain}, ${value})`,
+      );
+      assert.equal(
+        upperBound(list, value),
+        firstWhere(plain, (item) => item > value),
+        `upperBound(${plain}, ${value})`,
+      );
       assert.equal(indexOfSorted(list, value), plain.indexOf(value), `indexOfSorted(${plain}, ${value})`);
     }
   }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { VERSION } from "../src/contract.js";
 import { Store } from "../src/store.js";
 import { treeRows } from "../src/tree_order.js";
-import { FakeModel, bigTrace, deltaOf, deltas, emptySnapshot, fixture } from "./support/env.js";
+import { bigTrace, deltaOf, deltas, emptySnapshot, FakeModel, fixture } from "./support/env.js";
 
 function connected(snapshot) {
   const model = new FakeModel({ snapshot });
@@ -163,7 +163,15 @@ test("a delta replaces run rows by index and follows a re-parented orphan", () =
   assert.deepEqual(treeRows(store.runs, store.children).rows, [0, 1, 2, 3, 4]);
   assert.equal(store.treeOrder().depth[4], 0);
   // Its parent shows up: it is adopted.
-  model.message({ type: "delta", from: store.count, to: store.count, now: 701, kinds: [], runs: [{ ...orphan, parent: 2, orphan: false }], events: {} });
+  model.message({
+    type: "delta",
+    from: store.count,
+    to: store.count,
+    now: 701,
+    kinds: [],
+    runs: [{ ...orphan, parent: 2, orphan: false }],
+    events: {},
+  });
   const order = store.treeOrder();
   assert.deepEqual(order.rows, [0, 1, 2, 4, 3]);
   assert.equal(order.depth[3], 2);
@@ -221,7 +229,10 @@ test("200,000 events in deltas: each event is read and indexed once, whatever th
   assert.equal(appended, 200_000, "a delta costs its own events, never the ones already held");
   const streamed = full.events.kind.filter((kind) => full.kinds[kind] === "on_chat_model_stream").length;
   assert.equal(store.kindCounts[full.kinds.indexOf("on_chat_model_stream")], streamed);
-  assert.equal(store.runTicks.reduce((n, ticks) => n + (ticks?.length ?? 0), 0), streamed);
+  assert.equal(
+    store.runTicks.reduce((n, ticks) => n + (ticks?.length ?? 0), 0),
+    streamed,
+  );
 });
 
 test("times come in µs; extra gives events their own name, tags, mode and namespace", () => {

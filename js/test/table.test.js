@@ -3,11 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { ROW_HEIGHT_PX } from "../src/views/table.js";
-import { EMPTY_FILTERS, bigTrace, click, deltaOf, fixture, mount, noEvents, type } from "./support/env.js";
+import { bigTrace, click, deltaOf, EMPTY_FILTERS, fixture, mount, noEvents, type } from "./support/env.js";
 
-const vectors = JSON.parse(
-  readFileSync(new URL("../../tests/data/filter_vectors.json", import.meta.url), "utf-8"),
-);
+const vectors = JSON.parse(readFileSync(new URL("../../tests/data/filter_vectors.json", import.meta.url), "utf-8"));
 
 /** The filter vectors as a trace: one run per run event, the custom event with its own name. */
 function vectorSnapshot() {
@@ -18,7 +16,25 @@ function vectorSnapshot() {
     if (!kinds.includes(event.event)) kinds.push(event.event);
     const custom = event.event === "on_custom_event";
     if (!custom) {
-      runs.push({ i: runs.length, id: `run-${event.id}`, name: event.name, type: event.type, parent: -1, tags: event.tags, start: n, end: n + 1, status: "ok", error: null, first: null, chunks: 0, orphan: false, held: null, upstream: -1, node: null, stream: null });
+      runs.push({
+        i: runs.length,
+        id: `run-${event.id}`,
+        name: event.name,
+        type: event.type,
+        parent: -1,
+        tags: event.tags,
+        start: n,
+        end: n + 1,
+        status: "ok",
+        error: null,
+        first: null,
+        chunks: 0,
+        orphan: false,
+        held: null,
+        upstream: -1,
+        node: null,
+        stream: null,
+      });
     }
     events.us.push(n * 10_000);
     events.kind.push(kinds.indexOf(event.event));
@@ -203,7 +219,10 @@ test("search narrows case-insensitively over name, event, tags, path and text", 
   assert.equal(m.$(".sv-count").textContent, "6 of 38 events");
   type(search, "seq:step:1");
   m.flush();
-  assert.deepEqual(m.$$(".sv-row").map((row) => row.getAttribute("data-seq")), ["1", "2"]);
+  assert.deepEqual(
+    m.$$(".sv-row").map((row) => row.getAttribute("data-seq")),
+    ["1", "2"],
+  );
   type(search, "parser");
   m.flush();
   assert.ok(m.$$(".sv-row").every((row) => row.textContent.toLowerCase().includes("parser")));
@@ -282,7 +301,15 @@ test("a delta after a gap leaves the table as it was, asks nothing, and the next
   const full = fixture("parrot.json");
   const m = mount(full, { view: "table", live: true });
   t.after(() => m.cleanup());
-  m.model.message({ type: "delta", from: full.count + 5, to: full.count + 6, now: 1, kinds: [], runs: [], events: { us: [1], kind: [0], run: [0], text: ["x"] } });
+  m.model.message({
+    type: "delta",
+    from: full.count + 5,
+    to: full.count + 6,
+    now: 1,
+    kinds: [],
+    runs: [],
+    events: { us: [1], kind: [0], run: [0], text: ["x"] },
+  });
   m.flush();
   assert.equal(m.$(".sv-count").textContent, "38 of 38 events");
   assert.deepEqual(m.model.sent, []);

@@ -5,15 +5,15 @@ import { normalizeRun } from "../src/protocol.js";
 import { treeRows } from "../src/tree_order.js";
 import {
   AXIS_HEIGHT_PX,
-  LABEL_WIDTH_PX,
-  ROW_HEIGHT_PX,
   barSpan,
   binTicks,
   fitRange,
   heldLabel,
   heldSpan,
+  LABEL_WIDTH_PX,
   niceStep,
   niceTicks,
+  ROW_HEIGHT_PX,
   rowAt,
   runSummary,
   scale,
@@ -70,7 +70,10 @@ test("ticks are binned per pixel column, looking only at what is in view", () =>
   assert.deepEqual([...binTicks([], 0, 10, 3)], [0, 0, 0]);
   const many = Float64Array.from({ length: 200_000 }, (_, n) => n * 0.01);
   const counts = binTicks(many, 1000, 1001, 100);
-  assert.equal(counts.reduce((a, b) => a + b, 0), 101);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    101,
+  );
 });
 
 test("bars run from start to end, and running bars grow to now", () => {

@@ -37,7 +37,10 @@ test("JSON runs list the successive chunks and pretty-print the latest value", (
   assert.equal(steps[1], '{"countries":[]}');
   assert.equal(steps.length, 14);
   const latest = parser.querySelector(".sv-token-text").textContent;
-  assert.deepEqual(JSON.parse(latest).countries.map((c) => c.name), ["France", "Spain", "Japan"]);
+  assert.deepEqual(
+    JSON.parse(latest).countries.map((c) => c.name),
+    ["France", "Spain", "Japan"],
+  );
   assert.ok(latest.includes('\n  "countries": [\n'), "pretty-printed");
   assert.equal(prettyJson('{"a": [1, 2'), '{"a": [1, 2', "a value that does not parse is shown raw");
 });
@@ -72,7 +75,10 @@ test("tokens arrive live through deltas, one frame at a time", (t) => {
   assert.ok(seen.length > 3, "the block grew over several frames");
   assert.ok(seen[0].length < seen[seen.length - 1].length);
   assert.equal(seen[seen.length - 1], "Why| did| the| par|rot| sit| on| the| stick|?");
-  assert.equal(block(m, PARROT_MODEL).querySelector(".sv-token-text").textContent, "Why did the parrot sit on the stick?");
+  assert.equal(
+    block(m, PARROT_MODEL).querySelector(".sv-token-text").textContent,
+    "Why did the parrot sit on the stick?",
+  );
 });
 
 test("many deltas between two frames are drawn once", (t) => {
@@ -82,7 +88,10 @@ test("many deltas between two frames are drawn once", (t) => {
   for (const delta of deltas(full, 1)) m.model.message(delta);
   assert.ok(m.pending() >= 1);
   m.flush();
-  assert.equal(block(m, PARROT_MODEL).querySelector(".sv-token-pieces").textContent, "Why| did| the| par|rot| sit| on| the| stick|?");
+  assert.equal(
+    block(m, PARROT_MODEL).querySelector(".sv-token-pieces").textContent,
+    "Why| did| the| par|rot| sit| on| the| stick|?",
+  );
 });
 
 test("clicking a run's header selects the run", (t) => {
@@ -100,7 +109,10 @@ test("the type filter applies to the blocks", (t) => {
   t.after(() => m.cleanup());
   m.model.python("filters", { ...m.model.get("filters"), include_types: ["chat_model"] });
   m.flush();
-  assert.deepEqual(m.$$(".sv-token-run").map((element) => element.getAttribute("data-run-id")), [PARROT_MODEL]);
+  assert.deepEqual(
+    m.$$(".sv-token-run").map((element) => element.getAttribute("data-run-id")),
+    [PARROT_MODEL],
+  );
 });
 
 test("the final snapshot after a live stream keeps the blocks as they are", (t) => {
@@ -156,12 +168,22 @@ test("a long live stream only appends: earlier text is never rewritten or moved"
     if (head.contains(record.target)) continue;
     if (record.type === "childList") {
       assert.equal(record.removedNodes.length, 0, "nothing removed");
-      assert.ok([...record.addedNodes].every((node) => node.classList?.contains("sv-text-block") || node.nodeType === 3 || node.classList?.contains("sv-text-break")));
+      assert.ok(
+        [...record.addedNodes].every(
+          (node) =>
+            node.classList?.contains("sv-text-block") ||
+            node.nodeType === 3 ||
+            node.classList?.contains("sv-text-break"),
+        ),
+      );
     } else {
       assert.ok(!sealed.some((element) => element.contains(record.target)), "a sealed block changed");
     }
   }
-  assert.deepEqual(sealed.map((element) => element.firstChild.data), before);
+  assert.deepEqual(
+    sealed.map((element) => element.firstChild.data),
+    before,
+  );
   // The final state is complete.
   const tokens = full.events.text.filter((_, k) => full.events.kind[k] === 2 && full.events.run[k] === 1);
   assert.equal(text.textContent, tokens.join(""));

@@ -55,7 +55,16 @@ test("the twisty folds and unfolds a run's children", (t) => {
 
 test("orphans and held steps are flagged; errors show their message", (t) => {
   const snapshot = fixture("countries.json");
-  snapshot.runs.push({ ...snapshot.runs[1], i: 4, id: "lost", name: "LostChild", parent: -1, orphan: true, status: "error", error: "ValueError: boom" });
+  snapshot.runs.push({
+    ...snapshot.runs[1],
+    i: 4,
+    id: "lost",
+    name: "LostChild",
+    parent: -1,
+    orphan: true,
+    status: "error",
+    error: "ValueError: boom",
+  });
   const m = mount(snapshot, { view: "tree" });
   t.after(() => m.cleanup());
   const held = node(m, snapshot.runs[3].id);

@@ -5,8 +5,8 @@
 // parts gets a fifth pane, the graph pane (views/graph.js), when its first part arrives; a trace
 // without parts keeps the four-pane layout.
 
-import { cellText, plural, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { cellText, plural, setText } from "../text.js";
 import { mountFilterBar } from "./filterbar.js";
 import { mountGraph } from "./graph.js";
 import { mountTable } from "./table.js";

@@ -4,7 +4,7 @@
 // (`{type: "payload", seq}`); the answer replaces the preview when it comes. Without a kernel
 // (exported HTML, a closed notebook) no answer comes and the preview stays.
 
-import { DETAIL_CHARS, cellText, cut, ms, replaceChildren, visible } from "../text.js";
+import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, visible } from "../text.js";
 
 /** The payload as display text: cut to DETAIL_CHARS, controls made visible. */
 export function payloadText(text) {

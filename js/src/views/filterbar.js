@@ -9,8 +9,8 @@
 //   typed in the box beside them (with suggestions).
 // - Kinds: one chip per event name in the trace; none pressed shows every kind.
 
-import { emptyFilters } from "../query.js";
 import { frameScheduler } from "../frame.js";
+import { emptyFilters } from "../query.js";
 import { cellText, replaceChildren, setText } from "../text.js";
 import { modeOf, toggledValue, valueChip } from "./chips.js";
 
@@ -71,7 +71,15 @@ export function mountFilterBar(ctx, parent) {
       spellcheck: "false",
     });
     const datalist = h("datalist", { id: listId });
-    const box = h("span", { class: "sv-fgroup", "data-dim": dim }, h("span", { class: "sv-flabel" }, label), select, chips, input, datalist);
+    const box = h(
+      "span",
+      { class: "sv-fgroup", "data-dim": dim },
+      h("span", { class: "sv-flabel" }, label),
+      select,
+      chips,
+      input,
+      datalist,
+    );
     groupRow.appendChild(box);
     groups[dim] = { select, chips, input, datalist, key: "" };
 
@@ -167,10 +175,17 @@ export function mountFilterBar(ctx, parent) {
       const chips = shown.map((value) => valueChip(h, { filters, dim, value, mode: modes[dim] }));
       let more = present.size;
       for (const value of shown) if (present.has(value)) more -= 1;
-      replaceChildren(group.chips, chips, more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null);
+      replaceChildren(
+        group.chips,
+        chips,
+        more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null,
+      );
       if (group.datalist.svSize !== present.size) {
         group.datalist.svSize = present.size;
-        replaceChildren(group.datalist, [...present].slice(0, MAX_SUGGESTIONS).map((value) => h("option", { value })));
+        replaceChildren(
+          group.datalist,
+          [...present].slice(0, MAX_SUGGESTIONS).map((value) => h("option", { value })),
+        );
       }
     }
   }
@@ -232,10 +247,7 @@ export function mountFilterBar(ctx, parent) {
     const filters = ctx.filters();
     if (search.value !== filters.search) search.value = filters.search;
     const rows = ctx.rows();
-    setText(
-      count,
-      `${rows.length.toLocaleString("en-US")} of ${store.count.toLocaleString("en-US")} events`,
-    );
+    setText(count, `${rows.length.toLocaleString("en-US")} of ${store.count.toLocaleString("en-US")} events`);
     drawRunChip();
     drawKinds(filters);
     drawGroups(filters);

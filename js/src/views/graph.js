@@ -18,9 +18,9 @@
 
 import { frameScheduler } from "../frame.js";
 import { cellText, replaceChildren, setText } from "../text.js";
-import { modeColor, orderModes } from "./graph_model.js";
 import { mountPartDetail } from "./graph_detail.js";
 import { mountMessages } from "./graph_messages.js";
+import { modeColor, orderModes } from "./graph_model.js";
 import { mountPartList } from "./graph_parts.js";
 
 /** @typedef {import("../context.js").Context} Context */
@@ -64,7 +64,13 @@ export function mountGraph(ctx, parent) {
 
   const frame = frameScheduler(ctx.win, draw);
   const partDetail = mountPartDetail(ctx, detail);
-  const partList = mountPartList(ctx, { listbox, thead, scroller, request: () => frame.request(), latest: partDetail.latest });
+  const partList = mountPartList(ctx, {
+    listbox,
+    thead,
+    scroller,
+    request: () => frame.request(),
+    latest: partDetail.latest,
+  });
   const tokens = mountMessages(ctx, { tools, messages });
 
   modes.addEventListener("click", (event) => {
@@ -88,7 +94,14 @@ export function mountGraph(ctx, parent) {
           const tab = /** @type {ModeTab} */ (
             h(
               "button",
-              { type: "button", role: "tab", class: `sv-mode${mode === active ? " sv-on" : ""}`, "data-mode": mode, "aria-pressed": on, "aria-selected": on },
+              {
+                type: "button",
+                role: "tab",
+                class: `sv-mode${mode === active ? " sv-on" : ""}`,
+                "data-mode": mode,
+                "aria-pressed": on,
+                "aria-selected": on,
+              },
               swatch,
               h("span", { class: "sv-mode-name" }, modeText(mode)),
               h("span", { class: "sv-mode-count" }, ""),

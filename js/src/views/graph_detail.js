@@ -2,7 +2,7 @@
 // The graph pane's detail: the picked part whole (its full payload when the kernel answers), or,
 // in the `values` tab with nothing picked, the latest state of the root graph.
 
-import { DETAIL_CHARS, cellText, cut, ms, replaceChildren, setText, visible } from "../text.js";
+import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, setText, visible } from "../text.js";
 import { parseJson, partInfo, prettyText } from "./graph_model.js";
 import { partNs } from "./graph_parts.js";
 
@@ -37,7 +37,8 @@ export function mountPartDetail(ctx, detail) {
    */
   function shownPart(active) {
     const selected = ctx.selectedPart();
-    if (selected >= 0 && selected < store.count && store.partMode(selected) === active) return { seq: selected, latest: false };
+    if (selected >= 0 && selected < store.count && store.partMode(selected) === active)
+      return { seq: selected, latest: false };
     if (active !== "values") return null;
     const seqs = store.partSeqs.get("values") ?? [];
     for (let n = seqs.length - 1; n >= 0 && n >= seqs.length - LATEST_LOOKBACK; n -= 1) {
@@ -60,7 +61,11 @@ export function mountPartDetail(ctx, detail) {
     const answer = store.payloads.get(k);
     if (answer) {
       const chunk = parseJson(answer.text)?.data?.chunk;
-      return { text: chunk === undefined ? answer.text : JSON.stringify(chunk, null, 2), full: !answer.truncated, answered: true };
+      return {
+        text: chunk === undefined ? answer.text : JSON.stringify(chunk, null, 2),
+        full: !answer.truncated,
+        answered: true,
+      };
     }
     // Cut by the kernel: ask for the whole payload (no kernel, no answer: the text stays).
     store.requestPayload(k);

@@ -50,8 +50,12 @@ export function mountMessages(ctx, { tools, messages }) {
   const nodeChips = h("span", { class: "sv-chips", role: "group", "aria-label": "Nodes" });
   const tagChips = h("span", { class: "sv-chips", role: "group", "aria-label": "Tags" });
   const msgCount = h("span", { class: "sv-count sv-msg-count" });
-  tools.appendChild(h("span", { class: "sv-fgroup", "data-dim": "names" }, h("span", { class: "sv-flabel" }, "Nodes"), nodeChips));
-  tools.appendChild(h("span", { class: "sv-fgroup", "data-dim": "tags" }, h("span", { class: "sv-flabel" }, "Tags"), tagChips));
+  tools.appendChild(
+    h("span", { class: "sv-fgroup", "data-dim": "names" }, h("span", { class: "sv-flabel" }, "Nodes"), nodeChips),
+  );
+  tools.appendChild(
+    h("span", { class: "sv-fgroup", "data-dim": "tags" }, h("span", { class: "sv-flabel" }, "Tags"), tagChips),
+  );
   tools.appendChild(msgCount);
 
   function resetGroups() {
@@ -128,7 +132,9 @@ export function mountMessages(ctx, { tools, messages }) {
             h("span", { class: "sv-kind-count" }, ""),
           ),
         ),
-        counts.size > shown.length ? h("span", { class: "sv-more" }, `+${counts.size - shown.length} more (filter bar)`) : null,
+        counts.size > shown.length
+          ? h("span", { class: "sv-more" }, `+${counts.size - shown.length} more (filter bar)`)
+          : null,
         counts.size === 0 ? h("span", { class: "sv-hint" }, "none") : null,
       );
     }

@@ -25,7 +25,7 @@ export const MODE_COLORS = {
 const OTHER_MODE_COLORS = ["#64748b", "#84cc16", "#f97316", "#06b6d4", "#8b5cf6", "#e11d48"];
 
 export function modeColor(mode) {
-  if (Object.prototype.hasOwnProperty.call(MODE_COLORS, mode)) return MODE_COLORS[mode];
+  if (Object.hasOwn(MODE_COLORS, mode)) return MODE_COLORS[mode];
   let hash = 0;
   for (let n = 0; n < mode.length; n += 1) hash = (hash * 31 + mode.charCodeAt(n)) >>> 0;
   return OTHER_MODE_COLORS[hash % OTHER_MODE_COLORS.length];
@@ -60,7 +60,18 @@ export function parseJson(text) {
   if (typeof text !== "string" || text === "") return undefined;
   const first = text.charCodeAt(0);
   // Only objects, arrays, strings, numbers and literals: skip the parser for plain prose.
-  if (!(first === 0x7b || first === 0x5b || first === 0x22 || first === 0x2d || (first >= 0x30 && first <= 0x39) || first === 0x74 || first === 0x66 || first === 0x6e)) {
+  if (
+    !(
+      first === 0x7b ||
+      first === 0x5b ||
+      first === 0x22 ||
+      first === 0x2d ||
+      (first >= 0x30 && first <= 0x39) ||
+      first === 0x74 ||
+      first === 0x66 ||
+      first === 0x6e
+    )
+  ) {
     return undefined;
   }
   try {
@@ -86,7 +97,7 @@ const TYPE = /"type":"((?:[^"\\]|\\.)*)"/;
 const NAME = /"name":"((?:[^"\\]|\\.)*)"/;
 const SOURCE = /"source":"((?:[^"\\]|\\.)*)"/;
 
-function unescape(raw) {
+function unescapeJson(raw) {
   const value = parseJson(`"${raw}"`);
   return typeof value === "string" ? value : raw;
 }
@@ -125,12 +136,13 @@ export function partInfo(mode, text, name = "") {
     } else {
       const head = source.slice(0, 400);
       info.step = STEP.exec(head)?.[1] ?? "";
-      info.type = unescape(TYPE.exec(head)?.[1] ?? "");
-      info.task = name || unescape(NAME.exec(source)?.[1] ?? "");
+      info.type = unescapeJson(TYPE.exec(head)?.[1] ?? "");
+      info.task = name || unescapeJson(NAME.exec(source)?.[1] ?? "");
     }
   } else if (mode === "tasks") {
     info.type = taskType(object, source);
-    info.task = object && object.name !== undefined ? String(object.name) : name || unescape(NAME.exec(source)?.[1] ?? "");
+    info.task =
+      object && object.name !== undefined ? String(object.name) : name || unescapeJson(NAME.exec(source)?.[1] ?? "");
   } else if (mode === "checkpoints") {
     info.type = "checkpoint";
     if (object) {
@@ -140,7 +152,7 @@ export function partInfo(mode, text, name = "") {
       info.source = metadata.source === undefined ? "" : String(metadata.source);
     } else {
       info.step = STEP.exec(source)?.[1] ?? "";
-      info.source = unescape(SOURCE.exec(source)?.[1] ?? "");
+      info.source = unescapeJson(SOURCE.exec(source)?.[1] ?? "");
     }
   } else if (mode === "updates") {
     if (object) {
@@ -157,7 +169,9 @@ export function partInfo(mode, text, name = "") {
 function contentText(content) {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content.map((block) => (typeof block === "string" ? block : block && typeof block.text === "string" ? block.text : "")).join("");
+  return content
+    .map((block) => (typeof block === "string" ? block : block && typeof block.text === "string" ? block.text : ""))
+    .join("");
 }
 
 const REMOTE_CONTENT = /^\[\{"content":"((?:[^"\\]|\\.)*)"/;
@@ -175,7 +189,7 @@ export function messageToken(text) {
     return message && typeof message === "object" && "content" in message ? contentText(message.content) : source;
   }
   const match = REMOTE_CONTENT.exec(source);
-  return match ? unescape(match[1]) : source;
+  return match ? unescapeJson(match[1]) : source;
 }
 
 /** The key of a tag list (the LLM call a `messages` token belongs to). */

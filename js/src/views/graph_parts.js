@@ -73,7 +73,7 @@ export const LAYOUTS = {
  * @returns {Layout}
  */
 export function layoutOf(mode) {
-  return Object.prototype.hasOwnProperty.call(LAYOUTS, mode) && mode !== "generic" ? /** @type {Layout} */ (mode) : "generic";
+  return Object.hasOwn(LAYOUTS, mode) && mode !== "generic" ? /** @type {Layout} */ (mode) : "generic";
 }
 
 /**
@@ -187,7 +187,11 @@ export function mountPartList(ctx, { listbox, thead, scroller, request, latest }
           "div",
           { class: "sv-part", role: "row", "data-mode": mode },
           columns.map(([key]) =>
-            h("span", { class: `sv-gcell sv-part-${key}`, role: "cell", dir: key === "t" || key === "step" ? null : "auto" }),
+            h("span", {
+              class: `sv-gcell sv-part-${key}`,
+              role: "cell",
+              dir: key === "t" || key === "step" ? null : "auto",
+            }),
           ),
         ),
       fillRow: (/** @type {PartRow} */ row, index) => {

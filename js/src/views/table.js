@@ -4,9 +4,9 @@
 // elements. Clicking a row selects it and opens the details pane; arrow keys move the selection.
 // While the trace is live and the last row is in view, the table keeps following new events.
 
+import { frameScheduler } from "../frame.js";
 import { indexOfSorted } from "../sorted.js";
 import { cellText, formatMs, setText } from "../text.js";
-import { frameScheduler } from "../frame.js";
 import { mountDetails } from "./details.js";
 import { nsLabel } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
@@ -63,7 +63,13 @@ export function mountTable(ctx, parent) {
     "aria-label": "Events",
   });
   const empty = h("div", { class: "sv-empty", hidden: true });
-  const table = h("div", { class: "sv-table", role: "table" }, h("div", { class: "sv-thead-wrap" }, header), scroller, empty);
+  const table = h(
+    "div",
+    { class: "sv-table", role: "table" },
+    h("div", { class: "sv-thead-wrap" }, header),
+    scroller,
+    empty,
+  );
   const wrap = h("div", { class: "sv-table-wrap" }, table);
   parent.appendChild(wrap);
 
@@ -86,7 +92,9 @@ export function mountTable(ctx, parent) {
       h(
         "div",
         { class: "sv-row", role: "row" },
-        COLUMNS.map(([key, , free]) => h("span", { class: `sv-cell sv-c-${key}`, role: "cell", dir: free ? "auto" : null })),
+        COLUMNS.map(([key, , free]) =>
+          h("span", { class: `sv-cell sv-c-${key}`, role: "cell", dir: free ? "auto" : null }),
+        ),
       ),
     fillRow: (row, index) => {
       const k = rows[index];
@@ -98,7 +106,9 @@ export function mountTable(ctx, parent) {
         const cells = rowCells(store, k);
         const phase = PHASE.exec(cells.event);
         row.setAttribute("data-phase", phase ? phase[1] : "other");
-        COLUMNS.forEach(([key], n) => setText(row.childNodes[n], cells[key]));
+        COLUMNS.forEach(([key], n) => {
+          setText(row.childNodes[n], cells[key]);
+        });
       }
       const selected = seq === selectedSeq;
       if (row.classList.contains("sv-selected") !== selected) row.classList.toggle("sv-selected", selected);

@@ -12,37 +12,37 @@
 // - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
 //   and `aria-label` attributes still describe what would be drawn.
 
+import { frameScheduler } from "../frame.js";
 import { lastFitting } from "../sorted.js";
 import { cellText, ms, replaceChildren } from "../text.js";
-import { frameScheduler } from "../frame.js";
+import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
-  INDENT_PX,
-  LABEL_WIDTH_PX,
-  LANE_HEIGHT_PX,
-  OTHER_COLOR,
-  ROW_HEIGHT_PX,
-  TYPE_COLORS,
   barSpan,
   binTicks,
   fitRange,
   heldLabel,
   heldSpan,
   hitRow,
+  INDENT_PX,
+  LABEL_WIDTH_PX,
+  LANE_HEIGHT_PX,
   lanePartCount,
   nearestPart,
   niceTicks,
+  OTHER_COLOR,
   panRange,
   partLanes,
   partSummary,
+  ROW_HEIGHT_PX,
   runSummary,
   scale,
+  TYPE_COLORS,
   tickLabel,
   typeColor,
   visibleRows,
   zoomRange,
 } from "./timeline_model.js";
-import { modeColor } from "./graph_model.js";
 
 const FALLBACK_WIDTH_PX = 800;
 const BAR_INSET_PX = 4;
@@ -149,7 +149,9 @@ export function mountTimeline(ctx, parent) {
       else if (run.status === "error" || run.status === "cancelled") failed += 1;
     }
     const end = fitRange(store.runs, store.now)[1] / 1.02;
-    const parts = store.partCount ? `, ${store.partCount} LangGraph stream parts on ${store.partModes.length} lanes` : "";
+    const parts = store.partCount
+      ? `, ${store.partCount} LangGraph stream parts on ${store.partModes.length} lanes`
+      : "";
     return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled)${parts}, 0 to ${ms(end, 0)}`;
   }
 
@@ -191,7 +193,11 @@ export function mountTimeline(ctx, parent) {
     g.globalAlpha = 1;
     g.fillRect(6, mid - 3, 6, 6);
     g.fillStyle = colors.muted;
-    g.fillText(fitText(g, `${cellText(lane.mode, 40)} · ${lane.times.length.toLocaleString("en-US")}`, LABEL_WIDTH_PX - 26), 18, mid);
+    g.fillText(
+      fitText(g, `${cellText(lane.mode, 40)} · ${lane.times.length.toLocaleString("en-US")}`, LABEL_WIDTH_PX - 26),
+      18,
+      mid,
+    );
     const y0 = top + 1;
     const tall = LANE_HEIGHT_PX - 2;
     if (plotWidth > 0) {
@@ -233,7 +239,8 @@ export function mountTimeline(ctx, parent) {
 
     for (let lane = 0; lane < partRows.length; lane += 1) {
       const top = AXIS_HEIGHT_PX + lane * LANE_HEIGHT_PX - scrollTop;
-      if (top + LANE_HEIGHT_PX > AXIS_HEIGHT_PX && top < height) paintLane(g, partRows[lane], top, x, plotWidth, colors);
+      if (top + LANE_HEIGHT_PX > AXIS_HEIGHT_PX && top < height)
+        paintLane(g, partRows[lane], top, x, plotWidth, colors);
     }
     if (lanesHeight) {
       g.fillStyle = colors.grid;
@@ -307,7 +314,7 @@ export function mountTimeline(ctx, parent) {
 
       // Token ticks, binned per pixel column.
       const times = store.runTicks[i];
-      if (times && times.length && plotWidth > 0) {
+      if (times?.length && plotWidth > 0) {
         const counts = binTicks(times, x.t0, x.t1, plotWidth);
         g.fillStyle = colors.text;
         for (let c = 0; c < counts.length; c += 1) {
@@ -434,7 +441,9 @@ export function mountTimeline(ctx, parent) {
   function placeTooltip(lines, event) {
     replaceChildren(
       tooltip,
-      lines.map((line, n) => h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300))),
+      lines.map((line, n) =>
+        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
+      ),
     );
     tooltip.hidden = false;
     // Beside the pointer, flipped to the other side where it would leave the pane (which clips).

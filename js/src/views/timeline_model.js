@@ -27,7 +27,7 @@ export const TYPE_COLORS = {
 export const OTHER_COLOR = "#9ca3af";
 
 export function typeColor(type) {
-  return Object.prototype.hasOwnProperty.call(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
+  return Object.hasOwn(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
 }
 
 /** A linear map from times `[t0, t1]` to pixels `[x0, x1]`, and back. */
@@ -101,7 +101,7 @@ export function heldLabel(held) {
 export function binTicks(times, t0, t1, columns) {
   const width = Math.max(0, Math.floor(columns));
   const counts = new Uint32Array(width);
-  if (!times || !times.length || !(t1 > t0) || !width) return counts;
+  if (!times?.length || !(t1 > t0) || !width) return counts;
   const k = width / (t1 - t0);
   for (let n = lowerBound(times, t0); n < times.length; n += 1) {
     const t = times[n];
@@ -152,11 +152,7 @@ export function panRange(range, dt) {
 /** The tooltip's lines for a run. */
 export function runSummary(run, runs, now) {
   const bar = barSpan(run, now);
-  const lines = [
-    run.name,
-    `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`,
-    `start ${ms(run.start)}`,
-  ];
+  const lines = [run.name, `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`, `start ${ms(run.start)}`];
   if (bar) lines.push(`${bar.running ? "running for" : "duration"} ${ms(bar.end - bar.start)}`);
   if (run.first !== null) {
     const after = run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
@@ -207,7 +203,7 @@ export function hitRow(y, scrollTop, laneCount, runCount) {
 
 /** Index in the ascending `times` of the time nearest `t`, if within `maxDt`; else -1. */
 export function nearestPart(times, t, maxDt) {
-  if (!times || !times.length || !Number.isFinite(t)) return -1;
+  if (!times?.length || !Number.isFinite(t)) return -1;
   const at = lowerBound(times, t);
   let best = -1;
   let bestDt = Infinity;

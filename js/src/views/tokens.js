@@ -11,9 +11,9 @@
 // - Very long streams keep their tail: at most TOKEN_CHARS characters per text, with a note.
 
 import { makeFilter } from "../filters.js";
-import { filterSpec } from "../query.js";
 import { frameScheduler } from "../frame.js";
-import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
+import { filterSpec } from "../query.js";
+import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, visible } from "../text.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
@@ -43,11 +43,7 @@ export function prettyJson(text) {
 export function mountTokens(ctx, parent) {
   const { h, store } = ctx;
   const toggle = h("input", { type: "checkbox", class: "sv-token-all", "aria-label": "Show every streaming run" });
-  const bar = h(
-    "div",
-    { class: "sv-token-bar" },
-    h("label", { class: "sv-toggle" }, toggle, " every streaming run"),
-  );
+  const bar = h("div", { class: "sv-token-bar" }, h("label", { class: "sv-toggle" }, toggle, " every streaming run"));
   const list = h("div", { class: "sv-token-list" });
   const empty = h("div", { class: "sv-empty" }, "No streaming runs yet.");
   const root = h("div", { class: "sv-tokens" }, bar, list, empty);
@@ -83,13 +79,26 @@ export function mountTokens(ctx, parent) {
       : h("div", { class: "sv-token-text", dir: "auto", "aria-label": "Accumulated text" });
     const parts = tokenBlock(h, {
       tag: "section",
-      attributes: { class: "sv-token-run", "data-run-id": run.id, "data-stream": json ? "json" : "text", "data-type": run.type },
+      attributes: {
+        class: "sv-token-run",
+        "data-run-id": run.id,
+        "data-stream": json ? "json" : "text",
+        "data-type": run.type,
+      },
       head,
       pieces,
       text,
       labels: json ? ["chunks", "latest value"] : ["pieces", "text"],
     });
-    return { ...parts, i, id: run.id, json, done: 0, headKey: "", texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS) };
+    return {
+      ...parts,
+      i,
+      id: run.id,
+      json,
+      done: 0,
+      headKey: "",
+      texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
+    };
   }
 
   function drawHead(block) {
@@ -111,7 +120,15 @@ export function mountTokens(ctx, parent) {
       run.parent < 0 ? h("span", { class: "sv-badge sv-output" }, "output") : null,
       h("span", { class: "sv-token-status" }, run.status),
       h("span", { class: "sv-token-chunks" }, plural(chunks, "chunk")),
-      h("span", { class: "sv-token-first" }, run.first === null ? (run.status === "running" ? "waiting for the first token" : "no token") : `first token ${ms(run.first)}${ttft}`),
+      h(
+        "span",
+        { class: "sv-token-first" },
+        run.first === null
+          ? run.status === "running"
+            ? "waiting for the first token"
+            : "no token"
+          : `first token ${ms(run.first)}${ttft}`,
+      ),
     );
   }
 
@@ -170,8 +187,7 @@ export function mountTokens(ctx, parent) {
       const order = store.treeOrder();
       if (positionOf === null || positionAt !== order) {
         positionAt = order;
-        positionOf = new Map();
-        order.rows.forEach((i, n) => positionOf.set(i, n));
+        positionOf = new Map(order.rows.map((i, n) => [i, n]));
       }
       shown.sort((a, b) => (positionOf.get(a) ?? a) - (positionOf.get(b) ?? b));
     }

@@ -3,8 +3,8 @@
 // twisty (▸/▾) folds or unfolds its children. Selecting a run elsewhere unfolds its ancestors and
 // scrolls it into view.
 
-import { cellText, ms, plural, replaceChildren } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { cellText, ms, plural, replaceChildren } from "../text.js";
 import { heldLabel } from "./timeline_model.js";
 import { STATUS_ICONS } from "./tokens.js";
 import { virtualList } from "./vlist.js";
@@ -55,7 +55,22 @@ export function mountTree(ctx, parent) {
     const hasChildren = (store.children[i] ?? []).some((child) => store.runs[child]);
     const open = hasChildren && !collapsed.has(i);
     const duration = run.start !== null ? (run.end ?? store.now) - run.start : null;
-    const key = [run.id, run.name, run.type, run.status, run.first, run.chunks, run.held, run.orphan, duration, selected, hasChildren, open, level, run.error].join("\u0000");
+    const key = [
+      run.id,
+      run.name,
+      run.type,
+      run.status,
+      run.first,
+      run.chunks,
+      run.held,
+      run.orphan,
+      duration,
+      selected,
+      hasChildren,
+      open,
+      level,
+      run.error,
+    ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
     row.setAttribute("data-run-id", run.id);
@@ -84,10 +99,22 @@ export function mountTree(ctx, parent) {
       h("span", { class: "sv-status", "data-status": run.status, title: run.status }, STATUS_ICONS[run.status]),
       h("bdi", { class: "sv-tree-name" }, cellText(run.name, 120)),
       h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
-      h("span", { class: "sv-tree-dur", title: "duration" }, duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`),
-      run.first !== null ? h("span", { class: "sv-tree-first", title: "first token (after the run's start)" }, `first ${ms(ttft ?? run.first)}`) : null,
+      h(
+        "span",
+        { class: "sv-tree-dur", title: "duration" },
+        duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`,
+      ),
+      run.first !== null
+        ? h(
+            "span",
+            { class: "sv-tree-first", title: "first token (after the run's start)" },
+            `first ${ms(ttft ?? run.first)}`,
+          )
+        : null,
       run.chunks ? h("span", { class: "sv-tree-chunks" }, plural(run.chunks, "chunk")) : null,
-      run.held !== null ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held)) : null,
+      run.held !== null
+        ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held))
+        : null,
       run.orphan ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan") : null,
       run.error ? h("bdi", { class: "sv-tree-error" }, cellText(run.error, 200)) : null,
     );

@@ -29,8 +29,7 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
   const pool = [];
   let count = 0;
 
-  const height = () =>
-    scroller.clientHeight || (viewportHeight ? viewportHeight() : 0) || FALLBACK_VIEWPORT_PX;
+  const height = () => scroller.clientHeight || (viewportHeight ? viewportHeight() : 0) || FALLBACK_VIEWPORT_PX;
 
   const listener = () => onScroll();
   scroller.addEventListener("scroll", listener, { passive: true });

@@ -195,7 +195,25 @@ export function emptySnapshot(name = "empty") {
 export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   const kinds = ["on_chain_start", "on_chat_model_start", "on_chat_model_stream", "on_chat_model_end", "on_chain_end"];
   const runs = [
-    { i: 0, id: "root", name: "RunnableSequence", type: "chain", parent: -1, tags: [], start: 0, end: null, status: "running", error: null, first: null, chunks: 0, orphan: false, held: null, upstream: -1, node: null, stream: null },
+    {
+      i: 0,
+      id: "root",
+      name: "RunnableSequence",
+      type: "chain",
+      parent: -1,
+      tags: [],
+      start: 0,
+      end: null,
+      status: "running",
+      error: null,
+      first: null,
+      chunks: 0,
+      orphan: false,
+      held: null,
+      upstream: -1,
+      node: null,
+      stream: null,
+    },
   ];
   const events = noEvents();
   let t = 0;
@@ -209,7 +227,25 @@ export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   push(0, 0, "{'topic': 'parrot'}");
   const perRun = Math.max(3, Math.floor((totalEvents - 2) / runCount));
   for (let r = 1; r <= runCount; r += 1) {
-    const run = { i: r, id: `run-${r}`, name: `model_${r}`, type: "chat_model", parent: 0, tags: [`seq:step:${r}`], start: t, end: null, status: "ok", error: null, first: null, chunks: 0, orphan: false, held: null, upstream: -1, node: null, stream: "text" };
+    const run = {
+      i: r,
+      id: `run-${r}`,
+      name: `model_${r}`,
+      type: "chat_model",
+      parent: 0,
+      tags: [`seq:step:${r}`],
+      start: t,
+      end: null,
+      status: "ok",
+      error: null,
+      first: null,
+      chunks: 0,
+      orphan: false,
+      held: null,
+      upstream: -1,
+      node: null,
+      stream: "text",
+    };
     runs.push(run);
     push(1, r, "{'messages': [[...]]}");
     for (let n = 0; n < perRun - 2 && events.us.length < totalEvents - 2; n += 1) {
