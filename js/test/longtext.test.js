@@ -23,7 +23,7 @@ async function mutations(dom, element, change) {
   const observer = new dom.window.MutationObserver((list) => records.push(...list));
   observer.observe(element, { childList: true, characterData: true, subtree: true });
   change();
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Every mutation made so far, delivered or not: no waiting for the observer's callback.
   records.push(...observer.takeRecords());
   observer.disconnect();
   return records;

@@ -135,7 +135,7 @@ async function mutations(m, element, change) {
   const observer = new m.window.MutationObserver((list) => records.push(...list));
   observer.observe(element, { childList: true, characterData: true, subtree: true });
   change();
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Every mutation made so far, delivered or not: no waiting for the observer's callback.
   records.push(...observer.takeRecords());
   observer.disconnect();
   return records;
