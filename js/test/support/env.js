@@ -262,3 +262,21 @@ export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   runs[0].status = "ok";
   return { v: VERSION, name: "big", count: events.us.length, now: t, kinds, runs, events };
 }
+
+/** How many events of `snapshot` belong to run `i` or a run below it (the table narrowed to it). */
+export function eventsWithin(snapshot, i) {
+  const within = (run) => {
+    for (let index = run, steps = 0; index >= 0 && steps <= snapshot.runs.length; steps += 1) {
+      if (index === i) return true;
+      index = snapshot.runs[index]?.parent ?? -1;
+    }
+    return false;
+  };
+  return snapshot.events.run.filter((run) => run >= 0 && within(run)).length;
+}
+
+/** The display texts of run `i`'s events of kind `kind`, in order. */
+export function textsOf(snapshot, i, kind) {
+  const wanted = snapshot.kinds.indexOf(kind);
+  return snapshot.events.text.filter((_, k) => snapshot.events.run[k] === i && snapshot.events.kind[k] === wanted);
+}
