@@ -1,3 +1,4 @@
+// @ts-check
 // streamviz front-end: the anywidget module behind every streamviz widget (PROTOCOL.md).
 //
 // - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas; it
@@ -60,7 +61,13 @@ import { mountTimeline } from "./views/timeline.js";
 import { mountTokens } from "./views/tokens.js";
 import { mountTree } from "./views/tree.js";
 
-/** How each view of the contract is mounted. */
+/** @typedef {import("./context.js").Context} Context */
+/** @typedef {import("./store.js").Model} Model */
+
+/**
+ * How each view of the contract is mounted.
+ * @type {Record<string, (ctx: Context, parent: HTMLElement) => unknown>}
+ */
 const MOUNTS = {
   dashboard: mountDashboard,
   tokens: mountTokens,
@@ -76,19 +83,27 @@ for (const view of VIEWS) {
   if (!Object.hasOwn(MOUNTS, view)) throw new Error(`streamviz: no front-end for the view "${view}"`);
 }
 
-/** The view the model names, or the contract's first (the dashboard) for anything else. */
+/**
+ * The view the model names, or the contract's first (the dashboard) for anything else.
+ * @param {Model} model
+ * @returns {string}
+ */
 function viewName(model) {
   const view = model.get("view");
   return typeof view === "string" && VIEWS.includes(view) ? view : VIEWS[0];
 }
 
-/** Mount the model's view in `el`; returns the cleanup. */
+/**
+ * Mount the model's view in `el`; returns the cleanup.
+ * @param {{model: Model, el: HTMLElement}} props
+ */
 function render({ model, el }) {
   const held = holdStore(model);
   const doc = el.ownerDocument;
   const root = doc.createElement("div");
   root.className = "sv-root";
   el.appendChild(root);
+  /** @type {Context | null} */
   let ctx = null;
 
   function mount() {
@@ -127,7 +142,10 @@ function render({ model, el }) {
   };
 }
 
-/** Make the model's store as soon as the model exists; it lets go when the model goes. */
+/**
+ * Make the model's store as soon as the model exists; it lets go when the model goes.
+ * @param {{model: Model}} props
+ */
 function initialize({ model }) {
   const held = holdStore(model);
   return () => held.release();

@@ -22,6 +22,7 @@ export function treeRows(runs, children = null) {
   const depth = [];
   const seen = new Uint8Array(runs.length);
   /** Pairs (run, depth) still to visit; the next is on top. */
+  /** @type {number[]} */
   const stack = [];
   for (let root = runs.length - 1; root >= 0; root -= 1) {
     const run = runs[root];
