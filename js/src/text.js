@@ -197,3 +197,15 @@ export function replaceChildren(element, ...children) {
 export function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;
 }
+
+/**
+ * The element matching `selector` at or above the event's target, or null (event delegation).
+ * @template {HTMLElement} [E=HTMLElement]
+ * @param {Event} event
+ * @param {string} selector
+ * @returns {E | null}
+ */
+export function targetOf(event, selector) {
+  const target = /** @type {Element | null} */ (event.target);
+  return /** @type {E | null} */ (target?.closest?.(selector) ?? null);
+}

@@ -9,7 +9,18 @@ import { cellText } from "../text.js";
 
 /** @typedef {"names" | "types" | "tags"} Dim */
 /** @typedef {"include" | "exclude"} Mode */
-/** @typedef {Record<string, string[]>} Filters  the `filters` trait's lists, by key */
+/** @typedef {import("../query.js").Filters} Filters */
+/** @typedef {import("../query.js").FilterList} FilterList */
+
+/**
+ * The list key of `dim` in `mode`: `include_names`...
+ * @param {Mode} mode
+ * @param {Dim} dim
+ * @returns {FilterList}
+ */
+export function listKey(mode, dim) {
+  return /** @type {FilterList} */ (`${mode}_${dim}`);
+}
 
 /**
  * The mode a dimension starts in: exclude when it holds only exclusions, else include.
@@ -18,7 +29,7 @@ import { cellText } from "../text.js";
  * @returns {Mode}
  */
 export function modeOf(filters, dim) {
-  return filters[`exclude_${dim}`].length && !filters[`include_${dim}`].length ? "exclude" : "include";
+  return filters[listKey("exclude", dim)].length && !filters[listKey("include", dim)].length ? "exclude" : "include";
 }
 
 /**
@@ -28,13 +39,13 @@ export function modeOf(filters, dim) {
  * @param {Dim} dim
  * @param {string} value
  * @param {Mode} mode
- * @returns {Filters}
+ * @returns {Record<string, string[]>}
  */
 export function toggledValue(filters, dim, value, mode) {
-  for (const key of [`include_${dim}`, `exclude_${dim}`]) {
+  for (const key of [listKey("include", dim), listKey("exclude", dim)]) {
     if (filters[key].includes(value)) return { [key]: filters[key].filter((item) => item !== value) };
   }
-  const key = `${mode}_${dim}`;
+  const key = listKey(mode, dim);
   return { [key]: [...filters[key], value] };
 }
 
@@ -46,13 +57,13 @@ export function toggledValue(filters, dim, value, mode) {
  * The chip of `value`: pressed when a list holds it, its `data-filter` the list a click changes.
  * @param {import("../text.js").H} h
  * @param {{filters: Filters, dim: Dim, value: string, mode: Mode, className?: string, hint?: string}} options
- * @param {...unknown} extra  children after the label (e.g. a count)
+ * @param {...import("../text.js").Child} extra  children after the label (e.g. a count)
  * @returns {ChipElement}
  */
 export function valueChip(h, { filters, dim, value, mode, className = "", hint = "" }, ...extra) {
-  const on = filters[`include_${dim}`].includes(value);
-  const off = filters[`exclude_${dim}`].includes(value);
-  const list = on ? `include_${dim}` : off ? `exclude_${dim}` : `${mode}_${dim}`;
+  const on = filters[listKey("include", dim)].includes(value);
+  const off = filters[listKey("exclude", dim)].includes(value);
+  const list = listKey(on ? "include" : off ? "exclude" : mode, dim);
   const chip = /** @type {ChipElement} */ (
     h(
       "button",

@@ -11,7 +11,7 @@
 
 import { frameScheduler } from "../frame.js";
 import { emptyFilters } from "../query.js";
-import { cellText, replaceChildren, setText } from "../text.js";
+import { cellText, replaceChildren, setText, targetOf } from "../text.js";
 import { modeOf, toggledValue, valueChip } from "./chips.js";
 
 /** Value chips shown per group; the other values are reachable by typing. */
@@ -107,7 +107,7 @@ export function mountFilterBar(ctx, parent) {
       }
     });
     chips.addEventListener("click", (event) => {
-      const chip = event.target.closest?.(".sv-chip");
+      const chip = targetOf(event, ".sv-chip");
       if (!chip || !chips.contains(chip)) return;
       toggleValue(dim, chip.svValue);
     });
@@ -136,7 +136,7 @@ export function mountFilterBar(ctx, parent) {
   search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
   clear.addEventListener("click", () => ctx.setFilters(emptyFilters()));
   kinds.addEventListener("click", (event) => {
-    const chip = event.target.closest?.(".sv-kind");
+    const chip = targetOf(event, ".sv-kind");
     if (!chip || !kinds.contains(chip)) return;
     const kind = chip.getAttribute("data-kind");
     const current = ctx.filters().kinds;
@@ -145,7 +145,7 @@ export function mountFilterBar(ctx, parent) {
     });
   });
   runChip.addEventListener("click", (event) => {
-    if (event.target.closest?.(".sv-chip-x")) ctx.selectRun("");
+    if (targetOf(event, ".sv-chip-x")) ctx.selectRun("");
   });
 
   let kindsKey = "";

@@ -17,7 +17,7 @@
 // This module holds the tabs and decides what is shown; each tab's content is drawn by its own.
 
 import { frameScheduler } from "../frame.js";
-import { cellText, replaceChildren, setText } from "../text.js";
+import { cellText, replaceChildren, setText, targetOf } from "../text.js";
 import { mountPartDetail } from "./graph_detail.js";
 import { mountMessages } from "./graph_messages.js";
 import { modeColor, orderModes } from "./graph_model.js";
@@ -74,7 +74,7 @@ export function mountGraph(ctx, parent) {
   const tokens = mountMessages(ctx, { tools, messages });
 
   modes.addEventListener("click", (event) => {
-    const tab = /** @type {ModeTab | null} */ (/** @type {Element} */ (event.target).closest?.(".sv-mode"));
+    const tab = /** @type {ModeTab | null} */ (targetOf(event, ".sv-mode"));
     if (!tab || !modes.contains(tab) || tab.svMode === undefined) return;
     picked = tab.svMode;
     frame.now();

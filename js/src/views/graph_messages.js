@@ -6,8 +6,8 @@
 
 import { makeFilter } from "../filters.js";
 import { filterSpec } from "../query.js";
-import { cellText, ms, plural, replaceChildren, setText } from "../text.js";
-import { modeOf, toggledValue, valueChip } from "./chips.js";
+import { cellText, ms, plural, replaceChildren, setText, targetOf } from "../text.js";
+import { listKey, modeOf, toggledValue, valueChip } from "./chips.js";
 import { MessageGroups, messageToken, nsLabel } from "./graph_model.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
@@ -73,20 +73,20 @@ export function mountMessages(ctx, { tools, messages }) {
   }
 
   tools.addEventListener("click", (event) => {
-    const chip = /** @type {ChipElement | null} */ (/** @type {Element} */ (event.target).closest?.(".sv-chip"));
+    const chip = /** @type {ChipElement | null} */ (targetOf(event, ".sv-chip"));
     if (!chip || !tools.contains(chip) || !chip.svDim || chip.svValue === undefined) return;
     const filters = ctx.filters();
     ctx.setFilters(toggledValue(filters, chip.svDim, chip.svValue, modeOf(filters, chip.svDim)));
   });
 
   messages.addEventListener("click", (event) => {
-    const head = /** @type {Element} */ (event.target).closest?.(".sv-msg-call-head");
+    const head = targetOf(event, ".sv-msg-call-head");
     if (!head) return;
     const seq = Number(head.getAttribute("data-seq"));
     ctx.selectPart(seq === ctx.selectedPart() ? -1 : seq);
   });
 
-  /** @param {Record<string, any>} filters */
+  /** @param {import("../query.js").Filters} filters */
   function drawChips(filters) {
     const seqs = store.partSeqs.get("messages") ?? [];
     for (; chipsScanned < seqs.length; chipsScanned += 1) {
@@ -108,7 +108,7 @@ export function mountMessages(ctx, { tools, messages }) {
     }
   }
 
-  /** @param {Record<string, any>} filters */
+  /** @param {import("../query.js").Filters} filters */
   function buildChips(filters) {
     for (const [dim, element] of /** @type {const} */ ([
       ["names", nodeChips],
@@ -116,7 +116,7 @@ export function mountMessages(ctx, { tools, messages }) {
     ])) {
       const counts = chipValues[dim];
       // First seen order (chips do not move when pressed); the pressed ones always show.
-      const pressed = new Set([...filters[`include_${dim}`], ...filters[`exclude_${dim}`]]);
+      const pressed = new Set([...filters[listKey("include", dim)], ...filters[listKey("exclude", dim)]]);
       /** @type {string[]} */
       const shown = [];
       for (const value of counts.keys()) {
@@ -170,7 +170,9 @@ export function mountMessages(ctx, { tools, messages }) {
     replaceChildren(
       view.head,
       call.tags.length
-        ? call.tags.map((tag) => h("span", { class: "sv-badge sv-msg-tag", dir: "auto" }, cellText(tag, 60)))
+        ? call.tags.map((/** @type {string} */ tag) =>
+            h("span", { class: "sv-badge sv-msg-tag", dir: "auto" }, cellText(tag, 60)),
+          )
         : h("span", { class: "sv-badge sv-msg-tag" }, "no tags"),
       h("span", { class: "sv-token-chunks" }, plural(call.seqs.length, "token")),
       h("span", { class: "sv-token-first" }, `${ms(first)} → ${ms(last)}`),
@@ -196,7 +198,7 @@ export function mountMessages(ctx, { tools, messages }) {
     return { element, head, calls: new Map() };
   }
 
-  /** @param {Record<string, any>} filters */
+  /** @param {import("../query.js").Filters} filters */
   function drawGroups(filters) {
     const key = JSON.stringify(filterSpec(filters));
     if (key !== filterKey) {

@@ -1,3 +1,4 @@
+// @ts-check
 // LangGraph stream parts without the DOM: mode order, readable namespaces, what a part's text says
 // (its step, type, task), and the grouping of `messages` tokens per node and LLM call. Pure
 // functions, unit-tested on their own; views/graph.js and the timeline's part lanes use them.
@@ -11,7 +12,10 @@
 /** Modes in the order the tabs and the timeline lanes show them; other modes follow, as seen. */
 export const MODE_ORDER = ["values", "updates", "messages", "custom", "tasks", "debug", "checkpoints"];
 
-/** Lane and chip colours by mode (readable on light and dark backgrounds). */
+/**
+ * Lane and chip colours by mode (readable on light and dark backgrounds).
+ * @type {Record<string, string>}
+ */
 export const MODE_COLORS = {
   values: "#0ea5e9",
   updates: "#22c55e",
@@ -24,6 +28,11 @@ export const MODE_COLORS = {
 };
 const OTHER_MODE_COLORS = ["#64748b", "#84cc16", "#f97316", "#06b6d4", "#8b5cf6", "#e11d48"];
 
+/**
+ * The colour of `mode`: its own, or one picked from its name.
+ * @param {string} mode
+ * @returns {string}
+ */
 export function modeColor(mode) {
   if (Object.hasOwn(MODE_COLORS, mode)) return MODE_COLORS[mode];
   let hash = 0;
@@ -31,13 +40,21 @@ export function modeColor(mode) {
   return OTHER_MODE_COLORS[hash % OTHER_MODE_COLORS.length];
 }
 
-/** `modes` (first seen order) sorted: the known ones in MODE_ORDER, then the others as seen. */
+/**
+ * `modes` (first seen order) sorted: the known ones in MODE_ORDER, then the others as seen.
+ * @param {readonly string[]} modes
+ * @returns {string[]}
+ */
 export function orderModes(modes) {
   const known = MODE_ORDER.filter((mode) => modes.includes(mode));
   return [...known, ...modes.filter((mode) => !MODE_ORDER.includes(mode))];
 }
 
-/** The levels of a namespace: `[{node, task, level}]` (`node_2:<id>` → node `node_2`, task `<id>`). */
+/**
+ * The levels of a namespace: `[{node, task, level}]` (`node_2:<id>` → node `node_2`, task `<id>`).
+ * @param {string | null | undefined} ns
+ * @returns {Array<{node: string, task: string, level: string}>}
+ */
 export function nsLevels(ns) {
   if (ns === null || ns === undefined || ns === "") return [];
   return String(ns)
@@ -48,14 +65,21 @@ export function nsLevels(ns) {
     });
 }
 
-/** A namespace for reading: node names from the outer graph in, task ids left out. */
+/**
+ * A namespace for reading: node names from the outer graph in, task ids left out.
+ * @param {string | null | undefined} ns
+ */
 export function nsLabel(ns) {
   return nsLevels(ns)
     .map((level) => level.node || level.level)
     .join(" › ");
 }
 
-/** The value of a JSON text, or `undefined` when it does not parse (e.g. cut by the kernel). */
+/**
+ * The value of a JSON text, or `undefined` when it does not parse (e.g. cut by the kernel).
+ * @param {unknown} text
+ * @returns {any}
+ */
 export function parseJson(text) {
   if (typeof text !== "string" || text === "") return undefined;
   const first = text.charCodeAt(0);
@@ -81,12 +105,17 @@ export function parseJson(text) {
   }
 }
 
-/** `text` pretty-printed when it is JSON, else as it is. */
+/**
+ * `text` pretty-printed when it is JSON, else as it is.
+ * @param {unknown} text
+ * @returns {string}
+ */
 export function prettyText(text) {
   const value = parseJson(text);
   return value === undefined ? String(text ?? "") : JSON.stringify(value, null, 2);
 }
 
+/** @param {unknown} value */
 function compact(value) {
   if (value === undefined) return "";
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -97,11 +126,19 @@ const TYPE = /"type":"((?:[^"\\]|\\.)*)"/;
 const NAME = /"name":"((?:[^"\\]|\\.)*)"/;
 const SOURCE = /"source":"((?:[^"\\]|\\.)*)"/;
 
+/**
+ * A JSON string's characters from its escaped form (`raw` as it stands between the quotes).
+ * @param {string} raw
+ */
 function unescapeJson(raw) {
   const value = parseJson(`"${raw}"`);
   return typeof value === "string" ? value : raw;
 }
 
+/**
+ * @param {Record<string, unknown> | null} value
+ * @param {string} text
+ */
 function taskType(value, text) {
   if (value && typeof value === "object") {
     if ("result" in value || "error" in value || "interrupts" in value) return "task_result";
@@ -117,10 +154,16 @@ function taskType(value, text) {
  * unknown). `step`: a debug event's step, a checkpoint's `metadata.step`; `type`: task,
  * task_result or checkpoint; `task`: the task's name (a checkpoint: the next nodes); `body`: the
  * part's payload in one line (a debug event's payload, an update without its node key).
+ * `source`: a checkpoint's `metadata.source`.
+ * @param {string} mode
+ * @param {unknown} text
+ * @param {string} [name]  the node the part came from, when known
+ * @returns {PartInfo}
  */
 export function partInfo(mode, text, name = "") {
   const source = String(text ?? "");
   const value = parseJson(source);
+  /** @type {PartInfo} */
   const info = { step: "", type: "", task: "", body: source };
   const object = value && typeof value === "object" && !Array.isArray(value) ? value : null;
   if (mode === "debug") {
@@ -166,6 +209,9 @@ export function partInfo(mode, text, name = "") {
   return info;
 }
 
+/** @typedef {{step: string, type: string, task: string, body: string, source?: string}} PartInfo */
+
+/** @param {unknown} content */
 function contentText(content) {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
@@ -179,6 +225,8 @@ const REMOTE_CONTENT = /^\[\{"content":"((?:[^"\\]|\\.)*)"/;
 /**
  * The token of a `messages` part. In-process parts hold the token itself; a remote server's
  * (`messages-tuple`) hold `[message, metadata]` as JSON, maybe cut: then the message's content.
+ * @param {unknown} text
+ * @returns {string}
  */
 export function messageToken(text) {
   const source = String(text ?? "");
@@ -192,7 +240,10 @@ export function messageToken(text) {
   return match ? unescapeJson(match[1]) : source;
 }
 
-/** The key of a tag list (the LLM call a `messages` token belongs to). */
+/**
+ * The key of a tag list (the LLM call a `messages` token belongs to).
+ * @param {readonly string[] | null | undefined} tags
+ */
 export function tagsKey(tags) {
   return (tags ?? []).join("\u0000");
 }
@@ -203,15 +254,35 @@ export function tagsKey(tags) {
  * `add(seq, {ns, node, tags})`; `groups` in first seen order, each
  * `{key, ns, node, count, first, last, calls: [{key, tags, seqs}]}`.
  */
+/** @typedef {{key: string, tags: string[], seqs: number[]}} Call */
+/**
+ * @typedef {object} Group
+ * @property {string} key
+ * @property {string} ns
+ * @property {string} node
+ * @property {number} count
+ * @property {number} first
+ * @property {number} last
+ * @property {Call[]} calls
+ * @property {Map<string, Call>} callByKey
+ */
+
 export class MessageGroups {
   constructor() {
+    /** @type {Group[]} */
     this.groups = [];
+    /** @type {Map<string, Group>} */
     this.byKey = new Map();
     /** Group and call of each part added: seq → `{group, call}`. */
+    /** @type {Map<number, {group: Group, call: Call}>} */
     this.where = new Map();
     this.count = 0;
   }
 
+  /**
+   * @param {number} seq
+   * @param {{ns?: string | null, node?: string | null, tags?: readonly string[] | null}} part
+   */
   add(seq, { ns, node, tags }) {
     const key = `${ns ?? ""}\u0001${node ?? ""}`;
     let group = this.byKey.get(key);

@@ -5,7 +5,7 @@
 // namespace (the n-th state of that graph).
 
 import { indexOfSorted } from "../sorted.js";
-import { cellText, formatMs, replaceChildren, setText } from "../text.js";
+import { cellText, formatMs, replaceChildren, setText, targetOf } from "../text.js";
 import { nsLabel, partInfo } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
 
@@ -218,7 +218,7 @@ export function mountPartList(ctx, { listbox, thead, scroller, request, latest }
   }
 
   scroller.addEventListener("click", (event) => {
-    const row = /** @type {Element | null} */ (event.target)?.closest?.(".sv-part");
+    const row = targetOf(event, ".sv-part");
     if (!row || !scroller.contains(row)) return;
     const seq = Number(row.getAttribute("data-seq"));
     ctx.selectPart(seq === ctx.selectedPart() ? -1 : seq);

@@ -6,7 +6,7 @@
 
 import { frameScheduler } from "../frame.js";
 import { indexOfSorted } from "../sorted.js";
-import { cellText, formatMs, setText } from "../text.js";
+import { cellText, formatMs, setText, targetOf } from "../text.js";
 import { mountDetails } from "./details.js";
 import { nsLabel } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
@@ -124,7 +124,7 @@ export function mountTable(ctx, parent) {
   }
 
   scroller.addEventListener("click", (event) => {
-    const row = event.target.closest?.(".sv-row");
+    const row = targetOf(event, ".sv-row");
     if (!row || !scroller.contains(row)) return;
     const seq = Number(row.getAttribute("data-seq"));
     select(seq === selectedSeq ? -1 : seq);

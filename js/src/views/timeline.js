@@ -14,7 +14,7 @@
 
 import { frameScheduler } from "../frame.js";
 import { lastFitting } from "../sorted.js";
-import { cellText, ms, replaceChildren } from "../text.js";
+import { cellText, ms, replaceChildren, targetOf } from "../text.js";
 import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
@@ -548,7 +548,7 @@ export function mountTimeline(ctx, parent) {
     event.preventDefault();
   });
   toolbar.addEventListener("click", (event) => {
-    const action = event.target.closest?.("button[data-action]")?.getAttribute("data-action");
+    const action = targetOf(event, "button[data-action]")?.getAttribute("data-action");
     if (action === "in") zoom(0.5);
     else if (action === "out") zoom(2);
     else if (action === "fit") fitAll();

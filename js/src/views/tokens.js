@@ -1,3 +1,4 @@
+// @ts-check
 // The token stream: one block per streaming run, growing as the tokens arrive.
 //
 // - Text runs show the pieces the way the LangChain guides print them (`Why| did| the| par|rot`)
@@ -13,7 +14,7 @@
 import { makeFilter } from "../filters.js";
 import { frameScheduler } from "../frame.js";
 import { filterSpec } from "../query.js";
-import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, visible } from "../text.js";
+import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, targetOf, visible } from "../text.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
@@ -21,6 +22,7 @@ export const TOKEN_CHARS = 200_000;
 /** Successive JSON chunks listed per block (the latest ones). */
 export const JSON_STEPS = 200;
 const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
+/** @type {Record<string, string>} */
 export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
 
 /** Does run `i` get a block? (A run that ended without a chunk gets none.) */
@@ -61,7 +63,7 @@ export function mountTokens(ctx, parent) {
 
   toggle.addEventListener("change", () => frame.request());
   list.addEventListener("click", (event) => {
-    const head = event.target.closest?.(".sv-token-head");
+    const head = targetOf(event, ".sv-token-head");
     if (!head) return;
     const id = head.parentNode.getAttribute("data-run-id");
     ctx.selectRun(ctx.selectedRun() === id ? "" : id);

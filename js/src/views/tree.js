@@ -1,20 +1,32 @@
+// @ts-check
 // The run tree: what ran inside what, collapsible, one fixed-height row per run (virtualized like
 // the table, so 10,000 runs stay light). Clicking a row selects the run everywhere; clicking the
 // twisty (▸/▾) folds or unfolds its children. Selecting a run elsewhere unfolds its ancestors and
 // scrolls it into view.
 
 import { frameScheduler } from "../frame.js";
-import { cellText, ms, plural, replaceChildren } from "../text.js";
+import { cellText, ms, plural, replaceChildren, targetOf } from "../text.js";
 import { heldLabel } from "./timeline_model.js";
 import { STATUS_ICONS } from "./tokens.js";
 import { virtualList } from "./vlist.js";
 
 export const TREE_ROW_HEIGHT_PX = 26;
 
-/** The rows left visible when `collapsed` runs hide their subtrees: `{rows, depth}`. */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../tree_order.js").TreeOrder} TreeOrder */
+/** @typedef {HTMLElement & {svKey?: string, svRun?: number}} NodeRow */
+
+/**
+ * The rows left visible when `collapsed` runs hide their subtrees: `{rows, depth}`.
+ * @param {TreeOrder} order
+ * @param {ReadonlySet<number>} collapsed
+ * @returns {TreeOrder}
+ */
 export function visibleTree(order, collapsed) {
   if (!collapsed.size) return order;
+  /** @type {number[]} */
   const rows = [];
+  /** @type {number[]} */
   const depth = [];
   let hideBelow = Infinity;
   for (let n = 0; n < order.rows.length; n += 1) {
@@ -28,6 +40,10 @@ export function visibleTree(order, collapsed) {
   return { rows, depth };
 }
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTree(ctx, parent) {
   const { h, store } = ctx;
   const scroller = h("div", { class: "sv-tree", role: "tree", tabindex: "0", "aria-label": "Runs" });
@@ -36,8 +52,11 @@ export function mountTree(ctx, parent) {
   parent.appendChild(root);
 
   /** Runs folded by the user (run indexes). */
+  /** @type {Set<number>} */
   const collapsed = new Set();
+  /** @type {TreeOrder} */
   let shown = { rows: [], depth: [] };
+  /** @type {string | null} */
   let shownKey = null;
 
   const list = virtualList({
@@ -49,6 +68,11 @@ export function mountTree(ctx, parent) {
     fillRow: (row, index) => fillNode(row, shown.rows[index], shown.depth[index]),
   });
 
+  /**
+   * @param {NodeRow} row
+   * @param {number} i  the run
+   * @param {number} level  its depth
+   */
   function fillNode(row, i, level) {
     const run = store.runs[i];
     const selected = ctx.selectedRun() === run.id;
@@ -121,10 +145,11 @@ export function mountTree(ctx, parent) {
   }
 
   scroller.addEventListener("click", (event) => {
-    const row = event.target.closest?.(".sv-tree-node");
+    const row = /** @type {NodeRow | null} */ (targetOf(event, ".sv-tree-node"));
     if (!row || !scroller.contains(row)) return;
     const i = row.svRun;
-    if (event.target.closest(".sv-twisty")) {
+    if (i === undefined) return;
+    if (targetOf(event, ".sv-twisty")) {
       if (collapsed.has(i)) collapsed.delete(i);
       else collapsed.add(i);
       frame.request();
