@@ -142,10 +142,11 @@ export function safeAttribute(name) {
  */
 export function builder(doc) {
   /**
-   * @param {string} tag
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
    * @param {Record<string, unknown> | null} [attributes]
    * @param {...Child} children
-   * @returns {HTMLElement}
+   * @returns {HTMLElementTagNameMap[K]}
    */
   return function h(tag, attributes, ...children) {
     const element = doc.createElement(tag);

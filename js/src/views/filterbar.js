@@ -1,3 +1,4 @@
+// @ts-check
 // The filter bar: search, "N of M events", the run the table is narrowed to, event-kind chips and
 // include/exclude chips for names, types and tags.
 //
@@ -12,13 +13,18 @@
 import { frameScheduler } from "../frame.js";
 import { emptyFilters } from "../query.js";
 import { cellText, replaceChildren, setText, targetOf } from "../text.js";
-import { modeOf, toggledValue, valueChip } from "./chips.js";
+import { listKey, modeOf, toggledValue, valueChip } from "./chips.js";
 
 /** Value chips shown per group; the other values are reachable by typing. */
 export const MAX_CHIPS = 24;
 /** Suggestions offered while typing a value. */
 const MAX_SUGGESTIONS = 2000;
 
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("./chips.js").Dim} Dim */
+/** @typedef {import("./chips.js").Mode} Mode */
+
+/** @type {ReadonlyArray<{dim: Dim, label: string, noun: string}>} */
 const GROUPS = [
   { dim: "names", label: "Names", noun: "name" },
   { dim: "types", label: "Types", noun: "type" },
@@ -29,9 +35,15 @@ const GROUPS = [
 const DATALIST_PREFIX = `sv-datalist-${Math.random().toString(36).slice(2, 8)}`;
 let datalistCounter = 0;
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountFilterBar(ctx, parent) {
   const { h, store } = ctx;
-  const modes = {};
+  /** What clicking a value does, per dimension. */
+  /** @type {Record<Dim, Mode>} */
+  const modes = { names: "include", types: "include", tags: "include" };
   const initial = ctx.filters();
   for (const { dim } of GROUPS) modes[dim] = modeOf(initial, dim);
 
@@ -49,6 +61,7 @@ export function mountFilterBar(ctx, parent) {
   const runChip = h("span", { class: "sv-run-chip", hidden: true });
   const clear = h("button", { type: "button", class: "sv-button sv-clear", title: "Clear all filters" }, "Clear");
   const kinds = h("div", { class: "sv-kinds", "data-filter": "kinds", role: "group", "aria-label": "Event kinds" });
+  /** @type {Partial<Record<Dim, {select: HTMLSelectElement, chips: HTMLElement, input: HTMLInputElement, datalist: HTMLDataListElement & {svSize?: number}, key: string}>>} */
   const groups = {};
   const groupRow = h("div", { class: "sv-filter-row sv-filter-groups" });
   for (const { dim, label, noun } of GROUPS) {
@@ -87,8 +100,8 @@ export function mountFilterBar(ctx, parent) {
       modes[dim] = select.value === "exclude" ? "exclude" : "include";
       // The values picked so far move to the other list: "these names" now means "not these".
       const filters = ctx.filters();
-      const from = modes[dim] === "include" ? `exclude_${dim}` : `include_${dim}`;
-      const to = `${modes[dim]}_${dim}`;
+      const from = listKey(modes[dim] === "include" ? "exclude" : "include", dim);
+      const to = listKey(modes[dim], dim);
       if (filters[from].length) {
         ctx.setFilters({ [to]: [...new Set([...filters[to], ...filters[from]])], [from]: [] });
       } else frame.request();
@@ -107,8 +120,8 @@ export function mountFilterBar(ctx, parent) {
       }
     });
     chips.addEventListener("click", (event) => {
-      const chip = targetOf(event, ".sv-chip");
-      if (!chip || !chips.contains(chip)) return;
+      const chip = /** @type {import("./chips.js").ChipElement | null} */ (targetOf(event, ".sv-chip"));
+      if (!chip || !chips.contains(chip) || chip.svValue === undefined) return;
       toggleValue(dim, chip.svValue);
     });
   }
@@ -122,13 +135,22 @@ export function mountFilterBar(ctx, parent) {
   );
   parent.appendChild(root);
 
+  /**
+   * Put `value` in the list of `dim`'s mode (once).
+   * @param {Dim} dim
+   * @param {string} value
+   */
   function addValue(dim, value) {
     if (value === "") return;
-    const key = `${modes[dim]}_${dim}`;
+    const key = listKey(modes[dim], dim);
     const filters = ctx.filters();
     if (!filters[key].includes(value)) ctx.setFilters({ [key]: [...filters[key], value] });
   }
 
+  /**
+   * @param {Dim} dim
+   * @param {string} value
+   */
   function toggleValue(dim, value) {
     ctx.setFilters(toggledValue(ctx.filters(), dim, value, modes[dim]));
   }
@@ -138,7 +160,7 @@ export function mountFilterBar(ctx, parent) {
   kinds.addEventListener("click", (event) => {
     const chip = targetOf(event, ".sv-kind");
     if (!chip || !kinds.contains(chip)) return;
-    const kind = chip.getAttribute("data-kind");
+    const kind = chip.getAttribute("data-kind") ?? "";
     const current = ctx.filters().kinds;
     ctx.setFilters({
       kinds: current.includes(kind) ? current.filter((item) => item !== kind) : [...current, kind],
@@ -149,13 +171,16 @@ export function mountFilterBar(ctx, parent) {
   });
 
   let kindsKey = "";
+  /** @type {string | null} */
   let runKey = null;
 
+  /** @param {import("../query.js").Filters} filters */
   function drawGroups(filters) {
     for (const { dim, noun } of GROUPS) {
       const group = groups[dim];
-      const include = filters[`include_${dim}`];
-      const exclude = filters[`exclude_${dim}`];
+      if (!group) continue;
+      const include = filters[listKey("include", dim)];
+      const exclude = filters[listKey("exclude", dim)];
       if (include.length && !exclude.length) modes[dim] = "include";
       else if (exclude.length && !include.length) modes[dim] = "exclude";
       if (group.select.value !== modes[dim]) group.select.value = modes[dim];
@@ -190,6 +215,7 @@ export function mountFilterBar(ctx, parent) {
     }
   }
 
+  /** @param {import("../query.js").Filters} filters */
   function drawKinds(filters) {
     const key = JSON.stringify([store.kinds.length, filters.kinds]);
     if (key !== kindsKey) {
@@ -216,9 +242,9 @@ export function mountFilterBar(ctx, parent) {
     }
     // Counts change with every delta: update the numbers only.
     for (const chip of kinds.querySelectorAll(".sv-kind")) {
-      const index = store.kinds.indexOf(chip.getAttribute("data-kind"));
+      const index = store.kinds.indexOf(chip.getAttribute("data-kind") ?? "");
       const n = index >= 0 ? (store.kindCounts[index] ?? 0) : 0;
-      setText(chip.lastChild, n.toLocaleString("en-US"));
+      if (chip.lastChild) setText(chip.lastChild, n.toLocaleString("en-US"));
     }
   }
 

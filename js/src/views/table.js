@@ -1,3 +1,4 @@
+// @ts-check
 // The event table: one row per event that passes the filters, virtualized.
 //
 // Rows are fixed-height and recycled (views/vlist.js), so 100,000 events keep a few dozen row
@@ -13,7 +14,15 @@ import { virtualList } from "./vlist.js";
 
 export const ROW_HEIGHT_PX = 24;
 
-/** Columns: key, header, whether the cell holds free text (bidi isolated). */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../store.js").Store} Store */
+/** @typedef {{t: string, seq: string, event: string, name: string, type: string, tags: string, path: string, text: string}} RowCells */
+/** @typedef {HTMLElement & {svSeq?: number, svStructure?: number}} EventRow */
+
+/**
+ * Columns: key, header, whether the cell holds free text (bidi isolated).
+ * @type {ReadonlyArray<[keyof RowCells, string, boolean]>}
+ */
 export const COLUMNS = [
   ["t", "time (ms)", false],
   ["seq", "seq", false],
@@ -27,13 +36,23 @@ export const COLUMNS = [
 
 const PHASE = /_(start|stream|end|error)$/;
 
-/** A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace). */
+/**
+ * A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace).
+ * @param {Store} store
+ * @param {number} k
+ * @param {string} path
+ */
 function partPath(store, k, path) {
   const ns = store.eventNs(k);
   return ns ? `${path} › ${nsLabel(ns)}` : path;
 }
 
-/** The cells of event `k`, as display text. */
+/**
+ * The cells of event `k`, as display text.
+ * @param {Store} store
+ * @param {number} k
+ * @returns {RowCells}
+ */
 export function rowCells(store, k) {
   const run = store.cols.run[k];
   const kind = store.eventKind(k);
@@ -49,6 +68,10 @@ export function rowCells(store, k) {
   };
 }
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTable(ctx, parent) {
   const { h, store } = ctx;
   const header = h(
@@ -75,6 +98,7 @@ export function mountTable(ctx, parent) {
 
   /** The selected event's seq, or -1. */
   let selectedSeq = -1;
+  /** @type {number[]} */
   let rows = [];
   const details = mountDetails(ctx, wrap, {
     onClose: () => select(-1),
@@ -96,7 +120,7 @@ export function mountTable(ctx, parent) {
           h("span", { class: `sv-cell sv-c-${key}`, role: "cell", dir: free ? "auto" : null }),
         ),
       ),
-    fillRow: (row, index) => {
+    fillRow: (/** @type {EventRow} */ row, index) => {
       const k = rows[index];
       const seq = k;
       if (row.svSeq !== seq || row.svStructure !== store.structure) {
@@ -116,6 +140,7 @@ export function mountTable(ctx, parent) {
     },
   });
 
+  /** @param {number} seq  the event to show in the details, -1 for none */
   function select(seq) {
     selectedSeq = seq;
     details.show(seq);

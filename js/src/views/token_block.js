@@ -43,7 +43,7 @@ export function showDropped(note, count) {
  * The block's elements: `head`, then under `labels[0]` the `pieces` element and under `labels[1]`
  * the `text` element (both made by the caller: a list of JSON chunks is not a text).
  * @param {H} h
- * @param {{tag: string, attributes: Record<string, unknown>, head: HTMLElement, pieces: HTMLElement, text: HTMLElement, labels: [string, string]}} parts
+ * @param {{tag: "div" | "section", attributes: Record<string, unknown>, head: HTMLElement, pieces: HTMLElement, text: HTMLElement, labels: [string, string]}} parts
  * @returns {TokenBlock}
  */
 export function tokenBlock(h, { tag, attributes, head, pieces, text, labels }) {

@@ -25,7 +25,18 @@ const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
 /** @type {Record<string, string>} */
 export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
 
-/** Does run `i` get a block? (A run that ended without a chunk gets none.) */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../store.js").Store} Store */
+/**
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null}} RunBlock
+ */
+
+/**
+ * Does run `i` get a block? (A run that ended without a chunk gets none.)
+ * @param {Store} store
+ * @param {number} i
+ * @param {boolean} all  every streaming run, not only models, parsers and roots
+ */
 export function showsTokens(store, i, all) {
   const run = store.runs[i];
   if (!run) return false;
@@ -33,7 +44,10 @@ export function showsTokens(store, i, all) {
   return all || TOKEN_TYPES.has(run.type) || run.parent < 0 || run.orphan;
 }
 
-/** `text` pretty-printed when it is JSON, else as it is. */
+/**
+ * `text` pretty-printed when it is JSON, else as it is.
+ * @param {string} text
+ */
 export function prettyJson(text) {
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
@@ -42,6 +56,10 @@ export function prettyJson(text) {
   }
 }
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTokens(ctx, parent) {
   const { h, store } = ctx;
   const toggle = h("input", { type: "checkbox", class: "sv-token-all", "aria-label": "Show every streaming run" });
@@ -52,23 +70,31 @@ export function mountTokens(ctx, parent) {
   parent.appendChild(root);
 
   /** Blocks by run index. */
+  /** @type {Map<number, RunBlock>} */
   const blocks = new Map();
   let order = "";
   let generation = store.generation;
+  /** @type {string | null} */
   let filterKey = null;
+  /** @type {((event: import("../filters.js").FilterEvent) => boolean) | null} */
   let keep = null;
   /** Tree positions of the runs, for the block order (rebuilt when the tree changes). */
-  let positionOf = null;
+  /** @type {Map<number, number>} */
+  let positionOf = new Map();
+  /** @type {object | null} */
   let positionAt = null;
 
   toggle.addEventListener("change", () => frame.request());
   list.addEventListener("click", (event) => {
-    const head = targetOf(event, ".sv-token-head");
-    if (!head) return;
-    const id = head.parentNode.getAttribute("data-run-id");
+    const id = targetOf(event, ".sv-token-run")?.getAttribute("data-run-id");
+    if (!targetOf(event, ".sv-token-head") || !id) return;
     ctx.selectRun(ctx.selectedRun() === id ? "" : id);
   });
 
+  /**
+   * @param {number} i  the run
+   * @returns {RunBlock}
+   */
   function makeBlock(i) {
     const run = store.runs[i];
     const json = run.stream === "json";
@@ -103,6 +129,7 @@ export function mountTokens(ctx, parent) {
     };
   }
 
+  /** @param {RunBlock} block */
   function drawHead(block) {
     const run = store.runs[block.i];
     const done = block.done;
@@ -134,6 +161,7 @@ export function mountTokens(ctx, parent) {
     );
   }
 
+  /** @param {RunBlock} block */
   function drawBody(block) {
     const stream = store.runStream[block.i] ?? [];
     if (block.done >= stream.length) return;
@@ -145,7 +173,7 @@ export function mountTokens(ctx, parent) {
         steps.push(h("li", { dir: "auto" }, cellText(texts[stream[n]], 1000)));
       }
       for (const step of steps) block.pieces.appendChild(step);
-      while (block.pieces.childNodes.length > JSON_STEPS) block.pieces.removeChild(block.pieces.firstChild);
+      while (block.pieces.childNodes.length > JSON_STEPS) block.pieces.firstChild?.remove();
       const hidden = stream.length - block.pieces.childNodes.length;
       block.note.hidden = hidden <= 0;
       block.note.textContent = hidden > 0 ? `… ${plural(hidden, "earlier chunk")}` : "";
@@ -187,7 +215,7 @@ export function mountTokens(ctx, parent) {
     });
     if (shown.length > 1) {
       const order = store.treeOrder();
-      if (positionOf === null || positionAt !== order) {
+      if (positionAt !== order) {
         positionAt = order;
         positionOf = new Map(order.rows.map((i, n) => [i, n]));
       }
@@ -212,7 +240,8 @@ export function mountTokens(ctx, parent) {
       // is laid out again from scratch (a long text, all of it).
       let at = list.firstChild;
       for (const i of shown) {
-        const element = blocks.get(i).element;
+        const element = blocks.get(i)?.element;
+        if (!element) continue;
         if (element === at) at = at.nextSibling;
         else list.insertBefore(element, at);
       }
