@@ -49,7 +49,7 @@ export function mountDetails(ctx, parent, { onClose }) {
   close.addEventListener("click", () => onClose());
   actions.addEventListener("click", (event) => {
     const button = targetOf(event, "button[data-action]");
-    if (!button || button.getAttribute("data-action") !== "select-run") return;
+    if (button?.getAttribute("data-action") !== "select-run") return;
     // The button shows only for an event of a known run.
     const run = shown >= 0 ? store.runs[store.cols.run[shown]] : undefined;
     if (run) ctx.selectRun(run.id);

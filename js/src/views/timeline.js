@@ -1,3 +1,4 @@
+// @ts-check
 // The Gantt timeline: one bar per run on a canvas, rows in tree order; LangGraph stream parts on
 // lanes above the runs (one lane per stream mode, a tick per part coloured by mode).
 //
@@ -53,6 +54,21 @@ const FONT_SIZE = "11px";
 /** How far from the pointer (px) a part marker can be and still be hovered or picked. */
 const PART_HIT_PX = 4;
 
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("./timeline_model.js").Scale} Scale */
+/** @typedef {import("./timeline_model.js").Lane} Lane */
+/**
+ * @typedef {object} Geometry  what the last draw laid out (hit testing reads it)
+ * @property {number[]} rows   runs in tree order
+ * @property {Lane[]} lanes
+ * @property {Scale} x
+ * @property {number} scrollTop
+ * @property {number} width
+ * @property {number} height
+ */
+/** @typedef {Record<keyof typeof THEME, string>} Colors */
+/** @typedef {{clientX: number, clientY: number, range: [number, number], k: number, scrollTop: number, moved: boolean}} Drag */
+
 const THEME = {
   text: ["--jp-ui-font-color1", "#1f2937"],
   muted: ["--jp-ui-font-color2", "#6b7280"],
@@ -65,8 +81,17 @@ const THEME = {
   font: ["--jp-ui-font-family", "system-ui, sans-serif"],
 };
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTimeline(ctx, parent) {
   const { h, store, win } = ctx;
+  /**
+   * @param {string} label
+   * @param {string} aria
+   * @param {string} action
+   */
   const button = (label, aria, action) =>
     h("button", { type: "button", class: "sv-button", "aria-label": aria, title: aria, "data-action": action }, label);
   const legend = h(
@@ -117,8 +142,11 @@ export function mountTimeline(ctx, parent) {
   let hover = -1;
   /** Part under the pointer on a part lane (its seq), or -1. */
   let hoverPart = -1;
+  /** @type {Drag | null} */
   let drag = null;
+  /** @type {CanvasRenderingContext2D | null} */
   let context = null;
+  /** @type {Geometry | null} */
   let geometry = null;
 
   function size() {
@@ -127,19 +155,22 @@ export function mountTimeline(ctx, parent) {
     return { width, height };
   }
 
+  /** @returns {Colors} */
   function theme() {
     const style = win.getComputedStyle ? win.getComputedStyle(root) : null;
+    /** @type {Record<string, string>} */
     const colors = {};
     for (const [key, [variable, fallback]] of Object.entries(THEME)) {
       colors[key] = (style?.getPropertyValue(variable) || "").trim() || fallback;
     }
-    return colors;
+    return /** @type {Colors} */ (colors);
   }
 
   function lanes() {
     return store.partCount ? partLanes(store.partModes, store.partTimes, store.partSeqs) : [];
   }
 
+  /** @param {number[]} rows */
   function summary(rows) {
     let running = 0;
     let failed = 0;
@@ -155,6 +186,10 @@ export function mountTimeline(ctx, parent) {
     return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled)${parts}, 0 to ${ms(end, 0)}`;
   }
 
+  /**
+   * Lay out (and, with a 2D context, paint) the view; returns what it laid out.
+   * @returns {Geometry}
+   */
   function draw() {
     const { rows, depth } = store.treeOrder();
     const partRows = lanes();
@@ -177,13 +212,27 @@ export function mountTimeline(ctx, parent) {
     }
     const x = scale(range[0], range[1], LABEL_WIDTH_PX, Math.max(LABEL_WIDTH_PX + 10, width - RIGHT_MARGIN_PX));
     const scrollTop = scroller.scrollTop;
-    geometry = { rows, lanes: partRows, x, scrollTop, width, height };
+    const laid = { rows, lanes: partRows, x, scrollTop, width, height };
+    geometry = laid;
     if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
-    if (!context) return;
-    paint(context, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr });
+    if (context) paint(context, { ...laid, depth, dpr });
+    return laid;
   }
 
-  /** One part lane: its label, a tick per part (binned per pixel column), the picked part. */
+  /** What the last draw laid out (drawing now if nothing was). */
+  function laidOut() {
+    return geometry ?? draw();
+  }
+
+  /**
+   * One part lane: its label, a tick per part (binned per pixel column), the picked part.
+   * @param {CanvasRenderingContext2D} g
+   * @param {Lane} lane
+   * @param {number} top
+   * @param {Scale} x
+   * @param {number} plotWidth
+   * @param {Colors} colors
+   */
   function paintLane(g, lane, top, x, plotWidth, colors) {
     const mid = top + LANE_HEIGHT_PX / 2;
     const color = modeColor(lane.mode);
@@ -220,6 +269,10 @@ export function mountTimeline(ctx, parent) {
     }
   }
 
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {Geometry & {depth: number[], dpr: number}} geometry
+   */
   function paint(g, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr }) {
     const colors = theme();
     const selectedIndex = store.runIndex(ctx.selectedRun());
@@ -387,6 +440,12 @@ export function mountTimeline(ctx, parent) {
     }
   }
 
+  /**
+   * `text`, cut with … to fit `width` px.
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} text
+   * @param {number} width
+   */
   function fitText(g, text, width) {
     if (width <= 0) return "";
     if (g.measureText(text).width <= width) return text;
@@ -396,27 +455,37 @@ export function mountTimeline(ctx, parent) {
 
   // --- input ---------------------------------------------------------------------------------
 
+  /** @param {MouseEvent} event */
   function pointer(event) {
     const box = canvas.getBoundingClientRect();
     return { x: event.clientX - box.left, y: event.clientY - box.top };
   }
 
+  /**
+   * The run under `point`, or -1.
+   * @param {{x: number, y: number}} point
+   */
   function runAt(point) {
-    if (!geometry) draw();
-    const { run } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
-    return run < 0 ? -1 : geometry.rows[run];
+    const laid = laidOut();
+    const { run } = hitRow(point.y, laid.scrollTop, laid.lanes.length, laid.rows.length);
+    return run < 0 ? -1 : laid.rows[run];
   }
 
   /** The part (seq) under the pointer on a part lane, or -1. */
+  /** @param {{x: number, y: number}} point */
   function partAt(point) {
-    if (!geometry) draw();
-    const { lane } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
-    if (lane < 0 || point.x < geometry.x.x0 - PART_HIT_PX) return -1;
-    const { times, seqs } = geometry.lanes[lane];
-    const n = nearestPart(times, geometry.x.t(point.x), PART_HIT_PX / geometry.x.k);
+    const laid = laidOut();
+    const { lane } = hitRow(point.y, laid.scrollTop, laid.lanes.length, laid.rows.length);
+    if (lane < 0 || point.x < laid.x.x0 - PART_HIT_PX) return -1;
+    const { times, seqs } = laid.lanes[lane];
+    const n = nearestPart(times, laid.x.t(point.x), PART_HIT_PX / laid.x.k);
     return n < 0 ? -1 : seqs[n];
   }
 
+  /**
+   * @param {number} seq
+   * @param {MouseEvent} event
+   */
   function showPartTooltip(seq, event) {
     const ns = store.eventNs(seq) ?? "";
     const lines = partSummary({
@@ -430,6 +499,10 @@ export function mountTimeline(ctx, parent) {
     placeTooltip(lines, event);
   }
 
+  /**
+   * @param {number} i  the run (-1 hides the tooltip)
+   * @param {MouseEvent} event
+   */
   function showTooltip(i, event) {
     if (i < 0) {
       tooltip.hidden = true;
@@ -438,6 +511,10 @@ export function mountTimeline(ctx, parent) {
     placeTooltip(runSummary(store.runs[i], store.runs, store.now), event);
   }
 
+  /**
+   * @param {string[]} lines
+   * @param {MouseEvent} event
+   */
   function placeTooltip(lines, event) {
     replaceChildren(
       tooltip,
@@ -460,6 +537,7 @@ export function mountTimeline(ctx, parent) {
     tooltip.style.top = `${Math.max(0, top)}px`;
   }
 
+  /** @param {MouseEvent} event */
   function onMouseMove(event) {
     if (!drag) return;
     const dx = event.clientX - drag.clientX;
@@ -473,6 +551,7 @@ export function mountTimeline(ctx, parent) {
     frame.request();
   }
 
+  /** @param {MouseEvent} event */
   function onMouseUp(event) {
     win.removeEventListener("mousemove", onMouseMove);
     win.removeEventListener("mouseup", onMouseUp);
@@ -491,12 +570,11 @@ export function mountTimeline(ctx, parent) {
 
   canvas.addEventListener("mousedown", (event) => {
     if (event.button !== undefined && event.button !== 0) return;
-    if (!geometry) draw();
     drag = {
       clientX: event.clientX,
       clientY: event.clientY,
-      range: [...range],
-      k: geometry.x.k,
+      range: [range[0], range[1]],
+      k: laidOut().x.k,
       scrollTop: scroller.scrollTop,
       moved: false,
     };
@@ -530,10 +608,10 @@ export function mountTimeline(ctx, parent) {
       const point = pointer(event);
       if (point.x < LABEL_WIDTH_PX) return; // over the names the wheel scrolls the rows
       event.preventDefault();
-      if (!geometry) draw();
+      const laid = laidOut();
       const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
       const factor = Math.exp(Math.max(-200, Math.min(200, (event.deltaY || 0) * unit)) * WHEEL_ZOOM_RATE);
-      zoom(factor, Number.isFinite(point.x) ? geometry.x.t(point.x) : undefined);
+      zoom(factor, Number.isFinite(point.x) ? laid.x.t(point.x) : undefined);
     },
     { passive: false },
   );
@@ -554,11 +632,16 @@ export function mountTimeline(ctx, parent) {
     else if (action === "fit") fitAll();
   });
 
+  /**
+   * @param {number} factor  < 1 zooms in
+   * @param {number} [at]    the time that stays in place
+   */
   function zoom(factor, at = (range[0] + range[1]) / 2) {
     fit = false;
     range = zoomRange(range, at, factor);
     frame.request();
   }
+  /** @param {number} dt  ms */
   function pan(dt) {
     fit = false;
     range = panRange(range, dt);
