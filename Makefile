@@ -30,6 +30,7 @@ test: setup
 	$(BIN)/ruff check streamviz tests bench
 	$(BIN)/ruff format --check streamviz tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	cd js && npm run check --silent
 	cd js && node --test test/
 
 demo: setup

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+
 import ipywidgets
 import pytest
 from langchain_core.runnables import RunnableGenerator, RunnableLambda
@@ -76,3 +80,34 @@ def test_the_filters_trait_starts_with_every_declared_key_empty():
         assert not any(widget.filters.values())
     finally:
         widget.close()
+
+
+def _regenerate_module():
+    """js/test/fixtures/regenerate.py, the script that writes the JS test fixtures."""
+    path = Path(__file__).parents[1] / "js" / "test" / "fixtures" / "regenerate.py"
+    spec = importlib.util.spec_from_file_location("regenerate_js_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_js_fixtures_have_the_shape_of_a_fresh_regeneration():
+    regenerate = _regenerate_module()
+    fresh = regenerate.snapshot("parrot")
+    committed = json.loads((regenerate.HERE / "parrot.json").read_text(encoding="utf-8"))
+    assert list(committed) == list(fresh) == CONTRACT["snapshot"]
+    assert committed["v"] == fresh["v"] == CONTRACT["version"]
+    assert list(committed["events"]) == list(fresh["events"])
+    assert committed["kinds"] == fresh["kinds"]
+    assert [list(row) for row in committed["runs"]] == [list(row) for row in fresh["runs"]]
+    assert [(row["name"], row["type"], row["parent"]) for row in committed["runs"]] == [
+        (row["name"], row["type"], row["parent"]) for row in fresh["runs"]
+    ]
+    # Every fixture the JS tests read is one the script writes, and each has the contract's keys.
+    assert {path.stem for path in regenerate.HERE.glob("*.json")} == set(regenerate.FIXTURES)
+    for name in regenerate.FIXTURES:
+        data = json.loads((regenerate.HERE / f"{name}.json").read_text(encoding="utf-8"))
+        assert list(data) == CONTRACT["snapshot"], name
+        assert list(data["events"]) == [*CONTRACT["columns"], "extra"], name
+        assert all(list(row) == CONTRACT["run_row"] for row in data["runs"]), name

@@ -1,3 +1,4 @@
+// @ts-check
 // Coalesced rendering and debounced saves.
 //
 // A stream of 10,000 tokens/s reaches the store as many small deltas; views must not redo their DOM
@@ -7,9 +8,23 @@
 
 const FALLBACK_FRAME_MS = 16;
 
-/** Call `draw` at most once per animation frame of `win`, however often `request()` is called. */
+/**
+ * @typedef {object} Frame
+ * @property {() => void} request  draw in the next frame (once)
+ * @property {() => void} now      draw now and drop a pending frame
+ * @property {() => void} cancel
+ * @property {() => void} stop     never draw again
+ */
+
+/**
+ * Call `draw` at most once per animation frame of `win`, however often `request()` is called.
+ * @param {(Window & typeof globalThis) | null | undefined} win
+ * @param {() => void} draw
+ * @returns {Frame}
+ */
 export function frameScheduler(win, draw) {
   const raf = win && typeof win.requestAnimationFrame === "function" ? win : null;
+  /** @type {number | ReturnType<typeof setTimeout> | null} */
   let handle = null;
   let usedTimeout = false;
   let stopped = false;
@@ -21,7 +36,7 @@ export function frameScheduler(win, draw) {
     /** Draw in the next frame (once). */
     request() {
       if (handle !== null || stopped) return;
-      if (raf) {
+      if (raf !== null) {
         usedTimeout = false;
         handle = raf.requestAnimationFrame(run);
       } else {
@@ -36,8 +51,8 @@ export function frameScheduler(win, draw) {
     },
     cancel() {
       if (handle === null) return;
-      if (usedTimeout) clearTimeout(handle);
-      else raf.cancelAnimationFrame?.(handle);
+      if (usedTimeout) clearTimeout(/** @type {ReturnType<typeof setTimeout>} */ (handle));
+      else raf?.cancelAnimationFrame?.(/** @type {number} */ (handle));
       handle = null;
     },
     stop() {
@@ -47,8 +62,14 @@ export function frameScheduler(win, draw) {
   };
 }
 
-/** `fn` called `delayMs` after the last call; `.flush()` runs a pending call now. */
+/**
+ * `fn` called `delayMs` after the last call; `.flush()` runs a pending call now.
+ * @param {() => void} fn
+ * @param {number} delayMs
+ * @returns {(() => void) & {flush: () => void, cancel: () => void}}
+ */
 export function debounce(fn, delayMs) {
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
   const debounced = () => {
     if (timer !== null) clearTimeout(timer);

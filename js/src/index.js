@@ -1,4 +1,5 @@
-// streamviz front-end: the anywidget module behind every streamviz widget (PROTOCOL.md).
+// @ts-check
+// streamviz front-end: the anywidget module behind every streamviz widget (docs/protocol.md).
 //
 // - `initialize` makes the model's Store (store.js): the snapshot trait, then live deltas; it
 //   holds it for the model's life, so nothing sent before a view is ready is missed. Views find
@@ -12,6 +13,8 @@
 //
 // Stable hooks for tests and users (class names and attributes that will not change):
 //   div.sv-root[data-view]                     root of a rendered view
+//   .sv-refused[role=alert]                    instead of the view: the snapshot's version is not
+//                                              one this page understands (text saying so)
 //   header.sv-header  .sv-title .sv-stats .sv-live[data-live]     dashboard header
 //   section.sv-pane[data-pane="tree|timeline|tokens|table|graph"]    dashboard panes (graph: only
 //                                              once the trace holds LangGraph stream parts)
@@ -48,6 +51,7 @@
 //   .sv-selected                               the selected row / node / block, in every view
 
 import { makeContext } from "./context.js";
+import { VIEWS } from "./contract.js";
 import { holdStore } from "./store.js";
 import { mountDashboard } from "./views/dashboard.js";
 import { mountFilterBar } from "./views/filterbar.js";
@@ -57,7 +61,14 @@ import { mountTimeline } from "./views/timeline.js";
 import { mountTokens } from "./views/tokens.js";
 import { mountTree } from "./views/tree.js";
 
-export const VIEWS = {
+/** @typedef {import("./context.js").Context} Context */
+/** @typedef {import("./store.js").Model} Model */
+
+/**
+ * How each view of the contract is mounted.
+ * @type {Record<string, (ctx: Context, parent: HTMLElement) => unknown>}
+ */
+const MOUNTS = {
   dashboard: mountDashboard,
   tokens: mountTokens,
   table: (ctx, parent) => {
@@ -68,19 +79,31 @@ export const VIEWS = {
   tree: mountTree,
   graph: mountGraph,
 };
-
-function viewName(model) {
-  const view = model.get("view");
-  return typeof view === "string" && Object.prototype.hasOwnProperty.call(VIEWS, view) ? view : "dashboard";
+for (const view of VIEWS) {
+  if (!Object.hasOwn(MOUNTS, view)) throw new Error(`streamviz: no front-end for the view "${view}"`);
 }
 
-/** Mount the model's view in `el`; returns the cleanup. */
+/**
+ * The view the model names, or the contract's first (the dashboard) for anything else.
+ * @param {Model} model
+ * @returns {string}
+ */
+function viewName(model) {
+  const view = model.get("view");
+  return typeof view === "string" && VIEWS.includes(view) ? view : VIEWS[0];
+}
+
+/**
+ * Mount the model's view in `el`; returns the cleanup.
+ * @param {{model: Model, el: HTMLElement}} props
+ */
 function render({ model, el }) {
   const held = holdStore(model);
   const doc = el.ownerDocument;
   const root = doc.createElement("div");
   root.className = "sv-root";
   el.appendChild(root);
+  /** @type {Context | null} */
   let ctx = null;
 
   function mount() {
@@ -90,7 +113,16 @@ function render({ model, el }) {
     const view = viewName(model);
     root.setAttribute("data-view", view);
     root.style.height = `${ctx.height()}px`;
-    VIEWS[view](ctx, root);
+    if (held.store.refused !== null) {
+      // A snapshot this page cannot read: say so (as text) rather than draw it wrong.
+      root.appendChild(ctx.h("div", { class: "sv-refused", role: "alert" }, held.store.refused));
+    } else {
+      MOUNTS[view](ctx, root);
+    }
+    // The view gives way to the refusal (and comes back after it) as snapshots arrive.
+    ctx.subscribe((change) => {
+      if (change.refused) mount();
+    });
   }
   const onView = () => mount();
   // The views follow the new size through the context's ResizeObserver.
@@ -110,7 +142,10 @@ function render({ model, el }) {
   };
 }
 
-/** Make the model's store as soon as the model exists; it lets go when the model goes. */
+/**
+ * Make the model's store as soon as the model exists; it lets go when the model goes.
+ * @param {{model: Model}} props
+ */
 function initialize({ model }) {
   const held = holdStore(model);
   return () => held.release();

@@ -1,3 +1,4 @@
+// @ts-check
 // Which events a table shows: the `filters` trait, the selected run and the search text.
 //
 // - `normalizeFilters` reads the trait whatever Python put there; `filtersEqual` compares two.
@@ -8,58 +9,101 @@
 // - `EventQuery` keeps the matching event indexes and, when the criteria did not change, only
 //   examines the events that arrived since the last update.
 
+import { FILTER_LISTS, KINDS_KEY, SEARCH_KEY } from "./contract.js";
 import { makeFilter } from "./filters.js";
 
-export const FILTER_LISTS = [
-  "include_names",
-  "include_types",
-  "include_tags",
-  "exclude_names",
-  "exclude_types",
-  "exclude_tags",
-];
+/** @typedef {import("./store.js").Store} Store */
 
+/**
+ * @typedef {"include_names" | "include_types" | "include_tags" | "exclude_names" | "exclude_types" | "exclude_tags"} FilterList
+ *   a list key of the trait (the names are the contract's; contract.test.js holds them to it)
+ */
+
+/**
+ * @typedef {Record<FilterList | "kinds", string[]> & {search: string}} Filters
+ *   the `filters` trait with every key present
+ */
+
+/** The contract's list keys, typed. */
+const LISTS = /** @type {readonly FilterList[]} */ (FILTER_LISTS);
+
+/**
+ * @param {unknown} value
+ * @returns {string[]}
+ */
 function uniqueStrings(value) {
   if (typeof value === "string") return [value];
   if (!Array.isArray(value)) return [];
   return [...new Set(value.filter((item) => item !== null && item !== undefined).map(String))];
 }
 
-/** The `filters` trait with every key present: six lists, `kinds` and `search`. */
-export function normalizeFilters(value) {
-  const source = value && typeof value === "object" ? value : {};
-  const filters = {};
-  for (const key of FILTER_LISTS) filters[key] = uniqueStrings(source[key]);
-  filters.kinds = uniqueStrings(source.kinds);
-  filters.search = typeof source.search === "string" ? source.search : "";
-  return filters;
+/**
+ * The `filters` trait with nothing filtered: every list empty, no search.
+ * @returns {Filters}
+ */
+export function emptyFilters() {
+  return normalizeFilters({});
 }
 
+/**
+ * The `filters` trait with every key of the contract present: the lists, `kinds` and `search`.
+ * @param {unknown} value  the trait as Python (or a user) left it
+ * @returns {Filters}
+ */
+export function normalizeFilters(value) {
+  /** @type {Record<string, unknown>} */
+  const source = value && typeof value === "object" ? /** @type {Record<string, unknown>} */ (value) : {};
+  /** @type {Record<string, string[] | string>} */
+  const filters = {};
+  for (const key of LISTS) filters[key] = uniqueStrings(source[key]);
+  filters[KINDS_KEY] = uniqueStrings(source[KINDS_KEY]);
+  filters[SEARCH_KEY] = typeof source[SEARCH_KEY] === "string" ? source[SEARCH_KEY] : "";
+  return /** @type {Filters} */ (filters);
+}
+
+/**
+ * Whether two values of the trait filter the same way.
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 export function filtersEqual(a, b) {
   const x = normalizeFilters(a);
   const y = normalizeFilters(b);
   if (x.search !== y.search) return false;
-  for (const key of [...FILTER_LISTS, "kinds"]) {
+  for (const key of [...LISTS, KINDS_KEY]) {
     if (x[key].length !== y[key].length) return false;
     for (let n = 0; n < x[key].length; n += 1) if (x[key][n] !== y[key][n]) return false;
   }
   return true;
 }
 
-/** The `makeFilter` argument for the trait: empty lists are left out (see the header). */
+/**
+ * The `makeFilter` argument for the trait: empty lists are left out (see the header).
+ * @param {Filters} filters
+ * @returns {import("./filters.js").FilterSpec}
+ */
 export function filterSpec(filters) {
+  /** @type {Partial<Record<FilterList, string[]>>} */
   const spec = {};
-  for (const key of FILTER_LISTS) if (filters[key].length) spec[key] = filters[key];
+  for (const key of LISTS) if (filters[key].length) spec[key] = filters[key];
   return spec;
 }
 
-/** True when `filters` narrows nothing. */
+/**
+ * True when `filters` narrows nothing.
+ * @param {unknown} filters
+ */
 export function filtersEmpty(filters) {
   const f = normalizeFilters(filters);
-  return !f.search.trim() && !f.kinds.length && FILTER_LISTS.every((key) => !f[key].length);
+  return !f.search.trim() && !f.kinds.length && LISTS.every((key) => !f[key].length);
 }
 
 /** Lower-cased text of event `k` as the search box matches it, one field at a time. */
+/**
+ * @param {Store} store
+ * @param {number} k
+ * @param {string} needle  lower-cased
+ */
 function matchesSearch(store, k, needle) {
   if (store.eventName(k).toLowerCase().includes(needle)) return true;
   if (store.eventKind(k).toLowerCase().includes(needle)) return true;
@@ -70,21 +114,28 @@ function matchesSearch(store, k, needle) {
 }
 
 export class EventQuery {
+  /** @param {Store} store */
   constructor(store) {
     /** The store whose events are queried. */
     this.store = store;
     /** Matching event indexes, ascending. */
+    /** @type {number[]} */
     this.rows = [];
     /** Events examined so far (0..scanned-1). */
     this.scanned = 0;
     /** The criteria as a string, to notice real changes. */
+    /** @type {string | null} */
     this.key = null;
     this.filters = normalizeFilters({});
     this.selectedRun = "";
     this.seen = { generation: -1, structure: -1 };
   }
 
-  /** Set the criteria; the rows are recomputed on the next `update()` only if they changed. */
+  /**
+   * Set the criteria; the rows are recomputed on the next `update()` only if they changed.
+   * @param {unknown} filters  the trait
+   * @param {unknown} selectedRun  a run id, or "" for every run
+   */
   setCriteria(filters, selectedRun) {
     const normal = normalizeFilters(filters);
     const run = typeof selectedRun === "string" ? selectedRun : "";
@@ -130,12 +181,14 @@ export class EventQuery {
     const spec = filterSpec(filters);
     const keep = Object.keys(spec).length ? makeFilter(spec) : null;
     const kinds = filters.kinds.length ? new Set(filters.kinds) : null;
+    /** @type {boolean[]} */
     const kindOk = [];
     const needle = filters.search.trim().toLowerCase();
     const root = this.selectedIndex();
+    /** @type {boolean[]} */
     const within = [];
     const cols = store.cols;
-    return (k) => {
+    return (/** @type {number} */ k) => {
       if (root !== -1) {
         const run = cols.run[k];
         if (root === -2 || run < 0) return false;

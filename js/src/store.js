@@ -1,103 +1,95 @@
+// @ts-check
 // The front-end's copy of a trace: built from the `snapshot` trait, grown by `delta` messages.
 //
-// - One Store per widget model (`storeFor(model)`), shared by every view of that model, so a
+// - One Store per widget model (`holdStore(model)`), shared by every view of that model, so a
 //   dashboard and a table displayed side by side hold the events once.
-// - Events stay columnar, as they arrive (PROTOCOL.md): event k is seq k; its time is kept in ms
-//   (the wire sends integer µs); the sparse `extra` (own name/tags, graph mode/ns) stays sparse.
-//   Per-run indexes (the run's events, its
-//   stream events = token pieces, their times = timeline ticks), the run tree and the values the
-//   filter bar offers are kept up to date as events arrive: a delta costs O(its own size), never
-//   O(events held). LangGraph stream parts (`on_graph_<mode>` events) are indexed per mode too.
+// - What arrives is read by protocol.js (types, bounds, the snapshot version); this module keeps
+//   the copy and its indexes. Events stay columnar, as they arrive (docs/protocol.md): event k is seq
+//   k; its time is kept in ms (the wire sends integer µs); the sparse `extra` (own name/tags, graph
+//   mode/ns) stays sparse. Per-run indexes (the run's events, its stream events = token pieces,
+//   their times = timeline ticks), the run tree and the values the filter bar offers are kept up
+//   to date as events arrive: a delta costs O(its own size), never O(events held). LangGraph
+//   stream parts (`on_graph_<mode>` events) are indexed per mode too.
 // - Views subscribe and get a small change record; they redraw in their own animation frame.
 // - Live updates never wait for the kernel (it cannot answer while the cell that streams runs):
 //   a delta that starts beyond the copy's end is kept aside until the copy reaches it; the
 //   kernel refreshes the snapshot trait while live, and a snapshot that holds more events than
 //   the copy extends it. A delta that overlaps what the copy holds adds only its new part.
+// - A snapshot of a version this page does not know is refused: the copy stays empty and
+//   `refused` says why (index.js shows it instead of the view).
 
+import { PAYLOAD_REQUEST, refusalText } from "./contract.js";
 import { eventType } from "./filters.js";
+import {
+  columnsOf,
+  int,
+  messageKind,
+  num,
+  readDelta,
+  readExtra,
+  readPayload,
+  readRun,
+  readSnapshot,
+  sliceColumns,
+  text,
+  unknownVersion,
+} from "./protocol.js";
+import { insertSorted, listAt } from "./sorted.js";
+import { treeRows } from "./tree_order.js";
+
+/** @typedef {import("./protocol.js").RunRow} RunRow */
+/** @typedef {import("./protocol.js").Extra} Extra */
+/** @typedef {import("./protocol.js").Batch} Batch */
+/** @typedef {import("./protocol.js").WireEvents} WireEvents */
+/** @typedef {import("./tree_order.js").TreeOrder} TreeOrder */
+
+/**
+ * @typedef {object} Change  what a store update changed (the fields present say what)
+ * @property {boolean} [reset]      the copy was rebuilt from a snapshot (or refused one)
+ * @property {number} [events]      events added
+ * @property {boolean} [runs]       run rows (or the name) changed
+ * @property {boolean} [structure]  run names, tags or parents changed
+ * @property {boolean} [values]     the filter bar's value lists grew
+ * @property {boolean} [now]        the clock moved
+ * @property {number} [payload]     the seq whose full payload came
+ * @property {boolean} [refused]    a snapshot was refused, or the first one taken after a refusal
+ */
+
+/**
+ * @typedef {object} Model  the part of anywidget's model API the store and the views use
+ * @property {(name: string) => any} get
+ * @property {(name: string, value: unknown) => void} set
+ * @property {() => void} save_changes
+ * @property {(message: unknown) => void} send
+ * @property {(name: string, callback: (...args: any[]) => void) => void} on
+ * @property {(name: string, callback: (...args: any[]) => void) => void} off
+ */
+
+/** @typedef {"names" | "types" | "tags"} ValueDim */
 
 const RUN_EVENT = /^on_(.+)_(start|stream|end|error)$/;
 /** Kind names of LangGraph stream parts: `on_graph_<mode>`. */
 export const GRAPH_PREFIX = "on_graph_";
-/** Columns every event has (`text` may be missing: then it is empty). */
-const COLUMNS = ["us", "kind", "run"];
 /** Deltas kept aside while the copy has a gap before them (the oldest go first). */
 const MAX_PENDING = 256;
-const STATUSES = new Set(["running", "ok", "error", "cancelled"]);
 
-function int(value, fallback) {
-  return Number.isInteger(value) ? value : fallback;
-}
-
-function num(value) {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-function str(value) {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function strings(value) {
-  return Array.isArray(value) ? value.map((item) => String(item)) : [];
-}
-
-/** A RunRow with every field present and of its documented type (rows come from the kernel). */
-export function normalizeRun(row) {
-  const status = String(row.status ?? "running");
-  return {
-    i: row.i,
-    id: String(row.id ?? ""),
-    name: String(row.name ?? ""),
-    type: String(row.type ?? ""),
-    parent: int(row.parent, -1),
-    tags: strings(row.tags),
-    start: num(row.start),
-    end: num(row.end),
-    status: STATUSES.has(status) ? status : "running",
-    error: str(row.error),
-    first: num(row.first),
-    chunks: Math.max(0, int(row.chunks, 0)),
-    orphan: row.orphan === true,
-    held: num(row.held),
-    upstream: int(row.upstream, -1),
-    node: str(row.node),
-    stream: row.stream === "text" || row.stream === "json" ? row.stream : null,
-  };
-}
-
+/**
+ * @param {readonly string[]} a
+ * @param {readonly string[]} b
+ */
 function sameList(a, b) {
   if (a.length !== b.length) return false;
   for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
   return true;
 }
 
-/** Columns of events starting `skip` events later (`extra` is keyed by absolute seq). */
-function sliceColumns(events, skip) {
-  const sliced = {};
-  for (const key of [...COLUMNS, "text"]) {
-    if (Array.isArray(events[key])) sliced[key] = events[key].slice(skip);
-  }
-  sliced.extra = events.extra;
-  return sliced;
-}
-
-/** Insert `value` into the ascending array `list` (children are kept in run order). */
-function insertSorted(list, value) {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (list[mid] < value) low = mid + 1;
-    else high = mid;
-  }
-  if (list[low] !== value) list.splice(low, 0, value);
-}
-
 export class Store {
   constructor() {
     /** Subscribers, called with a change record after each applied snapshot, delta or payload. */
+    /** @type {Set<(change: Change) => void>} */
     this.listeners = new Set();
     /** Sends a message to the kernel (a no-op until `connect`). */
+    /** @type {(message: unknown) => void} */
     this.send = () => {};
     /** Bumped when the whole copy is replaced by a snapshot. */
     this.generation = 0;
@@ -105,65 +97,126 @@ export class Store {
     this.structure = 0;
     /** Bumped when the filter bar's value lists grow. */
     this.valuesVersion = 0;
-    /** Full payloads received, by seq: `{text, truncated}`. */
+    /** Full payloads received, by seq. */
+    /** @type {Map<number, {text: string, truncated: boolean}>} */
     this.payloads = new Map();
     /** Seqs whose payload was asked for and not answered yet. */
+    /** @type {Set<number>} */
     this.pendingPayloads = new Set();
     /** Deltas that start beyond the copy's end, by their `from` (applied once it is reached). */
+    /** @type {Map<number, Batch>} */
     this.pending = new Map();
-    this.clear();
+    /** Why the last snapshot was refused (text for the page), or null. */
+    /** @type {string | null} */
+    this.refused = null;
+    this.name = "";
+    this.count = 0;
+    this.now = 0;
+    /** @type {string[]} */
+    this.kinds = [];
+    /** Per kind index: is it a stream event, the run type it names. */
+    /** @type {Array<{stream: boolean, runType: string | null}>} */
+    this.kindInfo = [];
+    /** Per kind index: how many events of that kind are held. */
+    /** @type {number[]} */
+    this.kindCounts = [];
+    /** Run rows by index (holes for runs not seen yet). */
+    /** @type {RunRow[]} */
+    this.runs = [];
+    /** @type {Map<string, number>} */
+    this.byId = new Map();
+    /** Event columns: time in ms, kind index, run index, display text (event k is seq k). */
+    /** @type {{t: number[], kind: number[], run: number[], text: string[]}} */
+    this.cols = { t: [], kind: [], run: [], text: [] };
+    /** Events whose name/tags differ from their run's, or with a graph mode/ns: seq → fields. */
+    /** @type {Map<number, Extra>} */
+    this.extra = new Map();
+    /** Per run: indexes of its events. */
+    /** @type {number[][]} */
+    this.runEvents = [];
+    /** Per run: indexes of its stream events (the token pieces), in order. */
+    /** @type {number[][]} */
+    this.runStream = [];
+    /** Per run: times of its stream events (the timeline's ticks), ascending. */
+    /** @type {number[][]} */
+    this.runTicks = [];
+    /** Per run: child run indexes, ascending. */
+    /** @type {number[][]} */
+    this.children = [];
+    /** Runs that stream (have stream events or a `stream` mode), in the order they started to. */
+    /** @type {number[]} */
+    this.streamRuns = [];
+    /** @type {boolean[]} */
+    this.isStreamRun = [];
+    /** Values the filter bar offers: name / type / tag, in first seen order. */
+    /** @type {Record<ValueDim, Set<string>>} */
+    this.values = { names: new Set(), types: new Set(), tags: new Set() };
+    /** Run paths (`runPath`) cached for the tree structure `pathsAt`. */
+    /** @type {string[]} */
+    this.paths = [];
+    this.pathsAt = -1;
+    /** @type {(TreeOrder & {structure: number}) | null} */
+    this.order = null;
+    /** LangGraph stream parts: how many, their modes (first seen order), seqs and times per mode. */
+    this.partCount = 0;
+    /** @type {string[]} */
+    this.partModes = [];
+    /** @type {Map<string, number[]>} */
+    this.partSeqs = new Map();
+    /** @type {Map<string, number[]>} */
+    this.partTimes = new Map();
   }
 
+  /** Empty the copy (the payloads asked for and the deltas kept aside stay). */
   clear() {
     this.name = "";
     this.count = 0;
     this.now = 0;
     this.kinds = [];
-    /** Per kind index: `{stream, runType}` (is it a stream event, the run type it names). */
     this.kindInfo = [];
-    /** Per kind index: how many events of that kind are held. */
     this.kindCounts = [];
     this.runs = [];
     this.byId = new Map();
-    /** Event columns: time in ms, kind index, run index, display text (event k is seq k). */
     this.cols = { t: [], kind: [], run: [], text: [] };
-    /** Events whose name/tags differ from their run's, or with a graph mode/ns: seq → fields. */
     this.extra = new Map();
-    /** Per run: indexes of its events. */
     this.runEvents = [];
-    /** Per run: indexes of its stream events (the token pieces), in order. */
     this.runStream = [];
-    /** Per run: times of its stream events (the timeline's ticks), ascending. */
     this.runTicks = [];
-    /** Per run: child run indexes, ascending. */
     this.children = [];
-    /** Runs that stream (have stream events or a `stream` mode), in the order they started to. */
     this.streamRuns = [];
     this.isStreamRun = [];
-    /** Values the filter bar offers: name / type / tag → first seen order. */
     this.values = { names: new Set(), types: new Set(), tags: new Set() };
     this.paths = [];
     this.order = null;
-    /** LangGraph stream parts: how many, their modes (first seen order), seqs and times per mode. */
     this.partCount = 0;
     this.partModes = [];
     this.partSeqs = new Map();
     this.partTimes = new Map();
   }
 
+  /**
+   * @param {(change: Change) => void} listener
+   * @returns {() => void} the unsubscribe
+   */
   subscribe(listener) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** @param {Change} change */
   notify(change) {
     for (const listener of [...this.listeners]) listener(change);
   }
 
-  /** Follow `model`: its snapshot trait and its custom messages. Returns the disconnect. */
+  /**
+   * Follow `model`: its snapshot trait and its custom messages. Returns the disconnect.
+   * @param {Model} model
+   * @returns {() => void}
+   */
   connect(model) {
     this.send = (message) => model.send(message);
     const onSnapshot = () => this.loadSnapshot(model.get("snapshot"));
+    /** @param {unknown} message */
     const onMessage = (message) => this.onMessage(message);
     model.on("change:snapshot", onSnapshot);
     model.on("msg:custom", onMessage);
@@ -175,10 +228,11 @@ export class Store {
     };
   }
 
+  /** @param {unknown} message a custom message from the kernel */
   onMessage(message) {
-    if (!message || typeof message !== "object") return;
-    if (message.type === "delta") this.applyDelta(message);
-    else if (message.type === "payload") this.receivePayload(message);
+    const kind = messageKind(message);
+    if (kind === "delta") this.applyDelta(message);
+    else if (kind === "payload") this.receivePayload(message);
   }
 
   // --- snapshot and deltas -------------------------------------------------------------------
@@ -186,48 +240,68 @@ export class Store {
   /**
    * Take a snapshot: an empty copy is built from it; a copy it holds more events than is
    * extended by the events it lacks (events never change once sent: the copy is a prefix);
-   * run rows and the clock are refreshed either way.
+   * run rows and the clock are refreshed either way. A snapshot of an unknown version empties
+   * the copy and sets `refused`.
+   * @param {unknown} snapshot
+   * @returns {boolean} whether the snapshot was taken
    */
   loadSnapshot(snapshot) {
-    if (!snapshot || typeof snapshot !== "object") return false;
-    const events = snapshot.events && typeof snapshot.events === "object" ? snapshot.events : {};
-    let count = int(snapshot.count, Array.isArray(events.kind) ? events.kind.length : 0);
-    const held = Math.min(...COLUMNS.map((key) => (Array.isArray(events[key]) ? events[key].length : 0)));
-    count = Math.max(0, Math.min(count, held));
-    if (count < this.count) return false;
+    const read = readSnapshot(snapshot);
+    if (read === null) return false;
+    const unknown = unknownVersion(/** @type {Record<string, unknown>} */ (snapshot));
+    if (unknown !== null) {
+      this.refuse(refusalText(unknown.version));
+      return false;
+    }
+    const wasRefused = this.refused !== null;
+    this.refused = null;
+    if (read.to < this.count) return false;
     if (this.count === 0) {
       this.clear();
-      this.name = String(snapshot.name ?? "");
-      this.now = num(snapshot.now) ?? 0;
-      this.mergeKinds(snapshot.kinds);
-      for (const row of Array.isArray(snapshot.runs) ? snapshot.runs : []) this.putRun(row);
-      this.appendEvents(events, count);
+      this.name = read.name;
+      this.now = read.now ?? 0;
+      this.mergeKinds(read.kinds);
+      for (const row of read.runs) this.putRun(row);
+      this.appendEvents(read.events, read.to);
       this.generation += 1;
       this.structure += 1;
       this.valuesVersion += 1;
-      this.notify({ reset: true, events: count, runs: true, structure: true });
+      this.notify({ reset: true, events: read.to, runs: true, structure: true, refused: wasRefused });
     } else {
-      const renamed = String(snapshot.name ?? "") !== this.name;
-      this.name = String(snapshot.name ?? "");
-      this.extend(0, count, snapshot.now, snapshot.kinds, snapshot.runs, events, renamed);
+      const renamed = read.name !== this.name;
+      this.name = read.name;
+      this.extend(read, renamed);
     }
     this.drainPending();
     return true;
   }
 
   /**
+   * Empty the copy and keep why (the views give way to the text).
+   * @param {string} reason
+   */
+  refuse(reason) {
+    this.clear();
+    this.pending.clear();
+    this.refused = reason;
+    this.generation += 1;
+    this.structure += 1;
+    this.valuesVersion += 1;
+    this.notify({ reset: true, events: 0, runs: true, structure: true, refused: true });
+  }
+
+  /**
    * Apply a delta. One that continues the copy, or overlaps its end, adds its new events; one
    * that starts beyond the end is kept until the copy gets there (from a snapshot or an earlier
-   * delta); one the copy already holds is dropped. Never asks the kernel for anything.
+   * delta); one the copy already holds is dropped. Never asks the kernel for anything. A page
+   * that refused the snapshot ignores deltas (they are of the same unknown version).
+   * @param {unknown} message  a `delta` message
+   * @returns {boolean} whether it was applied now
    */
-  applyDelta(delta) {
-    const from = delta.from;
-    const to = delta.to;
-    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from) return false;
-    const events = delta.events && typeof delta.events === "object" ? delta.events : {};
-    for (const key of COLUMNS) {
-      if (to > from && !(Array.isArray(events[key]) && events[key].length >= to - from)) return false;
-    }
+  applyDelta(message) {
+    const delta = readDelta(message);
+    if (delta === null || this.refused !== null) return false;
+    const { from, to } = delta;
     if (from > this.count) {
       this.pending.set(from, delta);
       if (this.pending.size > MAX_PENDING) this.pending.delete(Math.min(...this.pending.keys()));
@@ -235,38 +309,39 @@ export class Store {
     }
     // A delta that adds no events is still news when it is the newest (a heartbeat, run rows).
     if (to < this.count || (to === this.count && from < this.count)) return false;
-    this.extend(from, to, delta.now, delta.kinds, delta.runs, events, false);
+    this.extend(delta, false);
     this.drainPending();
     return true;
   }
 
   /**
-   * Add events `this.count..to-1` from columns that start at event `from` (`from <= count`),
-   * with the kind names, run rows and clock that came with them, and tell the views.
+   * Add events `this.count..to-1` of a batch that starts at event `from` (`from <= count`), with
+   * the kind names, run rows and clock that came with it, and tell the views.
+   * @param {Batch} batch
+   * @param {boolean} renamed  the trace's name changed (the header redraws)
    */
-  extend(from, to, now, kinds, runs, events, renamed) {
-    const skip = this.count - from;
-    const size = to - this.count;
+  extend(batch, renamed) {
+    const skip = this.count - batch.from;
+    const size = batch.to - this.count;
     const structure = this.structure;
     const values = this.valuesVersion;
-    const clock = num(now);
-    if (clock !== null) this.now = Math.max(this.now, clock);
-    this.mergeKinds(kinds);
-    const rows = Array.isArray(runs) ? runs : [];
-    for (const row of rows) this.putRun(row);
-    this.appendEvents(skip > 0 ? sliceColumns(events, skip) : events, size);
+    if (batch.now !== null) this.now = Math.max(this.now, batch.now);
+    this.mergeKinds(batch.kinds);
+    for (const row of batch.runs) this.putRun(row);
+    this.appendEvents(skip > 0 ? sliceColumns(batch.events, skip) : batch.events, size);
     this.notify({
       events: size,
-      runs: rows.length > 0 || renamed,
+      runs: batch.runs.length > 0 || renamed,
       structure: this.structure !== structure,
       values: this.valuesVersion !== values,
-      now: clock !== null,
+      now: batch.now !== null,
     });
   }
 
   /** Apply the deltas kept aside that the copy has now reached; drop those it passed. */
   drainPending() {
     while (this.pending.size > 0) {
+      /** @type {Batch | null} */
       let next = null;
       for (const [from, delta] of this.pending) {
         if (delta.to <= this.count) this.pending.delete(from);
@@ -274,13 +349,14 @@ export class Store {
       }
       if (next === null) return;
       this.pending.delete(next.from);
-      this.extend(next.from, next.to, next.now, next.kinds, next.runs, next.events ?? {}, false);
+      this.extend(next, false);
     }
   }
 
   /**
    * Append the kind names that are new. Names are unique and only ever appended, so skipping
-   * the names already held accepts both "new names only" and a full list (e.g. in a sync answer).
+   * the names already held accepts both "new names only" and a full list.
+   * @param {unknown} names
    */
   mergeKinds(names) {
     if (!Array.isArray(names)) return;
@@ -293,9 +369,13 @@ export class Store {
     }
   }
 
+  /**
+   * Add or replace a run row (by its index `i`) and keep the tree and the value lists in step.
+   * @param {unknown} raw
+   */
   putRun(raw) {
-    if (!raw || typeof raw !== "object" || !Number.isInteger(raw.i) || raw.i < 0) return;
-    const row = normalizeRun(raw);
+    const row = readRun(raw);
+    if (row === null) return;
     const i = row.i;
     const old = this.runs[i];
     this.runs[i] = row;
@@ -307,7 +387,7 @@ export class Store {
         const at = siblings ? siblings.indexOf(i) : -1;
         if (at >= 0) siblings.splice(at, 1);
       }
-      if (row.parent >= 0 && row.parent !== i) insertSorted((this.children[row.parent] ||= []), i);
+      if (row.parent >= 0 && row.parent !== i) insertSorted(listAt(this.children, row.parent), i);
       this.structure += 1;
     } else if (old.name !== row.name || !sameList(old.tags, row.tags)) {
       this.structure += 1;
@@ -318,12 +398,18 @@ export class Store {
     for (const tag of row.tags) this.addValue("tags", tag);
   }
 
+  /** @param {number} i */
   markStreamRun(i) {
     if (this.isStreamRun[i]) return;
     this.isStreamRun[i] = true;
     this.streamRuns.push(i);
   }
 
+  /**
+   * Offer `value` in the filter bar (empty names and types are not offered; an empty tag is).
+   * @param {ValueDim} which
+   * @param {string} value
+   */
   addValue(which, value) {
     const set = this.values[which];
     if (value === "" && which !== "tags") return;
@@ -332,6 +418,11 @@ export class Store {
     this.valuesVersion += 1;
   }
 
+  /**
+   * Whether kind `index` is a stream event, and the run type it names (cached per kind).
+   * @param {number} index
+   * @returns {{stream: boolean, runType: string | null}}
+   */
   kindOf(index) {
     let info = this.kindInfo[index];
     if (info === undefined) {
@@ -343,15 +434,14 @@ export class Store {
     return info;
   }
 
-  /** Append `size` events from columnar `events` (seq count..count+size-1) and index them. */
+  /**
+   * Append `size` events from columnar `events` (seq count..count+size-1) and index them.
+   * @param {WireEvents} events
+   * @param {number} size
+   */
   appendEvents(events, size) {
     const cols = this.cols;
-    const column = (key) => (Array.isArray(events[key]) ? events[key] : []);
-    const us = column("us");
-    const kind = column("kind");
-    const run = column("run");
-    const text = column("text");
-    const extra = events.extra && typeof events.extra === "object" ? events.extra : {};
+    const { us, kind, run, text: texts, extra } = columnsOf(events);
     const from = this.count;
     for (const [key, fields] of Object.entries(extra)) {
       const seq = Number(key);
@@ -365,15 +455,15 @@ export class Store {
       cols.t.push(time);
       cols.kind.push(kindIndex);
       cols.run.push(r);
-      cols.text.push(text[j] === null || text[j] === undefined ? "" : String(text[j]));
+      cols.text.push(text(texts[j]));
       this.count = k + 1;
       this.kindCounts[kindIndex] = (this.kindCounts[kindIndex] ?? 0) + 1;
       const info = this.kindOf(kindIndex);
       if (r >= 0) {
-        (this.runEvents[r] ||= []).push(k);
+        listAt(this.runEvents, r).push(k);
         if (info.stream) {
-          (this.runStream[r] ||= []).push(k);
-          (this.runTicks[r] ||= []).push(time);
+          listAt(this.runStream, r).push(k);
+          listAt(this.runTicks, r).push(time);
           this.markStreamRun(r);
         }
       }
@@ -387,6 +477,8 @@ export class Store {
    * The stream mode of event `k` if it is a LangGraph stream part, else null: an `on_graph_<mode>`
    * event (its `extra.mode` when given: a remote `end` part is `on_graph_end_part`), or the error
    * a remote server reported (the root run's `on_chain_error`, with mode `error`).
+   * @param {number} k
+   * @returns {string | null}
    */
   partMode(k) {
     const name = this.kinds[this.cols.kind[k]];
@@ -396,83 +488,107 @@ export class Store {
     return own === "error" ? own : null;
   }
 
+  /**
+   * @param {number} k
+   * @param {string} mode
+   * @param {number} time
+   */
   indexPart(k, mode, time) {
     let seqs = this.partSeqs.get(mode);
-    if (!seqs) {
+    let times = this.partTimes.get(mode);
+    if (!seqs || !times) {
       seqs = [];
+      times = [];
       this.partSeqs.set(mode, seqs);
-      this.partTimes.set(mode, []);
+      this.partTimes.set(mode, times);
       this.partModes.push(mode);
     }
     seqs.push(k);
-    this.partTimes.get(mode).push(time);
+    times.push(time);
     this.partCount += 1;
   }
 
-  /** Keep the `extra` fields of event `seq`, typed (name: string, tags: strings, mode/ns). */
+  /**
+   * Keep the `extra` fields of event `seq` (and offer its own name and tags in the filter bar).
+   * @param {number} seq
+   * @param {unknown} fields
+   */
   putExtra(seq, fields) {
-    if (!fields || typeof fields !== "object") return;
-    const own = {};
-    if ("name" in fields) {
-      own.name = fields.name === null || fields.name === undefined ? "" : String(fields.name);
-      this.addValue("names", own.name);
-    }
-    if ("tags" in fields) {
-      own.tags = strings(fields.tags);
-      for (const tag of own.tags) this.addValue("tags", tag);
-    }
-    if (fields.mode !== null && fields.mode !== undefined) own.mode = String(fields.mode);
-    if (fields.ns !== null && fields.ns !== undefined) own.ns = String(fields.ns);
+    const own = readExtra(fields);
+    if (own === null) return;
+    if (own.name !== undefined) this.addValue("names", own.name);
+    for (const tag of own.tags ?? []) this.addValue("tags", tag);
     this.extra.set(seq, own);
   }
 
   // --- payloads --------------------------------------------------------------------------------
 
-  /** Ask the kernel for the full payload of event `seq` (once; no kernel, no answer). */
+  /**
+   * Ask the kernel for the full payload of event `seq` (once; no kernel, no answer).
+   * @param {number} seq
+   */
   requestPayload(seq) {
     if (this.payloads.has(seq) || this.pendingPayloads.has(seq)) return;
     this.pendingPayloads.add(seq);
-    this.send({ type: "payload", seq });
+    this.send({ type: PAYLOAD_REQUEST, seq });
   }
 
+  /** @param {unknown} message  a `payload` message */
   receivePayload(message) {
-    if (!Number.isInteger(message.seq)) return;
-    this.pendingPayloads.delete(message.seq);
-    this.payloads.set(message.seq, {
-      text: message.text === null || message.text === undefined ? "" : String(message.text),
-      truncated: message.truncated === true,
-    });
-    this.notify({ payload: message.seq });
+    const payload = readPayload(message);
+    if (payload === null) return;
+    const { seq, text, truncated } = payload;
+    this.pendingPayloads.delete(seq);
+    this.payloads.set(seq, { text, truncated });
+    this.notify({ payload: seq });
   }
 
   // --- reading events ------------------------------------------------------------------------
 
+  /** @param {number} k */
   eventKind(k) {
     const index = this.cols.kind[k];
     return this.kinds[index] ?? `kind #${index}`;
   }
 
+  /** @param {number} k */
   eventName(k) {
     const own = this.extra.get(k)?.name;
     if (own !== undefined) return own;
     return this.runs[this.cols.run[k]]?.name ?? "";
   }
 
+  /**
+   * @param {number} k
+   * @returns {string[]}
+   */
   eventTags(k) {
     return this.extra.get(k)?.tags ?? this.runs[this.cols.run[k]]?.tags ?? [];
   }
 
-  /** LangGraph stream mode of event `k`, or null. */
+  /**
+   * LangGraph stream mode of event `k`, or null.
+   * @param {number} k
+   * @returns {string | null}
+   */
   eventMode(k) {
     return this.extra.get(k)?.mode ?? null;
   }
 
-  /** LangGraph namespace of event `k` (`|`-joined), or null. */
+  /**
+   * LangGraph namespace of event `k` (`|`-joined), or null.
+   * @param {number} k
+   * @returns {string | null}
+   */
   eventNs(k) {
     return this.extra.get(k)?.ns ?? null;
   }
 
-  /** The event as `makeFilter` sees it. */
+  /**
+   * The event as `makeFilter` sees it.
+   * @param {number} k
+   * @returns {import("./filters.js").FilterEvent}
+   */
   record(k) {
     return {
       event: this.eventKind(k),
@@ -482,18 +598,29 @@ export class Store {
     };
   }
 
-  /** What `*_types` filters compare with: the run type, a custom event's name, a graph mode. */
+  /**
+   * What `*_types` filters compare with: the run type, a custom event's name, a graph mode.
+   * @param {number} k
+   * @returns {string}
+   */
   eventTypeOf(k) {
     return this.kindOf(this.cols.kind[k]).runType ?? eventType(this.record(k));
   }
 
   // --- runs ------------------------------------------------------------------------------------
 
+  /**
+   * The index of the run with id `id`, or -1.
+   * @param {string} id
+   */
   runIndex(id) {
     return id ? (this.byId.get(id) ?? -1) : -1;
   }
 
-  /** Names from the root down to run `i`, joined with ` › ` (cached per tree structure). */
+  /**
+   * Names from the root down to run `i`, joined with ` › ` (cached per tree structure).
+   * @param {number} i
+   */
   runPath(i) {
     if (this.pathsAt !== this.structure) {
       this.paths = [];
@@ -509,7 +636,11 @@ export class Store {
     return path;
   }
 
-  /** Run `i` and its known ancestors, root first (stops on unknown parents and on cycles). */
+  /**
+   * Run `i` and its known ancestors, root first (stops on unknown parents and on cycles).
+   * @param {number} i
+   * @returns {number[]}
+   */
   ancestors(i) {
     const chain = [];
     const seen = new Set();
@@ -522,7 +653,11 @@ export class Store {
     return chain.reverse();
   }
 
-  /** True when run `i` is `root` or one of its descendants. */
+  /**
+   * True when run `i` is `root` or one of its descendants.
+   * @param {number} i
+   * @param {number} root
+   */
   isWithin(i, root) {
     let index = i;
     for (let steps = 0; index >= 0 && steps <= this.runs.length; steps += 1) {
@@ -532,7 +667,10 @@ export class Store {
     return false;
   }
 
-  /** Runs in tree order (parents before children, siblings in run order) with their depth. */
+  /**
+   * Runs in tree order (parents before children, siblings in run order) with their depth.
+   * @returns {TreeOrder & {structure: number}}
+   */
   treeOrder() {
     if (this.order && this.order.structure === this.structure) return this.order;
     this.order = { structure: this.structure, ...treeRows(this.runs, this.children) };
@@ -540,58 +678,23 @@ export class Store {
   }
 }
 
-/**
- * Runs in tree order: `{rows, depth}` where `rows` lists run indexes (each root, then its
- * subtree) and `depth[n]` is the depth of `rows[n]`. A run whose parent is unknown is a root.
- * `children` may be omitted; it is then derived from the rows' `parent`.
- */
-export function treeRows(runs, children = null) {
-  let kids = children;
-  if (!kids) {
-    kids = [];
-    runs.forEach((run, i) => {
-      if (run && run.parent >= 0 && run.parent !== i) (kids[run.parent] ||= []).push(i);
-    });
-  }
-  const rows = [];
-  const depth = [];
-  const seen = new Uint8Array(runs.length);
-  const stack = [];
-  for (let root = runs.length - 1; root >= 0; root -= 1) {
-    const run = runs[root];
-    if (!run) continue;
-    if (run.parent < 0 || run.parent === root || !runs[run.parent]) stack.push(root, 0);
-  }
-  const visit = () => {
-    while (stack.length) {
-      const level = stack.pop();
-      const i = stack.pop();
-      if (seen[i]) continue;
-      seen[i] = 1;
-      rows.push(i);
-      depth.push(level);
-      const below = kids[i];
-      if (below) for (let n = below.length - 1; n >= 0; n -= 1) if (runs[below[n]]) stack.push(below[n], level + 1);
-    }
-  };
-  visit();
-  // Runs caught in a parent cycle have no root above them: show them as roots rather than drop them.
-  for (let i = 0; i < runs.length; i += 1) {
-    if (runs[i] && !seen[i]) {
-      stack.push(i, 0);
-      visit();
-    }
-  }
-  return { rows, depth };
-}
-
 // Stores are shared by every view of one widget. anywidget hands `initialize` and each `render`
 // a different stand-in for the same model, so they are found by the widget's `uid` trait (a
 // model without one, such as an offline page's, by the object itself). A store lives while
 // something holds it: `initialize` holds it for the model's life, each view for its own.
+
+/** @typedef {{model: Model}} Holder */
+/** @typedef {{store: Store, holders: Set<Holder>, via: Holder | null, disconnect: () => void}} Entry */
+
+/** @type {Map<string, Entry>} */
 const BY_UID = new Map();
+/** @type {WeakMap<Model, Entry>} */
 const BY_MODEL = new WeakMap();
 
+/**
+ * @param {Model} model
+ * @returns {string | null}
+ */
 function uidOf(model) {
   const uid = model.get("uid");
   return typeof uid === "string" && uid !== "" ? uid : null;
@@ -601,33 +704,36 @@ function uidOf(model) {
  * Hold the store of `model` (created and connected on first use): `{store, release}`. The
  * store follows the model through a holder's stand-in; when that holder lets go while others
  * still hold the store, it follows the model through another's.
+ * @param {Model} model
+ * @returns {{store: Store, release: () => void}}
  */
 export function holdStore(model) {
   const uid = uidOf(model);
   let entry = uid !== null ? BY_UID.get(uid) : BY_MODEL.get(model);
   if (!entry) {
-    const store = new Store();
-    entry = { store, holders: new Set(), via: null, disconnect: () => {} };
+    entry = { store: new Store(), holders: new Set(), via: null, disconnect: () => {} };
     if (uid !== null) BY_UID.set(uid, entry);
     else BY_MODEL.set(model, entry);
   }
+  const held = entry;
+  /** @type {Holder} */
   const holder = { model };
-  entry.holders.add(holder);
-  if (entry.via === null) {
-    entry.via = holder;
-    entry.disconnect = entry.store.connect(model);
+  held.holders.add(holder);
+  if (held.via === null) {
+    held.via = holder;
+    held.disconnect = held.store.connect(model);
   }
   return {
-    store: entry.store,
+    store: held.store,
     release() {
-      if (!entry.holders.delete(holder)) return;
-      if (entry.via !== holder) return;
-      entry.disconnect();
-      entry.via = null;
-      const next = entry.holders.values().next().value;
+      if (!held.holders.delete(holder)) return;
+      if (held.via !== holder) return;
+      held.disconnect();
+      held.via = null;
+      const next = held.holders.values().next().value;
       if (next !== undefined) {
-        entry.via = next;
-        entry.disconnect = entry.store.connect(next.model);
+        held.via = next;
+        held.disconnect = held.store.connect(next.model);
       } else if (uid !== null) {
         BY_UID.delete(uid);
       } else {

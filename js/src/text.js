@@ -1,3 +1,4 @@
+// @ts-check
 // Text for display and the one way views make DOM elements.
 //
 // Everything a trace carries (names, tags, payload previews, tokens) is untrusted: it reaches the
@@ -13,11 +14,14 @@ export const CELL_CHARS = 300;
 export const DETAIL_CHARS = 100_000;
 
 // C0 controls except \t and \n (kept by multi-line views), DEL and the C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f-\u009f]/g;
 // Embeddings, overrides and isolates: they reorder the characters that follow them.
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;
 
+/** @param {string} char */
 function controlPicture(char) {
   const code = char.charCodeAt(0);
   if (code === 0x0a) return "↵";
@@ -27,6 +31,7 @@ function controlPicture(char) {
   return codePoint(char);
 }
 
+/** @param {string} char */
 function codePoint(char) {
   return `⟨U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`;
 }
@@ -34,6 +39,8 @@ function codePoint(char) {
 /**
  * Make control characters visible. `multiline` keeps newlines and tabs as they are (for `pre`
  * blocks and token text); otherwise they become ↵ and ⇥ too.
+ * @param {unknown} text
+ * @returns {string}
  */
 export function visible(text, multiline = false) {
   return String(text)
@@ -44,6 +51,9 @@ export function visible(text, multiline = false) {
 /**
  * Cut `text` to at most `max` characters without splitting a surrogate pair.
  * Returns `{text, rest}` where `rest` is how many characters were left out.
+ * @param {unknown} text
+ * @param {number} max
+ * @returns {{text: string, rest: number}}
  */
 export function cut(text, max) {
   const whole = text == null ? "" : String(text);
@@ -54,16 +64,25 @@ export function cut(text, max) {
   return { text: whole.slice(0, end), rest: whole.length - end };
 }
 
-/** One-line display text for a cell: cut to `max` (with …), controls made visible. */
+/**
+ * One-line display text for a cell: cut to `max` (with …), controls made visible.
+ * @param {unknown} text
+ * @param {number} [max]
+ */
 export function cellText(text, max = CELL_CHARS) {
   const part = cut(text, max);
   return visible(part.text) + (part.rest ? "…" : "");
 }
 
 /** Number formats by decimals (`toLocaleString` with options builds one per call: ~30 µs). */
+/** @type {Map<number, Intl.NumberFormat>} */
 const MS_FORMATS = new Map();
 
-/** `1,234.5`: milliseconds with thousands separators and at most `digits` decimals. */
+/**
+ * `1,234.5`: milliseconds with thousands separators and at most `digits` decimals.
+ * @param {number | null | undefined} ms
+ * @param {number} [digits]
+ */
 export function formatMs(ms, digits = 1) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
   let format = MS_FORMATS.get(digits);
@@ -74,13 +93,21 @@ export function formatMs(ms, digits = 1) {
   return format.format(ms);
 }
 
-/** `1,234 ms`, or `–` when unknown. */
+/**
+ * `1,234 ms`, or `–` when unknown.
+ * @param {number | null | undefined} value
+ * @param {number} [digits]
+ */
 export function ms(value, digits = 1) {
   const text = formatMs(value, digits);
   return text === "–" ? text : `${text} ms`;
 }
 
-/** `1 chunk`, `12 chunks`. */
+/**
+ * `1 chunk`, `12 chunks`.
+ * @param {number} count
+ * @param {string} word
+ */
 export function plural(count, word) {
   return `${count.toLocaleString("en-US")} ${word}${count === 1 ? "" : "s"}`;
 }
@@ -99,7 +126,10 @@ const URL_ATTRIBUTES = new Set([
   "style",
 ]);
 
-/** True when `name` may be set from data: never handlers, URLs or inline style. */
+/**
+ * True when `name` may be set from data: never handlers, URLs or inline style.
+ * @param {string} name
+ */
 export function safeAttribute(name) {
   const lower = String(name).toLowerCase();
   return !lower.startsWith("on") && !URL_ATTRIBUTES.has(lower);
@@ -108,8 +138,16 @@ export function safeAttribute(name) {
 /**
  * An element builder bound to `doc`: `h("div", {class: "x", "data-seq": 3}, "text", child)`.
  * Strings become text nodes; `null`/`undefined`/`false` children and attributes are skipped.
+ * @param {Document} doc
  */
 export function builder(doc) {
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {Record<string, unknown> | null} [attributes]
+   * @param {...Child} children
+   * @returns {HTMLElementTagNameMap[K]}
+   */
   return function h(tag, attributes, ...children) {
     const element = doc.createElement(tag);
     if (attributes) {
@@ -124,6 +162,15 @@ export function builder(doc) {
   };
 }
 
+/**
+ * @typedef {Node | string | number | boolean | null | undefined | Child[]} Child  what `h` appends
+ */
+/** @typedef {ReturnType<typeof builder>} H  the element builder */
+
+/**
+ * @param {Element} element
+ * @param {Child[]} children
+ */
 function append(element, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -133,13 +180,33 @@ function append(element, children) {
   }
 }
 
-/** Replace the children of `element` with `children` (same rules as `h`). */
+/**
+ * Replace the children of `element` with `children` (same rules as `h`).
+ * @param {Element} element
+ * @param {...Child} children
+ */
 export function replaceChildren(element, ...children) {
   while (element.firstChild) element.removeChild(element.firstChild);
   append(element, children);
 }
 
-/** Set `element`'s text only when it changed (keeps the DOM quiet during live updates). */
+/**
+ * Set `element`'s text only when it changed (keeps the DOM quiet during live updates).
+ * @param {Node} element
+ * @param {string} text
+ */
 export function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;
+}
+
+/**
+ * The element matching `selector` at or above the event's target, or null (event delegation).
+ * @template {HTMLElement} [E=HTMLElement]
+ * @param {Event} event
+ * @param {string} selector
+ * @returns {E | null}
+ */
+export function targetOf(event, selector) {
+  const target = /** @type {Element | null} */ (event.target);
+  return /** @type {E | null} */ (target?.closest?.(selector) ?? null);
 }

@@ -1,6 +1,6 @@
 // The bundle anywidget loads, and the source rules that keep data out of markup.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import * as esbuild from "esbuild";
 
@@ -8,7 +8,11 @@ const SRC = new URL("../src/", import.meta.url);
 
 function sources(dir = SRC) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(new URL(`${entry.name}/`, dir)) : entry.name.endsWith(".js") ? [new URL(entry.name, dir)] : [],
+    entry.isDirectory()
+      ? sources(new URL(`${entry.name}/`, dir))
+      : entry.name.endsWith(".js")
+        ? [new URL(entry.name, dir)]
+        : [],
   );
 }
 
@@ -18,6 +22,10 @@ test("the bundle is one self-contained anywidget module: a default export of ini
     bundle: true,
     format: "esm",
     target: "es2020",
+    // As build.mjs bundles it: without comments (JSDoc types such as `import("./x.js").T` go).
+    legalComments: "none",
+    minifySyntax: true,
+    minifyWhitespace: true,
     write: false,
   });
   const code = result.outputFiles[0].text;
@@ -32,7 +40,8 @@ test("the bundle is one self-contained anywidget module: a default export of ini
 });
 
 test("no source puts data into markup, URLs or code", () => {
-  const forbidden = /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|\.href\s*=|\.src\s*=|setAttribute\(\s*["'](href|src|on)/;
+  const forbidden =
+    /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|\.href\s*=|\.src\s*=|setAttribute\(\s*["'](href|src|on)/;
   for (const file of sources()) {
     const lines = readFileSync(file, "utf-8").split("\n");
     lines.forEach((line, n) => {

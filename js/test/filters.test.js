@@ -4,9 +4,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { eventType, makeFilter } from "../src/filters.js";
 
-const vectors = JSON.parse(
-  readFileSync(new URL("../../tests/data/filter_vectors.json", import.meta.url), "utf-8"),
-);
+const vectors = JSON.parse(readFileSync(new URL("../../tests/data/filter_vectors.json", import.meta.url), "utf-8"));
 
 for (const { filter, expected } of vectors.cases) {
   test(`filter ${JSON.stringify(filter)}`, () => {

@@ -4,6 +4,7 @@
 // checkpointer; messages.json: two nodes, one in a subgraph, streaming tokens tagged joke / poem).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { VERSION } from "../src/contract.js";
 import { Store } from "../src/store.js";
 import {
   MessageGroups,
@@ -14,19 +15,19 @@ import {
   partInfo,
   prettyText,
 } from "../src/views/graph_model.js";
-import { partCells } from "../src/views/graph.js";
+import { partCells } from "../src/views/graph_parts.js";
 import { rowCells } from "../src/views/table.js";
 import {
   AXIS_HEIGHT_PX,
-  LABEL_WIDTH_PX,
-  LANE_HEIGHT_PX,
-  ROW_HEIGHT_PX,
   binTicks,
   hitRow,
+  LABEL_WIDTH_PX,
+  LANE_HEIGHT_PX,
   lanePartCount,
   nearestPart,
   partLanes,
   partSummary,
+  ROW_HEIGHT_PX,
 } from "../src/views/timeline_model.js";
 import { bigTrace, click, deltas, emptySnapshot, fixture, mount } from "./support/env.js";
 
@@ -37,7 +38,11 @@ const storeOf = (snapshot) => {
 };
 
 const counts = (m) =>
-  Object.fromEntries(m.$$(".sv-graph .sv-mode").map((chip) => [chip.getAttribute("data-mode"), chip.querySelector(".sv-mode-count").textContent]));
+  Object.fromEntries(
+    m
+      .$$(".sv-graph .sv-mode")
+      .map((chip) => [chip.getAttribute("data-mode"), chip.querySelector(".sv-mode-count").textContent]),
+  );
 
 function pickMode(m, mode) {
   click(m.$(`.sv-graph .sv-mode[data-mode="${mode}"]`));
@@ -53,7 +58,10 @@ test("the store indexes stream parts per mode, in order, live or from a snapshot
   assert.deepEqual(store.partModes, ["values", "tasks", "debug", "custom", "messages", "updates"]);
   assert.deepEqual(store.partSeqs.get("values"), [1, 124]);
   assert.equal(store.partSeqs.get("messages").length, 54);
-  assert.deepEqual(store.partTimes.get("values"), [4.425, 202.987]);
+  assert.deepEqual(
+    store.partTimes.get("values"),
+    [1, 124].map((k) => snapshot.events.us[k] / 1000),
+  );
   assert.equal(store.partMode(0), null, "a callback event is no part");
   assert.equal(store.partMode(8), "messages");
   const live = new Store();
@@ -64,6 +72,7 @@ test("the store indexes stream parts per mode, in order, live or from a snapshot
   // A part's mode comes from its kind (`extra.mode` when given); other events' `mode` is ignored.
   const odd = new Store();
   odd.loadSnapshot({
+    v: VERSION,
     count: 2,
     kinds: ["on_custom_event", "on_graph_messages/partial"],
     runs: [],
@@ -89,8 +98,14 @@ test("modes, namespaces and what a part's text says", () => {
   assert.equal(prettyText('{"a":[1]}'), '{\n  "a": [\n    1\n  ]\n}');
   assert.equal(prettyText("plain…"), "plain…");
 
-  const debug = '{"step":2,"timestamp":"t","type":"task_result","payload":{"id":"x","name":"node_2","result":{"foo":1}}}';
-  assert.deepEqual(partInfo("debug", debug), { step: "2", type: "task_result", task: "node_2", body: '{"id":"x","name":"node_2","result":{"foo":1}}' });
+  const debug =
+    '{"step":2,"timestamp":"t","type":"task_result","payload":{"id":"x","name":"node_2","result":{"foo":1}}}';
+  assert.deepEqual(partInfo("debug", debug), {
+    step: "2",
+    type: "task_result",
+    task: "node_2",
+    body: '{"id":"x","name":"node_2","result":{"foo":1}}',
+  });
   const cutDebug = '{"step":-1,"timestamp":"t","type":"checkpoint","payload":{"config":{"configurable":{"x":"…';
   assert.equal(partInfo("debug", cutDebug).step, "-1");
   assert.equal(partInfo("debug", cutDebug).type, "checkpoint");
@@ -98,7 +113,13 @@ test("modes, namespaces and what a part's text says", () => {
   assert.equal(partInfo("tasks", '{"id":"x","name":"n","error":null,"result":{}}').type, "task_result");
   assert.equal(partInfo("tasks", '{"id":"x","name":"n","error":null,"result":{"big":"…').type, "task_result");
   const checkpoint = '{"config":{},"values":{},"metadata":{"source":"loop","step":1},"next":["node_2"],"tasks":[]}';
-  assert.deepEqual(partInfo("checkpoints", checkpoint), { step: "1", type: "checkpoint", task: "node_2", source: "loop", body: checkpoint });
+  assert.deepEqual(partInfo("checkpoints", checkpoint), {
+    step: "1",
+    type: "checkpoint",
+    task: "node_2",
+    source: "loop",
+    body: checkpoint,
+  });
   assert.equal(partInfo("updates", '{"node_1":{"foo":"hi"}}', "node_1").body, '{"foo":"hi"}');
   assert.equal(partInfo("updates", '{"node_1":{"foo":"long…', "node_1").body, '{"foo":"long…');
 
@@ -107,21 +128,43 @@ test("modes, namespaces and what a part's text says", () => {
   groups.add(2, { ns: "", node: "a", tags: ["poem"] });
   groups.add(3, { ns: "sub:1", node: "a", tags: ["joke"] });
   groups.add(4, { ns: "", node: "a", tags: ["joke"] });
-  assert.deepEqual(groups.groups.map((group) => [group.ns, group.node, group.count]), [["", "a", 3], ["sub:1", "a", 1]]);
-  assert.deepEqual(groups.groups[0].calls.map((call) => [call.tags, call.seqs]), [[["joke"], [1, 4]], [["poem"], [2]]]);
+  assert.deepEqual(
+    groups.groups.map((group) => [group.ns, group.node, group.count]),
+    [
+      ["", "a", 3],
+      ["sub:1", "a", 1],
+    ],
+  );
+  assert.deepEqual(
+    groups.groups[0].calls.map((call) => [call.tags, call.seqs]),
+    [
+      [["joke"], [1, 4]],
+      [["poem"], [2]],
+    ],
+  );
   assert.equal(groups.where.get(4).call.key, "joke");
 });
 
 test("timeline part lanes: one per mode in tab order, ticks binned, hits and tooltips", () => {
   const store = storeOf(fixture("graph.json"));
   const lanes = partLanes(store.partModes, store.partTimes, store.partSeqs);
-  assert.deepEqual(lanes.map((lane) => lane.mode), ["values", "updates", "messages", "custom", "tasks", "debug"]);
+  assert.deepEqual(
+    lanes.map((lane) => lane.mode),
+    ["values", "updates", "messages", "custom", "tasks", "debug"],
+  );
   assert.equal(lanePartCount(lanes), 64);
   assert.equal(lanes[2].times, store.partTimes.get("messages"), "lanes share the store's arrays");
-  const bins = binTicks(lanes[0].times, 0, 210, 210);
-  assert.equal(bins[4], 1);
-  assert.equal(bins[202], 1);
-  assert.equal(bins.reduce((a, b) => a + b, 0), 2);
+  // One column per ms: the two states fall in the columns of their times.
+  const times = lanes[0].times;
+  const end = Math.ceil(times[times.length - 1]) + 1;
+  const bins = binTicks(times, 0, end, end);
+  assert.ok(times[1] - times[0] > 1, "the states are more than a column apart");
+  assert.equal(bins[Math.floor(times[0])], 1);
+  assert.equal(bins[Math.floor(times[1])], 1);
+  assert.equal(
+    bins.reduce((a, b) => a + b, 0),
+    2,
+  );
   // Lanes first (LANE_HEIGHT_PX each), then the run rows.
   assert.deepEqual(hitRow(AXIS_HEIGHT_PX - 1, 0, 6, 4), { lane: -1, run: -1 });
   assert.deepEqual(hitRow(AXIS_HEIGHT_PX + 1, 0, 6, 4), { lane: 0, run: -1 });
@@ -136,12 +179,10 @@ test("timeline part lanes: one per mode in tab order, ticks binned, hits and too
   assert.equal(nearestPart([], 1, 1), -1);
   const many = Float64Array.from({ length: 200_000 }, (_, n) => n * 0.01);
   assert.equal(nearestPart(many, 1000.004, 0.01), 100_000);
-  assert.deepEqual(partSummary({ mode: "updates", name: "subgraph_node_1", ns: "node_2:abc", t: 7.09, seq: 23, text: '{"a":1}' }), [
-    "updates · subgraph_node_1",
-    "namespace: node_2",
-    "at 7.09 ms · part #23",
-    '{"a":1}',
-  ]);
+  assert.deepEqual(
+    partSummary({ mode: "updates", name: "subgraph_node_1", ns: "node_2:abc", t: 7.09, seq: 23, text: '{"a":1}' }),
+    ["updates · subgraph_node_1", "namespace: node_2", "at 7.09 ms · part #23", '{"a":1}'],
+  );
 });
 
 // --- the graph pane ----------------------------------------------------------------------------
@@ -149,7 +190,10 @@ test("timeline part lanes: one per mode in tab order, ticks binned, hits and too
 test("the dashboard gains a graph pane only when the trace holds stream parts", (t) => {
   const plain = mount(fixture("parrot.json"), { view: "dashboard" });
   t.after(() => plain.cleanup());
-  assert.deepEqual(plain.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")), ["tree", "timeline", "tokens", "table"]);
+  assert.deepEqual(
+    plain.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")),
+    ["tree", "timeline", "tokens", "table"],
+  );
   assert.equal(plain.$(".sv-graph"), null);
   assert.ok(!plain.$(".sv-grid").classList.contains("sv-with-graph"));
   assert.equal(plain.$("canvas").getAttribute("data-parts"), "0");
@@ -157,7 +201,10 @@ test("the dashboard gains a graph pane only when the trace holds stream parts", 
   const m = mount(fixture("graph.json"), { view: "dashboard" });
   t.after(() => m.cleanup());
   m.flush();
-  assert.deepEqual(m.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")), ["tree", "timeline", "tokens", "graph", "table"]);
+  assert.deepEqual(
+    m.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")),
+    ["tree", "timeline", "tokens", "graph", "table"],
+  );
   assert.ok(m.$(".sv-grid").classList.contains("sv-with-graph"));
   const graph = m.$('section.sv-pane[data-pane="graph"] .sv-graph');
   assert.ok(graph);
@@ -205,10 +252,19 @@ test("updates list node names and readable namespaces (full ones in a title)", (
   assert.equal(m.root.getAttribute("data-view"), "graph");
   pickMode(m, "updates");
   const rows = m.$$('.sv-part[data-mode="updates"]');
-  assert.deepEqual(rows.map((row) => row.querySelector(".sv-part-node").textContent), ["node_1", "subgraph_node_1", "subgraph_node_2", "node_2"]);
-  assert.deepEqual(rows.map((row) => row.querySelector(".sv-part-ns").textContent), ["root", "node_2", "node_2", "root"]);
+  assert.deepEqual(
+    rows.map((row) => row.querySelector(".sv-part-node").textContent),
+    ["node_1", "subgraph_node_1", "subgraph_node_2", "node_2"],
+  );
+  assert.deepEqual(
+    rows.map((row) => row.querySelector(".sv-part-ns").textContent),
+    ["root", "node_2", "node_2", "root"],
+  );
   assert.match(rows[1].querySelector(".sv-part-ns").getAttribute("title"), /^node_2:[0-9a-f-]{36}$/);
-  assert.deepEqual(rows.map((row) => row.querySelector(".sv-part-text").textContent), ['{"foo":"hi! foo"}', '{"bar":"bar"}', '{"foo":"hi! foobar"}', '{"foo":"hi! foobar"}']);
+  assert.deepEqual(
+    rows.map((row) => row.querySelector(".sv-part-text").textContent),
+    ['{"foo":"hi! foo"}', '{"bar":"bar"}', '{"foo":"hi! foobar"}', '{"foo":"hi! foobar"}'],
+  );
   // Picking one shows it whole, with its namespace.
   click(rows[2]);
   m.flush();
@@ -241,11 +297,20 @@ test("debug, tasks and checkpoints list step, type and task", (t) => {
   assert.equal(cell(task, "ns"), "node_2");
   pickMode(m, "tasks");
   const tasks = m.$$('.sv-part[data-mode="tasks"]');
-  assert.deepEqual(tasks.slice(0, 2).map((row) => [cell(row, "type"), cell(row, "node")]), [["task", "node_1"], ["task_result", "node_1"]]);
+  assert.deepEqual(
+    tasks.slice(0, 2).map((row) => [cell(row, "type"), cell(row, "node")]),
+    [
+      ["task", "node_1"],
+      ["task_result", "node_1"],
+    ],
+  );
   pickMode(m, "checkpoints");
   const checkpoints = m.$$('.sv-part[data-mode="checkpoints"]');
   assert.equal(checkpoints.length, 8);
-  assert.deepEqual([cell(checkpoints[0], "step"), cell(checkpoints[0], "type"), cell(checkpoints[0], "node")], ["-1", "input", "__start__"]);
+  assert.deepEqual(
+    [cell(checkpoints[0], "step"), cell(checkpoints[0], "type"), cell(checkpoints[0], "node")],
+    ["-1", "input", "__start__"],
+  );
   click(checkpoints[1]);
   m.flush();
   const whole = JSON.parse(m.$(".sv-graph-payload").textContent);
@@ -264,7 +329,10 @@ test("values shows the latest state of the root graph until a state is picked", 
   assert.deepEqual(Object.keys(state), ["topic", "joke", "poem"]);
   assert.ok(state.poem.startsWith("Whiskers in the moonlight"));
   const rows = m.$$('.sv-part[data-mode="values"]');
-  assert.deepEqual(rows.map((row) => row.querySelector(".sv-part-step").textContent), ["0", "1"]);
+  assert.deepEqual(
+    rows.map((row) => row.querySelector(".sv-part-step").textContent),
+    ["0", "1"],
+  );
   assert.ok(rows[1].classList.contains("sv-shown"));
   click(rows[0]);
   m.flush();
@@ -273,8 +341,17 @@ test("values shows the latest state of the root graph until a state is picked", 
   // Subgraph states are numbered per namespace; the latest state shown is the root graph's.
   const sub = mount(fixture("subgraphs.json"), { view: "graph" });
   t.after(() => sub.cleanup());
-  const steps = sub.$$('.sv-part[data-mode="values"]').map((row) => [row.querySelector(".sv-part-step").textContent, row.querySelector(".sv-part-ns").textContent]);
-  assert.deepEqual(steps, [["0", "root"], ["1", "root"], ["0", "node_2"], ["1", "node_2"], ["2", "node_2"], ["2", "root"]]);
+  const steps = sub
+    .$$('.sv-part[data-mode="values"]')
+    .map((row) => [row.querySelector(".sv-part-step").textContent, row.querySelector(".sv-part-ns").textContent]);
+  assert.deepEqual(steps, [
+    ["0", "root"],
+    ["1", "root"],
+    ["0", "node_2"],
+    ["1", "node_2"],
+    ["2", "node_2"],
+    ["2", "root"],
+  ]);
   assert.deepEqual(JSON.parse(sub.$(".sv-graph-payload").textContent), { foo: "hi! foobar" });
 });
 
@@ -287,7 +364,12 @@ test("a state cut by the kernel asks for its full payload and shows it when it c
   assert.match(m.$(".sv-graph-detail .sv-payload-note").textContent, /preview/);
   assert.equal(m.$(".sv-graph-payload").textContent, snapshot.events.text[124]);
   const chunk = { topic: "ice cream and cats", joke: "whole", poem: "whole too" };
-  m.model.message({ type: "payload", seq: 124, text: JSON.stringify({ data: { chunk }, metadata: {} }, null, 2), truncated: false });
+  m.model.message({
+    type: "payload",
+    seq: 124,
+    text: JSON.stringify({ data: { chunk }, metadata: {} }, null, 2),
+    truncated: false,
+  });
   m.flush();
   assert.deepEqual(JSON.parse(m.$(".sv-graph-payload").textContent), chunk);
   assert.equal(m.$(".sv-graph-detail .sv-payload-note").textContent, "payload");
@@ -298,23 +380,35 @@ test("messages: tokens grouped per node and namespace, then per LLM call", (t) =
   t.after(() => m.cleanup());
   pickMode(m, "messages");
   const groups = m.$$(".sv-msg-group");
-  assert.deepEqual(groups.map((group) => group.getAttribute("data-node")), ["write_joke", "write_poem"]);
+  assert.deepEqual(
+    groups.map((group) => group.getAttribute("data-node")),
+    ["write_joke", "write_poem"],
+  );
   assert.equal(groups[0].getAttribute("data-ns"), "");
   assert.match(groups[1].getAttribute("data-ns"), /^poet:/);
   assert.equal(groups[1].querySelector(".sv-part-ns").textContent, "poet");
   const text = (group) => group.querySelector(".sv-msg-text").textContent;
-  assert.equal(text(groups[0]), "Why did the cat sit on the ice cream? Because it wanted to be a little cooler about its fur-ocious appetite!");
+  assert.equal(
+    text(groups[0]),
+    "Why did the cat sit on the ice cream? Because it wanted to be a little cooler about its fur-ocious appetite!",
+  );
   assert.ok(text(groups[1]).startsWith("Whiskers in the moonlight"));
   assert.ok(groups[0].querySelector(".sv-msg-pieces").textContent.startsWith("Why| did| the| cat"));
   assert.equal(m.$(".sv-msg-count").textContent, "54 of 54 tokens");
-  assert.deepEqual(m.$$(".sv-graph-chip").map((chip) => chip.getAttribute("data-value")), ["write_joke", "write_poem", "joke", "poem"]);
+  assert.deepEqual(
+    m.$$(".sv-graph-chip").map((chip) => chip.getAttribute("data-value")),
+    ["write_joke", "write_poem", "joke", "poem"],
+  );
 
   // One node in the graph fixture, two LLM calls told apart by their tags.
   const one = mount(fixture("graph.json"), { view: "graph" });
   t.after(() => one.cleanup());
   pickMode(one, "messages");
   assert.equal(one.$$(".sv-msg-group").length, 1);
-  assert.deepEqual(one.$$(".sv-msg-call").map((call) => call.getAttribute("data-tags")), ["joke", "poem"]);
+  assert.deepEqual(
+    one.$$(".sv-msg-call").map((call) => call.getAttribute("data-tags")),
+    ["joke", "poem"],
+  );
   assert.ok(one.$('.sv-msg-call[data-tags="poem"] .sv-msg-text').textContent.startsWith("Whiskers"));
 });
 
@@ -364,7 +458,11 @@ test("messages grow live, and a tab not shown catches up when picked", (t) => {
     m.flush();
   }
   pickMode(m, "messages");
-  const texts = () => m.$$(".sv-msg-text").map((element) => element.textContent).join("\n");
+  const texts = () =>
+    m
+      .$$(".sv-msg-text")
+      .map((element) => element.textContent)
+      .join("\n");
   const before = texts();
   for (const delta of stream.slice(half)) {
     m.model.message(delta);
@@ -388,11 +486,27 @@ test("a remote server's parts: messages-tuple tokens, other modes in a generic l
   const meta = (node) => `{"langgraph_node":"${node}","tags":["joke"],"ls_provider":"${"x".repeat(3000)}"}`;
   const rows = [
     ["on_graph_metadata", '{"run_id":"r1","attempt":1}', { mode: "metadata", ns: "" }],
-    ["on_graph_messages", `[{"content":"Hel","type":"AIMessageChunk"},${meta("agent")}]`, { name: "agent", tags: ["joke"], mode: "messages", ns: "" }],
+    [
+      "on_graph_messages",
+      `[{"content":"Hel","type":"AIMessageChunk"},${meta("agent")}]`,
+      { name: "agent", tags: ["joke"], mode: "messages", ns: "" },
+    ],
     // Cut by the kernel (no longer JSON): the content is read from its beginning.
-    ["on_graph_messages", `[{"content":"lo \\"you\\"","type":"AIMessageChunk"},${meta("agent")}`.slice(0, 2000) + "…", { name: "agent", tags: ["joke"], mode: "messages", ns: "" }],
-    ["on_graph_messages", '[{"content":[{"type":"text","text":"!"}],"type":"AIMessageChunk"},{}]', { name: "agent", tags: ["joke"], mode: "messages", ns: "" }],
-    ["on_graph_messages/partial", '[{"type":"ai","content":"Hello"}]', { name: "agent", tags: [], mode: "messages/partial", ns: "" }],
+    [
+      "on_graph_messages",
+      `${`[{"content":"lo \\"you\\"","type":"AIMessageChunk"},${meta("agent")}`.slice(0, 2000)}…`,
+      { name: "agent", tags: ["joke"], mode: "messages", ns: "" },
+    ],
+    [
+      "on_graph_messages",
+      '[{"content":[{"type":"text","text":"!"}],"type":"AIMessageChunk"},{}]',
+      { name: "agent", tags: ["joke"], mode: "messages", ns: "" },
+    ],
+    [
+      "on_graph_messages/partial",
+      '[{"type":"ai","content":"Hello"}]',
+      { name: "agent", tags: [], mode: "messages/partial", ns: "" },
+    ],
     ["on_graph_end_part", '{"a":1}', { mode: "end", ns: "" }],
     ["on_chain_error", "ValueError('explode failed on purpose')", { mode: "error", ns: "" }],
   ];
@@ -403,7 +517,20 @@ test("a remote server's parts: messages-tuple tokens, other modes in a generic l
     count: rows.length,
     now: 10,
     kinds,
-    runs: [{ i: 0, id: "r1", name: "agent", type: "chain", parent: -1, tags: [], start: 0, end: 9, status: "error", error: "ValueError" }],
+    runs: [
+      {
+        i: 0,
+        id: "r1",
+        name: "agent",
+        type: "chain",
+        parent: -1,
+        tags: [],
+        start: 0,
+        end: 9,
+        status: "error",
+        error: "ValueError",
+      },
+    ],
     events: {
       us: rows.map((_, n) => 1000 * (n + 1)),
       kind: rows.map((row) => kinds.indexOf(row[0])),
@@ -452,7 +579,11 @@ test("the timeline lays part markers out on lanes; hover names a part, click sho
   const x1 = 800 - 12; // the fallback width without layout, less the right margin
   const xOf = (time) => LABEL_WIDTH_PX + ((time - t0) * (x1 - LABEL_WIDTH_PX)) / (t1 - t0);
   const seq = 31;
-  const at = { clientX: xOf(snapshot.events.us[seq] / 1000), clientY: AXIS_HEIGHT_PX + 1 * LANE_HEIGHT_PX + 5, bubbles: true };
+  const at = {
+    clientX: xOf(snapshot.events.us[seq] / 1000),
+    clientY: AXIS_HEIGHT_PX + 1 * LANE_HEIGHT_PX + 5,
+    bubbles: true,
+  };
   canvas.dispatchEvent(new m.window.MouseEvent("mousemove", at));
   const tooltip = m.$(".sv-tooltip");
   assert.ok(!tooltip.hidden);
@@ -503,7 +634,13 @@ test("the event table names parts by node and mode, with the subgraph in the pat
   const m = mount(snapshot, { view: "table" });
   t.after(() => m.cleanup());
   const kinds = m.$$(".sv-kind").map((chip) => chip.getAttribute("data-kind"));
-  for (const kind of ["on_graph_values", "on_graph_updates", "on_graph_tasks", "on_graph_debug", "on_graph_checkpoints"]) {
+  for (const kind of [
+    "on_graph_values",
+    "on_graph_updates",
+    "on_graph_tasks",
+    "on_graph_debug",
+    "on_graph_checkpoints",
+  ]) {
     assert.ok(kinds.includes(kind), kind);
   }
   click(m.$('.sv-kind[data-kind="on_graph_updates"]'));
@@ -534,7 +671,13 @@ test("hostile node names, namespaces, tags, modes and texts render as text", (t)
     now: 5,
     kinds,
     runs: [],
-    events: { us: rows.map((_, n) => n * 1000), kind: rows.map((row) => row[0]), run: rows.map(() => -1), text: rows.map((row) => row[1]), extra: Object.fromEntries(rows.map((row, n) => [n, row[2]])) },
+    events: {
+      us: rows.map((_, n) => n * 1000),
+      kind: rows.map((row) => row[0]),
+      run: rows.map(() => -1),
+      text: rows.map((row) => row[1]),
+      extra: Object.fromEntries(rows.map((row, n) => [n, row[2]])),
+    },
   };
   for (const view of ["dashboard", "graph", "timeline"]) {
     const m = mount(snapshot, { view });
@@ -585,16 +728,20 @@ function withParts(snapshot, parts) {
     events.kind.push(base + m);
     events.run.push(0);
     events.text.push(m === 0 ? ` tok${n}` : `{"n":${n}}`);
-    events.extra[String(seq)] = { name: `node_${n % 7}`, tags: m === 0 ? [`tag_${n % 3}`] : [], mode: modes[m], ns: n % 2 ? `sub:${n % 5}` : "" };
+    events.extra[String(seq)] = {
+      name: `node_${n % 7}`,
+      tags: m === 0 ? [`tag_${n % 3}`] : [],
+      mode: modes[m],
+      ns: n % 2 ? `sub:${n % 5}` : "",
+    };
   }
   snapshot.count = events.us.length;
   snapshot.now = (t0 + parts) / 1000;
   return snapshot;
 }
 
-test("10,000 runs, 200,000 ticks and 50,000 parts: timeline and graph pane are built at once", (t) => {
+test("10,000 runs, 200,000 ticks and 50,000 parts: timeline and graph pane hold what is in view only", (t) => {
   const big = withParts(bigTrace(200_000, 10_000), 50_000);
-  let started = performance.now();
   const timeline = mount(big, { view: "timeline" });
   t.after(() => timeline.cleanup());
   timeline.flush();
@@ -602,9 +749,6 @@ test("10,000 runs, 200,000 ticks and 50,000 parts: timeline and graph pane are b
   assert.equal(canvas.getAttribute("data-bars"), "10001");
   assert.equal(canvas.getAttribute("data-parts"), "50000");
   assert.equal(canvas.getAttribute("data-lanes"), "5");
-  assert.ok(performance.now() - started < 5000, `timeline in ${performance.now() - started} ms`);
-
-  started = performance.now();
   const m = mount(big, { view: "graph" });
   t.after(() => m.cleanup());
   m.flush();
@@ -614,11 +758,9 @@ test("10,000 runs, 200,000 ticks and 50,000 parts: timeline and graph pane are b
   const keys = new Set();
   for (let n = 0; n < 50_000; n += 1) if (n % 10 < 6) keys.add(`${n % 7} ${n % 2 ? n % 5 : ""}`);
   assert.equal(m.$$(".sv-msg-group").length, keys.size, "one group per node and namespace");
-  assert.ok(performance.now() - started < 5000, `graph pane in ${performance.now() - started} ms`);
+  assert.ok(m.$$(".sv-msg-call").length < 100, "one block per LLM call, not per token");
   // Filtering regroups at once.
-  started = performance.now();
   click(m.$('.sv-graph-chip[data-value="tag_1"]'));
   m.flush();
   assert.equal(m.$(".sv-msg-count").textContent, "10,000 of 30,000 tokens");
-  assert.ok(performance.now() - started < 3000, `regrouped in ${performance.now() - started} ms`);
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { builder, cellText, cut, visible } from "../src/text.js";
-import { LABEL_WIDTH_PX, AXIS_HEIGHT_PX, ROW_HEIGHT_PX } from "../src/views/timeline_model.js";
+import { AXIS_HEIGHT_PX, LABEL_WIDTH_PX, ROW_HEIGHT_PX } from "../src/views/timeline_model.js";
 import { click, mount, type } from "./support/env.js";
 
 const SCRIPT = "<script>alert(1)</script>";
@@ -18,8 +18,24 @@ const MEGABYTE = `${"🦜".repeat(10)}${"x".repeat(1_000_000)}`;
 
 function hostileSnapshot() {
   const run = (i, name, type, parent, tags, extra = {}) => ({
-    i, id: `id-${i}-${SCRIPT}`, name, type, parent, tags, start: i, end: 500 + i, status: "ok", error: null,
-    first: 100 + i, chunks: 3, orphan: false, held: null, upstream: -1, node: null, stream: "text", ...extra,
+    i,
+    id: `id-${i}-${SCRIPT}`,
+    name,
+    type,
+    parent,
+    tags,
+    start: i,
+    end: 500 + i,
+    status: "ok",
+    error: null,
+    first: 100 + i,
+    chunks: 3,
+    orphan: false,
+    held: null,
+    upstream: -1,
+    node: null,
+    stream: "text",
+    ...extra,
   });
   const runs = [
     run(0, SCRIPT, "chain", -1, ["<b>x</b>", JS_URL, ""]),
@@ -27,7 +43,15 @@ function hostileSnapshot() {
     run(2, `${ARABIC} ${EMOJI} ${RTL}`, "parser", 0, [EMOJI], { stream: "json", held: 50, upstream: 1 }),
     run(3, JS_URL, `<b>type</b>`, 0, [SVG], { status: "running", end: null }),
   ];
-  const kinds = ["on_chain_start", "on_chat_model_start", "on_chat_model_stream", "on_parser_stream", "on_custom_event", `on_${SCRIPT}_start`, "on_chat_model_error"];
+  const kinds = [
+    "on_chain_start",
+    "on_chat_model_start",
+    "on_chat_model_stream",
+    "on_parser_stream",
+    "on_custom_event",
+    `on_${SCRIPT}_start`,
+    "on_chat_model_error",
+  ];
   const rows = [
     [0, 0, SCRIPT, null, null, null],
     [1, 1, IMG, null, null, null],
@@ -64,6 +88,7 @@ function assertInert(root) {
     }
   }
   const text = root.textContent;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text), "no raw control characters");
   assert.ok(!text.includes("\u202e"), "no raw bidi override");
   assert.ok(!LONE_SURROGATE.test(text), "no split surrogate pair");
@@ -138,7 +163,13 @@ test("hostile values in filter chips, search and the tooltip stay text", (t) => 
   type(m.$('input[data-filter="search"]'), "<img");
   m.flush();
   const canvas = m.$("canvas");
-  canvas.dispatchEvent(new m.window.MouseEvent("mousemove", { clientX: LABEL_WIDTH_PX + 50, clientY: AXIS_HEIGHT_PX + ROW_HEIGHT_PX + 4, bubbles: true }));
+  canvas.dispatchEvent(
+    new m.window.MouseEvent("mousemove", {
+      clientX: LABEL_WIDTH_PX + 50,
+      clientY: AXIS_HEIGHT_PX + ROW_HEIGHT_PX + 4,
+      bubbles: true,
+    }),
+  );
   assert.ok(m.$(".sv-tooltip").textContent.includes(IMG));
   assert.ok(m.$(".sv-tooltip").textContent.includes(IFRAME));
   m.model.python("selected_run", `id-1-${SCRIPT}`);
@@ -154,11 +185,13 @@ test("text helpers: controls visible, bidi overrides named, cuts keep surrogate 
   assert.equal(visible("\u2066x\u2069"), "⟨U+2066⟩x⟨U+2069⟩");
   assert.deepEqual(cut("ab🦜", 3), { text: "ab", rest: 2 });
   assert.equal(cellText("x".repeat(1_000_000)).length, 301);
-  const h = builder(new (class {
-    createElement() {
-      return { setAttribute() {}, appendChild() {} };
-    }
-  })());
+  const h = builder(
+    new (class {
+      createElement() {
+        return { setAttribute() {}, appendChild() {} };
+      }
+    })(),
+  );
   assert.throws(() => h("div", { onclick: "alert(1)" }), /refusing attribute onclick/);
   assert.throws(() => h("div", { href: JS_URL }), /refusing attribute href/);
   assert.throws(() => h("div", { SRC: JS_URL }), /refusing attribute SRC/);

@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard: header (trace name, counts, live indicator), the shared filter bar, and the run
 // tree, timeline, token stream and event table side by side. Selection is linked through the
 // `selected_run` trait: picking a run in the tree, the timeline or a token block highlights it in
@@ -5,8 +6,8 @@
 // parts gets a fifth pane, the graph pane (views/graph.js), when its first part arrives; a trace
 // without parts keeps the four-pane layout.
 
-import { cellText, plural, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { cellText, plural, setText } from "../text.js";
 import { mountFilterBar } from "./filterbar.js";
 import { mountGraph } from "./graph.js";
 import { mountTable } from "./table.js";
@@ -14,6 +15,13 @@ import { mountTimeline } from "./timeline.js";
 import { mountTokens } from "./tokens.js";
 import { mountTree } from "./tree.js";
 
+/** @typedef {import("../context.js").Context} Context */
+
+/**
+ * The header: the trace's name, its counts, and whether it is live.
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountHeader(ctx, parent) {
   const { h, store } = ctx;
   const title = h("bdi", { class: "sv-title" });
@@ -43,6 +51,12 @@ export function mountHeader(ctx, parent) {
   return { root, draw };
 }
 
+/**
+ * A titled pane of the grid.
+ * @param {Context} ctx
+ * @param {string} name   its `data-pane`
+ * @param {string} title
+ */
 function pane(ctx, name, title) {
   const body = ctx.h("div", { class: "sv-pane-body" });
   const element = ctx.h(
@@ -54,6 +68,10 @@ function pane(ctx, name, title) {
   return { element, body };
 }
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountDashboard(ctx, parent) {
   mountHeader(ctx, parent);
   mountFilterBar(ctx, parent);
@@ -68,6 +86,7 @@ export function mountDashboard(ctx, parent) {
   mountTokens(ctx, tokens.body);
   mountTable(ctx, table.body);
 
+  /** @type {ReturnType<typeof pane> | null} */
   let graph = null;
   const addGraph = () => {
     if (graph || !ctx.store.partCount) return;

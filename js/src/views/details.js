@@ -1,17 +1,30 @@
+// @ts-check
 // The details pane of the event table: every field of one event and its payload.
 //
 // The payload shows the event's preview `text` at once and asks the kernel for the full payload
 // (`{type: "payload", seq}`); the answer replaces the preview when it comes. Without a kernel
 // (exported HTML, a closed notebook) no answer comes and the preview stays.
 
-import { DETAIL_CHARS, cellText, cut, ms, replaceChildren, visible } from "../text.js";
+import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, targetOf, visible } from "../text.js";
 
 /** The payload as display text: cut to DETAIL_CHARS, controls made visible. */
+/** @typedef {import("../context.js").Context} Context */
+
+/**
+ * @param {string} text
+ * @returns {{text: string, rest: number}}
+ */
 export function payloadText(text) {
   const part = cut(text, DETAIL_CHARS);
   return { text: visible(part.text, true), rest: part.rest };
 }
 
+/**
+ * The details pane in `parent`; `show(k)` shows event `k` (-1: hides it).
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ * @param {{onClose: () => void}} options
+ */
 export function mountDetails(ctx, parent, { onClose }) {
   const { h, store } = ctx;
   const title = h("span", { class: "sv-details-title" });
@@ -35,19 +48,30 @@ export function mountDetails(ctx, parent, { onClose }) {
   parent.appendChild(root);
   close.addEventListener("click", () => onClose());
   actions.addEventListener("click", (event) => {
-    const button = event.target.closest?.("button[data-action]");
-    if (!button) return;
-    if (button.getAttribute("data-action") === "select-run") ctx.selectRun(button.svRunId);
+    const button = targetOf(event, "button[data-action]");
+    if (button?.getAttribute("data-action") !== "select-run") return;
+    // The button shows only for an event of a known run.
+    const run = shown >= 0 ? store.runs[store.cols.run[shown]] : undefined;
+    if (run) ctx.selectRun(run.id);
   });
 
   /** The event shown (its index in the store), or -1. */
   let shown = -1;
+  /** The event whose payload is shown (-1: none yet). */
+  let payloadSeq = -1;
+  /** The payload answer shown, or null for the preview. */
+  /** @type {{text: string, truncated: boolean} | null} */
   let shownPayload = null;
 
+  /**
+   * @param {string} label
+   * @param {string} value
+   */
   function field(label, value) {
     return [h("dt", null, label), h("dd", { dir: "auto" }, value)];
   }
 
+  /** @param {number} k */
   function show(k) {
     shown = k;
     shownPayload = null;
@@ -78,13 +102,9 @@ export function mountDetails(ctx, parent, { onClose }) {
     );
     replaceChildren(actions);
     if (run) {
-      const button = h(
-        "button",
-        { type: "button", class: "sv-button", "data-action": "select-run" },
-        "Show this run only",
+      actions.appendChild(
+        h("button", { type: "button", class: "sv-button", "data-action": "select-run" }, "Show this run only"),
       );
-      button.svRunId = run.id;
-      actions.appendChild(button);
     }
     store.requestPayload(seq);
     refreshPayload();
@@ -94,9 +114,9 @@ export function mountDetails(ctx, parent, { onClose }) {
     if (shown < 0) return;
     const seq = shown;
     const answer = store.payloads.get(seq) ?? null;
-    if (answer === shownPayload && payload.svSeq === seq) return;
+    if (answer === shownPayload && payloadSeq === seq) return;
     shownPayload = answer;
-    payload.svSeq = seq;
+    payloadSeq = seq;
     const source = answer ? answer.text : store.cols.text[shown];
     const { text, rest } = payloadText(source);
     payload.textContent = text;

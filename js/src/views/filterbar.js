@@ -1,7 +1,8 @@
+// @ts-check
 // The filter bar: search, "N of M events", the run the table is narrowed to, event-kind chips and
 // include/exclude chips for names, types and tags.
 //
-// - Everything is read from and written to the synced `filters` trait (PROTOCOL.md shape), so a
+// - Everything is read from and written to the synced `filters` trait (docs/protocol.md shape), so a
 //   change made in Python shows here and a click here reaches Python.
 // - Names, types and tags: a mode select (include / exclude) says what clicking a value does; a
 //   value already in either list is pressed and clicking it takes it out. The chips show the
@@ -9,15 +10,21 @@
 //   typed in the box beside them (with suggestions).
 // - Kinds: one chip per event name in the trace; none pressed shows every kind.
 
-import { FILTER_LISTS } from "../query.js";
-import { cellText, replaceChildren, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { emptyFilters } from "../query.js";
+import { cellText, replaceChildren, setText, targetOf } from "../text.js";
+import { listKey, modeOf, toggledValue, valueChip } from "./chips.js";
 
 /** Value chips shown per group; the other values are reachable by typing. */
 export const MAX_CHIPS = 24;
 /** Suggestions offered while typing a value. */
 const MAX_SUGGESTIONS = 2000;
 
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("./chips.js").Dim} Dim */
+/** @typedef {import("./chips.js").Mode} Mode */
+
+/** @type {ReadonlyArray<{dim: Dim, label: string, noun: string}>} */
 const GROUPS = [
   { dim: "names", label: "Names", noun: "name" },
   { dim: "types", label: "Types", noun: "type" },
@@ -28,17 +35,17 @@ const GROUPS = [
 const DATALIST_PREFIX = `sv-datalist-${Math.random().toString(36).slice(2, 8)}`;
 let datalistCounter = 0;
 
-function chipLabel(value) {
-  return value === "" ? "(empty)" : cellText(value, 60);
-}
-
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountFilterBar(ctx, parent) {
   const { h, store } = ctx;
-  const modes = {};
+  /** What clicking a value does, per dimension. */
+  /** @type {Record<Dim, Mode>} */
+  const modes = { names: "include", types: "include", tags: "include" };
   const initial = ctx.filters();
-  for (const { dim } of GROUPS) {
-    modes[dim] = initial[`exclude_${dim}`].length && !initial[`include_${dim}`].length ? "exclude" : "include";
-  }
+  for (const { dim } of GROUPS) modes[dim] = modeOf(initial, dim);
 
   const search = h("input", {
     class: "sv-search",
@@ -54,6 +61,7 @@ export function mountFilterBar(ctx, parent) {
   const runChip = h("span", { class: "sv-run-chip", hidden: true });
   const clear = h("button", { type: "button", class: "sv-button sv-clear", title: "Clear all filters" }, "Clear");
   const kinds = h("div", { class: "sv-kinds", "data-filter": "kinds", role: "group", "aria-label": "Event kinds" });
+  /** @type {Partial<Record<Dim, {select: HTMLSelectElement, chips: HTMLElement, input: HTMLInputElement, datalist: HTMLDataListElement & {svSize?: number}, key: string}>>} */
   const groups = {};
   const groupRow = h("div", { class: "sv-filter-row sv-filter-groups" });
   for (const { dim, label, noun } of GROUPS) {
@@ -76,7 +84,15 @@ export function mountFilterBar(ctx, parent) {
       spellcheck: "false",
     });
     const datalist = h("datalist", { id: listId });
-    const box = h("span", { class: "sv-fgroup", "data-dim": dim }, h("span", { class: "sv-flabel" }, label), select, chips, input, datalist);
+    const box = h(
+      "span",
+      { class: "sv-fgroup", "data-dim": dim },
+      h("span", { class: "sv-flabel" }, label),
+      select,
+      chips,
+      input,
+      datalist,
+    );
     groupRow.appendChild(box);
     groups[dim] = { select, chips, input, datalist, key: "" };
 
@@ -84,8 +100,8 @@ export function mountFilterBar(ctx, parent) {
       modes[dim] = select.value === "exclude" ? "exclude" : "include";
       // The values picked so far move to the other list: "these names" now means "not these".
       const filters = ctx.filters();
-      const from = modes[dim] === "include" ? `exclude_${dim}` : `include_${dim}`;
-      const to = `${modes[dim]}_${dim}`;
+      const from = listKey(modes[dim] === "include" ? "exclude" : "include", dim);
+      const to = listKey(modes[dim], dim);
       if (filters[from].length) {
         ctx.setFilters({ [to]: [...new Set([...filters[to], ...filters[from]])], [from]: [] });
       } else frame.request();
@@ -104,8 +120,8 @@ export function mountFilterBar(ctx, parent) {
       }
     });
     chips.addEventListener("click", (event) => {
-      const chip = event.target.closest?.(".sv-chip");
-      if (!chip || !chips.contains(chip)) return;
+      const chip = /** @type {import("./chips.js").ChipElement | null} */ (targetOf(event, ".sv-chip"));
+      if (!chip || !chips.contains(chip) || chip.svValue === undefined) return;
       toggleValue(dim, chip.svValue);
     });
   }
@@ -119,51 +135,52 @@ export function mountFilterBar(ctx, parent) {
   );
   parent.appendChild(root);
 
+  /**
+   * Put `value` in the list of `dim`'s mode (once).
+   * @param {Dim} dim
+   * @param {string} value
+   */
   function addValue(dim, value) {
     if (value === "") return;
-    const key = `${modes[dim]}_${dim}`;
+    const key = listKey(modes[dim], dim);
     const filters = ctx.filters();
     if (!filters[key].includes(value)) ctx.setFilters({ [key]: [...filters[key], value] });
   }
 
+  /**
+   * @param {Dim} dim
+   * @param {string} value
+   */
   function toggleValue(dim, value) {
-    const filters = ctx.filters();
-    for (const key of [`include_${dim}`, `exclude_${dim}`]) {
-      if (filters[key].includes(value)) {
-        ctx.setFilters({ [key]: filters[key].filter((item) => item !== value) });
-        return;
-      }
-    }
-    addValue(dim, value);
+    ctx.setFilters(toggledValue(ctx.filters(), dim, value, modes[dim]));
   }
 
   search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
-  clear.addEventListener("click", () => {
-    const empty = { kinds: [], search: "" };
-    for (const key of FILTER_LISTS) empty[key] = [];
-    ctx.setFilters(empty);
-  });
+  clear.addEventListener("click", () => ctx.setFilters(emptyFilters()));
   kinds.addEventListener("click", (event) => {
-    const chip = event.target.closest?.(".sv-kind");
+    const chip = targetOf(event, ".sv-kind");
     if (!chip || !kinds.contains(chip)) return;
-    const kind = chip.getAttribute("data-kind");
+    const kind = chip.getAttribute("data-kind") ?? "";
     const current = ctx.filters().kinds;
     ctx.setFilters({
       kinds: current.includes(kind) ? current.filter((item) => item !== kind) : [...current, kind],
     });
   });
   runChip.addEventListener("click", (event) => {
-    if (event.target.closest?.(".sv-chip-x")) ctx.selectRun("");
+    if (targetOf(event, ".sv-chip-x")) ctx.selectRun("");
   });
 
   let kindsKey = "";
+  /** @type {string | null} */
   let runKey = null;
 
+  /** @param {import("../query.js").Filters} filters */
   function drawGroups(filters) {
     for (const { dim, noun } of GROUPS) {
       const group = groups[dim];
-      const include = filters[`include_${dim}`];
-      const exclude = filters[`exclude_${dim}`];
+      if (!group) continue;
+      const include = filters[listKey("include", dim)];
+      const exclude = filters[listKey("exclude", dim)];
       if (include.length && !exclude.length) modes[dim] = "include";
       else if (exclude.length && !include.length) modes[dim] = "exclude";
       if (group.select.value !== modes[dim]) group.select.value = modes[dim];
@@ -180,36 +197,25 @@ export function mountFilterBar(ctx, parent) {
       const key = JSON.stringify([modes[dim], include, exclude, shown, present.size]);
       if (key === group.key) continue;
       group.key = key;
-      const chips = shown.map((value) => {
-        const inIncluded = include.includes(value);
-        const inExcluded = exclude.includes(value);
-        const list = inIncluded ? `include_${dim}` : inExcluded ? `exclude_${dim}` : `${modes[dim]}_${dim}`;
-        const chip = h(
-          "button",
-          {
-            type: "button",
-            class: `sv-chip${inIncluded ? " sv-on" : ""}${inExcluded ? " sv-off" : ""}`,
-            "data-filter": list,
-            "data-value": value,
-            "aria-pressed": inIncluded || inExcluded ? "true" : "false",
-            title: inIncluded || inExcluded ? `Remove from ${list}` : `Add to ${list}`,
-            dir: "auto",
-          },
-          chipLabel(value),
-        );
-        chip.svValue = value;
-        return chip;
-      });
+      const chips = shown.map((value) => valueChip(h, { filters, dim, value, mode: modes[dim] }));
       let more = present.size;
       for (const value of shown) if (present.has(value)) more -= 1;
-      replaceChildren(group.chips, chips, more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null);
+      replaceChildren(
+        group.chips,
+        chips,
+        more > 0 ? h("span", { class: "sv-more" }, `+${more} more (type a ${noun})`) : null,
+      );
       if (group.datalist.svSize !== present.size) {
         group.datalist.svSize = present.size;
-        replaceChildren(group.datalist, [...present].slice(0, MAX_SUGGESTIONS).map((value) => h("option", { value })));
+        replaceChildren(
+          group.datalist,
+          [...present].slice(0, MAX_SUGGESTIONS).map((value) => h("option", { value })),
+        );
       }
     }
   }
 
+  /** @param {import("../query.js").Filters} filters */
   function drawKinds(filters) {
     const key = JSON.stringify([store.kinds.length, filters.kinds]);
     if (key !== kindsKey) {
@@ -236,9 +242,9 @@ export function mountFilterBar(ctx, parent) {
     }
     // Counts change with every delta: update the numbers only.
     for (const chip of kinds.querySelectorAll(".sv-kind")) {
-      const index = store.kinds.indexOf(chip.getAttribute("data-kind"));
+      const index = store.kinds.indexOf(chip.getAttribute("data-kind") ?? "");
       const n = index >= 0 ? (store.kindCounts[index] ?? 0) : 0;
-      setText(chip.lastChild, n.toLocaleString("en-US"));
+      if (chip.lastChild) setText(chip.lastChild, n.toLocaleString("en-US"));
     }
   }
 
@@ -267,10 +273,7 @@ export function mountFilterBar(ctx, parent) {
     const filters = ctx.filters();
     if (search.value !== filters.search) search.value = filters.search;
     const rows = ctx.rows();
-    setText(
-      count,
-      `${rows.length.toLocaleString("en-US")} of ${store.count.toLocaleString("en-US")} events`,
-    );
+    setText(count, `${rows.length.toLocaleString("en-US")} of ${store.count.toLocaleString("en-US")} events`);
     drawRunChip();
     drawKinds(filters);
     drawGroups(filters);

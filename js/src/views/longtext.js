@@ -1,3 +1,4 @@
+// @ts-check
 // A text that only grows (a run's token pieces, its accumulated text), kept cheap to show live
 // however long it gets.
 //
@@ -22,10 +23,12 @@ export const MAX_BLOCK_CHARS = 8192;
 
 const NEWLINE = 0x0a;
 
+/** @param {number} code */
 function isHighSurrogate(code) {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
+/** @param {number} code */
 function isLowSurrogate(code) {
   return code >= 0xdc00 && code <= 0xdfff;
 }
@@ -34,6 +37,10 @@ function isLowSurrogate(code) {
  * Where to seal a block holding `data`: `{end, newline}` (the block keeps `data[0:end]`; with
  * `newline` the character at `end` is a line break that ends the block, and the next block starts
  * after it), or null to wait for more text (a line break may still come).
+ * @param {string} data
+ * @param {number} [block]
+ * @param {number} [max]
+ * @returns {{end: number, newline: boolean} | null}
  */
 export function cutPoint(data, block = BLOCK_CHARS, max = MAX_BLOCK_CHARS) {
   if (data.length < block) return null;
@@ -51,25 +58,39 @@ export function cutPoint(data, block = BLOCK_CHARS, max = MAX_BLOCK_CHARS) {
 /**
  * An append-only text in `element` (whose own style says how it wraps, e.g. `pre-wrap`).
  * Returns `{append(text), length, dropped}`.
+ * @param {import("../text.js").H} h
+ * @param {HTMLElement} element
+ * @param {{cap: number, onDrop?: (dropped: number) => void}} options
  */
 export function longText(h, element, { cap, onDrop = () => {} }) {
-  /** Blocks in order: `{element, node, size}`; `size` counts a hidden line break. The last grows. */
+  /** Blocks in order; `size` counts a hidden line break. The last grows. */
+  /** @type {Array<{element: HTMLElement, node: Text, size: number}>} */
   let blocks = [];
   /** Characters held (with the hidden line breaks) and characters dropped from the front. */
   let total = 0;
   let dropped = 0;
 
+  /** @typedef {{element: HTMLElement, node: Text, size: number}} Block */
+
+  /**
+   * @param {string} text
+   * @returns {Block}
+   */
   function addBlock(text) {
-    const div = h("div", { class: "sv-text-block" }, "");
-    const node = div.firstChild;
-    if (text) node.appendData(text);
+    const node = element.ownerDocument.createTextNode(text);
+    const div = h("div", { class: "sv-text-block" }, node);
     element.appendChild(div);
     const block = { element: div, node, size: text.length };
     blocks.push(block);
     return block;
   }
 
-  /** End `block` with `text` and, with `newline`, the line break that follows it. */
+  /**
+   * End `block` with `text` and, with `newline`, the line break that follows it.
+   * @param {Block} block
+   * @param {string} text
+   * @param {boolean} newline
+   */
   function seal(block, text, newline) {
     if (block.node.data !== text) block.node.data = text;
     block.size = text.length;
@@ -79,6 +100,7 @@ export function longText(h, element, { cap, onDrop = () => {} }) {
     }
   }
 
+  /** @param {number} count */
   function drop(count) {
     dropped += count;
     onDrop(dropped);
@@ -87,7 +109,7 @@ export function longText(h, element, { cap, onDrop = () => {} }) {
   function dropOldest() {
     let count = 0;
     while (total > cap && blocks.length > 1) {
-      const first = blocks.shift();
+      const first = /** @type {Block} */ (blocks.shift());
       first.element.remove();
       total -= first.size;
       count += first.size;
@@ -95,6 +117,7 @@ export function longText(h, element, { cap, onDrop = () => {} }) {
     if (count) drop(count);
   }
 
+  /** @param {string} text */
   function append(text) {
     if (!text) return;
     let data = String(text);

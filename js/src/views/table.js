@@ -1,18 +1,28 @@
+// @ts-check
 // The event table: one row per event that passes the filters, virtualized.
 //
 // Rows are fixed-height and recycled (views/vlist.js), so 100,000 events keep a few dozen row
 // elements. Clicking a row selects it and opens the details pane; arrow keys move the selection.
 // While the trace is live and the last row is in view, the table keeps following new events.
 
-import { cellText, formatMs, setText } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { indexOfSorted } from "../sorted.js";
+import { cellText, formatMs, setText, targetOf } from "../text.js";
 import { mountDetails } from "./details.js";
 import { nsLabel } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
 
 export const ROW_HEIGHT_PX = 24;
 
-/** Columns: key, header, whether the cell holds free text (bidi isolated). */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../store.js").Store} Store */
+/** @typedef {{t: string, seq: string, event: string, name: string, type: string, tags: string, path: string, text: string}} RowCells */
+/** @typedef {HTMLElement & {svSeq?: number, svStructure?: number}} EventRow */
+
+/**
+ * Columns: key, header, whether the cell holds free text (bidi isolated).
+ * @type {ReadonlyArray<[keyof RowCells, string, boolean]>}
+ */
 export const COLUMNS = [
   ["t", "time (ms)", false],
   ["seq", "seq", false],
@@ -26,13 +36,23 @@ export const COLUMNS = [
 
 const PHASE = /_(start|stream|end|error)$/;
 
-/** A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace). */
+/**
+ * A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace).
+ * @param {Store} store
+ * @param {number} k
+ * @param {string} path
+ */
 function partPath(store, k, path) {
   const ns = store.eventNs(k);
   return ns ? `${path} › ${nsLabel(ns)}` : path;
 }
 
-/** The cells of event `k`, as display text. */
+/**
+ * The cells of event `k`, as display text.
+ * @param {Store} store
+ * @param {number} k
+ * @returns {RowCells}
+ */
 export function rowCells(store, k) {
   const run = store.cols.run[k];
   const kind = store.eventKind(k);
@@ -48,18 +68,10 @@ export function rowCells(store, k) {
   };
 }
 
-/** Where event `k` is in the ascending `rows`, or -1. */
-function position(rows, k) {
-  let low = 0;
-  let high = rows.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (rows[mid] < k) low = mid + 1;
-    else high = mid;
-  }
-  return rows[low] === k ? low : -1;
-}
-
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTable(ctx, parent) {
   const { h, store } = ctx;
   const header = h(
@@ -74,12 +86,19 @@ export function mountTable(ctx, parent) {
     "aria-label": "Events",
   });
   const empty = h("div", { class: "sv-empty", hidden: true });
-  const table = h("div", { class: "sv-table", role: "table" }, h("div", { class: "sv-thead-wrap" }, header), scroller, empty);
+  const table = h(
+    "div",
+    { class: "sv-table", role: "table" },
+    h("div", { class: "sv-thead-wrap" }, header),
+    scroller,
+    empty,
+  );
   const wrap = h("div", { class: "sv-table-wrap" }, table);
   parent.appendChild(wrap);
 
   /** The selected event's seq, or -1. */
   let selectedSeq = -1;
+  /** @type {number[]} */
   let rows = [];
   const details = mountDetails(ctx, wrap, {
     onClose: () => select(-1),
@@ -97,9 +116,11 @@ export function mountTable(ctx, parent) {
       h(
         "div",
         { class: "sv-row", role: "row" },
-        COLUMNS.map(([key, , free]) => h("span", { class: `sv-cell sv-c-${key}`, role: "cell", dir: free ? "auto" : null })),
+        COLUMNS.map(([key, , free]) =>
+          h("span", { class: `sv-cell sv-c-${key}`, role: "cell", dir: free ? "auto" : null }),
+        ),
       ),
-    fillRow: (row, index) => {
+    fillRow: (/** @type {EventRow} */ row, index) => {
       const k = rows[index];
       const seq = k;
       if (row.svSeq !== seq || row.svStructure !== store.structure) {
@@ -109,7 +130,9 @@ export function mountTable(ctx, parent) {
         const cells = rowCells(store, k);
         const phase = PHASE.exec(cells.event);
         row.setAttribute("data-phase", phase ? phase[1] : "other");
-        COLUMNS.forEach(([key], n) => setText(row.childNodes[n], cells[key]));
+        COLUMNS.forEach(([key], n) => {
+          setText(row.childNodes[n], cells[key]);
+        });
       }
       const selected = seq === selectedSeq;
       if (row.classList.contains("sv-selected") !== selected) row.classList.toggle("sv-selected", selected);
@@ -117,6 +140,7 @@ export function mountTable(ctx, parent) {
     },
   });
 
+  /** @param {number} seq  the event to show in the details, -1 for none */
   function select(seq) {
     selectedSeq = seq;
     details.show(seq);
@@ -125,7 +149,7 @@ export function mountTable(ctx, parent) {
   }
 
   scroller.addEventListener("click", (event) => {
-    const row = event.target.closest?.(".sv-row");
+    const row = targetOf(event, ".sv-row");
     if (!row || !scroller.contains(row)) return;
     const seq = Number(row.getAttribute("data-seq"));
     select(seq === selectedSeq ? -1 : seq);
@@ -138,7 +162,7 @@ export function mountTable(ctx, parent) {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     event.preventDefault();
     if (!rows.length) return;
-    const at = selectedSeq >= 0 ? position(rows, selectedSeq) : -1;
+    const at = selectedSeq >= 0 ? indexOfSorted(rows, selectedSeq) : -1;
     const next = Math.max(0, Math.min(rows.length - 1, at + (event.key === "ArrowDown" ? 1 : -1)));
     select(rows[next]);
     list.reveal(next);

@@ -1,3 +1,4 @@
+// @ts-check
 // The Gantt timeline: one bar per run on a canvas, rows in tree order; LangGraph stream parts on
 // lanes above the runs (one lane per stream mode, a tick per part coloured by mode).
 //
@@ -12,36 +13,37 @@
 // - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
 //   and `aria-label` attributes still describe what would be drawn.
 
-import { cellText, ms, replaceChildren } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { lastFitting } from "../sorted.js";
+import { cellText, ms, replaceChildren, targetOf } from "../text.js";
+import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
-  INDENT_PX,
-  LABEL_WIDTH_PX,
-  LANE_HEIGHT_PX,
-  OTHER_COLOR,
-  ROW_HEIGHT_PX,
-  TYPE_COLORS,
   barSpan,
   binTicks,
   fitRange,
   heldLabel,
   heldSpan,
   hitRow,
+  INDENT_PX,
+  LABEL_WIDTH_PX,
+  LANE_HEIGHT_PX,
   lanePartCount,
   nearestPart,
   niceTicks,
+  OTHER_COLOR,
   panRange,
   partLanes,
   partSummary,
+  ROW_HEIGHT_PX,
   runSummary,
   scale,
+  TYPE_COLORS,
   tickLabel,
   typeColor,
   visibleRows,
   zoomRange,
 } from "./timeline_model.js";
-import { modeColor } from "./graph_model.js";
 
 const FALLBACK_WIDTH_PX = 800;
 const BAR_INSET_PX = 4;
@@ -51,6 +53,21 @@ const RIGHT_MARGIN_PX = 12;
 const FONT_SIZE = "11px";
 /** How far from the pointer (px) a part marker can be and still be hovered or picked. */
 const PART_HIT_PX = 4;
+
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("./timeline_model.js").Scale} Scale */
+/** @typedef {import("./timeline_model.js").Lane} Lane */
+/**
+ * @typedef {object} Geometry  what the last draw laid out (hit testing reads it)
+ * @property {number[]} rows   runs in tree order
+ * @property {Lane[]} lanes
+ * @property {Scale} x
+ * @property {number} scrollTop
+ * @property {number} width
+ * @property {number} height
+ */
+/** @typedef {Record<keyof typeof THEME, string>} Colors */
+/** @typedef {{clientX: number, clientY: number, range: [number, number], k: number, scrollTop: number, moved: boolean}} Drag */
 
 const THEME = {
   text: ["--jp-ui-font-color1", "#1f2937"],
@@ -64,8 +81,17 @@ const THEME = {
   font: ["--jp-ui-font-family", "system-ui, sans-serif"],
 };
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTimeline(ctx, parent) {
   const { h, store, win } = ctx;
+  /**
+   * @param {string} label
+   * @param {string} aria
+   * @param {string} action
+   */
   const button = (label, aria, action) =>
     h("button", { type: "button", class: "sv-button", "aria-label": aria, title: aria, "data-action": action }, label);
   const legend = h(
@@ -116,8 +142,11 @@ export function mountTimeline(ctx, parent) {
   let hover = -1;
   /** Part under the pointer on a part lane (its seq), or -1. */
   let hoverPart = -1;
+  /** @type {Drag | null} */
   let drag = null;
+  /** @type {CanvasRenderingContext2D | null} */
   let context = null;
+  /** @type {Geometry | null} */
   let geometry = null;
 
   function size() {
@@ -126,19 +155,22 @@ export function mountTimeline(ctx, parent) {
     return { width, height };
   }
 
+  /** @returns {Colors} */
   function theme() {
     const style = win.getComputedStyle ? win.getComputedStyle(root) : null;
+    /** @type {Record<string, string>} */
     const colors = {};
     for (const [key, [variable, fallback]] of Object.entries(THEME)) {
       colors[key] = (style?.getPropertyValue(variable) || "").trim() || fallback;
     }
-    return colors;
+    return /** @type {Colors} */ (colors);
   }
 
   function lanes() {
     return store.partCount ? partLanes(store.partModes, store.partTimes, store.partSeqs) : [];
   }
 
+  /** @param {number[]} rows */
   function summary(rows) {
     let running = 0;
     let failed = 0;
@@ -148,10 +180,16 @@ export function mountTimeline(ctx, parent) {
       else if (run.status === "error" || run.status === "cancelled") failed += 1;
     }
     const end = fitRange(store.runs, store.now)[1] / 1.02;
-    const parts = store.partCount ? `, ${store.partCount} LangGraph stream parts on ${store.partModes.length} lanes` : "";
+    const parts = store.partCount
+      ? `, ${store.partCount} LangGraph stream parts on ${store.partModes.length} lanes`
+      : "";
     return `Gantt timeline: ${rows.length} runs (${running} running, ${failed} failed or cancelled)${parts}, 0 to ${ms(end, 0)}`;
   }
 
+  /**
+   * Lay out (and, with a 2D context, paint) the view; returns what it laid out.
+   * @returns {Geometry}
+   */
   function draw() {
     const { rows, depth } = store.treeOrder();
     const partRows = lanes();
@@ -174,13 +212,27 @@ export function mountTimeline(ctx, parent) {
     }
     const x = scale(range[0], range[1], LABEL_WIDTH_PX, Math.max(LABEL_WIDTH_PX + 10, width - RIGHT_MARGIN_PX));
     const scrollTop = scroller.scrollTop;
-    geometry = { rows, lanes: partRows, x, scrollTop, width, height };
+    const laid = { rows, lanes: partRows, x, scrollTop, width, height };
+    geometry = laid;
     if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
-    if (!context) return;
-    paint(context, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr });
+    if (context) paint(context, { ...laid, depth, dpr });
+    return laid;
   }
 
-  /** One part lane: its label, a tick per part (binned per pixel column), the picked part. */
+  /** What the last draw laid out (drawing now if nothing was). */
+  function laidOut() {
+    return geometry ?? draw();
+  }
+
+  /**
+   * One part lane: its label, a tick per part (binned per pixel column), the picked part.
+   * @param {CanvasRenderingContext2D} g
+   * @param {Lane} lane
+   * @param {number} top
+   * @param {Scale} x
+   * @param {number} plotWidth
+   * @param {Colors} colors
+   */
   function paintLane(g, lane, top, x, plotWidth, colors) {
     const mid = top + LANE_HEIGHT_PX / 2;
     const color = modeColor(lane.mode);
@@ -190,7 +242,11 @@ export function mountTimeline(ctx, parent) {
     g.globalAlpha = 1;
     g.fillRect(6, mid - 3, 6, 6);
     g.fillStyle = colors.muted;
-    g.fillText(fitText(g, `${cellText(lane.mode, 40)} · ${lane.times.length.toLocaleString("en-US")}`, LABEL_WIDTH_PX - 26), 18, mid);
+    g.fillText(
+      fitText(g, `${cellText(lane.mode, 40)} · ${lane.times.length.toLocaleString("en-US")}`, LABEL_WIDTH_PX - 26),
+      18,
+      mid,
+    );
     const y0 = top + 1;
     const tall = LANE_HEIGHT_PX - 2;
     if (plotWidth > 0) {
@@ -213,6 +269,10 @@ export function mountTimeline(ctx, parent) {
     }
   }
 
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {Geometry & {depth: number[], dpr: number}} geometry
+   */
   function paint(g, { rows, depth, lanes: partRows, x, scrollTop, width, height, dpr }) {
     const colors = theme();
     const selectedIndex = store.runIndex(ctx.selectedRun());
@@ -232,7 +292,8 @@ export function mountTimeline(ctx, parent) {
 
     for (let lane = 0; lane < partRows.length; lane += 1) {
       const top = AXIS_HEIGHT_PX + lane * LANE_HEIGHT_PX - scrollTop;
-      if (top + LANE_HEIGHT_PX > AXIS_HEIGHT_PX && top < height) paintLane(g, partRows[lane], top, x, plotWidth, colors);
+      if (top + LANE_HEIGHT_PX > AXIS_HEIGHT_PX && top < height)
+        paintLane(g, partRows[lane], top, x, plotWidth, colors);
     }
     if (lanesHeight) {
       g.fillStyle = colors.grid;
@@ -306,7 +367,7 @@ export function mountTimeline(ctx, parent) {
 
       // Token ticks, binned per pixel column.
       const times = store.runTicks[i];
-      if (times && times.length && plotWidth > 0) {
+      if (times?.length && plotWidth > 0) {
         const counts = binTicks(times, x.t0, x.t1, plotWidth);
         g.fillStyle = colors.text;
         for (let c = 0; c < counts.length; c += 1) {
@@ -379,42 +440,52 @@ export function mountTimeline(ctx, parent) {
     }
   }
 
+  /**
+   * `text`, cut with … to fit `width` px.
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} text
+   * @param {number} width
+   */
   function fitText(g, text, width) {
     if (width <= 0) return "";
     if (g.measureText(text).width <= width) return text;
-    let low = 0;
-    let high = text.length;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (g.measureText(`${text.slice(0, mid)}…`).width <= width) low = mid;
-      else high = mid - 1;
-    }
-    return `${text.slice(0, low)}…`;
+    const keep = lastFitting(0, text.length, (n) => g.measureText(`${text.slice(0, n)}…`).width <= width);
+    return `${text.slice(0, keep)}…`;
   }
 
   // --- input ---------------------------------------------------------------------------------
 
+  /** @param {MouseEvent} event */
   function pointer(event) {
     const box = canvas.getBoundingClientRect();
     return { x: event.clientX - box.left, y: event.clientY - box.top };
   }
 
+  /**
+   * The run under `point`, or -1.
+   * @param {{x: number, y: number}} point
+   */
   function runAt(point) {
-    if (!geometry) draw();
-    const { run } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
-    return run < 0 ? -1 : geometry.rows[run];
+    const laid = laidOut();
+    const { run } = hitRow(point.y, laid.scrollTop, laid.lanes.length, laid.rows.length);
+    return run < 0 ? -1 : laid.rows[run];
   }
 
   /** The part (seq) under the pointer on a part lane, or -1. */
+  /** @param {{x: number, y: number}} point */
   function partAt(point) {
-    if (!geometry) draw();
-    const { lane } = hitRow(point.y, geometry.scrollTop, geometry.lanes.length, geometry.rows.length);
-    if (lane < 0 || point.x < geometry.x.x0 - PART_HIT_PX) return -1;
-    const { times, seqs } = geometry.lanes[lane];
-    const n = nearestPart(times, geometry.x.t(point.x), PART_HIT_PX / geometry.x.k);
+    const laid = laidOut();
+    const { lane } = hitRow(point.y, laid.scrollTop, laid.lanes.length, laid.rows.length);
+    if (lane < 0 || point.x < laid.x.x0 - PART_HIT_PX) return -1;
+    const { times, seqs } = laid.lanes[lane];
+    const n = nearestPart(times, laid.x.t(point.x), PART_HIT_PX / laid.x.k);
     return n < 0 ? -1 : seqs[n];
   }
 
+  /**
+   * @param {number} seq
+   * @param {MouseEvent} event
+   */
   function showPartTooltip(seq, event) {
     const ns = store.eventNs(seq) ?? "";
     const lines = partSummary({
@@ -428,6 +499,10 @@ export function mountTimeline(ctx, parent) {
     placeTooltip(lines, event);
   }
 
+  /**
+   * @param {number} i  the run (-1 hides the tooltip)
+   * @param {MouseEvent} event
+   */
   function showTooltip(i, event) {
     if (i < 0) {
       tooltip.hidden = true;
@@ -436,10 +511,16 @@ export function mountTimeline(ctx, parent) {
     placeTooltip(runSummary(store.runs[i], store.runs, store.now), event);
   }
 
+  /**
+   * @param {string[]} lines
+   * @param {MouseEvent} event
+   */
   function placeTooltip(lines, event) {
     replaceChildren(
       tooltip,
-      lines.map((line, n) => h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300))),
+      lines.map((line, n) =>
+        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
+      ),
     );
     tooltip.hidden = false;
     // Beside the pointer, flipped to the other side where it would leave the pane (which clips).
@@ -456,6 +537,7 @@ export function mountTimeline(ctx, parent) {
     tooltip.style.top = `${Math.max(0, top)}px`;
   }
 
+  /** @param {MouseEvent} event */
   function onMouseMove(event) {
     if (!drag) return;
     const dx = event.clientX - drag.clientX;
@@ -469,6 +551,7 @@ export function mountTimeline(ctx, parent) {
     frame.request();
   }
 
+  /** @param {MouseEvent} event */
   function onMouseUp(event) {
     win.removeEventListener("mousemove", onMouseMove);
     win.removeEventListener("mouseup", onMouseUp);
@@ -487,12 +570,11 @@ export function mountTimeline(ctx, parent) {
 
   canvas.addEventListener("mousedown", (event) => {
     if (event.button !== undefined && event.button !== 0) return;
-    if (!geometry) draw();
     drag = {
       clientX: event.clientX,
       clientY: event.clientY,
-      range: [...range],
-      k: geometry.x.k,
+      range: [range[0], range[1]],
+      k: laidOut().x.k,
       scrollTop: scroller.scrollTop,
       moved: false,
     };
@@ -526,10 +608,10 @@ export function mountTimeline(ctx, parent) {
       const point = pointer(event);
       if (point.x < LABEL_WIDTH_PX) return; // over the names the wheel scrolls the rows
       event.preventDefault();
-      if (!geometry) draw();
+      const laid = laidOut();
       const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
       const factor = Math.exp(Math.max(-200, Math.min(200, (event.deltaY || 0) * unit)) * WHEEL_ZOOM_RATE);
-      zoom(factor, Number.isFinite(point.x) ? geometry.x.t(point.x) : undefined);
+      zoom(factor, Number.isFinite(point.x) ? laid.x.t(point.x) : undefined);
     },
     { passive: false },
   );
@@ -544,17 +626,22 @@ export function mountTimeline(ctx, parent) {
     event.preventDefault();
   });
   toolbar.addEventListener("click", (event) => {
-    const action = event.target.closest?.("button[data-action]")?.getAttribute("data-action");
+    const action = targetOf(event, "button[data-action]")?.getAttribute("data-action");
     if (action === "in") zoom(0.5);
     else if (action === "out") zoom(2);
     else if (action === "fit") fitAll();
   });
 
+  /**
+   * @param {number} factor  < 1 zooms in
+   * @param {number} [at]    the time that stays in place
+   */
   function zoom(factor, at = (range[0] + range[1]) / 2) {
     fit = false;
     range = zoomRange(range, at, factor);
     frame.request();
   }
+  /** @param {number} dt  ms */
   function pan(dt) {
     fit = false;
     range = panRange(range, dt);

@@ -1,9 +1,15 @@
+// @ts-check
 // The Gantt timeline's geometry, without a canvas: scale, axis ticks, bar and held spans, tick
 // binning, visible rows, hit testing, zoom and pan, and the lanes of LangGraph stream parts. Pure
 // functions, unit-tested on their own; views/timeline.js only draws what these compute.
 
+import { lowerBound } from "../sorted.js";
 import { formatMs, ms, plural } from "../text.js";
 import { nsLabel, orderModes } from "./graph_model.js";
+
+/** @typedef {import("../protocol.js").RunRow} RunRow */
+/** @typedef {{t0: number, t1: number, x0: number, x1: number, k: number, x: (t: number) => number, t: (x: number) => number}} Scale */
+/** @typedef {{mode: string, times: number[], seqs: number[]}} Lane */
 
 export const ROW_HEIGHT_PX = 20;
 export const AXIS_HEIGHT_PX = 24;
@@ -13,7 +19,10 @@ export const INDENT_PX = 12;
 export const MIN_SPAN_MS = 0.01;
 export const MAX_SPAN_MS = 1e9;
 
-/** Bar colours by run type (readable on light and dark backgrounds). */
+/**
+ * Bar colours by run type (readable on light and dark backgrounds).
+ * @type {Record<string, string>}
+ */
 export const TYPE_COLORS = {
   chain: "#8a9bb4",
   chat_model: "#3b82f6",
@@ -25,18 +34,32 @@ export const TYPE_COLORS = {
 };
 export const OTHER_COLOR = "#9ca3af";
 
+/**
+ * @param {string} type
+ */
 export function typeColor(type) {
-  return Object.prototype.hasOwnProperty.call(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
+  return Object.hasOwn(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
 }
 
-/** A linear map from times `[t0, t1]` to pixels `[x0, x1]`, and back. */
+/**
+ * A linear map from times `[t0, t1]` to pixels `[x0, x1]`, and back.
+ * @param {number} t0
+ * @param {number} t1
+ * @param {number} x0
+ * @param {number} x1
+ * @returns {Scale}
+ */
 export function scale(t0, t1, x0, x1) {
   const span = t1 - t0 > 0 ? t1 - t0 : 1;
   const k = (x1 - x0) / span;
   return { t0, t1, x0, x1, k, x: (t) => x0 + (t - t0) * k, t: (x) => t0 + (x - x0) / k };
 }
 
-/** A 1, 2 or 5 × 10^n step giving at most about `maxTicks` ticks over `span`. */
+/**
+ * A 1, 2 or 5 × 10^n step giving at most about `maxTicks` ticks over `span`.
+ * @param {number} span
+ * @param {number} [maxTicks]
+ */
 export function niceStep(span, maxTicks = 8) {
   if (!(span > 0) || !(maxTicks >= 1)) return 1;
   const raw = span / maxTicks;
@@ -46,12 +69,21 @@ export function niceStep(span, maxTicks = 8) {
   return nice * power;
 }
 
-/** Decimals a tick label needs for `step` (0 for 1 ms and up, 1 for 0.5 ms...). */
+/**
+ * Decimals a tick label needs for `step` (0 for 1 ms and up, 1 for 0.5 ms...).
+ * @param {number} step
+ */
 export function tickDecimals(step) {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
-/** Round tick values in `[t0, t1]`: `{step, values}`. */
+/**
+ * Round tick values in `[t0, t1]`: `{step, values}`.
+ * @param {number} t0
+ * @param {number} t1
+ * @param {number} [maxTicks]
+ * @returns {{step: number, values: number[]}}
+ */
 export function niceTicks(t0, t1, maxTicks = 8) {
   const step = niceStep(t1 - t0, maxTicks);
   const decimals = tickDecimals(step);
@@ -63,21 +95,33 @@ export function niceTicks(t0, t1, maxTicks = 8) {
   return { step, values };
 }
 
+/**
+ * @param {number} value
+ * @param {number} step
+ */
 export function tickLabel(value, step) {
   return formatMs(value, tickDecimals(step));
 }
 
-/** Where run's bar goes: `{start, end, running}`; a running bar grows to `now`. */
+/**
+ * Where run's bar goes: `{start, end, running}`; a running bar grows to `now`.
+ * @param {RunRow} run
+ * @param {number} now
+ * @returns {{start: number, end: number, running: boolean} | null}
+ */
 export function barSpan(run, now) {
   if (run.start === null) return null;
+  const end = run.end === null ? Math.max(run.start, now ?? run.start) : Math.max(run.start, run.end);
   const running = run.end === null;
-  const end = running ? Math.max(run.start, now ?? run.start) : Math.max(run.start, run.end);
   return { start: run.start, end, running };
 }
 
 /**
  * The held-back segment of a run: from the upstream step's first chunk to this run's first
  * chunk. Either end may be derived from `held` when the other is all that is known.
+ * @param {RunRow} run
+ * @param {ReadonlyArray<RunRow>} runs
+ * @returns {{from: number, to: number, held: number} | null}
  */
 export function heldSpan(run, runs) {
   if (run.held === null || !(run.held > 0)) return null;
@@ -89,30 +133,25 @@ export function heldSpan(run, runs) {
   return { from, to, held: run.held };
 }
 
+/**
+ * @param {number} held
+ */
 export function heldLabel(held) {
   return `held ${formatMs(held, 0)} ms`;
-}
-
-/** First index of the ascending `sorted` whose value is >= `value`. */
-export function lowerBound(sorted, value) {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid] < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /**
  * Count the ascending `times` falling in each of `columns` pixel columns over `[t0, t1]`.
  * Costs O(log n + ticks in view): a run with 200,000 ticks zoomed in costs only what is visible.
+ * @param {ArrayLike<number> | null | undefined} times  ascending
+ * @param {number} t0
+ * @param {number} t1
+ * @param {number} columns
  */
 export function binTicks(times, t0, t1, columns) {
   const width = Math.max(0, Math.floor(columns));
   const counts = new Uint32Array(width);
-  if (!times || !times.length || !(t1 > t0) || !width) return counts;
+  if (!times?.length || !(t1 > t0) || !width) return counts;
   const k = width / (t1 - t0);
   for (let n = lowerBound(times, t0); n < times.length; n += 1) {
     const t = times[n];
@@ -122,21 +161,38 @@ export function binTicks(times, t0, t1, columns) {
   return counts;
 }
 
-/** Rows in view for a scroll offset: `[first, last)`. */
+/**
+ * Rows in view for a scroll offset: `[first, last)`.
+ * @param {number} scrollTop
+ * @param {number} viewHeight
+ * @param {number} rowCount
+ * @param {number} [rowHeight]
+ * @returns {[number, number]}
+ */
 export function visibleRows(scrollTop, viewHeight, rowCount, rowHeight = ROW_HEIGHT_PX) {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight));
   const last = Math.min(rowCount, Math.ceil((scrollTop + Math.max(0, viewHeight)) / rowHeight));
   return [Math.min(first, rowCount), Math.max(Math.min(first, rowCount), last)];
 }
 
-/** Row under canvas y (below the axis), or -1. */
+/**
+ * Row under canvas y (below the axis), or -1.
+ * @param {number} y
+ * @param {number} scrollTop
+ * @param {number} rowCount
+ */
 export function rowAt(y, scrollTop, rowCount) {
   if (y < AXIS_HEIGHT_PX) return -1;
   const row = Math.floor((y - AXIS_HEIGHT_PX + scrollTop) / ROW_HEIGHT_PX);
   return row >= 0 && row < rowCount ? row : -1;
 }
 
-/** The whole trace: from 0 to the latest known time, with a little margin. */
+/**
+ * The whole trace: from 0 to the latest known time, with a little margin.
+ * @param {ReadonlyArray<RunRow | undefined>} runs
+ * @param {number} now
+ * @returns {[number, number]}
+ */
 export function fitRange(runs, now) {
   let end = Number.isFinite(now) ? now : 0;
   for (const run of runs) {
@@ -147,7 +203,13 @@ export function fitRange(runs, now) {
   return [0, Math.max(end * 1.02, 1)];
 }
 
-/** Zoom `range` by `factor` (< 1 zooms in) keeping time `at` under the same pixel. */
+/**
+ * Zoom `range` by `factor` (< 1 zooms in) keeping time `at` under the same pixel.
+ * @param {readonly [number, number]} range
+ * @param {number} at
+ * @param {number} factor
+ * @returns {[number, number]}
+ */
 export function zoomRange(range, at, factor) {
   const [t0, t1] = range;
   const span = Math.min(MAX_SPAN_MS, Math.max(MIN_SPAN_MS, (t1 - t0) * factor));
@@ -156,18 +218,25 @@ export function zoomRange(range, at, factor) {
   return [start, start + span];
 }
 
+/**
+ * @param {readonly [number, number]} range
+ * @param {number} dt
+ * @returns {[number, number]}
+ */
 export function panRange(range, dt) {
   return [range[0] + dt, range[1] + dt];
 }
 
-/** The tooltip's lines for a run. */
+/**
+ * The tooltip's lines for a run.
+ * @param {RunRow} run
+ * @param {ReadonlyArray<RunRow>} runs
+ * @param {number} now
+ * @returns {string[]}
+ */
 export function runSummary(run, runs, now) {
   const bar = barSpan(run, now);
-  const lines = [
-    run.name,
-    `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`,
-    `start ${ms(run.start)}`,
-  ];
+  const lines = [run.name, `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`, `start ${ms(run.start)}`];
   if (bar) lines.push(`${bar.running ? "running for" : "duration"} ${ms(bar.end - bar.start)}`);
   if (run.first !== null) {
     const after = run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
@@ -187,6 +256,10 @@ export function runSummary(run, runs, now) {
 /**
  * The part lanes: one per stream mode present, in the graph pane's tab order:
  * `[{mode, times, seqs}]` (the store's per-mode arrays, ascending, shared, not copied).
+ * @param {readonly string[]} modes
+ * @param {ReadonlyMap<string, number[]>} timesByMode
+ * @param {ReadonlyMap<string, number[]>} seqsByMode
+ * @returns {Lane[]}
  */
 export function partLanes(modes, timesByMode, seqsByMode) {
   return orderModes(modes).map((mode) => ({
@@ -196,7 +269,10 @@ export function partLanes(modes, timesByMode, seqsByMode) {
   }));
 }
 
-/** Parts laid out on `lanes`. */
+/**
+ * Parts laid out on `lanes`.
+ * @param {readonly Lane[]} lanes
+ */
 export function lanePartCount(lanes) {
   let count = 0;
   for (const lane of lanes) count += lane.times.length;
@@ -206,7 +282,14 @@ export function lanePartCount(lanes) {
 /** Height of a part lane (px): thinner than a run row, so seven lanes leave room for the runs. */
 export const LANE_HEIGHT_PX = 12;
 
-/** What is under canvas `y` with `laneCount` part lanes above `runCount` run rows: `{lane, run}` (-1: none). */
+/**
+ * What is under canvas `y` with `laneCount` part lanes above `runCount` run rows: `{lane, run}` (-1: none).
+ * @param {number} y
+ * @param {number} scrollTop
+ * @param {number} laneCount
+ * @param {number} runCount
+ * @returns {{lane: number, run: number}}
+ */
 export function hitRow(y, scrollTop, laneCount, runCount) {
   if (y < AXIS_HEIGHT_PX) return { lane: -1, run: -1 };
   const content = y - AXIS_HEIGHT_PX + scrollTop;
@@ -216,9 +299,14 @@ export function hitRow(y, scrollTop, laneCount, runCount) {
   return { lane: -1, run: run >= 0 && run < runCount ? run : -1 };
 }
 
-/** Index in the ascending `times` of the time nearest `t`, if within `maxDt`; else -1. */
+/**
+ * Index in the ascending `times` of the time nearest `t`, if within `maxDt`; else -1.
+ * @param {ArrayLike<number> | null | undefined} times  ascending
+ * @param {number} t
+ * @param {number} maxDt
+ */
 export function nearestPart(times, t, maxDt) {
-  if (!times || !times.length || !Number.isFinite(t)) return -1;
+  if (!times?.length || !Number.isFinite(t)) return -1;
   const at = lowerBound(times, t);
   let best = -1;
   let bestDt = Infinity;
@@ -235,7 +323,11 @@ export function nearestPart(times, t, maxDt) {
   return bestDt <= maxDt ? best : -1;
 }
 
-/** The tooltip's lines for a part: `{mode, name, ns, t, text}`. */
+/**
+ * The tooltip's lines for a part: `{mode, name, ns, t, text}`.
+ * @param {{mode: string, name: string, ns: string, t: number, seq: number, text: string}} part
+ * @returns {string[]}
+ */
 export function partSummary(part) {
   const lines = [`${part.mode}${part.name ? ` · ${part.name}` : ""}`];
   if (part.ns) lines.push(`namespace: ${nsLabel(part.ns)}`);

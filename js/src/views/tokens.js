@@ -1,3 +1,4 @@
+// @ts-check
 // The token stream: one block per streaming run, growing as the tokens arrive.
 //
 // - Text runs show the pieces the way the LangChain guides print them (`Why| did| the| par|rot`)
@@ -11,19 +12,31 @@
 // - Very long streams keep their tail: at most TOKEN_CHARS characters per text, with a note.
 
 import { makeFilter } from "../filters.js";
-import { filterSpec } from "../query.js";
-import { DETAIL_CHARS, cellText, cut, ms, plural, replaceChildren, setText, visible } from "../text.js";
 import { frameScheduler } from "../frame.js";
-import { longText } from "./longtext.js";
+import { filterSpec } from "../query.js";
+import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, targetOf, visible } from "../text.js";
+import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
 export const TOKEN_CHARS = 200_000;
 /** Successive JSON chunks listed per block (the latest ones). */
 export const JSON_STEPS = 200;
 const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
+/** @type {Record<string, string>} */
 export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
 
-/** Does run `i` get a block? (A run that ended without a chunk gets none.) */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../store.js").Store} Store */
+/**
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null}} RunBlock
+ */
+
+/**
+ * Does run `i` get a block? (A run that ended without a chunk gets none.)
+ * @param {Store} store
+ * @param {number} i
+ * @param {boolean} all  every streaming run, not only models, parsers and roots
+ */
 export function showsTokens(store, i, all) {
   const run = store.runs[i];
   if (!run) return false;
@@ -31,7 +44,10 @@ export function showsTokens(store, i, all) {
   return all || TOKEN_TYPES.has(run.type) || run.parent < 0 || run.orphan;
 }
 
-/** `text` pretty-printed when it is JSON, else as it is. */
+/**
+ * `text` pretty-printed when it is JSON, else as it is.
+ * @param {string} text
+ */
 export function prettyJson(text) {
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
@@ -40,73 +56,80 @@ export function prettyJson(text) {
   }
 }
 
-function showDropped(note, count) {
-  note.hidden = false;
-  note.textContent = `… ${count.toLocaleString("en-US")} earlier characters not shown`;
-}
-
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTokens(ctx, parent) {
   const { h, store } = ctx;
   const toggle = h("input", { type: "checkbox", class: "sv-token-all", "aria-label": "Show every streaming run" });
-  const bar = h(
-    "div",
-    { class: "sv-token-bar" },
-    h("label", { class: "sv-toggle" }, toggle, " every streaming run"),
-  );
+  const bar = h("div", { class: "sv-token-bar" }, h("label", { class: "sv-toggle" }, toggle, " every streaming run"));
   const list = h("div", { class: "sv-token-list" });
   const empty = h("div", { class: "sv-empty" }, "No streaming runs yet.");
   const root = h("div", { class: "sv-tokens" }, bar, list, empty);
   parent.appendChild(root);
 
   /** Blocks by run index. */
+  /** @type {Map<number, RunBlock>} */
   const blocks = new Map();
   let order = "";
   let generation = store.generation;
+  /** @type {string | null} */
   let filterKey = null;
+  /** @type {((event: import("../filters.js").FilterEvent) => boolean) | null} */
   let keep = null;
   /** Tree positions of the runs, for the block order (rebuilt when the tree changes). */
-  let positionOf = null;
+  /** @type {Map<number, number>} */
+  let positionOf = new Map();
+  /** @type {object | null} */
   let positionAt = null;
 
   toggle.addEventListener("change", () => frame.request());
   list.addEventListener("click", (event) => {
-    const head = event.target.closest?.(".sv-token-head");
-    if (!head) return;
-    const id = head.parentNode.getAttribute("data-run-id");
+    const id = targetOf(event, ".sv-token-run")?.getAttribute("data-run-id");
+    if (!targetOf(event, ".sv-token-head") || !id) return;
     ctx.selectRun(ctx.selectedRun() === id ? "" : id);
   });
 
+  /**
+   * @param {number} i  the run
+   * @returns {RunBlock}
+   */
   function makeBlock(i) {
     const run = store.runs[i];
     const json = run.stream === "json";
     const head = h("div", { class: "sv-token-head", title: "Select this run" });
-    const note = h("div", { class: "sv-token-note", hidden: true });
-    const textNote = h("div", { class: "sv-token-note", hidden: true });
     const pieces = json
       ? h("ol", { class: "sv-token-pieces sv-json-steps", "aria-label": "Successive chunks" })
       : h("div", { class: "sv-token-pieces", dir: "auto", "aria-label": "Token pieces" });
     const text = json
       ? h("pre", { class: "sv-token-text sv-json-latest", dir: "auto", "aria-label": "Latest value" })
       : h("div", { class: "sv-token-text", dir: "auto", "aria-label": "Accumulated text" });
-    const element = h(
-      "section",
-      { class: "sv-token-run", "data-run-id": run.id, "data-stream": json ? "json" : "text", "data-type": run.type },
+    const parts = tokenBlock(h, {
+      tag: "section",
+      attributes: {
+        class: "sv-token-run",
+        "data-run-id": run.id,
+        "data-stream": json ? "json" : "text",
+        "data-type": run.type,
+      },
       head,
-      h("div", { class: "sv-token-label" }, json ? "chunks" : "pieces"),
-      note,
       pieces,
-      h("div", { class: "sv-token-label" }, json ? "latest value" : "text"),
-      textNote,
       text,
-    );
-    const block = { i, id: run.id, element, head, pieces, text, note, json, done: 0, headKey: "" };
-    if (!json) {
-      block.piecesTail = longText(h, pieces, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(note, n) });
-      block.textTail = longText(h, text, { cap: TOKEN_CHARS, onDrop: (n) => showDropped(textNote, n) });
-    }
-    return block;
+      labels: json ? ["chunks", "latest value"] : ["pieces", "text"],
+    });
+    return {
+      ...parts,
+      i,
+      id: run.id,
+      json,
+      done: 0,
+      headKey: "",
+      texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
+    };
   }
 
+  /** @param {RunBlock} block */
   function drawHead(block) {
     const run = store.runs[block.i];
     const done = block.done;
@@ -126,10 +149,19 @@ export function mountTokens(ctx, parent) {
       run.parent < 0 ? h("span", { class: "sv-badge sv-output" }, "output") : null,
       h("span", { class: "sv-token-status" }, run.status),
       h("span", { class: "sv-token-chunks" }, plural(chunks, "chunk")),
-      h("span", { class: "sv-token-first" }, run.first === null ? (run.status === "running" ? "waiting for the first token" : "no token") : `first token ${ms(run.first)}${ttft}`),
+      h(
+        "span",
+        { class: "sv-token-first" },
+        run.first === null
+          ? run.status === "running"
+            ? "waiting for the first token"
+            : "no token"
+          : `first token ${ms(run.first)}${ttft}`,
+      ),
     );
   }
 
+  /** @param {RunBlock} block */
   function drawBody(block) {
     const stream = store.runStream[block.i] ?? [];
     if (block.done >= stream.length) return;
@@ -141,23 +173,15 @@ export function mountTokens(ctx, parent) {
         steps.push(h("li", { dir: "auto" }, cellText(texts[stream[n]], 1000)));
       }
       for (const step of steps) block.pieces.appendChild(step);
-      while (block.pieces.childNodes.length > JSON_STEPS) block.pieces.removeChild(block.pieces.firstChild);
+      while (block.pieces.childNodes.length > JSON_STEPS) block.pieces.firstChild?.remove();
       const hidden = stream.length - block.pieces.childNodes.length;
       block.note.hidden = hidden <= 0;
       block.note.textContent = hidden > 0 ? `… ${plural(hidden, "earlier chunk")}` : "";
       const latest = cut(prettyJson(texts[stream[stream.length - 1]]), DETAIL_CHARS);
       block.text.textContent =
         visible(latest.text, true) + (latest.rest ? `\n… ${latest.rest.toLocaleString("en-US")} more characters` : "");
-    } else {
-      let pieces = "";
-      let text = "";
-      for (let n = block.done; n < stream.length; n += 1) {
-        const piece = visible(texts[stream[n]], true);
-        pieces += n === 0 ? piece : `|${piece}`;
-        text += piece;
-      }
-      block.piecesTail.append(pieces);
-      block.textTail.append(text);
+    } else if (block.texts) {
+      appendTokens(block.texts, stream.length, (n) => texts[stream[n]]);
     }
     block.done = stream.length;
   }
@@ -191,10 +215,9 @@ export function mountTokens(ctx, parent) {
     });
     if (shown.length > 1) {
       const order = store.treeOrder();
-      if (positionOf === null || positionAt !== order) {
+      if (positionAt !== order) {
         positionAt = order;
-        positionOf = new Map();
-        order.rows.forEach((i, n) => positionOf.set(i, n));
+        positionOf = new Map(order.rows.map((i, n) => [i, n]));
       }
       shown.sort((a, b) => (positionOf.get(a) ?? a) - (positionOf.get(b) ?? b));
     }
@@ -217,7 +240,8 @@ export function mountTokens(ctx, parent) {
       // is laid out again from scratch (a long text, all of it).
       let at = list.firstChild;
       for (const i of shown) {
-        const element = blocks.get(i).element;
+        const element = blocks.get(i)?.element;
+        if (!element) continue;
         if (element === at) at = at.nextSibling;
         else list.insertBefore(element, at);
       }

@@ -1,20 +1,32 @@
+// @ts-check
 // The run tree: what ran inside what, collapsible, one fixed-height row per run (virtualized like
 // the table, so 10,000 runs stay light). Clicking a row selects the run everywhere; clicking the
 // twisty (▸/▾) folds or unfolds its children. Selecting a run elsewhere unfolds its ancestors and
 // scrolls it into view.
 
-import { cellText, ms, plural, replaceChildren } from "../text.js";
 import { frameScheduler } from "../frame.js";
+import { cellText, ms, plural, replaceChildren, targetOf } from "../text.js";
 import { heldLabel } from "./timeline_model.js";
 import { STATUS_ICONS } from "./tokens.js";
 import { virtualList } from "./vlist.js";
 
 export const TREE_ROW_HEIGHT_PX = 26;
 
-/** The rows left visible when `collapsed` runs hide their subtrees: `{rows, depth}`. */
+/** @typedef {import("../context.js").Context} Context */
+/** @typedef {import("../tree_order.js").TreeOrder} TreeOrder */
+/** @typedef {HTMLElement & {svKey?: string, svRun?: number}} NodeRow */
+
+/**
+ * The rows left visible when `collapsed` runs hide their subtrees: `{rows, depth}`.
+ * @param {TreeOrder} order
+ * @param {ReadonlySet<number>} collapsed
+ * @returns {TreeOrder}
+ */
 export function visibleTree(order, collapsed) {
   if (!collapsed.size) return order;
+  /** @type {number[]} */
   const rows = [];
+  /** @type {number[]} */
   const depth = [];
   let hideBelow = Infinity;
   for (let n = 0; n < order.rows.length; n += 1) {
@@ -28,6 +40,10 @@ export function visibleTree(order, collapsed) {
   return { rows, depth };
 }
 
+/**
+ * @param {Context} ctx
+ * @param {HTMLElement} parent
+ */
 export function mountTree(ctx, parent) {
   const { h, store } = ctx;
   const scroller = h("div", { class: "sv-tree", role: "tree", tabindex: "0", "aria-label": "Runs" });
@@ -36,8 +52,11 @@ export function mountTree(ctx, parent) {
   parent.appendChild(root);
 
   /** Runs folded by the user (run indexes). */
+  /** @type {Set<number>} */
   const collapsed = new Set();
+  /** @type {TreeOrder} */
   let shown = { rows: [], depth: [] };
+  /** @type {string | null} */
   let shownKey = null;
 
   const list = virtualList({
@@ -49,13 +68,33 @@ export function mountTree(ctx, parent) {
     fillRow: (row, index) => fillNode(row, shown.rows[index], shown.depth[index]),
   });
 
+  /**
+   * @param {NodeRow} row
+   * @param {number} i  the run
+   * @param {number} level  its depth
+   */
   function fillNode(row, i, level) {
     const run = store.runs[i];
     const selected = ctx.selectedRun() === run.id;
     const hasChildren = (store.children[i] ?? []).some((child) => store.runs[child]);
     const open = hasChildren && !collapsed.has(i);
     const duration = run.start !== null ? (run.end ?? store.now) - run.start : null;
-    const key = [run.id, run.name, run.type, run.status, run.first, run.chunks, run.held, run.orphan, duration, selected, hasChildren, open, level, run.error].join("\u0000");
+    const key = [
+      run.id,
+      run.name,
+      run.type,
+      run.status,
+      run.first,
+      run.chunks,
+      run.held,
+      run.orphan,
+      duration,
+      selected,
+      hasChildren,
+      open,
+      level,
+      run.error,
+    ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
     row.setAttribute("data-run-id", run.id);
@@ -84,20 +123,33 @@ export function mountTree(ctx, parent) {
       h("span", { class: "sv-status", "data-status": run.status, title: run.status }, STATUS_ICONS[run.status]),
       h("bdi", { class: "sv-tree-name" }, cellText(run.name, 120)),
       h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
-      h("span", { class: "sv-tree-dur", title: "duration" }, duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`),
-      run.first !== null ? h("span", { class: "sv-tree-first", title: "first token (after the run's start)" }, `first ${ms(ttft ?? run.first)}`) : null,
+      h(
+        "span",
+        { class: "sv-tree-dur", title: "duration" },
+        duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`,
+      ),
+      run.first !== null
+        ? h(
+            "span",
+            { class: "sv-tree-first", title: "first token (after the run's start)" },
+            `first ${ms(ttft ?? run.first)}`,
+          )
+        : null,
       run.chunks ? h("span", { class: "sv-tree-chunks" }, plural(run.chunks, "chunk")) : null,
-      run.held !== null ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held)) : null,
+      run.held !== null
+        ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held))
+        : null,
       run.orphan ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan") : null,
       run.error ? h("bdi", { class: "sv-tree-error" }, cellText(run.error, 200)) : null,
     );
   }
 
   scroller.addEventListener("click", (event) => {
-    const row = event.target.closest?.(".sv-tree-node");
+    const row = /** @type {NodeRow | null} */ (targetOf(event, ".sv-tree-node"));
     if (!row || !scroller.contains(row)) return;
     const i = row.svRun;
-    if (event.target.closest(".sv-twisty")) {
+    if (i === undefined) return;
+    if (targetOf(event, ".sv-twisty")) {
       if (collapsed.has(i)) collapsed.delete(i);
       else collapsed.add(i);
       frame.request();

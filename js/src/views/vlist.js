@@ -1,3 +1,4 @@
+// @ts-check
 // A virtual list: fixed-height rows, only the visible ones (plus a small overscan) in the DOM.
 //
 // The scroller holds one spacer as tall as all the rows; row elements are absolutely placed in it
@@ -25,12 +26,12 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
   const spacer = doc.createElement("div");
   spacer.className = "sv-vspacer";
   scroller.appendChild(spacer);
-  /** Row elements in use, in order, and where the first one is. */
+  /** Row elements in use, in order (each knows the index it shows). */
+  /** @type {Array<HTMLElement & {svIndex?: number}>} */
   const pool = [];
   let count = 0;
 
-  const height = () =>
-    scroller.clientHeight || (viewportHeight ? viewportHeight() : 0) || FALLBACK_VIEWPORT_PX;
+  const height = () => scroller.clientHeight || (viewportHeight ? viewportHeight() : 0) || FALLBACK_VIEWPORT_PX;
 
   const listener = () => onScroll();
   scroller.addEventListener("scroll", listener, { passive: true });
@@ -47,7 +48,11 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
       const last = Math.min(count, Math.ceil((top + height()) / rowHeight) + OVERSCAN_ROWS);
       return [first, Math.max(first, last)];
     },
-    /** Render for `total` rows; `force` refills rows whose index did not change. */
+    /**
+     * Render for `total` rows; `force` moves rows whose index did not change too.
+     * @param {number} total
+     * @param {boolean} [force]
+     */
     update(total, force = false) {
       count = total;
       spacer.style.height = `${Math.min(total * rowHeight, MAX_SPACER_PX)}px`;
@@ -62,17 +67,19 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
         spacer.appendChild(row);
         pool.push(row);
       }
-      while (pool.length > needed) spacer.removeChild(pool.pop());
+      while (pool.length > needed) {
+        const row = pool.pop();
+        if (row) spacer.removeChild(row);
+      }
       for (let n = 0; n < needed; n += 1) {
         const row = pool[n];
         const index = first + n;
         if (force || row.svIndex !== index) {
           row.svIndex = index;
           row.style.transform = `translateY(${index * rowHeight}px)`;
-          fillRow(row, index);
-        } else {
-          fillRow(row, index, true);
         }
+        // Filled every time: the owner refreshes what changes without the index (the selection).
+        fillRow(row, index);
       }
     },
     rows() {
@@ -85,7 +92,10 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
     scrollToEnd() {
       scroller.scrollTop = Math.max(0, count * rowHeight - height());
     },
-    /** Scroll just enough for row `index` to be in view. */
+    /**
+     * Scroll just enough for row `index` to be in view.
+     * @param {number} index
+     */
     reveal(index) {
       const top = index * rowHeight;
       const view = height();

@@ -4,7 +4,9 @@
 
 import { readFileSync } from "node:fs";
 import { Window } from "happy-dom";
+import { COLUMNS, VERSION } from "../../src/contract.js";
 import widget from "../../src/index.js";
+import { emptyFilters } from "../../src/query.js";
 
 export function fixture(name) {
   return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf-8"));
@@ -30,16 +32,7 @@ export function makeWindow() {
   return { window, document: window.document, flush, pending: () => frames.size };
 }
 
-export const EMPTY_FILTERS = {
-  include_names: [],
-  include_types: [],
-  include_tags: [],
-  exclude_names: [],
-  exclude_types: [],
-  exclude_tags: [],
-  kinds: [],
-  search: "",
-};
+export const EMPTY_FILTERS = emptyFilters();
 
 /** The anywidget model API (0.11) over a plain object; records what the view sends and saves. */
 export class FakeModel {
@@ -152,11 +145,9 @@ export function type(input, value) {
   input.dispatchEvent(new input.ownerDocument.defaultView.Event("input", { bubbles: true }));
 }
 
-const COLUMNS = ["us", "kind", "run", "text"];
-
 /** Event columns holding no event. */
 export function noEvents() {
-  return { us: [], kind: [], run: [], text: [], extra: {} };
+  return { ...Object.fromEntries(COLUMNS.map((key) => [key, []])), extra: {} };
 }
 
 /** The events `from..to-1` of a snapshot as a delta, with the run rows first used there. */
@@ -194,7 +185,7 @@ export function* deltas(snapshot, size, start = 0) {
 
 /** An empty snapshot, as before anything ran. */
 export function emptySnapshot(name = "empty") {
-  return { v: 1, name, count: 0, now: 0, kinds: [], runs: [], events: noEvents() };
+  return { v: VERSION, name, count: 0, now: 0, kinds: [], runs: [], events: noEvents() };
 }
 
 /**
@@ -204,7 +195,25 @@ export function emptySnapshot(name = "empty") {
 export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   const kinds = ["on_chain_start", "on_chat_model_start", "on_chat_model_stream", "on_chat_model_end", "on_chain_end"];
   const runs = [
-    { i: 0, id: "root", name: "RunnableSequence", type: "chain", parent: -1, tags: [], start: 0, end: null, status: "running", error: null, first: null, chunks: 0, orphan: false, held: null, upstream: -1, node: null, stream: null },
+    {
+      i: 0,
+      id: "root",
+      name: "RunnableSequence",
+      type: "chain",
+      parent: -1,
+      tags: [],
+      start: 0,
+      end: null,
+      status: "running",
+      error: null,
+      first: null,
+      chunks: 0,
+      orphan: false,
+      held: null,
+      upstream: -1,
+      node: null,
+      stream: null,
+    },
   ];
   const events = noEvents();
   let t = 0;
@@ -218,7 +227,25 @@ export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   push(0, 0, "{'topic': 'parrot'}");
   const perRun = Math.max(3, Math.floor((totalEvents - 2) / runCount));
   for (let r = 1; r <= runCount; r += 1) {
-    const run = { i: r, id: `run-${r}`, name: `model_${r}`, type: "chat_model", parent: 0, tags: [`seq:step:${r}`], start: t, end: null, status: "ok", error: null, first: null, chunks: 0, orphan: false, held: null, upstream: -1, node: null, stream: "text" };
+    const run = {
+      i: r,
+      id: `run-${r}`,
+      name: `model_${r}`,
+      type: "chat_model",
+      parent: 0,
+      tags: [`seq:step:${r}`],
+      start: t,
+      end: null,
+      status: "ok",
+      error: null,
+      first: null,
+      chunks: 0,
+      orphan: false,
+      held: null,
+      upstream: -1,
+      node: null,
+      stream: "text",
+    };
     runs.push(run);
     push(1, r, "{'messages': [[...]]}");
     for (let n = 0; n < perRun - 2 && events.us.length < totalEvents - 2; n += 1) {
@@ -233,5 +260,23 @@ export function bigTrace(totalEvents, runCount = 10, { step = 0.1 } = {}) {
   push(4, 0, "done");
   runs[0].end = t;
   runs[0].status = "ok";
-  return { v: 1, name: "big", count: events.us.length, now: t, kinds, runs, events };
+  return { v: VERSION, name: "big", count: events.us.length, now: t, kinds, runs, events };
+}
+
+/** How many events of `snapshot` belong to run `i` or a run below it (the table narrowed to it). */
+export function eventsWithin(snapshot, i) {
+  const within = (run) => {
+    for (let index = run, steps = 0; index >= 0 && steps <= snapshot.runs.length; steps += 1) {
+      if (index === i) return true;
+      index = snapshot.runs[index]?.parent ?? -1;
+    }
+    return false;
+  };
+  return snapshot.events.run.filter((run) => run >= 0 && within(run)).length;
+}
+
+/** The display texts of run `i`'s events of kind `kind`, in order. */
+export function textsOf(snapshot, i, kind) {
+  const wanted = snapshot.kinds.indexOf(kind);
+  return snapshot.events.text.filter((_, k) => snapshot.events.run[k] === i && snapshot.events.kind[k] === wanted);
 }
