@@ -24,6 +24,7 @@ import { COLUMNS, DELTA, PAYLOAD, STATUSES, STREAMS, VERSION } from "./contract.
  * @property {number} chunks
  * @property {boolean} orphan
  * @property {number | null} held
+ * @property {number | null} holding  while the run holds the stream back: since when (ms)
  * @property {number} upstream
  * @property {string | null} node
  * @property {string | null} stream  `text`, `json` or null
@@ -146,6 +147,7 @@ export function normalizeRun(row) {
     chunks: Math.max(0, int(row.chunks, 0)),
     orphan: row.orphan === true,
     held: num(row.held),
+    holding: num(row.holding),
     upstream: int(row.upstream, -1),
     node: str(row.node),
     stream: STREAM_SET.has(row.stream) ? row.stream : null,
