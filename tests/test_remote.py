@@ -581,6 +581,9 @@ def test_an_interrupted_stream_keeps_what_came_and_ends_the_run_cancelled(server
             )
             while True:  # the real model graph: a token every 30 ms
                 await asyncio.sleep(0.02)
+                if task.done():  # an error (raised here) or a stream too short to interrupt
+                    task.result()
+                    pytest.fail("the stream ended before it could be interrupted")
                 trace = sv.last_trace()
                 if (
                     trace is not before
