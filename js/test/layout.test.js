@@ -132,3 +132,14 @@ test("the top panes are as tall as their runs need", (t) => {
   const grid = m.$(".sv-grid");
   assert.equal(grid.style.getPropertyValue("--sv-top-content"), `${topContentHeight(4, 0).top}px`);
 });
+
+test("the widget's height trait bounds the stacked panes and follows changes from Python", (t) => {
+  const m = mount(fixture("parrot.json"), { view: "dashboard", height: 300 });
+  t.after(() => m.cleanup());
+  assert.equal(m.root.style.height, "300px");
+  assert.equal(m.root.style.getPropertyValue("--sv-widget-height"), "300px");
+  m.model.python("height", 640);
+  m.flush();
+  assert.equal(m.root.style.height, "640px");
+  assert.equal(m.root.style.getPropertyValue("--sv-widget-height"), "640px");
+});

@@ -169,6 +169,11 @@ export function mountDashboard(ctx, parent) {
   };
   // Before the views mount: their resize listeners then lay out in the new arrangement.
   ctx.onResize(applyLayout);
+  // Stacked panes are never taller than the widget (its `height` trait).
+  const setHeight = () => parent.style.setProperty("--sv-widget-height", `${ctx.height()}px`);
+  ctx.on("change:height", setHeight);
+  setHeight();
+  ctx.onCleanup(() => parent.style.removeProperty("--sv-widget-height"));
   ctx.onCleanup(() => parent.removeAttribute("data-layout"));
 
   mountHeader(ctx, parent);
