@@ -182,6 +182,10 @@ def test_the_dashboard_fits_800_1000_1400_px_in_light_and_dark(
                 assert tops == sorted(tops), f"{name}: panes one under the other {tops}"
                 assert seen["canvas"]["width"] >= 400 and seen["canvas"]["bars"] == 4, seen
                 assert seen["scrollHeight"] > seen["height"], "stacked: the widget scrolls"
+                if width == 800:  # the rest of the stack: token stream and events
+                    root.evaluate("(r) => { r.scrollTop = r.scrollHeight; }")
+                    screenshot(page, f"{name}-scrolled", root)
+                    root.evaluate("(r) => { r.scrollTop = 0; }")
             else:
                 assert seen["layout"] == "columns", name
                 assert panes["tree"]["top"] == panes["timeline"]["top"], name
