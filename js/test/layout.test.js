@@ -57,7 +57,7 @@ test("two runs of the same model in a graph are told apart by their node and tag
   assert.equal(models.length, 2);
   const rows = models.map((run) => m.$(`.sv-tree-node[data-run-id="${run.id}"]`));
   const metas = rows.map((row) => row.querySelector(".sv-tree-meta")?.textContent);
-  assert.deepEqual(metas, ["call_model · joke", "call_model · poem"], "node and own tag, not seq:step:N");
+  assert.deepEqual(metas, ["joke · call_model", "poem · call_model"], "node and own tag, not seq:step:N");
   for (const [n, row] of rows.entries()) {
     const title = row.title;
     for (const part of ["DemoChatModel", "type: chat_model", "node: call_model", "tags: seq:step:1, ", models[n].id]) {

@@ -258,5 +258,5 @@ def test_a_graph_dashboard_stacks_five_panes_and_tells_its_models_apart(
             assert [f for f in seen["figures"] if f["cut"] or not f["inside"]] == [], seen
     # The two calls of the same model differ by their node and tag.
     metas = root.locator(".sv-tree-node .sv-tree-meta").all_inner_texts()
-    assert metas == ["call_model · joke", "call_model · poem"], metas
+    assert metas == ["joke · call_model", "poem · call_model"], metas
     assert not [m for m in console_messages if m.startswith("[pageerror]")], console_messages

@@ -47,15 +47,15 @@ export function visibleTree(order, collapsed) {
 const NOISE_TAG = /^(seq:step:\d+|graph:step:\d+|langsmith:.*|map:key:.*)$/;
 
 /**
- * What tells a run apart from its namesakes: its LangGraph node (when not its own name) and its
- * own tags, e.g. `call_model · joke`; "" when nothing does.
+ * What tells a run apart from its namesakes: its own tags and its LangGraph node (when not its
+ * own name), e.g. `joke · call_model`; "" when nothing does.
  * @param {import("../protocol.js").RunRow} run
  * @returns {string}
  */
 export function runMeta(run) {
-  const parts = [];
+  // Own tags first: two calls in one node differ there, and a cut suffix keeps its start.
+  const parts = run.tags.filter((tag) => !NOISE_TAG.test(tag));
   if (run.node && run.node !== run.name) parts.push(run.node);
-  for (const tag of run.tags) if (!NOISE_TAG.test(tag)) parts.push(tag);
   return parts.join(" · ");
 }
 
