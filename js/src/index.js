@@ -15,7 +15,12 @@
 //   div.sv-root[data-view]                     root of a rendered view
 //   .sv-refused[role=alert]                    instead of the view: the snapshot's version is not
 //                                              one this page understands (text saying so)
-//   header.sv-header  .sv-title .sv-stats .sv-live[data-live]     dashboard header
+//   div.sv-root[data-layout="stacked|columns"]  dashboard arrangement, from the widget's own width
+//                                              (dashboard.js STACK_BELOW_PX): stacked = one column
+//                                              of panes, the widget scrolling as a whole
+//   header.sv-header  .sv-title[title] .sv-stats .sv-times .sv-live[data-live]  dashboard header
+//                                              (stats: runs · events · failed; times: duration ·
+//                                              first token)
 //   section.sv-pane[data-pane="tree|timeline|tokens|table|graph"]    dashboard panes (graph: only
 //                                              once the trace holds LangGraph stream parts)
 //   .sv-filterbar                              filter bar (table and dashboard)
@@ -39,7 +44,11 @@
 //                                              (one lane per stream mode, above the runs)
 //   .sv-timeline-bar button[data-action="in|out|fit"]               zoom buttons
 //   .sv-tooltip                                timeline hover details
-//   .sv-tree-node[data-run-id][aria-selected]  .sv-twisty            run tree
+//   .sv-tree-node[data-run-id][aria-selected][title]  .sv-twisty     run tree; the row's title
+//                                              lists name, type, node, tags, id and figures
+//     .sv-tree-name .sv-tree-meta              name; node and own tags (what tells namesakes apart)
+//     .sv-tree-dur .sv-tree-first .sv-tree-chunks                    figures, in fixed columns
+//                                              under .sv-tree-head (text.js formatDuration)
 //   .sv-graph[data-mode][data-parts]           LangGraph stream parts (graph pane / view)
 //     .sv-mode[data-mode][aria-pressed]        one tab per stream mode present, with its count
 //     .sv-part[data-seq][data-mode]            a part in the list of a mode (virtualized)

@@ -104,6 +104,32 @@ export function ms(value, digits = 1) {
 }
 
 /**
+ * A time or duration in one format for every column, header and tooltip: three significant
+ * figures in the unit that fits (`0.42 ms`, `4.27 ms`, `12.3 ms`, `710 ms`, `1.88 s`, `12.3 s`,
+ * `2 min 05 s`), so numbers in one column line up and none is ragged ("710", "500.66",
+ * "1,880.426"). `–` when unknown.
+ * @param {number | null | undefined} value  milliseconds
+ * @returns {string}
+ */
+export function formatDuration(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  const sign = value < 0 ? "-" : "";
+  const abs = Math.abs(value);
+  // Round first, then pick the unit, so 999.6 ms reads "1.00 s", not "1,000 ms".
+  if (abs === 0) return "0 ms";
+  if (Number(abs.toFixed(2)) < 10) return `${sign}${abs.toFixed(2)} ms`;
+  if (Number(abs.toFixed(1)) < 100) return `${sign}${abs.toFixed(1)} ms`;
+  if (Math.round(abs) < 1000) return `${sign}${Math.round(abs)} ms`;
+  const seconds = abs / 1000;
+  if (Number(seconds.toFixed(2)) < 10) return `${sign}${seconds.toFixed(2)} s`;
+  if (Number(seconds.toFixed(1)) < 60) return `${sign}${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  if (minutes >= 60) return `${sign}${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+  return `${sign}${minutes} min ${String(whole % 60).padStart(2, "0")} s`;
+}
+
+/**
  * `1 chunk`, `12 chunks`.
  * @param {number} count
  * @param {string} word

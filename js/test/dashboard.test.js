@@ -2,7 +2,16 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
+import { formatDuration } from "../src/text.js";
 import { bigTrace, click, deltas, emptySnapshot, eventsWithin, fixture, mount } from "./support/env.js";
+
+/** The header's times, read from the fixture: first start to last end, first token after it. */
+function keyTimes(snapshot) {
+  const start = Math.min(...snapshot.runs.map((run) => run.start));
+  const end = Math.max(...snapshot.runs.map((run) => run.end));
+  const first = Math.min(...snapshot.runs.filter((run) => run.first !== null).map((run) => run.first));
+  return `${formatDuration(end - start)} · first token ${formatDuration(first - start)}`;
+}
 
 test("the dashboard shows header, filter bar and the four panes", (t) => {
   const snapshot = fixture("parrot.json");
@@ -12,6 +21,7 @@ test("the dashboard shows header, filter bar and the four panes", (t) => {
   assert.equal(m.root.style.height, "700px");
   assert.equal(m.$(".sv-title").textContent, "parrot joke");
   assert.equal(m.$(".sv-stats").textContent, `4 runs · ${snapshot.count} events`);
+  assert.equal(m.$(".sv-times").textContent, keyTimes(snapshot));
   assert.equal(m.$(".sv-live").getAttribute("data-live"), "true");
   assert.deepEqual(
     m.$$(".sv-pane").map((pane) => pane.getAttribute("data-pane")),
@@ -65,6 +75,7 @@ test("the dashboard fills in live from an empty snapshot", (t) => {
     m.flush();
   }
   assert.equal(m.$(".sv-stats").textContent, `4 runs · ${full.count} events`);
+  assert.equal(m.$(".sv-times").textContent, keyTimes(full));
   assert.equal(m.$("canvas").getAttribute("data-bars"), "4");
   assert.equal(m.$$(".sv-tree-node").length, 4);
   assert.ok(m.$(".sv-held"));

@@ -1,8 +1,7 @@
 // The run tree: nodes, selection, folding, orphans and held steps.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ms, plural } from "../src/text.js";
-import { heldLabel } from "../src/views/timeline_model.js";
+import { formatDuration } from "../src/text.js";
 import { click, fixture, mount } from "./support/env.js";
 
 function node(m, id) {
@@ -18,7 +17,7 @@ test("every run is a node with its status, type, duration, first token and chunk
   assert.equal(model.getAttribute("aria-level"), "2");
   const text = model.textContent;
   const run = snapshot.runs[2];
-  const facts = [ms(run.end - run.start), `first ${ms(run.first - run.start)}`, plural(run.chunks, "chunk")];
+  const facts = [formatDuration(run.end - run.start), formatDuration(run.first - run.start), String(run.chunks)];
   for (const part of ["✓", "DemoChatModel", "chat_model", ...facts]) {
     assert.ok(text.includes(part), `${part} in ${text}`);
   }
@@ -72,7 +71,7 @@ test("orphans and held steps are flagged; errors show their message", (t) => {
   const m = mount(snapshot, { view: "tree" });
   t.after(() => m.cleanup());
   const held = node(m, snapshot.runs[3].id);
-  assert.equal(held.querySelector(".sv-held").textContent, heldLabel(snapshot.runs[3].held));
+  assert.equal(held.querySelector(".sv-held").textContent, `held ${formatDuration(snapshot.runs[3].held)}`);
   const orphan = node(m, "lost");
   assert.ok(orphan.querySelector(".sv-orphan"));
   assert.equal(orphan.getAttribute("aria-level"), "1");

@@ -5,7 +5,7 @@
 // - a value already in `include_<dim>` or `exclude_<dim>` is pressed; clicking it takes it out;
 // - any other value goes into the list of the dimension's mode (include or exclude).
 
-import { cellText } from "../text.js";
+import { cellText, cut, visible } from "../text.js";
 
 /** @typedef {"names" | "types" | "tags"} Dim */
 /** @typedef {"include" | "exclude"} Mode */
@@ -73,7 +73,8 @@ export function valueChip(h, { filters, dim, value, mode, className = "", hint =
         "data-filter": list,
         "data-value": value,
         "aria-pressed": on || off ? "true" : "false",
-        title: on || off ? `Remove from ${list}` : `Add to ${list}${hint}`,
+        // The whole value (the label may be cut), then what a click does.
+        title: `${value === "" ? "(empty)" : visible(cut(value, 2000).text)}\n${on || off ? `Click: remove from ${list}` : `Click: add to ${list}${hint}`}`,
         dir: "auto",
       },
       value === "" ? "(empty)" : cellText(value, 60),

@@ -12,7 +12,7 @@
 
 import { frameScheduler } from "../frame.js";
 import { emptyFilters } from "../query.js";
-import { cellText, replaceChildren, setText, targetOf } from "../text.js";
+import { cellText, cut, replaceChildren, setText, targetOf, visible } from "../text.js";
 import { listKey, modeOf, toggledValue, valueChip } from "./chips.js";
 
 /** Value chips shown per group; the other values are reachable by typing. */
@@ -156,7 +156,13 @@ export function mountFilterBar(ctx, parent) {
   }
 
   search.addEventListener("input", () => ctx.setFilters({ search: search.value }, true));
-  clear.addEventListener("click", () => ctx.setFilters(emptyFilters()));
+  clear.addEventListener("click", () => {
+    // Every filter and every mode back to the start: a mode left on "exclude" would make the
+    // next chip click exclude.
+    for (const { dim } of GROUPS) modes[dim] = "include";
+    ctx.setFilters(emptyFilters());
+    frame.request();
+  });
   kinds.addEventListener("click", (event) => {
     const chip = targetOf(event, ".sv-kind");
     if (!chip || !kinds.contains(chip)) return;
@@ -232,6 +238,7 @@ export function mountFilterBar(ctx, parent) {
               class: `sv-kind${on ? " sv-on" : ""}`,
               "data-kind": kind,
               "aria-pressed": on ? "true" : "false",
+              title: `${visible(cut(kind, 2000).text)}\nClick: ${on ? "stop showing only the pressed kinds' events" : "show only the pressed kinds' events"}`,
             },
             h("span", { class: "sv-kind-name" }, cellText(kind, 60)),
             h("span", { class: "sv-kind-count" }, ""),
@@ -263,7 +270,7 @@ export function mountFilterBar(ctx, parent) {
     replaceChildren(
       runChip,
       "run: ",
-      h("bdi", { class: "sv-run-chip-name" }, cellText(name, 80)),
+      h("bdi", { class: "sv-run-chip-name", title: visible(cut(name, 2000).text) }, cellText(name, 80)),
       " ",
       h("button", { type: "button", class: "sv-chip-x", "aria-label": "Show every run", title: "Show every run" }, "×"),
     );

@@ -3,10 +3,13 @@
 // the table, so 10,000 runs stay light). Clicking a row selects the run everywhere; clicking the
 // twisty (▸/▾) folds or unfolds its children. Selecting a run elsewhere unfolds its ancestors and
 // scrolls it into view.
+//
+// - Each row: twisty, status, then the name, its node and own tags (muted: two runs of one model
+//   in a graph differ there) and badges, cut with an ellipsis; then duration, first token and
+//   chunks in fixed right-aligned columns under a head row, never cut. The row's title holds it all.
 
 import { frameScheduler } from "../frame.js";
-import { cellText, ms, plural, replaceChildren, targetOf } from "../text.js";
-import { heldLabel } from "./timeline_model.js";
+import { cellText, cut, formatDuration, plural, replaceChildren, targetOf, visible } from "../text.js";
 import { STATUS_ICONS } from "./tokens.js";
 import { virtualList } from "./vlist.js";
 
@@ -40,6 +43,50 @@ export function visibleTree(order, collapsed) {
   return { rows, depth };
 }
 
+/** Tags LangChain and LangGraph add to every run of a step: noise when telling runs apart. */
+const NOISE_TAG = /^(seq:step:\d+|graph:step:\d+|langsmith:.*|map:key:.*)$/;
+
+/**
+ * What tells a run apart from its namesakes: its own tags and its LangGraph node (when not its
+ * own name), e.g. `joke · call_model`; "" when nothing does.
+ * @param {import("../protocol.js").RunRow} run
+ * @returns {string}
+ */
+export function runMeta(run) {
+  // Own tags first: two calls in one node differ there, and a cut suffix keeps its start.
+  const parts = run.tags.filter((tag) => !NOISE_TAG.test(tag));
+  if (run.node && run.node !== run.name) parts.push(run.node);
+  return parts.join(" · ");
+}
+
+/**
+ * The whole story of a run row, for its tooltip: name, type, node, tags, id and its figures.
+ * @param {import("../protocol.js").RunRow} run
+ * @param {number | null} duration
+ * @param {number | null} ttft
+ * @returns {string}
+ */
+export function runTooltip(run, duration, ttft) {
+  const lines = [visible(run.name), `type: ${visible(run.type)} · ${run.status}`];
+  if (run.node) lines.push(`node: ${visible(run.node)}`);
+  if (run.tags.length) lines.push(`tags: ${run.tags.map((tag) => visible(tag)).join(", ")}`);
+  lines.push(`id: ${visible(run.id)}`);
+  const figures = [`${run.end === null ? "running for" : "duration"} ${formatDuration(duration)}`];
+  if (run.first !== null) figures.push(`first token ${formatDuration(ttft ?? run.first)}`);
+  if (run.chunks) figures.push(plural(run.chunks, "chunk"));
+  if (run.held !== null) figures.push(heldText(run.held));
+  lines.push(figures.join(" · "));
+  if (run.error) lines.push(visible(cut(run.error, 2000).text));
+  return lines.join("\n");
+}
+
+/**
+ * @param {number} held  ms the run held the stream back
+ */
+function heldText(held) {
+  return `held ${formatDuration(held)}`;
+}
+
 /**
  * @param {Context} ctx
  * @param {HTMLElement} parent
@@ -48,7 +95,16 @@ export function mountTree(ctx, parent) {
   const { h, store } = ctx;
   const scroller = h("div", { class: "sv-tree", role: "tree", tabindex: "0", "aria-label": "Runs" });
   const empty = h("div", { class: "sv-empty", hidden: true }, "No runs yet.");
-  const root = h("div", { class: "sv-tree-view" }, scroller, empty);
+  // Column heads for the figures: each row's are in fixed right-aligned columns under them.
+  const head = h(
+    "div",
+    { class: "sv-tree-head", "aria-hidden": "true" },
+    h("span", { class: "sv-tree-label" }, "run"),
+    h("span", { class: "sv-tree-dur", title: "duration (running for, while running)" }, "duration"),
+    h("span", { class: "sv-tree-first", title: "first token, after the run's start" }, "1st token"),
+    h("span", { class: "sv-tree-chunks", title: "chunks streamed" }, "chunks"),
+  );
+  const root = h("div", { class: "sv-tree-view" }, head, scroller, empty);
   parent.appendChild(root);
 
   /** Runs folded by the user (run indexes). */
@@ -94,6 +150,8 @@ export function mountTree(ctx, parent) {
       open,
       level,
       run.error,
+      run.node,
+      run.tags.join("\u0001"),
     ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
@@ -107,6 +165,9 @@ export function mountTree(ctx, parent) {
     row.style.paddingLeft = `${4 + Math.min(level, 30) * 14}px`;
     row.svRun = i;
     const ttft = run.first !== null && run.start !== null ? run.first - run.start : null;
+    const meta = runMeta(run);
+    const tip = runTooltip(run, duration, ttft);
+    row.title = tip;
     replaceChildren(
       row,
       h(
@@ -121,26 +182,37 @@ export function mountTree(ctx, parent) {
         hasChildren ? (open ? "▾" : "▸") : "",
       ),
       h("span", { class: "sv-status", "data-status": run.status, title: run.status }, STATUS_ICONS[run.status]),
-      h("bdi", { class: "sv-tree-name" }, cellText(run.name, 120)),
-      h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
       h(
         "span",
-        { class: "sv-tree-dur", title: "duration" },
-        duration === null ? "–" : `${run.end === null ? "running " : ""}${ms(duration)}`,
+        { class: "sv-tree-label" },
+        h("bdi", { class: "sv-tree-name", title: tip }, cellText(run.name, 120)),
+        meta ? h("bdi", { class: "sv-tree-meta", title: tip }, cellText(meta, 120)) : null,
+        h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
+        run.held !== null
+          ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldText(run.held))
+          : null,
+        run.orphan
+          ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan")
+          : null,
+        run.error
+          ? h("bdi", { class: "sv-tree-error", title: cellText(run.error, 2000) }, cellText(run.error, 200))
+          : null,
       ),
-      run.first !== null
-        ? h(
-            "span",
-            { class: "sv-tree-first", title: "first token (after the run's start)" },
-            `first ${ms(ttft ?? run.first)}`,
-          )
-        : null,
-      run.chunks ? h("span", { class: "sv-tree-chunks" }, plural(run.chunks, "chunk")) : null,
-      run.held !== null
-        ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldLabel(run.held))
-        : null,
-      run.orphan ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan") : null,
-      run.error ? h("bdi", { class: "sv-tree-error" }, cellText(run.error, 200)) : null,
+      h(
+        "span",
+        { class: "sv-tree-dur", title: run.end === null ? "running for" : "duration" },
+        formatDuration(duration),
+      ),
+      h(
+        "span",
+        { class: "sv-tree-first", title: "first token, after the run's start" },
+        run.first !== null ? formatDuration(ttft ?? run.first) : "",
+      ),
+      h(
+        "span",
+        { class: "sv-tree-chunks", title: "chunks streamed" },
+        run.chunks ? run.chunks.toLocaleString("en-US") : "",
+      ),
     );
   }
 
