@@ -390,7 +390,7 @@ export function mountTimeline(ctx, parent) {
 
       // Held-back segment: hatched, growing to the clock while the step holds, with its label.
       const hold = holdSpan(run, store.runs, store.now);
-      if (hold) paintHold(g, hold, x, x1, y0, barHeight, mid, colors);
+      if (hold) paintHold(g, hold, x, x0, x1, y0, barHeight, mid, colors);
 
       // Token ticks, binned per pixel column.
       const times = store.runTicks[i];
@@ -488,13 +488,14 @@ export function mountTimeline(ctx, parent) {
    * @param {CanvasRenderingContext2D} g
    * @param {{from: number, to: number, live: boolean, label: string}} hold
    * @param {Scale} x
+   * @param {number} barStart  the bar's left end (px)
    * @param {number} barEnd  the bar's right end (px)
    * @param {number} y0
    * @param {number} barHeight
    * @param {number} mid
    * @param {Colors} colors
    */
-  function paintHold(g, hold, x, barEnd, y0, barHeight, mid, colors) {
+  function paintHold(g, hold, x, barStart, barEnd, y0, barHeight, mid, colors) {
     const stripe = isDark(colors.background) ? HELD_COLORS.dark : HELD_COLORS.light;
     const h0 = Math.max(x.x0, x.x(hold.from));
     const h1 = Math.min(x.x1, Math.max(x.x(hold.to), h0 + 2));
@@ -525,9 +526,11 @@ export function mountTimeline(ctx, parent) {
     g.save();
     g.font = `bold ${FONT_SIZE} ${colors.font}`;
     const labelWidth = g.measureText(hold.label).width;
-    const inside = h1 - h0 > labelWidth + 10;
+    // Beside the bar where there is room (before it, else after it), so the stripes stay whole;
+    // else inside the hold.
+    const before = Math.min(barStart, h0) - labelWidth - 8;
     const after = Math.max(x.x0, Math.max(barEnd, h1)) + 8;
-    const lx = inside ? h0 + 5 : after + labelWidth <= x.x1 ? after : Math.max(x.x0, h0 - labelWidth - 8);
+    const lx = before >= x.x0 + 2 ? before : after + labelWidth <= x.x1 ? after : Math.max(x.x0, h0 + 5);
     if (lx >= x.x0 - 1 && lx <= x.x1) {
       g.fillStyle = colors.background;
       g.fillRect(lx - 3, top, labelWidth + 6, tall);
