@@ -399,6 +399,11 @@ test("an empty trace shows a message, not an axis from 0 to 1 ms", (t) => {
   live.flush();
   assert.ok(live.$(".sv-timeline-empty").hidden);
   assert.equal(live.$("canvas").getAttribute("data-bars"), String(full.runs.length));
+  // A replay that has played nothing yet keeps its axis, to be clicked ahead.
+  const replay = mount(emptySnapshot(), { view: "timeline", live: true, seekable: true, time_span: 900 });
+  t.after(() => replay.cleanup());
+  assert.ok(replay.$(".sv-timeline-empty").hidden);
+  assert.ok(!replay.$(".sv-timeline-scroll").hidden);
 });
 
 test("first-token marks are drawn whole at the right edge of the range", (t) => {

@@ -199,7 +199,8 @@ export function mountTimeline(ctx, parent) {
       const stripe = isDark(theme().background) ? HELD_COLORS.dark : HELD_COLORS.light;
       if (heldSwatch.style.getPropertyValue("--sv-held") !== stripe) heldSwatch.style.setProperty("--sv-held", stripe);
     }
-    const nothing = rows.length === 0 && partRows.length === 0;
+    // Nothing to draw: a message instead of an empty axis; a replay's axis stays, to click ahead.
+    const nothing = rows.length === 0 && partRows.length === 0 && !isSeekable();
     if (empty.hidden !== !nothing) {
       empty.hidden = !nothing;
       scroller.hidden = nothing;
