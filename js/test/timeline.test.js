@@ -375,7 +375,28 @@ test("every run type has its own colour, far from the others", () => {
   assert.equal(isDark("#111111"), true);
   assert.equal(isDark("rgb(255, 255, 255)"), false);
   assert.equal(isDark("#fff"), false);
-  assert.notEqual(HELD_COLORS.light, HELD_COLORS.dark);
+  // The held stripes and label read on a projector: WCAG contrast of text (4.5:1) against the
+  // light and the dark (JupyterLab Dark: #111111) background.
+  const luminance = (hex) => {
+    const [r, g, b] = rgb(hex).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  assert.ok(contrast(HELD_COLORS.light, "#ffffff") >= 4.5, `${contrast(HELD_COLORS.light, "#ffffff")}`);
+  assert.ok(contrast(HELD_COLORS.dark, "#111111") >= 4.5, `${contrast(HELD_COLORS.dark, "#111111")}`);
+  // Every bar colour stands out from both backgrounds (3:1, the WCAG figure for graphics)...
+  // except on one side for the lightest and darkest hues, which still keep 2:1.
+  for (const [type, color] of colors) {
+    const light = contrast(color, "#ffffff");
+    const dark = contrast(color, "#111111");
+    assert.ok(Math.min(light, dark) >= 2 && Math.max(light, dark) >= 3, `${type}: ${light} / ${dark}`);
+  }
 });
 
 test("an empty trace shows a message, not an axis from 0 to 1 ms", (t) => {
@@ -416,6 +437,10 @@ test("first-token marks are drawn whole at the right edge of the range", (t) => 
   m.flush();
   const xs = g.points.map(([x]) => x);
   assert.ok(xs.length > 0);
+  // Big enough to see from the back of a room: the triangles are 11 px wide.
+  const tops = g.points.filter(([, y]) => y === AXIS_HEIGHT_PX + 1);
+  assert.ok(tops.length >= 2);
+  assert.ok(Math.abs(tops[1][0] - tops[0][0]) >= 10, JSON.stringify(tops.slice(0, 2)));
   // The chain's first token is within a few ms of the end of the trace.
   assert.ok(Math.max(...xs) <= 800 - 4, `a mark reaches ${Math.max(...xs)} of 800 px`);
   assert.ok(Math.min(...xs) >= LABEL_WIDTH_PX, "no mark over the names");
