@@ -123,3 +123,41 @@ def test_controls_drive_the_player_and_follow_its_new_trace(player, parrot):
     controls.speed.value = 0.1
     assert player.speed == 0.1
     controls.close()
+
+
+def test_a_click_on_the_timeline_axis_seeks_the_player_also_after_a_rewind(player, parrot):
+    controls = ReplayControls(player, view="timeline", height=300)
+    view = controls.view
+    assert view.seekable and view.time_span == pytest.approx(player.duration * 1000)
+    moment = parrot.events[30]["t"]
+    # What the page sends when the user clicks the axis at that moment (ms).
+    view._on_front_end_message(view, {"type": "seek", "ms": moment * 1000}, [])
+    assert player.position == pytest.approx(moment)
+    assert essentials(player.trace) == [e for e in essentials(parrot) if e[3] <= moment]
+    # Back in time: the player has a new trace, shown in a new view that seeks as well.
+    earlier = parrot.events[5]["t"]
+    view._on_front_end_message(view, {"type": "seek", "ms": earlier * 1000}, [])
+    assert player.position == pytest.approx(earlier)
+    new_view = controls.view
+    assert new_view is not view and new_view.trace is player.trace
+    assert new_view.seekable and new_view.time_span == pytest.approx(player.duration * 1000)
+    later = parrot.events[40]["t"]
+    new_view._on_front_end_message(new_view, {"type": "seek", "ms": later * 1000}, [])
+    assert player.position == pytest.approx(later)
+    assert essentials(player.trace) == [e for e in essentials(parrot) if e[3] <= later]
+    controls.close()
+
+
+def test_a_widget_that_is_not_seekable_ignores_seek_messages(parrot):
+    widget = sv.widgets.TraceWidget(parrot, view="timeline")
+    heard = []
+    widget.on_seek(heard.append)
+    for junk in ({"type": "seek", "ms": 5.0}, {"type": "seek"}, {"type": "seek", "ms": "x"}):
+        widget._on_front_end_message(widget, junk, [])
+    assert heard == []
+    widget.seekable = True
+    widget._on_front_end_message(widget, {"type": "seek", "ms": float("nan")}, [])
+    widget._on_front_end_message(widget, {"type": "seek", "ms": True}, [])
+    widget._on_front_end_message(widget, {"type": "seek", "ms": -3}, [])
+    assert heard == [0.0]
+    widget.close()

@@ -41,6 +41,8 @@ export const DELTA = declared(contract.messages.to_page, "delta", "message to th
 export const PAYLOAD = declared(contract.messages.to_page, "payload", "message to the page");
 /** Page → kernel: the request for an event's full payload. */
 export const PAYLOAD_REQUEST = declared(contract.messages.to_kernel, "payload", "message to the kernel");
+/** Page → kernel: a click on a replay's time axis, `{type: "seek", ms}`. */
+export const SEEK_REQUEST = declared(contract.messages.to_kernel, "seek", "message to the kernel");
 
 /** Keys of the snapshot, a delta and a payload answer, in the order the kernel writes them. */
 export const SNAPSHOT_KEYS = /** @type {readonly string[]} */ (contract.snapshot);

@@ -25,6 +25,8 @@ import {
   LANE_HEIGHT_PX,
   lanePartCount,
   nearestPart,
+  PLOT_LEFT_PAD_PX,
+  PLOT_RIGHT_MARGIN_PX,
   partLanes,
   partSummary,
   ROW_HEIGHT_PX,
@@ -576,8 +578,9 @@ test("the timeline lays part markers out on lanes; hover names a part, click sho
   assert.match(canvas.getAttribute("aria-label"), /42 LangGraph stream parts on 5 lanes/);
   // Lanes: values, updates, tasks, debug, checkpoints. Point at the second update (seq 31).
   const [t0, t1] = canvas.getAttribute("data-range").split(",").map(Number);
-  const x1 = 800 - 12; // the fallback width without layout, less the right margin
-  const xOf = (time) => LABEL_WIDTH_PX + ((time - t0) * (x1 - LABEL_WIDTH_PX)) / (t1 - t0);
+  const x0 = LABEL_WIDTH_PX + PLOT_LEFT_PAD_PX;
+  const x1 = 800 - PLOT_RIGHT_MARGIN_PX; // the fallback width without layout, less the right margin
+  const xOf = (time) => x0 + ((time - t0) * (x1 - x0)) / (t1 - t0);
   const seq = 31;
   const at = {
     clientX: xOf(snapshot.events.us[seq] / 1000),
@@ -763,4 +766,34 @@ test("10,000 runs, 200,000 ticks and 50,000 parts: timeline and graph pane hold 
   click(m.$('.sv-graph-chip[data-value="tag_1"]'));
   m.flush();
   assert.equal(m.$(".sv-msg-count").textContent, "10,000 of 30,000 tokens");
+});
+
+test("the pane keeps the tab shown when parts of another mode arrive, and the tab the user picked", (t) => {
+  const full = fixture("subgraphs.json");
+  const m = mount(emptySnapshot("parent"), { view: "graph", live: true });
+  t.after(() => m.cleanup());
+  const shown = () => m.$('.sv-graph .sv-mode[aria-pressed="true"]')?.getAttribute("data-mode") ?? null;
+  const stream = [...deltas(full, 1)];
+  let n = 0;
+  for (; n < stream.length && !shown(); n += 1) {
+    m.model.message(stream[n]);
+    m.flush();
+  }
+  const first = shown();
+  assert.equal(first, "checkpoints", "the first part's mode is shown");
+  const seen = new Set();
+  for (; n < 25; n += 1) {
+    m.model.message(stream[n]);
+    m.flush();
+    seen.add(shown());
+  }
+  assert.ok(Object.keys(counts(m)).includes("values"), "a mode ordered before it arrived");
+  assert.deepEqual([...seen], [first], "the pane did not jump to another tab by itself");
+  pickMode(m, "updates");
+  for (; n < stream.length; n += 1) {
+    m.model.message(stream[n]);
+    m.flush();
+    assert.equal(shown(), "updates", `the tab the user picked stays (part ${n})`);
+  }
+  assert.equal(m.$$('.sv-graph .sv-part[data-mode="updates"]').length, 4);
 });

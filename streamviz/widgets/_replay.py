@@ -65,7 +65,7 @@ class ReplayControls(widgets.VBox):
             layout=widgets.Layout(flex="1 1 240px", min_width="200px"),
         )
         self.progress = widgets.Label()
-        self.view = TraceWidget(player.trace, **self._view_options)
+        self.view = self._make_view(player.trace)
         self.play_button.observe(self._on_play, "value")
         self.back_button.on_click(lambda _: self.player.step(-1))
         self.step_button.on_click(lambda _: self.player.step())
@@ -112,10 +112,27 @@ class ReplayControls(widgets.VBox):
             self.player.seek(change["new"])
 
     # --------------------------------------------------------------- from the player
+    def _make_view(self, trace: Trace) -> TraceWidget:
+        """A view of the player's trace, seekable: the timeline spans the whole recording.
+
+        A click on its time axis seeks the player there.
+        """
+        view = TraceWidget(
+            trace,
+            **self._view_options,
+            seekable=True,
+            time_span=self.player.duration * 1000.0,
+        )
+        view.on_seek(self._on_timeline_seek)
+        return view
+
+    def _on_timeline_seek(self, ms: float) -> None:
+        self.player.seek(ms / 1000.0)
+
     def _show_trace(self, trace: Trace) -> None:
         """Show the player's new trace (after going back in time) where the old one was."""
         old = self.view
-        self.view = TraceWidget(trace, **self._view_options)
+        self.view = self._make_view(trace)
         self.view.filters = old.filters
         self.children = (self.children[0], self.view)
         old.close()

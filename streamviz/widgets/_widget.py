@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,9 @@ class TraceWidget(anywidget.AnyWidget):
     time_span = traitlets.Float(0.0).tag(sync=True)
     """Milliseconds the timeline spans at least (0: its own trace's); one scale for traces
     compared side by side (``sv.show([a, b])``)."""
+    seekable = traitlets.Bool(False).tag(sync=True)
+    """The timeline's time axis is clickable: a click sends a ``seek`` message (a replay's view,
+    see :meth:`on_seek`), and a playhead marks the clock."""
 
     def __init__(
         self, trace: Trace, *, view: str = "dashboard", height: int = 560, **kwargs: Any
@@ -107,6 +112,7 @@ class TraceWidget(anywidget.AnyWidget):
         self._stale = False  # deltas were sent since the last snapshot
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
+        self._seek_callbacks: list[Callable[[float], None]] = []
         snapshot = self._encoder.snapshot()
         super().__init__(
             uid=uuid.uuid4().hex,
@@ -138,6 +144,13 @@ class TraceWidget(anywidget.AnyWidget):
     def selected(self) -> Run | None:
         """The run selected in the widget (tree, timeline or table), if any."""
         return self._trace.runs.get(self.selected_run) if self.selected_run else None
+
+    def on_seek(self, callback: Callable[[float], None]) -> None:
+        """Call ``callback(ms)`` when the user clicks the timeline's axis at ``ms``.
+
+        Only a ``seekable`` widget hears clicks; the replay controls seek their player.
+        """
+        self._seek_callbacks.append(callback)
 
     # ------------------------------------------------------------- updating
     def flush(self) -> bool:
@@ -209,10 +222,18 @@ class TraceWidget(anywidget.AnyWidget):
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         try:
-            if isinstance(content, dict) and content.get("type") == "payload":
+            if not isinstance(content, dict):
+                return
+            kind = content.get("type")
+            if kind == "payload":
                 seq = content.get("seq")
                 if isinstance(seq, int) and not isinstance(seq, bool):
                     self.send(self._encoder.payload(seq))
+            elif kind == "seek" and self.seekable:
+                at = content.get("ms")
+                if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at):
+                    for callback in list(self._seek_callbacks):
+                        callback(max(0.0, float(at)))
         except Exception as error:
             report_internal_error("streamviz widget message", error)
 

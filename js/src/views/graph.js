@@ -127,7 +127,14 @@ export function mountGraph(ctx, parent) {
       partList.onSnapshot();
     }
     const ordered = orderModes(store.partModes);
-    active = picked !== null && ordered.includes(picked) ? picked : (ordered[0] ?? null);
+    // The user's tab; else the tab already shown (a part of another mode arriving does not take
+    // the pane away from it); else the first mode present.
+    active =
+      picked !== null && ordered.includes(picked)
+        ? picked
+        : active !== null && ordered.includes(active)
+          ? active
+          : (ordered[0] ?? null);
     root.setAttribute("data-mode", active ?? "");
     root.setAttribute("data-parts", String(store.partCount));
     empty.hidden = active !== null;

@@ -12,33 +12,40 @@
 //   shows the nearest part and click picks it (`ctx.selectPart`: the graph pane shows it).
 // - Without a 2D context (happy-dom in tests, a context lost) drawing is skipped; the `data-bars`
 //   and `aria-label` attributes still describe what would be drawn.
+// - A step holding the stream back is drawn hatched, growing to the clock while it holds, with a
+//   live "holding N ms" label; the legend lists only the run types and marks present.
+// - `seekable` (a replay's view): the time axis is clickable and sends `{type: "seek", ms}` to the
+//   kernel, and a playhead marks the replay's clock.
 
+import { SEEK_REQUEST as SEEK } from "../contract.js";
 import { frameScheduler } from "../frame.js";
 import { lastFitting } from "../sorted.js";
-import { cellText, ms, replaceChildren, targetOf } from "../text.js";
+import { cellText, ms, replaceChildren, setText, targetOf } from "../text.js";
 import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
   barSpan,
   binTicks,
   fitRange,
-  heldLabel,
-  heldSpan,
+  HELD_COLORS,
   hitRow,
+  holdSpan,
   INDENT_PX,
+  isDark,
   LABEL_WIDTH_PX,
   LANE_HEIGHT_PX,
   lanePartCount,
+  legendItems,
   nearestPart,
   niceTicks,
-  OTHER_COLOR,
+  PLOT_LEFT_PAD_PX,
+  PLOT_RIGHT_MARGIN_PX,
   panRange,
   partLanes,
   partSummary,
   ROW_HEIGHT_PX,
   runSummary,
   scale,
-  TYPE_COLORS,
   tickLabel,
   typeColor,
   visibleRows,
@@ -49,7 +56,8 @@ const FALLBACK_WIDTH_PX = 800;
 const BAR_INSET_PX = 4;
 const DRAG_THRESHOLD_PX = 3;
 const WHEEL_ZOOM_RATE = 0.0015;
-const RIGHT_MARGIN_PX = 12;
+/** First-token mark: a triangle this wide (px) pointing down into the bar. */
+const FIRST_MARK_PX = 11;
 const FONT_SIZE = "11px";
 /** How far from the pointer (px) a part marker can be and still be hovered or picked. */
 const PART_HIT_PX = 4;
@@ -94,19 +102,10 @@ export function mountTimeline(ctx, parent) {
    */
   const button = (label, aria, action) =>
     h("button", { type: "button", class: "sv-button", "aria-label": aria, title: aria, "data-action": action }, label);
-  const legend = h(
-    "span",
-    { class: "sv-legend" },
-    [...Object.entries(TYPE_COLORS), ["other", OTHER_COLOR]].map(([type, color]) => {
-      const swatch = h("span", { class: "sv-swatch" });
-      swatch.style.backgroundColor = color;
-      return h("span", { class: "sv-legend-item" }, swatch, type);
-    }),
-    h("span", { class: "sv-legend-item" }, h("span", { class: "sv-swatch sv-swatch-held" }), "held"),
-    h("span", { class: "sv-legend-item" }, "▾ first token"),
-    h("span", { class: "sv-legend-item sv-legend-error" }, "✕ error"),
-    h("span", { class: "sv-legend-item" }, "⊘ cancelled"),
-  );
+  const legend = h("span", { class: "sv-legend", "aria-label": "Legend" });
+  let legendKey = "";
+  /** @type {HTMLElement | null} */
+  let heldSwatch = null;
   const toolbar = h(
     "div",
     { class: "sv-timeline-bar" },
@@ -125,7 +124,8 @@ export function mountTimeline(ctx, parent) {
   const spacer = h("div", { class: "sv-vspacer" });
   const scroller = h("div", { class: "sv-timeline-scroll" }, canvas, spacer);
   const tooltip = h("div", { class: "sv-tooltip", role: "tooltip", hidden: true });
-  const root = h("div", { class: "sv-timeline" }, toolbar, scroller, tooltip);
+  const empty = h("div", { class: "sv-empty sv-timeline-empty", hidden: true });
+  const root = h("div", { class: "sv-timeline" }, toolbar, scroller, empty, tooltip);
   parent.appendChild(root);
 
   /** The whole trace's range: at least the `time_span` trait (one scale for compared traces). */
@@ -194,14 +194,28 @@ export function mountTimeline(ctx, parent) {
     const { rows, depth } = store.treeOrder();
     const partRows = lanes();
     if (fit) range = whole();
-    const { width, height } = size();
+    drawLegend();
+    if (heldSwatch) {
+      const stripe = isDark(theme().background) ? HELD_COLORS.dark : HELD_COLORS.light;
+      if (heldSwatch.style.getPropertyValue("--sv-held") !== stripe) heldSwatch.style.setProperty("--sv-held", stripe);
+    }
+    // Nothing to draw: a message instead of an empty axis; a replay's axis stays, to click ahead.
+    const nothing = rows.length === 0 && partRows.length === 0 && !isSeekable();
+    if (empty.hidden !== !nothing) {
+      empty.hidden = !nothing;
+      scroller.hidden = nothing;
+    }
+    if (nothing) setText(empty, ctx.live() ? "No runs yet." : "No runs in this trace.");
     canvas.setAttribute("data-bars", String(rows.length));
     canvas.setAttribute("data-parts", String(lanePartCount(partRows)));
     canvas.setAttribute("data-lanes", String(partRows.length));
     canvas.setAttribute("aria-label", summary(rows));
     canvas.setAttribute("data-range", `${range[0].toFixed(3)},${range[1].toFixed(3)}`);
     const content = partRows.length * LANE_HEIGHT_PX + rows.length * ROW_HEIGHT_PX;
-    spacer.style.height = `${Math.max(0, AXIS_HEIGHT_PX + content - height)}px`;
+    const spacerHeight = `${Math.max(0, AXIS_HEIGHT_PX + content - size().height)}px`;
+    if (spacer.style.height !== spacerHeight) spacer.style.height = spacerHeight;
+    // Measured once the spacer is set: its scrollbar (if any) narrows the room for the canvas.
+    const { width, height } = size();
     const dpr = win.devicePixelRatio || 1;
     if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
       canvas.width = Math.round(width * dpr);
@@ -210,13 +224,58 @@ export function mountTimeline(ctx, parent) {
       canvas.style.height = `${height}px`;
       context = null;
     }
-    const x = scale(range[0], range[1], LABEL_WIDTH_PX, Math.max(LABEL_WIDTH_PX + 10, width - RIGHT_MARGIN_PX));
+    const plot0 = LABEL_WIDTH_PX + PLOT_LEFT_PAD_PX;
+    const x = scale(range[0], range[1], plot0, Math.max(plot0 + 10, width - PLOT_RIGHT_MARGIN_PX));
     const scrollTop = scroller.scrollTop;
     const laid = { rows, lanes: partRows, x, scrollTop, width, height };
     geometry = laid;
+    canvas.setAttribute("data-holds", holdsText(rows));
+    if (nothing) return laid;
     if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
     if (context) paint(context, { ...laid, depth, dpr });
     return laid;
+  }
+
+  /** The legend: the run types and marks present (rebuilt only when that set changes). */
+  function drawLegend() {
+    const items = legendItems(store.runs);
+    const key = items.map((item) => item.key).join(",");
+    if (key === legendKey) return;
+    legendKey = key;
+    replaceChildren(
+      legend,
+      items.map((item) => {
+        const attributes = { class: "sv-legend-item", "data-legend": item.key };
+        if (item.color !== null) {
+          const swatch = h("span", { class: "sv-swatch" });
+          swatch.style.backgroundColor = item.color;
+          return h("span", attributes, swatch, item.label);
+        }
+        if (item.key === "held") {
+          heldSwatch = h("span", { class: "sv-swatch sv-swatch-held" });
+          return h("span", attributes, heldSwatch, item.label);
+        }
+        if (item.key === "first") return h("span", attributes, h("span", { class: "sv-first-mark" }, "▼"), item.label);
+        if (item.key === "error")
+          return h("span", { ...attributes, class: "sv-legend-item sv-legend-error" }, "✕ error");
+        return h("span", attributes, "⊘ cancelled");
+      }),
+    );
+  }
+
+  /**
+   * The holds drawn, as text for tests and assistive tools: `name: holding N ms; ...`.
+   * @param {number[]} rows
+   */
+  function holdsText(rows) {
+    const parts = [];
+    for (const i of rows) {
+      const run = store.runs[i];
+      if (run.holding === null && run.held === null) continue;
+      const hold = holdSpan(run, store.runs, store.now);
+      if (hold) parts.push(`${run.name}: ${hold.label} (${hold.from.toFixed(3)}-${hold.to.toFixed(3)})`);
+    }
+    return parts.join("; ");
   }
 
   /** What the last draw laid out (drawing now if nothing was). */
@@ -238,7 +297,7 @@ export function mountTimeline(ctx, parent) {
     const color = modeColor(lane.mode);
     g.globalAlpha = 0.07;
     g.fillStyle = color;
-    g.fillRect(0, top, x.x1 + RIGHT_MARGIN_PX, LANE_HEIGHT_PX);
+    g.fillRect(0, top, x.x1 + PLOT_RIGHT_MARGIN_PX, LANE_HEIGHT_PX);
     g.globalAlpha = 1;
     g.fillRect(6, mid - 3, 6, 6);
     g.fillStyle = colors.muted;
@@ -330,40 +389,9 @@ export function mountTimeline(ctx, parent) {
         g.globalAlpha = 1;
       }
 
-      // Held-back segment: hatched, with its label.
-      const held = heldSpan(run, store.runs);
-      if (held) {
-        const h0 = Math.max(x.x0, x.x(held.from));
-        const h1 = Math.min(x.x1, x.x(held.to));
-        if (h1 > h0) {
-          g.save();
-          g.beginPath();
-          g.rect(h0, y0 - 1, h1 - h0, barHeight + 2);
-          g.clip();
-          g.fillStyle = colors.background;
-          g.globalAlpha = 0.6;
-          g.fillRect(h0, y0 - 1, h1 - h0, barHeight + 2);
-          g.globalAlpha = 1;
-          g.strokeStyle = colors.warn;
-          g.lineWidth = 1;
-          g.beginPath();
-          for (let hx = h0 - barHeight; hx < h1; hx += 5) {
-            g.moveTo(hx, y0 + barHeight + 1);
-            g.lineTo(hx + barHeight + 2, y0 - 1);
-          }
-          g.stroke();
-          g.restore();
-        }
-        const label = heldLabel(held.held);
-        const labelWidth = g.measureText(label).width;
-        const lx = h1 - h0 > labelWidth + 8 ? h0 + 4 : Math.min(x.x1 - labelWidth, Math.max(x.x0, x1) + 16);
-        if (lx >= x.x0 && lx <= x.x1) {
-          g.fillStyle = colors.background;
-          g.fillRect(lx - 2, y0 - 1, labelWidth + 4, barHeight + 2);
-          g.fillStyle = colors.warn;
-          g.fillText(label, lx, mid);
-        }
-      }
+      // Held-back segment: hatched, growing to the clock while the step holds, with its label.
+      const hold = holdSpan(run, store.runs, store.now);
+      if (hold) paintHold(g, hold, x, x0, x1, y0, barHeight, mid, colors);
 
       // Token ticks, binned per pixel column.
       const times = store.runTicks[i];
@@ -379,16 +407,22 @@ export function mountTimeline(ctx, parent) {
         g.globalAlpha = 1;
       }
 
-      // First-token mark.
+      // First-token mark: a triangle pointing down into the bar, outlined in the background
+      // colour so it stands out on the bar and on the background alike.
       if (run.first !== null) {
         const fx = x.x(run.first);
-        if (fx >= x.x0 && fx <= x.x1) {
-          g.fillStyle = colors.text;
+        if (fx >= x.x0 - 1 && fx <= x.x1 + 1) {
+          const half = FIRST_MARK_PX / 2;
           g.beginPath();
-          g.moveTo(fx - 4, top + 1);
-          g.lineTo(fx + 4, top + 1);
-          g.lineTo(fx, top + BAR_INSET_PX + 2);
+          g.moveTo(fx - half, top + 1);
+          g.lineTo(fx + half, top + 1);
+          g.lineTo(fx, top + BAR_INSET_PX + 6);
           g.closePath();
+          g.lineJoin = "round";
+          g.lineWidth = 2;
+          g.strokeStyle = colors.background;
+          g.stroke();
+          g.fillStyle = colors.text;
           g.fill();
         }
       }
@@ -411,15 +445,14 @@ export function mountTimeline(ctx, parent) {
       }
     }
 
-    // Now line while live.
-    if (ctx.live()) {
-      const nx = x.x(store.now);
-      if (nx >= x.x0 && nx <= x.x1) {
-        g.fillStyle = colors.select;
-        g.globalAlpha = 0.6;
-        g.fillRect(Math.round(nx), AXIS_HEIGHT_PX, 1, height);
-        g.globalAlpha = 1;
-      }
+    // Now line while live; a replay's playhead always.
+    const seekable = isSeekable();
+    const nx = x.x(store.now);
+    if ((ctx.live() || seekable) && nx >= x.x0 - 1 && nx <= x.x1 + 1) {
+      g.fillStyle = colors.select;
+      g.globalAlpha = seekable ? 0.9 : 0.6;
+      g.fillRect(Math.round(nx) - (seekable ? 1 : 0), AXIS_HEIGHT_PX, seekable ? 2 : 1, height);
+      g.globalAlpha = 1;
     }
 
     // Axis on top of the rows, and the label column header.
@@ -438,6 +471,78 @@ export function mountTimeline(ctx, parent) {
       const label = tickLabel(value, ticks.step);
       if (tx + 3 + g.measureText(label).width <= width) g.fillText(label, Math.round(tx) + 3, AXIS_HEIGHT_PX / 2);
     }
+    if (seekable && nx >= x.x0 - 1 && nx <= x.x1 + 1) {
+      // The playhead's handle on the axis.
+      g.fillStyle = colors.select;
+      g.beginPath();
+      g.moveTo(nx - 6, AXIS_HEIGHT_PX - 10);
+      g.lineTo(nx + 6, AXIS_HEIGHT_PX - 10);
+      g.lineTo(nx, AXIS_HEIGHT_PX);
+      g.closePath();
+      g.fill();
+    }
+  }
+
+  /**
+   * A hold: the bar's held part covered, hatched in strong stripes and outlined, with its label
+   * ("holding N ms" while it grows, "held N ms" after) inside it, or after the bar.
+   * @param {CanvasRenderingContext2D} g
+   * @param {{from: number, to: number, live: boolean, label: string}} hold
+   * @param {Scale} x
+   * @param {number} barStart  the bar's left end (px)
+   * @param {number} barEnd  the bar's right end (px)
+   * @param {number} y0
+   * @param {number} barHeight
+   * @param {number} mid
+   * @param {Colors} colors
+   */
+  function paintHold(g, hold, x, barStart, barEnd, y0, barHeight, mid, colors) {
+    const stripe = isDark(colors.background) ? HELD_COLORS.dark : HELD_COLORS.light;
+    const h0 = Math.max(x.x0, x.x(hold.from));
+    const h1 = Math.min(x.x1, Math.max(x.x(hold.to), h0 + 2));
+    const top = y0 - 1;
+    const tall = barHeight + 2;
+    if (h1 > h0 && h0 <= x.x1 && h1 >= x.x0) {
+      g.save();
+      g.beginPath();
+      g.rect(h0, top, h1 - h0, tall);
+      g.clip();
+      g.fillStyle = colors.background;
+      g.globalAlpha = 0.85;
+      g.fillRect(h0, top, h1 - h0, tall);
+      g.globalAlpha = 1;
+      g.strokeStyle = stripe;
+      g.lineWidth = 2;
+      g.beginPath();
+      for (let hx = h0 - tall; hx < h1; hx += 6) {
+        g.moveTo(hx, top + tall);
+        g.lineTo(hx + tall, top);
+      }
+      g.stroke();
+      g.restore();
+      g.strokeStyle = stripe;
+      g.lineWidth = 1.5;
+      g.strokeRect(h0 + 0.75, top + 0.75, Math.max(0.5, h1 - h0 - 1.5), tall - 1.5);
+    }
+    g.save();
+    g.font = `bold ${FONT_SIZE} ${colors.font}`;
+    const labelWidth = g.measureText(hold.label).width;
+    // Beside the bar where there is room (before it, else after it), so the stripes stay whole;
+    // else inside the hold.
+    const before = Math.min(barStart, h0) - labelWidth - 8;
+    const after = Math.max(x.x0, Math.max(barEnd, h1)) + 8;
+    const lx = before >= x.x0 + 2 ? before : after + labelWidth <= x.x1 ? after : Math.max(x.x0, h0 + 5);
+    if (lx >= x.x0 - 1 && lx <= x.x1) {
+      g.fillStyle = colors.background;
+      g.fillRect(lx - 3, top, labelWidth + 6, tall);
+      g.fillStyle = stripe;
+      g.fillText(hold.label, lx, mid);
+    }
+    g.restore();
+  }
+
+  function isSeekable() {
+    return ctx.model.get("seekable") === true;
   }
 
   /**
@@ -469,6 +574,19 @@ export function mountTimeline(ctx, parent) {
     const laid = laidOut();
     const { run } = hitRow(point.y, laid.scrollTop, laid.lanes.length, laid.rows.length);
     return run < 0 ? -1 : laid.rows[run];
+  }
+
+  /**
+   * The time (ms, >= 0) a click at `point` seeks a replay to: on the time axis of a seekable
+   * timeline; else null.
+   * @param {{x: number, y: number}} point
+   * @returns {number | null}
+   */
+  function seekAt(point) {
+    if (!isSeekable() || !(point.y >= 0 && point.y < AXIS_HEIGHT_PX)) return null;
+    const { x } = laidOut();
+    if (!(point.x >= x.x0 - PLOT_LEFT_PAD_PX && point.x <= x.x1 + PLOT_RIGHT_MARGIN_PX)) return null;
+    return Math.max(0, Math.round(x.t(Math.min(x.x1, Math.max(x.x0, point.x))) * 1000) / 1000);
   }
 
   /** The part (seq) under the pointer on a part lane, or -1. */
@@ -559,6 +677,11 @@ export function mountTimeline(ctx, parent) {
     drag = null;
     if (!done || done.moved) return;
     const point = pointer(event);
+    const seekTo = seekAt(point);
+    if (seekTo !== null) {
+      ctx.model.send({ type: SEEK, ms: seekTo });
+      return;
+    }
     const part = partAt(point);
     if (part >= 0) {
       ctx.selectPart(part);
@@ -584,6 +707,15 @@ export function mountTimeline(ctx, parent) {
   canvas.addEventListener("mousemove", (event) => {
     if (drag) return;
     const point = pointer(event);
+    const seekTo = seekAt(point);
+    const onAxis = seekTo !== null;
+    if (onAxis !== canvas.classList.contains("sv-seek-hover")) canvas.classList.toggle("sv-seek-hover", onAxis);
+    if (onAxis) {
+      canvas.title = `click to jump the replay here (${ms(seekTo, 0)})`;
+      tooltip.hidden = true;
+      return;
+    }
+    if (canvas.title) canvas.title = "";
     const part = partAt(point);
     const i = part >= 0 ? -1 : runAt(point);
     if (i !== hover || part !== hoverPart) {
@@ -675,6 +807,7 @@ export function mountTimeline(ctx, parent) {
   });
   ctx.on("change:live", () => frame.request());
   ctx.on("change:time_span", () => frame.request());
+  ctx.on("change:seekable", () => frame.request());
   ctx.onPartSelect(() => frame.request());
   ctx.onResize(() => frame.request());
   ctx.onCleanup(() => {

@@ -15,30 +15,94 @@ export const ROW_HEIGHT_PX = 20;
 export const AXIS_HEIGHT_PX = 24;
 export const LABEL_WIDTH_PX = 200;
 export const INDENT_PX = 12;
+/** The plot starts this far right of the names, and ends this far from the right edge: a mark at
+ * either end of the range (a first-token triangle, the playhead) is drawn whole. */
+export const PLOT_LEFT_PAD_PX = 8;
+export const PLOT_RIGHT_MARGIN_PX = 18;
 /** Narrowest and widest time span the view can be zoomed to. */
 export const MIN_SPAN_MS = 0.01;
 export const MAX_SPAN_MS = 1e9;
 
 /**
- * Bar colours by run type (readable on light and dark backgrounds).
+ * Bar colours by run type: the Okabe-Ito colour-blind-safe hues (plus a slate for chains and a
+ * brown for anything else), each a distinct hue readable on white and on JupyterLab's dark
+ * #111 background. The order is the legend's.
  * @type {Record<string, string>}
  */
 export const TYPE_COLORS = {
-  chain: "#8a9bb4",
-  chat_model: "#3b82f6",
-  llm: "#0ea5a4",
-  tool: "#f59e0b",
-  retriever: "#a855f7",
-  prompt: "#22c55e",
-  parser: "#ec4899",
+  chain: "#8c8c8c",
+  chat_model: "#0072b2",
+  llm: "#56b4e9",
+  prompt: "#009e73",
+  parser: "#cc79a7",
+  retriever: "#7b52c7",
+  tool: "#e69f00",
 };
-export const OTHER_COLOR = "#9ca3af";
+export const OTHER_COLOR = "#a6761d";
+/** The held-back hatching: vermillion stripes, darker on a light background, lighter on a dark one. */
+export const HELD_COLORS = { light: "#c2410c", dark: "#ff8a4c" };
 
 /**
  * @param {string} type
  */
 export function typeColor(type) {
   return Object.hasOwn(TYPE_COLORS, type) ? TYPE_COLORS[type] : OTHER_COLOR;
+}
+
+/**
+ * Whether a CSS colour (`#rgb`, `#rrggbb` or `rgb(...)`) is dark (relative luminance < 0.35).
+ * @param {string} color
+ */
+export function isDark(color) {
+  const text = String(color).trim();
+  /** @type {number[]} */
+  let rgb = [];
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text);
+  if (hex) {
+    const digits = hex[1].length === 3 ? [...hex[1]].map((d) => d + d) : (hex[1].match(/../g) ?? []);
+    rgb = digits.map((d) => Number.parseInt(d, 16));
+  } else {
+    rgb = (text.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+  }
+  if (rgb.length < 3 || rgb.some((v) => !Number.isFinite(v))) return false;
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.35;
+}
+
+/**
+ * The legend's items for `runs`: the run types present (in TYPE_COLORS order, then "other"),
+ * then the marks present: held (a step held or holds the stream back), first token, error,
+ * cancelled. `[{key, label, color}]` (`color` only for types).
+ * @param {ReadonlyArray<RunRow | undefined>} runs
+ * @returns {Array<{key: string, label: string, color: string | null}>}
+ */
+export function legendItems(runs) {
+  const types = new Set();
+  let held = false;
+  let first = false;
+  let error = false;
+  let cancelled = false;
+  for (const run of runs) {
+    if (!run) continue;
+    types.add(Object.hasOwn(TYPE_COLORS, run.type) ? run.type : "other");
+    if ((run.held !== null && run.held > 0) || run.holding !== null) held = true;
+    if (run.first !== null) first = true;
+    if (run.status === "error") error = true;
+    else if (run.status === "cancelled") cancelled = true;
+  }
+  /** @type {Array<{key: string, label: string, color: string | null}>} */
+  const items = [];
+  for (const type of [...Object.keys(TYPE_COLORS), "other"]) {
+    if (types.has(type)) items.push({ key: `type:${type}`, label: type, color: typeColor(type) });
+  }
+  if (held) items.push({ key: "held", label: "held the stream back", color: null });
+  if (first) items.push({ key: "first", label: "first token", color: null });
+  if (error) items.push({ key: "error", label: "error", color: null });
+  if (cancelled) items.push({ key: "cancelled", label: "cancelled", color: null });
+  return items;
 }
 
 /**
@@ -138,6 +202,32 @@ export function heldSpan(run, runs) {
  */
 export function heldLabel(held) {
   return `held ${formatMs(held, 0)} ms`;
+}
+
+/**
+ * @param {number} held
+ */
+export function holdingLabel(held) {
+  return `holding ${formatMs(held, 0)} ms`;
+}
+
+/**
+ * The hold to draw for a run, live or done: while the run holds the stream back (`holding`), from
+ * the upstream's first chunk to `now`, growing with the clock (`live: true`, label "holding N
+ * ms"); once it let its first chunk out, the `heldSpan` (label "held N ms"). Else null.
+ * @param {RunRow} run
+ * @param {ReadonlyArray<RunRow>} runs
+ * @param {number} now
+ * @returns {{from: number, to: number, held: number, live: boolean, label: string} | null}
+ */
+export function holdSpan(run, runs, now) {
+  if (run.holding !== null && run.end === null) {
+    const from = run.holding;
+    const to = Math.max(from, Number.isFinite(now) ? now : from);
+    return { from, to, held: to - from, live: true, label: holdingLabel(to - from) };
+  }
+  const held = heldSpan(run, runs);
+  return held ? { ...held, live: false, label: heldLabel(held.held) } : null;
 }
 
 /**
@@ -243,9 +333,11 @@ export function runSummary(run, runs, now) {
     lines.push(`first token ${ms(run.first)}${after}`);
   }
   lines.push(plural(run.chunks, "chunk"));
-  if (run.held !== null) {
+  const hold = holdSpan(run, runs, now);
+  if (hold) {
     const upstream = run.upstream >= 0 ? runs[run.upstream] : null;
-    lines.push(`${heldLabel(run.held)}${upstream ? ` (after ${upstream.name}'s first chunk)` : ""}`);
+    const after = upstream ? ` (${hold.live ? "since" : "after"} ${upstream.name}'s first chunk)` : "";
+    lines.push(`${hold.label}${after}`);
   }
   if (run.error) lines.push(run.error);
   return lines;
