@@ -83,14 +83,19 @@ def test_the_held_back_timeline_picture(page, jupyter_lab):
     run_notebook(page, jupyter_lab, "readme-held.ipynb", [HELD, WATCH_HELD], wait=False)
     widget = wait_for(cell_output(page, 1), ".sv-root[data-view=timeline]")
     canvas = widget.locator("canvas.sv-timeline-canvas")
-    # The function has started (4 bars: sequence, model, parser, function) and is still holding
-    # the stream back while the model streams on.
+    # The function has started and is still holding the stream back, long enough for the
+    # hatched bar to read, while the model streams on.
     page.wait_for_function(
-        """(canvas) => canvas.dataset.bars === "4"
-            && Number(canvas.dataset.range.split(",")[1]) > 1500""",
+        """(canvas) => {
+            const hold = /_extract_country_names: holding ([\\d,]+) ms/.exec(canvas.dataset.holds);
+            return hold !== null && Number(hold[1].replace(/,/g, "")) > 600;
+        }""",
         arg=canvas.element_handle(),
         timeout=60_000,
     )
     path = readme_image(page, widget, "held-back")
+    assert "holding" in canvas.get_attribute("data-holds")
     wait_cells_done(page)
+    # Once the function ran, the hold is drawn as it was: held, no longer holding.
+    assert "_extract_country_names: held" in canvas.get_attribute("data-holds")
     assert path.stat().st_size > 10_000
