@@ -482,7 +482,7 @@ def _check_columns(pa: Any, schema: Any, headerless: bool, name: str | None) -> 
             continue
         kind = schema.field(column).type
         expected, check = _EXPECTED.get(column, ("a string", _is_text))
-        if not check(pa, kind):
+        if not (check(pa, kind) or pa.types.is_null(kind)):
             reason = f"the {column!r} column must hold {expected}, not {kind}"
             raise TraceFileError(reason, path=name)
 
@@ -556,7 +556,10 @@ class _Rows:
         nothing = [None] * count
 
         def column(name: str, convert: Any) -> list[Any]:
-            return convert(pa, batch.column(name)) if name in present else nothing
+            if name not in present:
+                return nothing
+            array = batch.column(name)
+            return nothing if pa.types.is_null(array.type) else convert(pa, array)
 
         kinds = column("event", self._words)
         names_ = column("name", self._words)
