@@ -293,9 +293,12 @@ class _Encoder:
         ):  # fmt: skip
             if exact is not None:
                 extra[key] = exact
-        split = self.kinds.get(kind)
+        exact = exact_kind or kind
+        split = self.kinds.get(exact)
         if split is None:
-            split = self.kinds[kind] = split_event(exact_kind or kind) or (None, None)
+            if len(self.kinds) >= _CACHE_LIMIT:
+                self.kinds.clear()
+            split = self.kinds[exact] = split_event(exact) or (None, None)
         columns = self.columns
         columns["t"].append(t)
         columns["seq"].append(seq)
