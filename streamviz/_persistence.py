@@ -1,4 +1,8 @@
-"""Trace files: a JSONL header line, then one :func:`to_json`-encoded event per line."""
+"""Trace files: a JSONL header line, then one :func:`to_json`-encoded event per line.
+
+The columnar formats (Parquet, Arrow IPC) are written and read by :mod:`streamviz._columnar`;
+:func:`write_trace` and :func:`read_trace` pick the format from the file name.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,19 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 from ._serialization import MARKER, from_json, to_json
 
 __all__ = [
+    "FORMATS",
     "MAX_LINE_BYTES",
     "TRACE_FORMAT",
     "TRACE_VERSION",
     "TraceFileError",
     "read_trace",
+    "trace_format",
     "write_trace",
 ]
 
@@ -39,19 +45,36 @@ _REQUIRED_KEYS = {
 _OPTIONAL_KEYS = {"thread": _INT, "mode": _STR, "ns": _STR_LIST}
 _HEADER_KEYS = ("format", "version", "streamviz", "created")
 
+FORMATS = ("jsonl", "parquet", "arrow")
+"""Trace file formats: JSON Lines (the default), Parquet and Arrow IPC (the file format)."""
+_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow"}
+# Leading bytes of a Parquet file and of an Arrow IPC file.
+_MAGIC = ((b"PAR1", "parquet"), (b"ARROW1", "arrow"))
+
 
 class TraceFileError(ValueError):
     """A trace file that cannot be read, with the ``path`` and 1-based ``line`` at fault.
 
-    ``line`` is ``None`` when the problem is not tied to a line (an empty file). The message
-    names both, e.g. ``run.jsonl, line 7: event is missing key 'run_id'``.
+    ``line`` is ``None`` when the problem is not tied to a line (an empty file, a columnar file).
+    The message names both, e.g. ``run.jsonl, line 7: event is missing key 'run_id'``; for a
+    columnar file it names the 0-based ``row`` instead, when one row is at fault.
     """
 
-    def __init__(self, reason: str, *, path: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        row: int | None = None,
+    ):
         self.reason = reason
         self.path = path
         self.line = line
-        where = ", ".join(part for part in (path, line and f"line {line}") if part)
+        self.row = row
+        """0-based row at fault in a columnar (Parquet, Arrow) file, else ``None``."""
+        places = (path, line and f"line {line}", row is not None and f"row {row}")
+        where = ", ".join(part for part in places if part)
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
@@ -101,9 +124,46 @@ def _encode_line(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
-def _encode_lines(
-    events: Iterable[Mapping[str, Any]], streamviz_version: str, extra: Mapping | None
-) -> Iterable[bytes]:
+def trace_format(path_or_file: Any, format: str | None = None) -> str:
+    """The format of a trace file: ``format`` if given, else from the file name's suffix.
+
+    ``.parquet`` (or ``.pq``) is Parquet, ``.arrow`` (or ``.feather``) Arrow IPC, anything else
+    (``.jsonl``, no name: a file object) JSON Lines.
+    """
+    if format is not None:
+        if format not in FORMATS:
+            raise ValueError(f"unknown trace file format {format!r}; expected one of {FORMATS}")
+        return format
+    if _is_path(path_or_file):
+        name = os.fsdecode(os.fspath(path_or_file))
+    else:
+        name = getattr(path_or_file, "name", None)
+        if not isinstance(name, str):
+            return "jsonl"
+    return _SUFFIXES.get(os.path.splitext(name)[1].lower(), "jsonl")
+
+
+def _sniff(path_or_file: Any) -> str | None:
+    """The columnar format a file's first bytes announce, for a name without a known suffix."""
+    try:
+        if _is_path(path_or_file):
+            with open(path_or_file, "rb") as stream:
+                start = stream.read(6)
+        elif isinstance(path_or_file, (io.RawIOBase, io.BufferedIOBase)) and (
+            path_or_file.seekable()
+        ):
+            where = path_or_file.tell()
+            start = path_or_file.read(6)
+            path_or_file.seek(where)
+        else:
+            return None
+    except OSError:
+        return None  # the reader reports it
+    return next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
+
+
+def make_header(streamviz_version: str, extra: Mapping | None) -> dict[str, Any]:
+    """The header of a trace file (encoded with :func:`to_json`): format, versions, extras."""
     header: dict[str, Any] = {
         "format": TRACE_FORMAT,
         "version": TRACE_VERSION,
@@ -118,7 +178,13 @@ def _encode_lines(
         if clash:
             raise ValueError(f"extra_header may not override reserved keys {clash}")
         header.update(encoded_extra)
-    yield _encode_line(header)
+    return header
+
+
+def _encode_lines(
+    events: Iterable[Mapping[str, Any]], streamviz_version: str, extra: Mapping | None
+) -> Iterable[bytes]:
+    yield _encode_line(make_header(streamviz_version, extra))
     for index, event in enumerate(events):
         encoded = to_json(event)
         problem = _event_problem(encoded)
@@ -140,32 +206,46 @@ def write_trace(
     *,
     streamviz_version: str,
     extra_header: Mapping[str, Any] | None = None,
+    format: str | None = None,
 ) -> None:
-    """Save events as a streamviz trace file (JSON Lines, UTF-8).
+    """Save events as a streamviz trace file: JSON Lines (UTF-8), Parquet or Arrow IPC.
 
     Parameters
     ----------
     path_or_file : str, os.PathLike or file object
         A path, written atomically (temporary file in the same directory, then
         :func:`os.replace`; a new file is created readable by its owner only, an existing
-        file keeps its permissions), or an open text or binary file object, written at its
-        current position and not closed.
+        file keeps its permissions), or an open file object, written at its current position
+        and not closed (text or binary for JSON Lines, binary for the columnar formats).
     events : iterable of mapping
         Events shaped like ``astream_events(version="v2")`` dicts plus ``t`` and ``seq``.
-        Each whole event goes through :func:`to_json`, so secrets anywhere are redacted.
+        Each whole event is encoded as :func:`to_json` encodes it, so secrets anywhere are
+        redacted.
     streamviz_version : str
         Recorded in the header as ``"streamviz"``.
     extra_header : mapping, optional
         More header keys (encoded with :func:`to_json`); they may not replace ``format``,
         ``version``, ``streamviz`` or ``created``.
+    format : {"jsonl", "parquet", "arrow"}, optional
+        The file format; by default it follows the name's suffix (see :func:`trace_format`).
+        The columnar formats need pyarrow (``pip install 'streamviz[parquet]'``).
 
     Raises
     ------
     ValueError
         If an event lacks a required key, has a wrongly typed one, or is too large to be read
         back. Nothing is written in that case (for a path, the old file is left untouched).
+    ImportError
+        For a columnar format when pyarrow is not installed.
 
     """
+    kind = trace_format(path_or_file, format)
+    if kind != "jsonl":
+        from streamviz._columnar import write_columnar
+
+        header = make_header(streamviz_version, extra_header)
+        write_columnar(path_or_file, events, header, kind)
+        return
     lines = _encode_lines(events, streamviz_version, extra_header)
     if not _is_path(path_or_file):
         # Encode everything first so a bad event leaves the caller's file untouched.
@@ -176,16 +256,29 @@ def write_trace(
         )
         path_or_file.write(blob if binary else blob.decode("utf-8"))
         return
-    target = os.fsdecode(os.fspath(path_or_file))
+
+    def write_lines(handle: IO[bytes]) -> None:
+        for line in lines:
+            handle.write(line)
+            handle.write(b"\n")
+
+    write_atomically(path_or_file, write_lines)
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write(handle)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    A new file is readable by its owner only; an existing one keeps its permissions. If
+    ``write`` raises, the temporary file is removed and ``path`` is left as it was.
+    """
+    target = os.fsdecode(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(
         dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
     )
     try:
         with os.fdopen(fd, "wb") as handle:
-            for line in lines:
-                handle.write(line)
-                handle.write(b"\n")
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
@@ -198,16 +291,24 @@ def write_trace(
 
 
 def read_trace(
-    path_or_file: str | os.PathLike[str] | IO[Any], *, max_line_bytes: int = MAX_LINE_BYTES
+    path_or_file: str | os.PathLike[str] | IO[Any],
+    *,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    format: str | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Load a trace file written by :func:`write_trace`.
 
     Parameters
     ----------
     path_or_file : str, os.PathLike or file object
-        A path or an open file object (binary, or text opened with ``encoding="utf-8"``).
+        A path or an open file object (binary, or for JSON Lines text opened with
+        ``encoding="utf-8"``).
     max_line_bytes : int, optional
-        Longest line accepted (characters for a text stream). Defaults to 64 MiB.
+        Longest JSON Lines line accepted (characters for a text stream). Defaults to 64 MiB.
+    format : {"jsonl", "parquet", "arrow"}, optional
+        The file format. By default it follows the name's suffix (see :func:`trace_format`);
+        a file without a known suffix is read as Parquet or Arrow if its first bytes say so,
+        else as JSON Lines.
 
     Returns
     -------
@@ -221,15 +322,29 @@ def read_trace(
     ------
     TraceFileError
         If the file is empty, lacks a valid header, is of a newer format version, or any line
-        is not UTF-8, too long, not JSON, too deeply nested, or not a well-formed event.
+        is not UTF-8, too long, not JSON, too deeply nested, or not a well-formed event; for a
+        columnar file, if it is not a readable Parquet/Arrow file (truncated, say), lacks a
+        column, or a row is not a well-formed event.
+    ImportError
+        For a columnar file when pyarrow is not installed.
 
     """
+    kind = trace_format(path_or_file, format)
+    if kind == "jsonl" and format is None:
+        kind = _sniff(path_or_file) or kind
     if _is_path(path_or_file):
-        name = os.fsdecode(os.fspath(path_or_file))
+        name: str | None = os.fsdecode(os.fspath(path_or_file))
+    else:
+        name = getattr(path_or_file, "name", None)
+        name = name if isinstance(name, str) else None
+    if kind != "jsonl":
+        from streamviz._columnar import read_columnar
+
+        return read_columnar(path_or_file, name, kind)
+    if _is_path(path_or_file):
         with open(path_or_file, "rb") as stream:
             return _read(stream, name, max_line_bytes)
-    name = getattr(path_or_file, "name", None)
-    return _read(path_or_file, name if isinstance(name, str) else None, max_line_bytes)
+    return _read(path_or_file, name, max_line_bytes)
 
 
 def _reject_constant(constant: str) -> Any:

@@ -91,4 +91,11 @@ def redact_text(text: str) -> str:
         ``text`` with each credential replaced by ``"[redacted]"``.
 
     """
+    # Short strings (keys, names, ids, tokens) repeat across a trace's events: cached. Only
+    # short ones, so huge payload strings are not kept alive.
+    return _redact_short(text) if len(text) <= 200 else _SECRET_TEXT.sub(_redact_match, text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _redact_short(text: str) -> str:
     return _SECRET_TEXT.sub(_redact_match, text)

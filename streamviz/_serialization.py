@@ -21,7 +21,7 @@ from streamviz.events import SerializedError
 
 __all__ = [
     "MARKER", "MAX_DEPTH", "MAX_REPR_CHARS", "REDACTED", "SerializedError", "SerializedObject",
-    "UnserializableValue", "from_json", "redact_text", "to_json",
+    "UnserializableValue", "from_json", "redact_text", "to_json", "to_json_key", "to_json_member",
 ]  # fmt: skip
 
 MARKER = "__sv__"
@@ -135,6 +135,21 @@ def to_json(value: Any) -> Any:
 
     """
     return _encode(value, 0, set())
+
+
+def to_json_member(value: Any, container: Any) -> Any:
+    """Encode ``value`` exactly as :func:`to_json` encodes it as an item of ``container``.
+
+    ``to_json(container)[key] == to_json_member(container[key], container)`` for a dict
+    ``container`` whose ``key`` does not name a secret: the same redaction, and the same nesting
+    limit and cycle check as one level down. Lets a writer encode an event field by field.
+    """
+    return _encode(value, 1, {id(container)})
+
+
+def to_json_key(key: str) -> str:
+    """A string dict key as :func:`to_json` writes it (credentials in it redacted)."""
+    return redact_text(str.__str__(key))
 
 
 def _encode(value: Any, depth: int, active: set[int]) -> Any:

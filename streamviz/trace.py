@@ -237,8 +237,14 @@ class Trace:
             return format_tree(self.roots, chunks=chunks)
 
     # ------------------------------------------------------------- persistence
-    def save(self, path: str | Path | IO[str]) -> None:
-        """Write the trace to a JSONL file (a versioned header, then one event per line).
+    def save(self, path: str | Path | IO[Any], *, format: str | None = None) -> None:
+        """Write the trace to a file: JSONL, or Parquet or Arrow IPC, chosen by the suffix.
+
+        ``x.jsonl`` (any other name, or a file object) is JSON Lines: a versioned header, then one
+        event per line. ``x.parquet`` is Parquet and ``x.arrow`` Arrow IPC: one row per event in
+        typed columns that pandas, polars and DuckDB read directly (they need pyarrow:
+        ``pip install 'streamviz[parquet]'``). ``format`` (``"jsonl"``, ``"parquet"``,
+        ``"arrow"``) overrides the suffix. docs/trace-files.md describes the formats.
 
         LangChain messages, documents and prompt values are written as faithful JSON; values that
         cannot be serialised are written as a marked ``repr``; secrets are redacted.
@@ -252,17 +258,27 @@ class Trace:
             "trace_created": self.created.isoformat(),
         }
         with self._lock:
-            write_trace(path, list(self.events), streamviz_version=__version__, extra_header=extra)
+            write_trace(
+                path,
+                list(self.events),
+                streamviz_version=__version__,
+                extra_header=extra,
+                format=format,
+            )
 
     @classmethod
-    def load(cls, path: str | Path | IO[str]) -> Trace:
+    def load(cls, path: str | Path | IO[Any]) -> Trace:
         """Read a trace written by :meth:`save`; nothing in the file is executed.
+
+        JSONL, Parquet or Arrow IPC, by the suffix or else by the file's first bytes.
 
         Raises
         ------
         streamviz.TraceFileError
             If the file is malformed, truncated or not a streamviz trace (the message names the
-            line).
+            line, or the row of a columnar file).
+        ImportError
+            For a Parquet or Arrow file when pyarrow is not installed.
         """
         from streamviz._persistence import read_trace
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import FakeClock
+from helpers import TRACE_SUFFIXES, FakeClock, need_pyarrow
 from notebook_runs import NotebookRuns
 
 
@@ -17,3 +17,11 @@ def executed_notebooks(tmp_path_factory) -> NotebookRuns:
 def fake_clock() -> FakeClock:
     """A clock the test moves; put it where the code under test reads the time (monkeypatch)."""
     return FakeClock()
+
+
+@pytest.fixture(params=TRACE_SUFFIXES)
+def suffix(request) -> str:
+    """Each trace file format in turn, as the suffix that picks it: jsonl, parquet, arrow."""
+    if request.param != "jsonl":
+        need_pyarrow()
+    return request.param

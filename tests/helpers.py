@@ -63,13 +63,48 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-def missing(what: str) -> None:
-    """A tool the test needs is missing: fail under CI, skip elsewhere."""
+def missing(what: str, *, module: bool = False) -> None:
+    """A tool the test (or with ``module=True``, the whole test module) needs is missing: fail
+    under CI, skip elsewhere."""
     if in_ci():
         pytest.fail(f"{what}; this test must run under CI", pytrace=False)
-    pytest.skip(what)
+    pytest.skip(what, allow_module_level=module)
 
 
 def without_task_ids(namespace) -> tuple[str, ...]:
     """A LangGraph namespace (``("node:task-id", ...)``) without the run-dependent task ids."""
     return tuple(level.split(":")[0] for level in namespace)
+
+
+TRACE_SUFFIXES = ("jsonl", "parquet", "arrow")
+"""The trace file formats, by the suffix that picks them (tests run over each)."""
+
+
+def need_pyarrow(*, module: bool = False) -> None:
+    """Parquet and Arrow trace files need pyarrow (in the ``test`` extra)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        missing("pyarrow is not installed (pip install 'streamviz[parquet]')", module=module)
+
+
+def readable_text(path) -> str:
+    """Everything a reader of a trace file sees, as text.
+
+    A JSONL file's bytes; for a Parquet or Arrow file (compressed, so its bytes prove nothing),
+    every cell of every row and the key-value metadata.
+    """
+    import json
+    import pathlib
+
+    path = pathlib.Path(path)
+    if path.suffix == ".jsonl":
+        return path.read_bytes().decode("utf-8")
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path) if path.suffix == ".parquet" else feather.read_table(path)
+    metadata = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    assert isinstance(table, pa.Table)
+    return json.dumps([metadata, table.to_pylist()], ensure_ascii=False)

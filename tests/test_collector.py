@@ -349,7 +349,7 @@ class Awkward:
         raise RuntimeError("no repr either")
 
 
-def test_odd_payloads_and_huge_outputs_are_captured_and_saved(tmp_path):
+def test_odd_payloads_and_huge_outputs_are_captured_and_saved(tmp_path, suffix):
     awkward = Awkward()
     huge = "x" * 1_000_000 + "<script>alert(1)</script>\x00\u202e"
 
@@ -363,8 +363,8 @@ def test_odd_payloads_and_huge_outputs_are_captured_and_saved(tmp_path):
     runs = list(collector.trace.runs.values())
     assert runs[0].input is awkward and runs[0].output is awkward
     assert runs[1].output == huge
-    collector.trace.save(tmp_path / "odd.jsonl")
-    loaded = sv.Trace.load(tmp_path / "odd.jsonl")
+    collector.trace.save(tmp_path / f"odd.{suffix}")
+    loaded = sv.Trace.load(tmp_path / f"odd.{suffix}")
     assert loaded.runs[runs[1].run_id].output == huge
     marker = loaded.runs[runs[0].run_id].output
     assert "Awkward" in repr(marker)  # kept as a marked stand-in, not dropped

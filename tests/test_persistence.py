@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, TypedDict
 
 import pytest
+from helpers import readable_text
 from langchain_core.callbacks import adispatch_custom_event
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
@@ -223,9 +224,9 @@ def comparable(value: Any) -> Any:
 
 
 def test_real_runnable_events_round_trip(
-    recorded: list[dict[str, Any]], tmp_path: pathlib.Path
+    recorded: list[dict[str, Any]], tmp_path: pathlib.Path, suffix: str
 ) -> None:
-    path = tmp_path / "run.jsonl"
+    path = tmp_path / f"run.{suffix}"
     write_trace(path, recorded, streamviz_version=VERSION, extra_header={"title": "demo"})
     header, loaded = read_trace(path)
     assert header["format"] == "streamviz-trace"
@@ -236,7 +237,22 @@ def test_real_runnable_events_round_trip(
     assert len(loaded) == len(recorded)
     for original, back in zip(recorded, loaded, strict=True):
         assert comparable(back) == comparable(original), original["event"]
-    assert len(path.read_bytes().splitlines()) == len(recorded) + 1
+    if suffix == "jsonl":
+        assert len(path.read_bytes().splitlines()) == len(recorded) + 1
+
+
+def test_every_format_gives_back_what_jsonl_gives_back(
+    recorded: list[dict[str, Any]], tmp_path: pathlib.Path, suffix: str
+) -> None:
+    # JSONL is the reference: the columnar files load the very same events, in the same order.
+    write_trace(tmp_path / "ref.jsonl", recorded, streamviz_version=VERSION)
+    write_trace(tmp_path / f"run.{suffix}", recorded, streamviz_version=VERSION)
+    reference = read_trace(tmp_path / "ref.jsonl")[1]
+    loaded = read_trace(tmp_path / f"run.{suffix}")[1]
+    assert [comparable(e) for e in loaded] == [comparable(e) for e in reference]
+    assert [{k: type(v) for k, v in e.items()} for e in loaded] == [
+        {k: type(v) for k, v in e.items()} for e in reference
+    ]
 
 
 def by_event(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -244,10 +260,10 @@ def by_event(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 
 def test_user_visible_fields_survive(
-    recorded: list[dict[str, Any]], tmp_path: pathlib.Path
+    recorded: list[dict[str, Any]], tmp_path: pathlib.Path, suffix: str
 ) -> None:
-    write_trace(tmp_path / "t.jsonl", recorded, streamviz_version=VERSION)
-    _, loaded = read_trace(tmp_path / "t.jsonl")
+    write_trace(tmp_path / f"t.{suffix}", recorded, streamviz_version=VERSION)
+    _, loaded = read_trace(tmp_path / f"t.{suffix}")
 
     chunks = [e["data"]["chunk"] for e in by_event(loaded, "on_chat_model_stream")]
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
@@ -299,14 +315,18 @@ def test_user_visible_fields_survive(
 
 
 def test_saving_a_loaded_trace_is_stable(
-    recorded: list[dict[str, Any]], tmp_path: pathlib.Path
+    recorded: list[dict[str, Any]], tmp_path: pathlib.Path, suffix: str
 ) -> None:
-    write_trace(tmp_path / "a.jsonl", recorded, streamviz_version=VERSION)
-    _header, loaded = read_trace(tmp_path / "a.jsonl")
-    write_trace(tmp_path / "b.jsonl", loaded, streamviz_version=VERSION)
-    a = (tmp_path / "a.jsonl").read_bytes().splitlines()[1:]
-    b = (tmp_path / "b.jsonl").read_bytes().splitlines()[1:]
-    assert a == b
+    write_trace(tmp_path / f"a.{suffix}", recorded, streamviz_version=VERSION)
+    _header, loaded = read_trace(tmp_path / f"a.{suffix}")
+    write_trace(tmp_path / f"b.{suffix}", loaded, streamviz_version=VERSION)
+    if suffix == "jsonl":
+        a = (tmp_path / "a.jsonl").read_bytes().splitlines()[1:]
+        b = (tmp_path / "b.jsonl").read_bytes().splitlines()[1:]
+        assert a == b
+    else:  # every cell the same (the header's write time differs)
+        a, b = (json.loads(readable_text(tmp_path / f"{n}.{suffix}"))[1] for n in "ab")
+        assert a == b
 
 
 # --- File objects, atomicity, validation on write --------------------------------------------
@@ -340,21 +360,24 @@ def test_str_path_and_format_details(tmp_path: pathlib.Path) -> None:
     assert len(read_trace(os.fsencode(path))[1]) == 2
 
 
-def test_failed_write_leaves_existing_file_untouched(tmp_path: pathlib.Path) -> None:
-    path = tmp_path / "keep.jsonl"
+def test_failed_write_leaves_existing_file_untouched(tmp_path: pathlib.Path, suffix: str) -> None:
+    path = tmp_path / f"keep.{suffix}"
     write_trace(path, [event()], streamviz_version=VERSION)
+    assert os.stat(path).st_mode & 0o777 == 0o600  # traces hold prompts: owner-only by default
     os.chmod(path, 0o640)
     before = path.read_bytes()
     with pytest.raises(ValueError, match="event 1: event is missing key 'run_id'"):
         write_trace(path, [event(), {"event": "x", "name": "n"}], streamviz_version=VERSION)
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["keep.jsonl"]
+    assert os.listdir(tmp_path) == [f"keep.{suffix}"]
     write_trace(path, [event(), event()], streamviz_version=VERSION)
     assert os.stat(path).st_mode & 0o777 == 0o640  # replacing keeps permissions
-    stream = io.StringIO("untouched")
+    assert len(read_trace(path)[1]) == 2
+    stream: Any = io.StringIO("untouched") if suffix == "jsonl" else io.BytesIO(b"untouched")
+    stream.seek(0, io.SEEK_END)
     with pytest.raises(ValueError, match="'t' must be a finite number"):
-        write_trace(stream, [event(t=float("nan"))], streamviz_version=VERSION)
-    assert stream.getvalue() == "untouched"
+        write_trace(stream, [event(t=float("nan"))], streamviz_version=VERSION, format=suffix)
+    assert stream.getvalue() in ("untouched", b"untouched")
 
 
 def test_extra_header_cannot_override_reserved_keys() -> None:
@@ -371,16 +394,15 @@ def test_oversized_event_is_refused_on_write(monkeypatch: pytest.MonkeyPatch) ->
 # --- Payload edge cases -----------------------------------------------------------------------
 
 
-def test_unserializable_payload_loads_as_placeholder() -> None:
+def test_unserializable_payload_loads_as_placeholder(tmp_path: pathlib.Path, suffix: str) -> None:
     class Socketish:
         def __repr__(self) -> str:
             return "<Socketish fd=3>"
 
-    stream = io.StringIO()
-    write_trace(stream, [event(data={"output": Socketish()})], streamviz_version=VERSION)
-    assert '"__sv__":"repr"' in stream.getvalue()
-    stream.seek(0)
-    loaded = read_trace(stream)[1][0]["data"]["output"]
+    path = tmp_path / f"odd.{suffix}"
+    write_trace(path, [event(data={"output": Socketish()})], streamviz_version=VERSION)
+    assert '"__sv__":"repr"' in readable_text(path).replace('\\"', '"')
+    loaded = read_trace(path)[1][0]["data"]["output"]
     assert isinstance(loaded, UnserializableValue)
     assert loaded.repr == "<Socketish fd=3>"
 
@@ -398,15 +420,30 @@ TRICKY_STRINGS = [
 
 
 @pytest.mark.parametrize("text", TRICKY_STRINGS, ids=lambda s: repr(s[:20]))
-def test_tricky_strings_round_trip_exactly(text: str, tmp_path: pathlib.Path) -> None:
-    ev = event(name=text[:50], tags=[text[:10]], metadata={text[:30]: text}, data={"chunk": text})
-    write_trace(tmp_path / "s.jsonl", [ev], streamviz_version=VERSION)
-    assert (tmp_path / "s.jsonl").read_bytes().count(b"\n") == 2
-    assert read_trace(tmp_path / "s.jsonl")[1] == [ev]
+def test_tricky_strings_round_trip_exactly(text: str, tmp_path: pathlib.Path, suffix: str) -> None:
+    ev = event(
+        name=text[:50],
+        run_id=text[-20:],
+        parent_ids=[text[:5], "p"],
+        tags=[text[:10]],
+        metadata={text[:30]: text},
+        data={"chunk": text},
+        mode=text[:7],
+        ns=[text[:12]],
+    )
+    path = tmp_path / f"s.{suffix}"
+    write_trace(path, [ev], streamviz_version=VERSION, extra_header={"note": text[:40]})
+    if suffix == "jsonl":
+        assert path.read_bytes().count(b"\n") == 2
+    header, events = read_trace(path)
+    assert events == [ev]
+    assert header["note"] == text[:40]
 
 
 @pytest.mark.parametrize("kind", ["list", "tuple", "int-keyed dict", "message"])
-def test_deepest_writable_nesting_reads_back(kind: str, tmp_path: pathlib.Path) -> None:
+def test_deepest_writable_nesting_reads_back(
+    kind: str, tmp_path: pathlib.Path, suffix: str
+) -> None:
     wrap = {
         "list": lambda v: [v],
         "tuple": lambda v: (v,),
@@ -417,16 +454,21 @@ def test_deepest_writable_nesting_reads_back(kind: str, tmp_path: pathlib.Path) 
     value: Any = "leaf"
     for _ in range(levels):
         value = wrap(value)
-    write_trace(tmp_path / "deep.jsonl", [event(data=value)], streamviz_version=VERSION)
-    assert read_trace(tmp_path / "deep.jsonl")[1][0]["data"] == value
+    write_trace(tmp_path / f"deep.{suffix}", [event(data=value)], streamviz_version=VERSION)
+    assert read_trace(tmp_path / f"deep.{suffix}")[1][0]["data"] == value
 
 
-def test_deep_payload_is_written_and_read_without_crashing(tmp_path: pathlib.Path) -> None:
+def test_deep_payload_is_written_and_read_without_crashing(
+    tmp_path: pathlib.Path, suffix: str
+) -> None:
     deep: Any = "bottom"
     for _ in range(100_000):
         deep = [deep]
-    write_trace(tmp_path / "deep.jsonl", [event(data={"chunk": deep})], streamviz_version=VERSION)
-    loaded = read_trace(tmp_path / "deep.jsonl")[1][0]["data"]["chunk"]
+    path = tmp_path / f"deep.{suffix}"
+    write_trace(
+        path, [event(data={"chunk": deep}, metadata={"deep": deep})], streamviz_version=VERSION
+    )
+    loaded = read_trace(path)[1][0]["data"]["chunk"]
     assert isinstance(loaded, list)
 
 
@@ -665,7 +707,7 @@ SECRETS = {
 }
 
 
-def test_secrets_never_appear_in_file_bytes(tmp_path: pathlib.Path) -> None:
+def test_secrets_never_appear_in_file_bytes(tmp_path: pathlib.Path, suffix: str) -> None:
     from pydantic import SecretStr
 
     try:
@@ -675,6 +717,11 @@ def test_secrets_never_appear_in_file_bytes(tmp_path: pathlib.Path) -> None:
     except PermissionError as exc:
         failure = exc
     ev = event(
+        name=f"client {SECRETS['openai']}",
+        tags=[f"Bearer {SECRETS['jwt']}", "plain"],
+        mode=f"password={SECRETS['password']}",
+        ns=[f"node:{SECRETS['langsmith']}"],
+        stolen_key=SECRETS["anthropic"],  # an unknown key: kept, and redacted like the rest
         metadata={
             "api_key": SECRETS["openai"],
             "ls_model_name": "gpt-test",
@@ -697,16 +744,20 @@ def test_secrets_never_appear_in_file_bytes(tmp_path: pathlib.Path) -> None:
             "settings": {"token": SecretStr(SECRETS["secretstr"])},
         },
     )
-    path = tmp_path / "secret.jsonl"
+    path = tmp_path / f"secret.{suffix}"
     write_trace(
         path, [ev], streamviz_version=VERSION, extra_header={"access_token": SECRETS["jwt"]}
     )
-    raw = path.read_bytes()
+    raw, text = path.read_bytes(), readable_text(path)
     for name, secret in SECRETS.items():
         assert secret.encode() not in raw, name
-    assert b"[redacted]" in raw
+        assert secret not in text, name
+    assert "[redacted]" in text
     header, (loaded,) = read_trace(path)
     assert header["access_token"] == "[redacted]"
+    assert loaded["name"] == "client [redacted]"
+    assert loaded["tags"] == ["Bearer [redacted]", "plain"]
+    assert loaded["stolen_key"] == "[redacted]"
     assert loaded["metadata"]["ls_model_name"] == "gpt-test"
     assert loaded["data"]["output"].usage_metadata["total_tokens"] == 3
     assert loaded["data"]["error"].type == "PermissionError"

@@ -7,9 +7,11 @@ import asyncio
 import pytest
 from _parity import normalize
 from examples import EXAMPLES
+from helpers import readable_text
 from pydantic import SecretStr
 
 import streamviz as sv
+from streamviz.events import SerializedError
 
 
 def capture(name):
@@ -27,6 +29,17 @@ def capture(name):
     return collector.trace
 
 
+def errors_as_fields(value):
+    """Loaded errors (equal only to themselves) as their fields; everything else as it is."""
+    if isinstance(value, SerializedError):
+        return ("error", value.type, value.module, value.message, value.repr)
+    if isinstance(value, dict):
+        return {key: errors_as_fields(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(errors_as_fields(item) for item in value)
+    return value
+
+
 def shape(trace):
     return [
         (r.name, r.run_type, r.status, r.error, r.chunk_count, r.depth, r.orphan, r.parent_id)
@@ -35,21 +48,29 @@ def shape(trace):
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_a_saved_trace_loads_back_with_the_same_events_and_tree(name, tmp_path):
+def test_a_saved_trace_loads_back_with_the_same_events_and_tree(name, tmp_path, suffix):
     trace = capture(name)
-    path = tmp_path / "trace.jsonl"
+    path = tmp_path / f"trace.{suffix}"
     trace.save(path)
     loaded = sv.Trace.load(path)
     assert loaded.name == name
+    assert loaded.created == trace.created
     assert normalize(loaded.events, lc_kinds_only=False) == normalize(
         trace.events, lc_kinds_only=False
     )
     assert [(e["t"], e["seq"]) for e in loaded.events] == [(e["t"], e["seq"]) for e in trace.events]
     assert shape(loaded) == shape(trace)
     assert [r.duration for r in loaded.runs.values()] == [r.duration for r in trace.runs.values()]
+    if suffix != "jsonl":  # the very events a JSONL file gives back, LangChain objects included
+        trace.save(tmp_path / "trace.jsonl")
+        reference = sv.Trace.load(tmp_path / "trace.jsonl")
+        assert errors_as_fields(list(loaded.events)) == errors_as_fields(list(reference.events))
+        assert errors_as_fields([(r.input, r.output, r.error) for r in loaded.runs.values()]) == (
+            errors_as_fields([(r.input, r.output, r.error) for r in reference.runs.values()])
+        )
 
 
-def test_secrets_given_to_a_run_never_reach_the_file(tmp_path):
+def test_secrets_given_to_a_run_never_reach_the_file(tmp_path, suffix):
     runnable, value = EXAMPLES["prompt|model|parser"]()
     collector = sv.Collector()
     config = {
@@ -60,9 +81,9 @@ def test_secrets_given_to_a_run_never_reach_the_file(tmp_path):
         }
     }
     list(collector.stream(runnable, value, config))
-    path = tmp_path / "trace.jsonl"
+    path = tmp_path / f"trace.{suffix}"
     collector.trace.save(path)
-    text = path.read_text("utf-8")
+    text = readable_text(path)
     for secret in ["sk-live-1234567890abcdefghij", "abc.def.ghi-very-secret", "hunter2"]:
         assert secret not in text
     loaded = sv.Trace.load(path)
@@ -82,11 +103,11 @@ def test_a_truncated_file_is_rejected_naming_the_line(tmp_path):
         sv.Trace.load(path)
 
 
-def test_cancelled_runs_stay_cancelled_after_loading(tmp_path):
+def test_cancelled_runs_stay_cancelled_after_loading(tmp_path, suffix):
     trace = sv.Trace()
     base = {"name": "x", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
     trace._record({**base, "event": "on_chain_start", "data": {}})
     trace._record({**base, "event": "on_chain_error", "data": {"error": KeyboardInterrupt()}})
-    trace.save(tmp_path / "t.jsonl")
-    loaded = sv.Trace.load(tmp_path / "t.jsonl")
+    trace.save(tmp_path / f"t.{suffix}")
+    loaded = sv.Trace.load(tmp_path / f"t.{suffix}")
     assert loaded.roots[0].status == "cancelled" and loaded.roots[0].error == "KeyboardInterrupt"

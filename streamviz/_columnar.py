@@ -1,0 +1,654 @@
+"""Columnar trace files: Parquet and Arrow IPC, one row per event, written and read with pyarrow.
+
+The same events and the same encoding as a JSON Lines trace file (:mod:`streamviz._persistence`),
+laid out so that pandas, polars and DuckDB query them without streamviz:
+
+- the fields every event has get typed columns (``t``, ``seq``, ``event``, ``name``, ``run_id``,
+  ``parent_ids``, ``tags``...), plus three derived for queries (``run_type``, ``phase``,
+  ``parent_id``);
+- ``metadata`` and ``data`` are JSON text, encoded by :func:`to_json` exactly as in a JSONL line,
+  so loading rebuilds the same objects and secrets are redacted the same way;
+- ``extra`` (JSON text, null in practice) carries what the typed columns cannot hold exactly: keys
+  other than the known ones, strings with lone surrogates (not valid UTF-8), integers beyond 64
+  bits;
+- the header (format, version, streamviz version, name...) is the JSON text of the file's
+  key-value metadata entry ``streamviz.trace``.
+
+Writing builds each column of a batch of events directly and encodes each run's repeated fields
+(name, ids, tags, metadata) once, not once per event. docs/trace-files.md documents the schema.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
+
+from streamviz._persistence import (
+    _FINITE,
+    _INT,
+    _OBJECT,
+    _STR,
+    _STR_LIST,
+    TRACE_FORMAT,
+    TRACE_VERSION,
+    TraceFileError,
+    _check_header,
+    _check_type,
+    _describe,
+    _encode_line,
+    _event_problem,
+    _is_path,
+    _LineProblem,
+    _reject_constant,
+    write_atomically,
+)
+from streamviz._redact import REDACTED, is_secret_key, redact_text
+from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
+from streamviz.events import split_event
+
+__all__ = ["COLUMNS", "HEADER_KEY", "read_columnar", "write_columnar"]
+
+HEADER_KEY = "streamviz.trace"
+"""Key of the file's key-value metadata entry holding the header, as JSON text."""
+
+# name, pyarrow type (see _schema), meaning. docs/trace-files.md shows this table.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("t", "float64", "seconds since the trace began (monotonic clock), at arrival"),
+    ("seq", "int64", "arrival order, from 0"),
+    ("event", "string", "on_<run type>_<phase>, on_custom_event or on_graph_<mode>"),
+    ("run_type", "string", "run type of a run's life-cycle event (chat_model...), else null"),
+    ("phase", "string", "start, stream, end or error for a run's life-cycle event, else null"),
+    ("name", "string", "the run's name (a custom event's name, a graph part's node)"),
+    ("run_id", "string", "the run the event belongs to"),
+    ("parent_id", "string", "the run's parent (last of parent_ids), null for a root"),
+    ("parent_ids", "list<string>", "the run's ancestors, outermost first"),
+    ("tags", "list<string>", "the run's tags, inherited ones included"),
+    ("metadata", "string", "the run's metadata: a JSON object"),
+    ("data", "string", "the payload (input, output, chunk, error...) as JSON; null if absent"),
+    ("mode", "string", "a LangGraph stream part's mode, else null"),
+    ("ns", "list<string>", "a LangGraph stream part's namespace, else null"),
+    ("thread", "int64", "the thread that reported the event, null if unknown"),
+    ("extra", "string", "JSON object of what the columns above cannot hold; null in practice"),
+)
+_NAMES = tuple(name for name, _, _ in COLUMNS)
+_REQUIRED = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "t", "seq")
+_KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
+_FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
+_BATCH_ROWS = 65_536
+_BATCH_TEXT = 64 * 1024 * 1024  # characters of payload text after which a batch is written
+_CACHE_LIMIT = 100_000  # entries of an encoding cache; it is emptied when full
+_INT64 = (-(2**63), 2**63 - 1)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ABSENT: Any = object()
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError as error:
+        raise ImportError(
+            "Parquet and Arrow trace files need pyarrow: pip install 'streamviz[parquet]'"
+        ) from error
+    return pyarrow
+
+
+def _schema(pa: Any, header: bytes) -> Any:
+    types = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string()}
+    types["list<string>"] = pa.list_(pa.string())
+    fields = [pa.field(name, types[kind]) for name, kind, _ in COLUMNS]
+    return pa.schema(fields, metadata={HEADER_KEY: header})
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+class _Problem(ValueError):
+    pass
+
+
+def _json_text(value: Any) -> str:
+    """JSON text as a JSONL line holds it, lone surrogates escaped (UTF-8 cannot hold them).
+
+    The escapes decode to the same string, as the JSONL writer's ASCII fallback does.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return text
+
+
+def _storable(text: str) -> tuple[str, str | None]:
+    """A string for a UTF-8 column, and the exact string if that one had to differ."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text, None
+    return _SURROGATE.sub("\ufffd", text), text
+
+
+def _storable_list(items: list[str]) -> tuple[list[str], list[str] | None]:
+    stored = [_storable(item)[0] for item in items]
+    return stored, (None if stored == items else items)
+
+
+class _Encoder:
+    """Turns events into the columns of record batches; remembers each run's encoded fields."""
+
+    def __init__(self, pa: Any, schema: Any) -> None:
+        self.pa = pa
+        self.schema = schema
+        self.strings: dict[str, tuple[str, str | None]] = {}
+        self.lists: dict[tuple, tuple[list[str], list[str] | None]] = {}
+        self.objects: dict[int, tuple[Any, str]] = {}  # id(metadata) -> (metadata, JSON text)
+        self.kinds: dict[str, tuple[str | None, str | None]] = {}  # event -> (run type, phase)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in _NAMES}
+        self.rows = 0
+        self.text = 0
+
+    def full(self) -> bool:
+        return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
+
+    def batch(self) -> Any:
+        pa, columns = self.pa, self.columns
+        arrays = [pa.array(columns[field.name], type=field.type) for field in self.schema]
+        self._reset()
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    # Each field is encoded as to_json(event)[key] would be: exact str/list/dict values through
+    # caches, anything else through to_json_member and then checked like a JSONL line.
+    def _string(self, event: dict, key: str, optional: bool = False) -> tuple[Any, Any]:
+        value = event.get(key, _ABSENT)
+        if type(value) is str:
+            found = self.strings.get(value)
+            if found is None:
+                if len(self.strings) >= _CACHE_LIMIT:
+                    self.strings.clear()
+                found = self.strings[value] = _storable(redact_text(value))
+            return found
+        if value is _ABSENT:
+            if optional:
+                return None, None
+            raise _Problem(f"event is missing key {key!r}")
+        encoded = to_json_member(value, event)
+        if not _check_type(encoded, _STR):
+            raise _Problem(f"event key {key!r} must be {_STR}, not {_describe(encoded)}")
+        return _storable(encoded)
+
+    def _string_list(self, event: dict, key: str, optional: bool = False) -> tuple[Any, Any]:
+        value = event.get(key, _ABSENT)
+        if type(value) is list:
+            try:
+                cache_key = tuple(value)
+                found = self.lists.get(cache_key)
+            except TypeError:  # unhashable items: not strings
+                cache_key, found = None, None
+            if found is not None:
+                return found
+            if cache_key is not None and all(type(item) is str for item in value):
+                if len(self.lists) >= _CACHE_LIMIT:
+                    self.lists.clear()
+                found = self.lists[cache_key] = _storable_list([redact_text(v) for v in value])
+                return found
+        if value is _ABSENT:
+            if optional:
+                return None, None
+            raise _Problem(f"event is missing key {key!r}")
+        encoded = to_json_member(value, event)
+        if not _check_type(encoded, _STR_LIST):
+            raise _Problem(f"event key {key!r} must be {_STR_LIST}, not {_describe(encoded)}")
+        return _storable_list(encoded)
+
+    def _metadata(self, event: dict) -> str:
+        value = event.get("metadata", _ABSENT)
+        if type(value) is dict:
+            if not value:
+                return "{}"
+            found = self.objects.get(id(value))
+            if found is not None and found[0] is value:
+                return found[1]
+        elif value is _ABSENT:
+            raise _Problem("event is missing key 'metadata'")
+        encoded = to_json_member(value, event)
+        if not _check_type(encoded, _OBJECT):
+            raise _Problem(f"event key 'metadata' must be {_OBJECT}, not {_describe(encoded)}")
+        text = _json_text(encoded)
+        if type(value) is dict:
+            if len(self.objects) >= _CACHE_LIMIT:
+                self.objects.clear()
+            self.objects[id(value)] = (value, text)  # kept alive: its id stays its own
+        return text
+
+    def _integer(self, event: dict, key: str, extra: dict, optional: bool = False) -> int | None:
+        value = event.get(key, _ABSENT)
+        if type(value) is not int:
+            if value is _ABSENT:
+                if optional:
+                    return None
+                raise _Problem(f"event is missing key {key!r}")
+            value = to_json_member(value, event)
+            if not _check_type(value, _INT):
+                raise _Problem(f"event key {key!r} must be {_INT}, not {_describe(value)}")
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
+        extra[key] = value
+        return None
+
+    def _time(self, event: dict, extra: dict) -> float | None:
+        value = event.get("t", _ABSENT)
+        if type(value) is float and math.isfinite(value):
+            return value
+        if value is _ABSENT:
+            raise _Problem("event is missing key 't'")
+        if type(value) is not int:
+            value = to_json_member(value, event)
+            if not _check_type(value, _FINITE):
+                raise _Problem(f"event key 't' must be {_FINITE}, not {_describe(value)}")
+            if type(value) is float:
+                return value
+        try:
+            if float(value) == value:
+                return float(value)
+        except OverflowError:
+            pass
+        extra["t"] = value  # an integer a float cannot hold exactly
+        return None
+
+    def add(self, event: Any) -> None:
+        """Append one event's row (raises :class:`_Problem` for an event JSONL cannot hold)."""
+        if not isinstance(event, dict):
+            raise _Problem("event is not a JSON object with string keys")
+        extra: dict[str, Any] = {}
+        if not event.keys() <= _KNOWN_KEYS:
+            for key, value in event.items():
+                if key in _KNOWN_KEYS:
+                    continue
+                if not isinstance(key, str) or key == MARKER:
+                    raise _Problem("event is not a JSON object with string keys")
+                secret = value is not None and is_secret_key(key)
+                extra[to_json_key(key)] = REDACTED if secret else to_json_member(value, event)
+        # In the order _event_problem checks them, so a bad event gets the same message.
+        kind, exact_kind = self._string(event, "event")
+        name, exact_name = self._string(event, "name")
+        run_id, exact_run_id = self._string(event, "run_id")
+        parent_ids, exact_parent_ids = self._string_list(event, "parent_ids")
+        tags, exact_tags = self._string_list(event, "tags")
+        metadata = self._metadata(event)
+        t = self._time(event, extra)
+        seq = self._integer(event, "seq", extra)
+        thread = self._integer(event, "thread", extra, optional=True)
+        mode, exact_mode = self._string(event, "mode", optional=True)
+        ns, exact_ns = self._string_list(event, "ns", optional=True)
+        data = event.get("data", _ABSENT)
+        data = None if data is _ABSENT else _json_text(to_json_member(data, event))
+        for key, exact in (
+            ("event", exact_kind), ("name", exact_name), ("run_id", exact_run_id),
+            ("parent_ids", exact_parent_ids), ("tags", exact_tags), ("mode", exact_mode),
+            ("ns", exact_ns),
+        ):  # fmt: skip
+            if exact is not None:
+                extra[key] = exact
+        exact = exact_kind or kind
+        split = self.kinds.get(exact)
+        if split is None:
+            if len(self.kinds) >= _CACHE_LIMIT:
+                self.kinds.clear()
+            split = self.kinds[exact] = split_event(exact) or (None, None)
+        columns = self.columns
+        columns["t"].append(t)
+        columns["seq"].append(seq)
+        columns["event"].append(kind)
+        columns["run_type"].append(split[0])
+        columns["phase"].append(split[1])
+        columns["name"].append(name)
+        columns["run_id"].append(run_id)
+        columns["parent_id"].append(parent_ids[-1] if parent_ids else None)
+        columns["parent_ids"].append(parent_ids)
+        columns["tags"].append(tags)
+        columns["metadata"].append(metadata)
+        columns["data"].append(data)
+        columns["mode"].append(mode)
+        columns["ns"].append(ns)
+        columns["thread"].append(thread)
+        columns["extra"].append(_json_text(extra) if extra else None)
+        self.rows += 1
+        if data is not None:
+            self.text += len(data)
+
+
+def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+    index = -1
+    try:
+        for index, event in enumerate(events):  # noqa: B007 - index names the event at fault
+            encoder.add(event)
+            if encoder.full():
+                yield encoder.batch()
+    except _Problem as problem:
+        raise ValueError(f"cannot write event {index}: {problem}") from None
+    if encoder.rows:
+        yield encoder.batch()
+
+
+def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -> None:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    else:
+        writer = pa.ipc.new_file(sink, schema)
+    try:
+        for batch in batches:
+            writer.write_batch(batch)
+    finally:
+        writer.close()
+
+
+def write_columnar(
+    path_or_file: str | os.PathLike[str] | IO[bytes],
+    events: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any],
+    kind: str,
+) -> None:
+    """Write events as a Parquet (``kind="parquet"``) or Arrow IPC (``"arrow"``) trace file.
+
+    ``header`` is the encoded header (see :func:`streamviz._persistence.make_header`). A path is
+    written atomically; a binary file object at its position, after every event was encoded.
+    Raises ``ValueError`` for an event a JSONL file could not hold either, naming it.
+    """
+    pa = _pyarrow()
+    schema = _schema(pa, _encode_line(dict(header)))
+    encoder = _Encoder(pa, schema)
+    if _is_path(path_or_file):
+        write_atomically(
+            path_or_file,
+            lambda handle: _write(pa, kind, handle, schema, _batches(encoder, events)),
+        )
+        return
+    if isinstance(path_or_file, io.TextIOBase):
+        raise TypeError(f"a {_FORMAT_NAMES[kind]} trace is written to a binary file, not text")
+    done = list(_batches(encoder, events))  # a bad event leaves the caller's file untouched
+    _write(pa, kind, path_or_file, schema, done)
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def _is_text(pa: Any, kind: Any) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or _is_view(pa, kind)
+
+
+def _is_view(pa: Any, kind: Any) -> bool:
+    check = getattr(pa.types, "is_string_view", None)
+    return bool(check and check(kind))
+
+
+def _is_text_list(pa: Any, kind: Any) -> bool:
+    is_list = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    return is_list and _is_text(pa, kind.value_type)
+
+
+_EXPECTED = {
+    "t": ("a number", lambda pa, k: pa.types.is_floating(k) or pa.types.is_integer(k)),
+    "seq": ("an integer", lambda pa, k: pa.types.is_integer(k)),
+    "thread": ("an integer", lambda pa, k: pa.types.is_integer(k)),
+    "parent_ids": ("a list of strings", _is_text_list),
+    "tags": ("a list of strings", _is_text_list),
+    "ns": ("a list of strings", _is_text_list),
+}
+
+
+def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
+    """The Arrow schema of a file and an iterator over its record batches."""
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(source)
+        schema = parquet.schema_arrow
+        wanted = [name for name in _NAMES if name in schema.names]
+        return schema, parquet.iter_batches(batch_size=_BATCH_ROWS, columns=wanted)
+    reader = pa.ipc.open_file(source)
+    return reader.schema, (reader.get_batch(i) for i in range(reader.num_record_batches))
+
+
+def read_columnar(
+    path_or_file: str | os.PathLike[str] | IO[bytes], name: str | None, kind: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read a Parquet or Arrow IPC trace file: its header and its events, as :func:`read_trace`.
+
+    A file without the header metadata (rows a query copied from trace files, say) is read if it
+    has the columns; its header then holds only the format and version.
+    """
+    pa = _pyarrow()
+    if _is_path(path_or_file):
+        with open(path_or_file, "rb") as stream:
+            return _read(pa, kind, stream, name)
+    return _read(pa, kind, path_or_file, name)
+
+
+def _read(pa: Any, kind: str, source: Any, name: str | None) -> tuple[dict, list[dict]]:
+    what = _FORMAT_NAMES[kind]
+    try:
+        schema, batches = _open(pa, kind, source)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        reason = f"not a readable {what} file ({error}); it may be truncated or of another format"
+        raise TraceFileError(reason, path=name) from None
+    header = _header(schema, name)
+    _check_columns(pa, schema, header is None, name)
+    if header is None:
+        header = {"format": TRACE_FORMAT, "version": TRACE_VERSION}
+    reader = _Rows()
+    try:
+        for batch in batches:
+            reader.add(pa, batch)
+    except _RowProblem as problem:
+        raise TraceFileError(problem.reason, path=name, row=problem.row) from None
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise TraceFileError(f"cannot read the {what} data ({error})", path=name) from None
+    return header, reader.events
+
+
+def _header(schema: Any, name: str | None) -> dict[str, Any] | None:
+    raw = (schema.metadata or {}).get(HEADER_KEY.encode())
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        reason = f"the {HEADER_KEY!r} metadata is not a JSON header ({error})"
+        raise TraceFileError(reason, path=name) from None
+    try:
+        return _check_header(value)
+    except _LineProblem as problem:
+        raise TraceFileError(f"{HEADER_KEY!r} metadata: {problem}", path=name) from None
+
+
+def _check_columns(pa: Any, schema: Any, headerless: bool, name: str | None) -> None:
+    for column in _REQUIRED:
+        if column not in schema.names:
+            if headerless:
+                reason = (
+                    f"not a streamviz trace: no {HEADER_KEY!r} key-value metadata and no "
+                    f"{column!r} column"
+                )
+            else:
+                reason = f"the {column!r} column is missing"
+            raise TraceFileError(reason, path=name)
+    for column in _NAMES:
+        if column not in schema.names:
+            continue
+        kind = schema.field(column).type
+        expected, check = _EXPECTED.get(column, ("a string", _is_text))
+        if not (check(pa, kind) or pa.types.is_null(kind)):
+            reason = f"the {column!r} column must hold {expected}, not {kind}"
+            raise TraceFileError(reason, path=name)
+
+
+class _RowProblem(Exception):
+    def __init__(self, row: int, reason: str) -> None:
+        super().__init__(reason)
+        self.row, self.reason = row, reason
+
+
+def _load_json(text: str, column: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError(f"{column} is nested too deeply to load") from None
+    except ValueError as error:
+        raise ValueError(f"{column} is not valid JSON: {error}") from None
+
+
+class _Rows:
+    """Events rebuilt from record batches; equal strings, lists and metadata are shared."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.strings: dict[str, str] = {}
+        self.lists: dict[tuple, list[str]] = {}
+        self.metadata: dict[str, Any] = {}  # JSON text -> decoded metadata
+
+    def _words(self, pa: Any, array: Any) -> list[Any]:
+        """A string column as Python strings, each distinct one a single object."""
+        if not pa.types.is_dictionary(array.type):
+            if _is_view(pa, array.type):
+                array = array.cast(pa.string())
+            array = array.dictionary_encode()
+        strings = self.strings
+        if len(strings) >= _CACHE_LIMIT:
+            strings.clear()
+        words = [strings.setdefault(word, word) for word in array.dictionary.to_pylist()]
+        return [None if i is None else words[i] for i in array.indices.to_pylist()]
+
+    def _lists(self, pa: Any, array: Any) -> list[Any]:
+        """A list-of-strings column as Python lists, each distinct one a single object."""
+        count = len(array)
+        if array.null_count == count:
+            return [None] * count
+        words = self._words(pa, array.values)  # .values and .offsets both ignore slicing
+        offsets = array.offsets.to_pylist()
+        valid = array.is_valid().to_pylist() if array.null_count else None
+        lists, out = self.lists, []
+        for i in range(count):
+            if valid is not None and not valid[i]:
+                out.append(None)
+                continue
+            key = tuple(words[offsets[i] : offsets[i + 1]])
+            items = lists.get(key)
+            if items is None:
+                if len(lists) >= _CACHE_LIMIT:
+                    lists.clear()
+                items = lists[key] = list(key)
+            out.append(items)
+        return out
+
+    @staticmethod
+    def _plain(pa: Any, array: Any) -> list[Any]:
+        return array.to_pylist()
+
+    def add(self, pa: Any, batch: Any) -> None:
+        """Rebuild the events of one record batch (raises :class:`_RowProblem` for a bad row)."""
+        present = batch.schema.names
+        count = batch.num_rows
+        nothing = [None] * count
+
+        def column(name: str, convert: Any) -> list[Any]:
+            if name not in present:
+                return nothing
+            array = batch.column(name)
+            return nothing if pa.types.is_null(array.type) else convert(pa, array)
+
+        kinds = column("event", self._words)
+        names_ = column("name", self._words)
+        run_ids = column("run_id", self._words)
+        parent_ids = column("parent_ids", self._lists)
+        tags = column("tags", self._lists)
+        metadata = column("metadata", self._words)
+        data = column("data", self._plain)
+        times = column("t", self._plain)
+        seqs = column("seq", self._plain)
+        threads = column("thread", self._plain)
+        modes = column("mode", self._words)
+        namespaces = column("ns", self._lists)
+        extras = column("extra", self._plain)
+        start = len(self.events)
+        append = self.events.append
+        for i in range(count):
+            try:
+                event = {
+                    "event": kinds[i],
+                    "name": names_[i],
+                    "run_id": run_ids[i],
+                    "parent_ids": parent_ids[i],
+                    "tags": tags[i],
+                    "metadata": metadata[i],
+                }
+                if data[i] is not None:
+                    event["data"] = data[i]
+                event["t"], event["seq"] = times[i], seqs[i]
+                if threads[i] is not None:
+                    event["thread"] = threads[i]
+                if modes[i] is not None:
+                    event["mode"] = modes[i]
+                if namespaces[i] is not None:
+                    event["ns"] = namespaces[i]
+                append(self._decode(event, extras[i]))
+            except ValueError as error:
+                raise _RowProblem(start + i, str(error)) from None
+
+    def _decode(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
+        text = event["metadata"]
+        if extra is not None or text is None or not _well_formed(event):
+            return self._decode_slowly(event, extra)
+        metadata = self.metadata.get(text)
+        if metadata is None:
+            value = _load_json(text, "metadata")
+            if not isinstance(value, dict):
+                raise ValueError(f"event key 'metadata' must be {_OBJECT}, not {_describe(value)}")
+            if len(self.metadata) >= _CACHE_LIMIT:
+                self.metadata.clear()
+            metadata = self.metadata[text] = from_json(value)
+        event["metadata"] = metadata
+        if "data" in event:
+            event["data"] = from_json(_load_json(event["data"], "data"))
+        return event
+
+    def _decode_slowly(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
+        """An event with nulls, overrides or odd values: checked as a JSONL line is."""
+        encoded = {key: value for key, value in event.items() if value is not None}
+        for key in ("metadata", "data"):
+            if key in encoded:
+                encoded[key] = _load_json(encoded[key], key)
+        if extra is not None:
+            overrides = _load_json(extra, "extra")
+            if not isinstance(overrides, dict) or MARKER in overrides:
+                raise ValueError(f"extra must be a JSON object of event keys, not {extra[:60]}")
+            encoded.update(overrides)
+        problem = _event_problem(encoded)
+        if problem is not None:
+            raise ValueError(problem)
+        return from_json(encoded)
+
+
+def _well_formed(event: dict[str, Any]) -> bool:
+    """Whether the typed fields of a row are all set and ``t`` is finite (the usual row)."""
+    t = event["t"]
+    return (
+        event["event"] is not None
+        and event["name"] is not None
+        and event["run_id"] is not None
+        and event["parent_ids"] is not None
+        and event["tags"] is not None
+        and event["seq"] is not None
+        and t is not None
+        and t - t == 0
+        and None not in event["parent_ids"]
+        and None not in event["tags"]
+        and (None not in event["ns"] if "ns" in event else True)
+    )
