@@ -91,11 +91,21 @@ def redact_text(text: str) -> str:
         ``text`` with each credential replaced by ``"[redacted]"``.
 
     """
-    # Short strings (keys, names, ids, tokens) repeat across a trace's events: cached. Only
-    # short ones, so huge payload strings are not kept alive.
-    return _redact_short(text) if len(text) <= 200 else _SECRET_TEXT.sub(_redact_match, text)
+    # Short strings (keys, names, ids, tokens) repeat across a trace's events: the ones found
+    # clean are remembered, so they are scanned once. Only clean ones (a secret is never kept
+    # alive here) and only short ones (huge payload strings are not kept either).
+    if len(text) > _CLEAN_MAX_CHARS:
+        return _SECRET_TEXT.sub(_redact_match, text)
+    if text in _clean:
+        return text
+    redacted = _SECRET_TEXT.sub(_redact_match, text)
+    if redacted == text:
+        if len(_clean) >= _CLEAN_MAX_COUNT:
+            _clean.clear()
+        _clean.add(text)
+    return redacted
 
 
-@functools.lru_cache(maxsize=8192)
-def _redact_short(text: str) -> str:
-    return _SECRET_TEXT.sub(_redact_match, text)
+_CLEAN_MAX_CHARS = 200
+_CLEAN_MAX_COUNT = 8192
+_clean: set[str] = set()

@@ -578,3 +578,14 @@ def test_secrets_cannot_leak_through_messages_metadata_headers_or_errors() -> No
     assert loaded["data"]["output"].usage_metadata == USAGE
     assert loaded["metadata"]["headers"]["Accept"] == "json"
     assert loaded["data"]["error"].type == "PermissionError"
+
+
+def test_redaction_remembers_clean_strings_only_so_no_secret_is_kept_alive() -> None:
+    from streamviz import _redact
+
+    secret = "Authorization: Bearer " + "q" * 20 + "tok3n"
+    for _ in range(2):  # the second time answers from what the first remembered
+        assert "tok3n" not in redact_text(secret)
+        assert redact_text("on_chat_model_stream") == "on_chat_model_stream"
+    assert secret not in _redact._clean
+    assert "on_chat_model_stream" in _redact._clean
