@@ -2,17 +2,22 @@
 // The event table: one row per event that passes the filters, virtualized.
 //
 // Rows are fixed-height and recycled (views/vlist.js), so 100,000 events keep a few dozen row
-// elements. Clicking a row selects it and opens the details pane; arrow keys move the selection.
-// While the trace is live and the last row is in view, the table keeps following new events.
+// elements. Clicking a row selects it and opens the details pane (beside the table when it is wide
+// enough to keep the columns that identify a row, below it otherwise); arrow keys move the
+// selection. The table follows its end (new rows while live, the last row of a finished trace)
+// until the user scrolls up; then a "N new" button (`.sv-jump`) counts the rows added below and
+// jumps back to the end.
 
 import { frameScheduler } from "../frame.js";
 import { indexOfSorted } from "../sorted.js";
 import { cellText, formatMs, setText, targetOf } from "../text.js";
 import { mountDetails } from "./details.js";
 import { nsLabel } from "./graph_model.js";
-import { virtualList } from "./vlist.js";
+import { OVERSCAN_ROWS, virtualList } from "./vlist.js";
 
 export const ROW_HEIGHT_PX = 24;
+/** The details pane opens beside the table from this table width (px), below it under. */
+export const DETAILS_BESIDE_PX = 900;
 
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
@@ -86,12 +91,19 @@ export function mountTable(ctx, parent) {
     "aria-label": "Events",
   });
   const empty = h("div", { class: "sv-empty", hidden: true });
+  const jump = h("button", {
+    type: "button",
+    class: "sv-button sv-jump",
+    hidden: true,
+    title: "Show the last events and follow new ones",
+  });
   const table = h(
     "div",
     { class: "sv-table", role: "table" },
     h("div", { class: "sv-thead-wrap" }, header),
     scroller,
     empty,
+    jump,
   );
   const wrap = h("div", { class: "sv-table-wrap" }, table);
   parent.appendChild(wrap);
@@ -110,6 +122,14 @@ export function mountTable(ctx, parent) {
     viewportHeight: () => Math.max(ROW_HEIGHT_PX * 4, ctx.height() - 120),
     onScroll: () => {
       header.style.transform = `translateX(${-scroller.scrollLeft}px)`;
+      const top = scroller.scrollTop;
+      if (list.atEnd()) following = true;
+      else if (top < lastTop - 1 && following) {
+        // The user went up: stop following, count what comes below from here.
+        following = false;
+        seenRows = rows.length;
+      }
+      lastTop = top;
       frame.request();
     },
     createRow: () =>
@@ -130,8 +150,11 @@ export function mountTable(ctx, parent) {
         const cells = rowCells(store, k);
         const phase = PHASE.exec(cells.event);
         row.setAttribute("data-phase", phase ? phase[1] : "other");
-        COLUMNS.forEach(([key], n) => {
-          setText(row.childNodes[n], cells[key]);
+        COLUMNS.forEach(([key, , free], n) => {
+          const cell = /** @type {HTMLElement} */ (row.childNodes[n]);
+          setText(cell, cells[key]);
+          // A cut cell shows its whole value on hover (the tooltip text is as long as the cell's).
+          if (free || key === "event") cell.title = cells[key];
         });
       }
       const selected = seq === selectedSeq;
@@ -140,13 +163,41 @@ export function mountTable(ctx, parent) {
     },
   });
 
+  /** The table keeps to its end (live: new rows) until the user scrolls up. */
+  let following = true;
+  /** Rows there were when the user left the end (the jump button counts the rows since). */
+  let seenRows = 0;
+  let lastTop = 0;
+  /** Bring the selected row into view at the next draw (the details may have taken room). */
+  let revealSelected = false;
+
   /** @param {number} seq  the event to show in the details, -1 for none */
   function select(seq) {
     selectedSeq = seq;
     details.show(seq);
     wrap.classList.toggle("sv-with-details", seq >= 0);
+    revealSelected = seq >= 0;
     frame.request();
   }
+
+  /**
+   * Scroll row `at` into view for the user (the selection): off the end, the table stops following.
+   * @param {number} at
+   */
+  function revealRow(at) {
+    list.reveal(at);
+    if (following && !list.atEnd()) {
+      following = false;
+      seenRows = rows.length;
+    }
+    lastTop = scroller.scrollTop;
+  }
+
+  jump.addEventListener("click", () => {
+    following = true;
+    draw();
+    scroller.focus?.();
+  });
 
   scroller.addEventListener("click", (event) => {
     const row = targetOf(event, ".sv-row");
@@ -165,20 +216,35 @@ export function mountTable(ctx, parent) {
     const at = selectedSeq >= 0 ? indexOfSorted(rows, selectedSeq) : -1;
     const next = Math.max(0, Math.min(rows.length - 1, at + (event.key === "ArrowDown" ? 1 : -1)));
     select(rows[next]);
-    list.reveal(next);
+    revealRow(next);
   });
 
-  let shownCount = 0;
   function draw(force = false) {
-    const follow = ctx.live() && shownCount > 0 && list.atEnd();
+    // Beside or below: decided by the table's own width (the pane's, not the page's).
+    const width = wrap.clientWidth;
+    const place = width && width < DETAILS_BESIDE_PX ? "below" : "beside";
+    if (wrap.getAttribute("data-details") !== place) wrap.setAttribute("data-details", place);
     rows = ctx.rows();
-    const grew = rows.length > shownCount;
-    shownCount = rows.length;
     list.update(rows.length, force);
-    if (follow && grew) {
+    if (following) {
       list.scrollToEnd();
+      lastTop = scroller.scrollTop;
       list.update(rows.length);
     }
+    if (revealSelected) {
+      revealSelected = false;
+      const at = selectedSeq >= 0 ? indexOfSorted(rows, selectedSeq) : -1;
+      if (at >= 0 && !following) revealRow(at);
+      else if (at >= 0) {
+        // Following, the end stays in view unless the selected row would leave it.
+        const [first, last] = list.range();
+        if (at < first + (first > 0 ? OVERSCAN_ROWS : 0) || at >= last) revealRow(at);
+      }
+      list.update(rows.length);
+    }
+    const unseen = following ? 0 : rows.length - seenRows;
+    jump.hidden = unseen <= 0;
+    setText(jump, unseen > 0 ? `↓ ${unseen.toLocaleString("en-US")} new` : "");
     empty.hidden = rows.length > 0;
     setText(empty, store.count ? "No event matches the filters." : "No events yet.");
     details.refreshPayload();
