@@ -30,8 +30,10 @@ VISIBLE_SEQS = """(root) => {
   const scope = root ?? document;
   const body = scope.querySelector('.sv-tbody').getBoundingClientRect();
   return [...scope.querySelectorAll('.sv-row')]
-    .filter((row) => { const r = row.getBoundingClientRect();
-                       return r.height > 0 && r.top >= body.top - 1 && r.bottom <= body.bottom + 1; })
+    .filter((row) => {
+      const r = row.getBoundingClientRect();
+      return r.height > 0 && r.top >= body.top - 1 && r.bottom <= body.bottom + 1;
+    })
     .map((row) => Number(row.dataset.seq));
 }"""
 
@@ -182,8 +184,8 @@ def test_after_a_live_run_the_table_ends_on_its_last_event_and_a_chunk_shows_as_
     assert out.locator(".sv-jump").is_hidden()
     # A chat model's chunk: the kernel answers with the whole AIMessageChunk.
     seq = out.evaluate(
-        """(el) => { const rows = [...el.querySelectorAll('.sv-row')]
-             .filter((row) => row.querySelector('.sv-c-event').textContent === 'on_chat_model_stream');
+        """(el) => { const rows = [...el.querySelectorAll('.sv-row')].filter(
+             (row) => row.querySelector('.sv-c-event').textContent === 'on_chat_model_stream');
            return Number(rows[rows.length - 1].dataset.seq); }"""
     )
     out.locator(f'.sv-row[data-seq="{seq}"]').click()
