@@ -419,3 +419,16 @@ test("scrolled up while live, the table stays put and offers 'N new'; the button
   assert.ok(visibleSeqs(m).includes(319));
   assert.ok(jump.hidden);
 });
+
+test("a live table drawn before its first event follows from the first delta on", (t) => {
+  const full = bigTrace(600);
+  const m = mount({ ...full, count: 0, runs: [], events: deltaOf(full, 0, 0).events }, { view: "table", live: true });
+  t.after(() => m.cleanup());
+  m.flush();
+  m.model.message(deltaOf(full, 0, 100));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(99), `${visibleSeqs(m).at(-1)}`);
+  m.model.message(deltaOf(full, 100, 300, { runsFrom: full.runs.length }));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(299), `${visibleSeqs(m).at(-1)}`);
+});

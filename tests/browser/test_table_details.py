@@ -197,3 +197,20 @@ def test_after_a_live_run_the_table_ends_on_its_last_event_and_a_chunk_shows_as_
     raw = json.loads(payload.inner_text())
     assert raw["data"]["chunk"]["type"] == "AIMessageChunk"
     assert "__sv__" not in payload.inner_text()
+
+
+@pytest.mark.parametrize("width", [800, 1000, 1400])
+def test_the_text_column_stays_in_view_at_any_width(browser, parrot_page, width):
+    page, _ = open_page(browser, parrot_page, width)
+    narrow = page.evaluate("() => document.querySelector('.sv-table').clientWidth") <= 560
+    # A very narrow table lets its tags go before the text (the details pane shows them).
+    keys = [key for key in IDENTIFYING if not (narrow and key == "tags")]
+    shown = page.evaluate(COLUMNS_IN_VIEW, [*keys, "text"])
+    assert all(shown.values()), shown
+    # The text of the last row (the chain's output) is readable, cut with an ellipsis and a tooltip.
+    last = page.locator(".sv-row").last
+    cell = last.locator(".sv-c-text")
+    assert cell.inner_text().startswith("Why did the parrot")
+    assert cell.get_attribute("title").startswith("Why did the parrot")
+    screenshot(page, f"table-text-column-{width}", page.locator(".sv-table-wrap"))
+    page.close()
