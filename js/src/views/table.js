@@ -177,6 +177,7 @@ export function mountTable(ctx, parent) {
     details.show(seq);
     wrap.classList.toggle("sv-with-details", seq >= 0);
     revealSelected = seq >= 0;
+    measure = true;
     frame.request();
   }
 
@@ -219,11 +220,16 @@ export function mountTable(ctx, parent) {
     revealRow(next);
   });
 
+  /** Measure the table's width at the next draw (first draw, a resize, the details opening). */
+  let measure = true;
   function draw(force = false) {
-    // Beside or below: decided by the table's own width (the pane's, not the page's).
-    const width = wrap.clientWidth;
-    const place = width && width < DETAILS_BESIDE_PX ? "below" : "beside";
-    if (wrap.getAttribute("data-details") !== place) wrap.setAttribute("data-details", place);
+    if (measure) {
+      // Beside or below: decided by the table's own width (the pane's, not the page's).
+      measure = false;
+      const width = wrap.clientWidth;
+      const place = width && width < DETAILS_BESIDE_PX ? "below" : "beside";
+      if (wrap.getAttribute("data-details") !== place) wrap.setAttribute("data-details", place);
+    }
     rows = ctx.rows();
     list.update(rows.length, force);
     if (following) {
@@ -262,7 +268,19 @@ export function mountTable(ctx, parent) {
     }
     frame.request();
   });
-  ctx.onResize(() => frame.request());
+  ctx.onResize(() => {
+    measure = true;
+    frame.request();
+  });
+  // The pane can change width while the widget does not (a graph pane joining the grid).
+  if (typeof ctx.win.ResizeObserver === "function") {
+    const observer = new ctx.win.ResizeObserver(() => {
+      measure = true;
+      frame.request();
+    });
+    observer.observe(wrap);
+    ctx.onCleanup(() => observer.disconnect());
+  }
   ctx.onCleanup(() => {
     frame.stop();
     list.destroy();
