@@ -197,6 +197,25 @@ def test_after_a_live_run_the_table_ends_on_its_last_event_and_a_chunk_shows_as_
     raw = json.loads(payload.inner_text())
     assert raw["data"]["chunk"]["type"] == "AIMessageChunk"
     assert "__sv__" not in payload.inner_text()
+    out.locator(".sv-payload-mode").click()
+    # JupyterLab's dark theme at 1000 px: the same pane, legible (looked at, not measured).
+    change_theme = "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})"
+    try:
+        page.set_viewport_size({"width": 1000, "height": 1000})
+        page.evaluate(change_theme, "JupyterLab Dark")
+        page.wait_for_function(
+            "() => document.body.dataset.jpThemeLight === 'false'"
+            " && !document.querySelector('#jupyterlab-splash')",
+            timeout=15_000,
+        )
+        out.locator(f'.sv-row[data-seq="{seq}"]').scroll_into_view_if_needed()
+        screenshot(page, "table-details-lab-1000-dark", out)
+    finally:
+        page.evaluate(change_theme, "JupyterLab Light")
+        page.wait_for_function(
+            "() => document.body.dataset.jpThemeLight === 'true'"
+            " && !document.querySelector('#jupyterlab-splash')"
+        )
 
 
 @pytest.mark.parametrize("width", [800, 1000, 1400])
