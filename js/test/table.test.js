@@ -432,3 +432,18 @@ test("a live table drawn before its first event follows from the first delta on"
   m.flush();
   assert.ok(visibleSeqs(m).includes(299), `${visibleSeqs(m).at(-1)}`);
 });
+
+test("the time and seq columns widen to the trace's longest values (no '21…' seqs)", (t) => {
+  const small = mount(fixture("parrot.json"), { view: "table" });
+  t.after(() => small.cleanup());
+  small.flush();
+  const big = mount(bigTrace(220_000), { view: "table" });
+  t.after(() => big.cleanup());
+  big.flush();
+  const width = (m, name) => Number.parseFloat(m.$(".sv-table").style.getPropertyValue(name));
+  // "219999" and e.g. "21,999.9": as wide as their characters, at least as wide as the headers.
+  assert.ok(width(big, "--sv-w-seq") >= 6 * 7.5 + 12, `${width(big, "--sv-w-seq")}`);
+  assert.ok(width(big, "--sv-w-seq") > width(small, "--sv-w-seq"));
+  const lastTime = formatMs(big.model.get("snapshot").now, 3);
+  assert.ok(width(big, "--sv-w-t") >= lastTime.length * 7.5 + 12, `${lastTime}: ${width(big, "--sv-w-t")}`);
+});

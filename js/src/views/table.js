@@ -42,6 +42,16 @@ export const COLUMNS = [
 const PHASE = /_(start|stream|end|error)$/;
 
 /**
+ * Pixels a number needs in a cell: tabular digits are 0.64 em (8.4 px at 13 px, DejaVu Sans and
+ * most UI fonts), separators about half; plus the cell's padding.
+ * @param {string} text
+ */
+export function numberWidth(text) {
+  const digits = text.replace(/[^0-9]/g, "").length;
+  return Math.ceil(digits * 8.4 + (text.length - digits) * 4.6 + 14);
+}
+
+/**
  * A LangGraph stream part from a subgraph: its run's path, then the subgraph's (namespace).
  * @param {Store} store
  * @param {number} k
@@ -220,6 +230,20 @@ export function mountTable(ctx, parent) {
     revealRow(next);
   });
 
+  /** The characters of the longest time and seq shown: their columns are sized to them. */
+  let numberChars = "";
+  /** Size the time and seq columns to the trace's longest values (a 220,000-event trace). */
+  function sizeNumberColumns() {
+    const last = store.count - 1;
+    const time = formatMs(last >= 0 ? Math.max(store.now, store.cols.t[last]) : 0, 3);
+    const seq = String(Math.max(0, last));
+    const key = `${time.length},${seq.length}`;
+    if (key === numberChars) return;
+    numberChars = key;
+    table.style.setProperty("--sv-w-t", `${Math.max(72, numberWidth(time))}px`);
+    table.style.setProperty("--sv-w-seq", `${Math.max(38, numberWidth(seq))}px`);
+  }
+
   /** Measure the table's width at the next draw (first draw, a resize, the details opening). */
   let measure = true;
   function draw(force = false) {
@@ -230,6 +254,7 @@ export function mountTable(ctx, parent) {
       const place = width && width < DETAILS_BESIDE_PX ? "below" : "beside";
       if (wrap.getAttribute("data-details") !== place) wrap.setAttribute("data-details", place);
     }
+    sizeNumberColumns();
     rows = ctx.rows();
     list.update(rows.length, force);
     if (following) {
