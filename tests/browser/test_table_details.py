@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from labdriver import cell_output, run_notebook, screenshot, wait_for
+from labdriver import cell_output, run_notebook, screenshot, wait_cells_done, wait_for
 
 # JupyterLab's dark theme colours, for an offline page (it has no JupyterLab theme of its own).
 DARK = (
@@ -160,6 +160,19 @@ def test_an_offline_page_shows_the_whole_output_of_the_end_event(browser, parrot
     page.close()
 
 
+FOLLOW_RECORDER = """(el) => {
+  const body = el.querySelector('.sv-tbody');
+  const samples = [];
+  const sample = () => samples.push({
+    live: el.querySelector('.sv-live')?.dataset.live === 'true',
+    rows: body.scrollHeight / 24,
+    atEnd: body.scrollTop + body.clientHeight >= body.scrollHeight - 2,
+  });
+  const observer = new MutationObserver(sample);
+  observer.observe(body, { subtree: true, childList: true, characterData: true });
+  el.__svFollow = { samples, stop: () => observer.disconnect() };
+}"""
+
 SETUP = """\
 import streamviz as sv
 from langchain_core.output_parsers import StrOutputParser
@@ -175,9 +188,17 @@ WATCH = 'trace = sv.watch(chain, {"topic": "parrot"}, height=560)'
 def test_after_a_live_run_the_table_ends_on_its_last_event_and_a_chunk_shows_as_langchain_prints_it(
     page, jupyter_lab
 ):
-    run_notebook(page, jupyter_lab, "table.ipynb", [SETUP, WATCH])
+    run_notebook(page, jupyter_lab, "table.ipynb", [SETUP, WATCH], wait=False)
     out = cell_output(page, 1)
+    # While live, after every change of the table, is its end in view?
+    wait_for(out, ".sv-tbody")
+    out.evaluate(FOLLOW_RECORDER)
+    wait_cells_done(page)
     wait_for(out, ".sv-root[data-view=dashboard] .sv-header .sv-live[data-live=false]")
+    samples = out.evaluate("(el) => { el.__svFollow.stop(); return el.__svFollow.samples; }")
+    live = [sample for sample in samples if sample["live"] and sample["rows"] > 12]
+    assert len(live) >= 5, samples
+    assert all(sample["atEnd"] for sample in live), [s for s in live if not s["atEnd"]]
     count = int(out.locator(".sv-stats").inner_text().split("·")[1].strip().split()[0])
     seqs = out.evaluate(VISIBLE_SEQS)
     assert count - 1 in seqs, (count, seqs)
