@@ -447,3 +447,18 @@ test("the time and seq columns widen to the trace's longest values (no '21…' s
   const lastTime = formatMs(big.model.get("snapshot").now, 3);
   assert.ok(width(big, "--sv-w-t") >= lastTime.length * 7.5 + 12, `${lastTime}: ${width(big, "--sv-w-t")}`);
 });
+
+test("'N new' counts rows that came, not rows a filter change showed", (t) => {
+  const full = bigTrace(600);
+  const head = { ...full, count: 300, events: deltaOf(full, 0, 300).events };
+  const m = mount(head, { view: "table", live: true, filters: { ...EMPTY_FILTERS, kinds: ["on_chat_model_stream"] } });
+  t.after(() => m.cleanup());
+  m.flush();
+  scrollTable(m, 0);
+  m.model.python("filters", { ...EMPTY_FILTERS });
+  m.flush();
+  assert.ok(m.$(".sv-jump").hidden, "the rows shown again by the filter are not new");
+  m.model.message(deltaOf(full, 300, 310));
+  m.flush();
+  assert.equal(m.$(".sv-jump").textContent, "↓ 10 new");
+});

@@ -246,6 +246,7 @@ export function mountTable(ctx, parent) {
 
   /** Measure the table's width at the next draw (first draw, a resize, the details opening). */
   let measure = true;
+  let criteriaChanged = false;
   function draw(force = false) {
     if (measure) {
       // Beside or below: decided by the table's own width (the pane's, not the page's).
@@ -256,6 +257,10 @@ export function mountTable(ctx, parent) {
     }
     sizeNumberColumns();
     rows = ctx.rows();
+    if (criteriaChanged) {
+      criteriaChanged = false;
+      seenRows = rows.length;
+    }
     list.update(rows.length, force);
     if (following) {
       list.scrollToEnd();
@@ -282,8 +287,13 @@ export function mountTable(ctx, parent) {
   }
 
   const frame = frameScheduler(ctx.win, () => draw());
-  ctx.on("change:filters", () => frame.request());
-  ctx.on("change:selected_run", () => frame.request());
+  /** Other rows are shown (filters, run): the "N new" count starts again from them. */
+  const recount = () => {
+    criteriaChanged = true;
+    frame.request();
+  };
+  ctx.on("change:filters", recount);
+  ctx.on("change:selected_run", recount);
   ctx.on("change:live", () => frame.request());
   ctx.subscribe((change) => {
     if (change.reset) {
