@@ -35,8 +35,11 @@
 //     .sv-run-chip  .sv-chip-x                 "run: NAME ×" when the table is narrowed to a run
 //     .sv-clear                                clear every filter
 //   .sv-table  .sv-thead  .sv-tbody  .sv-row[data-seq][data-phase]  event table (virtualized)
-//   .sv-details  .sv-payload                   details pane of the selected event
-//   .sv-token-run[data-run-id][data-stream="text|json"]             token block of a run
+//     .sv-jump                                 "↓ N new": the user scrolled up while rows came
+//   .sv-table-wrap[data-details="beside|below"]  where the details pane opens
+//   .sv-details  .sv-payload  .sv-payload-note  details pane of the selected event
+//     .sv-payload-mode[aria-pressed]           raw JSON toggle (else Python-like repr)
+//   .sv-token-run[data-run-id][data-stream="text|json|json-added"]  token block of a run
 //     .sv-token-head  .sv-token-pieces  .sv-token-text  .sv-token-all (toggle: every run)
 //   canvas.sv-timeline-canvas[data-bars][data-range][aria-label]    Gantt timeline: data-bars =
 //                                              runs it lays out, data-range = "t0,t1" shown (ms)

@@ -59,6 +59,10 @@ test("selecting in the tree highlights everywhere and narrows the table", (t) =>
   // The details pane's "show this run only" selects the event's run.
   click(m.$(".sv-run-chip .sv-chip-x"));
   m.flush();
+  const body = m.$(".sv-tbody"); // the table shows its end: scroll up to event 2
+  body.scrollTop = 0;
+  body.dispatchEvent(new m.window.Event("scroll"));
+  m.flush();
   click(m.$('.sv-row[data-seq="2"]'));
   click(m.$('.sv-details button[data-action="select-run"]'));
   m.flush();

@@ -56,6 +56,23 @@ function vectorSnapshot() {
   return { v: 1, name: "vectors", count: vectors.events.length, now: 100, kinds, runs, events };
 }
 
+/** Scroll the table's body to `top` px as a user would (sets it, fires `scroll`, draws). */
+function scrollTable(m, top) {
+  const body = m.$(".sv-tbody");
+  body.scrollTop = top;
+  body.dispatchEvent(new m.window.Event("scroll"));
+  m.flush();
+}
+
+/** A table of `snapshot` scrolled to its top (a table starts at its end). */
+function mountAtTop(t, snapshot, state = {}) {
+  const m = mount(snapshot, { view: "table", ...state });
+  t.after(() => m.cleanup());
+  m.flush();
+  scrollTable(m, 0);
+  return m;
+}
+
 function shownIds(m) {
   return m.$$(".sv-row").map((row) => vectors.events[Number(row.getAttribute("data-seq"))].id);
 }
@@ -73,8 +90,11 @@ test("100,000 events keep a few dozen row elements, and scrolling changes which 
   m.flush();
   const table = m.$(".sv-table");
   assert.ok(table);
+  const last = m.$$(".sv-row");
+  assert.ok(last.length > 10 && last.length < 80, `${last.length} rows in the DOM`);
+  assert.equal(last.at(-1).getAttribute("data-seq"), "99999", "a finished trace shows its end");
+  scrollTable(m, 0);
   const first = m.$$(".sv-row");
-  assert.ok(first.length > 10 && first.length < 80, `${first.length} rows in the DOM`);
   assert.equal(first[0].getAttribute("data-seq"), "0");
   assert.equal(m.$(".sv-vspacer").style.height, `${100_000 * ROW_HEIGHT_PX}px`);
   const body = m.$(".sv-tbody");
@@ -90,8 +110,7 @@ test("100,000 events keep a few dozen row elements, and scrolling changes which 
 
 test("a row shows time, seq, event, name, type, tags, path and text", (t) => {
   const snapshot = fixture("parrot.json");
-  const m = mount(snapshot, { view: "table" });
-  t.after(() => m.cleanup());
+  const m = mountAtTop(t, snapshot);
   // The model's first token.
   const seq = snapshot.events.kind.indexOf(snapshot.kinds.indexOf("on_chat_model_stream"));
   const row = m.$(`.sv-row[data-seq="${seq}"]`);
@@ -109,8 +128,8 @@ test("a row shows time, seq, event, name, type, tags, path and text", (t) => {
 });
 
 test("clicking a row opens its details, asks for the payload and shows the answer", (t) => {
-  const m = mount(fixture("parrot.json"), { view: "table" });
-  t.after(() => m.cleanup());
+  // While the trace runs, its snapshot carries no payloads: the kernel is asked.
+  const m = mountAtTop(t, { ...fixture("parrot.json"), payloads: {} }, { live: true });
   const details = m.$(".sv-details");
   assert.ok(details.hidden);
   click(m.$('.sv-row[data-seq="2"]'));
@@ -127,8 +146,7 @@ test("clicking a row opens its details, asks for the payload and shows the answe
 });
 
 test("without a kernel the details keep the preview", (t) => {
-  const m = mount(fixture("parrot.json"), { view: "table" });
-  t.after(() => m.cleanup());
+  const m = mountAtTop(t, fixture("parrot.json"));
   click(m.$('.sv-row[data-seq="7"]'));
   m.flush();
   assert.equal(m.$(".sv-payload").textContent, "Why");
@@ -332,4 +350,115 @@ test("a delta after a gap leaves the table as it was, asks nothing, and the next
   m.flush();
   assert.equal(m.$(".sv-count").textContent, `${full.count} of ${full.count} events`);
   assert.deepEqual(m.model.sent, []);
+});
+
+/** The seqs of the rows whose box is inside the table body's visible height (fallback layout). */
+function visibleSeqs(m) {
+  const body = m.$(".sv-tbody");
+  const view = m.model.get("height") - 120; // the viewport the table assumes without a layout
+  return m
+    .$$(".sv-row")
+    .map((row) => Number(row.getAttribute("data-seq")))
+    .filter((seq) => seq * ROW_HEIGHT_PX >= body.scrollTop && (seq + 1) * ROW_HEIGHT_PX <= body.scrollTop + view);
+}
+
+test("a live run whose last events come with its end shows its last row", (t) => {
+  const full = bigTrace(400);
+  const head = { ...full, count: 100, events: deltaOf(full, 0, 100).events };
+  const m = mount(head, { view: "table", live: true });
+  t.after(() => m.cleanup());
+  m.flush();
+  m.model.message(deltaOf(full, 100, 380));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(379), "follows while live");
+  // The kernel sends the last events and says the run is over before the page draws again.
+  m.model.message(deltaOf(full, 380, 400));
+  m.model.python("live", false);
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(399), `the last event is in view: ${visibleSeqs(m).at(-1)}`);
+  // The final snapshot (same events) keeps it there.
+  m.model.python("snapshot", { ...full });
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(399));
+});
+
+test("scrolled up while live, the table stays put and offers 'N new'; the button follows the end again", (t) => {
+  const full = bigTrace(600);
+  const head = { ...full, count: 200, events: deltaOf(full, 0, 200).events };
+  const m = mount(head, { view: "table", live: true });
+  t.after(() => m.cleanup());
+  m.flush();
+  const jump = m.$(".sv-jump");
+  assert.ok(jump.hidden, "nothing new while following");
+  scrollTable(m, 40 * ROW_HEIGHT_PX);
+  const before = visibleSeqs(m);
+  assert.ok(before.includes(45) && !before.includes(199));
+  m.model.message(deltaOf(full, 200, 230));
+  m.flush();
+  assert.deepEqual(visibleSeqs(m), before, "the rows the user reads stay");
+  assert.ok(!jump.hidden);
+  assert.equal(jump.textContent, "↓ 30 new");
+  m.model.message(deltaOf(full, 230, 250));
+  m.flush();
+  assert.equal(jump.textContent, "↓ 50 new");
+  click(jump);
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(249), "jumped to the end");
+  assert.ok(jump.hidden);
+  m.model.message(deltaOf(full, 250, 300));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(299), "and follows again");
+  // Scrolling back down to the end by hand follows too.
+  scrollTable(m, 0);
+  m.model.message(deltaOf(full, 300, 310));
+  m.flush();
+  assert.equal(jump.textContent, "↓ 10 new");
+  scrollTable(m, 310 * ROW_HEIGHT_PX);
+  m.model.message(deltaOf(full, 310, 320));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(319));
+  assert.ok(jump.hidden);
+});
+
+test("a live table drawn before its first event follows from the first delta on", (t) => {
+  const full = bigTrace(600);
+  const m = mount({ ...full, count: 0, runs: [], events: deltaOf(full, 0, 0).events }, { view: "table", live: true });
+  t.after(() => m.cleanup());
+  m.flush();
+  m.model.message(deltaOf(full, 0, 100));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(99), `${visibleSeqs(m).at(-1)}`);
+  m.model.message(deltaOf(full, 100, 300, { runsFrom: full.runs.length }));
+  m.flush();
+  assert.ok(visibleSeqs(m).includes(299), `${visibleSeqs(m).at(-1)}`);
+});
+
+test("the time and seq columns widen to the trace's longest values (no '21…' seqs)", (t) => {
+  const small = mount(fixture("parrot.json"), { view: "table" });
+  t.after(() => small.cleanup());
+  small.flush();
+  const big = mount(bigTrace(220_000), { view: "table" });
+  t.after(() => big.cleanup());
+  big.flush();
+  const width = (m, name) => Number.parseFloat(m.$(".sv-table").style.getPropertyValue(name));
+  // "219999" and e.g. "21,999.9": as wide as their characters, at least as wide as the headers.
+  assert.ok(width(big, "--sv-w-seq") >= 6 * 7.5 + 12, `${width(big, "--sv-w-seq")}`);
+  assert.ok(width(big, "--sv-w-seq") > width(small, "--sv-w-seq"));
+  const lastTime = formatMs(big.model.get("snapshot").now, 3);
+  assert.ok(width(big, "--sv-w-t") >= lastTime.length * 7.5 + 12, `${lastTime}: ${width(big, "--sv-w-t")}`);
+});
+
+test("'N new' counts rows that came, not rows a filter change showed", (t) => {
+  const full = bigTrace(600);
+  const head = { ...full, count: 300, events: deltaOf(full, 0, 300).events };
+  const m = mount(head, { view: "table", live: true, filters: { ...EMPTY_FILTERS, kinds: ["on_chat_model_stream"] } });
+  t.after(() => m.cleanup());
+  m.flush();
+  scrollTable(m, 0);
+  m.model.python("filters", { ...EMPTY_FILTERS });
+  m.flush();
+  assert.ok(m.$(".sv-jump").hidden, "the rows shown again by the filter are not new");
+  m.model.message(deltaOf(full, 300, 310));
+  m.flush();
+  assert.equal(m.$(".sv-jump").textContent, "↓ 10 new");
 });

@@ -216,3 +216,104 @@ test("the final snapshot does not take the blocks out of the page", async (t) =>
   assert.deepEqual(moved, [], "a block re-inserted is laid out again from scratch");
   assert.equal(m.$$(".sv-token-run").length, 2);
 });
+
+/** A chain whose last step is a generator yielding lists (the guide's `split_into_list`). */
+function listGeneratorTrace() {
+  const run = (i, name, parent) => ({
+    i,
+    id: `run-${i}`,
+    name,
+    type: "chain",
+    parent,
+    tags: [],
+    start: i,
+    end: 20,
+    status: "ok",
+    error: null,
+    first: 5,
+    chunks: 3,
+    orphan: false,
+    held: null,
+    holding: null,
+    upstream: -1,
+    node: null,
+    stream: "json",
+  });
+  const kinds = ["on_chain_start", "on_chain_stream", "on_chain_end"];
+  const rows = [
+    [0, 0, 0, "x"],
+    [0, 1, 1, ""],
+    [1, 1, 5, '["France"]'],
+    [1, 0, 6, '["France"]'],
+    [1, 1, 8, '["Spain"]'],
+    [1, 0, 9, '["Spain"]'],
+    [1, 1, 11, '["Japan"]'],
+    [1, 0, 12, '["Japan"]'],
+    [2, 1, 14, "[France, Spain, Japan]"],
+    [2, 0, 15, "[France, Spain, Japan]"],
+  ];
+  return {
+    v: 1,
+    name: "split into list",
+    count: rows.length,
+    now: 20,
+    kinds,
+    runs: [run(0, "RunnableSequence", -1), run(1, "split_into_list", 0)],
+    events: {
+      us: rows.map((row) => row[2] * 1000),
+      kind: rows.map((row) => row[0]),
+      run: rows.map((row) => row[1]),
+      text: rows.map((row) => row[3]),
+      extra: {},
+    },
+    payloads: {},
+  };
+}
+
+test("a generator yielding lists shows the lists added up, as LangChain's output is", (t) => {
+  const m = mount(listGeneratorTrace(), { view: "tokens" });
+  t.after(() => m.cleanup());
+  m.flush();
+  const root = block(m, "run-0");
+  assert.equal(root.querySelector(".sv-token-text").textContent, "['France', 'Spain', 'Japan']");
+  assert.equal(root.querySelectorAll(".sv-token-label")[1].textContent, "accumulated value");
+  // JsonOutputParser's values complete each other: the latest stays what is shown.
+  const countries = fixture("countries.json");
+  const parser = countries.runs.find((run) => run.type === "parser");
+  const n = mount(countries, { view: "tokens" });
+  t.after(() => n.cleanup());
+  n.flush();
+  const latest = block(n, parser.id).querySelector(".sv-token-text").textContent;
+  assert.ok(latest.startsWith('{\n  "countries": [\n'), latest.slice(0, 40));
+  assert.equal(block(n, parser.id).querySelectorAll(".sv-token-label")[1].textContent, "latest value");
+});
+
+test("a generator yielding lists, live: the sum grows chunk by chunk", (t) => {
+  const full = listGeneratorTrace();
+  const m = mount(emptySnapshot("live"), { view: "tokens", live: true });
+  t.after(() => m.cleanup());
+  const shown = [];
+  for (const delta of deltas(full, 2)) {
+    m.model.message(delta);
+    m.flush();
+    const text = block(m, "run-0")?.querySelector(".sv-token-text").textContent;
+    if (text && shown.at(-1) !== text) shown.push(text);
+  }
+  assert.deepEqual(shown, ['[\n  "France"\n]', "['France', 'Spain']", "['France', 'Spain', 'Japan']"]);
+});
+
+test("no streaming run: 'yet' only while live, the truth for a finished trace", (t) => {
+  const snapshot = {
+    ...listGeneratorTrace(),
+    count: 2,
+    runs: [],
+    events: { us: [0, 1], kind: [0, 0], run: [-1, -1], text: ["", ""], extra: {} },
+  };
+  const m = mount(snapshot, { view: "tokens", live: true });
+  t.after(() => m.cleanup());
+  m.flush();
+  assert.equal(m.$(".sv-tokens .sv-empty").textContent, "No streaming runs yet.");
+  m.model.python("live", false);
+  m.flush();
+  assert.equal(m.$(".sv-tokens .sv-empty").textContent, "No run streamed chunks in this trace.");
+});

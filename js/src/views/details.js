@@ -1,11 +1,38 @@
 // @ts-check
 // The details pane of the event table: every field of one event and its payload.
 //
-// The payload shows the event's preview `text` at once and asks the kernel for the full payload
-// (`{type: "payload", seq}`); the answer replaces the preview when it comes. Without a kernel
-// (exported HTML, a closed notebook) no answer comes and the preview stays.
+// The whole payload comes from the snapshot when the trace has finished (`payloads`: what a saved
+// notebook or an exported page carries), else from the kernel (`{type: "payload", seq}`, answered
+// when the kernel is free); until then the event's preview `text` shows. A payload is shown as
+// LangChain prints it (`AIMessageChunk(content='Why', ...)`, views/payload.js) or, with the
+// "raw JSON" toggle, as plain indented JSON; neither shows streamviz's `__sv__` markers.
 
 import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, targetOf, visible } from "../text.js";
+import { payloadViews } from "./payload.js";
+
+/** Characters of a payload saved in the snapshot (streamviz/widgets/_encode.py SAVED_PAYLOAD_CHARS). */
+export const SAVED_PAYLOAD_CHARS = 20_000;
+
+/**
+ * The payload of event `seq` saved in the snapshot (a finished trace), or null.
+ * @param {unknown} snapshot
+ * @param {number} seq
+ * @returns {string | null}
+ */
+export function savedPayload(snapshot, seq) {
+  if (typeof snapshot !== "object" || snapshot === null) return null;
+  const payloads = /** @type {{payloads?: unknown}} */ (snapshot).payloads;
+  if (typeof payloads !== "object" || payloads === null) return null;
+  const text = /** @type {Record<string, unknown>} */ (payloads)[String(seq)];
+  return typeof text === "string" ? text : null;
+}
+
+/** @param {unknown} snapshot  true when it carries saved payloads (a finished trace) */
+function savesPayloads(snapshot) {
+  if (typeof snapshot !== "object" || snapshot === null) return false;
+  const payloads = /** @type {{payloads?: unknown}} */ (snapshot).payloads;
+  return typeof payloads === "object" && payloads !== null && Object.keys(payloads).length > 0;
+}
 
 /** The payload as display text: cut to DETAIL_CHARS, controls made visible. */
 /** @typedef {import("../context.js").Context} Context */
@@ -31,6 +58,11 @@ export function mountDetails(ctx, parent, { onClose }) {
   const close = h("button", { type: "button", class: "sv-button sv-close", "aria-label": "Close details" }, "×");
   const fields = h("dl", { class: "sv-fields" });
   const note = h("div", { class: "sv-payload-note" });
+  const mode = h(
+    "button",
+    { type: "button", class: "sv-button sv-payload-mode", "aria-pressed": "false", hidden: true },
+    "raw JSON",
+  );
   const payload = h("pre", { class: "sv-payload", dir: "auto" });
   const more = h("div", { class: "sv-payload-more" });
   const actions = h("div", { class: "sv-details-actions" });
@@ -40,13 +72,21 @@ export function mountDetails(ctx, parent, { onClose }) {
     h("div", { class: "sv-details-head" }, title, close),
     fields,
     actions,
-    h("div", { class: "sv-details-section" }, "Payload"),
+    h("div", { class: "sv-details-section" }, h("span", null, "Payload"), mode),
     note,
     payload,
     more,
   );
   parent.appendChild(root);
   close.addEventListener("click", () => onClose());
+  /** Show payloads as plain JSON instead of Python-like text (kept from one event to the next). */
+  let raw = false;
+  mode.addEventListener("click", () => {
+    raw = !raw;
+    mode.setAttribute("aria-pressed", raw ? "true" : "false");
+    payloadSeq = -1;
+    refreshPayload();
+  });
   actions.addEventListener("click", (event) => {
     const button = targetOf(event, "button[data-action]");
     if (button?.getAttribute("data-action") !== "select-run") return;
@@ -106,7 +146,9 @@ export function mountDetails(ctx, parent, { onClose }) {
         h("button", { type: "button", class: "sv-button", "data-action": "select-run" }, "Show this run only"),
       );
     }
-    store.requestPayload(seq);
+    // A finished trace carries its payloads (not its stream chunks'); else the kernel is asked.
+    const saved = savedPayload(ctx.model.get("snapshot"), seq);
+    if (saved === null || saved.length >= SAVED_PAYLOAD_CHARS) store.requestPayload(seq);
     refreshPayload();
   }
 
@@ -117,12 +159,30 @@ export function mountDetails(ctx, parent, { onClose }) {
     if (answer === shownPayload && payloadSeq === seq) return;
     shownPayload = answer;
     payloadSeq = seq;
-    const source = answer ? answer.text : store.cols.text[shown];
+    const snapshot = ctx.model.get("snapshot");
+    const saved = answer ? null : savedPayload(snapshot, seq);
+    const whole = answer ? answer.text : saved;
+    const views = whole === null ? null : payloadViews(whole);
+    mode.hidden = views === null;
+    const source = views ? (raw ? views.json : views.repr) : (whole ?? store.cols.text[shown]);
     const { text, rest } = payloadText(source);
     payload.textContent = text;
     more.textContent = rest ? `… ${rest.toLocaleString("en-US")} more characters` : "";
-    if (answer) note.textContent = answer.truncated ? "Full payload (cut by the kernel)" : "Full payload";
-    else note.textContent = "Preview (the full payload shows here when the kernel answers)";
+    const stream = store.kindInfo[store.cols.kind[seq]]?.stream === true;
+    if (answer) {
+      note.textContent = answer.truncated ? "Full payload (cut by the kernel)" : "Full payload";
+    } else if (saved !== null) {
+      note.textContent =
+        saved.length >= SAVED_PAYLOAD_CHARS
+          ? `Payload saved with the trace, cut at ${SAVED_PAYLOAD_CHARS.toLocaleString("en-US")} characters`
+          : "Full payload";
+    } else if (stream) {
+      note.textContent = "The chunk as text (a running kernel sends the whole chunk object)";
+    } else if (!ctx.live() && savesPayloads(snapshot)) {
+      note.textContent = "Preview: this payload was not saved with the trace (past the size budget)";
+    } else {
+      note.textContent = "Preview: the whole payload is asked of the kernel (a running cell answers when it ends)";
+    }
   }
 
   return {

@@ -15,6 +15,7 @@ import { makeFilter } from "../filters.js";
 import { frameScheduler } from "../frame.js";
 import { filterSpec } from "../query.js";
 import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, targetOf, visible } from "../text.js";
+import { plainJson, pyRepr } from "./payload.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
@@ -28,7 +29,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue}} RunBlock
  */
 
 /**
@@ -53,6 +54,97 @@ export function prettyJson(text) {
     return JSON.stringify(JSON.parse(text), null, 2);
   } catch {
     return text;
+  }
+}
+
+/**
+ * @typedef {object} JsonValue  what a JSON run's chunks add up to, so far
+ * @property {unknown} value      the latest chunk (progressive) or the sum of the chunks (additive)
+ * @property {boolean} additive   the chunks add up (a generator yielding lists) rather than complete one value
+ * @property {unknown} last       the last chunk read
+ * @property {boolean} parsed     every chunk so far was JSON
+ */
+
+/** @param {unknown} value */
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Is `next` a more complete version of `previous` (JsonOutputParser's progressive values: strings
+ * and numbers longer, lists and objects with more or longer items)?
+ * @param {unknown} previous
+ * @param {unknown} next
+ * @returns {boolean}
+ */
+export function completes(previous, next) {
+  if (previous === null || previous === undefined) return true;
+  if (typeof previous === "string") return typeof next === "string" && next.startsWith(previous);
+  if (typeof previous === "number") return typeof next === "number" && String(next).startsWith(String(previous));
+  if (Array.isArray(previous)) {
+    if (!Array.isArray(next) || next.length < previous.length) return false;
+    return previous.every((item, n) => completes(item, next[n]));
+  }
+  if (isPlainObject(previous)) {
+    if (!isPlainObject(next)) return false;
+    const a = /** @type {Record<string, unknown>} */ (previous);
+    const b = /** @type {Record<string, unknown>} */ (next);
+    return Object.keys(a).every((key) => key in b && completes(a[key], b[key]));
+  }
+  return previous === next;
+}
+
+/**
+ * `total + chunk` as LangChain adds streamed chunks: lists concatenate, dicts merge (adding the
+ * values of keys both hold), strings join; anything else is replaced.
+ * @param {unknown} total
+ * @param {unknown} chunk
+ * @returns {unknown}
+ */
+export function addChunks(total, chunk) {
+  if (Array.isArray(total) && Array.isArray(chunk)) return [...total, ...chunk];
+  if (typeof total === "string" && typeof chunk === "string") return total + chunk;
+  if (isPlainObject(total) && isPlainObject(chunk)) {
+    const sum = { .../** @type {Record<string, unknown>} */ (total) };
+    for (const [key, item] of Object.entries(/** @type {Record<string, unknown>} */ (chunk))) {
+      sum[key] = key in sum && sum[key] !== null ? addChunks(sum[key], item) : item;
+    }
+    return sum;
+  }
+  return chunk;
+}
+
+/**
+ * Read chunk texts `texts` into `into` (a run's JSON value so far). A run whose chunks each
+ * complete the previous one shows the latest; once a chunk does not (a generator yielding
+ * `['France']`, then `['Spain']`), the run is additive and shows the chunks added up, as
+ * LangChain's own output is.
+ * @param {JsonValue} into
+ * @param {string[]} texts   the new chunks' texts
+ * @param {() => string[]} all  every chunk's text so far (to add them up when the run turns additive)
+ */
+export function readJsonChunks(into, texts, all) {
+  for (const text of texts) {
+    let chunk;
+    try {
+      chunk = JSON.parse(text);
+    } catch {
+      into.parsed = false;
+      return;
+    }
+    if (!into.parsed) return;
+    if (into.additive) into.value = addChunks(into.value, chunk);
+    else if (into.last === undefined || completes(into.last, chunk)) into.value = chunk;
+    else {
+      into.additive = true;
+      into.value = undefined;
+      for (const earlier of all()) {
+        const value = JSON.parse(earlier);
+        into.value = into.value === undefined ? value : addChunks(into.value, value);
+      }
+      return;
+    }
+    into.last = chunk;
   }
 }
 
@@ -126,6 +218,7 @@ export function mountTokens(ctx, parent) {
       done: 0,
       headKey: "",
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
+      value: { value: undefined, additive: false, last: undefined, parsed: true },
     };
   }
 
@@ -177,7 +270,21 @@ export function mountTokens(ctx, parent) {
       const hidden = stream.length - block.pieces.childNodes.length;
       block.note.hidden = hidden <= 0;
       block.note.textContent = hidden > 0 ? `… ${plural(hidden, "earlier chunk")}` : "";
-      const latest = cut(prettyJson(texts[stream[stream.length - 1]]), DETAIL_CHARS);
+      const fresh = [];
+      for (let n = block.done; n < stream.length; n += 1) fresh.push(texts[stream[n]]);
+      const wasAdditive = block.value.additive;
+      readJsonChunks(block.value, fresh, () => stream.map((k) => texts[k]));
+      const additive = block.value.parsed && block.value.additive;
+      if (additive && !wasAdditive) {
+        // The chunks add up: show their sum, as LangChain's output is (`['France', 'Spain']`).
+        setText(block.element.querySelectorAll(".sv-token-label")[1], "accumulated value");
+        block.text.setAttribute("aria-label", "Accumulated value");
+        block.element.setAttribute("data-stream", "json-added");
+      }
+      const latest = cut(
+        additive ? pyRepr(plainJson(block.value.value)) : prettyJson(texts[stream[stream.length - 1]]),
+        DETAIL_CHARS,
+      );
       block.text.textContent =
         visible(latest.text, true) + (latest.rest ? `\n… ${latest.rest.toLocaleString("en-US")} more characters` : "");
     } else if (block.texts) {
@@ -247,7 +354,14 @@ export function mountTokens(ctx, parent) {
       }
     }
     empty.hidden = shown.length > 0;
-    setText(empty, store.streamRuns.length ? "No streaming run matches the filters." : "No streaming runs yet.");
+    setText(
+      empty,
+      store.streamRuns.length
+        ? "No streaming run matches the filters."
+        : ctx.live()
+          ? "No streaming runs yet."
+          : "No run streamed chunks in this trace.",
+    );
   }
 
   function reveal() {
@@ -260,6 +374,7 @@ export function mountTokens(ctx, parent) {
     if (change.payload === undefined) frame.request();
   });
   ctx.on("change:filters", () => frame.request());
+  ctx.on("change:live", () => frame.request());
   ctx.on("change:selected_run", () => {
     draw();
     reveal();

@@ -87,10 +87,15 @@ export function virtualList({ scroller, rowHeight, createRow, fillRow, viewportH
     },
     /** True when the last row is in view (a live list then keeps following the tail). */
     atEnd() {
-      return scroller.scrollTop + height() >= count * rowHeight - rowHeight / 2;
+      return scroller.scrollTop + height() >= Math.min(count * rowHeight, MAX_SPACER_PX) - rowHeight / 2;
     },
+    /** Scroll so that the last row is the last one in view (past the end: the browser clamps). */
     scrollToEnd() {
-      scroller.scrollTop = Math.max(0, count * rowHeight - height());
+      // With a layout, the browser's own height (a horizontal scrollbar, borders) decides the end.
+      const top = scroller.clientHeight
+        ? scroller.scrollHeight
+        : Math.max(0, Math.min(count * rowHeight, MAX_SPACER_PX) - height());
+      scroller.scrollTop = top;
     },
     /**
      * Scroll just enough for row `index` to be in view.
