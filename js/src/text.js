@@ -79,7 +79,8 @@ export function cellText(text, max = CELL_CHARS) {
 const MS_FORMATS = new Map();
 
 /**
- * `1,234.5`: milliseconds with thousands separators and at most `digits` decimals.
+ * `1,234.500`: milliseconds with thousands separators and exactly `digits` decimals, so the
+ * numbers of a column (event times, axis ticks) line up.
  * @param {number | null | undefined} ms
  * @param {number} [digits]
  */
@@ -87,7 +88,7 @@ export function formatMs(ms, digits = 1) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
   let format = MS_FORMATS.get(digits);
   if (!format) {
-    format = new Intl.NumberFormat("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+    format = new Intl.NumberFormat("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
     MS_FORMATS.set(digits, format);
   }
   return format.format(ms);

@@ -183,7 +183,7 @@ test("timeline part lanes: one per mode in tab order, ticks binned, hits and too
   assert.equal(nearestPart(many, 1000.004, 0.01), 100_000);
   assert.deepEqual(
     partSummary({ mode: "updates", name: "subgraph_node_1", ns: "node_2:abc", t: 7.09, seq: 23, text: '{"a":1}' }),
-    ["updates · subgraph_node_1", "namespace: node_2", "at 7.09 ms · part #23", '{"a":1}'],
+    ["updates · subgraph_node_1", "namespace: node_2", "at 7.090 ms · part #23", '{"a":1}'],
   );
 });
 

@@ -127,6 +127,18 @@ test("a row shows time, seq, event, name, type, tags, path and text", (t) => {
   ]);
 });
 
+test("the time column shows every event time with the same three decimals", (t) => {
+  // Ragged before: "710", "500.66", "1,880.426" in one column.
+  const m = mount(bigTrace(2_000), { view: "table" });
+  t.after(() => m.cleanup());
+  m.flush();
+  const times = m.$$(".sv-row .sv-c-t").map((cell) => cell.textContent);
+  assert.ok(times.length > 10);
+  for (const time of times) assert.match(time, /^\d{1,3}(,\d{3})*\.\d{3}$/, time);
+  assert.equal(formatMs(710, 3), "710.000");
+  assert.equal(formatMs(1880.4261, 3), "1,880.426");
+});
+
 test("clicking a row opens its details, asks for the payload and shows the answer", (t) => {
   // While the trace runs, its snapshot carries no payloads: the kernel is asked.
   const m = mountAtTop(t, { ...fixture("parrot.json"), payloads: {} }, { live: true });

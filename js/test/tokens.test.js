@@ -1,7 +1,7 @@
 // The token stream view: pieces as the guides print them, accumulated text, JSON progressions.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ms, plural } from "../src/text.js";
+import { formatDuration, plural } from "../src/text.js";
 import { prettyJson } from "../src/views/tokens.js";
 import { bigTrace, click, deltas, emptySnapshot, fixture, mount, textsOf } from "./support/env.js";
 
@@ -28,7 +28,7 @@ test("tokens render as |-joined pieces and as the accumulated text", (t) => {
     "chat_model",
     "ok",
     plural(model.chunks, "chunk"),
-    `first token ${ms(model.first)}`,
+    `first token ${formatDuration(model.first)}`,
   ]) {
     assert.ok(head.includes(part), `${part} in ${head}`);
   }

@@ -6,7 +6,7 @@
 
 import { makeFilter } from "../filters.js";
 import { filterSpec } from "../query.js";
-import { cellText, ms, plural, replaceChildren, setText, targetOf } from "../text.js";
+import { cellText, formatDuration, plural, replaceChildren, setText, targetOf } from "../text.js";
 import { listKey, modeOf, toggledValue, valueChip } from "./chips.js";
 import { MessageGroups, messageToken, nsLabel } from "./graph_model.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
@@ -175,7 +175,7 @@ export function mountMessages(ctx, { tools, messages }) {
           )
         : h("span", { class: "sv-badge sv-msg-tag" }, "no tags"),
       h("span", { class: "sv-token-chunks" }, plural(call.seqs.length, "token")),
-      h("span", { class: "sv-token-first" }, `${ms(first)} → ${ms(last)}`),
+      h("span", { class: "sv-token-first" }, `${formatDuration(first)} → ${formatDuration(last)}`),
     );
     view.head.setAttribute("data-seq", String(call.seqs[0]));
   }

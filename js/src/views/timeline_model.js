@@ -4,7 +4,7 @@
 // functions, unit-tested on their own; views/timeline.js only draws what these compute.
 
 import { lowerBound } from "../sorted.js";
-import { formatMs, ms, plural } from "../text.js";
+import { formatDuration, formatMs, ms, plural } from "../text.js";
 import { nsLabel, orderModes } from "./graph_model.js";
 
 /** @typedef {import("../protocol.js").RunRow} RunRow */
@@ -326,11 +326,15 @@ export function panRange(range, dt) {
  */
 export function runSummary(run, runs, now) {
   const bar = barSpan(run, now);
-  const lines = [run.name, `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`, `start ${ms(run.start)}`];
-  if (bar) lines.push(`${bar.running ? "running for" : "duration"} ${ms(bar.end - bar.start)}`);
+  const lines = [
+    run.name,
+    `${run.type} · ${run.status}${run.orphan ? " · orphan" : ""}`,
+    `start ${formatDuration(run.start)}`,
+  ];
+  if (bar) lines.push(`${bar.running ? "running for" : "duration"} ${formatDuration(bar.end - bar.start)}`);
   if (run.first !== null) {
-    const after = run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
-    lines.push(`first token ${ms(run.first)}${after}`);
+    const after = run.start !== null ? ` (+${formatDuration(run.first - run.start)})` : "";
+    lines.push(`first token ${formatDuration(run.first)}${after}`);
   }
   lines.push(plural(run.chunks, "chunk"));
   const hold = holdSpan(run, runs, now);

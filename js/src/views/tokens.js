@@ -14,7 +14,17 @@
 import { makeFilter } from "../filters.js";
 import { frameScheduler } from "../frame.js";
 import { filterSpec } from "../query.js";
-import { cellText, cut, DETAIL_CHARS, ms, plural, replaceChildren, setText, targetOf, visible } from "../text.js";
+import {
+  cellText,
+  cut,
+  DETAIL_CHARS,
+  formatDuration,
+  plural,
+  replaceChildren,
+  setText,
+  targetOf,
+  visible,
+} from "../text.js";
 import { plainJson, pyRepr } from "./payload.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 
@@ -233,7 +243,7 @@ export function mountTokens(ctx, parent) {
     block.headKey = key;
     block.element.classList.toggle("sv-selected", selected);
     block.element.setAttribute("data-status", run.status);
-    const ttft = run.first !== null && run.start !== null ? ` (+${ms(run.first - run.start)})` : "";
+    const ttft = run.first !== null && run.start !== null ? ` (+${formatDuration(run.first - run.start)})` : "";
     replaceChildren(
       block.head,
       h("span", { class: "sv-status", "data-status": run.status, "aria-label": run.status }, STATUS_ICONS[run.status]),
@@ -249,7 +259,7 @@ export function mountTokens(ctx, parent) {
           ? run.status === "running"
             ? "waiting for the first token"
             : "no token"
-          : `first token ${ms(run.first)}${ttft}`,
+          : `first token ${formatDuration(run.first)}${ttft}`,
       ),
     );
   }
