@@ -47,7 +47,7 @@ FLUSH_INTERVAL = 0.5
 """Most seconds new events wait before they are written (and so survive a kill)."""
 POLL_INTERVAL = 0.05
 """Seconds between two looks of the writer thread (for new events and ended root runs)."""
-WINDOW = 2048
+WINDOW = 256
 """Events read from the trace at a time (the trace's appends wait while one is read)."""
 
 _open: weakref.WeakSet[Journal] = weakref.WeakSet()
@@ -93,6 +93,7 @@ class Journal:
         self._last_write = time.monotonic()
         self._roots_seen = 0
         self._running_roots: list[Run] = []
+        self._thread: threading.Thread | None = None
         try:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError as error:
@@ -123,7 +124,7 @@ class Journal:
     def close(self) -> None:
         """Write what is left, sync the file to disk and stop; never raises. Idempotent."""
         self._stop.set()
-        thread = getattr(self, "_thread", None)
+        thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10.0)
         self.flush(final=True)
