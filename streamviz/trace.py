@@ -79,16 +79,6 @@ class Trace:
         """All events in arrival order: a read-only sequence of dicts, growing as events come."""
         return EventLog(self._log, self._chunks, self._templates)
 
-    def window(self, start: int, stop: int | None = None) -> list[Event]:
-        """Events ``start`` to ``stop`` (default: all so far) as a list, read under the lock.
-
-        Unlike slicing :attr:`events`, safe while sources append from other threads: a reader
-        of a trace still being captured (the file journal of ``sv.capture(path=...)``) gets
-        whole events. Keep windows short (a few thousand events): appends wait meanwhile.
-        """
-        with self._lock:
-            return self.events[start:stop]
-
     @property
     def runs(self) -> dict[str, Run]:
         """Runs by id, in the order they were first seen."""
@@ -151,6 +141,16 @@ class Trace:
         from streamviz._display import trace_marimo
 
         return trace_marimo(self)
+
+    def window(self, start: int, stop: int | None = None) -> list[Event]:
+        """Events ``start`` to ``stop`` (default: all so far) as a list, read under the lock.
+
+        Unlike slicing :attr:`events`, safe while sources append from other threads: a reader
+        of a trace still being captured (the file journal of ``sv.capture(path=...)``) gets
+        whole events. Keep windows short (a few thousand events): appends wait meanwhile.
+        """
+        with self._lock:
+            return self.events[start:stop]
 
     def filter(
         self,
