@@ -7,7 +7,7 @@ Capture with :class:`Collector` or :func:`capture` (or watch live with :func:`wa
 """
 
 from streamviz import demo
-from streamviz._persistence import TraceFileError
+from streamviz._persistence import TraceFileError, TraceFileWarning
 from streamviz._version import __version__
 from streamviz._watch import (
     awatch,
@@ -36,6 +36,7 @@ __all__ = [
     "Run",
     "Trace",
     "TraceFileError",
+    "TraceFileWarning",
     "__version__",
     "awatch",
     "awatch_remote",

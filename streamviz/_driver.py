@@ -18,6 +18,7 @@ noted (:func:`note_error`) and re-raised.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -115,11 +116,25 @@ class Watch:
     """Drives one feed to its end, with its trace shown live (see the module doc).
 
     ``display``: ``None`` shows a live widget in Jupyter or marimo and prints elsewhere,
-    ``True`` makes the widget wherever it runs, ``False`` shows nothing.
+    ``True`` makes the widget wherever it runs, ``False`` shows nothing. ``path``: a JSONL
+    file the trace is written to as it is captured (:mod:`streamviz._journal`).
     """
 
-    def __init__(self, feed: Feed, *, display: bool | None, view: str, height: int) -> None:
+    def __init__(
+        self,
+        feed: Feed,
+        *,
+        display: bool | None,
+        view: str,
+        height: int,
+        path: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.feed, self.trace = feed, feed.trace
+        self.journal = None
+        if path is not None:
+            from streamviz._journal import Journal
+
+            self.journal = Journal(self.trace, path)
         self.widget = None
         self.console: Console | None = None
         if display is not False:
@@ -189,6 +204,8 @@ class Watch:
 
     def _close(self) -> None:
         self.feed.close()
+        if self.journal is not None:
+            self.journal.close()
         if self.widget is not None:
             self.widget.settle()
         if self.console is not None:

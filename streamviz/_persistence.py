@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "TRACE_FORMAT",
     "TRACE_VERSION",
     "TraceFileError",
+    "TraceFileWarning",
     "read_trace",
     "trace_format",
     "write_trace",
@@ -76,6 +78,15 @@ class TraceFileError(ValueError):
         places = (path, line and f"line {line}", row is not None and f"row {row}")
         where = ", ".join(part for part in places if part)
         super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class TraceFileWarning(UserWarning):
+    """A trace file loaded, but not whole: its last line was cut off mid-write.
+
+    A file written while a program runs (``sv.capture(path=...)``) ends with a partial line if
+    the program was killed during a write, or while it is still being written; loading keeps
+    every complete line before it and warns with this category.
+    """
 
 
 def _is_path(target: Any) -> bool:
@@ -181,23 +192,39 @@ def make_header(streamviz_version: str, extra: Mapping | None) -> dict[str, Any]
     return header
 
 
+def encode_header_line(streamviz_version: str, extra: Mapping | None) -> bytes:
+    """The header line of a JSONL trace file, without its newline (see :func:`make_header`)."""
+    return _encode_line(make_header(streamviz_version, extra))
+
+
+def encode_event_line(event: Mapping[str, Any], index: int) -> bytes:
+    """One event as a JSONL trace line, without its newline: encoded and redacted.
+
+    ``index`` names the event in errors. Raises ``ValueError`` if the event lacks a required
+    key, has a wrongly typed one, or encodes to a line longer than :data:`MAX_LINE_BYTES`.
+    Used by :func:`write_trace` and, a batch at a time, by the journal of a live capture
+    (:mod:`streamviz._journal`), so both write the very same lines.
+    """
+    encoded = to_json(event)
+    problem = _event_problem(encoded)
+    if problem is not None:
+        raise ValueError(f"cannot write event {index}: {problem}")
+    line = _encode_line(encoded)
+    if len(line) > MAX_LINE_BYTES:
+        # Writing it would produce a file that read_trace refuses; fail now instead.
+        raise ValueError(
+            f"cannot write event {index}: it encodes to {len(line):,} bytes, more than "
+            f"the {MAX_LINE_BYTES:,} bytes a trace line may hold"
+        )
+    return line
+
+
 def _encode_lines(
     events: Iterable[Mapping[str, Any]], streamviz_version: str, extra: Mapping | None
 ) -> Iterable[bytes]:
-    yield _encode_line(make_header(streamviz_version, extra))
+    yield encode_header_line(streamviz_version, extra)
     for index, event in enumerate(events):
-        encoded = to_json(event)
-        problem = _event_problem(encoded)
-        if problem is not None:
-            raise ValueError(f"cannot write event {index}: {problem}")
-        line = _encode_line(encoded)
-        if len(line) > MAX_LINE_BYTES:
-            # Writing it would produce a file that read_trace refuses; fail now instead.
-            raise ValueError(
-                f"cannot write event {index}: it encodes to {len(line):,} bytes, more than "
-                f"the {MAX_LINE_BYTES:,} bytes a trace line may hold"
-            )
-        yield line
+        yield encode_event_line(event, index)
 
 
 def write_trace(
@@ -328,6 +355,13 @@ def read_trace(
     ImportError
         For a columnar file when pyarrow is not installed.
 
+    Warns
+    -----
+    TraceFileWarning
+        If the last JSON Lines line is cut off (no newline, not readable: the file was being
+        written when it was read, or its writer was killed mid-write). It is skipped; every
+        line before it is loaded.
+
     """
     kind = trace_format(path_or_file, format)
     if kind == "jsonl" and format is None:
@@ -353,6 +387,10 @@ def _reject_constant(constant: str) -> Any:
 
 class _LineProblem(Exception):
     """Raised while reading one line; :func:`_read` adds the path and line number."""
+
+
+class _TornLine(_LineProblem):
+    """The last line ends without a newline and cannot be read: a write was cut short."""
 
 
 def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dict]]:
@@ -382,8 +420,9 @@ def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dic
             except RecursionError:
                 raise _LineProblem("line is nested too deeply to load") from None
             except ValueError as exc:
-                hint = "" if complete else " (the file appears to be truncated)"
-                raise _LineProblem(f"line is not valid JSON: {exc}{hint}") from None
+                if not complete:  # JSON objects end in "}": a cut line is never valid JSON
+                    raise _TornLine(f"line is not valid JSON: {exc}") from None
+                raise _LineProblem(f"line is not valid JSON: {exc}") from None
             if header is None:
                 header = _check_header(value)
                 continue
@@ -394,6 +433,17 @@ def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dic
                 events.append(from_json(value))
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
+    except _TornLine as exc:
+        if header is None:  # not even a header: there is no trace to load
+            reason = f"{exc} (the file appears to be truncated)"
+            raise TraceFileError(reason, path=name, line=number) from None
+        where = f"{name}, line {number}" if name else f"line {number}"
+        warnings.warn(
+            f"{where}: the last line is incomplete (the file was cut short while being "
+            f"written, or is still being written); loaded the {len(events):,} events before it",
+            TraceFileWarning,
+            stacklevel=4,
+        )
     except _LineProblem as exc:
         raise TraceFileError(str(exc), path=name, line=number) from None
     if header is None:
@@ -414,7 +464,8 @@ def _read_line(stream: IO[Any], limit: int) -> tuple[str | None, bool]:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             reason = f"line is not valid UTF-8 (bad byte at offset {exc.start})"
-            raise _LineProblem(reason) from None
+            # A write cut short can end in the middle of a character.
+            raise (_LineProblem if complete else _TornLine)(reason) from None
     return raw, complete
 
 

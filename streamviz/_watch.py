@@ -9,6 +9,7 @@ here only says what to run: :mod:`streamviz._driver` runs it, :mod:`streamviz._d
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +47,7 @@ def watch(
     height: int = 560,
     display: bool | None = None,
     use_async: bool = False,
+    path: str | os.PathLike[str] | None = None,
     **kwargs: Any,
 ) -> Trace:
     """Stream ``runnable`` on ``input`` with a live dashboard; return the captured trace.
@@ -74,6 +76,12 @@ def watch(
         Stream with ``astream`` (for runnables written with async functions only), also from a
         notebook cell, where an event loop already runs: then ``nest_asyncio`` is applied to it
         (once, for the process). In async code prefer ``await sv.awatch(...)``.
+    path
+        Also write the trace to this JSONL file as it is captured (a journal): events are
+        appended at least every half second and as soon as a top-level run ends, the rest when
+        the run is over, in the format of :meth:`Trace.save`. A killed kernel leaves a file
+        that :meth:`Trace.load` opens with everything written before; a file that cannot be
+        written is logged, and the watch goes on in memory.
 
     Returns
     -------
@@ -90,10 +98,10 @@ def watch(
     if use_async:
         from streamviz._asyncio import run_sync
 
-        options = {"name": name, "view": view, "height": height, "display": display}
+        options = {"name": name, "view": view, "height": height, "display": display, "path": path}
         return run_sync(awatch(runnable, input, config, **options, **kwargs))
     feed = LocalFeed(runnable, input, config, name, kwargs)
-    return Watch(feed, display=display, view=view, height=height).run()
+    return Watch(feed, display=display, view=view, height=height, path=path).run()
 
 
 @entry_point
@@ -106,11 +114,12 @@ async def awatch(
     view: str = "dashboard",
     height: int = 560,
     display: bool | None = None,
+    path: str | os.PathLike[str] | None = None,
     **kwargs: Any,
 ) -> Trace:
     """Async form of :func:`watch`: ``await sv.awatch(chain, input)`` streams with ``astream``."""
     feed = LocalFeed(runnable, input, config, name, kwargs)
-    return await Watch(feed, display=display, view=view, height=height).arun()
+    return await Watch(feed, display=display, view=view, height=height, path=path).arun()
 
 
 @entry_point
@@ -127,6 +136,7 @@ def watch_remote(
     view: str = "dashboard",
     height: int = 560,
     display: bool | None = None,
+    path: str | os.PathLike[str] | None = None,
     **kwargs: Any,
 ) -> Trace:
     """Stream a run on a LangGraph API server with a live dashboard; return the captured trace.
@@ -160,7 +170,7 @@ def watch_remote(
         start, also after it finished (pass ``last_event_id`` to start elsewhere).
     name
         Name of the trace (default: the assistant id).
-    view, height, display
+    view, height, display, path
         As for :func:`watch`.
     **kwargs
         Passed to ``client.runs.stream`` (``config``, ``context``, ``metadata``, ``command``,
@@ -189,7 +199,7 @@ def watch_remote(
     """
     request = {"input": input, "stream_mode": stream_mode, "stream_subgraphs": stream_subgraphs,
                "join": join, "name": name}  # fmt: skip
-    shown = {"display": display, "view": view, "height": height}
+    shown = {"display": display, "view": view, "height": height, "path": path}
     if is_async_client(client):
         from streamviz._asyncio import run_sync
 
@@ -213,6 +223,7 @@ async def awatch_remote(
     view: str = "dashboard",
     height: int = 560,
     display: bool | None = None,
+    path: str | os.PathLike[str] | None = None,
     **kwargs: Any,
 ) -> Trace:
     """Async form of :func:`watch_remote`, for ``langgraph_sdk.get_client()``'s async client.
@@ -224,7 +235,8 @@ async def awatch_remote(
         client, thread_id, assistant_id, input=input, stream_mode=stream_mode,
         stream_subgraphs=stream_subgraphs, join=join, name=name, kwargs=kwargs,
     )  # fmt: skip
-    return await Watch(RemoteFeed(call), display=display, view=view, height=height).arun()
+    shown = {"display": display, "view": view, "height": height, "path": path}
+    return await Watch(RemoteFeed(call), **shown).arun()
 
 
 def show(

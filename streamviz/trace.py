@@ -142,6 +142,16 @@ class Trace:
 
         return trace_marimo(self)
 
+    def window(self, start: int, stop: int | None = None) -> list[Event]:
+        """Events ``start`` to ``stop`` (default: all so far) as a list, read under the lock.
+
+        Unlike slicing :attr:`events`, safe while sources append from other threads: a reader
+        of a trace still being captured (the file journal of ``sv.capture(path=...)``) gets
+        whole events. Keep windows short (a few thousand events): appends wait meanwhile.
+        """
+        with self._lock:
+            return self.events[start:stop]
+
     def filter(
         self,
         *,

@@ -8,6 +8,7 @@ import os
 import pathlib
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any, TypedDict
 
@@ -33,7 +34,7 @@ from langchain_core.tools import tool
 from langgraph.graph import END, START, StateGraph
 
 import streamviz._persistence as persistence
-from streamviz._persistence import TraceFileError, read_trace, write_trace
+from streamviz._persistence import TraceFileError, TraceFileWarning, read_trace, write_trace
 from streamviz._serialization import MAX_DEPTH, SerializedError, UnserializableValue
 
 VERSION = "9.9.9-test"
@@ -506,13 +507,51 @@ def test_empty_file(tmp_path: pathlib.Path, data: bytes) -> None:
     assert "empty" in str(error)
 
 
-def test_truncated_last_line(tmp_path: pathlib.Path) -> None:
+def test_a_last_line_cut_short_is_skipped_with_a_warning(tmp_path: pathlib.Path) -> None:
+    # What a writer killed mid-write leaves: every complete line loads, the cut one is dropped.
     data = good_file(3)
     path = write_raw(tmp_path, data[: len(data) - 25])
+    with pytest.warns(TraceFileWarning, match=r"run\.jsonl, line 4: the last line is incomplete"):
+        header, events = read_trace(path)
+    assert header["streamviz"] == VERSION
+    assert [e["seq"] for e in events] == [0, 1]
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_a_last_line_cut_inside_a_character_is_skipped_with_a_warning(
+    tmp_path: pathlib.Path, cut: int
+) -> None:
+    stream = io.BytesIO()
+    smile = "\U0001f600"
+    events = [event(seq=0), event(seq=1, data={"chunk": smile * 3})]
+    write_trace(stream, events, streamviz_version=VERSION)
+    data = stream.getvalue()
+    path = write_raw(tmp_path, data[: data.rindex(smile.encode()) + cut])  # inside a character
+    with pytest.warns(TraceFileWarning, match="line 3"):
+        assert [e["seq"] for e in read_trace(path)[1]] == [0]
+
+
+def test_a_complete_last_line_without_a_newline_loads_without_a_warning(
+    tmp_path: pathlib.Path,
+) -> None:
+    data = good_file(3)
+    path = write_raw(tmp_path, data.rstrip(b"\n"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_trace(path)[1]) == 3
+
+
+def test_a_cut_line_before_the_last_is_still_an_error(tmp_path: pathlib.Path) -> None:
+    lines = good_file(3).split(b"\n")
+    path = write_raw(tmp_path, b"\n".join([*lines[:2], lines[2][:30], *lines[3:]]))
     error = read_error(path)
-    assert error.line == 4
-    assert str(error).startswith(f"{path}, line 4: line is not valid JSON")
-    assert "truncated" in str(error)
+    assert error.line == 3 and "not valid JSON" in str(error)
+
+
+def test_a_header_cut_short_is_an_error(tmp_path: pathlib.Path) -> None:
+    path = write_raw(tmp_path, good_file(0)[:30])
+    error = read_error(path)
+    assert error.line == 1 and "truncated" in str(error)
 
 
 MINIMAL_EVENT = (

@@ -460,6 +460,22 @@ def test_a_stateless_run(server, sync_client):
     assert trace.result is None  # no values part asked for
 
 
+def test_a_remote_watch_writes_its_file_as_trace_save_would(server, sync_client, tmp_path):
+    path, saved = tmp_path / "remote.jsonl", tmp_path / "saved.jsonl"
+    trace = sv.watch_remote(
+        sync_client(server.url),
+        None,
+        "joke",
+        input={"topic": "ice cream"},
+        stream_mode="updates",
+        display=False,
+        path=path,
+    )
+    trace.save(saved)
+    assert len(trace) > 2
+    assert path.read_bytes().split(b"\n")[1:] == saved.read_bytes().split(b"\n")[1:]
+
+
 def test_joining_a_resumable_run_replays_it_from_the_start(server, sync_client):
     client = sync_client(server.url)
     thread = client.threads.create()
@@ -560,6 +576,24 @@ def test_a_connection_that_fails_is_recorded_then_raised():
     with pytest.raises(httpx.ConnectError):
         asyncio.run(main())
     (root,) = sv.last_trace().roots
+    assert root.status == "error" and root.error.startswith("ConnectError")
+
+
+def test_a_failed_connection_is_in_the_file_of_the_watch(tmp_path):
+    from streamviz.demo.server import free_port
+
+    http = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{free_port()}", transport=httpx.AsyncHTTPTransport(retries=0)
+    )
+    path = tmp_path / "refused.jsonl"
+
+    async def main() -> None:
+        async with LangGraphClient(http) as client:
+            await sv.awatch_remote(client, None, "joke", display=False, path=path)
+
+    with pytest.raises(httpx.ConnectError):
+        asyncio.run(main())
+    (root,) = sv.Trace.load(path).roots
     assert root.status == "error" and root.error.startswith("ConnectError")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -35,7 +36,12 @@ def _hook_into_langchain() -> None:
 
 
 @contextlib.contextmanager
-def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[Trace]:
+def capture(
+    trace: Trace | None = None,
+    *,
+    name: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> Iterator[Trace]:
     """Capture every LangChain run started inside the block, without passing a config.
 
     Parameters
@@ -44,6 +50,13 @@ def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[
         Record into this trace instead of a new one.
     name
         Name of the new trace.
+    path
+        Also write the trace to this JSONL file while it is captured (a journal): events are
+        appended at least every half second and as soon as a top-level run ends, and the rest
+        when the block exits, in the format of :meth:`Trace.save`. If the program is killed,
+        the file keeps everything written before; :meth:`Trace.load` opens it, also while it
+        is still being written. A file that cannot be written is logged, not raised: the trace
+        is still captured in memory.
 
     Yields
     ------
@@ -70,6 +83,11 @@ def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[
     if var is None:
         raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")
     collector = Collector(trace, name=name)
+    journal = None
+    if path is not None:
+        from streamviz._journal import Journal
+
+        journal = Journal(collector.trace, path)
     token = var.set(collector)
     try:
         yield collector.trace
@@ -78,3 +96,5 @@ def capture(trace: Trace | None = None, *, name: str | None = None) -> Iterator[
         raise
     finally:
         var.reset(token)
+        if journal is not None:
+            journal.close()
