@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/remote.py --rounds 11
 	$(BIN)/python bench/browser.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache js/node_modules streamviz/static

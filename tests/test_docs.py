@@ -25,7 +25,14 @@ CODE = re.compile(r"`([^`\s]+)`")
 TOP = ("streamviz/", "tests/", "js/", "notebooks/", "bench/", "docs/", ".ci/")
 FILE = re.compile(r"^[\w./-]+\.(py|md|js|mjs|json|jsonl|ipynb|css|toml|png)$")
 # Paths the project makes rather than keeps: built, installed or written at run time.
-MADE = ("streamviz/static", "js/node_modules", "test-artifacts", "bench/results.md", ".venv")
+MADE = (
+    "streamviz/static",
+    "js/node_modules",
+    "test-artifacts",
+    "bench/results.md",
+    "bench/scale.json",
+    ".venv",
+)
 
 
 def _mentions(text: str) -> list[str]:

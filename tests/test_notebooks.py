@@ -10,6 +10,7 @@ Widgets are found by the source of the cell that drew them, not by cell numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -419,6 +420,33 @@ def test_workshop_replay(executed):
     assert replayed.finished()
     assert replayed.chunks(replayed.run("DemoChatModel")).startswith(PARROT)
     assert "chat_model() is DemoChatModel" in text
+
+
+def test_many_traces(executed):
+    notebook = notebook_named(executed, "10_many_traces.ipynb")
+    assert printed_by(notebook, "trace.save(folder").startswith("100 traces saved in")
+    # Every file is in the folder's table: 75 agent runs (3 model calls) and 25 chains (1).
+    counts = result_of(notebook, "group by event order by events desc")
+    assert re.search(r"on_chat_model_start\s+250\s+100\b", counts), counts
+    assert re.search(r"on_parser_start\s+25\s+25\b", counts), counts
+    ttft = result_of(notebook, "ttft = duckdb.sql(")
+    for model, traces in (("small-fast", 84), ("medium", 83), ("large-slow", 83)):
+        assert re.search(rf"{model}\s+{traces}\s+{traces}\s+\d", ttft), ttft
+    slowest = printed_by(notebook, "slowest = duckdb.sql(")
+    assert slowest.startswith("75 agent runs; the slowest node, how often:")
+    assert (
+        sum(int(n) for n in re.findall(r"^(?:plan|research|write)\s+(\d+)$", slowest, re.M)) == 75
+    )
+
+    # The run DuckDB found slowest, loaded from its Parquet file, in the dashboard.
+    worst = snapshot(notebook, "sv.show(worst)", "dashboard")
+    assert worst.finished()
+    assert sorted(worst.names()) == sorted(
+        ["agent", "plan", "research", "write"] + 3 * ["DemoChatModel"]
+    )
+    top = result_of(notebook, "slowest = duckdb.sql(").splitlines()[1]
+    number = re.search(r"many_traces/run-(\d+)\.parquet", top).group(1)
+    assert worst.data["name"] == f"run {int(number)}"  # the file DuckDB named
 
 
 def test_langgraph_server(executed):
