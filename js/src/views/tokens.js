@@ -32,6 +32,13 @@ import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 export const TOKEN_CHARS = 200_000;
 /** Successive JSON chunks listed per block (the latest ones). */
 export const JSON_STEPS = 200;
+/**
+ * The first blocks (in their order) always hold their tokens; the others get them when they come
+ * near the pane's view (within NEAR_PX), so an agent's thousands of model calls cost a page load
+ * only the DOM of their heads. Where nothing tells (no IntersectionObserver), every block does.
+ */
+export const EAGER_BLOCKS = 40;
+const NEAR_PX = 1200;
 const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
 /** @type {Record<string, string>} */
 export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
@@ -39,7 +46,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean}} RunBlock
  */
 
 /**
@@ -229,8 +236,32 @@ export function mountTokens(ctx, parent) {
       headKey: "",
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
       value: { value: undefined, additive: false, last: undefined, parsed: true },
+      near: observer === null,
     };
   }
+
+  /** Tells which blocks came near the view (their tokens are drawn at the next frame). */
+  const Observer = ctx.win.IntersectionObserver;
+  /** @type {WeakMap<Element, RunBlock>} */
+  const blockOf = new WeakMap();
+  const observer =
+    typeof Observer === "function"
+      ? new Observer(
+          (entries) => {
+            let fresh = false;
+            for (const entry of entries) {
+              const block = blockOf.get(entry.target);
+              if (!block || !entry.isIntersecting || block.near) continue;
+              block.near = true;
+              fresh = true;
+              observer?.unobserve(entry.target);
+            }
+            if (fresh) frame.request();
+          },
+          { root, rootMargin: `${NEAR_PX}px 0px` },
+        )
+      : null;
+  ctx.onCleanup(() => observer?.disconnect());
 
   /** @param {RunBlock} block */
   function drawHead(block) {
@@ -339,16 +370,22 @@ export function mountTokens(ctx, parent) {
       shown.sort((a, b) => (positionOf.get(a) ?? a) - (positionOf.get(b) ?? b));
     }
     const nextOrder = shown.join(",");
-    for (const i of shown) {
+    const selected = ctx.selectedRun();
+    shown.forEach((i, n) => {
       let block = blocks.get(i);
       if (!block || block.json !== (store.runs[i].stream === "json")) {
         if (block) block.element.remove();
         block = makeBlock(i);
         blocks.set(i, block);
+        if (!block.near) {
+          blockOf.set(block.element, block);
+          observer?.observe(block.element);
+        }
       }
-      drawBody(block);
+      if (!block.near && (n < EAGER_BLOCKS || block.id === selected)) block.near = true;
+      if (block.near) drawBody(block);
       drawHead(block);
-    }
+    });
     if (nextOrder !== order) {
       order = nextOrder;
       const keepSet = new Set(shown);
