@@ -17,7 +17,9 @@ writes it again) and opens it in Chromium. Per round, in a fresh page:
   count above the table changed (and the same for the click that removes the filter).
 
 ``--profile`` records a CPU profile of the page load and the filter click (CDP ``Profiler``) and
-prints the functions with the most self time. Figures are medians over rounds.
+prints the functions with the most time. Figures are medians over rounds. ``--baseline DIR``
+measures another build of the front-end (``widget.js`` and ``widget.css`` in DIR, e.g. built from
+an earlier commit) in turn with this one, round by round, on the same page data.
 """
 
 from __future__ import annotations
@@ -87,14 +89,15 @@ def graph_events(n_events: int, n_runs: int) -> list[dict]:
     return events
 
 
-def page_file(n_events: int, n_runs: int, rebuild: bool) -> Path:
-    """The offline page of the big trace with the front-end as built now.
+def page_file(n_events: int, n_runs: int, rebuild: bool, bundle: Path | None = None) -> Path:
+    """The offline page of the big trace with the front-end as built now (or the one in `bundle`).
 
     The page's data is written once per size (building the trace is the slow part); the module
     and stylesheet are put in afresh on each call, so a rebuilt front-end is measured at once.
     """
     import streamviz as sv
-    from streamviz.export import widget_assets, write_html
+    from streamviz.export import script_json, widget_assets, write_html
+    from streamviz.widgets import bundle_path
 
     data = Path(tempfile.gettempdir()) / f"streamviz-paint-{n_events}-{n_runs}.html"
     if rebuild or not data.exists():
@@ -111,10 +114,18 @@ def page_file(n_events: int, n_runs: int, rebuild: bool) -> Path:
         )
     html = data.read_text(encoding="utf-8")
     style, scripts = widget_assets()
+    if bundle is not None:  # another build of the front-end (e.g. of an earlier commit)
+        for name in ("widget.js", "widget.css"):
+            ours = bundle_path(name).read_text(encoding="utf-8")
+            theirs = (bundle / name).read_text(encoding="utf-8")
+            if name == "widget.js":
+                scripts = scripts.replace(script_json(ours), script_json(theirs))
+            else:
+                style = style.replace(ours.replace("</", "<\\/"), theirs.replace("</", "<\\/"))
     head = html.index("</head>")
     css_at = html.rindex("<style>", 0, head)
     body = html.index('<script type="application/json" id="sv-module">')
-    page = data.with_suffix(".page.html")
+    page = data.with_suffix(".base.html" if bundle is not None else ".page.html")
     page.write_text(
         f"{html[:css_at]}{style}\n{html[head:body]}{scripts}\n</body>\n</html>\n",
         encoding="utf-8",
@@ -126,12 +137,13 @@ def page_file(n_events: int, n_runs: int, rebuild: bool) -> Path:
 # the first table rows were in a drawn frame, and when the boot script marked the page ready.
 FIRST_PAINT = """
 window.__paint = { rows: 0, ready: 0 };
+let rows = false, ready = false;
+// A task queued from an animation frame runs once that frame was laid out and painted.
+const after = (key) => setTimeout(() => { window.__paint[key] = performance.now(); }, 0);
 const poll = () => {
-  const now = performance.now();
-  const rows = document.querySelector('.sv-tbody .sv-row');
-  if (!window.__paint.rows && rows) window.__paint.rows = now;
-  if (!window.__paint.ready && document.body?.dataset.ready === 'true') window.__paint.ready = now;
-  if (!window.__paint.rows || !window.__paint.ready) requestAnimationFrame(poll);
+  if (!rows && document.querySelector('.sv-tbody .sv-row')) { rows = true; after('rows'); }
+  if (!ready && document.body?.dataset.ready === 'true') { ready = true; after('ready'); }
+  if (!rows || !ready) requestAnimationFrame(poll);
 };
 requestAnimationFrame(poll);
 """
@@ -211,7 +223,9 @@ def one_round(browser, path: Path, profile: bool) -> dict[str, float]:
         cdp.send("Profiler.start")
     page.add_init_script(FIRST_PAINT)
     page.goto(path.as_uri(), timeout=300_000)
-    page.wait_for_function("() => window.__paint?.ready", timeout=300_000, polling=500)
+    page.wait_for_function(
+        "() => window.__paint?.ready && window.__paint.rows", timeout=300_000, polling=500
+    )
     rows_at, ready_at = page.evaluate("() => [window.__paint.rows, window.__paint.ready]")
     if cdp is not None:
         print_profile("page load", cdp.send("Profiler.stop")["profile"])
@@ -222,23 +236,35 @@ def one_round(browser, path: Path, profile: bool) -> dict[str, float]:
     body.scroll_into_view_if_needed()
     box = body.bounding_box()
     page.mouse.move(box["x"] + 200, box["y"] + 100)
+    # The table follows its end: scroll up from there (a check that the wheel moved it).
+    before = page.evaluate("() => document.querySelector('.sv-tbody').scrollTop")
+    if cdp is not None:
+        cdp.send("Profiler.start")
     page.evaluate(GAPS_START)
     for _ in range(40):
-        page.mouse.wheel(0, 3_000)
+        page.mouse.wheel(0, -3_000)
         page.wait_for_timeout(20)
     page.wait_for_timeout(200)
     result["table p95"], result["table worst"] = summary(page.evaluate(GAPS_STOP))
+    if cdp is not None:
+        print_profile("table scroll", cdp.send("Profiler.stop")["profile"])
+    after = page.evaluate("() => document.querySelector('.sv-tbody').scrollTop")
+    if before - after < 60_000:
+        print(f"# the table did not scroll: {before} -> {after}", file=sys.stderr)
 
     canvas = page.locator("canvas.sv-timeline-canvas").first
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + min(box["height"] / 2, 200))
+    before = canvas.get_attribute("data-range")
     page.evaluate(GAPS_START)
     for step in range(30):
         page.mouse.wheel(0, -240 if step < 15 else 240)
         page.wait_for_timeout(30)
     page.wait_for_timeout(200)
     result["timeline p95"], result["timeline worst"] = summary(page.evaluate(GAPS_STOP))
+    if canvas.get_attribute("data-range") == before:
+        print(f"# the timeline did not zoom: {before}", file=sys.stderr)
 
     chip = ".sv-filterbar .sv-chip[data-value='chat_model']"
     page.locator(chip).first.scroll_into_view_if_needed()
@@ -271,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a folder with another build's widget.js and widget.css, measured in turn with this",
+    )
     args = parser.parse_args(argv)
     chromium = find_chromium()
     if chromium is None:
@@ -278,20 +309,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from playwright.sync_api import sync_playwright
 
-    path = page_file(args.events, args.runs, args.rebuild)
-    rounds: list[dict[str, float]] = []
+    pages = {"this build": page_file(args.events, args.runs, args.rebuild)}
+    if args.baseline is not None:
+        pages = {"baseline": page_file(args.events, args.runs, False, args.baseline), **pages}
+    rounds: dict[str, list[dict[str, float]]] = {label: [] for label in pages}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
         for index in range(args.rounds):
-            rounds.append(one_round(browser, path, args.profile and index == 0))
-            print(f"# round {index + 1}: {rounds[-1]}", file=sys.stderr)
+            for label, path in pages.items():  # side by side: one round of each in turn
+                rounds[label].append(one_round(browser, path, args.profile and index == 0))
+                print(f"# round {index + 1}, {label}: {rounds[label][-1]}", file=sys.stderr)
         browser.close()
     size = f"{args.events:,} events, {args.runs:,} runs"
-    print(f"# Offline page, {size} ({args.rounds} rounds, medians)\n")
-    print("| measure | ms |")
-    print("|---|---:|")
-    for key in rounds[0]:
-        print(f"| {key} | {statistics.median(r[key] for r in rounds):.0f} |")
+    print(f"# Offline page, {size} ({args.rounds} rounds, medians, ms)\n")
+    print(f"| measure | {' | '.join(pages)} |")
+    print(f"|---|{'---:|' * len(pages)}")
+    for key in rounds["this build"][0]:
+        cells = " | ".join(
+            f"{statistics.median(r[key] for r in rounds[label]):.0f}" for label in pages
+        )
+        print(f"| {key} | {cells} |")
     return 0
 
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatDuration, plural } from "../src/text.js";
-import { prettyJson } from "../src/views/tokens.js";
+import { EAGER_BLOCKS, prettyJson } from "../src/views/tokens.js";
 import { bigTrace, click, deltas, emptySnapshot, fixture, mount, textsOf } from "./support/env.js";
 
 const PARROT_MODEL = fixture("parrot.json").runs[2].id;
@@ -316,4 +316,79 @@ test("no streaming run: 'yet' only while live, the truth for a finished trace", 
   m.model.python("live", false);
   m.flush();
   assert.equal(m.$(".sv-tokens .sv-empty").textContent, "No run streamed chunks in this trace.");
+});
+
+/** An IntersectionObserver the test drives: `show(element)` says the element came near. */
+function observerStandIn() {
+  const observers = [];
+  class StandIn {
+    constructor(callback) {
+      this.callback = callback;
+      this.watched = new Set();
+      observers.push(this);
+    }
+    observe(element) {
+      this.watched.add(element);
+    }
+    unobserve(element) {
+      this.watched.delete(element);
+    }
+    disconnect() {
+      this.watched.clear();
+    }
+  }
+  const show = (element) => {
+    for (const observer of observers) {
+      if (observer.watched.has(element)) observer.callback([{ target: element, isIntersecting: true }]);
+    }
+  };
+  const watched = () => observers.reduce((n, observer) => n + observer.watched.size, 0);
+  return { StandIn, show, watched };
+}
+
+test("thousands of blocks: the first ones hold their tokens, the others once they come near", (t) => {
+  const runs = EAGER_BLOCKS + 20;
+  const snapshot = bigTrace(runs * 12 + 2, runs);
+  const io = observerStandIn();
+  const m = mount(snapshot, { view: "tokens" }, (window) => {
+    window.IntersectionObserver = io.StandIn;
+  });
+  t.after(() => m.cleanup());
+  m.flush();
+  const blocks = m.$$(".sv-token-run");
+  assert.equal(blocks.length, runs);
+  const pieces = (n) => blocks[n].querySelector(".sv-token-pieces").textContent;
+  const expected = (n) => textsOf(snapshot, n + 1, "on_chat_model_stream").join("|");
+  assert.equal(pieces(0), expected(0));
+  assert.equal(pieces(EAGER_BLOCKS - 1), expected(EAGER_BLOCKS - 1));
+  assert.equal(pieces(EAGER_BLOCKS), "");
+  assert.equal(io.watched(), runs - EAGER_BLOCKS);
+  // The head tells what the block holds either way.
+  assert.ok(blocks[runs - 1].querySelector(".sv-token-head").textContent.includes(plural(10, "chunk")));
+  io.show(blocks[runs - 1]);
+  m.flush();
+  assert.equal(pieces(runs - 1), expected(runs - 1));
+  assert.equal(
+    blocks[runs - 1].querySelector(".sv-token-text").textContent,
+    textsOf(snapshot, runs, "on_chat_model_stream").join(""),
+  );
+  assert.equal(pieces(EAGER_BLOCKS), "");
+  // A selected run's block gets its tokens (the block is scrolled to).
+  click(blocks[EAGER_BLOCKS].querySelector(".sv-token-head"));
+  m.flush();
+  assert.equal(pieces(EAGER_BLOCKS), expected(EAGER_BLOCKS));
+});
+
+test("without an IntersectionObserver every block holds its tokens", (t) => {
+  const runs = EAGER_BLOCKS + 5;
+  const snapshot = bigTrace(runs * 6 + 2, runs);
+  const m = mount(snapshot, { view: "tokens" }, (window) => {
+    window.IntersectionObserver = undefined;
+  });
+  t.after(() => m.cleanup());
+  m.flush();
+  const blocks = m.$$(".sv-token-run");
+  assert.equal(blocks.length, runs);
+  const last = blocks[runs - 1].querySelector(".sv-token-pieces").textContent;
+  assert.equal(last, textsOf(snapshot, runs, "on_chat_model_stream").join("|"));
 });

@@ -373,16 +373,20 @@ export function mountTokens(ctx, parent) {
     const selected = ctx.selectedRun();
     shown.forEach((i, n) => {
       let block = blocks.get(i);
+      let made = false;
       if (!block || block.json !== (store.runs[i].stream === "json")) {
         if (block) block.element.remove();
         block = makeBlock(i);
         blocks.set(i, block);
-        if (!block.near) {
-          blockOf.set(block.element, block);
-          observer?.observe(block.element);
-        }
+        made = true;
       }
-      if (!block.near && (n < EAGER_BLOCKS || block.id === selected)) block.near = true;
+      if (!block.near && (n < EAGER_BLOCKS || block.id === selected)) {
+        block.near = true;
+        observer?.unobserve(block.element);
+      } else if (!block.near && made) {
+        blockOf.set(block.element, block);
+        observer?.observe(block.element);
+      }
       if (block.near) drawBody(block);
       drawHead(block);
     });
