@@ -318,41 +318,25 @@ test("no streaming run: 'yet' only while live, the truth for a finished trace", 
   assert.equal(m.$(".sv-tokens .sv-empty").textContent, "No run streamed chunks in this trace.");
 });
 
-/** An IntersectionObserver the test drives: `show(element)` says the element came near. */
-function observerStandIn() {
-  const observers = [];
-  class StandIn {
-    constructor(callback) {
-      this.callback = callback;
-      this.watched = new Set();
-      observers.push(this);
-    }
-    observe(element) {
-      this.watched.add(element);
-    }
-    unobserve(element) {
-      this.watched.delete(element);
-    }
-    disconnect() {
-      this.watched.clear();
-    }
-  }
-  const show = (element) => {
-    for (const observer of observers) {
-      if (observer.watched.has(element)) observer.callback([{ target: element, isIntersecting: true }]);
-    }
-  };
-  const watched = () => observers.reduce((n, observer) => n + observer.watched.size, 0);
-  return { StandIn, show, watched };
+/**
+ * Give the token pane of `m` a layout: a view `height` px tall, scrolled to `scrollTop`, its
+ * blocks `blockHeight` px each, stacked in order (happy-dom lays nothing out).
+ */
+function layOut(m, { height, blockHeight, scrollTop }) {
+  const pane = m.$(".sv-tokens");
+  Object.defineProperty(pane, "clientHeight", { configurable: true, get: () => height });
+  pane.getBoundingClientRect = () => ({ top: 0, bottom: height });
+  m.$$(".sv-token-run").forEach((element, n) => {
+    const top = n * blockHeight - scrollTop;
+    element.getBoundingClientRect = () => ({ top, bottom: top + blockHeight });
+  });
+  pane.dispatchEvent(new m.window.Event("scroll"));
 }
 
 test("thousands of blocks: the first ones hold their tokens, the others once they come near", (t) => {
-  const runs = EAGER_BLOCKS + 20;
+  const runs = EAGER_BLOCKS + 60;
   const snapshot = bigTrace(runs * 12 + 2, runs);
-  const io = observerStandIn();
-  const m = mount(snapshot, { view: "tokens" }, (window) => {
-    window.IntersectionObserver = io.StandIn;
-  });
+  const m = mount(snapshot, { view: "tokens" });
   t.after(() => m.cleanup());
   m.flush();
   const blocks = m.$$(".sv-token-run");
@@ -362,33 +346,19 @@ test("thousands of blocks: the first ones hold their tokens, the others once the
   assert.equal(pieces(0), expected(0));
   assert.equal(pieces(EAGER_BLOCKS - 1), expected(EAGER_BLOCKS - 1));
   assert.equal(pieces(EAGER_BLOCKS), "");
-  assert.equal(io.watched(), runs - EAGER_BLOCKS);
   // The head tells what the block holds either way.
   assert.ok(blocks[runs - 1].querySelector(".sv-token-head").textContent.includes(plural(10, "chunk")));
-  io.show(blocks[runs - 1]);
+  // Scrolled to block 70 of 100-px blocks in a 500-px view: 12 blocks either side are near.
+  layOut(m, { height: 500, blockHeight: 100, scrollTop: 7_000 });
+  m.flush();
+  for (const n of [58, 70, 74, 86]) assert.equal(pieces(n), expected(n), `block ${n}`);
+  for (const n of [EAGER_BLOCKS, 56, 88, runs - 1]) assert.equal(pieces(n), "", `block ${n}`);
+  assert.equal(
+    blocks[70].querySelector(".sv-token-text").textContent,
+    textsOf(snapshot, 71, "on_chat_model_stream").join(""),
+  );
+  // A selected run's block gets its tokens (the block is scrolled to).
+  click(blocks[runs - 1].querySelector(".sv-token-head"));
   m.flush();
   assert.equal(pieces(runs - 1), expected(runs - 1));
-  assert.equal(
-    blocks[runs - 1].querySelector(".sv-token-text").textContent,
-    textsOf(snapshot, runs, "on_chat_model_stream").join(""),
-  );
-  assert.equal(pieces(EAGER_BLOCKS), "");
-  // A selected run's block gets its tokens (the block is scrolled to).
-  click(blocks[EAGER_BLOCKS].querySelector(".sv-token-head"));
-  m.flush();
-  assert.equal(pieces(EAGER_BLOCKS), expected(EAGER_BLOCKS));
-});
-
-test("without an IntersectionObserver every block holds its tokens", (t) => {
-  const runs = EAGER_BLOCKS + 5;
-  const snapshot = bigTrace(runs * 6 + 2, runs);
-  const m = mount(snapshot, { view: "tokens" }, (window) => {
-    window.IntersectionObserver = undefined;
-  });
-  t.after(() => m.cleanup());
-  m.flush();
-  const blocks = m.$$(".sv-token-run");
-  assert.equal(blocks.length, runs);
-  const last = blocks[runs - 1].querySelector(".sv-token-pieces").textContent;
-  assert.equal(last, textsOf(snapshot, runs, "on_chat_model_stream").join("|"));
 });

@@ -34,8 +34,10 @@ export const TOKEN_CHARS = 200_000;
 export const JSON_STEPS = 200;
 /**
  * The first blocks (in their order) always hold their tokens; the others get them when they come
- * near the pane's view (within NEAR_PX), so an agent's thousands of model calls cost a page load
- * only the DOM of their heads. Where nothing tells (no IntersectionObserver), every block does.
+ * within NEAR_PX of the pane's view (looked up on scroll: a binary search over the blocks' boxes),
+ * so an agent's thousands of model calls cost a page load only the DOM of their heads. (An
+ * IntersectionObserver on thousands of blocks costs ~7 ms in every frame of the page, scrolling
+ * another pane included.)
  */
 export const EAGER_BLOCKS = 40;
 const NEAR_PX = 1200;
@@ -236,32 +238,49 @@ export function mountTokens(ctx, parent) {
       headKey: "",
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
       value: { value: undefined, additive: false, last: undefined, parsed: true },
-      near: observer === null,
+      near: false,
     };
   }
 
-  /** Tells which blocks came near the view (their tokens are drawn at the next frame). */
-  const Observer = ctx.win.IntersectionObserver;
-  /** @type {WeakMap<Element, RunBlock>} */
-  const blockOf = new WeakMap();
-  const observer =
-    typeof Observer === "function"
-      ? new Observer(
-          (entries) => {
-            let fresh = false;
-            for (const entry of entries) {
-              const block = blockOf.get(entry.target);
-              if (!block || !entry.isIntersecting || block.near) continue;
-              block.near = true;
-              fresh = true;
-              observer?.unobserve(entry.target);
-            }
-            if (fresh) frame.request();
-          },
-          { root, rootMargin: `${NEAR_PX}px 0px` },
-        )
-      : null;
-  ctx.onCleanup(() => observer?.disconnect());
+  /** The blocks shown, in their order (as of the last draw). */
+  /** @type {RunBlock[]} */
+  let shownBlocks = [];
+
+  /**
+   * Mark the blocks within NEAR_PX of the pane's view near; true when one was not yet. Needs a
+   * layout (none: the first EAGER_BLOCKS are all there is to see, as at the top).
+   */
+  function markNear() {
+    const height = root.clientHeight;
+    if (!height || shownBlocks.length <= EAGER_BLOCKS) return false;
+    const top = root.getBoundingClientRect().top - NEAR_PX;
+    const bottom = top + height + 2 * NEAR_PX;
+    // The first block whose bottom is below the band's top (the blocks are stacked in order).
+    let low = 0;
+    let high = shownBlocks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (shownBlocks[mid].element.getBoundingClientRect().bottom < top) low = mid + 1;
+      else high = mid;
+    }
+    let fresh = false;
+    for (let n = low; n < shownBlocks.length; n += 1) {
+      const block = shownBlocks[n];
+      if (block.element.getBoundingClientRect().top > bottom) break;
+      if (!block.near) {
+        block.near = true;
+        fresh = true;
+      }
+    }
+    return fresh;
+  }
+  root.addEventListener(
+    "scroll",
+    () => {
+      if (markNear()) frame.request();
+    },
+    { passive: true },
+  );
 
   /** @param {RunBlock} block */
   function drawHead(block) {
@@ -373,20 +392,12 @@ export function mountTokens(ctx, parent) {
     const selected = ctx.selectedRun();
     shown.forEach((i, n) => {
       let block = blocks.get(i);
-      let made = false;
       if (!block || block.json !== (store.runs[i].stream === "json")) {
         if (block) block.element.remove();
         block = makeBlock(i);
         blocks.set(i, block);
-        made = true;
       }
-      if (!block.near && (n < EAGER_BLOCKS || block.id === selected)) {
-        block.near = true;
-        observer?.unobserve(block.element);
-      } else if (!block.near && made) {
-        blockOf.set(block.element, block);
-        observer?.observe(block.element);
-      }
+      if (n < EAGER_BLOCKS || block.id === selected) block.near = true;
       if (block.near) drawBody(block);
       drawHead(block);
     });
@@ -403,6 +414,12 @@ export function mountTokens(ctx, parent) {
         if (element === at) at = at.nextSibling;
         else list.insertBefore(element, at);
       }
+      shownBlocks = shown.flatMap((i) => blocks.get(i) ?? []);
+      // Other blocks in view (a filter changed): those near it get their tokens. Looked up once
+      // this frame was laid out and painted (a look-up now would force a layout of its own).
+      ctx.win.setTimeout(() => {
+        if (markNear()) frame.request();
+      }, 0);
     }
     empty.hidden = shown.length > 0;
     setText(
