@@ -188,6 +188,7 @@ export class EventQuery {
     /** @type {boolean[]} */
     const within = [];
     const cols = store.cols;
+    const passes = keep ? memoFilter(store, keep) : () => true;
     return (/** @type {number} */ k) => {
       if (root !== -1) {
         const run = cols.run[k];
@@ -202,8 +203,59 @@ export class EventQuery {
         if (ok === undefined) ok = kindOk[index] = kinds.has(store.eventKind(k));
         if (!ok) return false;
       }
-      if (keep && !keep(store.record(k))) return false;
+      if (keep && !passes(k)) return false;
       return !needle || matchesSearch(store, k, needle);
     };
   }
+}
+
+/** Above this many (run, kind) pairs the memo of `memoFilter` is a Map, not a typed array. */
+const MEMO_ARRAY_MAX = 1 << 22;
+
+/**
+ * `keep(store.record(k))` for events `k`, remembered per (run, kind): an event without `extra`
+ * is seen by the filters as its run's name and tags and its kind alone, so every such event of a
+ * run and kind gets the same answer (a 1,000,000-event trace has a few ten thousand pairs). Events
+ * with `extra` (their own name, tags or graph mode) are asked one by one. Valid while the store's
+ * runs, kinds and structure stay as they are (the query starts again when they change).
+ * @param {Store} store
+ * @param {(event: import("./filters.js").FilterEvent) => boolean} keep
+ * @returns {(k: number) => boolean}
+ */
+export function memoFilter(store, keep) {
+  const cols = store.cols;
+  const extra = store.extra;
+  const kinds = Math.max(1, store.kinds.length);
+  const runs = store.runs.length;
+  const size = (runs + 1) * kinds;
+  // 0: not asked yet, 1: kept, 2: dropped.
+  /** @type {{get(key: number): number | undefined, set(key: number, value: number): void}} */
+  const memo = size <= MEMO_ARRAY_MAX ? arrayMemo(new Uint8Array(size)) : new Map();
+  return (k) => {
+    const kind = cols.kind[k];
+    const run = cols.run[k];
+    if (kind < 0 || kind >= kinds || run < -1 || run >= runs || extra.has(k)) {
+      return keep(store.record(k));
+    }
+    const key = (run + 1) * kinds + kind;
+    let known = memo.get(key);
+    if (!known) {
+      known = keep(store.record(k)) ? 1 : 2;
+      memo.set(key, known);
+    }
+    return known === 1;
+  };
+}
+
+/**
+ * @param {Uint8Array} values
+ * @returns {{get(key: number): number, set(key: number, value: number): void}}
+ */
+function arrayMemo(values) {
+  return {
+    get: (key) => values[key],
+    set: (key, value) => {
+      values[key] = value;
+    },
+  };
 }

@@ -114,8 +114,8 @@ export class Store {
     this.now = 0;
     /** @type {string[]} */
     this.kinds = [];
-    /** Per kind index: is it a stream event, the run type it names. */
-    /** @type {Array<{stream: boolean, runType: string | null}>} */
+    /** Per kind index: is it a stream event, the run type it names, is it a LangGraph part. */
+    /** @type {Array<{stream: boolean, runType: string | null, graph: boolean}>} */
     this.kindInfo = [];
     /** Per kind index: how many events of that kind are held. */
     /** @type {number[]} */
@@ -419,16 +419,21 @@ export class Store {
   }
 
   /**
-   * Whether kind `index` is a stream event, and the run type it names (cached per kind).
+   * Whether kind `index` is a stream event, the run type it names, and whether it is a LangGraph
+   * stream part (`on_graph_<mode>`), cached per kind.
    * @param {number} index
-   * @returns {{stream: boolean, runType: string | null}}
+   * @returns {{stream: boolean, runType: string | null, graph: boolean}}
    */
   kindOf(index) {
     let info = this.kindInfo[index];
     if (info === undefined) {
       const name = this.kinds[index];
       const match = name === undefined ? null : RUN_EVENT.exec(name);
-      info = { stream: match !== null && match[2] === "stream", runType: match ? match[1] : null };
+      info = {
+        stream: match !== null && match[2] === "stream",
+        runType: match ? match[1] : null,
+        graph: name?.startsWith(GRAPH_PREFIX) === true,
+      };
       if (name !== undefined) this.kindInfo[index] = info;
     }
     return info;
@@ -468,7 +473,8 @@ export class Store {
         }
       }
       if (info.runType === null) this.addValue("types", this.eventTypeOf(k));
-      const mode = this.partMode(k);
+      // Only graph kinds and events with `extra` can be parts (a look-up per event costs ~10 %).
+      const mode = info.graph || (this.extra.size > 0 && this.extra.has(k)) ? this.partMode(k) : null;
       if (mode !== null) this.indexPart(k, mode, time);
     }
   }

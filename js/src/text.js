@@ -136,8 +136,12 @@ export function formatDuration(value) {
  * @param {string} word
  */
 export function plural(count, word) {
-  return `${count.toLocaleString("en-US")} ${word}${count === 1 ? "" : "s"}`;
+  return `${COUNT_FORMAT.format(count)} ${word}${count === 1 ? "" : "s"}`;
 }
+
+/** `count.toLocaleString("en-US")`, which builds a format per call (~40 µs; a dashboard of
+ * 10,000 runs calls it thousands of times). */
+const COUNT_FORMAT = new Intl.NumberFormat("en-US");
 
 const URL_ATTRIBUTES = new Set([
   "href",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatDuration, plural } from "../src/text.js";
-import { prettyJson } from "../src/views/tokens.js";
+import { EAGER_BLOCKS, prettyJson } from "../src/views/tokens.js";
 import { bigTrace, click, deltas, emptySnapshot, fixture, mount, textsOf } from "./support/env.js";
 
 const PARROT_MODEL = fixture("parrot.json").runs[2].id;
@@ -316,4 +316,49 @@ test("no streaming run: 'yet' only while live, the truth for a finished trace", 
   m.model.python("live", false);
   m.flush();
   assert.equal(m.$(".sv-tokens .sv-empty").textContent, "No run streamed chunks in this trace.");
+});
+
+/**
+ * Give the token pane of `m` a layout: a view `height` px tall, scrolled to `scrollTop`, its
+ * blocks `blockHeight` px each, stacked in order (happy-dom lays nothing out).
+ */
+function layOut(m, { height, blockHeight, scrollTop }) {
+  const pane = m.$(".sv-tokens");
+  Object.defineProperty(pane, "clientHeight", { configurable: true, get: () => height });
+  pane.getBoundingClientRect = () => ({ top: 0, bottom: height });
+  m.$$(".sv-token-run").forEach((element, n) => {
+    const top = n * blockHeight - scrollTop;
+    element.getBoundingClientRect = () => ({ top, bottom: top + blockHeight });
+  });
+  pane.dispatchEvent(new m.window.Event("scroll"));
+}
+
+test("thousands of blocks: the first ones hold their tokens, the others once they come near", (t) => {
+  const runs = EAGER_BLOCKS + 60;
+  const snapshot = bigTrace(runs * 12 + 2, runs);
+  const m = mount(snapshot, { view: "tokens" });
+  t.after(() => m.cleanup());
+  m.flush();
+  const blocks = m.$$(".sv-token-run");
+  assert.equal(blocks.length, runs);
+  const pieces = (n) => blocks[n].querySelector(".sv-token-pieces").textContent;
+  const expected = (n) => textsOf(snapshot, n + 1, "on_chat_model_stream").join("|");
+  assert.equal(pieces(0), expected(0));
+  assert.equal(pieces(EAGER_BLOCKS - 1), expected(EAGER_BLOCKS - 1));
+  assert.equal(pieces(EAGER_BLOCKS), "");
+  // The head tells what the block holds either way.
+  assert.ok(blocks[runs - 1].querySelector(".sv-token-head").textContent.includes(plural(10, "chunk")));
+  // Scrolled to block 70 of 100-px blocks in a 500-px view: 12 blocks either side are near.
+  layOut(m, { height: 500, blockHeight: 100, scrollTop: 7_000 });
+  m.flush();
+  for (const n of [58, 70, 74, 86]) assert.equal(pieces(n), expected(n), `block ${n}`);
+  for (const n of [EAGER_BLOCKS, 56, 88, runs - 1]) assert.equal(pieces(n), "", `block ${n}`);
+  assert.equal(
+    blocks[70].querySelector(".sv-token-text").textContent,
+    textsOf(snapshot, 71, "on_chat_model_stream").join(""),
+  );
+  // A selected run's block gets its tokens (the block is scrolled to).
+  click(blocks[runs - 1].querySelector(".sv-token-head"));
+  m.flush();
+  assert.equal(pieces(runs - 1), expected(runs - 1));
 });

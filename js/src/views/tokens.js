@@ -32,6 +32,15 @@ import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 export const TOKEN_CHARS = 200_000;
 /** Successive JSON chunks listed per block (the latest ones). */
 export const JSON_STEPS = 200;
+/**
+ * The first blocks (in their order) always hold their tokens; the others get them when they come
+ * within NEAR_PX of the pane's view (looked up on scroll: a binary search over the blocks' boxes),
+ * so an agent's thousands of model calls cost a page load only the DOM of their heads. (An
+ * IntersectionObserver on thousands of blocks costs ~7 ms in every frame of the page, scrolling
+ * another pane included.)
+ */
+export const EAGER_BLOCKS = 40;
+const NEAR_PX = 1200;
 const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
 /** @type {Record<string, string>} */
 export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
@@ -39,7 +48,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean}} RunBlock
  */
 
 /**
@@ -229,8 +238,49 @@ export function mountTokens(ctx, parent) {
       headKey: "",
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
       value: { value: undefined, additive: false, last: undefined, parsed: true },
+      near: false,
     };
   }
+
+  /** The blocks shown, in their order (as of the last draw). */
+  /** @type {RunBlock[]} */
+  let shownBlocks = [];
+
+  /**
+   * Mark the blocks within NEAR_PX of the pane's view near; true when one was not yet. Needs a
+   * layout (none: the first EAGER_BLOCKS are all there is to see, as at the top).
+   */
+  function markNear() {
+    const height = root.clientHeight;
+    if (!height || shownBlocks.length <= EAGER_BLOCKS) return false;
+    const top = root.getBoundingClientRect().top - NEAR_PX;
+    const bottom = top + height + 2 * NEAR_PX;
+    // The first block whose bottom is below the band's top (the blocks are stacked in order).
+    let low = 0;
+    let high = shownBlocks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (shownBlocks[mid].element.getBoundingClientRect().bottom < top) low = mid + 1;
+      else high = mid;
+    }
+    let fresh = false;
+    for (let n = low; n < shownBlocks.length; n += 1) {
+      const block = shownBlocks[n];
+      if (block.element.getBoundingClientRect().top > bottom) break;
+      if (!block.near) {
+        block.near = true;
+        fresh = true;
+      }
+    }
+    return fresh;
+  }
+  root.addEventListener(
+    "scroll",
+    () => {
+      if (markNear()) frame.request();
+    },
+    { passive: true },
+  );
 
   /** @param {RunBlock} block */
   function drawHead(block) {
@@ -339,16 +389,18 @@ export function mountTokens(ctx, parent) {
       shown.sort((a, b) => (positionOf.get(a) ?? a) - (positionOf.get(b) ?? b));
     }
     const nextOrder = shown.join(",");
-    for (const i of shown) {
+    const selected = ctx.selectedRun();
+    shown.forEach((i, n) => {
       let block = blocks.get(i);
       if (!block || block.json !== (store.runs[i].stream === "json")) {
         if (block) block.element.remove();
         block = makeBlock(i);
         blocks.set(i, block);
       }
-      drawBody(block);
+      if (n < EAGER_BLOCKS || block.id === selected) block.near = true;
+      if (block.near) drawBody(block);
       drawHead(block);
-    }
+    });
     if (nextOrder !== order) {
       order = nextOrder;
       const keepSet = new Set(shown);
@@ -362,6 +414,12 @@ export function mountTokens(ctx, parent) {
         if (element === at) at = at.nextSibling;
         else list.insertBefore(element, at);
       }
+      shownBlocks = shown.flatMap((i) => blocks.get(i) ?? []);
+      // Other blocks in view (a filter changed): those near it get their tokens. Looked up once
+      // this frame was laid out and painted (a look-up now would force a layout of its own).
+      ctx.win.setTimeout(() => {
+        if (markNear()) frame.request();
+      }, 0);
     }
     empty.hidden = shown.length > 0;
     setText(

@@ -110,9 +110,10 @@ export class FakeModel {
   }
 }
 
-/** Render `view` of a model holding `snapshot`; returns what tests poke at. */
-export function mount(snapshot, state = {}) {
+/** Render `view` of a model holding `snapshot` (`setup(window)` first); returns what tests poke at. */
+export function mount(snapshot, state = {}, setup = (_window) => {}) {
   const dom = makeWindow();
+  setup(dom.window);
   const model = new FakeModel({ snapshot, ...state });
   const el = dom.document.createElement("div");
   dom.document.body.appendChild(el);
