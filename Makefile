@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/remote.py --rounds 11
 	$(BIN)/python bench/browser.py
+	$(BIN)/python bench/paint.py
 	$(BIN)/python bench/scale.py
 
 clean:
