@@ -98,6 +98,7 @@ def test_watch_streams_tokens_live_and_the_dashboard_works_by_clicking(
     found = wait_for_text(output, ".sv-count", lambda t: not t.startswith(f"{total:,} of"))
     assert 0 < int(found.split()[0].replace(",", "")) < 10
     output.locator(".sv-clear").first.click()
+    wait_for_text(output, ".sv-count", f"{total:,} of {total:,} events")
 
     # A row opens its payload (whichever row is first in view: the table keeps its scroll).
     seq = rows.first.get_attribute("data-seq")

@@ -86,8 +86,11 @@ def test_the_tour_exports_to_one_offline_page(browser, tour, tmp_path):
 
     watched = Snapshot(streamviz_widgets(tour, cell_with(tour, "trace = sv.watch(chain"))[0])
     dashboard = cell_of(page, "trace = sv.watch(chain").locator(".sv-root[data-view=dashboard]")
-    pieces = dashboard.locator(".sv-token-run .sv-token-pieces").first.inner_text()
-    assert pieces.startswith(PARROT)
+    # As a reader scrolls to it (token blocks out of view are not laid out: content-visibility).
+    dashboard.scroll_into_view_if_needed()
+    pieces = dashboard.locator(".sv-token-run .sv-token-pieces").first
+    pieces.scroll_into_view_if_needed()
+    assert pieces.inner_text().startswith(PARROT)
     total = watched.data["count"]
     assert dashboard.locator(".sv-count").first.inner_text() == f"{total} of {total} events"
     assert dashboard.locator("canvas.sv-timeline-canvas").get_attribute("data-bars") == "4"
