@@ -1,20 +1,23 @@
 """Bytes per event a trace holds (``.venv/bin/python bench/memory.py [--million]``).
 
-A streaming chain (``prompt | DemoChatModel.for_benchmark(N) | StrOutputParser()``: three
-stream events per token, the model's, the parser's and the sequence's) is recorded four ways, and
-the memory the trace keeps is measured with ``tracemalloc`` (what is still allocated once the
-trace is built and everything else was dropped, divided by the trace's events):
+Two traces: chain B (``prompt | DemoChatModel.for_benchmark(N) | StrOutputParser()``: three
+stream events per token, the model's, the parser's and the sequence's) and the bench graph
+(``sv.watch(build_bench_graph(), stream_mode=["updates", "messages"])``: per token the model's
+stream event and LangGraph's ``messages`` part). Each is recorded several ways, and the memory
+the trace keeps is measured with ``tracemalloc`` (what is still allocated once the trace is built
+and everything else was dropped, divided by the trace's events):
 
-- ``captured``: a :class:`streamviz.Collector` on ``chain.stream``;
+- ``captured``: a :class:`streamviz.Collector` (chain) or ``sv.watch`` (graph);
 - ``loaded .jsonl`` / ``.parquet`` / ``.arrow``: the captured trace saved, then ``Trace.load``;
-- ``astream_events``: ``sv.from_astream_events(chain.astream_events(..., version="v2"))``.
+- ``astream_events`` (chain): ``sv.from_astream_events(chain.astream_events(..., version="v2"))``.
 
-Then the captured trace is read every way a user reads it (iterating ``trace.events``,
+Then each captured trace is read every way a user reads it (iterating ``trace.events``,
 ``filter``, ``save``, ``events_df``, the widget encoder's snapshot) and its memory after each
 read is compared with its memory after capture (the store keeps nothing it builds for a reader).
 
-Events are ~100 k (``--tokens 33334``) by default, ~1 M with ``--million``. The Parquet and Arrow
-rows need pyarrow. CPU time is not measured here (see ``bench/run.py``).
+The chain has ~100 k events (``--tokens 33334``) by default, ~1 M with ``--million``; the graph
+has 2 events per token, and as many tokens. The Parquet and Arrow rows need pyarrow. CPU time is
+not measured here (see ``bench/run.py`` and ``bench/files.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from langchain_core.prompts import ChatPromptTemplate
 import streamviz as sv
 import streamviz.frames  # imported before measuring: modules are not the trace
 from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import build_bench_graph
 from streamviz.widgets._encode import TraceEncoder
 
 
@@ -64,13 +68,22 @@ def captured(tokens: int) -> sv.Trace:
     return collector.trace
 
 
-async def _rebuilt(tokens: int) -> sv.Trace:
+def graph_captured(tokens: int) -> sv.Trace:
+    return sv.watch(
+        build_bench_graph(),
+        {"n_tokens": tokens},
+        display=False,
+        stream_mode=["updates", "messages"],
+    )
+
+
+async def _rebuild(tokens: int) -> sv.Trace:
     events = chain(tokens).astream_events({"topic": "parrot"}, version="v2")
     return await sv.from_astream_events(events)
 
 
-def rebuilt(tokens: int) -> sv.Trace:
-    return asyncio.run(_rebuilt(tokens))
+def rebuild(tokens: int) -> sv.Trace:
+    return asyncio.run(_rebuild(tokens))
 
 
 def formats() -> list[str]:
@@ -86,47 +99,49 @@ def reads(trace: sv.Trace, folder: Path) -> dict[str, Callable[[], Any]]:
 
     return {
         "iterate trace.events": lambda: sum(1 for _ in trace.events),
-        "trace.filter(...)": lambda: trace.filter(include_types=["chat_model"]),
+        "trace.filter(...)": lambda: trace.filter(exclude_types=["chat_model"]),
         "trace.save(.jsonl)": lambda: trace.save(folder / "read.jsonl"),
         "trace.events_df()": trace.events_df,
         "widget snapshot": lambda: TraceEncoder(trace).snapshot(),
     }
 
 
-def measure(tokens: int) -> tuple[list[tuple[str, int, float]], list[tuple[str, float]]]:
-    """Rows (what, events, bytes/event) and, for the captured trace, memory after each read."""
-    rows: list[tuple[str, int, float]] = []
-    trace, size = kept(lambda: captured(tokens))
-    rows.append(("captured", len(trace), size / len(trace)))
-    after_reads: list[tuple[str, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        for format in formats():
-            path = folder / f"trace.{format}"
-            trace.save(path)
-            loaded, loaded_size = kept(lambda path=path: sv.Trace.load(path))
-            assert len(loaded) == len(trace)
-            rows.append((f"loaded .{format}", len(loaded), loaded_size / len(loaded)))
-            del loaded
-        # The captured trace's memory after each read, against after capture (traced while
-        # the trace is built, so the same allocations are counted every time).
-        gc.collect()
-        tracemalloc.start()
-        try:
-            base = tracemalloc.get_traced_memory()[0]
-            trace = captured(tokens)
-            gc.collect()
-            after_capture = tracemalloc.get_traced_memory()[0] - base
-            for what, read in reads(trace, folder).items():
-                read()
-                gc.collect()
-                now = tracemalloc.get_traced_memory()[0] - base
-                after_reads.append((what, now / after_capture))
-        finally:
-            tracemalloc.stop()
+Row = tuple[str, str, int, float]
+
+
+def measure(
+    label: str, capture: Callable[[int], sv.Trace], tokens: int, folder: Path
+) -> tuple[list[Row], list[tuple[str, str, float]]]:
+    """Rows (trace, how, events, bytes/event) and the captured trace's memory after each read."""
+    rows: list[Row] = []
+    capture(10)  # first calls import and build what is kept for good: not the trace
+    trace, size = kept(lambda: capture(tokens))
+    rows.append((label, "captured", len(trace), size / len(trace)))
+    for format in formats():
+        path = folder / f"{label}.{format}"
+        trace.save(path)
+        loaded, loaded_size = kept(lambda path=path: sv.Trace.load(path))
+        assert len(loaded) == len(trace)
+        rows.append((label, f"loaded .{format}", len(loaded), loaded_size / len(loaded)))
+        del loaded
     del trace
-    rebuilt_trace, size = kept(lambda: rebuilt(tokens))
-    rows.append(("astream_events", len(rebuilt_trace), size / len(rebuilt_trace)))
+    # The captured trace's memory after each read, against after capture (traced while the trace
+    # is built, so the same allocations are counted every time).
+    after_reads: list[tuple[str, str, float]] = []
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        trace = capture(tokens)
+        gc.collect()
+        after_capture = tracemalloc.get_traced_memory()[0] - base
+        for what, read in reads(trace, folder).items():
+            read()
+            gc.collect()
+            now = tracemalloc.get_traced_memory()[0] - base
+            after_reads.append((label, what, now / after_capture))
+    finally:
+        tracemalloc.stop()
     return rows, after_reads
 
 
@@ -136,16 +151,25 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="333,334 tokens: ~1 M events")
     args = parser.parse_args()
     tokens = 333_334 if args.million else args.tokens
-    rows, after_reads = measure(tokens)
-    print(f"chain B, {tokens:,} tokens; tracemalloc, Python {sys.version.split()[0]}\n")
-    print("| trace | events | bytes/event |")
-    print("|---|---:|---:|")
-    for what, events, per_event in rows:
-        print(f"| {what} | {events:,} | {per_event:.0f} |")
-    print("\n| captured trace, after | memory / after capture |")
-    print("|---|---:|")
-    for what, ratio in after_reads:
-        print(f"| {what} | {ratio:.3f} |")
+    rows: list[Row] = []
+    after_reads: list[tuple[str, str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, capture in (("chain B", captured), ("graph", graph_captured)):
+            more, reads_more = measure(label, capture, tokens, Path(tmp))
+            rows += more
+            after_reads += reads_more
+    rebuild(10)
+    trace, size = kept(lambda: rebuild(tokens))
+    rows.append(("chain B", "astream_events", len(trace), size / len(trace)))
+    print(f"{tokens:,} tokens; tracemalloc, Python {sys.version.split()[0]}\n")
+    print("| trace | how | events | bytes/event |")
+    print("|---|---|---:|---:|")
+    for label, how, events, per_event in rows:
+        print(f"| {label} | {how} | {events:,} | {per_event:.0f} |")
+    print("\n| captured trace | after | memory / after capture |")
+    print("|---|---|---:|")
+    for label, what, ratio in after_reads:
+        print(f"| {label} | {what} | {ratio:.3f} |")
 
 
 if __name__ == "__main__":

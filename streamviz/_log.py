@@ -28,6 +28,9 @@ The chunk of a compact row is kept as it is, except:
   ``AIMessageChunk`` (same fields set) is rebuilt when the event is read;
 - a parser's ``TextAccessor`` (a ``str`` subclass the garbage collector tracks) is kept as a plain
   ``str`` and rebuilt likewise;
+- a LangGraph ``messages`` part, ``(message chunk, metadata)`` (or that as a list), whose message
+  is plain as above and whose metadata equals the first part of its template's, is kept as the
+  message's text; it is rebuilt with the template's metadata object;
 - the very object of the previous row (a sequence streams its last step's chunks again) is kept
   as a pointer to that row; text equal to the previous row's text (a loaded file's copy of it)
   shares that row's string.
@@ -86,6 +89,10 @@ Subscriber = Callable[[dict[str, Any]], None]
 _AS_IS = -1
 _TEXT = -2
 _SAME = -3
+# A LangGraph "messages" part, (packed message chunk, metadata) or the same as a list: the code
+# of the message's fields set + _PAIR_TUPLE or + _PAIR_LIST.
+_PAIR = _PAIR_TUPLE = 10_000
+_PAIR_LIST = 20_000
 _UNSET: Any = object()
 # AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
@@ -182,6 +189,7 @@ class EventStore:
         self._kind = array("h")
         self._values: list[Any] = []  # the chunk, its text, or the row it repeats
         self._message_ids: dict[int, Any] = {}  # template -> id of its packed message chunks
+        self._pair_metadata: dict[int, Any] = {}  # template -> metadata of its "messages" parts
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
         self._last: list[Any] = [None, -1]  # the chunk object of the latest row, that row
@@ -308,18 +316,18 @@ class EventStore:
         cls = type(chunk)
         value, kind = chunk, _AS_IS
         if cls is AIMessageChunk:
-            attrs = chunk.__dict__
-            if _packable(attrs):
-                message_id = self._message_ids.setdefault(template, attrs["id"])
-                if (
-                    attrs["id"] == message_id
-                    and not chunk.__pydantic_extra__
-                    and (_NO_PRIVATE or not chunk.__pydantic_private__)
-                ):
-                    fields_set = frozenset(chunk.__pydantic_fields_set__)
-                    value, kind = attrs["content"], self._field_set_code(fields_set)
+            kind = self._message_code(template, chunk)
+            if kind != _AS_IS:
+                value = chunk.__dict__["content"]
         elif cls is TextAccessor:
             value, kind = str.__str__(chunk), _TEXT
+        elif (cls is tuple or cls is list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
+            # a LangGraph "messages" part: (token, metadata), the same metadata every time
+            metadata = self._pair_metadata.setdefault(template, chunk[1])
+            code = self._message_code(template, chunk[0])
+            if code != _AS_IS and code < _PAIR and _same(metadata, chunk[1]):
+                value = chunk[0].__dict__["content"]
+                kind = code + (_PAIR_TUPLE if cls is tuple else _PAIR_LIST)
         if kind != _AS_IS and previous_row >= 0 and previous is not None:
             # a file's copy of the previous row's text (a sequence's re-streamed chunk): share it
             earlier = self._values[previous_row]
@@ -327,6 +335,20 @@ class EventStore:
                 value = earlier
         self._values.append(value)
         self._kind.append(kind)
+
+    def _message_code(self, template: int, chunk: AIMessageChunk) -> int:
+        """The field-set code a plain message chunk is packed with, or ``_AS_IS``."""
+        attrs = chunk.__dict__
+        if not _packable(attrs):
+            return _AS_IS
+        message_id = self._message_ids.setdefault(template, attrs["id"])
+        if (
+            attrs["id"] != message_id
+            or chunk.__pydantic_extra__
+            or (not _NO_PRIVATE and chunk.__pydantic_private__)
+        ):
+            return _AS_IS
+        return self._field_set_code(frozenset(chunk.__pydantic_fields_set__))
 
     def _field_set_code(self, frozen: frozenset[str]) -> int:
         """The code of a packed chunk's set of fields set (a new code if new)."""
@@ -533,8 +555,18 @@ class EventStore:
             return value
         if kind == _TEXT:
             return TextAccessor(value)
+        if kind >= _PAIR:
+            pair = (
+                self._message(kind % _PAIR, row, value),
+                self._pair_metadata[self._template[row]],
+            )
+            return pair if kind < _PAIR_LIST else list(pair)
+        return self._message(kind, row, value)
+
+    def _message(self, code: int, row: int, value: str) -> AIMessageChunk:
+        """The message chunk a packed row stands for: text ``value``, fields set ``code``."""
         return AIMessageChunk.model_construct(
-            set(self._field_sets[kind]),
+            set(self._field_sets[code]),
             content=value,
             additional_kwargs={},
             response_metadata={},
@@ -553,7 +585,7 @@ class EventStore:
         if kind == _SAME:
             row = self._values[row]
             kind = self._kind[row]
-        return None if kind == _AS_IS else self._values[row]
+        return None if kind == _AS_IS or kind >= _PAIR else self._values[row]
 
     def kept_objects(self) -> list[Any]:
         """The chunk objects compact rows keep as they are (not as text): for tests and benches."""

@@ -15,6 +15,7 @@ from langchain_core.prompts import ChatPromptTemplate
 import streamviz as sv
 import streamviz.frames  # imported before measuring: modules are not the trace
 from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import build_bench_graph
 from streamviz.widgets._encode import TraceEncoder
 
 TOKENS = 7_000  # three stream events each: ~21,000 events
@@ -81,6 +82,24 @@ def test_a_trace_rebuilt_from_astream_events_is_as_compact_as_a_captured_one():
     assert size / len(trace) <= BYTES_PER_EVENT
     tokens = [e for e in trace.events if e["event"] == "on_chat_model_stream"]
     assert "".join(e["data"]["chunk"].content for e in tokens) == chain().invoke({"topic": "x"})
+
+
+def test_a_graph_trace_with_messages_parts_is_compact_captured_and_loaded(tmp_path):
+    def watch():
+        graph = build_bench_graph()
+        return sv.watch(graph, {"n_tokens": 5_000}, display=False, stream_mode=["messages"])
+
+    watch()  # the first run imports and compiles what is kept for good: not the trace
+    trace, size = bytes_kept(watch)
+    parts = [e for e in trace.events if e["event"] == "on_graph_messages"]
+    assert len(parts) == 5_001 and size / len(trace) <= BYTES_PER_EVENT
+    message, metadata = parts[1]["data"]["chunk"]
+    assert type(message) is AIMessageChunk and metadata["langgraph_node"] == "call_model"
+    path = tmp_path / "graph.jsonl"
+    trace.save(path)
+    loaded, size = bytes_kept(lambda: sv.Trace.load(path))
+    assert size / len(loaded) <= BYTES_PER_EVENT
+    assert loaded.events == trace.events
 
 
 def test_reading_a_trace_every_way_keeps_its_memory_as_after_capture(tmp_path):
