@@ -302,39 +302,44 @@ class EventStore:
     def _keep_compact(self, template: int, t: float, thread: int, chunk: Any) -> None:
         """Append one compact row (the append path; :meth:`stream_writer` inlines the same)."""
         row = len(self._t)
+        last = self._last
+        if chunk is last[0] and chunk is not None:
+            value, kind = last[1], _SAME
+        else:
+            try:
+                value, kind = self._pack(template, chunk)
+            except Exception as error:  # an odd chunk: kept as it is, never lost
+                report_internal_error("streamviz event store", error)
+                value, kind = chunk, _AS_IS
+            if kind != _AS_IS and last[1] >= 0:
+                # a file's copy of the previous row's text (a sequence's re-streamed chunk)
+                earlier = self._values[last[1]]
+                if type(earlier) is str and earlier == value:
+                    value = earlier
+            last[0], last[1] = chunk, row
         self._template.append(template)
         self._t.append(t)
         self._thread.append(thread)
+        self._kind.append(kind)
+        self._values.append(value)
         self._entries.append(row)
-        last = self._last
-        if chunk is last[0] and chunk is not None:
-            self._values.append(last[1])
-            self._kind.append(_SAME)
-            return
-        previous, previous_row = last[0], last[1]
-        last[0], last[1] = chunk, row
+
+    def _pack(self, template: int, chunk: Any) -> tuple[Any, int]:
+        """How a chunk is kept: ``(value, kind)`` by the rules in the module docstring."""
         cls = type(chunk)
-        value, kind = chunk, _AS_IS
         if cls is AIMessageChunk:
             kind = self._message_code(template, chunk)
-            if kind != _AS_IS:
-                value = chunk.__dict__["content"]
-        elif cls is TextAccessor:
-            value, kind = str.__str__(chunk), _TEXT
-        elif (cls is tuple or cls is list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
+            return (chunk, kind) if kind == _AS_IS else (chunk.__dict__["content"], kind)
+        if cls is TextAccessor:
+            return str.__str__(chunk), _TEXT
+        if (cls is tuple or cls is list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
             # a LangGraph "messages" part: (token, metadata), the same metadata every time
             metadata = self._pair_metadata.setdefault(template, chunk[1])
             code = self._message_code(template, chunk[0])
             if code != _AS_IS and code < _PAIR and _same(metadata, chunk[1]):
-                value = chunk[0].__dict__["content"]
-                kind = code + (_PAIR_TUPLE if cls is tuple else _PAIR_LIST)
-        if kind != _AS_IS and previous_row >= 0 and previous is not None:
-            # a file's copy of the previous row's text (a sequence's re-streamed chunk): share it
-            earlier = self._values[previous_row]
-            if type(earlier) is str and earlier == value:
-                value = earlier
-        self._values.append(value)
-        self._kind.append(kind)
+                pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
+                return chunk[0].__dict__["content"], code + pair
+        return chunk, _AS_IS
 
     def _message_code(self, template: int, chunk: AIMessageChunk) -> int:
         """The field-set code a plain message chunk is packed with, or ``_AS_IS``."""
