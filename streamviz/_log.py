@@ -28,6 +28,9 @@ The chunk of a compact row is kept as it is, except:
   ``AIMessageChunk`` (same fields set) is rebuilt when the event is read;
 - a parser's ``TextAccessor`` (a ``str`` subclass the garbage collector tracks) is kept as a plain
   ``str`` and rebuilt likewise;
+- a message chunk as a dict (a LangGraph server sends JSON) equal to its template's first one but
+  for a text ``content`` is kept as that text, and rebuilt from the first one (its dict and list
+  values copied);
 - a LangGraph ``messages`` part, ``(message chunk, metadata)`` (or that as a list), whose message
   is plain as above and whose metadata equals the first part of its template's, is kept as the
   message's text; it is rebuilt with the template's metadata object;
@@ -93,6 +96,10 @@ _SAME = -3
 # of the message's fields set + _PAIR_TUPLE or + _PAIR_LIST.
 _PAIR = _PAIR_TUPLE = 10_000
 _PAIR_LIST = 20_000
+# The code of a message chunk kept as a dict (a LangGraph server's) rebuilt from its template's
+# first one; field-set codes of AIMessageChunks stay below it.
+_DICT_MESSAGE = _PAIR - 1
+_MESSAGES = (AIMessageChunk, dict)
 _UNSET: Any = object()
 # AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
@@ -116,6 +123,16 @@ def _packable(attrs: dict[str, Any]) -> bool:
         and attrs["name"] is None
         and attrs["chunk_position"] is None
     )
+
+
+def _content(message: Any) -> Any:
+    """The ``content`` of a message chunk, an object or a dict."""
+    return message["content"] if type(message) is dict else message.__dict__["content"]
+
+
+def _copied(value: Any) -> Any:
+    """``value``, or a shallow copy of it if it is a dict or a list (each event gets its own)."""
+    return value.copy() if type(value) in (dict, list) else value
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -190,6 +207,7 @@ class EventStore:
         self._values: list[Any] = []  # the chunk, its text, or the row it repeats
         self._message_ids: dict[int, Any] = {}  # template -> id of its packed message chunks
         self._pair_metadata: dict[int, Any] = {}  # template -> metadata of its "messages" parts
+        self._first_dicts: dict[int, dict[str, Any]] = {}  # template -> its first dict message
         self._field_sets: list[frozenset[str]] = []
         self._field_set_codes: dict[frozenset[str], int] = {}
         self._last: list[Any] = [None, -1]  # the chunk object of the latest row, that row
@@ -327,22 +345,37 @@ class EventStore:
     def _pack(self, template: int, chunk: Any) -> tuple[Any, int]:
         """How a chunk is kept: ``(value, kind)`` by the rules in the module docstring."""
         cls = type(chunk)
-        if cls is AIMessageChunk:
+        if cls is AIMessageChunk or cls is dict:
             kind = self._message_code(template, chunk)
-            return (chunk, kind) if kind == _AS_IS else (chunk.__dict__["content"], kind)
+            return (chunk, kind) if kind == _AS_IS else (_content(chunk), kind)
         if cls is TextAccessor:
             return str.__str__(chunk), _TEXT
-        if (cls is tuple or cls is list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
+        if (cls is tuple or cls is list) and len(chunk) == 2 and type(chunk[0]) in _MESSAGES:
             # a LangGraph "messages" part: (token, metadata), the same metadata every time
             metadata = self._pair_metadata.setdefault(template, chunk[1])
             code = self._message_code(template, chunk[0])
             if code != _AS_IS and code < _PAIR and _same(metadata, chunk[1]):
                 pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
-                return chunk[0].__dict__["content"], code + pair
+                return _content(chunk[0]), code + pair
         return chunk, _AS_IS
 
-    def _message_code(self, template: int, chunk: AIMessageChunk) -> int:
-        """The field-set code a plain message chunk is packed with, or ``_AS_IS``."""
+    def _message_code(self, template: int, chunk: Any) -> int:
+        """The field-set code a plain message chunk is packed with, or ``_AS_IS``.
+
+        A message chunk as a dict (a LangGraph server's) is plain when it has a text ``content``
+        and equals its template's first one but for that: ``_DICT_MESSAGE``.
+        """
+        if type(chunk) is dict:
+            first = self._first_dicts.setdefault(template, chunk)
+            if (
+                type(chunk.get("content")) is str
+                and tuple(chunk) == tuple(first)
+                and all(
+                    _same(first[key], value) for key, value in chunk.items() if key != "content"
+                )
+            ):
+                return _DICT_MESSAGE
+            return _AS_IS
         attrs = chunk.__dict__
         if not _packable(attrs):
             return _AS_IS
@@ -356,7 +389,10 @@ class EventStore:
         return self._field_set_code(frozenset(chunk.__pydantic_fields_set__))
 
     def _field_set_code(self, frozen: frozenset[str]) -> int:
-        """The code of a packed chunk's set of fields set (a new code if new)."""
+        """The code of a packed chunk's set of fields set (a new code if new).
+
+        An AIMessageChunk has 11 fields, so at most 2**11 codes: they stay below _DICT_MESSAGE.
+        """
         code = self._field_set_codes.get(frozen)
         if code is None:
             code = self._field_set_codes[frozen] = len(self._field_sets)
@@ -568,8 +604,13 @@ class EventStore:
             return pair if kind < _PAIR_LIST else list(pair)
         return self._message(kind, row, value)
 
-    def _message(self, code: int, row: int, value: str) -> AIMessageChunk:
+    def _message(self, code: int, row: int, value: str) -> Any:
         """The message chunk a packed row stands for: text ``value``, fields set ``code``."""
+        if code == _DICT_MESSAGE:  # the template's first, with this text; containers copied
+            first = self._first_dicts[self._template[row]]
+            message = {key: _copied(item) for key, item in first.items()}
+            message["content"] = value
+            return message
         return AIMessageChunk.model_construct(
             set(self._field_sets[code]),
             content=value,
@@ -590,7 +631,9 @@ class EventStore:
         if kind == _SAME:
             row = self._values[row]
             kind = self._kind[row]
-        return None if kind == _AS_IS or kind >= _PAIR else self._values[row]
+        if kind in (_AS_IS, _DICT_MESSAGE) or kind >= _PAIR:
+            return None
+        return self._values[row]
 
     def kept_objects(self) -> list[Any]:
         """The chunk objects compact rows keep as they are (not as text): for tests and benches."""
