@@ -9,7 +9,10 @@ and everything else was dropped, divided by the trace's events):
 
 - ``captured``: a :class:`streamviz.Collector` (chain) or ``sv.watch`` (graph);
 - ``loaded .jsonl`` / ``.parquet`` / ``.arrow``: the captured trace saved, then ``Trace.load``;
-- ``astream_events`` (chain): ``sv.from_astream_events(chain.astream_events(..., version="v2"))``.
+- ``astream_events`` (chain): ``sv.from_astream_events(chain.astream_events(..., version="v2"))``;
+- with ``--remote``: ``sv.watch_remote`` of the bench graph on a local ``langgraph dev`` server
+  (``stream_mode=["messages-tuple", "events"]``: per token the server's ``messages`` part and its
+  ``on_chat_model_stream`` event, message chunks as JSON dicts).
 
 Then each captured trace is read every way a user reads it (iterating ``trace.events``,
 ``filter``, ``save``, ``events_df``, the widget encoder's snapshot) and its memory after each
@@ -145,10 +148,36 @@ def measure(
     return rows, after_reads
 
 
+def remote(tokens: int) -> tuple[str, str, int, float]:
+    """The bench graph on a local LangGraph server, watched: the row for the table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from langgraph_sdk import get_sync_client
+    from langgraph_server import LangGraphServer
+
+    with tempfile.TemporaryDirectory(prefix="streamviz-bench-") as workdir:
+        server = LangGraphServer.start(Path(workdir) / "app", name="bench")
+        try:
+            client = get_sync_client(url=server.url)
+            modes = ["messages-tuple", "events"]
+
+            def watch(n: int) -> sv.Trace:
+                inputs = {"n_tokens": n}
+                return sv.watch_remote(
+                    client, None, "bench", input=inputs, stream_mode=modes, display=False
+                )
+
+            watch(10)
+            trace, size = kept(lambda: watch(tokens))
+            return "graph", "watch_remote", len(trace), size / len(trace)
+        finally:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=33_334, help="tokens (3 events each)")
     parser.add_argument("--million", action="store_true", help="333,334 tokens: ~1 M events")
+    parser.add_argument("--remote", action="store_true", help="also a LangGraph server's trace")
     args = parser.parse_args()
     tokens = 333_334 if args.million else args.tokens
     rows: list[Row] = []
@@ -161,6 +190,8 @@ def main() -> None:
     rebuild(10)
     trace, size = kept(lambda: rebuild(tokens))
     rows.append(("chain B", "astream_events", len(trace), size / len(trace)))
+    if args.remote:
+        rows.append(remote(tokens))
     print(f"{tokens:,} tokens; tracemalloc, Python {sys.version.split()[0]}\n")
     print("| trace | how | events | bytes/event |")
     print("|---|---|---:|---:|")
