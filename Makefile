@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python bench/browser.py
 	$(BIN)/python bench/paint.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache js/node_modules streamviz/static

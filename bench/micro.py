@@ -1,8 +1,9 @@
 """Micro-benchmarks of the collector's per-event cost (``.venv/bin/python bench/micro.py``, ~1 min).
 
-1. The stream writer alone (``streamviz/_compact.py``), per storage path: ``packed`` (a plain
-   ``AIMessageChunk`` kept as its text), ``text`` (a parser's ``TextAccessor``), ``same`` (the
-   previous row's object again, as a sequence re-yields its last step's chunks).
+1. The stream writer alone (``EventStore.stream_writer``, ``streamviz/_log.py``), per storage
+   path: ``packed`` (a plain ``AIMessageChunk`` kept as its text), ``text`` (a parser's
+   ``TextAccessor``), ``same`` (the previous row's object again, as a sequence re-yields its last
+   step's chunks).
 2. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
    rows A sync, A async and B sync of ``run.py`` (short runs, interleaved).
 

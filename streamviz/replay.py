@@ -218,7 +218,7 @@ class Replay:
         if count:
             self._next = count
             try:
-                self.trace._extend(self._events[:count])
+                self.trace.store.extend(self._events[:count])
             except Exception as error:
                 report_internal_error("streamviz replay", error)
         if self._next >= len(self._events):
@@ -237,7 +237,7 @@ class Replay:
         event = self._events[self._next]
         self._next += 1
         try:
-            self.trace._extend([event])
+            self.trace.store.extend([event])
         except Exception as error:  # an odd event must not stop the show
             report_internal_error("streamviz replay", error)
         if self._next >= len(self._events):

@@ -1,8 +1,10 @@
 """The Trace: an append-only event log plus the run tree derived from it.
 
-- Sources (the callback :class:`~streamviz.Collector`, ``from_astream_events``, later LangGraph
-  sources) call ``Trace._record`` from any thread; one lock orders appends, so ``seq`` and ``t``
-  grow together and every subscriber sees events in ``seq`` order.
+- The events live in the trace's :class:`~streamviz._log.EventStore` (:attr:`Trace.store`), the
+  one owner of the log: sources (the callback :class:`~streamviz.Collector`,
+  ``from_astream_events``, the LangGraph sources) append through it from any thread; one lock
+  orders appends, so ``seq`` and ``t`` grow together and every subscriber sees events in ``seq``
+  order. Readers read events or columns through it, and never store what they read.
 - Subscribers (widgets) are told about each event; they never own the data and their failures are
   logged, never raised into the observed program.
 - Filtering returns a read-only view that shares the run objects of the full trace.
@@ -11,18 +13,16 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from streamviz._compact import ChunkColumns
-from streamviz._errors import report_internal_error
+from streamviz._log import EventStore, Subscriber
 from streamviz.events import TIME_UNIT, Event, split_event
 from streamviz.filters import EventFilter
-from streamviz.runs import Run, RunTree
+from streamviz.runs import Run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from streamviz.analysis import StreamHold
 
 __all__ = ["Subscriber", "Trace"]
-
-Subscriber = Callable[[Event], None]
-"""Called with each new event, in ``seq`` order, from the thread that reported it."""
 
 
 class Trace:
@@ -57,45 +54,44 @@ class Trace:
     def __init__(self, name: str | None = None) -> None:
         self.name = name
         self.created = datetime.now(timezone.utc)
-        # The clock origin (perf_counter): set when the observed run is called (start_clock) or,
-        # for a capture, at the first event; until then the trace's time stands at 0.
-        self._t0: float | None = None
-        # The log holds event dicts, or, for stream chunks recorded on the hot path, the int row
-        # of the event in `_chunks` (see streamviz._compact); a row becomes its dict when read.
-        self._log: list[Event | int] = []
-        self._chunks = ChunkColumns()
-        self._templates: list[dict[str, Any]] = []
-        self._tree = RunTree()
-        self._lock = threading.RLock()
-        self._subscribers: list[Subscriber] = []
-        self._read_only = False
-        self._slow = False  # subscribers or read-only: stream chunks take the full path
+        # The events, their clock (its origin is set when the observed run is called, see
+        # start_clock, or else at the first event), run tree and subscribers.
+        self._store = EventStore()
+        self._store.on_clock_start = self._note_start
         self.result: Any = None
         """What the run returned, for traces made by :func:`streamviz.watch`."""
 
     # ----------------------------------------------------------------- reading
     @property
+    def store(self) -> EventStore:
+        """The event store (:mod:`streamviz._log`): how sources append and readers read columns."""
+        return self._store
+
+    @property
     def events(self) -> EventLog:
-        """All events in arrival order: a read-only sequence of dicts, growing as events come."""
-        return EventLog(self._log, self._chunks, self._templates)
+        """All events in arrival order: a read-only sequence of dicts, growing as events come.
+
+        Each event is built when read (compactly stored events give a new, equal dict per read).
+        """
+        return EventLog(self._store)
 
     @property
     def runs(self) -> dict[str, Run]:
         """Runs by id, in the order they were first seen."""
-        return self._tree.runs
+        return self._store.tree.runs
 
     @property
     def roots(self) -> list[Run]:
         """Top-level runs (and runs whose parent is unknown, flagged ``orphan``)."""
-        return self._tree.roots
+        return self._store.tree.roots
 
     @property
     def duration(self) -> float:
         """Seconds from the trace's start to its last event."""
-        return self.events[-1]["t"] if self._log else 0.0
+        return self._store.last_time()
 
     def __len__(self) -> int:
-        return len(self._log)
+        return len(self._store)
 
     def clock(self) -> float:
         """The trace's time now, in seconds since it began (what the next event's ``t`` would be).
@@ -103,7 +99,7 @@ class Trace:
         0 until the trace starts (see :meth:`start_clock`). A replayed trace runs on the replay's
         clock instead.
         """
-        t0 = self._t0
+        t0 = self._store.origin
         return 0.0 if t0 is None else time.perf_counter() - t0
 
     def start_clock(self) -> None:
@@ -113,22 +109,19 @@ class Trace:
         token...) count from the request, not from when the dashboard was built. A trace that
         nobody starts starts at its first event.
         """
-        with self._lock:
-            if self._t0 is None and not self._log:
-                self._origin()
+        with self._store.lock:
+            if not len(self._store):
+                self._store.start_clock()
 
-    def _origin(self, now: float | None = None) -> float:
-        """The clock origin, set to ``now`` if it was not set yet (call with the lock held)."""
-        if self._t0 is None:
-            self._t0 = time.perf_counter() if now is None else now
-            self.created = datetime.now(timezone.utc)
-        return self._t0
+    def _note_start(self) -> None:
+        """The clock started: the trace was created now (called by the store, lock held)."""
+        self.created = datetime.now(timezone.utc)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         running = sum(run.status == "running" for run in self.runs.values())
         live = f", {running} running" if running else ""
-        return f"<Trace{label}: {len(self._log)} events, {len(self.runs)} runs{live}>"
+        return f"<Trace{label}: {len(self._store)} events, {len(self.runs)} runs{live}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         """The trace's dashboard, when it is a Jupyter cell's value (IPython's display protocol)."""
@@ -149,7 +142,7 @@ class Trace:
         of a trace still being captured (the file journal of ``sv.capture(path=...)``) gets
         whole events. Keep windows short (a few thousand events): appends wait meanwhile.
         """
-        with self._lock:
+        with self.store.lock:
             return self.events[start:stop]
 
     def filter(
@@ -176,52 +169,42 @@ class Trace:
             exclude_types=exclude_types,
             exclude_tags=exclude_tags,
         )
-        with self._lock:
-            events = [event for event in self.events if keep.matches(event)]
+        events = [event for event in self._store.events() if keep.matches(event)]
         return self._view(events)
 
     def _view(self, events: list[Event]) -> Trace:
         view = Trace(self.name)
-        view.created, view._t0 = self.created, self._t0
-        view._log = events
+        store = view._store = EventStore.frozen(events)  # type: ignore[arg-type]
+        if self._store.origin is not None:
+            store.start_clock(self._store.origin)
+        view.created = self.created
         ids = dict.fromkeys(event["run_id"] for event in events if split_event(event["event"]))
-        view._tree.runs = {run_id: self.runs[run_id] for run_id in ids if run_id in self.runs}
-        view._tree.roots = [
+        tree = store.tree
+        tree.runs = {run_id: self.runs[run_id] for run_id in ids if run_id in self.runs}
+        tree.roots = [
             run
-            for run in view._tree.runs.values()
-            if run.parent is None or run.parent.run_id not in view._tree.runs
+            for run in tree.runs.values()
+            if run.parent is None or run.parent.run_id not in tree.runs
         ]
-        view._read_only = view._slow = True
         return view
 
     def events_df(self) -> pd.DataFrame:
         """The events as a typed :class:`pandas.DataFrame`, one row per event."""
         from streamviz.frames import events_frame
 
-        with self._lock:
-            return events_frame(list(self.events), self.runs)
+        with self._store.lock:
+            return events_frame(list(self._store.events()), self.runs)
 
     def runs_df(self) -> pd.DataFrame:
         """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order."""
         from streamviz.frames import runs_frame
 
-        with self._lock:
+        with self._store.lock:
             return runs_frame(list(self.runs.values()))
 
     def chunk_times(self) -> dict[str, list[float]]:
         """Times of every streamed chunk, by run id (the token ticks of a timeline)."""
-        times: dict[str, list[float]] = {}
-        with self._lock:
-            log, chunks, templates = list(self._log), self._chunks, self._templates
-        for entry in log:
-            if type(entry) is int:
-                run_id, t = templates[chunks.template[entry]]["run_id"], chunks.t[entry]
-            elif entry["event"].endswith("_stream") and "run_id" in entry:
-                run_id, t = entry["run_id"], entry["t"]
-            else:
-                continue
-            times.setdefault(run_id, []).append(t)
-        return times
+        return self._store.stream_times()
 
     def timeline_figure(self, **options: Any) -> go.Figure:
         """The runs as a plotly Gantt chart, for static use.
@@ -236,14 +219,14 @@ class Trace:
         """Sequence steps that held the stream back (see :mod:`streamviz.analysis`)."""
         from streamviz.analysis import stream_holds
 
-        with self._lock:
+        with self._store.lock:
             return stream_holds(list(self.runs.values()))
 
     def format_tree(self, *, chunks: bool = True) -> str:
         """The run tree as indented text with status, duration and first-chunk time per run."""
         from streamviz.presentation.tree import format_tree
 
-        with self._lock:
+        with self._store.lock:
             return format_tree(self.roots, chunks=chunks)
 
     # ------------------------------------------------------------- persistence
@@ -267,14 +250,14 @@ class Trace:
             "time_unit": TIME_UNIT,
             "trace_created": self.created.isoformat(),
         }
-        with self._lock:
-            write_trace(
-                path,
-                list(self.events),
-                streamviz_version=__version__,
-                extra_header=extra,
-                format=format,
-            )
+        # The events stored when called, each built as it is written: nothing is kept.
+        write_trace(
+            path,
+            self._store.events(),
+            streamviz_version=__version__,
+            extra_header=extra,
+            format=format,
+        )
 
     @classmethod
     def load(cls, path: str | Path | IO[Any]) -> Trace:
@@ -298,14 +281,14 @@ class Trace:
         if isinstance(created, str):
             with contextlib.suppress(ValueError):  # a foreign date format: keep the load time
                 trace.created = datetime.fromisoformat(created)
-        trace._extend(events)
+        trace._store.extend(events)
         return trace
 
     @classmethod
     def from_events(cls, events: Iterable[Event], name: str | None = None) -> Trace:
         """Build a trace from complete events (with their ``t`` and ``seq``), e.g. a saved list."""
         trace = cls(name)
-        trace._extend(events)
+        trace._store.extend(events)
         return trace
 
     # ------------------------------------------------------------ subscribing
@@ -315,121 +298,54 @@ class Trace:
         With ``replay=True`` the events already captured are delivered first, under the same lock,
         so the subscriber sees every event exactly once and in order.
         """
-        with self._lock:
-            if replay:
-                for event in self.events:
-                    self._notify(callback, event)
-            self._subscribers = [*self._subscribers, callback]
-            self._slow = True
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._subscribers = [s for s in self._subscribers if s is not callback]
-                self._slow = bool(self._subscribers) or self._read_only
-
-        return unsubscribe
+        return self._store.subscribe(callback, replay=replay)
 
     # ----------------------------------------------------------- for sources
     def _record(self, event: dict[str, Any]) -> Run | None:
-        """Stamp ``t``, ``seq`` and ``thread`` on a new event and append it (any thread).
-
-        Returns the run the event belongs to, if any.
-        """
-        with self._lock:
-            if self._read_only:
-                raise TypeError("a filtered trace is read-only")
-            now = time.perf_counter()
-            event["t"] = now - (self._t0 if self._t0 is not None else self._origin(now))
-            event["seq"] = len(self._log)
-            event["thread"] = threading.get_ident()
-            run = self._tree.apply(event)  # type: ignore[arg-type]
-            self._log.append(event)  # type: ignore[arg-type]
-            for subscriber in self._subscribers:
-                self._notify(subscriber, event)  # type: ignore[arg-type]
-            return run
+        """``self.store.append(event)``: stamp and append one event (kept for callers and tests)."""
+        return self._store.append(event)
 
     def _stream_writer(self, run: Run, fields: dict[str, Any]) -> Callable[[Any], None]:
-        """A function that appends one stream event of ``run`` per call, given its chunk.
-
-        The hot path (one call per token per streaming step). ``fields`` are the fixed fields of
-        the run's stream events (``event``, ``name``, ``run_id``...); each event is kept in
-        columns until someone reads it. Everything the call needs is bound here once.
-        """
-        with self._lock:
-            self._origin()
-            return self._chunks.writer(self, run, fields)
-
-    def _extend(self, events: Iterable[Event]) -> None:
-        """Append complete events as they are (loading, replay); ``seq`` is renumbered if absent."""
-        with self._lock:
-            for event in events:
-                event.setdefault("seq", len(self._log))
-                self._tree.apply(event)
-                self._log.append(event)
-                for subscriber in self._subscribers:
-                    self._notify(subscriber, event)
-            if self._t0 is None and self._log:  # a loaded trace's clock goes on from its end
-                self._t0 = time.perf_counter() - self.events[-1]["t"]
+        """``self.store.stream_writer(run, fields)``: the per-token hot path of the collector."""
+        return self._store.stream_writer(run, fields)
 
     def running(self) -> list[Run]:
         """The runs started and not ended yet (none once the trace is complete)."""
-        with self._lock:
+        with self._store.lock:
             return [run for run in self.runs.values() if run.status == "running"]
-
-    @staticmethod
-    def _notify(subscriber: Subscriber, event: Event) -> None:
-        try:
-            subscriber(event)
-        except Exception as error:  # a broken widget must not break the observed program
-            report_internal_error(f"trace subscriber {subscriber!r}", error)
-
-
-def _materialize(
-    seq: int, row: int, chunks: ChunkColumns, templates: list[dict[str, Any]]
-) -> Event:
-    return {  # type: ignore[typeddict-item]
-        **templates[chunks.template[row]],
-        "data": {"chunk": chunks.chunk(row)},
-        "t": chunks.t[row],
-        "seq": seq,
-        "thread": chunks.thread[row],
-    }
 
 
 class EventLog(Sequence):
     """The events of a trace: a read-only, growing sequence of event dicts.
 
-    Reading an event that was stored compactly turns it into its dict once; later reads return
-    the same dict.
+    Events stored compactly (stream chunks) are built when read, a new equal dict per read; the
+    trace keeps nothing of what was read.
     """
 
-    __slots__ = ("_chunks", "_log", "_templates")
+    __slots__ = ("_store",)
 
-    def __init__(self, log: list[Any], chunks: ChunkColumns, templates: list[dict[str, Any]]):
-        self._log = log
-        self._chunks = chunks
-        self._templates = templates
+    def __init__(self, store: EventStore):
+        self._store = store
 
     def __len__(self) -> int:
-        return len(self._log)
+        return len(self._store)
 
     def __getitem__(self, index):  # type: ignore[override]
-        log = self._log
+        store = self._store
+        size = len(store)
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(log)))]
-        item = log[index]
-        if type(item) is int:
-            seq = index if index >= 0 else len(log) + index
-            item = log[index] = _materialize(seq, item, self._chunks, self._templates)
-        return item
+            start, stop, step = index.indices(size)
+            if step == 1:
+                return list(store.events(start, max(start, stop)))
+            return [store.event(i) for i in range(start, stop, step)]
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("event index out of range")
+        return store.event(index)
 
     def __iter__(self):
-        log = self._log
-        for index in range(len(log)):
-            item = log[index]
-            if type(item) is int:
-                item = log[index] = _materialize(index, item, self._chunks, self._templates)
-            yield item
+        return self._store.events()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (EventLog, list, tuple)):
@@ -439,4 +355,4 @@ class EventLog(Sequence):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"<EventLog: {len(self._log)} events>"
+        return f"<EventLog: {len(self._store)} events>"

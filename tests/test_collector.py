@@ -250,7 +250,7 @@ def test_a_failing_collector_never_changes_results_or_exceptions(monkeypatch, ca
         raise Boom("collector bug")
 
     monkeypatch.setattr(collector, "_record", broken_record)
-    monkeypatch.setattr(collector.trace, "_stream_writer", lambda run, fields: broken_record)
+    monkeypatch.setattr(collector.trace.store, "stream_writer", lambda run, fields: broken_record)
     with caplog.at_level(logging.WARNING, logger="streamviz"):
         streamed = list(joke_chain().stream({"topic": "parrot"}, {"callbacks": [collector]}))
         with pytest.raises(ZeroDivisionError):

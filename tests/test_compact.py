@@ -8,19 +8,24 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.base import TextAccessor
 
 import streamviz as sv
-from streamviz._compact import ChunkColumns
+from streamviz._log import ChunkBlock
+
+
+def compact_rows(trace):
+    """The trace's events kept in the store's chunk columns, as blocks."""
+    return [item for item in trace.store.blocks() if type(item) is ChunkBlock]
 
 
 def stored(*chunks):
     trace = sv.Trace()
     base = {"name": "step", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
     run = trace._record({**base, "event": "on_chain_start", "data": {}})
-    write = trace._stream_writer(run, {**base, "event": "on_chain_stream"})
+    write = trace.store.stream_writer(run, {**base, "event": "on_chain_stream"})
     for chunk in chunks:
         write(chunk)
-    columns = trace._chunks
-    assert isinstance(columns, ChunkColumns) and run.chunk_count == len(chunks)
-    return columns, [columns.chunk(row) for row in range(len(chunks))]
+    (block,) = compact_rows(trace)
+    assert block.count == run.chunk_count == len(chunks)
+    return block, [trace.events[1 + row]["data"]["chunk"] for row in range(len(chunks))]
 
 
 def test_plain_message_chunks_come_back_equal_with_the_same_fields_set():
@@ -69,10 +74,10 @@ def test_long_streams_leave_nothing_for_the_garbage_collector_to_walk():
     collector = sv.Collector()
     chain = sv.demo.DemoChatModel.for_benchmark(2000)
     list(collector.stream(chain, "go"))
-    columns = collector.trace._chunks
-    assert len(columns) == 2001  # every token (and the final empty chunk) captured
+    blocks = compact_rows(collector.trace)
+    assert sum(block.count for block in blocks) == 2001  # every token (and the final empty one)
     gc.collect()
-    tracked = [value for value in columns.values if gc.is_tracked(value)]
+    tracked = [value for value in collector.trace.store.kept_objects() if gc.is_tracked(value)]
     # only the model's last chunk, which carries usage metadata, is kept as the object itself
     assert len(tracked) == 1 and tracked[0].usage_metadata is not None
     first = collector.trace.events[1]
@@ -86,7 +91,7 @@ def test_interleaved_runs_keep_their_own_message_ids_and_sets_of_fields():
     for name in ("one", "two"):
         fields = {**base, "name": name, "run_id": name}
         run = trace._record({**fields, "event": "on_chat_model_start", "data": {}})
-        writers.append(trace._stream_writer(run, {**fields, "event": "on_chat_model_stream"}))
+        writers.append(trace.store.stream_writer(run, {**fields, "event": "on_chat_model_stream"}))
     written = []
     for i in range(3):
         for writer, name in zip(writers, ("one", "two"), strict=True):
@@ -97,11 +102,11 @@ def test_interleaved_runs_keep_their_own_message_ids_and_sets_of_fields():
             written.append(chunk)
     odd = AIMessageChunk(content="other id", id="id-three")  # not the run's id: kept whole
     writers[0](odd)
-    columns = trace._chunks
-    back = [columns.chunk(row) for row in range(len(columns))]
+    (block,) = compact_rows(trace)
+    back = [block.chunk(offset) for offset in range(block.count)]
     assert back == [*written, odd] and back[-1] is odd
     assert len({frozenset(c.__pydantic_fields_set__) for c in written}) == 2
     for a, b in zip(back, written, strict=False):
         assert a is not b and a.__pydantic_fields_set__ == b.__pydantic_fields_set__
-    texts = [columns.text(row) for row in range(len(columns))]
+    texts = block.texts()
     assert texts == [c.content for c in written] + [None]

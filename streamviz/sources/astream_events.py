@@ -68,7 +68,7 @@ async def _consume_async(events: AsyncIterable[dict[str, Any]], trace: Trace) ->
 
 
 def _add(trace: Trace, event: dict[str, Any]) -> None:
-    trace._record(
+    trace.store.append(
         {
             "event": event["event"],
             "name": event.get("name", ""),
@@ -89,7 +89,7 @@ def _close_open_runs(trace: Trace, error: BaseException) -> None:
             parent_ids.append(top.run_id)
         if top.parent_id is not None:  # an orphan's unseen parent still heads its path
             parent_ids.append(top.parent_id)
-        trace._record(
+        trace.store.append(
             {
                 "event": f"on_{run.run_type}_error",
                 "name": run.name,

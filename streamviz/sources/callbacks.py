@@ -162,7 +162,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
     def __init__(self, trace: Trace | None = None, *, name: str | None = None) -> None:
         super().__init__()
         self.trace = trace if trace is not None else Trace(name)
-        self._record = self.trace._record
+        self._record = self.trace.store.append
         self._live: dict[UUID, _RunInfo] = {}
         # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
         self._ancestors: dict[UUID, list[str]] = {}
@@ -225,7 +225,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         Most runs (prompts, tools, retrievers) never stream: they get none.
         """
         if info.write_chunk is None:
-            info.write_chunk = self.trace._stream_writer(info.run, info.fields("stream"))
+            info.write_chunk = self.trace.store.stream_writer(info.run, info.fields("stream"))
         return info.write_chunk
 
     def _open(

@@ -169,7 +169,9 @@ class GraphParts:
                 mode=self.mode,
                 version=self.version,
             )
-            self.trace._record(part_event(self.run_id, self.graph_name, namespace, mode, chunk))
+            self.trace.store.append(
+                part_event(self.run_id, self.graph_name, namespace, mode, chunk)
+            )
             return namespace, mode, chunk
         except Exception as error:
             report_internal_error("streamviz graph part", error)

@@ -252,7 +252,7 @@ class RemoteParts:
     def _root_event(
         self, event: str, data: dict[str, Any], metadata: dict[str, Any] | None = None, **extra: Any
     ) -> None:
-        self.trace._record(
+        self.trace.store.append(
             {
                 "event": event,
                 "name": self.name,
@@ -269,7 +269,7 @@ class RemoteParts:
         name, tags, metadata = self._describe(mode, data)
         if mode == "values" and not namespace:
             self._values, self._has_values = data, True
-        self.trace._record(
+        self.trace.store.append(
             {
                 "event": remote_event_name(mode),
                 "name": name or self.name,
@@ -314,7 +314,7 @@ class RemoteParts:
             # root run id is the server run id): keep one tree by hanging it below.
             parent_ids.insert(0, str(self.run_id))
         tags, metadata = data.get("tags"), data.get("metadata")
-        self.trace._record(
+        self.trace.store.append(
             {
                 "event": data["event"],
                 "name": str(data.get("name", "")),

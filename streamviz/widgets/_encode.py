@@ -12,6 +12,7 @@ import json
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
+from streamviz._log import ChunkBlock
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
 from streamviz.events import CUSTOM_EVENT, split_event
@@ -65,7 +66,8 @@ class TraceEncoder:
         self._kind_index: dict[str, int] = {}
         self._kind_first: list[int] = []  # seq at which each kind first appeared
         self._stream_kind: dict[int, str] = {}  # run index -> "text" or "json"
-        self._templates: dict[int, tuple[int, int, dict[str, Any] | None]] = {}
+        # store template -> its events' (kind, run, extra); None: encoded event by event
+        self._templates: dict[int, tuple[int, int, dict[str, Any] | None] | None] = {}
         self._sent: list[dict[str, Any] | None] = []  # the row last sent for each run
         self._open: set[int] = set()  # runs whose last sent row was still running
         self._saved_payloads: dict[str, str] = {}  # seq -> payload text kept in the snapshot
@@ -175,25 +177,21 @@ class TraceEncoder:
     def _advance(self) -> tuple[list[dict[str, Any]], float | None]:
         """Encode the events that arrived since the last call; return changed run rows."""
         trace = self.trace
+        store = trace.store
         start = self.count
-        with trace._lock:
-            stop = len(trace._log)
-            entries = trace._log[start:stop]
+        with store.lock:
+            stop = len(store)
             clock = trace.clock()
         touched: set[int] = set()
         added_before = len(self._runs)
-        position, size = 0, len(entries)
-        while position < size:
-            entry = entries[position]
-            if type(entry) is int:  # a block of stream chunks kept in the trace's columns
-                end = position + 1
-                while end < size and type(entries[end]) is int:
-                    end += 1
-                touched.update(self._encode_rows(start + position, entry, end - position))
-                position = end
+        seq = start
+        for item in store.blocks(start, stop):
+            if type(item) is ChunkBlock:  # stream chunks kept in the store's columns
+                touched.update(self._encode_block(item))
+                seq += item.count
             else:
-                touched.add(self._encode_event(start + position, entry))
-                position += 1
+                touched.add(self._encode_event(seq, item))
+                seq += 1
         touched.discard(-1)
         self.count = stop
         # Children of runs first described now may have been sent as orphans: refresh them.
@@ -203,7 +201,7 @@ class TraceEncoder:
                 for child in self._runs[index].children
                 if child.run_id in self._index
             )
-        with trace._lock:  # read each run in one consistent state
+        with store.lock:  # read each run in one consistent state
             rows = [
                 row
                 for index in sorted(touched | self._open)
@@ -291,25 +289,34 @@ class TraceEncoder:
         self._append(seq, event["t"], kind, run, text, extra)
         return run
 
-    def _encode_rows(self, seq: int, row: int, count: int) -> set[int]:
-        """Encode ``count`` stream chunks kept in the trace's columns from ``row``, as a block."""
-        trace, chunks, cache = self.trace, self.trace._chunks, self._templates
-        stop = row + count
-        templates = chunks.template[row:stop]
+    def _encode_block(self, block: ChunkBlock) -> set[int]:
+        """Encode a block of compact events; stream chunks are read from the store's columns."""
+        store, cache = self.trace.store, self._templates
+        seq = block.seq
+        templates = block.templates()
         distinct = set(templates)
         for template in distinct - cache.keys():
-            fields = trace._templates[template]
+            fields = store.template(template)
+            if fields.get("mode") is not None or not str(fields["event"]).endswith("_stream"):
+                cache[template] = None  # a LangGraph part: its text depends on its mode
+                continue
             at = seq + templates.index(template)
             cache[template] = self._fixed(
-                at, fields["event"], fields["run_id"], fields["name"], fields["tags"]
+                at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
             )
+        if any(cache[template] is None for template in distinct):  # event by event
+            touched: set[int] = set()
+            for offset in range(block.count):
+                event = store.event(seq + offset)
+                touched.add(self._encode_event(seq + offset, event))
+            return touched
         fixed = [cache[template] for template in templates]
         runs = [item[1] for item in fixed]
-        texts = [chunks.text(at) for at in range(row, stop)]
+        texts = block.texts()
         if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
             for offset, text in enumerate(texts):
                 if text is None:
-                    chunk = chunks.chunk(row + offset)
+                    chunk = block.chunk(offset)
                     texts[offset] = chunk_text(chunk)
                     kind = "json" if is_json_chunk(chunk) else "text"
                     self._stream_kind.setdefault(runs[offset], kind)
@@ -319,7 +326,7 @@ class TraceEncoder:
         for run in touched:
             self._stream_kind.setdefault(run, "text")
         columns = self._columns
-        columns["us"].extend([int(t * 1e6) for t in chunks.t[row:stop]])
+        columns["us"].extend([int(t * 1e6) for t in block.times()])
         columns["kind"].extend([item[0] for item in fixed])
         columns["run"].extend(runs)
         columns["text"].extend(texts)
