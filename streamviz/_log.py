@@ -136,11 +136,23 @@ def _copied(value: Any) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Whether a template's field ``a`` may stand for an event's ``b`` (equal, same type)."""
+    """Whether a template's field ``a`` may stand for an event's ``b``.
+
+    Equal, with the same types and key order at every level (``1`` is not ``True``,
+    ``{"a": 1, "b": 2}`` is not ``{"b": 2, "a": 1}``), so the event read back is the one
+    appended.
+    """
     if a is b:
         return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return list(a) == list(b) and all(_same(value, b[key]) for key, value in a.items())
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(map(_same, a, b))
     try:
-        return type(a) is type(b) and bool(a == b)
+        return bool(a == b)
     except Exception:  # a value whose == raises or is ambiguous (an array): not the same
         return False
 

@@ -195,3 +195,30 @@ def test_stream_parts_with_their_own_fields_come_back_as_they_were_appended():
     assert [list(event) for event in list(trace.events)[1:]] == [list(e) for e in appended]
     snapshot = TraceEncoder(trace).snapshot()
     assert snapshot["count"] == 5
+
+
+def test_fields_equal_in_python_but_of_other_types_or_key_order_come_back_as_appended():
+    """``True == 1`` and dicts equal in another key order: a run's template must not stand in."""
+    trace = sv.Trace()
+    base = {"name": "model", "run_id": "m", "parent_ids": [], "tags": ["t"]}
+    trace.store.append({**base, "event": "on_chat_model_start", "data": {}, "metadata": {}})
+    variants = [
+        {"flag": True, "inner": {"a": 1, "b": 2}},
+        {"flag": 1, "inner": {"a": 1, "b": 2}},
+        {"flag": True, "inner": {"b": 2, "a": 1}},
+        {"flag": True, "inner": {"a": 1.0, "b": 2}},
+        {"flag": True, "inner": {"a": 1, "b": 2}, "pair": (1, 2)},
+        {"flag": True, "inner": {"a": 1, "b": 2}, "pair": [1, 2]},
+    ]
+    for metadata in variants:
+        chunk = AIMessageChunk(content="x", id="run-m")
+        event = {**base, "event": "on_chat_model_stream", "data": {"chunk": chunk}}
+        trace.store.append(event | {"metadata": metadata})
+    for event, metadata in zip(list(trace.events)[1:], variants, strict=True):
+        read = event["metadata"]
+        assert read == metadata
+        assert type(read["flag"]) is type(metadata["flag"])
+        assert list(read["inner"]) == list(metadata["inner"])
+        assert type(read["inner"]["a"]) is type(metadata["inner"]["a"])
+        if "pair" in metadata:
+            assert type(read["pair"]) is type(metadata["pair"])
