@@ -152,12 +152,7 @@ class Journal:
             # The header records when the trace's clock started: wait until it has.
             if not (final or len(trace) or trace.clock() > 0):
                 return
-            extra = {
-                "name": trace.name,
-                "time_unit": trace.time_unit,
-                "trace_created": trace.created.isoformat(),
-            }
-            self._write(encode_header_line(__version__, extra) + b"\n")
+            self._write(encode_header_line(__version__, trace.file_header()) + b"\n")
             self._header = True
         end = len(trace)
         while self.written < end:

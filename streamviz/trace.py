@@ -245,19 +245,22 @@ class Trace:
         from streamviz._persistence import write_trace
         from streamviz._version import __version__
 
-        extra = {
-            "name": self.name,
-            "time_unit": TIME_UNIT,
-            "trace_created": self.created.isoformat(),
-        }
         # The events stored when called, each built as it is written: nothing is kept.
         write_trace(
             path,
             self._store.events(),
             streamviz_version=__version__,
-            extra_header=extra,
+            extra_header=self.file_header(),
             format=format,
         )
+
+    def file_header(self) -> dict[str, str]:
+        """What a trace file's header says of this trace (besides the format's own fields)."""
+        return {
+            "name": self.name,
+            "time_unit": TIME_UNIT,
+            "trace_created": self.created.isoformat(),
+        }
 
     @classmethod
     def load(cls, path: str | Path | IO[Any]) -> Trace:
