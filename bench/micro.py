@@ -41,8 +41,8 @@ def writer_costs(tokens: int, reps: int) -> dict[str, list[float]]:
         for path, values in paths.items():
             trace = Trace()
             fields = {"name": "m", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
-            run = trace._record({**fields, "event": "on_chat_model_start", "data": {}})
-            write = trace._stream_writer(run, {**fields, "event": "on_chat_model_stream"})
+            run = trace.store.append({**fields, "event": "on_chat_model_start", "data": {}})
+            write = trace.store.stream_writer(run, {**fields, "event": "on_chat_model_stream"})
             gc.collect()
             gc.disable()
             t0 = time.perf_counter()

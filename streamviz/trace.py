@@ -304,14 +304,6 @@ class Trace:
         return self._store.subscribe(callback, replay=replay)
 
     # ----------------------------------------------------------- for sources
-    def _record(self, event: dict[str, Any]) -> Run | None:
-        """``self.store.append(event)``: stamp and append one event (kept for callers and tests)."""
-        return self._store.append(event)
-
-    def _stream_writer(self, run: Run, fields: dict[str, Any]) -> Callable[[Any], None]:
-        """``self.store.stream_writer(run, fields)``: the per-token hot path of the collector."""
-        return self._store.stream_writer(run, fields)
-
     def running(self) -> list[Run]:
         """The runs started and not ended yet (none once the trace is complete)."""
         with self._store.lock:

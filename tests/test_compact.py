@@ -19,7 +19,7 @@ def compact_rows(trace):
 def stored(*chunks):
     trace = sv.Trace()
     base = {"name": "step", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
-    run = trace._record({**base, "event": "on_chain_start", "data": {}})
+    run = trace.store.append({**base, "event": "on_chain_start", "data": {}})
     write = trace.store.stream_writer(run, {**base, "event": "on_chain_stream"})
     for chunk in chunks:
         write(chunk)
@@ -90,7 +90,7 @@ def test_interleaved_runs_keep_their_own_message_ids_and_sets_of_fields():
     writers = []
     for name in ("one", "two"):
         fields = {**base, "name": name, "run_id": name}
-        run = trace._record({**fields, "event": "on_chat_model_start", "data": {}})
+        run = trace.store.append({**fields, "event": "on_chat_model_start", "data": {}})
         writers.append(trace.store.stream_writer(run, {**fields, "event": "on_chat_model_stream"}))
     written = []
     for i in range(3):

@@ -79,10 +79,10 @@ def test_a_run_whose_parent_is_unknown_becomes_a_flagged_root_and_is_adopted_lat
         "metadata": {},
         "data": {},
     }
-    trace._record(child)
+    trace.store.append(child)
     assert trace.roots[0].name == "child" and trace.roots[0].orphan
     assert "parent p not seen" in trace.format_tree()
-    trace._record({**child, "name": "parent", "run_id": "p", "parent_ids": []})
+    trace.store.append({**child, "name": "parent", "run_id": "p", "parent_ids": []})
     assert [r.name for r in trace.roots] == ["parent"]
     assert trace.runs["c"].parent is trace.runs["p"] and not trace.runs["c"].orphan
 
@@ -90,11 +90,11 @@ def test_a_run_whose_parent_is_unknown_becomes_a_flagged_root_and_is_adopted_lat
 def test_parent_ending_before_its_child_is_kept_as_it_happened():
     trace = sv.Trace()
     base = {"name": "x", "tags": [], "metadata": {}, "data": {}}
-    trace._record({**base, "event": "on_chain_start", "run_id": "p", "parent_ids": []})
-    trace._record({**base, "event": "on_chain_start", "run_id": "c", "parent_ids": ["p"]})
-    trace._record({**base, "event": "on_chain_end", "run_id": "p", "parent_ids": []})
+    trace.store.append({**base, "event": "on_chain_start", "run_id": "p", "parent_ids": []})
+    trace.store.append({**base, "event": "on_chain_start", "run_id": "c", "parent_ids": ["p"]})
+    trace.store.append({**base, "event": "on_chain_end", "run_id": "p", "parent_ids": []})
     assert trace.runs["c"].status == "running"
-    trace._record({**base, "event": "on_chain_end", "run_id": "c", "parent_ids": ["p"]})
+    trace.store.append({**base, "event": "on_chain_end", "run_id": "c", "parent_ids": ["p"]})
     assert trace.runs["c"].status == "ok" and trace.runs["c"].end > trace.runs["p"].end
 
 
@@ -106,7 +106,7 @@ def test_filter_returns_a_read_only_view_sharing_the_runs():
     assert model_run is next(r for r in trace.runs.values() if r.run_type == "chat_model")
     assert view.roots == [model_run] and model_run.parent is trace.roots[0]
     with pytest.raises(TypeError):
-        view._record({"event": "on_chain_start"})
+        view.store.append({"event": "on_chain_start"})
 
 
 def test_events_df_and_runs_df_have_typed_columns():
@@ -135,7 +135,7 @@ def test_subscribers_see_every_event_in_order_and_replay_delivers_the_past_once(
     seen = []
     unsubscribe = trace.subscribe(lambda e: seen.append(e["seq"]), replay=True)
     assert seen == list(range(len(trace.events)))
-    trace._record(
+    trace.store.append(
         {
             "event": "on_custom_event",
             "name": "late",
@@ -148,7 +148,7 @@ def test_subscribers_see_every_event_in_order_and_replay_delivers_the_past_once(
     )
     assert seen[-1] == len(trace.events) - 1
     unsubscribe()
-    trace._record(
+    trace.store.append(
         {
             "event": "on_custom_event",
             "name": "later",
@@ -187,7 +187,7 @@ def test_trace_repr_and_tree_text():
 
 def test_tree_text_keeps_control_characters_out_of_the_terminal():
     trace = sv.Trace()
-    trace._record(
+    trace.store.append(
         {
             "event": "on_chain_start",
             "name": "evil\x1b[2J\nname",
@@ -268,13 +268,13 @@ def test_tree_text_counts_one_chunk_as_a_chunk():
     """A runnable that yields once (a plain function after a parser) reads "1 chunk"."""
     trace = sv.Trace()
     start = {"name": "f", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
-    trace._record({**start, "event": "on_chain_start", "data": {}})
-    trace._record({**start, "event": "on_chain_stream", "data": {"chunk": "all of it"}})
-    trace._record({**start, "event": "on_chain_end", "data": {"output": "all of it"}})
+    trace.store.append({**start, "event": "on_chain_start", "data": {}})
+    trace.store.append({**start, "event": "on_chain_stream", "data": {"chunk": "all of it"}})
+    trace.store.append({**start, "event": "on_chain_end", "data": {"output": "all of it"}})
     line = trace.format_tree()
     assert "1 chunk" in line and "1 chunks" not in line
     many = {**start, "name": "g", "run_id": "s"}
-    trace._record({**many, "event": "on_chain_start", "data": {}})
+    trace.store.append({**many, "event": "on_chain_start", "data": {}})
     for _ in range(1_500):
-        trace._record({**many, "event": "on_chain_stream", "data": {"chunk": "x"}})
+        trace.store.append({**many, "event": "on_chain_stream", "data": {"chunk": "x"}})
     assert "1,500 chunks" in trace.format_tree()

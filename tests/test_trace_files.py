@@ -110,8 +110,8 @@ def test_a_file_cut_mid_line_loads_every_complete_line_with_a_warning(tmp_path):
 def test_cancelled_runs_stay_cancelled_after_loading(tmp_path, suffix):
     trace = sv.Trace()
     base = {"name": "x", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
-    trace._record({**base, "event": "on_chain_start", "data": {}})
-    trace._record({**base, "event": "on_chain_error", "data": {"error": KeyboardInterrupt()}})
+    trace.store.append({**base, "event": "on_chain_start", "data": {}})
+    trace.store.append({**base, "event": "on_chain_error", "data": {"error": KeyboardInterrupt()}})
     trace.save(tmp_path / f"t.{suffix}")
     loaded = sv.Trace.load(tmp_path / f"t.{suffix}")
     assert loaded.roots[0].status == "cancelled" and loaded.roots[0].error == "KeyboardInterrupt"

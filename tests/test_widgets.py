@@ -450,5 +450,5 @@ def test_a_finished_snapshot_carries_the_payloads_a_page_without_kernel_shows(mo
     assert 0 < len(small) < len(saved) and sum(map(len, small.values())) <= 300
     running = sv.Trace("live")
     start = {"name": "r", "run_id": "r", "parent_ids": [], "tags": [], "metadata": {}}
-    running._record({**start, "event": "on_chain_start", "data": {"input": "x"}})
+    running.store.append({**start, "event": "on_chain_start", "data": {"input": "x"}})
     assert TraceEncoder(running).snapshot()["payloads"] == {}  # live: the kernel answers
