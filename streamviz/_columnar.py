@@ -26,25 +26,31 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from json.decoder import scanstring
+from json.encoder import encode_basestring
 from typing import IO, Any
 
+from streamviz._log import ChunkBlock, EventStore, Shape
 from streamviz._persistence import (
     _FINITE,
     _INT,
     _OBJECT,
     _STR,
     _STR_LIST,
+    TEXT_MARK,
     TRACE_FORMAT,
     TRACE_VERSION,
     TraceFileError,
     _check_header,
     _check_type,
+    _chunk_text,
     _describe,
     _encode_line,
     _event_problem,
     _is_path,
     _LineProblem,
     _reject_constant,
+    split_on_marks,
     write_atomically,
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
@@ -77,6 +83,10 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 _NAMES = tuple(name for name, _, _ in COLUMNS)
 _REQUIRED = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "t", "seq")
+# The columns a run's streamed events share (built per batch by one take), and the others.
+_FIXED = ("event", "run_type", "phase", "name", "run_id", "parent_id", "parent_ids", "tags",
+          "metadata", "mode", "ns")  # fmt: skip
+_VARYING = ("t", "seq", "thread", "data", "extra")
 _KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
 _BATCH_ROWS = 65_536
@@ -147,7 +157,12 @@ class _Encoder:
         self._reset()
 
     def _reset(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in _NAMES}
+        # Per row: t, seq, thread, data, extra, and the index of its fixed columns' values in
+        # `sources` (one entry per shape of a store's rows, one per other event).
+        self.columns: dict[str, list[Any]] = {name: [] for name in _VARYING}
+        self.source: list[int] = []
+        self.sources: list[tuple[Any, ...]] = []
+        self.source_of: dict[int, int] = {}  # id(fixed tuple of a shape) -> its source
         self.rows = 0
         self.text = 0
 
@@ -156,7 +171,19 @@ class _Encoder:
 
     def batch(self) -> Any:
         pa, columns = self.pa, self.columns
-        arrays = [pa.array(columns[field.name], type=field.type) for field in self.schema]
+        source = pa.array(self.source, type=pa.int32())
+        fixed = {
+            name: pa.array(
+                [values[at] for values in self.sources], type=self.schema.field(name).type
+            ).take(source)
+            for at, name in enumerate(_FIXED)
+        }
+        arrays = [
+            fixed[field.name]
+            if field.name in fixed
+            else pa.array(columns[field.name], type=field.type)
+            for field in self.schema
+        ]
         self._reset()
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -259,6 +286,53 @@ class _Encoder:
         extra["t"] = value  # an integer a float cannot hold exactly
         return None
 
+    def add_fixed(
+        self, fixed: tuple[Any, ...], t: float, seq: int, thread: int | None, data: str
+    ) -> None:
+        """Append a row whose fixed columns (:data:`_FIXED`) are ``fixed`` (a shape's row)."""
+        source = self.source_of.get(id(fixed))
+        if source is None:
+            source = self.source_of[id(fixed)] = len(self.sources)
+            self.sources.append(fixed)
+        self.source.append(source)
+        columns = self.columns
+        columns["t"].append(t)
+        columns["seq"].append(seq)
+        columns["thread"].append(thread)
+        columns["data"].append(data)
+        columns["extra"].append(None)
+        self.rows += 1
+        self.text += len(data)
+
+    def add_rows(
+        self,
+        skeletons: list[Any],
+        times: Iterable[float],
+        seqs: Iterable[int],
+        threads: Iterable[int],
+        datas: list[str],
+    ) -> None:
+        """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit."""
+        source_of, sources = self.source_of, self.sources
+        for skeleton in set(skeletons):
+            if id(skeleton.fixed) not in source_of:
+                source_of[id(skeleton.fixed)] = len(sources)
+                sources.append(skeleton.fixed)
+        self.source.extend([source_of[id(skeleton.fixed)] for skeleton in skeletons])
+        columns = self.columns
+        columns["t"].extend(times)
+        columns["seq"].extend(seqs)
+        columns["thread"].extend(
+            [
+                thread if skeleton.threaded else None
+                for skeleton, thread in zip(skeletons, threads, strict=True)
+            ]
+        )
+        columns["data"].extend(datas)
+        columns["extra"].extend([None] * len(datas))
+        self.rows += len(datas)
+        self.text += sum(map(len, datas))
+
     def add(self, event: Any) -> None:
         """Append one event's row (raises :class:`_Problem` for an event JSONL cannot hold)."""
         if not isinstance(event, dict):
@@ -299,29 +373,27 @@ class _Encoder:
             if len(self.kinds) >= _CACHE_LIMIT:
                 self.kinds.clear()
             split = self.kinds[exact] = split_event(exact) or (None, None)
+        fixed = (
+            kind, split[0], split[1], name, run_id, parent_ids[-1] if parent_ids else None,
+            parent_ids, tags, metadata, mode, ns,
+        )  # fmt: skip
+        self.source.append(len(self.sources))
+        self.sources.append(fixed)
         columns = self.columns
         columns["t"].append(t)
         columns["seq"].append(seq)
-        columns["event"].append(kind)
-        columns["run_type"].append(split[0])
-        columns["phase"].append(split[1])
-        columns["name"].append(name)
-        columns["run_id"].append(run_id)
-        columns["parent_id"].append(parent_ids[-1] if parent_ids else None)
-        columns["parent_ids"].append(parent_ids)
-        columns["tags"].append(tags)
-        columns["metadata"].append(metadata)
-        columns["data"].append(data)
-        columns["mode"].append(mode)
-        columns["ns"].append(ns)
         columns["thread"].append(thread)
+        columns["data"].append(data)
         columns["extra"].append(_json_text(extra) if extra else None)
         self.rows += 1
         if data is not None:
             self.text += len(data)
 
 
-def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]] | EventStore) -> Iterator[Any]:
+    if isinstance(events, EventStore):
+        yield from _store_batches(encoder, events)
+        return
     index = -1
     try:
         for index, event in enumerate(events):  # noqa: B007 - index names the event at fault
@@ -330,6 +402,118 @@ def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]]) -> Iterator
                 yield encoder.batch()
     except _Problem as problem:
         raise ValueError(f"cannot write event {index}: {problem}") from None
+    if encoder.rows:
+        yield encoder.batch()
+
+
+class _DataSkeleton:
+    """The ``data`` text of every event of one shape, but for its chunk's text.
+
+    As :class:`streamviz._persistence.Skeleton` for a JSONL line; with the other columns of the
+    shape's rows (:data:`_FIXED`), encoded once.
+    """
+
+    __slots__ = ("fixed", "pieces", "threaded")
+
+    def __init__(self, pieces: list[str], fixed: tuple[Any, ...], threaded: bool) -> None:
+        self.pieces = pieces
+        self.fixed = fixed
+        self.threaded = threaded
+
+    def data(self, text: str) -> str | None:
+        encoded = encode_basestring(redact_text(text))
+        if not encoded.isascii() and _SURROGATE.search(encoded):
+            return None  # the full path escapes the lone surrogate
+        return self.pieces[0] + encoded + self.pieces[1]
+
+
+def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
+    """The skeleton of a shape's rows, or None if they take the full path (odd fields)."""
+    event = store.shape_event(shape, "")
+    event["t"], event["seq"] = 0.0, 0
+    if "thread" in event:
+        event["thread"] = 0
+    try:
+        encoder.add(event)
+    except _Problem:
+        return None
+    # Take the row back: the skeleton keeps its fixed columns.
+    columns = encoder.columns
+    row = {name: columns[name].pop() for name in _VARYING}
+    encoder.source.pop()
+    fixed = encoder.sources.pop()
+    encoder.rows -= 1
+    encoder.text -= len(row["data"] or "")
+    if row["extra"] is not None:
+        return None
+    data = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
+    found = split_on_marks(_json_text(data), {"text": TEXT_MARK})
+    if found is None:
+        return None
+    return _DataSkeleton(found[0], fixed, row["thread"] is not None)
+
+
+def _next_false(flags: list[bool], start: int) -> int:
+    try:
+        return flags.index(False, start)
+    except ValueError:
+        return len(flags)
+
+
+def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
+    """Record batches of a store's events: rows of a known shape from their skeleton."""
+    skeletons: dict[Shape, _DataSkeleton | None] = {}
+    position = 0
+
+    def add(event: dict[str, Any]) -> None:
+        try:
+            encoder.add(event)
+        except _Problem as problem:
+            raise ValueError(f"cannot write event {position}: {problem}") from None
+
+    for item in store.blocks(most=_BATCH_ROWS // 4):
+        if type(item) is not ChunkBlock:
+            add(item)
+            position += 1
+        else:
+            shapes, texts = item.shapes()
+            times, threads, seqs = item.times(), item.threads(), item.seqs()
+            found = []
+            for shape in shapes:
+                skeleton = None
+                if shape is not None:
+                    skeleton = skeletons.get(shape, _ABSENT)
+                    if skeleton is _ABSENT:
+                        skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
+                found.append(skeleton)
+            datas = [
+                None if skeleton is None else skeleton.data(text)
+                for skeleton, text in zip(found, texts, strict=True)
+            ]
+            total = sum(times)
+            if None in datas or total - total != 0 or max(threads) > _INT64[1]:
+                fits = [
+                    data is not None and t - t == 0 and thread <= _INT64[1]
+                    for data, t, thread in zip(datas, times, threads, strict=True)
+                ]
+            else:
+                fits = None  # the usual block: every row from its skeleton
+            start = 0
+            while start < item.count:
+                # Rows from their skeleton up to the next that takes the full path, then that row.
+                stop = item.count if fits is None else _next_false(fits, start)
+                if stop > start:
+                    encoder.add_rows(
+                        found[start:stop], times[start:stop], seqs[start:stop],
+                        threads[start:stop], datas[start:stop],
+                    )  # fmt: skip
+                if stop < item.count:
+                    add(store.event(item.seq + stop))
+                    stop += 1
+                position += stop - start
+                start = stop
+        if encoder.full():
+            yield encoder.batch()
     if encoder.rows:
         yield encoder.batch()
 
@@ -350,7 +534,7 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
 
 def write_columnar(
     path_or_file: str | os.PathLike[str] | IO[bytes],
-    events: Iterable[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]] | EventStore,
     header: Mapping[str, Any],
     kind: str,
 ) -> None:
@@ -418,21 +602,27 @@ def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
 
 
 def read_columnar(
-    path_or_file: str | os.PathLike[str] | IO[bytes], name: str | None, kind: str
+    path_or_file: str | os.PathLike[str] | IO[bytes],
+    name: str | None,
+    kind: str,
+    into: EventStore | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read a Parquet or Arrow IPC trace file: its header and its events, as :func:`read_trace`.
 
     A file without the header metadata (rows a query copied from trace files, say) is read if it
-    has the columns; its header then holds only the format and version.
+    has the columns; its header then holds only the format and version. With ``into``, the events
+    are appended to that store as they are read (see :class:`_StoreRows`) and none is returned.
     """
     pa = _pyarrow()
     if _is_path(path_or_file):
         with open(path_or_file, "rb") as stream:
-            return _read(pa, kind, stream, name)
-    return _read(pa, kind, path_or_file, name)
+            return _read(pa, kind, stream, name, into)
+    return _read(pa, kind, path_or_file, name, into)
 
 
-def _read(pa: Any, kind: str, source: Any, name: str | None) -> tuple[dict, list[dict]]:
+def _read(
+    pa: Any, kind: str, source: Any, name: str | None, into: EventStore | None
+) -> tuple[dict, list[dict]]:
     what = _FORMAT_NAMES[kind]
     try:
         schema, batches = _open(pa, kind, source)
@@ -443,7 +633,7 @@ def _read(pa: Any, kind: str, source: Any, name: str | None) -> tuple[dict, list
     _check_columns(pa, schema, header is None, name)
     if header is None:
         header = {"format": TRACE_FORMAT, "version": TRACE_VERSION}
-    reader = _Rows()
+    reader = _Rows() if into is None else _StoreRows(into)
     try:
         for batch in batches:
             reader.add(pa, batch)
@@ -510,6 +700,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.rows = 0  # rows read so far (for error messages)
         self.strings: dict[str, str] = {}
         self.lists: dict[tuple, list[str]] = {}
         self.metadata: dict[str, Any] = {}  # JSON text -> decoded metadata
@@ -554,9 +745,17 @@ class _Rows:
 
     def add(self, pa: Any, batch: Any) -> None:
         """Rebuild the events of one record batch (raises :class:`_RowProblem` for a bad row)."""
+        columns = self.columns(pa, batch)
+        start = self.rows
+        self.rows += batch.num_rows
+        append = self.events.append
+        for i in range(batch.num_rows):
+            append(self.event(columns, i, start))
+
+    def columns(self, pa: Any, batch: Any) -> tuple[list[Any], ...]:
+        """A batch's columns as Python lists (equal strings and lists one object), for event()."""
         present = batch.schema.names
-        count = batch.num_rows
-        nothing = [None] * count
+        nothing = [None] * batch.num_rows
 
         def column(name: str, convert: Any) -> list[Any]:
             if name not in present:
@@ -564,43 +763,47 @@ class _Rows:
             array = batch.column(name)
             return nothing if pa.types.is_null(array.type) else convert(pa, array)
 
-        kinds = column("event", self._words)
-        names_ = column("name", self._words)
-        run_ids = column("run_id", self._words)
-        parent_ids = column("parent_ids", self._lists)
-        tags = column("tags", self._lists)
-        metadata = column("metadata", self._words)
-        data = column("data", self._plain)
-        times = column("t", self._plain)
-        seqs = column("seq", self._plain)
-        threads = column("thread", self._plain)
-        modes = column("mode", self._words)
-        namespaces = column("ns", self._lists)
-        extras = column("extra", self._plain)
-        start = len(self.events)
-        append = self.events.append
-        for i in range(count):
-            try:
-                event = {
-                    "event": kinds[i],
-                    "name": names_[i],
-                    "run_id": run_ids[i],
-                    "parent_ids": parent_ids[i],
-                    "tags": tags[i],
-                    "metadata": metadata[i],
-                }
-                if data[i] is not None:
-                    event["data"] = data[i]
-                event["t"], event["seq"] = times[i], seqs[i]
-                if threads[i] is not None:
-                    event["thread"] = threads[i]
-                if modes[i] is not None:
-                    event["mode"] = modes[i]
-                if namespaces[i] is not None:
-                    event["ns"] = namespaces[i]
-                append(self._decode(event, extras[i]))
-            except ValueError as error:
-                raise _RowProblem(start + i, str(error)) from None
+        return (
+            column("event", self._words),
+            column("name", self._words),
+            column("run_id", self._words),
+            column("parent_ids", self._lists),
+            column("tags", self._lists),
+            column("metadata", self._words),
+            column("data", self._plain),
+            column("t", self._plain),
+            column("seq", self._plain),
+            column("thread", self._plain),
+            column("mode", self._words),
+            column("ns", self._lists),
+            column("extra", self._plain),
+        )
+
+    def event(self, columns: tuple[list[Any], ...], i: int, start: int) -> dict[str, Any]:
+        """The event of row ``i`` of a batch whose first row is row ``start`` of the file."""
+        (kinds, names_, run_ids, parent_ids, tags, metadata, data, times, seqs, threads, modes,
+         namespaces, extras) = columns  # fmt: skip
+        try:
+            event = {
+                "event": kinds[i],
+                "name": names_[i],
+                "run_id": run_ids[i],
+                "parent_ids": parent_ids[i],
+                "tags": tags[i],
+                "metadata": metadata[i],
+            }
+            if data[i] is not None:
+                event["data"] = data[i]
+            event["t"], event["seq"] = times[i], seqs[i]
+            if threads[i] is not None:
+                event["thread"] = threads[i]
+            if modes[i] is not None:
+                event["mode"] = modes[i]
+            if namespaces[i] is not None:
+                event["ns"] = namespaces[i]
+            return self._decode(event, extras[i])
+        except ValueError as error:
+            raise _RowProblem(start + i, str(error)) from None
 
     def _decode(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
         text = event["metadata"]
@@ -652,3 +855,211 @@ def _well_formed(event: dict[str, Any]) -> bool:
         and None not in event["tags"]
         and (None not in event["ns"] if "ns" in event else True)
     )
+
+
+_CHUNK_DATA = '{"chunk":'
+
+
+class _StoreRows(_Rows):
+    """Appends a columnar file's rows to a store; a run's token rows without building events.
+
+    As :class:`streamviz._persistence._Loader` does for JSONL lines: once an event stored as a
+    compact row of a :data:`~streamviz._log.Shape` is found to be written as this version writes
+    that shape (its ``data`` text is the shape's skeleton around the chunk's text), later rows
+    with the same fixed columns (event, name, run id, parent ids, tags, metadata, mode,
+    namespace, thread present or not) whose ``data`` is that skeleton around a JSON string, with
+    no ``extra``, a finite ``t`` and the next ``seq``, are appended by
+    :meth:`EventStore.extend_like`. Rows are keyed by their fixed columns with Arrow's
+    vectorised dictionary encoding; other rows are decoded in full, a batch of them at a time.
+    """
+
+    _MAX_SKELETONS = 4
+
+    def __init__(self, store: EventStore) -> None:
+        super().__init__()
+        self.store = store
+        self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
+
+    def add(self, pa: Any, batch: Any) -> None:
+        count = batch.num_rows
+        if count == 0:
+            return
+        first_row = self.rows
+        self.rows += count
+        keys = self._keys(pa, batch) if "data" in batch.schema.names else None
+        if keys is None:  # odd columns (nulls in fixed fields, extras): every row in full
+            columns = self.columns(pa, batch)
+            self.store.extend(self.event(columns, row, first_row) for row in range(count))
+            return
+        codes, distinct = keys
+        data = batch.column("data").to_pylist()
+        times = batch.column("t").to_pylist()
+        seqs = batch.column("seq").to_pylist()
+        threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
+        columns: tuple[list[Any], ...] | None = None  # the batch as Python lists, if needed
+
+        def decode(row: int) -> dict[str, Any]:
+            nonlocal columns
+            if columns is None:
+                columns = self.columns(pa, batch)
+            return self.event(columns, row, first_row)
+
+        store = self.store
+        shapes: list[Shape] = []
+        texts: list[str] = []
+        fast_times: list[float] = []
+        fast_threads: list[int] = []
+
+        def flush() -> None:
+            store.extend_like(shapes, texts, fast_times, fast_threads)
+            shapes.clear()
+            texts.clear()
+            fast_times.clear()
+            fast_threads.clear()
+
+        known = [self.known.get(key) for key in distinct]
+        position = len(store)
+        for row in range(count):
+            # A token row of a known shape? (_token_text, inlined: this is the per-row path)
+            t, value, text = times[row], data[row], None
+            if seqs[row] == position and type(t) is float and t - t == 0 and type(value) is str:
+                for before, after, shape in known[codes[row]] or ():  # noqa: B007 - used below
+                    if value.startswith(before) and value.endswith(after):
+                        literal = value[len(before) : len(value) - len(after)]
+                        inner = literal[1:-1]
+                        if (
+                            len(literal) > 1
+                            and literal[0] == '"' == literal[-1]
+                            and '"' not in inner
+                            and "\\" not in inner
+                        ):
+                            text = inner
+                        else:
+                            text = _token_text(value, before, after)
+                        if text is not None:
+                            break
+            thread = None if threads is None else threads[row]
+            if text is not None and (thread is None or thread >= 0):
+                shapes.append(shape)
+                texts.append(text)
+                fast_times.append(t)
+                fast_threads.append(0 if thread is None else thread)
+                position += 1
+                continue
+            event = decode(row)
+            if texts:
+                flush()
+            store.extend((event,))
+            position = len(store)
+            key = distinct[codes[row]]
+            self._learn(key, event, value)
+            known[codes[row]] = self.known.get(key)
+        if texts:
+            flush()
+
+    def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
+        """Each row's key code, and the key (its fixed columns' values) of each code."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        names = batch.schema.names
+        if "extra" in names and batch.column("extra").null_count != batch.num_rows:
+            return None
+        parts = []
+        for name in ("event", "name", "run_id", "metadata", "mode", "parent_ids", "tags", "ns"):
+            if name not in names:
+                parts.append((None, np.zeros(batch.num_rows, dtype=np.int64)))
+                continue
+            array = batch.column(name)
+            if pa.types.is_null(array.type):
+                parts.append((None, np.zeros(batch.num_rows, dtype=np.int64)))
+                continue
+            if name in ("parent_ids", "tags", "ns"):
+                if not pa.types.is_list(array.type) and not pa.types.is_large_list(array.type):
+                    return None
+                flat = array.flatten()
+                if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+                    return None  # the joined text would not tell the lists apart
+                length = pc.list_value_length(array).fill_null(-1).to_numpy()
+                array = pc.binary_join(array, _SEPARATOR)
+            elif name not in ("mode",) and array.null_count:
+                return None
+            else:
+                length = None
+            if pa.types.is_dictionary(array.type):
+                array = array.cast(array.type.value_type)
+            encoded = pc.dictionary_encode(array)
+            indices = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+            parts.append((encoded.dictionary.to_pylist(), indices))
+            if length is not None:
+                parts.append((None, length.astype(np.int64)))
+        has_thread = (
+            batch.column("thread").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
+            if "thread" in names
+            else np.zeros(batch.num_rows, dtype=np.int64)
+        )
+        parts.append((None, has_thread))
+        # One integer per row from the parts' codes (mixed radix), when it fits in 63 bits.
+        combined = np.zeros(batch.num_rows, dtype=np.int64)
+        radix = 1
+        for _, indices in parts:
+            base = int(indices.max()) + 2 if len(indices) else 2
+            radix *= base
+            if radix >= 2**62:
+                combined = None
+                break
+            combined = combined * base + (indices + 1)
+        if combined is None:
+            stacked = np.stack([indices for _, indices in parts], axis=1)
+            _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        distinct = []
+        for row in first.tolist():
+            key = tuple(
+                int(indices[row]) if dictionary is None or indices[row] < 0
+                else dictionary[indices[row]]
+                for dictionary, indices in parts
+            )  # fmt: skip
+            distinct.append(key)
+        return inverse.reshape(-1).tolist(), distinct
+
+    def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> None:
+        """After ``event`` was stored: remember its shape's data skeleton if it fits the file."""
+        store = self.store
+        position = len(store) - 1
+        if event.get("seq") != position or type(data) is not str:
+            return
+        shape = store.shape_at(position)
+        if shape is None:
+            return
+        encoded = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
+        found = split_on_marks(_json_text(encoded), {"text": TEXT_MARK})
+        if found is None:
+            return
+        (before, after), _ = found
+        if _token_text(data, before, after) != _chunk_text(store, position):
+            return  # written otherwise than this version writes it: read row by row
+        known = self.known.setdefault(key, [])
+        known.insert(0, (before, after, shape))
+        del known[self._MAX_SKELETONS :]
+
+
+_SEPARATOR = "\x1f"
+
+
+def _token_text(data: str, before: str, after: str) -> str | None:
+    """The text ``data`` holds between ``before`` and ``after`` as one JSON string, else None."""
+    if not (data.startswith(before) and data.endswith(after)):
+        return None
+    literal = data[len(before) : len(data) - len(after)]
+    if len(literal) < 2 or literal[0] != '"' or literal[-1] != '"':
+        return None
+    inner = literal[1:-1]
+    if '"' not in inner and "\\" not in inner:
+        return inner
+    try:
+        text, end = scanstring(literal, 1)
+    except ValueError:
+        return None
+    return text if end == len(literal) else None

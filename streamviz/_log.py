@@ -80,11 +80,15 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.base import TextAccessor
 
 from streamviz._errors import report_internal_error
+from streamviz.events import split_event
 from streamviz.runs import Run, RunTree
 
-__all__ = ["ChunkBlock", "EventStore", "Subscriber"]
+__all__ = ["ChunkBlock", "Columns", "EventStore", "Shape", "Subscriber"]
 
 Subscriber = Callable[[dict[str, Any]], None]
+Shape = tuple[int, int, int]
+"""What the events of compact rows share but their chunk's text, ``t``, ``seq`` and thread: the
+row's template, how its chunk is kept, and the template it was packed with."""
 """Called with each new event, in ``seq`` order, from the thread that reported it."""
 
 # How the chunk of a compact row is kept (``_kind``); a code >= 0 is the set of fields of a packed
@@ -104,9 +108,19 @@ _UNSET: Any = object()
 # AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
+# Packed message chunks are rebuilt by setting their fields directly when the class is the one
+# this module knows (those fields, no private attributes); else by model_construct.
+_FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD_COUNT
 # The keys every compact event has besides its template's fixed fields ("thread" if it had one).
 _VARYING = ("data", "t", "seq", "thread")
 _MAX_THREAD = 2**64
+_new, _set = object.__new__, object.__setattr__
+_RECENT_MESSAGES = 4096  # packed messages Columns.chunks remembers, to rebuild shared ones once
+# What a view (EventStore.select) shares with its store: everything rows are read from.
+_SHARED = (
+    "_dicts", "_template", "_t", "_thread", "_kind", "_values", "_message_ids", "_pair_metadata",
+    "_first_dicts", "_field_sets", "_templates",
+)  # fmt: skip
 
 
 def _packable(attrs: dict[str, Any]) -> bool:
@@ -190,6 +204,47 @@ class ChunkBlock:
         """The chunk of the row at ``offset`` in the block (rebuilt, equal, for packed ones)."""
         return self._store._chunk(self._row + offset)
 
+    def threads(self) -> array:
+        """The thread of each row (0 where its template has none: see :meth:`shapes`)."""
+        return self._store._thread[self._row : self._row + self.count]
+
+    def seqs(self) -> range | list[int]:
+        """The ``seq`` of each row's event."""
+        seqs = self._store._seqs
+        if seqs is None:
+            return range(self.seq, self.seq + self.count)
+        return seqs[self.seq : self.seq + self.count].tolist()
+
+    def shapes(self) -> tuple[list[Shape | None], list[str | None]]:
+        """Each row's :data:`Shape` and text, for writers that encode a shape once.
+
+        A row whose chunk is text, or a message (or LangGraph ``messages`` part) rebuilt from
+        its text, has a shape: its event is :meth:`EventStore.shape_event` of that shape and
+        text, with the row's ``t``, ``seq`` and thread. Other rows (chunks kept as objects) get
+        ``(None, None)``: read them with :meth:`chunk`.
+        """
+        store = self._store
+        start, stop = self._row, self._row + self.count
+        kinds, values, templates = store._kind, store._values, store._template
+        shapes: list[Shape | None] = []
+        texts: list[str | None] = []
+        add_shape, add_text = shapes.append, texts.append
+        for template, kind, value in zip(
+            templates[start:stop], kinds[start:stop], values[start:stop], strict=True
+        ):
+            source = template
+            if kind == _SAME:
+                source = templates[value]
+                kind = kinds[value]
+                value = values[value]
+            if kind == _AS_IS and type(value) is not str:
+                add_shape(None)
+                add_text(None)
+            else:
+                add_shape((template, kind, source))
+                add_text(value)
+        return shapes, texts
+
 
 class EventStore:
     """The events of one trace, their clock, run tree and subscribers (see the module docstring).
@@ -207,6 +262,8 @@ class EventStore:
         """The run tree, updated as each event is appended (under :attr:`lock`)."""
         # The clock origin (perf_counter): set by start_clock or at the first event.
         self._t0: float | None = None
+        self._clock_from_events = False  # the origin was set by extend (a loaded trace)
+        self._stream_runs: dict[int, Run | None] = {}  # template -> run (append_like)
         self.on_clock_start: Callable[[], None] | None = None
         """Called (lock held) when the clock origin is set: the trace notes its creation time."""
         self._entries = array("q")
@@ -230,6 +287,8 @@ class EventStore:
         self._subscribers: list[Subscriber] = []
         self._read_only = read_only
         self._slow = read_only  # subscribers or read-only: stream writers take the full path
+        # A view (see select): the seq of the event at each position; None when seq = position.
+        self._seqs: array | None = None
 
     # ------------------------------------------------------------------ clock
     def __len__(self) -> int:
@@ -280,16 +339,167 @@ class EventStore:
                 keep(event)
                 for subscriber in subscribers:
                     _notify(subscriber, event)
-            if self._t0 is None and self._entries:  # a loaded trace's clock goes on from its end
+            if self._entries and (self._t0 is None or self._clock_from_events):
+                # a loaded trace's clock goes on from its end (where each load leaves it)
                 self._t0 = time.perf_counter() - self.last_time()
+                self._clock_from_events = True
 
-    @classmethod
-    def frozen(cls, events: list[dict[str, Any]]) -> EventStore:
-        """A read-only store holding ``events`` as they are (a filtered view; no run tree)."""
-        store = cls(read_only=True)
-        store._dicts = events
-        store._entries = array("q", range(-1, -len(events) - 1, -1))
-        return store
+    def shape_at(self, position: int) -> Shape | None:
+        """The :data:`Shape` of the event at ``position`` if :meth:`append_like` can repeat it.
+
+        That is a compact row whose chunk is text or is rebuilt from its text (see
+        :meth:`ChunkBlock.shapes`), packed with its own template or not depending on one.
+        """
+        with self.lock:
+            entry = self._entries[position]
+            if entry < 0:
+                return None
+            template, kind, value = self._template[entry], self._kind[entry], self._values[entry]
+            source = template
+            if kind == _SAME:
+                source, kind, value = self._template[value], self._kind[value], self._values[value]
+        if kind == _AS_IS and type(value) is not str:
+            return None
+        if source != template and kind not in (_TEXT, _AS_IS):
+            return None  # a message rebuilt with another template's id: not repeatable here
+        return (template, kind, source)
+
+    def append_like(self, shape: Shape, text: str, t: float, thread: int) -> None:
+        """Append the event of ``shape`` (from :meth:`shape_at`) with chunk text ``text``.
+
+        The event is :meth:`shape_event` of ``shape`` and ``text`` with ``t``, ``thread`` (if the
+        shape has one) and the next ``seq``: a loader that read exactly that event from a file
+        appends it without building it (see :mod:`streamviz._persistence`).
+        """
+        template, kind, _ = shape
+        with self.lock:
+            if self._read_only:
+                raise TypeError("a filtered trace is read-only")
+            row = len(self._t)
+            last = self._last
+            if last[1] >= 0:  # a sequence's copy of the previous row's text: one string
+                earlier = self._values[last[1]]
+                if type(earlier) is str and earlier == text:
+                    text = earlier
+            last[0], last[1] = None, row
+            self._template.append(template)
+            self._t.append(t)
+            self._thread.append(thread)
+            self._kind.append(kind)
+            self._values.append(text)
+            self._entries.append(row)
+            run = self._stream_run(template)
+            if run is not None:
+                if run.first_chunk is None:
+                    run.first_chunk = t
+                run.last_chunk = t
+                run.chunk_count += 1
+            if self._subscribers:
+                event = self.event(len(self._entries) - 1)
+                for subscriber in self._subscribers:
+                    _notify(subscriber, event)
+
+    def extend_like(
+        self,
+        shapes: list[Shape],
+        texts: list[str],
+        times: list[float],
+        threads: list[int],
+    ) -> None:
+        """:meth:`append_like` for many events at once (the rows of a columnar file)."""
+        if not texts:
+            return
+        with self.lock:
+            if self._read_only:
+                raise TypeError("a filtered trace is read-only")
+            first_row, first_seq = len(self._t), len(self._entries)
+            templates = [shape[0] for shape in shapes]
+            self._template.extend(templates)
+            self._kind.extend([shape[1] for shape in shapes])
+            self._t.extend(times)
+            self._thread.extend(threads)
+            self._values.extend(texts)
+            self._entries.extend(range(first_row, first_row + len(texts)))
+            self._last[0], self._last[1] = None, len(self._t) - 1
+            backwards = None
+            for template in dict.fromkeys(templates):
+                run = self._stream_run(template)
+                if run is None:
+                    continue
+                if backwards is None:
+                    backwards = templates[::-1]
+                if run.first_chunk is None:
+                    run.first_chunk = times[templates.index(template)]
+                run.last_chunk = times[len(templates) - 1 - backwards.index(template)]
+                run.chunk_count += templates.count(template)
+            if self._subscribers:
+                for seq in range(first_seq, len(self._entries)):
+                    event = self.event(seq)
+                    for subscriber in self._subscribers:
+                        _notify(subscriber, event)
+
+    def _stream_run(self, template: int) -> Run | None:
+        """The run whose stream events ``template`` makes (None for other events)."""
+        if template in self._stream_runs:
+            return self._stream_runs[template]
+        fields = self._templates[template][0]
+        split = split_event(fields["event"]) if type(fields.get("event")) is str else None
+        run = None
+        if split is not None and split[1] == "stream":
+            run = self.tree.runs.get(fields.get("run_id"))  # type: ignore[arg-type]
+        if run is not None:
+            self._stream_runs[template] = run
+        return run
+
+    def select(self, keep: Callable[[dict[str, Any]], bool]) -> EventStore:
+        """A read-only view of the events ``keep`` accepts, sharing this store's rows.
+
+        ``keep`` is asked once per template (with its fixed fields; ``data``, ``t``, ``seq`` and
+        ``thread`` are None) for the compact rows made from it, and once per other event: it
+        must decide by the fields a template fixes (``event``, ``name``, ``run_id``, ``tags``,
+        ``metadata``, ``mode``...), as :class:`~streamviz.filters.EventFilter` does. The view
+        holds one integer per kept event; its events keep their ``seq``. Its run tree is empty:
+        the caller fills it.
+        """
+        import numpy as np
+
+        with self.lock:
+            size = len(self._entries)
+            entries = np.frombuffer(self._entries[:size], dtype=np.int64)
+            rows = np.frombuffer(self._template[: len(self._t)], dtype="l")
+            templates = [shape for shape, _ in self._templates]
+        kept = np.zeros(size, dtype=bool)
+        compact = entries >= 0
+        if templates:
+            verdicts = np.fromiter(map(keep, templates), dtype=bool, count=len(templates))
+            kept[compact] = verdicts[rows[entries[compact]]]
+        dicts = self._dicts
+        for position in np.flatnonzero(~compact).tolist():
+            kept[position] = keep(dicts[~int(entries[position])])
+        positions = np.flatnonzero(kept)
+        view = EventStore(read_only=True)
+        view._t0 = self._t0
+        for name in _SHARED:
+            setattr(view, name, getattr(self, name))
+        view._entries = array("q", entries[positions].tobytes())
+        seqs = (
+            positions if self._seqs is None else np.frombuffer(self._seqs[:], np.int64)[positions]
+        )
+        view._seqs = array("q", seqs.astype(np.int64).tobytes())
+        return view
+
+    def run_ids(self, where: Callable[[dict[str, Any]], bool] | None = None) -> set[Any]:
+        """The ``run_id`` of every event (that ``where`` accepts; asked as :meth:`select` asks)."""
+        import numpy as np
+
+        with self.lock:
+            entries = np.frombuffer(self._entries[: len(self._entries)], dtype=np.int64)
+            rows = np.frombuffer(self._template[: len(self._t)], dtype="l")
+        shapes = [self._templates[index][0] for index in np.unique(rows[entries[entries >= 0]])]
+        events = [self._dicts[~entry] for entry in entries[entries < 0].tolist()]
+        return {
+            event.get("run_id") for event in (*shapes, *events) if where is None or where(event)
+        }
 
     def _keep(self, event: dict[str, Any]) -> None:
         """Store an event (stamped, applied): compact if the rules allow, else the dict itself."""
@@ -524,7 +734,10 @@ class EventStore:
 
     # ---------------------------------------------------------------- reading
     def event(self, seq: int) -> dict[str, Any]:
-        """Event ``seq`` (0 <= seq < len): a new dict for a compact row, else the stored dict."""
+        """Event ``seq`` (0 <= seq < len): a new dict for a compact row, else the stored dict.
+
+        In a view (:meth:`select`) ``seq`` is the position in the view; the event keeps its own.
+        """
         entry = self._entries[seq]
         if entry < 0:
             return self._dicts[~entry]
@@ -532,7 +745,7 @@ class EventStore:
         event = shape.copy()
         event["data"] = {"chunk": self._chunk(entry)}
         event["t"] = self._t[entry]
-        event["seq"] = seq
+        event["seq"] = seq if self._seqs is None else self._seqs[seq]
         if has_thread:
             event["thread"] = self._thread[entry]
         return event
@@ -545,11 +758,13 @@ class EventStore:
         for seq in range(start, stop):
             yield event(seq)
 
-    def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[Any]:
+    def blocks(
+        self, start: int = 0, stop: int | None = None, *, most: int | None = None
+    ) -> Iterator[Any]:
         """Events ``start`` to ``stop`` as event dicts and :class:`ChunkBlock` s of compact rows.
 
-        A block holds consecutive compact events (consecutive rows); its rows' templates, times
-        and texts are read as columns, without building any event.
+        A block holds consecutive compact events (consecutive rows), at most ``most`` of them;
+        its rows' templates, times and texts are read as columns, without building any event.
         """
         with self.lock:
             stop = len(self._entries) if stop is None else min(stop, len(self._entries))
@@ -563,10 +778,60 @@ class EventStore:
                 position += 1
                 continue
             end = position + 1
-            while end < size and entries[end] == entry + (end - position):
+            limit = size if most is None else min(size, position + most)
+            while end < limit and entries[end] == entry + (end - position):
                 end += 1
             yield ChunkBlock(self, start + position, entry, end - position)
             position = end
+
+    def columns(self, start: int = 0, stop: int | None = None) -> Columns:
+        """Events ``start`` to ``stop`` (default: those stored when called) as columns.
+
+        For readers that work column by column (DataFrames, files, statistics): the per-event
+        columns are numpy arrays read straight from the store; no event is built. The chunk
+        objects of compact rows are built only when asked (:meth:`Columns.chunks`).
+        """
+        import numpy as np
+
+        with self.lock:
+            stop = len(self._entries) if stop is None else min(stop, len(self._entries))
+            rows_stored = len(self._t)
+            entries = np.frombuffer(self._entries[start:stop], dtype=np.int64)
+            template_of_row = np.frombuffer(self._template[:rows_stored], dtype="l")
+            t_of_row = np.frombuffer(self._t[:rows_stored], dtype=np.float64)
+            thread_of_row = np.frombuffer(self._thread[:rows_stored], dtype=np.uint64)
+            templates = [shape for shape, _ in self._templates]
+            has_thread = np.array([flag for _, flag in self._templates], dtype=bool)
+        compact = entries >= 0
+        rows = entries[compact]
+        size = len(entries)
+        template = np.full(size, -1, dtype=np.int64)
+        template[compact] = template_of_row[rows]
+        t = np.empty(size, dtype=np.float64)
+        t[compact] = t_of_row[rows]
+        thread = np.zeros(size, dtype=np.uint64)
+        thread[compact] = thread_of_row[rows]
+        threaded = np.zeros(size, dtype=bool)
+        if len(templates):
+            threaded[compact] = has_thread[template[compact]]
+        if self._seqs is None:
+            seq = np.arange(start, stop, dtype=np.int64)
+        else:
+            seq = np.frombuffer(self._seqs[start:stop], dtype=np.int64).copy()
+        positions = np.flatnonzero(~compact)
+        dicts = [self._dicts[~entry] for entry in entries[positions].tolist()]
+        return Columns(self, rows, template, t, seq, thread, threaded, positions, dicts, templates)
+
+    def shape_event(self, shape: Shape, text: str) -> dict[str, Any]:
+        """The event of a row of ``shape`` with chunk text ``text`` (see :meth:`ChunkBlock.shapes`).
+
+        ``t``, ``seq`` and ``thread`` (if the shape's template has one) are None: the caller
+        sets them. A new dict, as :meth:`event` builds.
+        """
+        template, kind, source = shape
+        event = self._templates[template][0].copy()
+        event["data"] = {"chunk": self._build(kind, source, text)}
+        return event
 
     def template(self, index: int) -> dict[str, Any]:
         """The fixed fields of template ``index`` (``data``, ``t``, ``seq``, ``thread`` are None).
@@ -603,40 +868,59 @@ class EventStore:
         if kind == _SAME:
             row = self._values[row]
             kind = self._kind[row]
-        value = self._values[row]
+        return self._build(kind, self._template[row], self._values[row])
+
+    def _build(self, kind: int, template: int, value: Any) -> Any:
+        """The chunk a row of ``kind`` made from ``template`` keeps as ``value`` stands for."""
         if kind == _AS_IS:
             return value
         if kind == _TEXT:
             return TextAccessor(value)
         if kind >= _PAIR:
-            pair = (
-                self._message(kind % _PAIR, row, value),
-                self._pair_metadata[self._template[row]],
-            )
+            pair = (self._message(kind % _PAIR, template, value), self._pair_metadata[template])
             return pair if kind < _PAIR_LIST else list(pair)
-        return self._message(kind, row, value)
+        return self._message(kind, template, value)
 
-    def _message(self, code: int, row: int, value: str) -> Any:
-        """The message chunk a packed row stands for: text ``value``, fields set ``code``."""
+    def _message(self, code: int, template: int, value: str) -> Any:
+        """The message chunk a packed row of ``template`` stands for.
+
+        Its text is ``value``, its set of fields set ``code``.
+        """
         if code == _DICT_MESSAGE:  # the template's first, with this text; containers copied
-            first = self._first_dicts[self._template[row]]
+            first = self._first_dicts[template]
             message = {key: _copied(item) for key, item in first.items()}
             message["content"] = value
             return message
-        return AIMessageChunk.model_construct(
-            set(self._field_sets[code]),
-            content=value,
-            additional_kwargs={},
-            response_metadata={},
-            type="AIMessageChunk",
-            name=None,
-            id=self._message_ids[self._template[row]],
-            tool_calls=[],
-            invalid_tool_calls=[],
-            usage_metadata=None,
-            tool_call_chunks=[],
-            chunk_position=None,
+        if not _FAST_MESSAGE:
+            return AIMessageChunk.model_construct(
+                set(self._field_sets[code]),
+                content=value,
+                id=self._message_ids[template],
+            )
+        # What AIMessageChunk.model_construct does for these fields, without its per-field
+        # checks (a fifth of the time): every field is given, there are no extras or privates.
+        message = _new(AIMessageChunk)
+        _set(
+            message,
+            "__dict__",
+            {
+                "content": value,
+                "additional_kwargs": {},
+                "response_metadata": {},
+                "type": "AIMessageChunk",
+                "name": None,
+                "id": self._message_ids[template],
+                "tool_calls": [],
+                "invalid_tool_calls": [],
+                "usage_metadata": None,
+                "tool_call_chunks": [],
+                "chunk_position": None,
+            },
         )
+        _set(message, "__pydantic_fields_set__", set(self._field_sets[code]))
+        _set(message, "__pydantic_extra__", None)
+        _set(message, "__pydantic_private__", None)
+        return message
 
     def _text(self, row: int) -> str | None:
         kind = self._kind[row]
@@ -652,6 +936,116 @@ class EventStore:
         return [
             value for value, kind in zip(self._values, self._kind, strict=True) if kind == _AS_IS
         ]
+
+
+class Columns:
+    """A window of a store's events as columns (see :meth:`EventStore.columns`).
+
+    The dict events' fields are left in their dicts (:attr:`dicts`, at :attr:`positions`): the
+    caller reads them one by one (starts, ends, errors: few), and their ``t``, ``seq`` and
+    ``thread`` are filled in the arrays here only where the dict has a valid value.
+    """
+
+    __slots__ = (
+        "_rows", "_store", "dicts", "positions", "seq", "t", "template", "templates", "thread",
+        "threaded",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        store: EventStore,
+        rows: Any,
+        template: Any,
+        t: Any,
+        seq: Any,
+        thread: Any,
+        threaded: Any,
+        positions: Any,
+        dicts: list[dict[str, Any]],
+        templates: list[dict[str, Any]],
+    ) -> None:
+        self._store = store
+        self._rows = rows
+        self.template = template
+        """Per event: its template (:meth:`EventStore.template`), -1 for a dict event."""
+        self.t = t
+        """Per event: ``t`` (float64; the dict's own value, if a finite number, for dicts)."""
+        self.seq = seq
+        """Per event: ``seq`` (int64; the dict's own value for dict events, if an int)."""
+        self.thread = thread
+        """Per event: ``thread`` (uint64), valid where :attr:`threaded`."""
+        self.threaded = threaded
+        """Per event: whether it has a ``thread``."""
+        self.positions = positions
+        """Positions (in the window) of the events kept as dicts, ascending."""
+        self.dicts = dicts
+        """The events kept as dicts, in the order of :attr:`positions`."""
+        self.templates = templates
+        """The fixed fields of every template (index = template): read them, never change them."""
+        for position, event in zip(positions.tolist(), dicts, strict=True):
+            value = event.get("t")
+            if type(value) is float or (type(value) is int and abs(value) < 2**53):
+                t[position] = value
+            else:
+                t[position] = float("nan")
+            value = event.get("seq")
+            if type(value) is int and -(2**63) <= value < 2**63:
+                seq[position] = value
+            value = event.get("thread")
+            if type(value) is int and 0 <= value < _MAX_THREAD:
+                thread[position], threaded[position] = value, True
+
+    def __len__(self) -> int:
+        return len(self.template)
+
+    def chunks(self) -> list[Any]:
+        """The chunk of every compact event, in order (rebuilt, equal, for packed ones).
+
+        Rows that repeat an earlier row's chunk object get that same object, as captured.
+        """
+        store = self._store
+        chunk, message, kinds, values = store._chunk, store._message, store._kind, store._values
+        templates, metadata, message_ids = store._template, store._pair_metadata, store._message_ids
+        out = []
+        append = out.append
+        last_row, last_value = -1, None
+        # A LangGraph "messages" part carries the model's own chunk object, also streamed by the
+        # model's run (shortly) before: a packed message of the same text object, fields and id
+        # as a recent one is that same object.
+        recent: dict[int, tuple[Any, int, Any, Any]] = {}
+        for row in self._rows.tolist():
+            kind = kinds[row]
+            if kind == _SAME:
+                source = values[row]  # the row appended just before it, in the store
+                append(last_value if source == last_row else chunk(source))
+                continue
+            last_row = row
+            if 0 <= kind < _DICT_MESSAGE or kind >= _PAIR:
+                code = kind % _PAIR
+                text = values[row]
+                message_id = message_ids[templates[row]]
+                seen = recent.get(id(text))
+                if (
+                    seen is not None
+                    and seen[0] is text
+                    and seen[1] == code
+                    and seen[2] == message_id
+                ):
+                    built = seen[3]
+                else:
+                    built = message(code, templates[row], text)
+                    if len(recent) >= _RECENT_MESSAGES:
+                        recent.clear()
+                    recent[id(text)] = (text, code, message_id, built)
+                if kind >= _PAIR:
+                    pair = (built, metadata[templates[row]])
+                    last_value = pair if kind < _PAIR_LIST else list(pair)
+                else:
+                    last_value = built
+            else:
+                last_value = chunk(row)
+            append(last_value)
+        return out
 
 
 def _notify(subscriber: Subscriber, event: dict[str, Any]) -> None:

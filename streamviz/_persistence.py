@@ -14,9 +14,13 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from json.decoder import scanstring
+from json.encoder import encode_basestring
 from typing import IO, Any
 
+from ._log import ChunkBlock, EventStore, Shape
+from ._redact import redact_text
 from ._serialization import MARKER, from_json, to_json
 
 __all__ = [
@@ -220,16 +224,148 @@ def encode_event_line(event: Mapping[str, Any], index: int) -> bytes:
 
 
 def _encode_lines(
-    events: Iterable[Mapping[str, Any]], streamviz_version: str, extra: Mapping | None
+    events: Iterable[Mapping[str, Any]] | EventStore,
+    streamviz_version: str,
+    extra: Mapping | None,
 ) -> Iterable[bytes]:
     yield encode_header_line(streamviz_version, extra)
+    if isinstance(events, EventStore):
+        yield from _store_lines(events)
+        return
     for index, event in enumerate(events):
         yield encode_event_line(event, index)
 
 
+# Stand-ins for the values a shape's events do not share (see Skeleton); strings the encoder and
+# redaction leave as they are, and that no real event holds.
+TEXT_MARK = "\x00sv:text\x00"
+_T_MARK, _SEQ_MARK, _THREAD_MARK = "\x00sv:t\x00", "\x00sv:seq\x00", "\x00sv:thread\x00"
+
+
+def split_on_marks(text: str, marks: Mapping[str, str]) -> tuple[list[str], list[str]] | None:
+    """``text`` cut at the JSON literal of each mark (each must occur exactly once).
+
+    Returns the pieces between them and the marks' names in the order they occur, or None.
+    """
+    found = []
+    for name, mark in marks.items():
+        literal = json.dumps(mark)
+        at = text.find(literal)
+        if at < 0 or text.find(literal, at + 1) >= 0:
+            return None
+        found.append((at, len(literal), name))
+    found.sort()
+    pieces, order, start = [], [], 0
+    for at, size, name in found:
+        pieces.append(text[start:at])
+        order.append(name)
+        start = at + size
+    pieces.append(text[start:])
+    return pieces, order
+
+
+class Skeleton:
+    """The JSONL line of every event of one :data:`~streamviz._log.Shape`, but for its holes.
+
+    The events of a run's streamed tokens differ only in the chunk's text, ``t``, ``seq`` and
+    ``thread``: the rest of the line is encoded (and redacted, and checked) once per shape, and
+    each event's line is the pieces joined with its own values, encoded as :func:`to_json` and
+    :func:`json.dumps` encode them. :meth:`line` returns None for a value it cannot write so
+    (a non-finite ``t``, a lone surrogate): that event takes the full path.
+    """
+
+    __slots__ = ("_order", "_pieces")
+
+    def __init__(self, pieces: list[str], order: list[str]) -> None:
+        self._pieces = pieces
+        self._order = order
+
+    @classmethod
+    def of(cls, store: EventStore, shape: Shape) -> Skeleton | None:
+        event = store.shape_event(shape, "")
+        event["t"], event["seq"] = 0.0, 0
+        marks = {"text": TEXT_MARK, "t": _T_MARK, "seq": _SEQ_MARK}
+        if "thread" in event:
+            event["thread"] = 0
+            marks["thread"] = _THREAD_MARK
+        try:
+            encode_event_line(event, 0)  # an event a file cannot hold takes the full path
+        except ValueError:
+            return None
+        event = store.shape_event(shape, TEXT_MARK)
+        event["t"], event["seq"] = _T_MARK, _SEQ_MARK
+        if "thread" in event:
+            event["thread"] = _THREAD_MARK
+        found = split_on_marks(_encode_line(to_json(event)).decode("utf-8"), marks)
+        return None if found is None else cls(*found)
+
+    @property
+    def pieces(self) -> list[str]:
+        """The line's text between its holes."""
+        return self._pieces
+
+    @property
+    def order(self) -> list[str]:
+        """The holes (``text``, ``t``, ``seq``, ``thread``) in the order they occur."""
+        return self._order
+
+    def line(self, text: str, t: float, seq: int, thread: int) -> bytes | None:
+        """The event's JSONL line (without its newline), or None if it takes the full path."""
+        if t - t != 0:  # inf or nan: written as a marker by the full path
+            return None
+        values = {
+            "text": encode_basestring(redact_text(text)),
+            "t": repr(t),
+            "seq": str(seq),
+            "thread": str(thread),
+        }
+        pieces = self._pieces
+        parts = [pieces[0]]
+        for index, name in enumerate(self._order, 1):
+            parts.append(values[name])
+            parts.append(pieces[index])
+        try:
+            line = "".join(parts).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the full path escapes it
+            return None
+        return line if len(line) <= MAX_LINE_BYTES else None
+
+
+def _store_lines(store: EventStore) -> Iterator[bytes]:
+    """The JSONL lines of a store's events: rows of a known shape from their skeleton."""
+    skeletons: dict[Shape, Skeleton | None] = {}
+    position = 0
+    for item in store.blocks(most=16_384):
+        if type(item) is not ChunkBlock:
+            yield encode_event_line(item, position)
+            position += 1
+            continue
+        shapes, texts = item.shapes()
+        times, threads, seqs = item.times(), item.threads(), item.seqs()
+        for offset, shape in enumerate(shapes):
+            line = None
+            if shape is not None:
+                skeleton = skeletons.get(shape, _UNKNOWN)
+                if skeleton is _UNKNOWN:
+                    skeleton = skeletons[shape] = Skeleton.of(store, shape)
+                if skeleton is not None:
+                    line = skeleton.line(
+                        texts[offset], times[offset], seqs[offset], threads[offset]
+                    )
+            yield (
+                line
+                if line is not None
+                else encode_event_line(store.event(item.seq + offset), position)
+            )
+            position += 1
+
+
+_UNKNOWN: Any = object()
+
+
 def write_trace(
     path_or_file: str | os.PathLike[str] | IO[Any],
-    events: Iterable[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]] | EventStore,
     *,
     streamviz_version: str,
     extra_header: Mapping[str, Any] | None = None,
@@ -322,6 +458,7 @@ def read_trace(
     *,
     max_line_bytes: int = MAX_LINE_BYTES,
     format: str | None = None,
+    into: EventStore | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Load a trace file written by :func:`write_trace`.
 
@@ -336,6 +473,10 @@ def read_trace(
         The file format. By default it follows the name's suffix (see :func:`trace_format`);
         a file without a known suffix is read as Parquet or Arrow if its first bytes say so,
         else as JSON Lines.
+
+    into : EventStore, optional
+        Append the events to this store as they are read (``events`` is then empty): a run's
+        streamed tokens are stored compactly without building each event.
 
     Returns
     -------
@@ -374,11 +515,11 @@ def read_trace(
     if kind != "jsonl":
         from streamviz._columnar import read_columnar
 
-        return read_columnar(path_or_file, name, kind)
+        return read_columnar(path_or_file, name, kind, into)
     if _is_path(path_or_file):
         with open(path_or_file, "rb") as stream:
-            return _read(stream, name, max_line_bytes)
-    return _read(path_or_file, name, max_line_bytes)
+            return _read(stream, name, max_line_bytes, into)
+    return _read(path_or_file, name, max_line_bytes, into)
 
 
 def _reject_constant(constant: str) -> Any:
@@ -393,10 +534,13 @@ class _TornLine(_LineProblem):
     """The last line ends without a newline and cannot be read: a write was cut short."""
 
 
-def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dict]]:
+def _read(
+    stream: IO[Any], name: str | None, limit: int, into: EventStore | None = None
+) -> tuple[dict, list[dict]]:
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
-    number = 0
+    loader = None if into is None else _Loader(into)
+    number = loaded = 0
     try:
         while True:
             number += 1
@@ -415,6 +559,9 @@ def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dic
                 text = text.removeprefix("\ufeff")  # tolerate a byte-order mark from editors
             if not text.strip():
                 continue
+            if loader is not None and header is not None and loader.fast(text):
+                loaded += 1
+                continue
             try:
                 value = json.loads(text, parse_constant=_reject_constant)
             except RecursionError:
@@ -430,9 +577,14 @@ def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dic
             if problem is not None:
                 raise _LineProblem(problem)
             try:
-                events.append(from_json(value))
+                event = from_json(value)
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
+            loaded += 1
+            if loader is None:
+                events.append(event)
+            else:
+                loader.add(event, text)
     except _TornLine as exc:
         if header is None:  # not even a header: there is no trace to load
             reason = f"{exc} (the file appears to be truncated)"
@@ -440,15 +592,135 @@ def _read(stream: IO[Any], name: str | None, limit: int) -> tuple[dict, list[dic
         where = f"{name}, line {number}" if name else f"line {number}"
         warnings.warn(
             f"{where}: the last line is incomplete (the file was cut short while being "
-            f"written, or is still being written); loaded the {len(events):,} events before it",
+            f"written, or is still being written); loaded the {loaded:,} events before it",
             TraceFileWarning,
             stacklevel=4,
         )
     except _LineProblem as exc:
         raise TraceFileError(str(exc), path=name, line=number) from None
+    finally:
+        if loader is not None:
+            loader.flush()
     if header is None:
         raise TraceFileError("file is empty; expected a streamviz trace header", path=name)
     return header, events
+
+
+class _Loader:
+    """Appends a JSONL file's events to a store, the lines of a run's tokens without parsing.
+
+    After an event is stored as a compact row of a :data:`~streamviz._log.Shape`, the line its
+    :class:`Skeleton` writes is compared with the file's: if they are the same, later lines that
+    match the skeleton, text and numbers aside, are that shape's events with their own text,
+    ``t``, ``seq`` and thread, and are appended by :meth:`EventStore.append_like`. A line is read
+    this way only if it matches exactly (its text is a JSON string, its numbers written as
+    :func:`json.dumps` writes them, its ``seq`` the next one); any other line is parsed and
+    checked in full.
+    """
+
+    _MAX_SKELETONS = 4  # per prefix: the shapes of one run's events seen latest
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        # The text of a line up to its chunk's text -> skeletons that start so, latest first;
+        # the last characters of those prefixes, to find where a line's text starts.
+        self.by_prefix: dict[str, list[tuple[Skeleton, Shape]]] = {}
+        self.intros: list[str] = []
+
+    def add(self, event: dict[str, Any], text: str) -> None:
+        """Append a parsed event; learn its skeleton if it is a compact text row."""
+        store = self.store
+        store.extend((event,))
+        position = len(store) - 1
+        shape = store.shape_at(position)
+        if shape is None or event.get("seq") != position:
+            return
+        skeleton = Skeleton.of(store, shape)
+        if skeleton is None or skeleton.order not in (_WITH_THREAD, _WITHOUT_THREAD):
+            return
+        thread = event.get("thread", 0)
+        line = skeleton.line(_chunk_text(store, position), event["t"], position, thread)
+        if line is None or line.decode("utf-8") != text.rstrip("\n"):
+            return  # written otherwise than this version writes it: parsed line by line
+        prefix = skeleton.pieces[0]
+        known = self.by_prefix.setdefault(prefix, [])
+        known.insert(0, (skeleton, shape))
+        del known[self._MAX_SKELETONS :]
+        intro = prefix[-10:]
+        if intro in self.intros:
+            self.intros.remove(intro)
+        self.intros.insert(0, intro)
+
+    def flush(self) -> None:
+        self.store.extend(())  # the clock goes on from the last event
+
+    def fast(self, line: str) -> bool:
+        """Append the line's event if it matches a known skeleton exactly; else False."""
+        for intro in self.intros:
+            at = line.find(intro)
+            if at < 0:
+                continue
+            start = at + len(intro)
+            candidates = self.by_prefix.get(line[:start])
+            if candidates is None or line[start : start + 1] != '"':
+                continue
+            try:
+                text, end = scanstring(line, start + 1)
+            except ValueError:
+                return False
+            tail = line[end:].rstrip("\n")
+            return any(self._append(skeleton, shape, text, tail) for skeleton, shape in candidates)
+        return False
+
+    def _append(self, skeleton: Skeleton, shape: Shape, text: str, tail: str) -> bool:
+        pieces = skeleton.pieces
+        if not tail.startswith(pieces[1]) or not tail.endswith(pieces[-1]):
+            return False
+        start = len(pieces[1])
+        at = tail.find(pieces[2], start)
+        if at < 0:
+            return False
+        t_text = tail[start:at]
+        start = at + len(pieces[2])
+        stop = len(tail) - len(pieces[-1])
+        thread = 0
+        if len(pieces) == 5:  # text, t, seq, thread
+            at = tail.find(pieces[3], start, stop)
+            if at < 0:
+                return False
+            seq_text, thread_text = tail[start:at], tail[at + len(pieces[3]) : stop]
+            if not (thread_text.isascii() and thread_text.isdigit()):
+                return False
+            if thread_text != str(thread := int(thread_text)):
+                return False
+            if thread >= 2**64:
+                return False
+        else:
+            seq_text = tail[start:stop]
+        if seq_text != str(len(self.store)):
+            return False
+        try:
+            t = float(t_text)
+        except ValueError:
+            return False
+        if repr(t) != t_text or t - t != 0:
+            return False
+        self.store.append_like(shape, text, t, thread)
+        return True
+
+
+_WITH_THREAD = ["text", "t", "seq", "thread"]
+_WITHOUT_THREAD = ["text", "t", "seq"]
+
+
+def _chunk_text(store: EventStore, position: int) -> str:
+    """The text of the compact text row at ``position`` (see ChunkBlock.shapes)."""
+    for item in store.blocks(position, position + 1):
+        if type(item) is ChunkBlock:
+            text = item.shapes()[1][0]
+            if text is not None:
+                return text
+    raise ValueError(f"event {position} is not a compact text row")
 
 
 def _read_line(stream: IO[Any], limit: int) -> tuple[str | None, bool]:

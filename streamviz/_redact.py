@@ -63,6 +63,18 @@ _SECRET_TEXT = re.compile(
 )
 
 
+# Every alternative of _SECRET_TEXT contains one of these (in any case): text without any of them
+# holds no match, and is checked by a few substring searches instead of the expression. The
+# expression's case folding also matches "s" to U+017F (long s) and "k" to U+212A (Kelvin sign,
+# which lower() turns into "k").
+_HINTS = ("bearer", "sk-", "lsv2_", "key", "secret", "passw", "token")
+
+
+def _may_hold_secret(text: str) -> bool:
+    lowered = text.lower().replace("\u017f", "s")
+    return any(hint in lowered for hint in _HINTS)
+
+
 def _redact_match(match: re.Match[str]) -> str:
     if match.group("scheme") is not None:
         scheme, cred = match.group("scheme"), match.group("cred")
@@ -95,6 +107,8 @@ def redact_text(text: str) -> str:
     # clean are remembered, so they are scanned once. Only clean ones (a secret is never kept
     # alive here) and only short ones (huge payload strings are not kept either).
     if len(text) > _CLEAN_MAX_CHARS:
+        if not _may_hold_secret(text):
+            return text
         return _SECRET_TEXT.sub(_redact_match, text)
     if text in _clean:
         return text

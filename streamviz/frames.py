@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from streamviz.events import Event, split_event
+from streamviz._gc import paused_gc
+from streamviz.events import split_event
 from streamviz.filters import event_type
 from streamviz.runs import STATUSES, Run
 
+if TYPE_CHECKING:
+    from streamviz._log import Columns
+
 __all__ = ["events_frame", "runs_frame"]
 
+_PHASES = ["start", "stream", "end", "error"]
 
-def _payload(event: Event) -> Any:
-    data = event["data"]
+
+def _payload(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     for key in ("chunk", "output", "error", "input"):
@@ -24,50 +30,97 @@ def _payload(event: Event) -> Any:
     return None
 
 
-def events_frame(events: Sequence[Event], runs: Mapping[str, Run]) -> pd.DataFrame:
+def _strings(values: list[Any], index: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A string column: ``values[index[i]]`` for each row, built by one vectorised take."""
+    return pd.array(values, dtype="string").take(index)
+
+
+def _array(values: list[Any]) -> np.ndarray:
+    """An object array of ``values`` as they are.
+
+    Never unpacked, and never asked for ``__array__`` (a pydantic model answers that slowly).
+    """
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _objects(values: list[Any], index: np.ndarray) -> np.ndarray:
+    return _array(values).take(index)
+
+
+def events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
     """One row per event: ``seq``, ``t`` (s), ``event``, ``phase``, ``run_type``, ``name``, ids...
 
     ``payload`` holds the chunk, output, error or input of the event (in that order of preference)
-    and ``data`` the whole data field.
+    and ``data`` the whole data field. Read column by column from the trace's store: the fields a
+    run's streamed events share are looked at once per run, not once per event (so the rows of
+    one run share one ``tags`` list: copy it before changing it).
     """
-    phases, paths, depths, payloads = [], [], [], []
-    path_of: dict[str, str] = {}  # one path per run, not per event (a run has thousands of tokens)
-    for event in events:
-        split = split_event(event["event"])
-        phases.append(split[1] if split else None)
+    with paused_gc():  # a million new objects: no collection passes over them while building
+        return _events_frame(columns, runs)
+
+
+def _events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
+    # Every row reads its fixed fields from a "source": its template, or its own dict.
+    sources: list[Mapping[str, Any]] = [*columns.templates, *columns.dicts]
+    source = columns.template.copy()
+    source[columns.positions] = np.arange(len(columns.dicts)) + len(columns.templates)
+
+    path_of: dict[Any, str] = {}
+
+    def path(event: Mapping[str, Any]) -> str:
         run_id = event["run_id"]
-        path = path_of.get(run_id)
-        if path is None:
+        found = path_of.get(run_id)
+        if found is None:
             run = runs.get(run_id)
-            if run is None:
-                path = event["name"]
-            else:
-                path = path_of[run_id] = " / ".join(run.path)
-        paths.append(path)
-        depths.append(len(event["parent_ids"]))
-        payloads.append(_payload(event))
-    frame = pd.DataFrame(
+            found = event["name"] if run is None else " / ".join(run.path)
+            if run is not None:
+                path_of[run_id] = found
+        return found
+
+    phases, names, parents, depths, paths, tags, kinds = [], [], [], [], [], [], []
+    for event in sources:
+        split = split_event(event["event"])
+        phases.append(_PHASES.index(split[1]) if split else -1)
+        names.append(event["name"])
+        parent_ids = event["parent_ids"]
+        parents.append(parent_ids[-1] if parent_ids else None)
+        depths.append(len(parent_ids))
+        paths.append(path(event))
+        tags.append(list(event["tags"]))
+        kinds.append(event_type(event))
+
+    # The payload and data of each row: the chunk of a compact row, the dict's own otherwise.
+    count = len(columns)
+    payload = np.empty(count, dtype=object)
+    data = np.empty(count, dtype=object)
+    compact = columns.template >= 0
+    chunks = columns.chunks()
+    payload[compact] = _array(chunks)
+    data[compact] = _array([{"chunk": chunk} for chunk in chunks])
+    own = [event["data"] for event in columns.dicts]
+    payload[columns.positions] = _array([_payload(value) for value in own])
+    data[columns.positions] = _array(own)
+
+    thread = pd.arrays.IntegerArray(columns.thread.astype(np.int64), ~columns.threaded)
+    codes = np.array(phases, dtype=np.int8)[source] if sources else np.zeros(0, np.int8)
+    return pd.DataFrame(
         {
-            "seq": pd.array([event["seq"] for event in events], dtype="int64"),
-            "t": pd.array([float(event["t"]) for event in events], dtype="float64"),
-            "event": pd.array([event["event"] for event in events], dtype="string"),
-            "phase": pd.Categorical(phases, categories=["start", "stream", "end", "error"]),
-            "run_type": pd.array([event_type(event) for event in events], dtype="string"),
-            "name": pd.array([event["name"] for event in events], dtype="string"),
-            "run_id": pd.array([event["run_id"] for event in events], dtype="string"),
-            "parent_id": pd.array(
-                [event["parent_ids"][-1] if event["parent_ids"] else None for event in events],
-                dtype="string",
-            ),
-            "depth": pd.array(depths, dtype="int64"),
-            "path": pd.array(paths, dtype="string"),
-            "tags": pd.Series([list(event["tags"]) for event in events], dtype="object"),
-            "thread": pd.array([event.get("thread") for event in events], dtype="Int64"),
-            "payload": pd.Series(payloads, dtype="object"),
-            "data": pd.Series([event["data"] for event in events], dtype="object"),
+            "seq": pd.array(columns.seq, dtype="int64"),
+            "t": pd.array(columns.t, dtype="float64"),
+            "event": _strings([event["event"] for event in sources], source),
+            "phase": pd.Categorical.from_codes(codes, categories=_PHASES),
+            "run_type": _strings(kinds, source),
+            "name": _strings(names, source),
+            "run_id": _strings([event["run_id"] for event in sources], source),
+            "parent_id": _strings(parents, source),
+            "depth": pd.array(np.array(depths, dtype=np.int64)[source], dtype="int64"),
+            "path": _strings(paths, source),
+            "tags": pd.Series(_objects(tags, source), dtype="object"),
+            "thread": thread,
+            "payload": pd.Series(payload, dtype="object"),
+            "data": pd.Series(data, dtype="object"),
         }
     )
-    return frame
 
 
 def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:

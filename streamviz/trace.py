@@ -169,18 +169,17 @@ class Trace:
             exclude_types=exclude_types,
             exclude_tags=exclude_tags,
         )
-        events = [event for event in self._store.events() if keep.matches(event)]
-        return self._view(events)
+        return self._view(self._store.select(keep.matches))
 
-    def _view(self, events: list[Event]) -> Trace:
+    def _view(self, store: EventStore) -> Trace:
+        """A read-only trace of a view of this trace's store, with the runs it has events of."""
         view = Trace(self.name)
-        store = view._store = EventStore.frozen(events)  # type: ignore[arg-type]
-        if self._store.origin is not None:
-            store.start_clock(self._store.origin)
+        view._store = store
         view.created = self.created
-        ids = dict.fromkeys(event["run_id"] for event in events if split_event(event["event"]))
+        ids = store.run_ids(lambda event: split_event(event["event"]) is not None)
         tree = store.tree
-        tree.runs = {run_id: self.runs[run_id] for run_id in ids if run_id in self.runs}
+        with self._store.lock:
+            tree.runs = {run_id: run for run_id, run in self.runs.items() if run_id in ids}
         tree.roots = [
             run
             for run in tree.runs.values()
@@ -192,8 +191,7 @@ class Trace:
         """The events as a typed :class:`pandas.DataFrame`, one row per event."""
         from streamviz.frames import events_frame
 
-        with self._store.lock:
-            return events_frame(list(self._store.events()), self.runs)
+        return events_frame(self._store.columns(), self.runs)
 
     def runs_df(self) -> pd.DataFrame:
         """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order."""
@@ -245,10 +243,10 @@ class Trace:
         from streamviz._persistence import write_trace
         from streamviz._version import __version__
 
-        # The events stored when called, each built as it is written: nothing is kept.
+        # The events stored when called, read from the store as they are written: nothing kept.
         write_trace(
             path,
-            self._store.events(),
+            self._store,
             streamviz_version=__version__,
             extra_header=self.file_header(),
             format=format,
@@ -278,13 +276,13 @@ class Trace:
         """
         from streamviz._persistence import read_trace
 
-        header, events = read_trace(path)
-        trace = cls(header.get("name"))
+        trace = cls()
+        header, _ = read_trace(path, into=trace._store)
+        trace.name = header.get("name")
         created = header.get("trace_created") or header.get("created")
         if isinstance(created, str):
             with contextlib.suppress(ValueError):  # a foreign date format: keep the load time
                 trace.created = datetime.fromisoformat(created)
-        trace._store.extend(events)
         return trace
 
     @classmethod
