@@ -60,8 +60,8 @@ def test_an_interrupt_in_process_is_a_pause_with_its_question_not_a_failure(stre
         {"question": APPROVAL_QUESTION, "draft": DRAFT}
     ]
     tree = trace.format_tree()
-    assert tree.splitlines()[0].startswith("⏸ approval [chain]")
-    assert f"⏸ review [chain]  0 ms  paused: {QUESTION}" in tree
+    assert tree.splitlines()[0].startswith("‖ approval [chain]")
+    assert f"‖ review [chain]  0 ms  paused: {QUESTION}" in tree
     assert "GraphInterrupt" not in tree and "✗" not in tree
     frame = trace.runs_df().set_index("name")
     assert frame.loc["approval", "status"] == "interrupted"

@@ -31,12 +31,12 @@ test("a paused graph says so in the header, the tree and the graph pane, with it
     ["draft", "ok", null],
     ["review", "interrupted", `paused: ${QUESTION}`],
   ]);
-  assert.equal(m.$(".sv-tree-node .sv-status").textContent, "⏸");
+  assert.equal(m.$(".sv-tree-node .sv-status").textContent, "‖");
   assert.equal(m.$(".sv-tree-error"), null);
 
   const banner = m.$(".sv-graph-pause");
   assert.equal(banner.hidden, false);
-  assert.equal(banner.textContent, `⏸ paused: awaiting input · ${QUESTION}`);
+  assert.equal(banner.textContent, `‖ paused: awaiting input · ${QUESTION}`);
 });
 
 test("the pane lists the interrupt update as a pause with its question, not as a node", (t) => {
@@ -45,7 +45,7 @@ test("the pane lists the interrupt update as a pause with its question, not as a
   m.$('.sv-mode[data-mode="updates"]').dispatchEvent(new m.window.MouseEvent("click", { bubbles: true }));
   m.flush?.();
   const rows = m.$$(".sv-graph-rows .sv-part-node").map((cell) => cell.textContent);
-  assert.ok(rows.includes("⏸ paused"), rows.join(", "));
+  assert.ok(rows.includes("‖ paused"), rows.join(", "));
   assert.ok(!rows.includes("__interrupt__"));
   const texts = m.$$(".sv-graph-rows .sv-part-text").map((cell) => cell.textContent);
   assert.ok(

@@ -151,6 +151,9 @@ def _plain(value: Any, depth: int) -> Any:
         return redact_text(str.__str__(value))
     if isinstance(value, BaseMessage):
         return {"type": value.type, "content": _plain(message_text(value), depth + 1)}
+    if type(value).__name__ == "Interrupt" and hasattr(value, "value"):  # LangGraph's pause
+        found = getattr(value, "id", None)
+        return {"value": _plain(value.value, depth + 1), "id": found and str(found)}
     return preview(value, PREVIEW_CHARS)
 
 

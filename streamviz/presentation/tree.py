@@ -9,7 +9,7 @@ from streamviz.runs import Run
 
 __all__ = ["format_tree"]
 
-_MARK = {"running": "…", "ok": "✓", "error": "✗", "cancelled": "⊘", "interrupted": "⏸"}
+_MARK = {"running": "…", "ok": "✓", "error": "✗", "cancelled": "⊘", "interrupted": "‖"}
 
 
 def _ms(seconds: float | None) -> str:

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 GRAPH_EVENT_PREFIX = "on_graph_"
+INTERRUPT_KEY = "__interrupt__"
+"""The key of an ``updates`` (or ``values``) part saying the graph paused, and why."""
 
 
 def graph_event_name(mode: str) -> str:
@@ -84,7 +86,8 @@ def _message_metadata(mode: str, chunk: Any) -> dict[str, Any] | None:
 def node_of(mode: str, chunk: Any) -> str | None:
     """The node a stream part came from, when the part says so (else ``None``)."""
     if mode == "updates" and isinstance(chunk, dict) and len(chunk) == 1:
-        return str(next(iter(chunk)))
+        key = str(next(iter(chunk)))
+        return None if key == INTERRUPT_KEY else key  # a pause: the graph's, not a node's
     metadata = _message_metadata(mode, chunk)
     if metadata is not None and metadata.get("langgraph_node") is not None:
         return str(metadata["langgraph_node"])

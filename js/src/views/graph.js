@@ -155,14 +155,14 @@ export function mountGraph(ctx, parent) {
     else partList.draw(active);
   }
 
-  /** The thread's state: "⏸ paused: <what it asks>" or "resumed <thread> with <value>". */
+  /** The thread's state: "‖ paused: <what it asks>" or "resumed <thread> with <value>". */
   function drawPause() {
     const state = pauseState(store.runs);
     pause.hidden = state === null;
     if (!state) return;
     const paused = state.text.startsWith("paused");
     pause.setAttribute("data-paused", paused ? "true" : "false");
-    setText(pause, paused ? `⏸ ${state.text}${state.title ? ` · ${cellText(state.title, 300)}` : ""}` : state.text);
+    setText(pause, paused ? `‖ ${state.text}${state.title ? ` · ${cellText(state.title, 300)}` : ""}` : state.text);
   }
 
   /** Show the picked part: its tab, scrolled to it. */

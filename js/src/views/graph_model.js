@@ -332,6 +332,14 @@ export function pauseState(runs) {
 export const INTERRUPT_KEY = "__interrupt__";
 
 /**
+ * Whether a part's text is an `__interrupt__` update (the graph paused; no node's update).
+ * @param {unknown} text
+ */
+export function isInterrupt(text) {
+  return String(text ?? "").startsWith(`{"${INTERRUPT_KEY}":`);
+}
+
+/**
  * What the interrupts of an `__interrupt__` update ask, one line: each interrupt's `value`
  * (its question) when the text is whole JSON, else the text as it came.
  * @param {unknown} text  the part's text (`{"__interrupt__": [...]}`, maybe cut)

@@ -259,7 +259,7 @@ export function mountTimeline(ctx, parent) {
         if (item.key === "error")
           return h("span", { ...attributes, class: "sv-legend-item sv-legend-error" }, "✕ error");
         if (item.key === "interrupted")
-          return h("span", { ...attributes, class: "sv-legend-item sv-legend-pause" }, "⏸ paused");
+          return h("span", { ...attributes, class: "sv-legend-item sv-legend-pause" }, "‖ paused");
         return h("span", attributes, "⊘ cancelled");
       }),
     );
@@ -441,7 +441,7 @@ export function mountTimeline(ctx, parent) {
         g.fillStyle = color;
         g.fillText(run.status === "error" ? "✕" : "⊘", Math.min(x.x1 - 8, x1 + 3), mid);
       }
-      // A pause (LangGraph interrupt): dashed warn outline, then "⏸" and what it asks.
+      // A pause (LangGraph interrupt): dashed warn outline, then "‖" and what it asks.
       if (run.status === "interrupted") {
         g.strokeStyle = colors.warn;
         g.lineWidth = 1.5;
@@ -450,7 +450,7 @@ export function mountTimeline(ctx, parent) {
         g.setLineDash?.([]);
         g.fillStyle = colors.warn;
         const markX = Math.min(x.x1 - 8, x1 + 3);
-        const asks = run.interrupt ? `⏸ ${cellText(run.interrupt, 80)}` : "⏸";
+        const asks = run.interrupt ? `‖ ${cellText(run.interrupt, 80)}` : "‖";
         g.fillText(fitText(g, asks, Math.max(8, x.x1 - markX)), markX, mid);
       }
       if (i === selectedIndex) {
