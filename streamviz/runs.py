@@ -156,6 +156,9 @@ class Run:
 
 
 _INTERRUPT_TYPES = frozenset({"GraphInterrupt", "NodeInterrupt"})
+_INTERRUPT_KEY = "__interrupt__"
+# Graph stream parts that can hold __interrupt__ (streamviz.sources.graph's pause_event included).
+_PAUSE_PARTS = frozenset({"on_graph_updates", "on_graph_values", "on_graph_state"})
 _INTERRUPT_ID = re.compile(r"\bid='([^']+)'")
 
 
@@ -248,8 +251,11 @@ class RunTree:
         kind = event["event"]
         split = split_event(kind) if kind != CUSTOM_EVENT else None
         if split is None:
-            if kind.startswith("on_graph_"):
-                self._graph_part(event)
+            if kind in _PAUSE_PARTS:  # the parts that may say the graph paused
+                data = event["data"]
+                chunk = data.get("chunk") if type(data) is dict else None
+                if type(chunk) is dict and _INTERRUPT_KEY in chunk:
+                    self._graph_part(event)
             return None
         run_type, phase = split
         run = self.runs.get(event["run_id"])
