@@ -39,6 +39,14 @@ test("a paused graph says so in the header, the tree and the graph pane, with it
   assert.equal(banner.textContent, `‖ paused: awaiting input · ${QUESTION}`);
 });
 
+test("the event table shows the node's GraphInterrupt event as a pause, not in error red", (t) => {
+  const m = mount(fixture("approval.json"), { view: "table", live: false, height: 500 });
+  t.after(() => m.cleanup());
+  const phases = m.$$(".sv-table .sv-row").map((row) => row.getAttribute("data-phase"));
+  assert.ok(phases.includes("pause"));
+  assert.ok(!phases.includes("error"));
+});
+
 test("the pane lists the interrupt update as a pause with its question, not as a node", (t) => {
   const m = mount(fixture("approval.json"), { view: "graph", live: false, height: 500 });
   t.after(() => m.cleanup());
