@@ -22,7 +22,7 @@ from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
 from streamviz.replay import Replay, replay
-from streamviz.runs import Run
+from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.capture import capture
@@ -45,6 +45,7 @@ __all__ = [
     "demo",
     "from_astream_events",
     "last_trace",
+    "link_resumes",
     "replay",
     "show",
     "watch",

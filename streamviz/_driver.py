@@ -26,7 +26,7 @@ from streamviz import _display
 from streamviz._errors import report_internal_error
 from streamviz.presentation.console import Console, PartDescriber, describe_chunk
 from streamviz.sources.callbacks import Collector
-from streamviz.sources.graph import GraphParts, is_graph
+from streamviz.sources.graph import GraphParts, is_graph, pause_event
 from streamviz.sources.remote import RemoteCall
 from streamviz.trace import Trace
 
@@ -77,7 +77,36 @@ class LocalFeed:
         self.collector.abandon_running(error)
 
     def finish(self) -> None:
-        """Nothing to do: LangChain's callbacks ended the runs."""
+        """LangChain's callbacks ended the runs; a graph paused unseen is noted (see below)."""
+        if self._may_have_paused():
+            try:
+                self._note_pause(self.runnable.get_state(self._thread_config()))
+            except Exception as error:
+                report_internal_error("streamviz graph state after the run", error)
+
+    async def afinish(self) -> None:
+        """:meth:`finish` for ``astream`` (an async checkpointer answers ``aget_state`` only)."""
+        if self._may_have_paused():
+            try:
+                self._note_pause(await self.runnable.aget_state(self._thread_config()))
+            except Exception as error:
+                report_internal_error("streamviz graph state after the run", error)
+
+    def _may_have_paused(self) -> bool:
+        # interrupt_before/after stop a graph without an error nor, unless "updates" is
+        # streamed, any part: a graph on a thread that ended "ok" is asked whether nodes are
+        # still to run (the thread's checkpoint), which is what a pause is.
+        if self.parts is None or getattr(self.runnable, "checkpointer", None) is None:
+            return False
+        root = self.trace.runs.get(str(self.run_id))
+        return root is not None and root.status == "ok" and root.thread_id is not None
+
+    def _thread_config(self) -> dict[str, Any]:
+        return {"configurable": dict(self.config.get("configurable") or {})}
+
+    def _note_pause(self, state: Any) -> None:
+        if state.next and self.parts is not None:
+            self.trace.store.append(pause_event(self.parts, state.next, state.interrupts))
 
     def close(self) -> None:
         self.trace.result = _result(self.trace, self.run_id, self.chunks)
@@ -103,6 +132,9 @@ class RemoteFeed:
         self.parts.fail(error)
 
     def finish(self) -> None:
+        self.parts.finish()
+
+    async def afinish(self) -> None:
         self.parts.finish()
 
     def close(self) -> None:
@@ -179,7 +211,7 @@ class Watch:
             self._fail(error)
             raise
         else:
-            self.feed.finish()
+            await self.feed.afinish()
         finally:
             with contextlib.suppress(Exception):
                 if hasattr(stream, "aclose"):

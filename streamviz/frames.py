@@ -123,8 +123,17 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
     )
 
 
-def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per run: ids, ``name``, ``run_type``, ``status``, times (s) and chunk counts."""
+def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
+    """One row per run: ids, ``name``, ``run_type``, ``status``, times (s) and chunk counts.
+
+    ``text`` (``presentation.text``'s helpers, from :meth:`Trace.runs_df`) gives the LangGraph
+    columns their text: ``interrupt`` (what a paused run asks), ``resume``, ``send``.
+    """
+    texts = text or {}
+
+    def column(key: str) -> pd.arrays.StringArray:
+        describe = texts.get(key)
+        return pd.array([describe(run) if describe else None for run in runs], dtype="string")
 
     def times(values: list[float | None]) -> pd.arrays.FloatingArray:
         return pd.array(values, dtype="Float64")
@@ -146,5 +155,10 @@ def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
             "error": pd.array([run.error for run in runs], dtype="string"),
             "orphan": pd.array([run.orphan for run in runs], dtype="bool"),
             "tags": pd.Series([list(run.tags) for run in runs], dtype="object"),
+            "thread_id": pd.array([run.thread_id for run in runs], dtype="string"),
+            "interrupt": column("interrupt"),
+            "resume": column("resume"),
+            "resumes": pd.array([run.resumes for run in runs], dtype="string"),
+            "send": column("send"),
         }
     )

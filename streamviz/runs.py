@@ -4,19 +4,26 @@
   a trace rebuilt from ``astream_events`` and a trace loaded from a file give the same tree.
 - It keeps a run after it ends: a parent may end before its child, and a child whose parent is
   unknown becomes a root flagged ``orphan`` (adopted again if the parent shows up later).
+- A LangGraph pause is not a failure: a run stopped by ``interrupt()`` (its node raises
+  ``GraphInterrupt``) or paused by ``interrupt_before/after`` (an ``__interrupt__`` stream part)
+  ends ``interrupted``, with the interrupts' values (the questions) in :attr:`Run.interrupts`;
+  the run that resumes it (``Command(resume=...)`` on the same thread) names it in
+  :attr:`Run.resumes` (:func:`link_resumes` does it across traces).
 - Pure Python; it never imports widget code.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from streamviz.events import CUSTOM_EVENT, Event, SerializedError, is_cancellation, split_event
 
-__all__ = ["STATUSES", "Run", "RunTree"]
+__all__ = ["STATUSES", "Run", "RunTree", "link_resumes"]
 
-STATUSES = ("running", "ok", "error", "cancelled")
+STATUSES = ("running", "ok", "error", "cancelled", "interrupted")
 """Possible values of :attr:`Run.status`."""
 
 _MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -65,6 +72,39 @@ class Run:
     """The parent run object, when known."""
     children: list[Run] = field(default_factory=list)
     """Child runs in start order."""
+    interrupts: list[Any] = field(default_factory=list)
+    """What a LangGraph ``interrupt()`` in or below this run asked (each interrupt's value)."""
+    paused: bool = False
+    """An interrupt was seen in or below this run: it ends ``interrupted``, not ``ok``."""
+    resume: Any = _MISSING
+    """The ``Command(resume=...)`` value this run was started with (see :attr:`is_resume`)."""
+    resumes: str | None = None
+    """Id of the paused run this one resumes (same thread, an earlier ``interrupted`` root)."""
+    _interrupt_ids: set[str] = field(default_factory=set)
+
+    @property
+    def is_resume(self) -> bool:
+        """Whether this run was started with ``Command(resume=...)``."""
+        return self.resume is not _MISSING
+
+    @property
+    def thread_id(self) -> str | None:
+        """The LangGraph thread the run ran on (``configurable.thread_id``, a server thread)."""
+        thread = self.metadata.get("thread_id") if isinstance(self.metadata, dict) else None
+        return None if thread is None else str(thread)
+
+    @property
+    def is_send(self) -> bool:
+        """Whether this run is a LangGraph node run started by a ``Send`` (or a pushed task).
+
+        Its :attr:`input` is then the ``Send``'s argument, which tells parallel branches apart.
+        """
+        metadata = self.metadata if isinstance(self.metadata, dict) else {}
+        path, namespace = metadata.get("langgraph_path"), metadata.get("langgraph_checkpoint_ns")
+        if not path or path[0] != "__pregel_push" or metadata.get("langgraph_node") != self.name:
+            return False
+        above = self.parent.metadata if self.parent is not None else {}
+        return not isinstance(above, dict) or above.get("langgraph_checkpoint_ns") != namespace
 
     @property
     def duration(self) -> float | None:
@@ -115,6 +155,69 @@ class Run:
         return f"<Run {self.run_type} {self.name!r} {self.status}{took}, {self.chunk_count} chunks>"
 
 
+_INTERRUPT_TYPES = frozenset({"GraphInterrupt", "NodeInterrupt"})
+_INTERRUPT_KEY = "__interrupt__"
+# Graph stream parts that can hold __interrupt__ (streamviz.sources.graph's pause_event included).
+_PAUSE_PARTS = frozenset({"on_graph_updates", "on_graph_values", "on_graph_state"})
+_INTERRUPT_ID = re.compile(r"\bid='([^']+)'")
+
+
+def _is_interrupt(error: Any) -> bool:
+    """Whether an error is LangGraph's pause (``GraphInterrupt``), live or from a file."""
+    if isinstance(error, BaseException) and not isinstance(error, SerializedError):
+        return any(cls.__name__ in _INTERRUPT_TYPES for cls in type(error).__mro__)
+    return getattr(error, "type", None) in _INTERRUPT_TYPES
+
+
+def _interrupt(item: Any) -> tuple[str | None, Any]:
+    """``(id, value)`` of one interrupt: a live ``Interrupt``, a server's dict, a file's record."""
+    if isinstance(item, dict):
+        fields = item.get("fields") if "__sv__" in item else item
+        if isinstance(fields, dict) and "value" in fields:
+            found = fields.get("id")
+            return (None if found is None else str(found)), fields["value"]
+        return None, item
+    if hasattr(item, "value"):
+        found = getattr(item, "id", None)
+        return (None if found is None else str(found)), item.value
+    return None, item
+
+
+def _interrupts_of_error(error: Any) -> tuple[list[tuple[str | None, Any]], list[str]]:
+    """The interrupts a ``GraphInterrupt`` carries; from a file only their ids are known."""
+    args = getattr(error, "args", ())
+    if isinstance(error, BaseException) and not isinstance(error, SerializedError) and args:
+        items = args[0] if isinstance(args[0], (list, tuple)) else args
+        return [_interrupt(item) for item in items], []
+    return [], _INTERRUPT_ID.findall(str(getattr(error, "message", "") or ""))
+
+
+def _interrupts_of_part(event: Event) -> list[tuple[str | None, Any]] | None:
+    """The interrupts of a graph stream part holding ``__interrupt__`` (else ``None``)."""
+    data = event.get("data")
+    chunk = data.get("chunk") if isinstance(data, dict) else None
+    if not isinstance(chunk, dict) or "__interrupt__" not in chunk:
+        return None
+    items = chunk["__interrupt__"]
+    return [_interrupt(item) for item in items] if isinstance(items, (list, tuple)) else []
+
+
+def _resume_of(value: Any) -> Any:
+    """The resume value of a run's input: ``Command(resume=...)``, live, from a file or a server."""
+    if isinstance(value, dict):
+        if "__sv__" in value and str(value.get("type", "")).endswith(".Command"):
+            fields = value.get("fields")
+            if isinstance(fields, dict) and fields.get("resume") is not None:
+                return fields["resume"]
+        command = value.get("command") if len(value) == 1 else None
+        if isinstance(command, dict) and command.get("resume") is not None:
+            return command["resume"]  # a server run's input (streamviz.sources.remote)
+        return _MISSING
+    if type(value).__name__ == "Command" and getattr(value, "resume", None) is not None:
+        return value.resume
+    return _MISSING
+
+
 def _error_text(error: Any) -> str:
     # Errors of a loaded trace carry the original exception's name in `type`.
     if isinstance(error, SerializedError):
@@ -141,12 +244,18 @@ class RunTree:
         self.roots: list[Run] = []
         """Runs without a known parent, in the order they were first seen."""
         self._waiting: dict[str, list[Run]] = {}  # unknown parent id -> its orphans
+        self._by_interrupt: dict[str, list[Run]] = {}  # interrupt id -> runs missing its value
 
     def apply(self, event: Event) -> Run | None:
         """Update the tree with one event and return the run it touched (``None`` if none)."""
         kind = event["event"]
         split = split_event(kind) if kind != CUSTOM_EVENT else None
         if split is None:
+            if kind in _PAUSE_PARTS:  # the parts that may say the graph paused
+                data = event["data"]
+                chunk = data.get("chunk") if type(data) is dict else None
+                if type(chunk) is dict and _INTERRUPT_KEY in chunk:
+                    self._graph_part(event)
             return None
         run_type, phase = split
         run = self.runs.get(event["run_id"])
@@ -163,19 +272,59 @@ class RunTree:
             run.start = t
             if "input" in data:
                 run.input = data["input"]
+                if run.parent is None and not run.orphan:
+                    self._note_resume(run)
         elif phase == "end":
-            run.end, run.status, run.error = t, "ok", None
+            run.end, run.status, run.error = t, "interrupted" if run.paused else "ok", None
             run.output = data.get("output")
             if "input" in data and data["input"] is not None:
                 run.input = data["input"]
         else:  # error
             error = data.get("error")
             run.end = t
+            if _is_interrupt(error):  # a pause (interrupt()), not a failure
+                run.status, run.error = "interrupted", None
+                found, ids = _interrupts_of_error(error)
+                self._pause(run, found)
+                for interrupt_id in ids:  # from a file: the values come with the part
+                    self._by_interrupt.setdefault(interrupt_id, []).append(run)
+                return run
             run.status = "cancelled" if is_cancellation(error) else "error"
             run.error = _error_text(error)
             if run.parent is None:
                 self._abandon_descendants(run, t)
         return run
+
+    def _graph_part(self, event: Event) -> None:
+        """A graph stream part: an ``__interrupt__`` in it pauses its (root) run."""
+        found = _interrupts_of_part(event)
+        run = self.runs.get(event["run_id"]) if found is not None else None
+        if run is None or found is None:
+            return
+        for interrupt_id, value in found:
+            for waiting in self._by_interrupt.pop(interrupt_id or "", ()):
+                self._pause(waiting, [(interrupt_id, value)])
+        self._pause(run, found)
+        if run.status == "ok":  # the server's own end came first
+            run.status = "interrupted"
+
+    def _pause(self, run: Run, found: Sequence[tuple[str | None, Any]]) -> None:
+        """Mark ``run`` and its ancestors paused, each keeping the interrupts' values once."""
+        node: Run | None = run
+        while node is not None:
+            node.paused = True
+            for interrupt_id, value in found:
+                if interrupt_id is None or interrupt_id not in node._interrupt_ids:
+                    if interrupt_id is not None:
+                        node._interrupt_ids.add(interrupt_id)
+                    node.interrupts.append(value)
+            node = node.parent
+
+    def _note_resume(self, run: Run) -> None:
+        """A root started with ``Command(resume=...)``: link it to its thread's paused run."""
+        run.resume = _resume_of(run.input)
+        if run.is_resume and run.thread_id is not None:
+            run.resumes = _paused_on(run, self.roots)
 
     def _add(self, event: Event, run_type: str) -> Run:
         parent_ids = event["parent_ids"]
@@ -212,3 +361,36 @@ class RunTree:
             if run is not root and run.status == "running":
                 run.end, run.status = t, "cancelled"
                 run.error = f"abandoned: {root.name} ended with {root.error}"
+
+
+def _paused_on(run: Run, candidates: Iterable[Run]) -> str | None:
+    """Id of the latest ``interrupted`` run before ``run`` among ``candidates``, same thread."""
+    found = None
+    for candidate in candidates:
+        if candidate is run:
+            break
+        if candidate.status == "interrupted" and candidate.thread_id == run.thread_id:
+            found = candidate.run_id
+    return found
+
+
+def link_resumes(traces: Iterable[Any]) -> list[tuple[Run, Run]]:
+    """Link each resumed run to the paused run it resumes, across ``traces`` (in run order).
+
+    A run started with ``Command(resume=...)`` resumes the latest run of the same thread that
+    ended ``interrupted`` before it: in the same trace, :class:`RunTree` links them as the
+    events come; across traces (one watch per turn) pass the traces in the order they ran
+    (``sv.link_resumes([paused, resumed])``). Sets :attr:`Run.resumes` where it was unknown and
+    returns the ``(resumed, paused)`` pairs found.
+    """
+    roots = [root for trace in traces for root in trace.roots]
+    by_id = {root.run_id: root for root in roots}
+    pairs: list[tuple[Run, Run]] = []
+    for index, root in enumerate(roots):
+        if not root.is_resume or root.thread_id is None:
+            continue
+        if root.resumes is None:
+            root.resumes = _paused_on(root, roots[:index])
+        if root.resumes is not None and root.resumes in by_id:
+            pairs.append((root, by_id[root.resumes]))
+    return pairs

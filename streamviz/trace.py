@@ -194,11 +194,18 @@ class Trace:
         return events_frame(self._store.columns(), self.runs)
 
     def runs_df(self) -> pd.DataFrame:
-        """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order."""
-        from streamviz.frames import runs_frame
+        """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order.
 
+        LangGraph columns: ``thread_id``, ``interrupt`` (what a paused run asks; its ``status``
+        is ``interrupted``), ``resume`` (the ``Command(resume=...)`` value), ``resumes`` (the id
+        of the paused run it resumes) and ``send`` (a ``Send`` branch's argument).
+        """
+        from streamviz.frames import runs_frame
+        from streamviz.presentation.text import interrupt_text, resume_text, send_text
+
+        text = {"interrupt": interrupt_text, "resume": resume_text, "send": send_text}
         with self._store.lock:
-            return runs_frame(list(self.runs.values()))
+            return runs_frame(list(self.runs.values()), text)
 
     def chunk_times(self) -> dict[str, list[float]]:
         """Times of every streamed chunk, by run id (the token ticks of a timeline)."""

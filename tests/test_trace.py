@@ -126,7 +126,13 @@ def test_events_df_and_runs_df_have_typed_columns():
         "StrOutputParser",
     ]
     assert runs["duration"].dtype == "Float64" and runs["chunk_count"].dtype == "int64"
-    assert list(runs["status"].cat.categories) == ["running", "ok", "error", "cancelled"]
+    assert list(runs["status"].cat.categories) == [
+        "running",
+        "ok",
+        "error",
+        "cancelled",
+        "interrupted",
+    ]
     assert runs.loc[2, "time_to_first_chunk"] >= 0
 
 

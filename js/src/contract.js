@@ -61,7 +61,7 @@ export const STREAMS = /** @type {readonly string[]} */ (contract.streams);
 
 // The columns and statuses the views read by name.
 for (const name of ["us", "kind", "run", "text"]) declared(COLUMNS, name, "event column");
-for (const name of ["running", "ok", "error", "cancelled"]) declared(STATUSES, name, "status");
+for (const name of ["running", "ok", "error", "cancelled", "interrupted"]) declared(STATUSES, name, "status");
 
 /**
  * What the widget shows instead of a snapshot whose version it does not know (text, never markup).

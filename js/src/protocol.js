@@ -28,6 +28,10 @@ import { COLUMNS, DELTA, PAYLOAD, STATUSES, STREAMS, VERSION } from "./contract.
  * @property {number} upstream
  * @property {string | null} node
  * @property {string | null} stream  `text`, `json` or null
+ * @property {string | null} interrupt  an interrupted run: what it asks (text), else null
+ * @property {string | null} resume  the `Command(resume=...)` value it was started with (text)
+ * @property {string | null} thread  its LangGraph thread id
+ * @property {string | null} send  a `Send` branch's argument (text), else null
  */
 
 /**
@@ -151,6 +155,10 @@ export function normalizeRun(row) {
     upstream: int(row.upstream, -1),
     node: str(row.node),
     stream: STREAM_SET.has(row.stream) ? row.stream : null,
+    interrupt: str(row.interrupt),
+    resume: str(row.resume),
+    thread: str(row.thread),
+    send: str(row.send),
   };
 }
 

@@ -12,6 +12,13 @@
 - :data:`failing_graph`: ``prepare -> explode``, whose second node raises (a server-side error).
 - :data:`bench_graph`: one node streaming ``n_tokens`` tokens (from the input) from a zero-delay
   demo model (to measure streaming throughput).
+- :data:`approval_graph`: ``draft -> review -> publish``, whose ``review`` node pauses with
+  ``interrupt({"question": ...})`` until resumed with ``Command(resume=...)`` (a human in the
+  loop). Served without a checkpointer (the server has its own); in-process use
+  ``build_approval_graph(checkpointer=InMemorySaver())``.
+- :data:`fanout_graph`: ``plan`` sends one ``Send("write", {"subject": ...})`` per subject, the
+  ``write`` branches (a subgraph each) run in parallel and write ``custom`` progress,
+  ``collect`` joins them.
 
 They are also served by ``langgraph dev`` from ``notebooks/langgraph/langgraph.json``.
 
@@ -24,29 +31,38 @@ Examples
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Send, interrupt
 
 from streamviz.demo._models import DemoChatModel
 
 __all__ = [
+    "APPROVAL_QUESTION",
     "FAILURE_MESSAGE",
+    "ApprovalState",
     "BenchState",
     "FailingState",
+    "FanoutState",
     "JokeState",
     "ModelState",
+    "approval_graph",
     "bench_graph",
+    "build_approval_graph",
     "build_bench_graph",
     "build_failing_graph",
+    "build_fanout_graph",
     "build_joke_graph",
     "build_model_graph",
     "build_nested_graph",
     "build_subgraph_graph",
     "failing_graph",
+    "fanout_graph",
     "joke_graph",
     "model_graph",
     "nested_graph",
@@ -236,9 +252,120 @@ def build_bench_graph() -> CompiledStateGraph:
     )
 
 
+class ApprovalState(TypedDict, total=False):
+    """State of the approval graph."""
+
+    topic: str
+    draft: str
+    decision: str
+    published: str
+
+
+APPROVAL_QUESTION = "Publish this draft?"
+"""The ``question`` the approval graph's ``review`` node asks when it pauses."""
+
+
+def _draft(state: ApprovalState) -> dict[str, Any]:
+    return {"draft": f"A short note about {state['topic']}"}
+
+
+def _review(state: ApprovalState) -> dict[str, Any]:
+    decision = interrupt({"question": APPROVAL_QUESTION, "draft": state["draft"]})
+    return {"decision": str(decision)}
+
+
+def _publish(state: ApprovalState) -> dict[str, Any]:
+    verdict = "published" if state.get("decision") == "yes" else "dropped"
+    return {"published": f"{verdict}: {state['draft']}"}
+
+
+def build_approval_graph(checkpointer: Any = None) -> CompiledStateGraph:
+    """``draft -> review -> publish``: ``review`` pauses with ``interrupt()`` for a decision.
+
+    Resume it on the same thread with ``Command(resume="yes")`` (anything else drops the
+    draft). A pause needs a checkpointer: pass one in-process (a server brings its own).
+    """
+    return (
+        StateGraph(ApprovalState)
+        .add_node("draft", _draft)
+        .add_node("review", _review)
+        .add_node("publish", _publish)
+        .add_edge(START, "draft")
+        .add_edge("draft", "review")
+        .add_edge("review", "publish")
+        .add_edge("publish", END)
+        .compile(name="approval", checkpointer=checkpointer)
+    )
+
+
+class FanoutState(TypedDict, total=False):
+    """State of the fan-out graph: the subjects, and one draft per subject (any order)."""
+
+    subjects: list[str]
+    drafts: Annotated[list[str], operator.add]
+    summary: str
+
+
+def _plan(state: FanoutState) -> dict[str, Any]:
+    return {}
+
+
+def _send_each(state: FanoutState) -> list[Send]:
+    return [Send("write", {"subject": subject}) for subject in state["subjects"]]
+
+
+class _BranchState(TypedDict, total=False):
+    subject: str
+    drafts: Annotated[list[str], operator.add]
+
+
+class _BranchOutput(TypedDict):
+    drafts: Annotated[list[str], operator.add]
+
+
+def _compose(branch: _BranchState) -> dict[str, Any]:
+    get_stream_writer()({"progress": f"writing about {branch['subject']}"})
+    return {"drafts": [f"a line about {branch['subject']}"]}
+
+
+def _branch_graph() -> CompiledStateGraph:
+    """One branch: a subgraph whose ``compose`` node writes progress and one draft."""
+    return (
+        StateGraph(_BranchState, output_schema=_BranchOutput)
+        .add_node("compose", _compose)
+        .add_edge(START, "compose")
+        .compile(name="write")
+    )
+
+
+def _collect(state: FanoutState) -> dict[str, Any]:
+    return {"summary": " / ".join(sorted(state.get("drafts") or []))}
+
+
+def build_fanout_graph() -> CompiledStateGraph:
+    """``plan`` fans out one ``Send("write", {"subject": s})`` per subject; ``collect`` joins.
+
+    ``write`` is a subgraph (one node, ``compose``) that writes ``custom`` progress naming its
+    subject: its parts' namespace (``write:<task id>``) says which branch wrote them.
+    """
+    return (
+        StateGraph(FanoutState)
+        .add_node("plan", _plan)
+        .add_node("write", _branch_graph())
+        .add_node("collect", _collect)
+        .add_edge(START, "plan")
+        .add_conditional_edges("plan", _send_each, ["write"])
+        .add_edge("write", "collect")
+        .add_edge("collect", END)
+        .compile(name="fanout")
+    )
+
+
 joke_graph = build_joke_graph()
 subgraph_graph = build_subgraph_graph()
 nested_graph = build_nested_graph()
 model_graph = build_model_graph()
 failing_graph = build_failing_graph()
 bench_graph = build_bench_graph()
+approval_graph = build_approval_graph()
+fanout_graph = build_fanout_graph()

@@ -1,7 +1,8 @@
 """A local LangGraph API server (``langgraph dev``) on the example graphs, offline.
 
 ``with local_server() as server:`` starts the in-memory server of ``langgraph-cli[inmem]`` on
-:mod:`streamviz.demo.graphs` (``joke``, ``subgraphs``, ``model``, ``nested``, ``failing``) in a
+:mod:`streamviz.demo.graphs` (``joke``, ``subgraphs``, ``model``, ``nested``, ``failing``,
+``approval``, ``fanout``) in a
 fresh temporary folder, on a free loopback port, with analytics, version checks and tracing off,
 and stops it (its whole process group) at the end of the block. It is what the notebooks use to
 show LangGraph's streaming API guide (``client.runs.stream``) without a network.
@@ -48,6 +49,8 @@ EXAMPLE_GRAPHS = {
     "model": "model_graph",
     "nested": "nested_graph",
     "failing": "failing_graph",
+    "approval": "approval_graph",
+    "fanout": "fanout_graph",
 }
 
 

@@ -20,15 +20,19 @@ from streamviz._serialization import SerializedObject, UnserializableValue
 from streamviz.events import SerializedError
 
 __all__ = [
+    "LABEL_CHARS",
     "PART_CHARS",
     "PREVIEW_CHARS",
     "STREAM_CHARS",
     "chunk_text",
     "cut",
+    "interrupt_text",
     "is_json_chunk",
     "message_text",
     "part_text",
     "preview",
+    "resume_text",
+    "send_text",
 ]
 
 PREVIEW_CHARS = 300
@@ -147,6 +151,9 @@ def _plain(value: Any, depth: int) -> Any:
         return redact_text(str.__str__(value))
     if isinstance(value, BaseMessage):
         return {"type": value.type, "content": _plain(message_text(value), depth + 1)}
+    if type(value).__name__ == "Interrupt" and hasattr(value, "value"):  # LangGraph's pause
+        found = getattr(value, "id", None)
+        return {"value": _plain(value.value, depth + 1), "id": found and str(found)}
     return preview(value, PREVIEW_CHARS)
 
 
@@ -193,3 +200,27 @@ def _preview(value: Any, limit: int) -> str:
                 break
         return "[" + ", ".join(parts) + "]"
     return redact_text(_repr.repr(value))
+
+
+# ---------------------------------------------------------------- LangGraph pauses and branches
+LABEL_CHARS = 80
+"""Longest text of a ``Send`` argument shown beside its node's name."""
+
+
+def interrupt_text(run: Any, limit: int = PREVIEW_CHARS) -> str | None:
+    """What a paused run asks (its interrupts' values), ``None`` unless it is paused."""
+    if not getattr(run, "paused", False):
+        return None
+    return cut("; ".join(preview(value, limit) for value in run.interrupts), limit)
+
+
+def resume_text(run: Any, limit: int = PREVIEW_CHARS) -> str | None:
+    """The ``Command(resume=...)`` value a run was started with, ``None`` if not a resume."""
+    return preview(run.resume, limit) if getattr(run, "is_resume", False) else None
+
+
+def send_text(run: Any, limit: int = LABEL_CHARS) -> str | None:
+    """A short text of the ``Send`` argument of a node run (``None`` if not a ``Send``)."""
+    if not getattr(run, "is_send", False) or not run.has_input:
+        return None
+    return preview(run.input, limit)

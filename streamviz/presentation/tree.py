@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from streamviz.presentation.text import interrupt_text, resume_text, send_text
 from streamviz.runs import Run
 
 __all__ = ["format_tree"]
 
-_MARK = {"running": "…", "ok": "✓", "error": "✗", "cancelled": "⊘"}
+_MARK = {"running": "…", "ok": "✓", "error": "✗", "cancelled": "⊘", "interrupted": "‖"}
 
 
 def _ms(seconds: float | None) -> str:
@@ -16,8 +17,16 @@ def _ms(seconds: float | None) -> str:
 
 
 def _line(run: Run, chunks: bool) -> str:
-    parts = [f"{_MARK.get(run.status, '?')} {run.name} [{run.run_type}]"]
+    send = send_text(run)
+    label = run.name if send is None else f"{run.name} {send}"
+    parts = [f"{_MARK.get(run.status, '?')} {label} [{run.run_type}]"]
     parts.append(_ms(run.duration) if run.status != "running" else "running")
+    resume = resume_text(run, 120)
+    if resume is not None:
+        parts.append(f"resumed {run.thread_id or 'thread'} with {resume}")
+    question = interrupt_text(run, 120)
+    if question is not None:
+        parts.append(f"paused: {question}" if question else "paused")
     if run.first_chunk is not None:
         parts.append(f"first chunk {_ms(run.time_to_first_chunk)}")
     if chunks and run.chunk_count:

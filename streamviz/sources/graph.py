@@ -34,11 +34,15 @@ __all__ = [
     "graph_event_name",
     "is_graph",
     "node_of",
+    "node_of_namespace",
     "part_event",
+    "pause_event",
     "split_part",
 ]
 
 GRAPH_EVENT_PREFIX = "on_graph_"
+INTERRUPT_KEY = "__interrupt__"
+"""The key of an ``updates`` (or ``values``) part saying the graph paused, and why."""
 
 
 def graph_event_name(mode: str) -> str:
@@ -82,7 +86,8 @@ def _message_metadata(mode: str, chunk: Any) -> dict[str, Any] | None:
 def node_of(mode: str, chunk: Any) -> str | None:
     """The node a stream part came from, when the part says so (else ``None``)."""
     if mode == "updates" and isinstance(chunk, dict) and len(chunk) == 1:
-        return str(next(iter(chunk)))
+        key = str(next(iter(chunk)))
+        return None if key == INTERRUPT_KEY else key  # a pause: the graph's, not a node's
     metadata = _message_metadata(mode, chunk)
     if metadata is not None and metadata.get("langgraph_node") is not None:
         return str(metadata["langgraph_node"])
@@ -93,6 +98,21 @@ def node_of(mode: str, chunk: Any) -> str | None:
         if chunk.get("type") in ("task", "task_result") and isinstance(payload, dict):
             return str(payload.get("name"))
     return None
+
+
+def node_of_namespace(namespace: Sequence[str]) -> str | None:
+    """The node whose task a part of ``namespace`` came from (``None``: the root graph).
+
+    ``"node_2"`` of ``("node_2:<task id>",)``: the innermost level.
+
+    LangGraph says no more: a ``custom`` part written by a node of the root graph has an empty
+    namespace (the writer drops the writing task's own level), one written inside a subgraph
+    names the task running that subgraph.
+    """
+    if not namespace:
+        return None
+    node = str(namespace[-1]).split(":", 1)[0]
+    return node or None
 
 
 def part_event(
@@ -110,9 +130,12 @@ def part_event(
     if message_metadata is not None:
         metadata = dict(message_metadata)
         tags = [str(tag) for tag in metadata.get("tags") or ()]
+    node = node_of(mode, chunk)
+    if node is None and mode == "custom":
+        node = node_of_namespace(namespace)
     return {
         "event": graph_event_name(mode),
-        "name": node_of(mode, chunk) or graph_name,
+        "name": node or graph_name,
         "run_id": run_id,
         "parent_ids": list(parent_ids),
         "tags": tags,
@@ -121,6 +144,17 @@ def part_event(
         "mode": mode,
         "ns": list(namespace),
     }
+
+
+def pause_event(parts: GraphParts, next_nodes: Sequence[str], interrupts: Any) -> dict[str, Any]:
+    """The event noting that a graph run stopped with nodes still to run (a pause).
+
+    ``on_graph_state`` (``mode="state"``), ``data={"chunk": {"next": [...], "__interrupt__":
+    [...]}}``: what the thread's checkpoint said after the run, read by the watch when the
+    stream showed no pause itself (``interrupt_before/after`` without ``updates``).
+    """
+    chunk = {"next": [str(node) for node in next_nodes], "__interrupt__": list(interrupts or ())}
+    return part_event(parts.run_id, parts.graph_name, (), "state", chunk)
 
 
 class GraphParts:

@@ -52,7 +52,7 @@ from typing import Any
 
 from streamviz._errors import report_internal_error
 from streamviz.events import SerializedError, is_event_dict, split_event
-from streamviz.sources.graph import GRAPH_EVENT_PREFIX, node_of
+from streamviz.sources.graph import GRAPH_EVENT_PREFIX, node_of, node_of_namespace
 from streamviz.trace import Trace
 
 __all__ = [
@@ -267,6 +267,8 @@ class RemoteParts:
 
     def _part(self, mode: str, namespace: list[str], data: Any) -> None:
         name, tags, metadata = self._describe(mode, data)
+        if name is None and mode == "custom":  # written in a subgraph: the task running it
+            name = node_of_namespace(namespace)
         if mode == "values" and not namespace:
             self._values, self._has_values = data, True
         self.trace.store.append(

@@ -20,9 +20,12 @@ from streamviz.presentation.text import (
     STREAM_CHARS,
     chunk_text,
     cut,
+    interrupt_text,
     is_json_chunk,
     part_text,
     preview,
+    resume_text,
+    send_text,
 )
 from streamviz.widgets._contract import CONTRACT, VERSION
 
@@ -389,6 +392,10 @@ class TraceEncoder:
             "upstream": upstream,
             "node": _node(run),
             "stream": self._stream_kind.get(index),
+            "interrupt": interrupt_text(run, 2_000),
+            "resume": resume_text(run, 2_000),
+            "thread": run.thread_id,
+            "send": send_text(run),
         }
 
 

@@ -16,6 +16,7 @@ import { frameScheduler } from "../frame.js";
 import { cellText, cut, formatDuration, plural, setText, visible } from "../text.js";
 import { mountFilterBar } from "./filterbar.js";
 import { mountGraph } from "./graph.js";
+import { pauseState } from "./graph_model.js";
 import { mountTable } from "./table.js";
 import { mountTimeline } from "./timeline.js";
 import { AXIS_HEIGHT_PX, LANE_HEIGHT_PX, ROW_HEIGHT_PX } from "./timeline_model.js";
@@ -70,7 +71,8 @@ export function mountHeader(ctx, parent) {
     title: "the trace's duration and its first token, from its first start",
   });
   const live = h("span", { class: "sv-live", role: "status" });
-  const root = h("header", { class: "sv-header" }, title, stats, times, live);
+  const pause = h("bdi", { class: "sv-pause", hidden: true });
+  const root = h("header", { class: "sv-header" }, title, stats, times, pause, live);
   parent.appendChild(root);
 
   function draw() {
@@ -86,6 +88,10 @@ export function mountHeader(ctx, parent) {
     if (figures.duration !== null) timing.push(formatDuration(figures.duration));
     if (figures.first !== null) timing.push(`first token ${formatDuration(figures.first)}`);
     setText(times, timing.join(" · "));
+    const paused = pauseState(store.runs);
+    pause.hidden = paused === null;
+    setText(pause, paused ? paused.text : "");
+    if (paused && pause.title !== visible(paused.title)) pause.title = visible(paused.title);
     const isLive = ctx.live();
     live.setAttribute("data-live", isLive ? "true" : "false");
     setText(live, isLive ? "● live" : "finished");

@@ -20,7 +20,7 @@ import { frameScheduler } from "../frame.js";
 import { cellText, replaceChildren, setText, targetOf } from "../text.js";
 import { mountPartDetail } from "./graph_detail.js";
 import { mountMessages } from "./graph_messages.js";
-import { modeColor, orderModes } from "./graph_model.js";
+import { modeColor, orderModes, pauseState } from "./graph_model.js";
 import { mountPartList } from "./graph_parts.js";
 
 /** @typedef {import("../context.js").Context} Context */
@@ -50,7 +50,8 @@ export function mountGraph(ctx, parent) {
   const detail = h("aside", { class: "sv-graph-detail", "aria-label": "Stream part", hidden: true });
   const main = h("div", { class: "sv-graph-main" }, listbox, messages, detail);
   const empty = h("div", { class: "sv-empty" }, "No LangGraph stream parts in this trace yet.");
-  const root = h("div", { class: "sv-graph" }, modes, tools, main, empty);
+  const pause = h("div", { class: "sv-graph-pause", role: "status", hidden: true });
+  const root = h("div", { class: "sv-graph" }, modes, pause, tools, main, empty);
   parent.appendChild(root);
 
   /** The tab the user picked (it may not be present yet after a reset), or null. */
@@ -140,6 +141,7 @@ export function mountGraph(ctx, parent) {
     empty.hidden = active !== null;
     main.hidden = active === null;
     drawTabs(ordered);
+    drawPause();
     if (active === null) {
       tools.hidden = true;
       return;
@@ -151,6 +153,16 @@ export function mountGraph(ctx, parent) {
     partDetail.draw(active);
     if (isMessages) tokens.draw();
     else partList.draw(active);
+  }
+
+  /** The thread's state: "‖ paused: <what it asks>" or "resumed <thread> with <value>". */
+  function drawPause() {
+    const state = pauseState(store.runs);
+    pause.hidden = state === null;
+    if (!state) return;
+    const paused = state.text.startsWith("paused");
+    pause.setAttribute("data-paused", paused ? "true" : "false");
+    setText(pause, paused ? `‖ ${state.text}${state.title ? ` · ${cellText(state.title, 300)}` : ""}` : state.text);
   }
 
   /** Show the picked part: its tab, scrolled to it. */

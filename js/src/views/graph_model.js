@@ -9,6 +9,8 @@
 // for `messages`, else the part as compact JSON, cut by the kernel past a couple of thousand
 // characters (then it is no longer JSON: the functions here fall back to reading its beginning).
 
+import { cellText, cut } from "../text.js";
+
 /** Modes in the order the tabs and the timeline lanes show them; other modes follow, as seen. */
 export const MODE_ORDER = ["values", "updates", "messages", "custom", "tasks", "debug", "checkpoints"];
 
@@ -304,4 +306,52 @@ export class MessageGroups {
     this.count += 1;
     this.where.set(seq, { group, call });
   }
+}
+
+/**
+ * What the header says of a LangGraph thread: the latest root run paused ("paused: awaiting
+ * input", with what it asks as `title`), or resumed ("resumed <thread> with <value>"); else null.
+ * @param {ReadonlyArray<import("../protocol.js").RunRow | undefined>} runs
+ * @returns {{text: string, title: string} | null}
+ */
+export function pauseState(runs) {
+  let last = null;
+  for (const run of runs) if (run && run.parent === -1) last = run;
+  if (!last) return null;
+  if (last.status === "interrupted") {
+    return { text: "paused: awaiting input", title: last.interrupt ? cut(last.interrupt, 2000).text : "" };
+  }
+  if (last.resume !== null && last.status !== "error" && last.status !== "cancelled") {
+    const text = `resumed ${last.thread ?? "thread"} with ${last.resume}`;
+    return { text: cellText(text, 160), title: cut(text, 2000).text };
+  }
+  return null;
+}
+
+/** The node name LangGraph gives the `updates` part that says a run paused. */
+export const INTERRUPT_KEY = "__interrupt__";
+
+/**
+ * Whether a part's text is an `__interrupt__` update (the graph paused; no node's update).
+ * @param {unknown} text
+ */
+export function isInterrupt(text) {
+  return String(text ?? "").startsWith(`{"${INTERRUPT_KEY}":`);
+}
+
+/**
+ * What the interrupts of an `__interrupt__` update ask, one line: each interrupt's `value`
+ * (its question) when the text is whole JSON, else the text as it came.
+ * @param {unknown} text  the part's text (`{"__interrupt__": [...]}`, maybe cut)
+ * @returns {string}
+ */
+export function interruptValues(text) {
+  const source = String(text ?? "");
+  const value = parseJson(source);
+  const list = value && typeof value === "object" && !Array.isArray(value) ? value[INTERRUPT_KEY] : null;
+  if (!Array.isArray(list)) return source;
+  if (!list.length) return "(before or after a node: no question)";
+  return list
+    .map((item) => (item && typeof item === "object" && "value" in item ? compact(item.value) : compact(item)))
+    .join("; ");
 }

@@ -6,7 +6,7 @@
 
 import { indexOfSorted } from "../sorted.js";
 import { cellText, formatMs, replaceChildren, setText, targetOf } from "../text.js";
-import { nsLabel, partInfo } from "./graph_model.js";
+import { interruptValues, isInterrupt, nsLabel, partInfo } from "./graph_model.js";
 import { virtualList } from "./vlist.js";
 
 /** @typedef {import("../context.js").Context} Context */
@@ -30,6 +30,7 @@ export const LAYOUTS = {
   ],
   custom: [
     ["t", "time (ms)"],
+    ["node", "written by"],
     ["ns", "namespace"],
     ["text", "data"],
   ],
@@ -111,6 +112,11 @@ export function partCells(store, k, mode, step = "") {
   if (layout === "values" || layout === "custom") {
     cells.step = String(step);
     cells.text = cellText(text);
+    // A custom part names its node only when LangGraph said who wrote it (its namespace).
+    if (layout === "custom") cells.node = cellText(store.extra.get(k)?.name ?? "", 120);
+  } else if (layout === "updates" && isInterrupt(text)) {
+    cells.node = "‖ paused";
+    cells.text = cellText(interruptValues(text));
   } else if (layout === "generic") {
     cells.node = cellText(name, 120);
     cells.text = cellText(text);

@@ -158,8 +158,10 @@ export function mountTable(ctx, parent) {
         row.svStructure = store.structure;
         row.setAttribute("data-seq", String(seq));
         const cells = rowCells(store, k);
-        const phase = PHASE.exec(cells.event);
-        row.setAttribute("data-phase", phase ? phase[1] : "other");
+        const phase = PHASE.exec(cells.event)?.[1] ?? "other";
+        // LangGraph's interrupt() reaches LangChain as an error of its node: a pause, not a failure.
+        const paused = phase === "error" && store.runs[store.cols.run[k]]?.status === "interrupted";
+        row.setAttribute("data-phase", paused ? "pause" : phase);
         COLUMNS.forEach(([key, , free], n) => {
           const cell = /** @type {HTMLElement} */ (row.childNodes[n]);
           setText(cell, cells[key]);

@@ -258,6 +258,8 @@ export function mountTimeline(ctx, parent) {
         if (item.key === "first") return h("span", attributes, h("span", { class: "sv-first-mark" }, "▼"), item.label);
         if (item.key === "error")
           return h("span", { ...attributes, class: "sv-legend-item sv-legend-error" }, "✕ error");
+        if (item.key === "interrupted")
+          return h("span", { ...attributes, class: "sv-legend-item sv-legend-pause" }, "‖ paused");
         return h("span", attributes, "⊘ cancelled");
       }),
     );
@@ -374,7 +376,8 @@ export function mountTimeline(ctx, parent) {
       // Name, indented by depth.
       const indent = 6 + Math.min(depth[n], 12) * INDENT_PX;
       g.fillStyle = run.status === "error" ? colors.error : colors.text;
-      g.fillText(fitText(g, cellText(run.name, 80), LABEL_WIDTH_PX - indent - 8), indent, mid);
+      const label = run.send !== null ? `${cellText(run.name, 60)} ${cellText(run.send, 60)}` : cellText(run.name, 80);
+      g.fillText(fitText(g, label, LABEL_WIDTH_PX - indent - 8), indent, mid);
 
       const bar = barSpan(run, store.now);
       if (!bar) continue;
@@ -437,6 +440,18 @@ export function mountTimeline(ctx, parent) {
         g.setLineDash?.([]);
         g.fillStyle = color;
         g.fillText(run.status === "error" ? "✕" : "⊘", Math.min(x.x1 - 8, x1 + 3), mid);
+      }
+      // A pause (LangGraph interrupt): dashed warn outline, then "‖" and what it asks.
+      if (run.status === "interrupted") {
+        g.strokeStyle = colors.warn;
+        g.lineWidth = 1.5;
+        g.setLineDash?.([4, 2]);
+        g.strokeRect(x0 + 0.5, y0 + 0.5, Math.max(1, x1 - x0 - 1), barHeight - 1);
+        g.setLineDash?.([]);
+        g.fillStyle = colors.warn;
+        const markX = Math.min(x.x1 - 8, x1 + 3);
+        const asks = run.interrupt ? `‖ ${cellText(run.interrupt, 80)}` : "‖";
+        g.fillText(fitText(g, asks, Math.max(8, x.x1 - markX)), markX, mid);
       }
       if (i === selectedIndex) {
         g.strokeStyle = colors.select;

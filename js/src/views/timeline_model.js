@@ -85,6 +85,7 @@ export function legendItems(runs) {
   let first = false;
   let error = false;
   let cancelled = false;
+  let paused = false;
   for (const run of runs) {
     if (!run) continue;
     types.add(Object.hasOwn(TYPE_COLORS, run.type) ? run.type : "other");
@@ -92,6 +93,7 @@ export function legendItems(runs) {
     if (run.first !== null) first = true;
     if (run.status === "error") error = true;
     else if (run.status === "cancelled") cancelled = true;
+    else if (run.status === "interrupted") paused = true;
   }
   /** @type {Array<{key: string, label: string, color: string | null}>} */
   const items = [];
@@ -102,6 +104,7 @@ export function legendItems(runs) {
   if (first) items.push({ key: "first", label: "first token", color: null });
   if (error) items.push({ key: "error", label: "error", color: null });
   if (cancelled) items.push({ key: "cancelled", label: "cancelled", color: null });
+  if (paused) items.push({ key: "interrupted", label: "paused", color: null });
   return items;
 }
 
@@ -344,6 +347,9 @@ export function runSummary(run, runs, now) {
     lines.push(`${hold.label}${after}`);
   }
   if (run.error) lines.push(run.error);
+  if (run.send !== null) lines.push(`Send: ${run.send}`);
+  if (run.status === "interrupted") lines.push(run.interrupt ? `paused: ${run.interrupt}` : "paused");
+  if (run.resume !== null) lines.push(`resumed ${run.thread ?? "thread"} with ${run.resume}`);
   return lines;
 }
 

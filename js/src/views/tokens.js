@@ -43,7 +43,7 @@ export const EAGER_BLOCKS = 40;
 const NEAR_PX = 1200;
 const TOKEN_TYPES = new Set(["chat_model", "llm", "parser"]);
 /** @type {Record<string, string>} */
-export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘" };
+export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled: "⊘", interrupted: "‖" };
 
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */

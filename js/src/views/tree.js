@@ -68,6 +68,10 @@ export function runMeta(run) {
  */
 export function runTooltip(run, duration, ttft) {
   const lines = [visible(run.name), `type: ${visible(run.type)} · ${run.status}`];
+  if (run.send !== null) lines.push(`Send: ${visible(cut(run.send, 2000).text)}`);
+  if (run.thread !== null) lines.push(`thread: ${visible(run.thread)}`);
+  if (run.resume !== null) lines.push(`resumed with: ${visible(cut(run.resume, 2000).text)}`);
+  if (run.status === "interrupted") lines.push(pauseText(run, 2000));
   if (run.node) lines.push(`node: ${visible(run.node)}`);
   if (run.tags.length) lines.push(`tags: ${run.tags.map((tag) => visible(tag)).join(", ")}`);
   lines.push(`id: ${visible(run.id)}`);
@@ -78,6 +82,16 @@ export function runTooltip(run, duration, ttft) {
   lines.push(figures.join(" · "));
   if (run.error) lines.push(visible(cut(run.error, 2000).text));
   return lines.join("\n");
+}
+
+/**
+ * What a paused run shows: "paused: <what it asks>" ("paused" when it asks nothing).
+ * @param {import("../protocol.js").RunRow} run
+ * @param {number} limit
+ * @returns {string}
+ */
+export function pauseText(run, limit) {
+  return run.interrupt ? `paused: ${cellText(run.interrupt, limit)}` : "paused";
 }
 
 /**
@@ -152,6 +166,9 @@ export function mountTree(ctx, parent) {
       run.error,
       run.node,
       run.tags.join("\u0001"),
+      run.interrupt,
+      run.resume,
+      run.send,
     ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
@@ -186,6 +203,7 @@ export function mountTree(ctx, parent) {
         "span",
         { class: "sv-tree-label" },
         h("bdi", { class: "sv-tree-name", title: tip }, cellText(run.name, 120)),
+        run.send !== null ? h("bdi", { class: "sv-tree-send", title: tip }, cellText(run.send, 80)) : null,
         meta ? h("bdi", { class: "sv-tree-meta", title: tip }, cellText(meta, 120)) : null,
         h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
         run.held !== null
@@ -196,6 +214,12 @@ export function mountTree(ctx, parent) {
           : null,
         run.error
           ? h("bdi", { class: "sv-tree-error", title: cellText(run.error, 2000) }, cellText(run.error, 200))
+          : null,
+        run.status === "interrupted"
+          ? h("bdi", { class: "sv-tree-pause", title: pauseText(run, 2000) }, pauseText(run, 200))
+          : null,
+        run.resume !== null
+          ? h("bdi", { class: "sv-tree-pause", title: tip }, `resumed with ${cellText(run.resume, 120)}`)
           : null,
       ),
       h(
