@@ -75,7 +75,18 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("parent_ids", "list<string>", "the run's ancestors, outermost first"),
     ("tags", "list<string>", "the run's tags, inherited ones included"),
     ("metadata", "string", "the run's metadata: a JSON object"),
-    ("data", "string", "the payload (input, output, chunk, error...) as JSON; null if absent"),
+    (
+        "data",
+        "string",
+        "the payload (input, output, chunk, error...) as JSON; null if absent"
+        " or for a repeated token row (see text)",
+    ),
+    (
+        "text",
+        "string",
+        "a streamed token's text (a text chunk, or a message chunk's content);"
+        " null for other events",
+    ),
     ("mode", "string", "a LangGraph stream part's mode, else null"),
     ("ns", "list<string>", "a LangGraph stream part's namespace, else null"),
     ("thread", "int64", "the thread that reported the event, null if unknown"),
@@ -86,7 +97,7 @@ _REQUIRED = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "t", "
 # The columns a run's streamed events share (built per batch by one take), and the others.
 _FIXED = ("event", "run_type", "phase", "name", "run_id", "parent_id", "parent_ids", "tags",
           "metadata", "mode", "ns")  # fmt: skip
-_VARYING = ("t", "seq", "thread", "data", "extra")
+_VARYING = ("t", "seq", "thread", "data", "text", "extra")
 _KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
 _BATCH_ROWS = 65_536
@@ -286,24 +297,6 @@ class _Encoder:
         extra["t"] = value  # an integer a float cannot hold exactly
         return None
 
-    def add_fixed(
-        self, fixed: tuple[Any, ...], t: float, seq: int, thread: int | None, data: str
-    ) -> None:
-        """Append a row whose fixed columns (:data:`_FIXED`) are ``fixed`` (a shape's row)."""
-        source = self.source_of.get(id(fixed))
-        if source is None:
-            source = self.source_of[id(fixed)] = len(self.sources)
-            self.sources.append(fixed)
-        self.source.append(source)
-        columns = self.columns
-        columns["t"].append(t)
-        columns["seq"].append(seq)
-        columns["thread"].append(thread)
-        columns["data"].append(data)
-        columns["extra"].append(None)
-        self.rows += 1
-        self.text += len(data)
-
     def add_rows(
         self,
         skeletons: list[Any],
@@ -311,6 +304,7 @@ class _Encoder:
         seqs: Iterable[int],
         threads: Iterable[int],
         datas: list[str],
+        texts: list[str],
     ) -> None:
         """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit."""
         source_of, sources = self.source_of, self.sources
@@ -329,6 +323,7 @@ class _Encoder:
             ]
         )
         columns["data"].extend(datas)
+        columns["text"].extend(texts)
         columns["extra"].extend([None] * len(datas))
         self.rows += len(datas)
         self.text += sum(map(len, datas))
@@ -384,6 +379,7 @@ class _Encoder:
         columns["seq"].append(seq)
         columns["thread"].append(thread)
         columns["data"].append(data)
+        columns["text"].append(None)
         columns["extra"].append(_json_text(extra) if extra else None)
         self.rows += 1
         if data is not None:
@@ -420,11 +416,16 @@ class _DataSkeleton:
         self.fixed = fixed
         self.threaded = threaded
 
-    def data(self, text: str) -> str | None:
-        encoded = encode_basestring(redact_text(text))
-        if not encoded.isascii() and _SURROGATE.search(encoded):
+    def text(self, text: str) -> str | None:
+        """The row's ``text`` column: the text redacted; None if it cannot be stored exactly."""
+        text = redact_text(text)
+        if not text.isascii() and _SURROGATE.search(text):
             return None  # the full path escapes the lone surrogate
-        return self.pieces[0] + encoded + self.pieces[1]
+        return text
+
+    def data(self, text: str) -> str:
+        """The row's ``data``, given its ``text`` column."""
+        return self.pieces[0] + encode_basestring(text) + self.pieces[1]
 
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
@@ -486,32 +487,32 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                     if skeleton is _ABSENT:
                         skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
                 found.append(skeleton)
-            datas = [
-                None if skeleton is None else skeleton.data(text)
+            # The text column of each row, and its data around it.
+            column_texts = [
+                None if skeleton is None else skeleton.text(text)
                 for skeleton, text in zip(found, texts, strict=True)
             ]
-            total = sum(times)
-            if None in datas or total - total != 0 or max(threads) > _INT64[1]:
-                fits = [
-                    data is not None and t - t == 0 and thread <= _INT64[1]
-                    for data, t, thread in zip(datas, times, threads, strict=True)
-                ]
-            else:
-                fits = None  # the usual block: every row from its skeleton
+            datas: list[str | None] = []
+            fits = []
+            for offset, skeleton in enumerate(found):
+                text, t = column_texts[offset], times[offset]
+                fit = text is not None and t - t == 0 and threads[offset] <= _INT64[1]
+                fits.append(fit)
+                datas.append(skeleton.data(text) if fit else None)
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
-                stop = item.count if fits is None else _next_false(fits, start)
+                stop = _next_false(fits, start)
                 if stop > start:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
-                        threads[start:stop], datas[start:stop],
+                        threads[start:stop], datas[start:stop], column_texts[start:stop],
                     )  # fmt: skip
                 if stop < item.count:
                     add(store.event(item.seq + stop))
                     stop += 1
-                position += stop - start
                 start = stop
+            position += item.count
         if encoder.full():
             yield encoder.batch()
     if encoder.rows:
@@ -596,7 +597,9 @@ def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
         parquet = pq.ParquetFile(source)
         schema = parquet.schema_arrow
         wanted = [name for name in _NAMES if name in schema.names]
-        return schema, parquet.iter_batches(batch_size=_BATCH_ROWS, columns=wanted)
+        return schema, parquet.iter_batches(
+            batch_size=_BATCH_ROWS, columns=wanted, use_threads=False
+        )
     reader = pa.ipc.open_file(source)
     return reader.schema, (reader.get_batch(i) for i in range(reader.num_record_batches))
 
@@ -719,9 +722,38 @@ class _Rows:
 
     def _lists(self, pa: Any, array: Any) -> list[Any]:
         """A list-of-strings column as Python lists, each distinct one a single object."""
+        import numpy as np
+        import pyarrow.compute as pc
+
         count = len(array)
         if array.null_count == count:
             return [None] * count
+        flat = array.flatten()
+        if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+            return self._lists_row_by_row(pa, array)
+        # Rows with the same items have the same joined text and length: one list object each.
+        joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
+        codes = joined.indices.fill_null(-1).to_numpy().astype(np.int64)
+        lengths = pc.list_value_length(array).fill_null(0).to_numpy().astype(np.int64)
+        key = codes * (int(lengths.max()) + 1) + lengths
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        lists = self.lists
+        objects = []
+        for row in first.tolist():
+            items = array[row].as_py()
+            if items is None:
+                objects.append(None)
+                continue
+            found = lists.get(tuple(items))
+            if found is None:
+                if len(lists) >= _CACHE_LIMIT:
+                    lists.clear()
+                found = lists[tuple(items)] = [self.strings.setdefault(i, i) for i in items]
+            objects.append(found)
+        return [objects[index] for index in inverse.reshape(-1).tolist()]
+
+    def _lists_row_by_row(self, pa: Any, array: Any) -> list[Any]:
+        count = len(array)
         words = self._words(pa, array.values)  # .values and .offsets both ignore slicing
         offsets = array.offsets.to_pylist()
         valid = array.is_valid().to_pylist() if array.null_count else None
@@ -911,6 +943,8 @@ class _StoreRows(_Rows):
         fast_threads: list[int] = []
 
         def flush() -> None:
+            if not texts:
+                return
             store.extend_like(shapes, texts, fast_times, fast_threads)
             shapes.clear()
             texts.clear()
@@ -920,9 +954,10 @@ class _StoreRows(_Rows):
         known = [self.known.get(key) for key in distinct]
         position = len(store)
         for row in range(count):
-            # A token row of a known shape? (_token_text, inlined: this is the per-row path)
             t, value, text = times[row], data[row], None
+            thread = None if threads is None else threads[row]
             if seqs[row] == position and type(t) is float and t - t == 0 and type(value) is str:
+                # A token row of a known shape? (_token_text, inlined: the per-row path)
                 for before, after, shape in known[codes[row]] or ():  # noqa: B007 - used below
                     if value.startswith(before) and value.endswith(after):
                         literal = value[len(before) : len(value) - len(after)]
@@ -938,7 +973,6 @@ class _StoreRows(_Rows):
                             text = _token_text(value, before, after)
                         if text is not None:
                             break
-            thread = None if threads is None else threads[row]
             if text is not None and (thread is None or thread >= 0):
                 shapes.append(shape)
                 texts.append(text)
@@ -947,15 +981,13 @@ class _StoreRows(_Rows):
                 position += 1
                 continue
             event = decode(row)
-            if texts:
-                flush()
+            flush()
             store.extend((event,))
             position = len(store)
             key = distinct[codes[row]]
             self._learn(key, event, value)
             known[codes[row]] = self.known.get(key)
-        if texts:
-            flush()
+        flush()
 
     def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
         """Each row's key code, and the key (its fixed columns' values) of each code."""
@@ -1024,25 +1056,29 @@ class _StoreRows(_Rows):
             distinct.append(key)
         return inverse.reshape(-1).tolist(), distinct
 
-    def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> None:
-        """After ``event`` was stored: remember its shape's data skeleton if it fits the file."""
+    def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> Shape | None:
+        """After ``event`` was stored: remember its shape's data skeleton if it fits the file.
+
+        Returns the shape, or None if the row is not a token row written as this version does.
+        """
         store = self.store
         position = len(store) - 1
         if event.get("seq") != position or type(data) is not str:
-            return
+            return None
         shape = store.shape_at(position)
         if shape is None:
-            return
+            return None
         encoded = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
         found = split_on_marks(_json_text(encoded), {"text": TEXT_MARK})
         if found is None:
-            return
+            return None
         (before, after), _ = found
         if _token_text(data, before, after) != _chunk_text(store, position):
-            return  # written otherwise than this version writes it: read row by row
+            return None  # written otherwise than this version writes it: read row by row
         known = self.known.setdefault(key, [])
         known.insert(0, (before, after, shape))
         del known[self._MAX_SKELETONS :]
+        return shape
 
 
 _SEPARATOR = "\x1f"

@@ -360,9 +360,18 @@ class EventStore:
                 source, kind, value = self._template[value], self._kind[value], self._values[value]
         if kind == _AS_IS and type(value) is not str:
             return None
-        if source != template and kind not in (_TEXT, _AS_IS):
-            return None  # a message rebuilt with another template's id: not repeatable here
-        return (template, kind, source)
+        shape = (template, kind, source)
+        return shape if self.repeatable(shape) else None
+
+    @staticmethod
+    def repeatable(shape: Shape) -> bool:
+        """Whether :meth:`append_like` can append rows of ``shape``.
+
+        Not a message chunk packed with another template's fields (a sequence re-streaming its
+        last step's chunks): its rebuild depends on that template.
+        """
+        template, kind, source = shape
+        return source == template or kind in (_TEXT, _AS_IS)
 
     def append_like(self, shape: Shape, text: str, t: float, thread: int) -> None:
         """Append the event of ``shape`` (from :meth:`shape_at`) with chunk text ``text``.

@@ -177,11 +177,11 @@ def _sniff(path_or_file: Any) -> str | None:
     return next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
 
 
-def make_header(streamviz_version: str, extra: Mapping | None) -> dict[str, Any]:
+def make_header(streamviz_version: str, extra: Mapping | None, version: int = 1) -> dict[str, Any]:
     """The header of a trace file (encoded with :func:`to_json`): format, versions, extras."""
     header: dict[str, Any] = {
         "format": TRACE_FORMAT,
-        "version": TRACE_VERSION,
+        "version": version,
         "streamviz": str(streamviz_version),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
     }

@@ -1,0 +1,211 @@
+"""Readers that read the store's columns give what reading event by event gives.
+
+Saving writes each run's token rows from one encoded skeleton per shape, loading reads them
+back without parsing each line, filtering decides per template, ``events_df`` is built from
+columns: each is checked here against the event-by-event path it replaces, on real chains and
+graphs, and against files edited by hand (a line the skeleton does not fit is read in full).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from helpers import need_pyarrow
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+import streamviz as sv
+from streamviz._persistence import write_trace
+from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import build_bench_graph
+from streamviz.filters import EventFilter
+
+SECRET = "sk-" + "A1b2C3d4E5f6G7h8J9k0"
+
+
+def chain_trace(tokens: int = 300) -> sv.Trace:
+    prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
+    collector = sv.Collector(name="chain")
+    for _ in collector.stream(
+        prompt | DemoChatModel.for_benchmark(tokens) | StrOutputParser(), {"topic": "parrot"}
+    ):
+        pass
+    return collector.trace
+
+
+def graph_trace(tokens: int = 200) -> sv.Trace:
+    return sv.watch(
+        build_bench_graph(),
+        {"n_tokens": tokens, "text": ""},
+        display=False,
+        stream_mode=["updates", "messages"],
+    )
+
+
+def secret_trace() -> sv.Trace:
+    """A model whose stream holds a key-shaped token, among plain ones."""
+    model = DemoChatModel(responses=[f"my key is {SECRET} ok"])
+    collector = sv.Collector(name="secret")
+    for _ in collector.stream(model, "hi"):
+        pass
+    return collector.trace
+
+
+TRACES = {"chain": chain_trace, "graph": graph_trace, "secret": secret_trace}
+
+
+def event_by_event_jsonl(trace: sv.Trace) -> bytes:
+    """The file the event-by-event writer writes: every event built, then encoded."""
+    out = io.BytesIO()
+    write_trace(out, list(trace.events), streamviz_version="x", extra_header=trace.file_header())
+    return out.getvalue()
+
+
+def store_jsonl(trace: sv.Trace) -> bytes:
+    out = io.BytesIO()
+    write_trace(out, trace.store, streamviz_version="x", extra_header=trace.file_header())
+    return out.getvalue()
+
+
+def lines_without_header(blob: bytes) -> list[bytes]:
+    return blob.splitlines()[1:]
+
+
+@pytest.mark.parametrize("kind", TRACES)
+def test_saving_from_the_store_writes_the_very_lines_of_the_event_by_event_writer(kind):
+    trace = TRACES[kind]()
+    assert lines_without_header(store_jsonl(trace)) == lines_without_header(
+        event_by_event_jsonl(trace)
+    )
+
+
+def test_a_secret_token_is_redacted_in_every_file_format(tmp_path):
+    need_pyarrow()
+    import pyarrow.feather
+    import pyarrow.parquet
+
+    trace = secret_trace()
+    assert any(SECRET in str(event["data"]) for event in trace.events)
+    for suffix in ("jsonl", "parquet", "arrow"):
+        path = tmp_path / f"s.{suffix}"
+        trace.save(path)
+        raw = path.read_bytes()
+        if suffix == "parquet":
+            raw = json.dumps(pyarrow.parquet.read_table(path).to_pylist()).encode()
+        elif suffix == "arrow":
+            raw = json.dumps(pyarrow.feather.read_table(path).to_pylist()).encode()
+        assert SECRET.encode() not in raw, suffix
+        assert b"[redacted]" in raw, suffix
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
+@pytest.mark.parametrize("kind", ["chain", "graph"])
+def test_a_loaded_trace_equals_the_saved_one_and_is_compact(tmp_path, kind, suffix):
+    if suffix != "jsonl":
+        need_pyarrow()
+    trace = TRACES[kind]()
+    path = tmp_path / f"t.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert loaded.events == list(trace.events)
+    for run_id, run in trace.runs.items():
+        again = loaded.runs[run_id]
+        assert (again.chunk_count, again.first_chunk, again.last_chunk, again.status) == (
+            run.chunk_count,
+            run.first_chunk,
+            run.last_chunk,
+            run.status,
+        )
+    # Token events come back as compact rows, not as dicts.
+    blocks = [item for item in loaded.store.blocks() if not isinstance(item, dict)]
+    assert sum(block.count for block in blocks) >= len(loaded) * 0.9
+
+
+def test_a_jsonl_line_edited_by_hand_is_read_as_written(tmp_path):
+    trace = chain_trace(50)
+    path = tmp_path / "t.jsonl"
+    trace.save(path)
+    lines = path.read_text("utf-8").splitlines()
+    # Three token lines of one run, edited so that the run's skeleton no longer fits them.
+    tokens = [i for i, line in enumerate(lines) if '"on_chat_model_stream"' in line and i > 1][5:8]
+    edited = [json.loads(lines[i]) for i in tokens]
+    edited[0]["name"] = "renamed by hand"
+    edited[1]["t"] = 1e-3  # written "0.001", a float as json writes it: still read right
+    edited[2]["tags"] = ["added"]
+    for i, event in zip(tokens, edited, strict=True):
+        lines[i] = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    loaded = sv.Trace.load(path)
+    got = [loaded.events[i - 1] for i in tokens]  # line 0 is the header
+    assert got[0]["name"] == "renamed by hand"
+    assert got[1]["t"] == 1e-3
+    assert got[2]["tags"] == ["added"]
+    # The lines around them are the original events.
+    assert loaded.events[tokens[0] - 2] == trace.events[tokens[0] - 2]
+    assert loaded.events[tokens[2]] == trace.events[tokens[2]]
+
+
+def test_the_text_column_holds_each_token_as_streamed(tmp_path):
+    need_pyarrow()
+    import duckdb
+
+    trace = chain_trace(80)
+    trace.save(tmp_path / "t.parquet")
+    model = next(run for run in trace.runs.values() if run.run_type == "chat_model")
+    ((joined,),) = duckdb.sql(
+        f"select string_agg(text, '' order by seq) from '{tmp_path / 't.parquet'}' "
+        f"where run_type = 'chat_model' and phase = 'stream'"
+    ).fetchall()
+    assert joined == model.output.content
+
+
+def test_rows_a_query_selects_load_as_a_trace_of_those_events(tmp_path):
+    need_pyarrow()
+    import duckdb
+
+    trace = graph_trace(60)
+    trace.save(tmp_path / "t.parquet")
+    duckdb.sql(
+        f"copy (select * from '{tmp_path / 't.parquet'}' where mode = 'messages' order by seq) "
+        f"to '{tmp_path / 'parts.parquet'}' (format parquet)"
+    )
+    parts = sv.Trace.load(tmp_path / "parts.parquet")
+    expected = [event for event in trace.events if event.get("mode") == "messages"]
+    assert parts.events == expected
+
+
+@pytest.mark.parametrize("kind", ["chain", "graph"])
+def test_filter_keeps_what_the_event_filter_keeps_with_their_seq(kind):
+    trace = TRACES[kind]()
+    rules = {"include_types": ["chat_model", "chain"], "exclude_names": ["RunnableSequence"]}
+    view = trace.filter(**rules)
+    keep = EventFilter(**rules)
+    assert view.events == [event for event in trace.events if keep.matches(event)]
+    again = view.filter(exclude_types=["chain"])
+    assert again.events == [
+        event for event in view.events if EventFilter(exclude_types=["chain"]).matches(event)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["chain", "graph"])
+def test_events_df_has_one_row_per_event_as_read_one_by_one(kind):
+    trace = TRACES[kind]()
+    frame = trace.events_df()
+    events = list(trace.events)
+    assert list(frame["seq"]) == [event["seq"] for event in events]
+    assert list(frame["t"]) == [event["t"] for event in events]
+    assert list(frame["event"]) == [event["event"] for event in events]
+    assert list(frame["run_id"]) == [event["run_id"] for event in events]
+    assert list(frame["tags"]) == [event["tags"] for event in events]
+    assert list(frame["data"]) == [event["data"] for event in events]
+    assert frame["thread"].astype(object).where(frame["thread"].notna(), None).tolist() == [
+        event.get("thread") for event in events
+    ]
+    parents = [event["parent_ids"][-1] if event["parent_ids"] else None for event in events]
+    assert frame["parent_id"].astype(object).where(frame["parent_id"].notna(), None).tolist() == (
+        parents
+    )
+    view = trace.filter(include_types=["chat_model"])
+    assert list(view.events_df()["seq"]) == [event["seq"] for event in view.events]
