@@ -325,6 +325,10 @@ def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Pa
         raise AssertionError(f"events_df: {len(frame)} rows, {n} events")
     add("events_df", seconds, n, int(frame.memory_usage(deep=True).sum()), "DataFrame, deep")
     del frame
+    seconds, frame = best(rounds, lambda: trace.events_df(payloads=False))
+    note = "payloads=False: no payload/data objects"
+    add("events_df lean", seconds, n, int(frame.memory_usage(deep=True).sum()), note)
+    del frame
 
     seconds, view = best(rounds, lambda: filtered(trace))
     add("filter", seconds, n, None, f"{len(view):,} events kept")

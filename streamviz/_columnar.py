@@ -181,6 +181,8 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
+        import pyarrow.compute as pc
+
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
         fixed = {
@@ -189,6 +191,14 @@ class _Encoder:
             ).take(source)
             for at, name in enumerate(_FIXED)
         }
+        # data: each row's own text between its source's prefix and suffix (a shape's skeleton
+        # around a token's JSON string; empty around another event's whole data), joined by Arrow.
+        around = [
+            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
+            for at in (len(_FIXED), len(_FIXED) + 1)
+        ]
+        middle = pa.array(columns["data"], type=pa.string())
+        fixed["data"] = pc.binary_join_element_wise(around[0], middle, around[1], "")
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -373,7 +383,7 @@ class _Encoder:
             parent_ids, tags, metadata, mode, ns,
         )  # fmt: skip
         self.source.append(len(self.sources))
-        self.sources.append(fixed)
+        self.sources.append((*fixed, "", ""))  # data: written whole, nothing around it
         columns = self.columns
         columns["t"].append(t)
         columns["seq"].append(seq)
@@ -423,9 +433,10 @@ class _DataSkeleton:
             return None  # the full path escapes the lone surrogate
         return text
 
-    def data(self, text: str) -> str:
-        """The row's ``data``, given its ``text`` column."""
-        return self.pieces[0] + encode_basestring(text) + self.pieces[1]
+    @staticmethod
+    def data(text: str) -> str:
+        """The row's ``data`` between the shape's pieces (they are in :attr:`fixed`)."""
+        return encode_basestring(text)
 
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
@@ -451,6 +462,7 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     found = split_on_marks(_json_text(data), {"text": TEXT_MARK})
     if found is None:
         return None
+    fixed = (*fixed[: len(_FIXED)], *found[0])  # the fixed columns, then the data's pieces
     return _DataSkeleton(found[0], fixed, row["thread"] is not None)
 
 

@@ -60,10 +60,15 @@ API
 ---
 Sources: :meth:`~EventStore.append` (stamp and append one event), :meth:`~EventStore.stream_writer`
 (the per-token hot path of the callback collector), :meth:`~EventStore.extend` (complete events:
-loading, replay). Readers: ``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events`
-(a window), :meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers
-that only need the text and time of each token, like the widget encoder),
-:meth:`~EventStore.template`, :meth:`~EventStore.stream_times`, and :attr:`~EventStore.tree`.
+loading, replay), :meth:`~EventStore.append_like` and :meth:`~EventStore.extend_like` (a loader's
+token rows of a known :data:`Shape`, without building their events). Readers: ``len(store)``,
+:meth:`~EventStore.event`, :meth:`~EventStore.events` (a window), :meth:`~EventStore.blocks` (a
+window as dicts and blocks of compact rows, for readers that only need the text and time of each
+token, like the widget encoder; :meth:`ChunkBlock.shapes` for writers that encode a shape once),
+:meth:`~EventStore.columns` (a window as numpy columns, for DataFrames),
+:meth:`~EventStore.select` (a read-only view of the events a filter keeps),
+:meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`,
+and :attr:`~EventStore.tree`.
 """
 
 from __future__ import annotations
@@ -180,7 +185,7 @@ class ChunkBlock:
         self._store = store
         self._row = row
         self.seq = seq
-        """``seq`` of the first event of the block."""
+        """Position of the block's first event in the store (its ``seq``, but in a view)."""
         self.count = count
         """Number of events (rows) in the block."""
 
@@ -1006,6 +1011,22 @@ class Columns:
 
     def __len__(self) -> int:
         return len(self.template)
+
+    def texts(self) -> list[str | None]:
+        """The text of every compact event, in order.
+
+        A token's text (a text chunk, a message rebuilt from its text); None for a chunk kept
+        as an object.
+        """
+        kinds, values = self._store._kind, self._store._values
+        out: list[str | None] = []
+        append = out.append
+        for row in self._rows.tolist():
+            kind, value = kinds[row], values[row]
+            if kind == _SAME:
+                kind, value = kinds[value], values[value]
+            append(None if kind == _AS_IS and type(value) is not str else value)
+        return out
 
     def chunks(self) -> list[Any]:
         """The chunk of every compact event, in order (rebuilt, equal, for packed ones).

@@ -47,19 +47,23 @@ def _objects(values: list[Any], index: np.ndarray) -> np.ndarray:
     return _array(values).take(index)
 
 
-def events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
+def events_frame(
+    columns: Columns, runs: Mapping[str, Run], *, payloads: bool = True
+) -> pd.DataFrame:
     """One row per event: ``seq``, ``t`` (s), ``event``, ``phase``, ``run_type``, ``name``, ids...
 
-    ``payload`` holds the chunk, output, error or input of the event (in that order of preference)
-    and ``data`` the whole data field. Read column by column from the trace's store: the fields a
-    run's streamed events share are looked at once per run, not once per event (so the rows of
-    one run share one ``tags`` list: copy it before changing it).
+    ``text`` holds a streamed token's text (null for other events), ``payload`` the chunk,
+    output, error or input of the event (in that order of preference) and ``data`` the whole
+    data field; ``payloads=False`` leaves those two out (no object per event is built). Read
+    column by column from the trace's store: the fields a run's streamed events share are looked
+    at once per run, not once per event (so the rows of one run share one ``tags`` list: copy it
+    before changing it).
     """
     with paused_gc():  # a million new objects: no collection passes over them while building
-        return _events_frame(columns, runs)
+        return _events_frame(columns, runs, payloads)
 
 
-def _events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
+def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> pd.DataFrame:
     # Every row reads its fixed fields from a "source": its template, or its own dict.
     sources: list[Mapping[str, Any]] = [*columns.templates, *columns.dicts]
     source = columns.template.copy()
@@ -89,17 +93,25 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
         tags.append(list(event["tags"]))
         kinds.append(event_type(event))
 
-    # The payload and data of each row: the chunk of a compact row, the dict's own otherwise.
     count = len(columns)
-    payload = np.empty(count, dtype=object)
-    data = np.empty(count, dtype=object)
     compact = columns.template >= 0
-    chunks = columns.chunks()
-    payload[compact] = _array(chunks)
-    data[compact] = _array([{"chunk": chunk} for chunk in chunks])
-    own = [event["data"] for event in columns.dicts]
-    payload[columns.positions] = _array([_payload(value) for value in own])
-    data[columns.positions] = _array(own)
+    texts = np.full(count, None, dtype=object)
+    texts[compact] = _array(columns.texts())
+    extra: dict[str, Any] = {}
+    if payloads:
+        # The payload and data of each row: the chunk of a compact row, the dict's own else.
+        payload = np.empty(count, dtype=object)
+        data = np.empty(count, dtype=object)
+        chunks = columns.chunks()
+        payload[compact] = _array(chunks)
+        data[compact] = _array([{"chunk": chunk} for chunk in chunks])
+        own = [event["data"] for event in columns.dicts]
+        payload[columns.positions] = _array([_payload(value) for value in own])
+        data[columns.positions] = _array(own)
+        extra = {
+            "payload": pd.Series(payload, dtype="object"),
+            "data": pd.Series(data, dtype="object"),
+        }
 
     thread = pd.arrays.IntegerArray(columns.thread.astype(np.int64), ~columns.threaded)
     codes = np.array(phases, dtype=np.int8)[source] if sources else np.zeros(0, np.int8)
@@ -117,8 +129,8 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run]) -> pd.DataFrame:
             "path": _strings(paths, source),
             "tags": pd.Series(_objects(tags, source), dtype="object"),
             "thread": thread,
-            "payload": pd.Series(payload, dtype="object"),
-            "data": pd.Series(data, dtype="object"),
+            "text": pd.array(texts, dtype="string"),
+            **extra,
         }
     )
 

@@ -187,11 +187,16 @@ class Trace:
         ]
         return view
 
-    def events_df(self) -> pd.DataFrame:
-        """The events as a typed :class:`pandas.DataFrame`, one row per event."""
+    def events_df(self, *, payloads: bool = True) -> pd.DataFrame:
+        """The events as a typed :class:`pandas.DataFrame`, one row per event.
+
+        ``text`` is a streamed token's text; ``payload`` and ``data`` hold each event's objects
+        (its chunk, input, output...). ``payloads=False`` leaves those two columns out: a
+        million-event trace's frame then costs a fraction of the time and memory.
+        """
         from streamviz.frames import events_frame
 
-        return events_frame(self._store.columns(), self.runs)
+        return events_frame(self._store.columns(), self.runs, payloads=payloads)
 
     def runs_df(self) -> pd.DataFrame:
         """The runs as a typed :class:`pandas.DataFrame`, one row per run, in start order.

@@ -15,6 +15,7 @@ STEPS = [
     "save jsonl",
     "save parquet",
     "events_df",
+    "events_df lean",
     "filter",
     "widget snapshot",
     "write_html",

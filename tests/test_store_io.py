@@ -209,3 +209,39 @@ def test_events_df_has_one_row_per_event_as_read_one_by_one(kind):
     )
     view = trace.filter(include_types=["chat_model"])
     assert list(view.events_df()["seq"]) == [event["seq"] for event in view.events]
+
+
+def test_events_df_has_each_tokens_text_and_a_lean_form_without_objects():
+    trace = chain_trace(120)
+    frame = trace.events_df()
+    model = next(run for run in trace.runs.values() if run.run_type == "chat_model")
+    tokens = frame[(frame["run_id"] == model.run_id) & (frame["phase"] == "stream")]
+    assert "".join(tokens["text"].dropna()) == model.output.content
+    assert frame.loc[frame["phase"] == "start", "text"].isna().all()
+    lean = trace.events_df(payloads=False)
+    assert "payload" not in lean and "data" not in lean
+    assert lean.drop(columns=["tags"]).equals(frame.drop(columns=["payload", "data", "tags"]))
+
+
+ODD_TEXT = 'a "quoted" word,\\ a back\\slash\nnew line\ttab \u2028 \U0001f99c \ud83d split \x00 end'
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
+def test_tokens_with_quotes_escapes_emoji_and_lone_surrogates_round_trip(tmp_path, suffix):
+    if suffix != "jsonl":
+        need_pyarrow()
+    model = DemoChatModel(responses=[ODD_TEXT])
+    collector = sv.Collector(name="odd")
+    for _ in collector.stream(model, "hi"):
+        pass
+    trace = collector.trace
+    path = tmp_path / f"odd.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert loaded.events == list(trace.events)
+    (run,) = loaded.runs.values()
+    assert run.output.content == ODD_TEXT
+    if suffix == "jsonl":
+        assert lines_without_header(store_jsonl(trace)) == lines_without_header(
+            event_by_event_jsonl(trace)
+        )
