@@ -25,7 +25,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
 from typing import IO, Any
@@ -925,6 +925,8 @@ class _StoreRows(_Rows):
         self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
 
     def add(self, pa: Any, batch: Any) -> None:
+        import numpy as np
+
         count = batch.num_rows
         if count == 0:
             return
@@ -965,7 +967,36 @@ class _StoreRows(_Rows):
 
         known = [self.known.get(key) for key in distinct]
         position = len(store)
-        for row in range(count):
+        codes_array = np.asarray(codes, dtype=np.int64)
+        column_texts: list[Any] = []
+
+        def lists() -> tuple[list[Any], list[Any]]:
+            if not column_texts:
+                column_texts.extend(batch.column("text").to_pylist())
+            return column_texts, data
+
+        check = self._checker(pa, batch, codes, position, lists)
+        fast = None if check is None else check(known, np.arange(count))
+        if check is not None:
+            lists()
+        row = 0
+        while row < count:
+            if fast is not None and fast[row]:
+                # Rows up to the next slow one: token rows of a known shape, checked by Arrow.
+                rest = fast[row:]
+                stop = count if rest.all() else row + int(np.argmin(rest))
+                flush()
+                store.extend_like(
+                    [known[code][0][2] for code in codes[row:stop]],
+                    column_texts[row:stop],
+                    times[row:stop],
+                    [0 if thread is None else thread for thread in threads[row:stop]]
+                    if threads is not None
+                    else [0] * (stop - row),
+                )
+                position += stop - row
+                row = stop
+                continue
             t, value, text = times[row], data[row], None
             thread = None if threads is None else threads[row]
             if seqs[row] == position and type(t) is float and t - t == 0 and type(value) is str:
@@ -991,15 +1022,94 @@ class _StoreRows(_Rows):
                 fast_times.append(t)
                 fast_threads.append(0 if thread is None else thread)
                 position += 1
+                row += 1
                 continue
             event = decode(row)
             flush()
             store.extend((event,))
             position = len(store)
-            key = distinct[codes[row]]
-            self._learn(key, event, value)
-            known[codes[row]] = self.known.get(key)
+            code = codes[row]
+            was = known[code][0] if known[code] else None
+            self._learn(distinct[code], event, value)
+            known[code] = self.known.get(distinct[code])
+            if check is not None and known[code] and known[code][0] != was:
+                # A shape learned: the later rows of this key may be its tokens.
+                later = np.flatnonzero(codes_array[row + 1 :] == code) + row + 1
+                if len(later):
+                    fast[later] = check(known, later)
+            row += 1
         flush()
+
+    def _checker(
+        self,
+        pa: Any,
+        batch: Any,
+        codes: list[int],
+        position: int,
+        lists: Callable[[], tuple[list[Any], list[Any]]],
+    ) -> Callable[[list[Any], Any], Any] | None:
+        """A vectorised test of which rows are token rows of their key's latest known shape.
+
+        For a file with a ``text`` column: a row is one if its ``data`` is exactly the shape's
+        pieces around its text as a JSON string (a text that needs no escape), its ``seq`` the
+        next, its ``t`` finite, its thread not negative. None if the batch's columns do not
+        allow the test (the rows are then tested one by one).
+        """
+        import numpy as np
+        import pyarrow.compute as pc
+
+        names = batch.schema.names
+        if "text" not in names or "thread" not in names:
+            return None
+        data, text = batch.column("data"), batch.column("text")
+        t, seq, thread = batch.column("t"), batch.column("seq"), batch.column("thread")
+        if not (
+            _is_text(pa, data.type)
+            and pa.types.is_string(text.type)
+            and pa.types.is_float64(t.type)
+            and pa.types.is_int64(seq.type)
+            and pa.types.is_int64(thread.type)
+        ):
+            return None
+        count = batch.num_rows
+        plain = pc.invert(pc.match_substring_regex(text, r'["\\\x00-\x1f]')).fill_null(False)
+        moments = t.fill_null(float("nan")).to_numpy()
+        possible = (
+            plain.to_numpy(zero_copy_only=False)
+            & data.is_valid().to_numpy(zero_copy_only=False)
+            & (seq.fill_null(-1).to_numpy() == np.arange(position, position + count))
+            & np.isfinite(moments)
+            & (thread.fill_null(0).to_numpy() >= 0)
+        )
+        codes_of = np.asarray(codes, dtype=np.int64)
+
+        def check(known: list[Any], rows: Any) -> Any:
+            """For each of ``rows`` (positions in the batch), whether it is such a token row."""
+            out = np.zeros(len(rows), dtype=bool)
+            keep = possible[rows]
+            chosen = rows[keep]
+            if 0 < len(chosen) < _FEW_ROWS:  # a run's rows: a Python loop costs less than Arrow's
+                texts, datas = lists()
+                fits = []
+                for row in chosen.tolist():
+                    found = known[codes[row]]
+                    fits.append(
+                        found is not None
+                        and datas[row] == f'{found[0][0]}"{texts[row]}"{found[0][1]}'
+                    )
+                out[np.flatnonzero(keep)] = fits
+            elif len(chosen):
+                # Every row of the batch at once (no copy of its data column), then the ones asked.
+                pieces = [found[0] if found else (None, None, None) for found in known]
+                index = pa.array(codes_of, type=pa.int64())
+                before = pa.array([piece[0] for piece in pieces], type=pa.string()).take(index)
+                after = pa.array([piece[1] for piece in pieces], type=pa.string()).take(index)
+                expected = pc.binary_join_element_wise(before, '"', text, '"', after, "")
+                same = pc.equal(expected, data.cast(pa.string())).fill_null(False)
+                out[np.flatnonzero(keep)] = same.to_numpy(zero_copy_only=False)[chosen]
+            return out
+
+        return check
 
     def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
         """Each row's key code, and the key (its fixed columns' values) of each code."""
@@ -1094,6 +1204,7 @@ class _StoreRows(_Rows):
 
 
 _SEPARATOR = "\x1f"
+_FEW_ROWS = 512  # rows a check of token rows tests in Python rather than with Arrow
 
 
 def _token_text(data: str, before: str, after: str) -> str | None:
