@@ -458,9 +458,10 @@ class EventStore:
             return self._stream_runs[template]
         fields = self._templates[template][0]
         split = split_event(fields["event"]) if type(fields.get("event")) is str else None
-        run = None
-        if split is not None and split[1] == "stream":
-            run = self.tree.runs.get(fields.get("run_id"))  # type: ignore[arg-type]
+        if split is None or split[1] != "stream":
+            self._stream_runs[template] = None  # not a run's stream event: never one
+            return None
+        run = self.tree.runs.get(fields.get("run_id"))  # type: ignore[arg-type]
         if run is not None:
             self._stream_runs[template] = run
         return run

@@ -626,12 +626,20 @@ class _Loader:
         # the last characters of those prefixes, to find where a line's text starts.
         self.by_prefix: dict[str, list[tuple[Skeleton, Shape]]] = {}
         self.intros: list[str] = []
+        # Token lines read, not yet appended (one extend_like per run of them).
+        self.shapes: list[Shape] = []
+        self.texts: list[str] = []
+        self.times: list[float] = []
+        self.threads: list[int] = []
+        self.position = len(store)  # the seq the next line must have
 
     def add(self, event: dict[str, Any], text: str) -> None:
         """Append a parsed event; learn its skeleton if it is a compact text row."""
+        self.flush()
         store = self.store
         store.extend((event,))
         position = len(store) - 1
+        self.position = position + 1
         shape = store.shape_at(position)
         if shape is None or event.get("seq") != position:
             return
@@ -652,10 +660,14 @@ class _Loader:
         self.intros.insert(0, intro)
 
     def flush(self) -> None:
-        self.store.extend(())  # the clock goes on from the last event
+        """Append the token lines read so far; the clock goes on from the last event."""
+        if self.texts:
+            self.store.extend_like(self.shapes, self.texts, self.times, self.threads)
+            self.shapes, self.texts, self.times, self.threads = [], [], [], []
+        self.store.extend(())
 
     def fast(self, line: str) -> bool:
-        """Append the line's event if it matches a known skeleton exactly; else False."""
+        """Take the line's event if it matches a known skeleton exactly; else False."""
         for intro in self.intros:
             at = line.find(intro)
             if at < 0:
@@ -669,11 +681,17 @@ class _Loader:
             except ValueError:
                 return False
             tail = line[end:].rstrip("\n")
-            return any(self._append(skeleton, shape, text, tail) for skeleton, shape in candidates)
+            for skeleton, shape in candidates:
+                if self._take(skeleton.pieces, shape, text, tail):
+                    return True
+            return False
         return False
 
-    def _append(self, skeleton: Skeleton, shape: Shape, text: str, tail: str) -> bool:
-        pieces = skeleton.pieces
+    def _take(self, pieces: list[str], shape: Shape, text: str, tail: str) -> bool:
+        """Keep the token if ``tail`` is the skeleton's rest around its numbers.
+
+        That is a ``t``, the next ``seq`` and maybe a thread, written as json writes them.
+        """
         if not tail.startswith(pieces[1]) or not tail.endswith(pieces[-1]):
             return False
         start = len(pieces[1])
@@ -691,13 +709,12 @@ class _Loader:
             seq_text, thread_text = tail[start:at], tail[at + len(pieces[3]) : stop]
             if not (thread_text.isascii() and thread_text.isdigit()):
                 return False
-            if thread_text != str(thread := int(thread_text)):
-                return False
-            if thread >= 2**64:
+            thread = int(thread_text)
+            if thread_text != str(thread) or thread >= 2**64:
                 return False
         else:
             seq_text = tail[start:stop]
-        if seq_text != str(len(self.store)):
+        if seq_text != str(self.position):
             return False
         try:
             t = float(t_text)
@@ -705,7 +722,13 @@ class _Loader:
             return False
         if repr(t) != t_text or t - t != 0:
             return False
-        self.store.append_like(shape, text, t, thread)
+        self.shapes.append(shape)
+        self.texts.append(text)
+        self.times.append(t)
+        self.threads.append(thread)
+        self.position += 1
+        if len(self.texts) >= 4096:
+            self.flush()
         return True
 
 
