@@ -18,9 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from streamviz._errors import report_internal_error
-from streamviz.events import Event
 from streamviz.trace import Trace
 
 __all__ = ["Replay", "replay"]
@@ -59,7 +59,7 @@ class Replay:
     def __init__(self, source: Trace | str | Path, *, speed: float = 1.0, autoplay: bool = True):
         original = source if isinstance(source, Trace) else Trace.load(source)
         self.source = original
-        self._events: list[Event] = [dict(event) for event in original.events]  # type: ignore[misc]
+        self._events = _Recorded(original)
         self._next = 0
         # (playing, wall time, position, speed): replaced whole, so the clock is read without a
         # lock (the widgets read it while holding the trace's lock).
@@ -73,7 +73,7 @@ class Replay:
         self.trace: Trace = _ReplayTrace(original.name, self)
         self._thread = threading.Thread(target=self._run, name="streamviz-replay", daemon=True)
         self._thread.start()
-        if not self._events:
+        if not len(self._events):
             self._finished.set()
         if autoplay:
             self.play()
@@ -94,7 +94,7 @@ class Replay:
     @property
     def duration(self) -> float:
         """Length of the recording in seconds."""
-        return self._events[-1]["t"] if self._events else 0.0
+        return self._events.time(len(self._events) - 1) if len(self._events) else 0.0
 
     @property
     def speed(self) -> float:
@@ -126,7 +126,7 @@ class Replay:
     def play(self) -> None:
         """Play (or resume) from the current position; at the end, play again from the start."""
         with self._lock:
-            if self._closed or not self._events:
+            if self._closed or not len(self._events):
                 return
             if self.done:
                 self._rewind_to(0)
@@ -150,8 +150,8 @@ class Replay:
         with self._lock:
             target = min(max(float(seconds), 0.0), self.duration)
             if target < self.position:
-                self._rewind_to(sum(1 for event in self._events if event["t"] <= target))
-            while self._next < len(self._events) and self._events[self._next]["t"] <= target:
+                self._rewind_to(self._events.count_until(target))
+            while self._next < len(self._events) and self._events.time(self._next) <= target:
                 self._emit()
             self._set_clock(self.playing, target)
         self._notify()
@@ -175,11 +175,11 @@ class Replay:
                 keep = max(self._next + events, 0)
                 stepped = keep - self._next
                 self._rewind_to(keep)
-                self._set_clock(False, self._events[keep - 1]["t"] if keep else 0.0)
+                self._set_clock(False, self._events.time(keep - 1) if keep else 0.0)
                 return stepped
             played = 0
             while played < events and self._next < len(self._events):
-                self._set_clock(False, self._events[self._next]["t"])
+                self._set_clock(False, self._events.time(self._next))
                 self._emit()
                 played += 1
         return played
@@ -196,7 +196,7 @@ class Replay:
         """Stop playing for good."""
         with self._lock:
             self._closed = True
-            self._events = self._events[: self._next]
+            self._events.truncate(self._next)
             self._finished.set()
         self.pause()
 
@@ -254,15 +254,51 @@ class Replay:
             with self._lock:
                 if not self._playing.is_set() or self._next >= len(self._events):
                     continue
-                due = self._events[self._next]["t"]
+                due = self._events.time(self._next)
                 now = self.position
                 if now >= due:
-                    while self._next < len(self._events) and self._events[self._next]["t"] <= now:
+                    while self._next < len(self._events) and self._events.time(self._next) <= now:
                         self._emit()
                     continue
                 wait = (due - now) / self.speed
             with self._wake:
                 self._wake.wait(min(wait, 0.05))
+
+
+class _Recorded:
+    """The events of a finished trace, each copied when played.
+
+    A replay of a million events keeps no copy of them: it reads each from the recorded trace's
+    store as it plays it, and their times from one column.
+    """
+
+    def __init__(self, trace: Trace) -> None:
+        self._store = trace.store
+        self._times = trace.store.columns().t
+        self._size = len(self._times)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self._size)
+            return [dict(event) for event in self._store.events(start, stop)]
+        if not 0 <= index < self._size:
+            raise IndexError("event index out of range")
+        return dict(self._store.event(index))
+
+    def time(self, index: int) -> float:
+        """``t`` of event ``index``."""
+        return float(self._times[index])
+
+    def count_until(self, moment: float) -> int:
+        """How many events happened at or before ``moment``."""
+        return int((self._times[: self._size] <= moment).sum())
+
+    def truncate(self, size: int) -> None:
+        """Keep only the first ``size`` events."""
+        self._size = min(size, self._size)
 
 
 def _valid_speed(speed: float) -> float:

@@ -245,3 +245,24 @@ def test_tokens_with_quotes_escapes_emoji_and_lone_surrogates_round_trip(tmp_pat
         assert lines_without_header(store_jsonl(trace)) == lines_without_header(
             event_by_event_jsonl(trace)
         )
+
+
+def test_a_replay_reads_the_recorded_events_instead_of_copying_them():
+    import gc
+    import tracemalloc
+
+    trace = chain_trace(4_000)
+    sv.Replay(trace, autoplay=False).close()  # imports and caches are not the replay's
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        player = sv.Replay(trace, autoplay=False)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept / len(trace) < 20  # its times column (8 B per event), no copy of the events
+    player.seek(player.duration)
+    assert player.trace.events == list(trace.events)
+    player.close()
