@@ -212,6 +212,45 @@ class Trace:
         with self._store.lock:
             return runs_frame(list(self.runs.values()), text)
 
+    def stream_stats(
+        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+    ) -> pd.DataFrame:
+        """How steadily each run streamed: one row per run with stream events.
+
+        Columns: ``run_id``, ``name``, ``run_type``, ``start``, ``first_chunk``,
+        ``time_to_first_chunk`` (from the run's start), ``last_chunk``, ``chunks``,
+        ``chunks_per_s`` (over the streaming span, first to last chunk), the gaps between
+        consecutive chunks ``gap_p50`` / ``gap_p95`` / ``gap_max``, and ``stalls`` (gaps longer
+        than ``max(stall_seconds, stall_factor * the run's median gap)``, by default 250 ms and
+        5x) with ``stalled``, their total length. Times in seconds. Computed from the trace's
+        columns: a million-event trace costs about what one DataFrame column does.
+        """
+        from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stream_stats_frame
+
+        return stream_stats_frame(
+            self._store.columns(),
+            self.runs,
+            stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
+            stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+        )
+
+    def stalls(
+        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+    ) -> pd.DataFrame:
+        """Every stall of every streaming run (see :meth:`stream_stats`), one row each.
+
+        Columns: ``run_id``, ``name``, ``after_chunk`` (how many chunks had come),
+        ``at`` (the time of the chunk before the gap), ``gap`` and the run's ``threshold``.
+        """
+        from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stalls_frame
+
+        return stalls_frame(
+            self._store.columns(),
+            self.runs,
+            stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
+            stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+        )
+
     def chunk_times(self) -> dict[str, list[float]]:
         """Times of every streamed chunk, by run id (the token ticks of a timeline)."""
         return self._store.stream_times()
