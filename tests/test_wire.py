@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from examples import parrot_chain
 from ipywidgets.widgets.widget import _remove_buffers
 
 import streamviz as sv
+from streamviz.export import front_end_state
 from streamviz.widgets import Dashboard
 from streamviz.widgets._encode import TraceEncoder
 from streamviz.widgets._wire import (
     BUFFER_PATHS,
     decode_message,
     decode_state,
+    json_events,
+    saved_buffers,
+    saved_state,
     snapshot_to_wire,
     wire_message,
 )
@@ -99,3 +104,41 @@ def test_the_snapshot_trait_python_reads_stays_the_json_form():
         assert widget.snapshot["events"]["us"] == [0, 1000, 2000, 1000000]
     finally:
         widget.close()
+
+
+def test_an_offline_page_embeds_the_buffers_as_base64_that_decode_to_the_snapshot():
+    trace = _trace_with(AWKWARD)
+    widget = Dashboard(trace)
+    try:
+        events = front_end_state(widget.get_state())["snapshot"]["events"]
+        assert set(events["us"]) == {"$base64"} and set(events["text"]["utf8"]) == {"$base64"}
+        back = {
+            name: base64.b64decode(value["$base64"]) if "$base64" in value else value
+            for name, value in events.items()
+            if name != "text"
+        }
+        back["text"] = {part: base64.b64decode(v["$base64"]) for part, v in events["text"].items()}
+        assert json_events(back) == widget.snapshot["events"]
+    finally:
+        widget.close()
+
+
+def test_a_saved_notebooks_widget_state_gives_back_the_snapshot():
+    widget = Dashboard(_trace_with(AWKWARD))
+    try:
+        state, paths, buffers = _remove_buffers(widget.get_state())
+        saved = {  # as JupyterLab and nbclient save it in the notebook's metadata
+            "state": json.loads(json.dumps(state)),
+            "buffers": [
+                {"path": path, "encoding": "base64", "data": base64.b64encode(data).decode()}
+                for path, data in zip(paths, buffers, strict=True)
+            ],
+        }
+        assert saved_state(saved)["snapshot"] == widget.snapshot
+        assert saved_buffers(saved)["snapshot"]["events"]["us"] == state_bytes(widget, "us")
+    finally:
+        widget.close()
+
+
+def state_bytes(widget, column: str) -> bytes:
+    return widget.get_state()["snapshot"]["events"][column]

@@ -36,6 +36,7 @@ __all__ = [
     "decode_message",
     "decode_state",
     "json_events",
+    "saved_buffers",
     "saved_state",
     "snapshot_to_wire",
     "wire_message",
@@ -182,11 +183,11 @@ def decode_state(state: dict[str, Any], buffers: Any = (), paths: Any = ()) -> d
     return state
 
 
-def saved_state(model: Mapping[str, Any]) -> dict[str, Any]:
-    """A widget's state as a saved notebook keeps it, with its snapshot in the JSON form.
+def saved_buffers(model: Mapping[str, Any]) -> dict[str, Any]:
+    """A widget's state as a saved notebook keeps it, with its buffers (bytes) back in place.
 
     The notebook keeps ``{"state": ..., "buffers": [{"path", "encoding", "data"}]}``, each buffer
-    base64 (or hex) text.
+    base64 (or hex) text. A damaged entry is left out (that column is then missing).
     """
     state = dict(model.get("state") or {})
     paths, buffers = [], []
@@ -196,9 +197,17 @@ def saved_state(model: Mapping[str, Any]) -> dict[str, Any]:
             raw = bytes.fromhex(data) if saved.get("encoding") == "hex" else base64.b64decode(data)
             paths.append(list(saved["path"]))
             buffers.append(raw)
-        except (KeyError, TypeError, ValueError):  # a damaged entry: that column stays missing
+        except (KeyError, TypeError, ValueError):
             continue
     try:
-        return decode_state(state, buffers, paths)
-    except (KeyError, TypeError, ValueError):  # paths or buffers that do not fit the snapshot
+        return _put_buffers(state, paths, buffers)
+    except (KeyError, TypeError, IndexError):  # paths that do not fit the state
         return state
+
+
+def saved_state(model: Mapping[str, Any]) -> dict[str, Any]:
+    """A widget's state as a saved notebook keeps it, with its snapshot in the JSON form."""
+    try:
+        return decode_state(saved_buffers(model))
+    except (KeyError, TypeError, ValueError):  # columns that do not decode: as saved
+        return dict(model.get("state") or {})
