@@ -19,7 +19,10 @@ writes it again) and opens it in Chromium. Per round, in a fresh page:
 ``--profile`` records a CPU profile of the page load and the filter click (CDP ``Profiler``) and
 prints the functions with the most time. Figures are medians over rounds. ``--baseline DIR``
 measures another build of the front-end (``widget.js`` and ``widget.css`` in DIR, e.g. built from
-an earlier commit) in turn with this one, round by round, on the same page data.
+an earlier commit) in turn with this one, round by round, on the same page data. ``--json-form``
+measures, in turn with this build's page, the same page with the snapshot's event columns
+embedded as JSON lists (the form before binary columns) instead of base64 buffers. ``--lab``
+measures the dashboard in JupyterLab instead (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -87,6 +90,31 @@ def graph_events(n_events: int, n_runs: int) -> list[dict]:
     t += 0.001
     add("on_chain_end", root, "LangGraph", [], {"output": {"messages": []}})
     return events
+
+
+def json_form_page(page: Path) -> Path:
+    """`page` with the snapshot's columns embedded as JSON lists instead of base64 buffers."""
+    import base64
+    import json
+
+    from streamviz.export import script_json
+    from streamviz.widgets._wire import json_events
+
+    def buffers(value):
+        if isinstance(value, dict):
+            if set(value) == {"$base64"}:
+                return base64.b64decode(value["$base64"])
+            return {key: buffers(item) for key, item in value.items()}
+        return value
+
+    html = page.read_text(encoding="utf-8")
+    start = html.index(">", html.index('<script type="application/json" class="sv-state">')) + 1
+    end = html.index("</script>", start)
+    state = json.loads(html[start:end])
+    state["snapshot"]["events"] = json_events(buffers(state["snapshot"]["events"]))
+    out = page.with_suffix(".json-form.html")
+    out.write_text(html[:start] + script_json(state) + html[end:], encoding="utf-8")
+    return out
 
 
 def page_file(n_events: int, n_runs: int, rebuild: bool, bundle: Path | None = None) -> Path:
@@ -452,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--lab", action="store_true", help="measure the widget in JupyterLab")
     parser.add_argument(
+        "--json-form",
+        action="store_true",
+        help="also measure the page with the snapshot's columns as JSON lists, not base64 buffers",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help="a folder with another build's widget.js and widget.css, measured in turn with this",
@@ -468,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = {"this build": page_file(args.events, args.runs, args.rebuild)}
     if args.baseline is not None:
         pages = {"baseline": page_file(args.events, args.runs, False, args.baseline), **pages}
+    if args.json_form:
+        pages = {"JSON form": json_form_page(pages["this build"]), **pages}
     rounds: dict[str, list[dict[str, float]]] = {label: [] for label in pages}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
