@@ -19,7 +19,10 @@ writes it again) and opens it in Chromium. Per round, in a fresh page:
 ``--profile`` records a CPU profile of the page load and the filter click (CDP ``Profiler``) and
 prints the functions with the most time. Figures are medians over rounds. ``--baseline DIR``
 measures another build of the front-end (``widget.js`` and ``widget.css`` in DIR, e.g. built from
-an earlier commit) in turn with this one, round by round, on the same page data.
+an earlier commit) in turn with this one, round by round, on the same page data. ``--json-form``
+measures, in turn with this build's page, the same page with the snapshot's event columns
+embedded as JSON lists (the form before binary columns) instead of base64 buffers. ``--lab``
+measures the dashboard in JupyterLab instead (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -87,6 +90,31 @@ def graph_events(n_events: int, n_runs: int) -> list[dict]:
     t += 0.001
     add("on_chain_end", root, "LangGraph", [], {"output": {"messages": []}})
     return events
+
+
+def json_form_page(page: Path) -> Path:
+    """`page` with the snapshot's columns embedded as JSON lists instead of base64 buffers."""
+    import base64
+    import json
+
+    from streamviz.export import script_json
+    from streamviz.widgets._wire import json_events
+
+    def buffers(value):
+        if isinstance(value, dict):
+            if set(value) == {"$base64"}:
+                return base64.b64decode(value["$base64"])
+            return {key: buffers(item) for key, item in value.items()}
+        return value
+
+    html = page.read_text(encoding="utf-8")
+    start = html.index(">", html.index('<script type="application/json" class="sv-state">')) + 1
+    end = html.index("</script>", start)
+    state = json.loads(html[start:end])
+    state["snapshot"]["events"] = json_events(buffers(state["snapshot"]["events"]))
+    out = page.with_suffix(".json-form.html")
+    out.write_text(html[:start] + script_json(state) + html[end:], encoding="utf-8")
+    return out
 
 
 def page_file(n_events: int, n_runs: int, rebuild: bool, bundle: Path | None = None) -> Path:
@@ -231,7 +259,15 @@ def one_round(browser, path: Path, profile: bool) -> dict[str, float]:
         print_profile("page load", cdp.send("Profiler.stop")["profile"])
     page.wait_for_timeout(500)
     result = {"first paint": rows_at, "ready": ready_at}
+    interact(page, result, cdp)
+    if errors:
+        print(f"# page errors: {errors}", file=sys.stderr)
+    page.close()
+    return result
 
+
+def interact(page, result: dict[str, float], cdp=None) -> None:
+    """Scroll the table, zoom the timeline and click a filter chip; add the figures to `result`."""
     body = page.locator(".sv-tbody").first
     body.scroll_into_view_if_needed()
     box = body.bounding_box()
@@ -278,10 +314,155 @@ def one_round(browser, path: Path, profile: bool) -> dict[str, float]:
     result["filter on"] = on["painted"]
     result["filter off"] = off["painted"]
     print(f"#   filter: {on['text']!r} then {off['text']!r}", file=sys.stderr)
-    if errors:
-        print(f"# page errors: {errors}", file=sys.stderr)
+
+
+def trace_file(n_events: int, n_runs: int, rebuild: bool) -> Path:
+    """The big trace as a Parquet file (written once per size), for a kernel to load."""
+    import streamviz as sv
+
+    path = Path(tempfile.gettempdir()) / f"streamviz-paint-{n_events}-{n_runs}.parquet"
+    if rebuild or not path.exists():
+        trace = sv.Trace.from_events(graph_events(n_events, n_runs), name=f"{n_runs:,} runs")
+        trace.save(path)
+    return path
+
+
+# The notebook of a JupyterLab round: load the trace (not measured), show it (measured from the
+# click that runs the cell), then note what the kernel spent and sent (after the measurement).
+LAB_CELLS = [
+    "import json, time\nimport streamviz as sv\nfrom streamviz.widgets import Dashboard\n"
+    "trace = sv.Trace.load({path!r})\nNone",
+    "_clock = [time.time(), time.process_time()]\n"
+    "_w = Dashboard(trace, height=720)\n"
+    "_clock += [time.time(), time.process_time()]\n"
+    "_w",
+    "from ipywidgets.widgets.widget import _remove_buffers\n"
+    "_state, _paths, _buffers = _remove_buffers(_w.get_state())\n"
+    "_started = time.process_time()\n"
+    "_text = json.dumps(_state)\n"
+    "_note = {{'cell start': _clock[0], 'widget built': _clock[2],\n"
+    "         'encode cpu': _clock[3] - _clock[1],\n"
+    "         'state json cpu': time.process_time() - _started,\n"
+    "         'state json bytes': len(_text), 'buffer bytes': sum(len(b) for b in _buffers)}}\n"
+    "open({note!r}, 'w').write(json.dumps(_note))\nNone",
+]
+
+# Run cell `index` of the visible notebook and note when the first table rows were in a frame.
+LAB_RUN = """(index) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const output = nb.widgets[index].node;
+  const paint = { t0: performance.now(), origin: performance.timeOrigin, rows: 0 };
+  window.__paint = paint;
+  const poll = () => {
+    if (output.querySelector('.sv-tbody .sv-row')) {
+      setTimeout(() => { paint.rows = performance.now(); }, 0);
+    } else requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+  nb.activeCellIndex = index;
+  window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+
+def run_cell(page, index: int) -> None:
+    """Run cell `index` and wait until the kernel has finished it."""
+    from labdriver import poll, prompts, wait_kernel_idle
+
+    page.evaluate(
+        """(index) => { const nb = window.jupyterapp.shell.currentWidget.content;
+                        nb.activeCellIndex = index;
+                        return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
+        index,
+    )
+    poll(lambda: "[*]:" not in prompts(page) and prompts(page)[index] != "[ ]:",
+         timeout_ms=600_000, message="the cell to run")  # fmt: skip
+    wait_kernel_idle(page, timeout_ms=600_000)
+
+
+def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict[str, float]:
+    """One JupyterLab round in a fresh notebook (and kernel): show the trace, then interact."""
+    import json
+
+    from labdriver import error_outputs, open_notebook, poll
+
+    note = lab.root / f"note-{index}.json"
+    name = f"paint-{index}.ipynb"
+    lab.write_notebook(
+        name, [cell.format(path=str(trace_path), note=str(note)) for cell in LAB_CELLS]
+    )
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_notebook(page, lab, name)
+    run_cell(page, 0)
+    cdp = None
+    if profile:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+        cdp.send("Profiler.start")
+    page.evaluate(LAB_RUN, 1)
+    poll(
+        lambda: error_outputs(page) or page.evaluate("() => window.__paint.rows"),
+        timeout_ms=300_000,
+        interval_ms=500,
+        message="the first table rows",
+    )
+    if error_outputs(page):
+        raise RuntimeError(f"the notebook raised: {error_outputs(page)}")
+    paint = page.evaluate("() => window.__paint")
+    if cdp is not None:
+        print_profile("JupyterLab: cell run to first rows", cdp.send("Profiler.stop")["profile"])
+    run_cell(page, 2)  # the kernel's own figures, noted after the measurement
+    kernel = json.loads(note.read_text())
+    clicked = paint["origin"] + paint["t0"]  # ms since the epoch, as the kernel's time.time()
+    result = {
+        "first paint": paint["rows"] - paint["t0"],
+        "cell start": kernel["cell start"] * 1000 - clicked,
+        "widget built": kernel["widget built"] * 1000 - clicked,
+        "encode cpu": kernel["encode cpu"] * 1000,
+        "state json cpu": kernel["state json cpu"] * 1000,
+    }
+    print(f"#   kernel: state JSON {kernel['state json bytes'] / 1e6:.1f} MB, "
+          f"buffers {kernel['buffer bytes'] / 1e6:.1f} MB", file=sys.stderr)  # fmt: skip
+    page.wait_for_timeout(500)
+    interact(page, result, cdp)
+    if errors or error_outputs(page):
+        print(f"# page errors: {errors} {error_outputs(page)}", file=sys.stderr)
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     page.close()
     return result
+
+
+def lab_main(args, chromium: str) -> int:
+    """The JupyterLab mode: rounds of a fresh notebook showing the big trace."""
+    from labdriver import JupyterLab
+    from playwright.sync_api import sync_playwright
+
+    trace_path = trace_file(args.events, args.runs, args.rebuild)
+    rounds: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="streamviz-paint-lab-") as home:
+        lab = JupyterLab.start(Path(home))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+                for index in range(args.rounds):
+                    rounds.append(
+                        lab_round(browser, lab, trace_path, index, args.profile and index == 0)
+                    )
+                    print(f"# round {index + 1}: {rounds[-1]}", file=sys.stderr)
+                browser.close()
+        finally:
+            lab.stop()
+    size = f"{args.events:,} events, {args.runs:,} runs"
+    print(f"# JupyterLab, {size} ({args.rounds} rounds, medians, ms)\n")
+    print("| measure | median | min | max |\n|---|---:|---:|---:|")
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        print(
+            f"| {key} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
+        )
+    return 0
 
 
 def print_profile(phase: str, profile: dict) -> None:
@@ -297,6 +478,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--lab", action="store_true", help="measure the widget in JupyterLab")
+    parser.add_argument(
+        "--json-form",
+        action="store_true",
+        help="also measure the page with the snapshot's columns as JSON lists, not base64 buffers",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -307,11 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     if chromium is None:
         print("bench/paint.py: no Chromium found (apt-get install chromium); skipped.")
         return 0
+    if args.lab:
+        return lab_main(args, chromium)
     from playwright.sync_api import sync_playwright
 
     pages = {"this build": page_file(args.events, args.runs, args.rebuild)}
     if args.baseline is not None:
         pages = {"baseline": page_file(args.events, args.runs, False, args.baseline), **pages}
+    if args.json_form:
+        pages = {"JSON form": json_form_page(pages["this build"]), **pages}
     rounds: dict[str, list[dict[str, float]]] = {label: [] for label in pages}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)

@@ -13,6 +13,7 @@ offline page.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from html import escape
@@ -42,7 +43,23 @@ const source = JSON.parse(document.getElementById("sv-module").textContent);
 const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 const widget = (await import(url)).default;
 
+// The snapshot's binary columns are embedded as {"$base64": text}: back to the DataViews a
+// kernel's buffers arrive as (docs/protocol.md, "Binary columns").
+const fromBase64 = Uint8Array.fromBase64
+  ?? ((text) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0)));
+function withBuffers(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && typeof value.$base64 === "string") {
+    const bytes = fromBase64(value.$base64);
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  for (const key of keys) value[key] = withBuffers(value[key]);
+  return value;
+}
+
 function standIn(state) {
+  if (state.snapshot?.events) state.snapshot.events = withBuffers(state.snapshot.events);
   const listeners = new Map();
   return {
     get: (name) => state[name],
@@ -106,14 +123,29 @@ def front_end_state(state: Mapping[str, Any]) -> dict[str, Any]:
     Every synced trait of the widget is kept (so a trait added to the widget reaches offline pages
     without a change here) except the module and stylesheet (inlined once per page) and the
     traits every ipywidgets DOM widget has (model and view names, layout, classes, tooltip).
-    ``live`` is false: nothing follows the trace in a page.
+    ``live`` is false: nothing follows the trace in a page. The snapshot's binary columns (bytes,
+    as ``get_state`` gives them) are embedded as ``{"$base64": text}``, which the page turns back
+    into buffers: faster for a page than the same columns as JSON lists (docs/benchmarks.md, "The
+    kernel → page data path").
     """
     import ipywidgets
 
     private = {*ipywidgets.DOMWidget.class_trait_names(sync=True), "_esm", "_css"}
     kept = {name: value for name, value in state.items() if name not in private}
+    snapshot = kept.get("snapshot")
+    if isinstance(snapshot, Mapping) and isinstance(snapshot.get("events"), Mapping):
+        kept["snapshot"] = {**snapshot, "events": _embedded(snapshot["events"])}
     kept["live"] = False
     return kept
+
+
+def _embedded(value: Any) -> Any:
+    """``value`` with every buffer (bytes) as ``{"$base64": text}``, inside dicts."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, Mapping):
+        return {key: _embedded(item) for key, item in value.items()}
+    return value
 
 
 def trace_state(trace: Trace, *, view: str = "dashboard", height: int = 720) -> dict[str, Any]:

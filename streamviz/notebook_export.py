@@ -131,9 +131,11 @@ def _offline_preprocessor() -> Any:
         """
 
         def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+            from streamviz.widgets._wire import saved_buffers
+
             saved = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
             states = {
-                key: model["state"]
+                key: saved_buffers(model)  # the snapshot's binary columns back in place
                 for key, model in saved.items()
                 if isinstance(model, Mapping) and isinstance(model.get("state"), Mapping)
             }

@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableGenerator
 import streamviz as sv
 from streamviz.widgets import VIEWS, TraceWidget, _live
 from streamviz.widgets._encode import TraceEncoder
+from streamviz.widgets._wire import decode_message
 
 
 class Recording(TraceWidget):
@@ -32,7 +33,8 @@ class Recording(TraceWidget):
         self.wire.append(("snapshot", json.loads(json.dumps(change["new"]))))
 
     def send(self, content, buffers=None):
-        self.wire.append(("message", json.loads(json.dumps(content))))
+        content = decode_message(json.loads(json.dumps(content)), buffers)  # the columns' buffers
+        self.wire.append(("message", content))
 
 
 class Page:

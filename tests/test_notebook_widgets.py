@@ -8,6 +8,8 @@ import pytest
 from nbconvert import HTMLExporter
 from notebook_runs import execute_cells
 
+from streamviz.widgets._wire import saved_state
+
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -46,8 +48,8 @@ def executed(tmp_path_factory):
 
 def widget_states(notebook) -> dict[str, dict]:
     saved = notebook.metadata["widgets"][WIDGET_STATE]["state"]
-    return {
-        model_id: model["state"]
+    return {  # the snapshot's columns are saved as buffers: back in their JSON form
+        model_id: saved_state(model)
         for model_id, model in saved.items()
         if model["state"].get("_anywidget_id", "").startswith("streamviz.")
     }

@@ -18,6 +18,8 @@ import nbformat
 import pytest
 from notebook_runs import NOTEBOOKS
 
+from streamviz.widgets._wire import saved_state
+
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -65,8 +67,8 @@ def printed(notebook) -> str:
 
 
 def saved_states(notebook) -> dict[str, dict]:
-    return {
-        model_id: model["state"]
+    return {  # the snapshot's columns are saved as buffers: back in their JSON form
+        model_id: saved_state(model)
         for model_id, model in notebook.metadata["widgets"][WIDGET_STATE]["state"].items()
     }
 

@@ -20,6 +20,7 @@ from streamviz.demo import DemoChatModel
 from streamviz.presentation.text import PREVIEW_CHARS, chunk_text, preview
 from streamviz.widgets import Dashboard, TraceWidget, bundle_path
 from streamviz.widgets._encode import SAVED_PAYLOAD_CHARS, TraceEncoder
+from streamviz.widgets._wire import decode_message
 
 
 class Recording(TraceWidget):
@@ -31,7 +32,8 @@ class Recording(TraceWidget):
         super().__init__(*args, **kwargs)
 
     def send(self, content, buffers=None):
-        self.sent.append(json.loads(json.dumps(content)))  # what a comm would carry
+        # what a comm would carry, back in the JSON form (the columns travel as buffers)
+        self.sent.append(decode_message(json.loads(json.dumps(content)), buffers))
 
     def _tick(self, now):
         self.ticks += 1

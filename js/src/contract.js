@@ -26,6 +26,15 @@ function declared(list, name, where) {
 /** The snapshot version this page understands; a snapshot with another one is refused. */
 export const VERSION = contract.version;
 
+/** Snapshot versions this page reads (version 1 is version 2's JSON form, without buffers). */
+export const READS = /** @type {readonly number[]} */ (contract.reads);
+if (!READS.includes(VERSION)) throw new Error("streamviz: contract.json's reads lacks its version");
+
+/** The event columns sent as binary buffers, and their types (docs/protocol.md). */
+export const BINARY_COLUMNS = /** @type {Readonly<Record<string, string>>} */ (contract.binary.columns);
+/** The key of a custom message naming where its buffers go. */
+export const BUFFER_PATHS = contract.binary.buffer_paths;
+
 /** Views the `view` trait may name; the first one is the default. */
 export const VIEWS = /** @type {readonly string[]} */ (contract.views);
 

@@ -6,7 +6,7 @@
 // into values of the documented types (or says the message is unusable) so the store and the views
 // never meet a wrong type. Nothing here keeps state.
 
-import { COLUMNS, DELTA, PAYLOAD, STATUSES, STREAMS, VERSION } from "./contract.js";
+import { BINARY_COLUMNS, BUFFER_PATHS, COLUMNS, DELTA, PAYLOAD, READS, STATUSES, STREAMS } from "./contract.js";
 
 /**
  * @typedef {object} RunRow  a run as the views read it (docs/protocol.md, "RunRow")
@@ -42,12 +42,14 @@ import { COLUMNS, DELTA, PAYLOAD, STATUSES, STREAMS, VERSION } from "./contract.
  * @property {string} [ns]
  */
 
+/** @typedef {ArrayLike<unknown>} Column  a JSON list, or a typed array decoded from a buffer */
+
 /**
- * @typedef {object} WireEvents  event columns as sent (each may be missing or malformed)
- * @property {unknown[]} [us]
- * @property {unknown[]} [kind]
- * @property {unknown[]} [run]
- * @property {unknown[]} [text]
+ * @typedef {object} WireEvents  event columns as read (each may be missing or malformed)
+ * @property {Column} [us]
+ * @property {Column} [kind]
+ * @property {Column} [run]
+ * @property {Column} [text]
  * @property {Record<string, unknown>} [extra]
  */
 
@@ -179,14 +181,25 @@ export function readExtra(fields) {
 }
 
 /**
- * The columns of `events`, each an array (empty when missing), and `extra` an object.
+ * @param {unknown} value
+ * @returns {value is Column}
+ */
+function isColumn(value) {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+/**
+ * The columns of `events`, each an array or typed array (empty when missing), and `extra` an object.
  * @param {WireEvents} events
  */
 export function columnsOf(events) {
-  /** @param {keyof WireEvents} key */
+  /**
+   * @param {keyof WireEvents} key
+   * @returns {Column}
+   */
   const column = (key) => {
     const value = events[key];
-    return Array.isArray(value) ? value : [];
+    return isColumn(value) ? value : [];
   };
   return {
     us: column("us"),
@@ -206,12 +219,136 @@ export function columnsOf(events) {
 export function sliceColumns(events, skip) {
   const columns = columnsOf(events);
   return {
-    us: columns.us.slice(skip),
-    kind: columns.kind.slice(skip),
-    run: columns.run.slice(skip),
-    text: columns.text.slice(skip),
+    us: sliceOf(columns.us, skip),
+    kind: sliceOf(columns.kind, skip),
+    run: sliceOf(columns.run, skip),
+    text: sliceOf(columns.text, skip),
     extra: columns.extra,
   };
+}
+
+/**
+ * @param {Column} column
+ * @param {number} skip
+ * @returns {Column}
+ */
+function sliceOf(column, skip) {
+  if (Array.isArray(column)) return column.slice(skip);
+  const typed = /** @type {Float64Array} */ (column);
+  return typed.subarray(Math.min(skip, typed.length));
+}
+
+// --- binary columns (docs/protocol.md, "Binary columns") ---------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** The whole text blob decoded at once; a leading U+FEFF is a text's, not a byte order mark. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * The bytes of a buffer as the wire hands it over (a DataView from ipywidgets, an ArrayBuffer or
+ * a typed array), or null for anything else.
+ * @param {unknown} value
+ * @returns {Uint8Array | null}
+ */
+function bytesOf(value) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+
+/** @typedef {Float64ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor} NumberType */
+/** @type {Record<string, NumberType>} */
+const NUMBER_TYPES = { float64: Float64Array, int32: Int32Array, uint32: Uint32Array };
+/** @type {Record<string, "getFloat64" | "getInt32" | "getUint32">} */
+const GETTERS = { float64: "getFloat64", int32: "getInt32", uint32: "getUint32" };
+
+/**
+ * A little-endian buffer of numbers as a typed array (shared when aligned, else copied).
+ * @param {Uint8Array} bytes
+ * @param {string} type  `float64`, `int32` or `uint32`
+ */
+function numbersOf(bytes, type) {
+  const Type = NUMBER_TYPES[type];
+  const size = Type.BYTES_PER_ELEMENT;
+  const count = Math.floor(bytes.byteLength / size);
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out = new Type(count);
+    for (let i = 0; i < count; i += 1) out[i] = view[GETTERS[type]](i * size, true);
+    return out;
+  }
+  const buffer = /** @type {ArrayBuffer} */ (bytes.buffer);
+  if (bytes.byteOffset % size === 0) return new Type(buffer, bytes.byteOffset, count);
+  return new Type(bytes.slice(0, count * size).buffer);
+}
+
+/**
+ * A text column sent as one UTF-8 blob and the UTF-16 end offset of each text.
+ * @param {unknown} value
+ * @returns {string[] | null}
+ */
+function textsOf(value) {
+  if (!isObject(value)) return null;
+  const blob = bytesOf(value.utf8);
+  const endBytes = bytesOf(value.end);
+  if (blob === null || endBytes === null) return null;
+  const whole = UTF8.decode(blob);
+  const ends = numbersOf(endBytes, "uint32");
+  const texts = new Array(ends.length);
+  let at = 0;
+  for (let i = 0; i < ends.length; i += 1) {
+    const end = ends[i];
+    texts[i] = whole.slice(at, end);
+    if (end > at) at = end;
+  }
+  return texts;
+}
+
+/**
+ * Event columns with the binary ones decoded: numbers as typed arrays, texts as strings. JSON
+ * lists (the JSON form, or a column the kernel could not put in binary) are kept as they are.
+ * @param {unknown} events
+ * @returns {WireEvents}
+ */
+export function readColumns(events) {
+  if (!isObject(events)) return {};
+  /** @type {Record<string, unknown>} */
+  const read = { ...events };
+  for (const [name, type] of Object.entries(BINARY_COLUMNS)) {
+    const value = events[name];
+    if (value === undefined || Array.isArray(value)) continue;
+    if (type === "utf8") read[name] = textsOf(value) ?? undefined;
+    else {
+      const bytes = bytesOf(value);
+      read[name] = bytes === null ? undefined : numbersOf(bytes, type);
+    }
+  }
+  return /** @type {WireEvents} */ (read);
+}
+
+/**
+ * A custom message with its buffers put back where `buffer_paths` says (as ipywidgets does for
+ * state), or the message itself when it names none.
+ * @param {unknown} message
+ * @param {unknown} buffers
+ * @returns {unknown}
+ */
+export function withBuffers(message, buffers) {
+  if (!isObject(message) || !Array.isArray(message[BUFFER_PATHS])) return message;
+  const list = Array.isArray(buffers) ? buffers : [];
+  /** @type {Record<string, any>} */
+  const whole = { ...message };
+  delete whole[BUFFER_PATHS];
+  /** @type {unknown[]} */ (message[BUFFER_PATHS]).forEach((path, index) => {
+    if (!Array.isArray(path) || path.length === 0 || index >= list.length) return;
+    let holder = whole;
+    for (const key of path.slice(0, -1)) {
+      holder[key] = isObject(holder[key]) ? { ...holder[key] } : {};
+      holder = holder[key];
+    }
+    holder[path[path.length - 1]] = list[index];
+  });
+  return whole;
 }
 
 /**
@@ -221,8 +358,16 @@ export function sliceColumns(events, skip) {
  * @returns {{version: unknown} | null}
  */
 export function unknownVersion(snapshot) {
-  if (Object.keys(snapshot).length === 0 || snapshot.v === VERSION) return null;
+  if (Object.keys(snapshot).length === 0 || READS.includes(/** @type {number} */ (snapshot.v))) return null;
   return { version: snapshot.v };
+}
+
+/**
+ * @param {unknown} column
+ * @returns {number}  how many values the column holds (0 when it is none)
+ */
+function lengthOf(column) {
+  return isColumn(column) ? column.length : 0;
 }
 
 /**
@@ -233,9 +378,10 @@ export function unknownVersion(snapshot) {
  */
 export function readSnapshot(snapshot) {
   if (!isObject(snapshot)) return null;
-  const events = isObject(snapshot.events) ? snapshot.events : {};
-  const held = Math.min(...REQUIRED.map((key) => (Array.isArray(events[key]) ? events[key].length : 0)));
-  const count = int(snapshot.count, Array.isArray(events.kind) ? events.kind.length : 0);
+  const events = readColumns(snapshot.events);
+  const columns = /** @type {Record<string, unknown>} */ (events);
+  const held = Math.min(...REQUIRED.map((key) => lengthOf(columns[key])));
+  const count = int(snapshot.count, lengthOf(events.kind));
   return {
     name: text(snapshot.name),
     from: 0,
@@ -257,9 +403,10 @@ export function readDelta(delta) {
   if (!isObject(delta)) return null;
   const { from, to } = delta;
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from) return null;
-  const events = isObject(delta.events) ? delta.events : {};
+  const events = readColumns(delta.events);
+  const columns = /** @type {Record<string, unknown>} */ (events);
   for (const key of REQUIRED) {
-    if (to > from && !(Array.isArray(events[key]) && events[key].length >= to - from)) return null;
+    if (to > from && lengthOf(columns[key]) < to - from) return null;
   }
   return {
     from,

@@ -33,6 +33,7 @@ import {
   sliceColumns,
   text,
   unknownVersion,
+  withBuffers,
 } from "./protocol.js";
 import { insertSorted, listAt } from "./sorted.js";
 import { treeRows } from "./tree_order.js";
@@ -216,8 +217,11 @@ export class Store {
   connect(model) {
     this.send = (message) => model.send(message);
     const onSnapshot = () => this.loadSnapshot(model.get("snapshot"));
-    /** @param {unknown} message */
-    const onMessage = (message) => this.onMessage(message);
+    /**
+     * @param {unknown} message
+     * @param {unknown} [buffers]  its binary buffers (DataViews), placed by `buffer_paths`
+     */
+    const onMessage = (message, buffers) => this.onMessage(withBuffers(message, buffers));
     model.on("change:snapshot", onSnapshot);
     model.on("msg:custom", onMessage);
     onSnapshot();

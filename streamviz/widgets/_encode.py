@@ -320,6 +320,10 @@ class TraceEncoder:
             for offset, text in enumerate(texts):
                 if text is None:
                     chunk = block.chunk(offset)
+                    if type(chunk) is str:  # a plain string chunk is its own text (cut below)
+                        texts[offset] = chunk
+                        self._stream_kind.setdefault(runs[offset], "text")
+                        continue
                     texts[offset] = chunk_text(chunk)
                     kind = "json" if is_json_chunk(chunk) else "text"
                     self._stream_kind.setdefault(runs[offset], kind)

@@ -19,6 +19,7 @@ from streamviz.trace import Trace
 from streamviz.widgets import _live
 from streamviz.widgets._contract import FILTER_LISTS, VIEWS, empty_filters
 from streamviz.widgets._encode import TraceEncoder
+from streamviz.widgets._wire import snapshot_to_wire, wire_message
 
 __all__ = [
     "VIEWS",
@@ -86,7 +87,8 @@ class TraceWidget(anywidget.AnyWidget):
     uid = traitlets.Unicode().tag(sync=True)
     """Unique per widget: the front-end's views of one widget share one copy of the trace."""
     view = traitlets.Unicode("dashboard").tag(sync=True)
-    snapshot = traitlets.Dict().tag(sync=True)
+    snapshot = traitlets.Dict().tag(sync=True, to_json=snapshot_to_wire)
+    """The durable state (docs/protocol.md); its event columns travel as binary buffers."""
     live = traitlets.Bool(False).tag(sync=True)
     selected_run = traitlets.Unicode("").tag(sync=True)
     filters = traitlets.Dict().tag(sync=True)
@@ -180,7 +182,8 @@ class TraceWidget(anywidget.AnyWidget):
         super().close()
 
     def _send_delta(self, delta: dict[str, Any]) -> None:
-        self.send(delta)
+        content, buffers = wire_message(delta)
+        self.send(content, buffers)
         self.flushes += 1
         self._stale = True
         self._last_send = time.perf_counter()
