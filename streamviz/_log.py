@@ -209,6 +209,11 @@ class ChunkBlock:
         """The chunk of the row at ``offset`` in the block (rebuilt, equal, for packed ones)."""
         return self._store._chunk(self._row + offset)
 
+    def part(self, start: int, stop: int) -> ChunkBlock:
+        """Rows ``start`` to ``stop`` of the block, as a block."""
+        start, stop, _ = slice(start, stop).indices(self.count)
+        return ChunkBlock(self._store, self.seq + start, self._row + start, max(stop - start, 0))
+
     def threads(self) -> array:
         """The thread of each row (0 where its template has none: see :meth:`shapes`)."""
         return self._store._thread[self._row : self._row + self.count]

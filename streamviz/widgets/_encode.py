@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PAYLOAD_CHARS", "TraceEncoder"]
 
+_TOKEN_MODES = ("messages", "messages-tuple")  # LangGraph parts whose text is one token
+
 PAYLOAD_CHARS = 200_000
 """Longest payload text sent to the details pane."""
 SAVED_PAYLOAD_CHARS = 20_000
@@ -71,6 +73,7 @@ class TraceEncoder:
         self._stream_kind: dict[int, str] = {}  # run index -> "text" or "json"
         # store template -> its events' (kind, run, extra); None: encoded event by event
         self._templates: dict[int, tuple[int, int, dict[str, Any] | None] | None] = {}
+        self._token_parts: set[int] = set()  # templates of LangGraph messages parts
         self._sent: list[dict[str, Any] | None] = []  # the row last sent for each run
         self._open: set[int] = set()  # runs whose last sent row was still running
         self._saved_payloads: dict[str, str] = {}  # seq -> payload text kept in the snapshot
@@ -300,22 +303,47 @@ class TraceEncoder:
         distinct = set(templates)
         for template in distinct - cache.keys():
             fields = store.template(template)
-            if fields.get("mode") is not None or not str(fields["event"]).endswith("_stream"):
-                cache[template] = None  # a LangGraph part: its text depends on its mode
-                continue
             at = seq + templates.index(template)
+            mode = fields.get("mode")
+            if mode in _TOKEN_MODES:  # a LangGraph messages part: its text is its token's
+                self._token_parts.add(template)
+                cache[template] = self._fixed(
+                    at, fields["event"], fields.get("run_id"), fields.get("name"),
+                    fields.get("tags"), mode, fields.get("ns"),
+                )  # fmt: skip
+                continue
+            if mode is not None or not str(fields["event"]).endswith("_stream"):
+                cache[template] = None  # another LangGraph part: its text depends on its mode
+                continue
             cache[template] = self._fixed(
                 at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
             )
-        if any(cache[template] is None for template in distinct):  # event by event
+        if any(cache[template] is None for template in distinct):
+            # Rows of such parts event by event, the rows between them as blocks.
             touched: set[int] = set()
-            for offset in range(block.count):
-                event = store.event(seq + offset)
-                touched.add(self._encode_event(seq + offset, event))
+            start = 0
+            for offset, template in enumerate(templates):
+                if cache[template] is None:
+                    if offset > start:
+                        touched.update(self._encode_block(block.part(start, offset)))
+                    touched.add(self._encode_event(seq + offset, store.event(seq + offset)))
+                    start = offset + 1
+            if start < block.count:
+                touched.update(self._encode_block(block.part(start, block.count)))
             return touched
         fixed = [cache[template] for template in templates]
         runs = [item[1] for item in fixed]
         texts = block.texts()
+        parts = self._token_parts.intersection(distinct)
+        if parts:  # messages parts: the token's text where the store keeps it, else in full
+            tokens = block.shapes()[1]
+            for offset, template in enumerate(templates):
+                if template in parts:
+                    text = tokens[offset]
+                    if not text:
+                        mode = str(store.template(template).get("mode"))
+                        text = part_text(mode, block.chunk(offset))
+                    texts[offset] = text
         if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
             for offset, text in enumerate(texts):
                 if text is None:
@@ -330,7 +358,10 @@ class TraceEncoder:
         if max(map(len, texts)) > STREAM_CHARS:
             texts = [cut(text, STREAM_CHARS) for text in texts]
         touched = set(runs)
-        for run in touched:
+        streamed = touched if not parts else {
+            run for run, template in zip(runs, templates, strict=True) if template not in parts
+        }  # fmt: skip
+        for run in streamed:  # a graph's messages parts do not make the graph a token stream
             self._stream_kind.setdefault(run, "text")
         columns = self._columns
         columns["us"].extend([int(t * 1e6) for t in block.times()])
