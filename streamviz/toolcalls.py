@@ -129,7 +129,10 @@ class ToolCalls:
         return sum(map(len, self._by_run.values()))
 
     def columns(self) -> dict[str, Callable[[Any], str | None]]:
-        """Text of the ``runs_df`` columns, per run: ``tool_calls``, ``tool_call_id``, ``tool_call_run``."""
+        """Per run, the text of the ``runs_df`` columns ``tool_calls``, ``tool_call_id``, ...
+
+        (``tool_call_run``: the model run that asked for the call a tool run answered).
+        """
         from streamviz.presentation.text import tool_call_text
 
         def asked(run: Any) -> str | None:
