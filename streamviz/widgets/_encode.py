@@ -26,7 +26,9 @@ from streamviz.presentation.text import (
     preview,
     resume_text,
     send_text,
+    tool_args_text,
 )
+from streamviz.toolcalls import ToolCalls
 from streamviz.widgets._contract import CONTRACT, VERSION
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ class TraceEncoder:
         self._saved_payloads: dict[str, str] = {}  # seq -> payload text kept in the snapshot
         self._payloads_scanned = 0  # events looked at for it
         self._payload_chars = 0
+        self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
 
     # ----------------------------------------------------------------- public
     @property
@@ -188,13 +191,18 @@ class TraceEncoder:
         touched: set[int] = set()
         added_before = len(self._runs)
         seq = start
+        calls, linked = self._calls, set()
         for item in store.blocks(start, stop):
             if type(item) is ChunkBlock:  # stream chunks kept in the store's columns
                 touched.update(self._encode_block(item))
+                linked |= calls.apply_block(store, item)
                 seq += item.count
             else:
                 touched.add(self._encode_event(seq, item))
+                linked |= calls.apply(item)
                 seq += 1
+        calls.count = stop
+        touched.update(self._index.get(run_id, -1) for run_id in linked)
         touched.discard(-1)
         self.count = stop
         # Children of runs first described now may have been sent as orphans: refresh them.
@@ -396,7 +404,32 @@ class TraceEncoder:
             "resume": resume_text(run, 2_000),
             "thread": run.thread_id,
             "send": send_text(run),
+            "calls": self._calls_of(run),
+            "call": self._call_of(run),
         }
+
+    def _calls_of(self, run: Run) -> list[dict[str, Any]] | None:
+        """The tool calls a model run asked for, as far as they streamed (``None``: none)."""
+        calls = self._calls.of_run(run.run_id)
+        if not calls:
+            return None
+        return [
+            {
+                "id": call.id,
+                "name": call.name,
+                "args": tool_args_text(call, 2_000),
+                "done": call.complete,
+                "tool": -1 if call.tool_run_id is None else self._index.get(call.tool_run_id, -1),
+            }
+            for call in calls
+        ]
+
+    def _call_of(self, run: Run) -> dict[str, Any] | None:
+        """For a tool run, the call it answered: its id and the model run that asked for it."""
+        call = self._calls.call_of(run.run_id)
+        if call is None:
+            return None
+        return {"id": call.id, "by": self._index.get(call.run_id, -1), "n": call.position}
 
 
 def _node(run: Run) -> str | None:
