@@ -215,6 +215,13 @@ export function mountTree(ctx, parent) {
         h("bdi", { class: "sv-tree-name", title: tip }, cellText(run.name, 120)),
         run.send !== null ? h("bdi", { class: "sv-tree-send", title: tip }, cellText(run.send, 80)) : null,
         meta ? h("bdi", { class: "sv-tree-meta", title: tip }, cellText(meta, 120)) : null,
+        h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
+        run.held !== null
+          ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldText(run.held))
+          : null,
+        run.orphan
+          ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan")
+          : null,
         ...(run.calls ?? []).map((call) =>
           h(
             "bdi",
@@ -229,13 +236,6 @@ export function mountTree(ctx, parent) {
         ),
         answers !== null
           ? h("bdi", { class: "sv-tree-call", "data-goto": String(run.call?.by ?? -1), title: answers }, answers)
-          : null,
-        h("span", { class: "sv-badge", "data-type": run.type }, cellText(run.type, 40)),
-        run.held !== null
-          ? h("span", { class: "sv-badge sv-held", title: "the stream was held back here" }, heldText(run.held))
-          : null,
-        run.orphan
-          ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan")
           : null,
         run.error
           ? h("bdi", { class: "sv-tree-error", title: cellText(run.error, 2000) }, cellText(run.error, 200))
