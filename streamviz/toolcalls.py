@@ -52,8 +52,6 @@ class ToolCall:
     """The call id (``ToolMessage.tool_call_id`` of its answer), once streamed."""
     name: str | None = None
     """The tool's name, once streamed."""
-    args_text: str = ""
-    """The argument text streamed so far (the pieces joined)."""
     chunks: int = 0
     """How many streamed pieces it got."""
     tool_run_id: str | None = None
@@ -61,7 +59,16 @@ class ToolCall:
     complete: bool = False
     """The model run ended: name, id and arguments are final."""
     _final: Any = field(default=_UNPARSED, repr=False)  # the args the model's message holds
-    _parsed: tuple[int, Any] = field(default=(-1, None), repr=False)  # (len(args_text), parsed)
+    _parsed: tuple[int, Any] = field(default=(-1, None), repr=False)  # (text length, value)
+    _pieces: list[str] = field(default_factory=list, repr=False)  # the argument text's pieces
+
+    @property
+    def args_text(self) -> str:
+        """The argument text streamed so far (the pieces joined)."""
+        pieces = self._pieces
+        if len(pieces) > 1:
+            pieces[:] = ["".join(pieces)]
+        return pieces[0] if pieces else ""
 
     @property
     def args(self) -> Any:
@@ -72,10 +79,11 @@ class ToolCall:
         """
         if self._final is not _UNPARSED:
             return self._final
-        size = len(self.args_text)
+        text = self.args_text
+        size = len(text)
         if self._parsed[0] != size:
             try:
-                value = parse_partial_json(self.args_text) if self.args_text.strip() else {}
+                value = parse_partial_json(text) if text.strip() else {}
             except Exception:  # not JSON, even completed: show the text instead
                 value = None
             self._parsed = (size, value)
@@ -88,8 +96,10 @@ def _get(item: Any, key: str) -> Any:
 
 def _message_of(value: Any) -> Any:
     """The message of a model's stream chunk or output (a generation chunk holds one)."""
-    message = getattr(value, "message", None)
-    return value if message is None else message
+    # Asked of the class: a missing attribute of a pydantic message costs microseconds.
+    if "message" in getattr(type(value), "model_fields", ()):
+        return value.message
+    return value
 
 
 class ToolCalls:
@@ -165,23 +175,39 @@ class ToolCalls:
         self.count = stop
         return touched
 
-    def apply_block(self, store: Any, block: Any) -> set[str]:
+    def apply_block(
+        self,
+        store: Any,
+        block: Any,
+        texts: list[str | None] | None = None,
+        templates: Any = None,
+        distinct: set[int] | None = None,
+    ) -> set[str]:
         """Read a ``ChunkBlock`` of ``store`` (compact stream rows); return the run ids touched.
 
         Only a model's rows are read, and of those only the chunks not kept as plain text.
+        ``texts``, ``templates``, ``distinct``: the block's ``texts()``, ``templates()`` and the
+        set of those templates, if the caller has them already.
         """
+        templates = block.templates() if templates is None else templates
+        distinct = set(templates) if distinct is None else distinct
+        known = self._templates
+        for template in distinct - known.keys():  # its first row: the first one read
+            known[template] = self._reads(store, template, block, templates.index(template))
+        reads = {template: known[template] for template in distinct}
+        if all(value == _NONE for value in reads.values()):  # no model's stream: most blocks
+            return set()
+        if texts is None and _OBJECTS in reads.values():
+            texts = block.texts()
+        if _ALL not in reads.values() and texts is not None and None not in texts:
+            return set()  # plain tokens only
         touched: set[str] = set()
-        templates, texts = block.templates(), None
         for offset, template in enumerate(templates):
-            reads = self._templates.get(template)
-            if reads is None:
-                reads = self._templates[template] = self._reads(store, template, block, offset)
-            if reads == _NONE:
-                continue
-            if reads == _OBJECTS:
-                texts = block.texts() if texts is None else texts
-                if texts[offset] is not None:  # a plain token: no tool call in it
-                    continue
+            value = reads[template]
+            if value == _NONE or (
+                value == _OBJECTS and texts is not None and texts[offset] is not None
+            ):
+                continue  # not a model's, or a plain token: no tool call in it
             event = {"run_id": store.template(template).get("run_id")}
             touched |= self._stream(event, block.chunk(offset))
         return touched
@@ -231,11 +257,11 @@ class ToolCalls:
         for piece in pieces:
             index, call_id = _get(piece, "index"), _get(piece, "id")
             call = None
-            if index is not None:  # LangChain merges pieces of the same index
-                call = next((c for c in calls if c.index == index), None)
-            elif call_id is not None:
-                call = next((c for c in calls if c.id == call_id), None)
-            if call is None:
+            for known in calls:  # LangChain merges pieces of the same index (else the same id)
+                if (known.index == index) if index is not None else (known.id == call_id):
+                    call = known
+                    break
+            if call is None or (index is None and call_id is None):
                 call = ToolCall(run_id, len(calls), index=index)
                 calls.append(call)
             call.chunks += 1
@@ -243,7 +269,7 @@ class ToolCalls:
             if name and call.name != name:  # LangChain joins the pieces of a name
                 call.name = (call.name or "") + str(name)
             if args:
-                call.args_text += str(args)
+                call._pieces.append(str(args))
             if call_id and call.id is None:
                 touched |= self._named(call, str(call_id))
         return touched

@@ -79,6 +79,7 @@ class TraceEncoder:
         self._payloads_scanned = 0  # events looked at for it
         self._payload_chars = 0
         self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
+        self._linked: set[str] = set()  # runs whose calls changed in this _advance
 
     # ----------------------------------------------------------------- public
     @property
@@ -191,11 +192,10 @@ class TraceEncoder:
         touched: set[int] = set()
         added_before = len(self._runs)
         seq = start
-        calls, linked = self._calls, set()
+        calls, linked = self._calls, self._linked
         for item in store.blocks(start, stop):
             if type(item) is ChunkBlock:  # stream chunks kept in the store's columns
-                touched.update(self._encode_block(item))
-                linked |= calls.apply_block(store, item)
+                touched.update(self._encode_block(item))  # (tool calls read there)
                 seq += item.count
             else:
                 touched.add(self._encode_event(seq, item))
@@ -203,6 +203,7 @@ class TraceEncoder:
                 seq += 1
         calls.count = stop
         touched.update(self._index.get(run_id, -1) for run_id in linked)
+        linked.clear()
         touched.discard(-1)
         self.count = stop
         # Children of runs first described now may have been sent as orphans: refresh them.
@@ -316,6 +317,7 @@ class TraceEncoder:
                 at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
             )
         if any(cache[template] is None for template in distinct):  # event by event
+            self._linked |= self._calls.apply_block(store, block)
             touched: set[int] = set()
             for offset in range(block.count):
                 event = store.event(seq + offset)
@@ -324,6 +326,8 @@ class TraceEncoder:
         fixed = [cache[template] for template in templates]
         runs = [item[1] for item in fixed]
         texts = block.texts()
+        # Tool calls are read before texts are filled in.
+        self._linked |= self._calls.apply_block(store, block, texts, templates, distinct)
         if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
             for offset, text in enumerate(texts):
                 if text is None:
