@@ -80,3 +80,20 @@ test("the details of a model run's event list its calls and offer each tool run"
   click(go);
   assert.equal(m.model.get("selected_run"), byName(snapshot, "get_time")[0].id);
 });
+
+test("the token stream shows a model run's calls one per line above its mixed pieces", (t) => {
+  const snapshot = fixture("tools.json");
+  const m = mount(snapshot, { view: "tokens" });
+  t.after(() => m.cleanup());
+  m.flush();
+  const [asking, answering] = byName(snapshot, "DemoToolModel");
+  const block = m.$(`.sv-token-run[data-run-id="${asking.id}"]`);
+  const lines = [...block.querySelectorAll(".sv-token-call")].map((el) => el.textContent);
+  assert.deepEqual(lines, [
+    "→ get_weather(city: Paris, unit: celsius)call_weather",
+    "→ get_time(city: Tokyo)call_time",
+  ]);
+  assert.ok(block.querySelector(".sv-token-pieces").textContent.includes('"Pa|'), "the raw pieces stay");
+  const other = m.$(`.sv-token-run[data-run-id="${answering.id}"] .sv-token-calls`);
+  assert.ok(other.hidden, "a run that asked for nothing shows no calls");
+});
