@@ -255,7 +255,9 @@ class ToolCalls:
         calls = self._by_run.setdefault(run_id, [])
         touched = {run_id}
         for piece in pieces:
-            index, call_id = _get(piece, "index"), _get(piece, "id")
+            if not isinstance(piece, dict):  # a ToolCallChunk is a dict
+                continue
+            index, call_id = piece.get("index"), piece.get("id")
             call = None
             for known in calls:  # LangChain merges pieces of the same index (else the same id)
                 if (known.index == index) if index is not None else (known.id == call_id):
@@ -265,7 +267,7 @@ class ToolCalls:
                 call = ToolCall(run_id, len(calls), index=index)
                 calls.append(call)
             call.chunks += 1
-            name, args = _get(piece, "name"), _get(piece, "args")
+            name, args = piece.get("name"), piece.get("args")
             if name and call.name != name:  # LangChain joins the pieces of a name
                 call.name = (call.name or "") + str(name)
             if args:

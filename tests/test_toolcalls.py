@@ -9,6 +9,7 @@ model again), in-process and on a real ``langgraph dev`` server.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -274,3 +275,20 @@ def test_a_server_run_gives_the_same_calls_and_links_as_in_process(server):
     assert [line.split("  ")[-3:] for line in remote.format_tree().splitlines() if "→" in line] == [
         line.split("  ")[-3:] for line in local.format_tree().splitlines() if "→" in line
     ]
+
+
+def test_a_failing_tool_call_reader_costs_the_calls_never_the_events(monkeypatch, caplog):
+    trace = agent_trace()
+    whole = TraceEncoder(trace).snapshot()
+
+    def broken(self, event, chunk):
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr(ToolCalls, "_stream", broken)
+    with caplog.at_level(logging.WARNING, logger="streamviz"):
+        snapshot = TraceEncoder(trace).snapshot()
+    assert snapshot["events"] == whole["events"] and snapshot["count"] == len(trace)
+    # The stream could not be read; the model's final message still names the calls.
+    asked = [row["calls"] for row in snapshot["runs"] if row["calls"]]
+    assert [[c["name"] for c in calls] for calls in asked] == [["get_weather", "get_time"]]
+    assert any("streamviz tool calls" in record.getMessage() for record in caplog.records)

@@ -12,6 +12,7 @@ import json
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
+from streamviz._errors import report_internal_error
 from streamviz._log import ChunkBlock
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
@@ -199,7 +200,7 @@ class TraceEncoder:
                 seq += item.count
             else:
                 touched.add(self._encode_event(seq, item))
-                linked |= calls.apply(item)
+                linked |= self._read_calls(calls.apply, item)
                 seq += 1
         calls.count = stop
         touched.update(self._index.get(run_id, -1) for run_id in linked)
@@ -317,7 +318,7 @@ class TraceEncoder:
                 at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
             )
         if any(cache[template] is None for template in distinct):  # event by event
-            self._linked |= self._calls.apply_block(store, block)
+            self._linked |= self._read_calls(self._calls.apply_block, store, block)
             touched: set[int] = set()
             for offset in range(block.count):
                 event = store.event(seq + offset)
@@ -327,7 +328,9 @@ class TraceEncoder:
         runs = [item[1] for item in fixed]
         texts = block.texts()
         # Tool calls are read before texts are filled in.
-        self._linked |= self._calls.apply_block(store, block, texts, templates, distinct)
+        self._linked |= self._read_calls(
+            self._calls.apply_block, store, block, texts, templates, distinct
+        )
         if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
             for offset, text in enumerate(texts):
                 if text is None:
@@ -351,6 +354,15 @@ class TraceEncoder:
                     self._extra_seqs.append(seq + offset)
                     self._extra_values.append(item[2])
         return touched
+
+    @staticmethod
+    def _read_calls(read: Any, *args: Any) -> set[str]:
+        """Feed the tool-call reader; its failure costs the calls, never the events."""
+        try:
+            return read(*args)
+        except Exception as error:
+            report_internal_error("streamviz tool calls", error)
+            return set()
 
     @staticmethod
     def _event_text(phase: str, data: Any) -> tuple[str, str]:
