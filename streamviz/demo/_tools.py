@@ -59,7 +59,7 @@ class DemoToolModel(BaseChatModel):
     an answer quoting them, word by word. ``bind_tools`` accepts any tools (they are not read).
 
     >>> model = DemoToolModel()
-    >>> [c.tool_call_chunks[0]["index"] for c in model.stream("weather?")][:4]
+    >>> [c.tool_call_chunks[0]["index"] for c in model.stream("weather?") if c.tool_call_chunks][:4]
     [0, 1, 0, 1]
     """
 
