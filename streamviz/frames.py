@@ -139,7 +139,8 @@ def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
     """One row per run: ids, ``name``, ``run_type``, ``status``, times (s) and chunk counts.
 
     ``text`` (``presentation.text``'s helpers, from :meth:`Trace.runs_df`) gives the LangGraph
-    columns their text: ``interrupt`` (what a paused run asks), ``resume``, ``send``.
+    columns their text: ``interrupt`` (what a paused run asks), ``resume``, ``send``; and the
+    tool call columns (``ToolCalls.columns``): ``tool_calls``, ``tool_call_id``, ``tool_call_run``.
     """
     texts = text or {}
 
@@ -172,5 +173,8 @@ def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
             "resume": column("resume"),
             "resumes": pd.array([run.resumes for run in runs], dtype="string"),
             "send": column("send"),
+            "tool_calls": column("tool_calls"),
+            "tool_call_id": column("tool_call_id"),
+            "tool_call_run": column("tool_call_run"),
         }
     )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from streamviz.analysis import StreamHold
+    from streamviz.toolcalls import ToolCalls
 
 __all__ = ["Subscriber", "Trace"]
 
@@ -203,12 +204,16 @@ class Trace:
 
         LangGraph columns: ``thread_id``, ``interrupt`` (what a paused run asks; its ``status``
         is ``interrupted``), ``resume`` (the ``Command(resume=...)`` value), ``resumes`` (the id
-        of the paused run it resumes) and ``send`` (a ``Send`` branch's argument).
+        of the paused run it resumes) and ``send`` (a ``Send`` branch's argument). Tool calls
+        (:meth:`tool_calls`): ``tool_calls`` (a model run's calls, ``name(args)``, ``; ``-joined),
+        ``tool_call_id`` (the call a tool run answered) and ``tool_call_run`` (the model run that
+        asked for it).
         """
         from streamviz.frames import runs_frame
         from streamviz.presentation.text import interrupt_text, resume_text, send_text
 
         text = {"interrupt": interrupt_text, "resume": resume_text, "send": send_text}
+        text.update(self.tool_calls().columns())
         with self._store.lock:
             return runs_frame(list(self.runs.values()), text)
 
@@ -275,8 +280,9 @@ class Trace:
         """The run tree as indented text with status, duration and first-chunk time per run."""
         from streamviz.presentation.tree import format_tree
 
+        calls = self.tool_calls()
         with self._store.lock:
-            return format_tree(self.roots, chunks=chunks)
+            return format_tree(self.roots, chunks=chunks, calls=calls)
 
     # ------------------------------------------------------------- persistence
     def save(self, path: str | Path | IO[Any], *, format: str | None = None) -> None:
@@ -351,6 +357,16 @@ class Trace:
         so the subscriber sees every event exactly once and in order.
         """
         return self._store.subscribe(callback, replay=replay)
+
+    def tool_calls(self) -> ToolCalls:
+        """The tool calls of the model runs, linked to the tool runs that answered them.
+
+        Streamed calls are grouped per call and their arguments parsed as far as they streamed
+        (see :mod:`streamviz.toolcalls`); read anew from the events at each call.
+        """
+        from streamviz.toolcalls import tool_calls
+
+        return tool_calls(self)
 
     # ----------------------------------------------------------- for sources
     def running(self) -> list[Run]:

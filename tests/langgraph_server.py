@@ -3,7 +3,8 @@
 - :func:`prepare_app` copies ``notebooks/langgraph`` (``langgraph.json``, ``graphs.py``,
   ``auth.py``) into a fresh directory, where the server keeps its state (``.langgraph_api/``),
   and adds ``model_fast``: the model graph without delays, so tests do not wait for tokens, and
-  ``approval`` (``interrupt()``) and ``fanout`` (``Send``) from :mod:`streamviz.demo.graphs`.
+  ``approval`` (``interrupt()``), ``fanout`` (``Send``) and ``tool_agent`` (streamed tool calls)
+  from :mod:`streamviz.demo.graphs`.
 - :meth:`LangGraphServer.start` runs the CLI from the venv (``sys.executable``'s ``bin/``)
   offline, on a free loopback port, in a new session (its own process group), and waits until
   ``GET /ok`` answers. The CLI moves silently to another port when the one asked for is busy, so
@@ -25,7 +26,7 @@ APP_DIR = REPO / "notebooks" / "langgraph"
 ARTIFACTS = REPO / "test-artifacts" / "langgraph"
 FAST_GRAPHS = '''"""Test-only graphs: the model graph without token delays; interrupt() and Send."""
 
-from streamviz.demo.graphs import approval_graph, build_model_graph, fanout_graph
+from streamviz.demo.graphs import approval_graph, build_model_graph, fanout_graph, tool_agent_graph
 
 model_fast = build_model_graph(time_to_first_token=0, token_delay=0)
 '''
@@ -45,6 +46,7 @@ def prepare_app(directory: Path, *, auth: bool = False) -> Path:
     config["graphs"]["model_fast"] = "./fast_graphs.py:model_fast"
     config["graphs"]["approval"] = "./fast_graphs.py:approval_graph"
     config["graphs"]["fanout"] = "./fast_graphs.py:fanout_graph"
+    config["graphs"]["tool_agent"] = "./fast_graphs.py:tool_agent_graph"
     target = directory / "langgraph.json"
     target.write_text(json.dumps(config, indent=2))
     return target

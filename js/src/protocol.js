@@ -32,6 +32,24 @@ import { BINARY_COLUMNS, BUFFER_PATHS, COLUMNS, DELTA, PAYLOAD, READS, STATUSES,
  * @property {string | null} resume  the `Command(resume=...)` value it was started with (text)
  * @property {string | null} thread  its LangGraph thread id
  * @property {string | null} send  a `Send` branch's argument (text), else null
+ * @property {ToolCall[] | null} calls  a model run's tool calls, as far as they streamed, else null
+ * @property {CallRef | null} call  a tool run: the call it answered, else null
+ */
+
+/**
+ * @typedef {object} ToolCall  one tool call a model run asked for (docs/protocol.md, "RunRow")
+ * @property {string | null} id    the call id (null until streamed)
+ * @property {string | null} name  the tool's name (null until streamed)
+ * @property {string} args  its arguments as text (`city: Paris, unit: celsius`)
+ * @property {boolean} done  the model run ended: the call is final
+ * @property {number} tool  index of the tool run that answered it, or -1
+ */
+
+/**
+ * @typedef {object} CallRef  the call a tool run answered
+ * @property {string | null} id  the call id
+ * @property {number} by  index of the model run that asked for it, or -1
+ * @property {number} n   the call's place among that run's calls
  */
 
 /**
@@ -161,7 +179,35 @@ export function normalizeRun(row) {
     resume: str(row.resume),
     thread: str(row.thread),
     send: str(row.send),
+    calls: readCalls(row.calls),
+    call: readCallRef(row.call),
   };
+}
+
+/**
+ * A model run's tool calls, typed (null when there are none or they are not a list).
+ * @param {unknown} value
+ * @returns {ToolCall[] | null}
+ */
+function readCalls(value) {
+  if (!Array.isArray(value) || !value.length) return null;
+  return value.filter(isObject).map((call) => ({
+    id: str(call.id),
+    name: str(call.name),
+    args: text(call.args),
+    done: call.done === true,
+    tool: int(call.tool, -1),
+  }));
+}
+
+/**
+ * The call a tool run answered, typed (null when not an object).
+ * @param {unknown} value
+ * @returns {CallRef | null}
+ */
+function readCallRef(value) {
+  if (!isObject(value)) return null;
+  return { id: str(value.id), by: int(value.by, -1), n: Math.max(0, int(value.n, 0)) };
 }
 
 /**

@@ -4,7 +4,9 @@
 by token with a realistic time to first token and inter-token delay, so
 streamviz timelines look like those of a hosted model.  `DemoLLM` does the
 same for the legacy text-completion interface and `DemoRetriever` is a tiny
-keyword retriever for the guide's retrieval chain.  `tokenize` is the
+keyword retriever for the guide's retrieval chain.  `DemoToolModel` streams
+tool calls (two in parallel, their chunks interleaved) for the tools
+`get_weather` and `get_time`.  `tokenize` is the
 BPE-like splitter used for answers that are not pre-tokenized.
 
 The built-in scripts answer the prompts of the guide:
@@ -42,12 +44,17 @@ from streamviz.demo._choice import MODEL_VARIABLE, chat_model
 from streamviz.demo._models import DemoChatModel, DemoLLM
 from streamviz.demo._retriever import DemoRetriever
 from streamviz.demo._scripts import tokenize
+from streamviz.demo._tools import DEMO_TOOL_CALLS, DemoToolModel, get_time, get_weather
 
 __all__ = [
+    "DEMO_TOOL_CALLS",
     "MODEL_VARIABLE",
     "DemoChatModel",
     "DemoLLM",
     "DemoRetriever",
+    "DemoToolModel",
     "chat_model",
+    "get_time",
+    "get_weather",
     "tokenize",
 ]

@@ -19,6 +19,9 @@
 - :data:`fanout_graph`: ``plan`` sends one ``Send("write", {"subject": ...})`` per subject, the
   ``write`` branches (a subgraph each) run in parallel and write ``custom`` progress,
   ``collect`` joins them.
+- :data:`tool_agent_graph`: ``agent -> tools -> agent``, an agent whose model
+  (:class:`~streamviz.demo.DemoToolModel`) streams two tool calls in parallel (``get_weather``,
+  ``get_time``), a ``ToolNode`` runs them, and the model answers with their results.
 
 They are also served by ``langgraph dev`` from ``notebooks/langgraph/langgraph.json``.
 
@@ -61,12 +64,14 @@ __all__ = [
     "build_model_graph",
     "build_nested_graph",
     "build_subgraph_graph",
+    "build_tool_agent_graph",
     "failing_graph",
     "fanout_graph",
     "joke_graph",
     "model_graph",
     "nested_graph",
     "subgraph_graph",
+    "tool_agent_graph",
 ]
 
 
@@ -369,3 +374,35 @@ failing_graph = build_failing_graph()
 bench_graph = build_bench_graph()
 approval_graph = build_approval_graph()
 fanout_graph = build_fanout_graph()
+
+
+def build_tool_agent_graph(model: Any = None) -> CompiledStateGraph:
+    """``agent -> tools -> agent``: a model asking for tools, LangGraph's ``ToolNode`` running them.
+
+    ``model`` defaults to :class:`~streamviz.demo.DemoToolModel` (two parallel calls, streamed
+    interleaved); the tools are :func:`~streamviz.demo.get_weather` and
+    :func:`~streamviz.demo.get_time`. Input: ``{"messages": [("user", "...")]}``.
+    """
+    from langgraph.graph import MessagesState
+    from langgraph.prebuilt import ToolNode, tools_condition
+
+    from streamviz.demo._tools import DemoToolModel, get_time, get_weather
+
+    tools = [get_weather, get_time]
+    chat = (model or DemoToolModel()).bind_tools(tools)
+
+    def agent(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [chat.invoke(state["messages"])]}
+
+    return (
+        StateGraph(MessagesState)
+        .add_node("agent", agent)
+        .add_node("tools", ToolNode(tools))
+        .add_edge(START, "agent")
+        .add_conditional_edges("agent", tools_condition)
+        .add_edge("tools", "agent")
+        .compile(name="tool_agent")
+    )
+
+
+tool_agent_graph = build_tool_agent_graph()

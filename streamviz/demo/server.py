@@ -2,7 +2,7 @@
 
 ``with local_server() as server:`` starts the in-memory server of ``langgraph-cli[inmem]`` on
 :mod:`streamviz.demo.graphs` (``joke``, ``subgraphs``, ``model``, ``nested``, ``failing``,
-``approval``, ``fanout``) in a
+``approval``, ``fanout``, ``tool_agent``) in a
 fresh temporary folder, on a free loopback port, with analytics, version checks and tracing off,
 and stops it (its whole process group) at the end of the block. It is what the notebooks use to
 show LangGraph's streaming API guide (``client.runs.stream``) without a network.
@@ -51,6 +51,7 @@ EXAMPLE_GRAPHS = {
     "failing": "failing_graph",
     "approval": "approval_graph",
     "fanout": "fanout_graph",
+    "tool_agent": "tool_agent_graph",
 }
 
 

@@ -33,6 +33,8 @@ __all__ = [
     "preview",
     "resume_text",
     "send_text",
+    "tool_args_text",
+    "tool_call_text",
 ]
 
 PREVIEW_CHARS = 300
@@ -224,3 +226,22 @@ def send_text(run: Any, limit: int = LABEL_CHARS) -> str | None:
     if not getattr(run, "is_send", False) or not run.has_input:
         return None
     return preview(run.input, limit)
+
+
+def tool_args_text(call: Any, limit: int = PREVIEW_CHARS) -> str:
+    """A tool call's arguments as ``key: value, ...`` (its raw text while it does not parse)."""
+    args = call.args
+    if isinstance(args, dict):
+        text = ", ".join(
+            f"{preview(key, limit)}: {preview(value, limit)}" for key, value in args.items()
+        )
+    elif args is None:
+        text = redact_text(call.args_text[: limit * 2])
+    else:
+        text = preview(args, limit)
+    return cut(text, limit)
+
+
+def tool_call_text(call: Any, limit: int = PREVIEW_CHARS) -> str:
+    """A tool call as ``name(key: value, ...)``, as far as it has streamed."""
+    return cut(f"{call.name or '?'}({tool_args_text(call, limit)})", limit)

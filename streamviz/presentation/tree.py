@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from streamviz.presentation.text import interrupt_text, resume_text, send_text
+from streamviz.presentation.text import interrupt_text, resume_text, send_text, tool_call_text
 from streamviz.runs import Run
+
+if TYPE_CHECKING:
+    from streamviz.toolcalls import ToolCalls
 
 __all__ = ["format_tree"]
 
@@ -16,7 +20,7 @@ def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
-def _line(run: Run, chunks: bool) -> str:
+def _line(run: Run, chunks: bool, calls: ToolCalls | None = None) -> str:
     send = send_text(run)
     label = run.name if send is None else f"{run.name} {send}"
     parts = [f"{_MARK.get(run.status, '?')} {label} [{run.run_type}]"]
@@ -31,6 +35,9 @@ def _line(run: Run, chunks: bool) -> str:
         parts.append(f"first chunk {_ms(run.time_to_first_chunk)}")
     if chunks and run.chunk_count:
         parts.append(f"{run.chunk_count:,} chunk{'' if run.chunk_count == 1 else 's'}")
+    answered = calls.call_of(run.run_id) if calls is not None else None
+    if answered is not None:
+        parts.append(f"answers {answered.id}")
     if run.orphan:
         parts.append(f"parent {run.parent_id} not seen")
     if run.error:
@@ -42,14 +49,37 @@ def _line(run: Run, chunks: bool) -> str:
 _CONTROL = {code: " " for code in [*range(0, 32), 127] if code != 9}
 
 
-def format_tree(roots: Sequence[Run], *, chunks: bool = True) -> str:
-    """Render runs as a tree, one line each: status mark, name, type, duration, first chunk."""
+def _call_lines(run: Run, calls: ToolCalls) -> list[str]:
+    """One line per tool call the run asked for: ``→ name(args)  id  answered by <tool run>``."""
+    lines = []
+    for call in calls.of_run(run.run_id):
+        parts = [f"→ {tool_call_text(call, 160)}", call.id or f"#{call.position}"]
+        if call.tool_run_id is not None:
+            parts.append("answered")
+        elif not call.complete:
+            parts.append("streaming")
+        lines.append("  ".join(parts).translate(_CONTROL))
+    return lines
+
+
+def format_tree(
+    roots: Sequence[Run], *, chunks: bool = True, calls: ToolCalls | None = None
+) -> str:
+    """Render runs as a tree, one line each: status mark, name, type, duration, first chunk.
+
+    With ``calls`` (:func:`streamviz.tool_calls`), a model run's tool calls follow it, one line
+    each (``→ get_weather(city: Paris)  call_1  answered``), and a tool run says which call it
+    answers (``answers call_1``).
+    """
     lines: list[str] = []
 
     def visit(run: Run, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        lines.append(prefix + branch + _line(run, chunks))
+        lines.append(prefix + branch + _line(run, chunks, calls))
         below = prefix if top else prefix + ("   " if last else "│  ")
+        if calls is not None:
+            inside = below + ("│  " if run.children else "   ")
+            lines.extend(inside + line for line in _call_lines(run, calls))
         for index, child in enumerate(run.children):
             visit(child, below, index == len(run.children) - 1, False)
 

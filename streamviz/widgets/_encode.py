@@ -12,6 +12,7 @@ import json
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
+from streamviz._errors import report_internal_error
 from streamviz._log import ChunkBlock
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
@@ -26,7 +27,9 @@ from streamviz.presentation.text import (
     preview,
     resume_text,
     send_text,
+    tool_args_text,
 )
+from streamviz.toolcalls import ToolCalls
 from streamviz.widgets._contract import CONTRACT, VERSION
 
 if TYPE_CHECKING:
@@ -79,6 +82,8 @@ class TraceEncoder:
         self._saved_payloads: dict[str, str] = {}  # seq -> payload text kept in the snapshot
         self._payloads_scanned = 0  # events looked at for it
         self._payload_chars = 0
+        self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
+        self._linked: set[str] = set()  # runs whose calls changed in this _advance
 
     # ----------------------------------------------------------------- public
     @property
@@ -191,13 +196,18 @@ class TraceEncoder:
         touched: set[int] = set()
         added_before = len(self._runs)
         seq = start
+        calls, linked = self._calls, self._linked
         for item in store.blocks(start, stop):
             if type(item) is ChunkBlock:  # stream chunks kept in the store's columns
-                touched.update(self._encode_block(item))
+                touched.update(self._encode_block(item))  # (tool calls read there)
                 seq += item.count
             else:
                 touched.add(self._encode_event(seq, item))
+                linked |= self._read_calls(calls.apply, item)
                 seq += 1
+        calls.count = stop
+        touched.update(self._index.get(run_id, -1) for run_id in linked)
+        linked.clear()
         touched.discard(-1)
         self.count = stop
         # Children of runs first described now may have been sent as orphans: refresh them.
@@ -319,7 +329,8 @@ class TraceEncoder:
                 at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
             )
         if any(cache[template] is None for template in distinct):
-            # Rows of such parts event by event, the rows between them as blocks.
+            # Rows of such parts event by event (no model's rows: no tool calls to read), the
+            # rows between them as blocks.
             touched: set[int] = set()
             start = 0
             for offset, template in enumerate(templates):
@@ -334,6 +345,10 @@ class TraceEncoder:
         fixed = [cache[template] for template in templates]
         runs = [item[1] for item in fixed]
         texts = block.texts()
+        # Tool calls are read before texts are filled in.
+        self._linked |= self._read_calls(
+            self._calls.apply_block, store, block, texts, templates, distinct
+        )
         parts = self._token_parts.intersection(distinct)
         if parts:  # messages parts: the token's text where the store keeps it, else in full
             tokens = block.shapes()[1]
@@ -374,6 +389,15 @@ class TraceEncoder:
                     self._extra_seqs.append(seq + offset)
                     self._extra_values.append(item[2])
         return touched
+
+    @staticmethod
+    def _read_calls(read: Any, *args: Any) -> set[str]:
+        """Feed the tool-call reader; its failure costs the calls, never the events."""
+        try:
+            return read(*args)
+        except Exception as error:
+            report_internal_error("streamviz tool calls", error)
+            return set()
 
     @staticmethod
     def _event_text(phase: str, data: Any) -> tuple[str, str]:
@@ -431,7 +455,32 @@ class TraceEncoder:
             "resume": resume_text(run, 2_000),
             "thread": run.thread_id,
             "send": send_text(run),
+            "calls": self._calls_of(run),
+            "call": self._call_of(run),
         }
+
+    def _calls_of(self, run: Run) -> list[dict[str, Any]] | None:
+        """The tool calls a model run asked for, as far as they streamed (``None``: none)."""
+        calls = self._calls.of_run(run.run_id)
+        if not calls:
+            return None
+        return [
+            {
+                "id": call.id,
+                "name": call.name,
+                "args": tool_args_text(call, 2_000),
+                "done": call.complete,
+                "tool": -1 if call.tool_run_id is None else self._index.get(call.tool_run_id, -1),
+            }
+            for call in calls
+        ]
+
+    def _call_of(self, run: Run) -> dict[str, Any] | None:
+        """For a tool run, the call it answered: its id and the model run that asked for it."""
+        call = self._calls.call_of(run.run_id)
+        if call is None:
+            return None
+        return {"id": call.id, "by": self._index.get(call.run_id, -1), "n": call.position}
 
 
 def _node(run: Run) -> str | None:

@@ -74,3 +74,32 @@ def test_every_view_exports_and_hostile_text_stays_text(browser, tmp_path, view)
     assert f'data-view="{view}"' in page.inner_html("#sv")
     assert blocked == [] and errors == []
     page.close()
+
+
+def test_an_agent_page_shows_each_tool_call_and_links_it_to_its_tool_run(browser, tmp_path):
+    from labdriver import screenshot
+
+    from streamviz.demo import DemoToolModel
+    from streamviz.demo.graphs import build_tool_agent_graph
+
+    graph = build_tool_agent_graph(DemoToolModel(token_delay=0.02))
+    question = {"messages": [("user", "weather in Paris and time in Tokyo?")]}
+    trace = sv.watch(graph, question, name="tool agent", display=False)
+    path = write_html(trace, tmp_path / "agent.html", view="tree")
+    page, blocked, errors = open_offline(browser, path)
+    calls = page.locator(".sv-tree-call")
+    assert calls.all_inner_texts() == [
+        "→ get_weather(city: Paris, unit: celsius)",
+        "→ get_time(city: Tokyo)",
+        "answers call_weather of DemoToolModel",
+        "answers call_time of DemoToolModel",
+    ]
+    screenshot(page, "tool-calls-tree")
+    calls.nth(1).click()
+    selected = page.locator(".sv-tree-node.sv-selected")
+    assert selected.locator(".sv-tree-name").inner_text() == "get_time"
+    selected.locator(".sv-tree-call").click()
+    assert page.locator(".sv-tree-node.sv-selected .sv-tree-name").inner_text() == "DemoToolModel"
+    screenshot(page, "tool-calls-tree-linked")
+    assert blocked == [] and errors == []
+    page.close()

@@ -9,6 +9,7 @@
 
 import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, targetOf, visible } from "../text.js";
 import { payloadViews } from "./payload.js";
+import { answerText, callLine } from "./toolcalls.js";
 
 /** Characters of a payload saved in the snapshot (streamviz/widgets/_encode.py SAVED_PAYLOAD_CHARS). */
 export const SAVED_PAYLOAD_CHARS = 20_000;
@@ -90,8 +91,10 @@ export function mountDetails(ctx, parent, { onClose }) {
   actions.addEventListener("click", (event) => {
     const button = targetOf(event, "button[data-action]");
     if (button?.getAttribute("data-action") !== "select-run") return;
-    // The button shows only for an event of a known run.
-    const run = shown >= 0 ? store.runs[store.cols.run[shown]] : undefined;
+    // The button shows only for an event of a known run (or names a linked run: a tool call's).
+    const linked = button.getAttribute("data-run");
+    const index = linked !== null ? Number(linked) : shown >= 0 ? store.cols.run[shown] : -1;
+    const run = store.runs[index];
     if (run) ctx.selectRun(run.id);
   });
 
@@ -139,12 +142,43 @@ export function mountDetails(ctx, parent, { onClose }) {
       store.eventMode(k) !== null ? field("mode", cellText(store.eventMode(k))) : null,
       store.eventNs(k) !== null ? field("ns", cellText(store.eventNs(k))) : null,
       run?.error ? field("error", cellText(run.error, 2000)) : null,
+      run?.calls
+        ? [
+            h("dt", null, "tool calls"),
+            ...run.calls.map((call) => h("dd", { class: "sv-details-call", dir: "auto" }, callLine(call, store.runs))),
+          ]
+        : null,
+      run?.call ? field("tool call", answerText(run, store.runs) ?? "") : null,
     );
     replaceChildren(actions);
     if (run) {
       actions.appendChild(
         h("button", { type: "button", class: "sv-button", "data-action": "select-run" }, "Show this run only"),
       );
+      // A call and the run that answered it link to each other.
+      for (const call of run.calls ?? []) {
+        const tool = store.runs[call.tool];
+        if (call.tool < 0 || !tool) continue;
+        const label = `Show ${cellText(tool.name, 60)} (${cellText(call.id ?? "", 60)})`;
+        actions.appendChild(
+          h(
+            "button",
+            { type: "button", class: "sv-button", "data-action": "select-run", "data-run": String(call.tool) },
+            label,
+          ),
+        );
+      }
+      const asker = run.call !== null ? store.runs[run.call.by] : undefined;
+      if (run.call !== null && asker) {
+        const label = `Show ${cellText(asker.name, 60)} (asked for it)`;
+        actions.appendChild(
+          h(
+            "button",
+            { type: "button", class: "sv-button", "data-action": "select-run", "data-run": String(run.call.by) },
+            label,
+          ),
+        );
+      }
     }
     // A finished trace carries its payloads (not its stream chunks'); else the kernel is asked.
     const saved = savedPayload(ctx.model.get("snapshot"), seq);

@@ -27,6 +27,7 @@ import {
 } from "../text.js";
 import { plainJson, pyRepr } from "./payload.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
+import { callLine, callText } from "./toolcalls.js";
 
 /** Characters kept per text of a block (pieces, text): the tail, when a stream outgrows it. */
 export const TOKEN_CHARS = 200_000;
@@ -48,7 +49,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, calls: HTMLElement, callsKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean}} RunBlock
  */
 
 /**
@@ -229,6 +230,9 @@ export function mountTokens(ctx, parent) {
       text,
       labels: json ? ["chunks", "latest value"] : ["pieces", "text"],
     });
+    // A model's tool calls, one line each: its pieces below mix parallel calls together.
+    const calls = h("div", { class: "sv-token-calls", hidden: true });
+    parts.element.insertBefore(calls, head.nextSibling);
     return {
       ...parts,
       i,
@@ -236,6 +240,8 @@ export function mountTokens(ctx, parent) {
       json,
       done: 0,
       headKey: "",
+      calls,
+      callsKey: "",
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
       value: { value: undefined, additive: false, last: undefined, parsed: true },
       near: false,
@@ -310,6 +316,27 @@ export function mountTokens(ctx, parent) {
             ? "waiting for the first token"
             : "no token"
           : `first token ${formatDuration(run.first)}${ttft}`,
+      ),
+    );
+  }
+
+  /** @param {RunBlock} block */
+  function drawCalls(block) {
+    const run = store.runs[block.i];
+    const key = JSON.stringify(run.calls);
+    if (key === block.callsKey) return;
+    block.callsKey = key;
+    block.calls.hidden = run.calls === null;
+    replaceChildren(
+      block.calls,
+      h("div", { class: "sv-token-label-calls" }, "tool calls"),
+      ...(run.calls ?? []).map((call) =>
+        h(
+          "div",
+          { class: "sv-token-call", dir: "auto", title: callLine(call, store.runs) },
+          `→ ${callText(call, 1000)}`,
+          call.id !== null ? h("span", { class: "sv-token-call-id" }, cellText(call.id, 120)) : null,
+        ),
       ),
     );
   }
@@ -400,6 +427,7 @@ export function mountTokens(ctx, parent) {
       if (n < EAGER_BLOCKS || block.id === selected) block.near = true;
       if (block.near) drawBody(block);
       drawHead(block);
+      drawCalls(block);
     });
     if (nextOrder !== order) {
       order = nextOrder;

@@ -7,10 +7,13 @@
 // - Each row: twisty, status, then the name, its node and own tags (muted: two runs of one model
 //   in a graph differ there) and badges, cut with an ellipsis; then duration, first token and
 //   chunks in fixed right-aligned columns under a head row, never cut. The row's title holds it all.
+// - A model run that asked for tools shows each call as `→ name(args)` (clicking one selects the
+//   tool run that answered it); a tool run shows `answers <call id>` (clicking selects the model run).
 
 import { frameScheduler } from "../frame.js";
 import { cellText, cut, formatDuration, plural, replaceChildren, targetOf, visible } from "../text.js";
 import { STATUS_ICONS } from "./tokens.js";
+import { answerText, callLine, callText } from "./toolcalls.js";
 import { virtualList } from "./vlist.js";
 
 export const TREE_ROW_HEIGHT_PX = 26;
@@ -64,10 +67,14 @@ export function runMeta(run) {
  * @param {import("../protocol.js").RunRow} run
  * @param {number | null} duration
  * @param {number | null} ttft
+ * @param {ReadonlyArray<import("../protocol.js").RunRow | undefined>} [runs]  all runs (to name linked ones)
  * @returns {string}
  */
-export function runTooltip(run, duration, ttft) {
+export function runTooltip(run, duration, ttft, runs = []) {
   const lines = [visible(run.name), `type: ${visible(run.type)} · ${run.status}`];
+  for (const call of run.calls ?? []) lines.push(callLine(call, runs));
+  const answers = answerText(run, runs);
+  if (answers !== null) lines.push(answers);
   if (run.send !== null) lines.push(`Send: ${visible(cut(run.send, 2000).text)}`);
   if (run.thread !== null) lines.push(`thread: ${visible(run.thread)}`);
   if (run.resume !== null) lines.push(`resumed with: ${visible(cut(run.resume, 2000).text)}`);
@@ -169,6 +176,8 @@ export function mountTree(ctx, parent) {
       run.interrupt,
       run.resume,
       run.send,
+      JSON.stringify(run.calls),
+      JSON.stringify(run.call),
     ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
@@ -183,7 +192,8 @@ export function mountTree(ctx, parent) {
     row.svRun = i;
     const ttft = run.first !== null && run.start !== null ? run.first - run.start : null;
     const meta = runMeta(run);
-    const tip = runTooltip(run, duration, ttft);
+    const tip = runTooltip(run, duration, ttft, store.runs);
+    const answers = answerText(run, store.runs);
     row.title = tip;
     replaceChildren(
       row,
@@ -211,6 +221,21 @@ export function mountTree(ctx, parent) {
           : null,
         run.orphan
           ? h("span", { class: "sv-badge sv-orphan", title: "its parent run was never seen" }, "orphan")
+          : null,
+        ...(run.calls ?? []).map((call) =>
+          h(
+            "bdi",
+            {
+              class: "sv-tree-call",
+              "data-goto": call.tool >= 0 ? String(call.tool) : null,
+              "data-done": call.done ? "true" : "false",
+              title: callLine(call, store.runs),
+            },
+            `→ ${callText(call, 120)}`,
+          ),
+        ),
+        answers !== null
+          ? h("bdi", { class: "sv-tree-call", "data-goto": String(run.call?.by ?? -1), title: answers }, answers)
           : null,
         run.error
           ? h("bdi", { class: "sv-tree-error", title: cellText(run.error, 2000) }, cellText(run.error, 200))
@@ -245,6 +270,13 @@ export function mountTree(ctx, parent) {
     if (!row || !scroller.contains(row)) return;
     const i = row.svRun;
     if (i === undefined) return;
+    const link = targetOf(event, "[data-goto]");
+    const linked = link ? store.runs[Number(link.getAttribute("data-goto"))] : undefined;
+    if (linked) {
+      // A tool call and the run that answered it: one click goes to the other.
+      ctx.selectRun(linked.id);
+      return;
+    }
     if (targetOf(event, ".sv-twisty")) {
       if (collapsed.has(i)) collapsed.delete(i);
       else collapsed.add(i);
