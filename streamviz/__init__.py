@@ -26,6 +26,7 @@ from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.capture import capture
+from streamviz.threads import ThreadView, show_thread, thread_history
 from streamviz.trace import Trace
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "EventFilter",
     "Replay",
     "Run",
+    "ThreadView",
     "Trace",
     "TraceFileError",
     "TraceFileWarning",
@@ -48,6 +50,8 @@ __all__ = [
     "link_resumes",
     "replay",
     "show",
+    "show_thread",
+    "thread_history",
     "watch",
     "watch_remote",
     "write_html",
