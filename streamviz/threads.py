@@ -1,12 +1,13 @@
 """A LangGraph thread as a whole: its runs on one time axis and its checkpoint history.
 
-:func:`thread_history` reads a thread's checkpoints, in-process (``graph.get_state_history(config)``)
-or from a LangGraph API server (``client.threads.get_history(thread_id)``, ``langgraph_sdk``'s sync
-client), into :class:`Step` items, oldest first: each super-step's checkpoint, who wrote it (the
-tasks of the step before that ran), what runs next, the state diff from the step before
-(:mod:`streamviz.statediff`) and the interrupts it asked. :func:`show_thread` adds the traces of
-the thread's runs and returns a :class:`ThreadView`: a plotly figure of the runs and checkpoints
-on one time axis, the history as a DataFrame (text cells), and a text form for the console.
+:func:`thread_history` reads a thread's checkpoints, in-process
+(``graph.get_state_history(config)``) or from a LangGraph API server
+(``client.threads.get_history(thread_id)``, ``langgraph_sdk``'s sync client), into :class:`Step`
+items, oldest first: each super-step's checkpoint, who wrote it (the tasks of the step before that
+ran), what runs next, the state diff from the step before (:mod:`streamviz.statediff`) and the
+interrupts it asked. :func:`show_thread` adds the traces of the thread's runs and returns a
+:class:`ThreadView`: a plotly figure of the runs and checkpoints on one time axis, the history as
+a DataFrame (text cells), and a text form for the console.
 
 LangGraph stopped writing ``writes`` into checkpoint metadata (1.0); where it still does, those
 node names are used, else the names of the parent checkpoint's tasks (the tasks that ran in the
@@ -66,6 +67,7 @@ class Step:
 
     @property
     def time(self) -> _dt.datetime | None:
+        """When the checkpoint was written (``created_at``), or ``None``."""
         return _parse_time(self.created_at)
 
 
@@ -236,9 +238,9 @@ def _runs_of(traces: Sequence[Trace], thread_id: str | None) -> list[ThreadRun]:
 class ThreadView:
     """A thread shown whole: its runs (from ``traces``) and its checkpoint history.
 
-    In Jupyter it shows :meth:`figure` (runs and checkpoints on one time axis) and :meth:`history_df`
-    (one row per checkpoint, the diff from the step before as text); ``str()`` / ``repr()`` give
-    the same as text.
+    In Jupyter it shows :meth:`figure` (runs and checkpoints on one time axis) and
+    :meth:`history_df` (one row per checkpoint, the diff from the step before as text);
+    ``str()`` / ``repr()`` give the same as text.
     """
 
     def __init__(
@@ -275,8 +277,10 @@ class ThreadView:
         return min(times) if times else None
 
     def figure(self) -> go.Figure:
-        """The thread's runs (bars) and checkpoints (diamonds, hover: writers and diff), in ms
-        since the thread's first run or checkpoint."""
+        """The thread's runs (bars) and checkpoints (diamonds; hover: writers and diff).
+
+        Times are ms since the thread's first run or checkpoint.
+        """
         import plotly.graph_objects as go
 
         from streamviz.plotting import RUN_TYPE_COLORS, _text
