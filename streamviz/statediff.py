@@ -24,7 +24,7 @@ from typing import Any
 
 from streamviz.presentation.text import preview
 
-__all__ = ["Change", "diff", "diff_text", "format_change"]
+__all__ = ["Change", "apply_writes", "diff", "diff_text", "format_change", "update_text"]
 
 VALUE_CHARS = 120
 """Longest text of one value in a change line."""
@@ -149,3 +149,39 @@ def diff_text(before: Any, after: Any, limit: int = VALUE_CHARS) -> str:
     if not changes:
         return "(no change)"
     return "\n".join(format_change(change, limit) for change in changes)
+
+
+def apply_writes(state: Any, writes: Any) -> dict[str, Any]:
+    """``state`` after a node's ``writes`` (a dict of channel values), as far as one can tell.
+
+    LangGraph applies each channel's reducer, which a stream part does not name. A key that holds
+    a list and gets a list that does not start with it is taken as appended to (``add_messages``,
+    ``operator.add``: the usual reducers of list channels); any other write replaces the value.
+    """
+    after = dict(state) if isinstance(state, Mapping) else {}
+    if not isinstance(writes, Mapping):
+        return after
+    for key, value in writes.items():
+        old = after.get(key)
+        if _is_list(old) and _is_list(value) and not _same(list(value[: len(old)]), list(old)):
+            after[key] = [*old, *value]
+        else:
+            after[key] = value
+    return after
+
+
+def update_text(state: Any, update: Any, limit: int = VALUE_CHARS) -> str:
+    """What an ``updates`` part (``{node: writes}``) changes in ``state``, as lines of text."""
+    if not isinstance(update, Mapping):
+        return "(no change)"
+    lines: list[str] = []
+    current = dict(state) if isinstance(state, Mapping) else {}
+    for node, writes in update.items():
+        if not isinstance(writes, Mapping):
+            continue
+        after = apply_writes(current, writes)
+        text = diff_text(current, after, limit)
+        label = f"{node}: " if len(update) > 1 else ""
+        lines.extend(label + line for line in text.splitlines())
+        current = after
+    return "\n".join(lines) or "(no change)"

@@ -21,9 +21,10 @@ from langgraph_server import LangGraphServer
 
 import streamviz as sv
 from streamviz.demo import DemoChatModel
-from streamviz.demo.graphs import APPROVAL_QUESTION, build_approval_graph
+from streamviz.demo.graphs import APPROVAL_QUESTION, build_approval_graph, build_subgraph_graph
 from streamviz.demo.server import cli_path
 from streamviz.statediff import diff, diff_text
+from streamviz.widgets import Dashboard
 
 DRAFT = "A short note about cats"
 QUESTION = {"question": APPROVAL_QUESTION, "draft": DRAFT}
@@ -210,13 +211,107 @@ def server(tmp_path_factory) -> Iterator[LangGraphServer]:
 def test_a_server_thread_has_the_same_history_as_in_process(server):
     client = get_sync_client(url=server.url)
     thread_id = client.threads.create()["thread_id"]
+    modes = {"stream_mode": ["values", "updates"], "display": False}
     traces = [
-        sv.watch_remote(client, thread_id, "approval", input={"topic": "cats"}, display=False),
-        sv.watch_remote(client, thread_id, "approval", command={"resume": "yes"}, display=False),
-        sv.watch_remote(client, thread_id, "approval", input={"topic": "dogs"}, display=False),
+        sv.watch_remote(client, thread_id, "approval", input={"topic": "cats"}, **modes),
+        sv.watch_remote(client, thread_id, "approval", command={"resume": "yes"}, **modes),
+        sv.watch_remote(client, thread_id, "approval", input={"topic": "dogs"}, **modes),
     ]
 
     view = sv.show_thread(client, thread_id, traces)
     assert readable(view.steps) == EXPECTED_STEPS
     assert [item.run.status for item in view.runs] == ["interrupted", "ok", "interrupted"]
     assert str(view).splitlines()[0] == f"thread {thread_id}: 3 run(s), 8 checkpoint(s)"
+    # The pane's diffs read the same as in-process: the resume starts from the paused state.
+    assert part_rows(traces[1])[:2] == [
+        ("values", f"+ topic: 'cats'\n+ draft: '{DRAFT}'", CARRIED),
+        ("updates", "+ decision: 'yes'", None),
+    ]
+    assert ("values", DOGS, None) in part_rows(traces[2])
+
+
+# ------------------------------------------------------------------------- the pane's diffs
+
+
+def part_rows(trace: sv.Trace) -> list[tuple[str, str, str | None]]:
+    """(mode, diff, note) of each values/updates/checkpoints part the dashboard receives."""
+    extra = Dashboard(trace).snapshot["events"]["extra"]
+    return [
+        (fields["mode"], fields["diff"], fields.get("note"))
+        for _, fields in sorted(extra.items(), key=lambda item: int(item[0]))
+        if "diff" in fields
+    ]
+
+
+CARRIED = "state before this run (carried over from the thread)"
+CARRIED_WITH_INPUT = "state carried over from the thread, with this run's input"
+DOGS = "~ draft: 'A short note about cats' → 'A short note about dogs'"
+OLD_STATE = f"+ draft: '{DRAFT}'\n+ decision: 'yes'\n+ published: 'published: {DRAFT}'"
+
+
+def test_the_pane_gets_each_state_as_a_diff_and_a_carried_over_state_is_labelled():
+    graph = build_approval_graph(InMemorySaver())
+    modes = ["values", "updates", "checkpoints"]
+    first = sv.watch(graph, {"topic": "cats"}, thread("t"), display=False, stream_mode=modes)
+    resumed = sv.watch(
+        graph, Command(resume="yes"), thread("t"), display=False, stream_mode="values"
+    )
+    again = sv.watch(graph, {"topic": "dogs"}, thread("t"), display=False, stream_mode=modes)
+
+    # A new thread: the first state is the run's input, no note.
+    assert part_rows(first)[:4] == [
+        ("checkpoints", "(no change)", None),
+        ("values", "+ topic: 'cats'", None),
+        ("checkpoints", "+ topic: 'cats'", None),
+        ("updates", f"+ draft: '{DRAFT}'", None),
+    ]
+    # A resume starts from the paused state: said so.
+    assert part_rows(resumed) == [
+        ("values", f"+ topic: 'cats'\n+ draft: '{DRAFT}'", CARRIED),
+        ("values", "+ decision: 'yes'", None),
+        ("values", f"+ published: 'published: {DRAFT}'", None),
+    ]
+    # A new input on a used thread: the old state with the new input, then diffs.
+    assert part_rows(again)[:6] == [
+        ("checkpoints", f"+ topic: 'cats'\n{OLD_STATE}", CARRIED),
+        ("values", f"+ topic: 'dogs'\n{OLD_STATE}", CARRIED_WITH_INPUT),
+        ("checkpoints", "~ topic: 'cats' → 'dogs'", None),
+        ("updates", DOGS, None),
+        ("values", DOGS, None),
+        ("checkpoints", DOGS, None),
+    ]
+
+
+def test_message_states_diff_as_appends_and_subgraph_states_diff_within_their_namespace():
+    model = DemoChatModel(time_to_first_token=0, token_delay=0, responses=["Why not?"])
+    graph = (
+        StateGraph(MessagesState)
+        .add_node("chat", lambda state: {"messages": [model.invoke(state["messages"])]})
+        .add_edge(START, "chat")
+        .compile()
+    )
+    trace = sv.watch(
+        graph, {"messages": [("user", "hi")]}, display=False, stream_mode=["values", "updates"]
+    )
+    assert [(mode, diff) for mode, diff, _ in part_rows(trace)] == [
+        ("values", "+ messages: [human: hi]"),
+        ("updates", "messages += 1 item: ai: Why not?"),
+        ("values", "messages += 1 item: ai: Why not?"),
+    ]
+
+    nested = sv.watch(
+        build_subgraph_graph(), {"foo": "foo"}, display=False, stream_mode="values", subgraphs=True
+    )
+    extra = Dashboard(nested).snapshot["events"]["extra"]
+    by_ns: dict[str, list[str]] = {}
+    for _, fields in sorted(extra.items(), key=lambda item: int(item[0])):
+        if fields.get("mode") == "values":
+            by_ns.setdefault(fields["ns"].split(":")[0], []).append(fields["diff"])
+    assert by_ns == {
+        "": ["+ foo: 'foo'", "~ foo: 'foo' → 'hi! foo'", "~ foo: 'hi! foo' → 'hi! foobar'"],
+        "node_2": [
+            "+ foo: 'hi! foo'",
+            "+ bar: 'bar'",
+            "~ foo: 'hi! foo' → 'hi! foobar'",
+        ],
+    }
