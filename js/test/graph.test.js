@@ -841,6 +841,23 @@ test("values, updates and checkpoints: a diff / full toggle; a state carried ove
   const checkpoints = texts("checkpoints");
   assert.ok(checkpoints[0].startsWith("⟲ state before this run (carried over from the thread) · + topic: 'cats'"));
   assert.equal(checkpoints[1], "~ topic: 'cats' → 'dogs'");
+  // Picking a part shows its change above the whole part (in either view), and where it came from.
+  click(m.$$('.sv-part[data-mode="checkpoints"]')[0]);
+  m.flush();
+  assert.ok(!m.$(".sv-graph-change").hidden);
+  assert.equal(
+    m.$(".sv-graph-change-note").textContent,
+    "change · ⟲ state before this run (carried over from the thread)",
+  );
+  assert.equal(
+    m.$(".sv-graph-diff").textContent,
+    "+ topic: 'cats'\n+ draft: 'A short note about cats'\n+ decision: 'yes'\n+ published: 'published: A short note about cats'",
+  );
+  assert.deepEqual(JSON.parse(m.$(".sv-graph-payload").textContent).metadata, {
+    source: "input",
+    step: 4,
+    parents: {},
+  });
   // Back to full: the whole checkpoint again.
   pick("full");
   assert.ok(texts("checkpoints")[1].startsWith('{"config":'));
