@@ -222,11 +222,13 @@ class ThreadRun:
 
 
 def _runs_of(traces: Sequence[Trace], thread_id: str | None) -> list[ThreadRun]:
+    """The root runs on the thread (all roots when none of them names a thread), by start."""
     found: list[ThreadRun] = []
+    named = any(root.thread_id is not None for trace in traces for root in trace.roots)
     for trace in traces:
         origin = trace.created
         for root in trace.roots:
-            if thread_id is not None and root.thread_id not in (None, thread_id):
+            if thread_id is not None and named and root.thread_id != thread_id:
                 continue
             start = origin + _dt.timedelta(seconds=root.start or 0.0)
             end = None if root.end is None else origin + _dt.timedelta(seconds=root.end)

@@ -23,7 +23,7 @@ import streamviz as sv
 from streamviz.demo import DemoChatModel
 from streamviz.demo.graphs import APPROVAL_QUESTION, build_approval_graph, build_subgraph_graph
 from streamviz.demo.server import cli_path
-from streamviz.statediff import diff, diff_text
+from streamviz.statediff import apply_writes, diff, diff_text, update_text
 from streamviz.widgets import Dashboard
 
 DRAFT = "A short note about cats"
@@ -78,6 +78,25 @@ def test_nested_dicts_are_compared_by_path():
         "+ plan.due: 'mon'",
         "- plan.owner (was: 'ann')",
     ]
+
+
+def test_an_update_is_read_against_the_state_before_it():
+    state = {"topic": "cats", "messages": ["hi"]}
+    # A node's list write to a list key is an append (the usual reducers); other writes replace.
+    assert update_text(state, {"chat": {"messages": ["yo"], "topic": "dogs"}}).splitlines() == [
+        "~ topic: 'cats' → 'dogs'",
+        "messages += 1 item: 'yo'",
+    ]
+    # Parallel nodes in one part: each line names its node; the second sees the first's writes.
+    assert update_text(state, {"a": {"x": 1}, "b": {"x": 2}}).splitlines() == [
+        "a: + x: 1",
+        "b: ~ x: 1 → 2",
+    ]
+    assert update_text(None, {"chat": None}) == "(no change)"
+    assert apply_writes(state, {"messages": ["hi", "yo"]}) == {
+        "topic": "cats",
+        "messages": ["hi", "yo"],
+    }
 
 
 def test_odd_values_do_not_break_the_diff():
@@ -315,3 +334,13 @@ def test_message_states_diff_as_appends_and_subgraph_states_diff_within_their_na
             "~ foo: 'hi! foo' → 'hi! foobar'",
         ],
     }
+
+
+def test_only_the_thread_s_runs_of_a_capture_are_shown():
+    graph = build_approval_graph(InMemorySaver())
+    with sv.capture() as trace:
+        graph.invoke({"topic": "cats"}, thread("mine"))
+        graph.invoke({"topic": "dogs"}, thread("theirs"))
+        DemoChatModel(time_to_first_token=0, token_delay=0).invoke("hi")  # on no thread
+    view = sv.show_thread(graph, thread("mine"), trace)
+    assert [(item.run.name, item.run.thread_id) for item in view.runs] == [("approval", "mine")]
