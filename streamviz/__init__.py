@@ -26,6 +26,7 @@ from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.capture import capture
+from streamviz.threads import ThreadView, show_thread, thread_history
 from streamviz.toolcalls import ToolCall, ToolCalls, tool_calls
 from streamviz.trace import Trace
 
@@ -35,6 +36,7 @@ __all__ = [
     "EventFilter",
     "Replay",
     "Run",
+    "ThreadView",
     "ToolCall",
     "ToolCalls",
     "Trace",
@@ -51,6 +53,8 @@ __all__ = [
     "link_resumes",
     "replay",
     "show",
+    "show_thread",
+    "thread_history",
     "tool_calls",
     "watch",
     "watch_remote",

@@ -58,6 +58,8 @@ import { BINARY_COLUMNS, BUFFER_PATHS, COLUMNS, DELTA, PAYLOAD, READS, STATUSES,
  * @property {string[]} [tags]
  * @property {string} [mode]
  * @property {string} [ns]
+ * @property {string} [diff]  a values/updates/checkpoints part: what changed since the part before
+ * @property {string} [note]  a run's first state carried over from its thread, said so
  */
 
 /** @typedef {ArrayLike<unknown>} Column  a JSON list, or a typed array decoded from a buffer */
@@ -223,6 +225,8 @@ export function readExtra(fields) {
   if ("tags" in fields) own.tags = strings(fields.tags);
   if (fields.mode !== null && fields.mode !== undefined) own.mode = String(fields.mode);
   if (fields.ns !== null && fields.ns !== undefined) own.ns = String(fields.ns);
+  if (typeof fields.diff === "string") own.diff = fields.diff;
+  if (typeof fields.note === "string") own.note = fields.note;
   return own;
 }
 

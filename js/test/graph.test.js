@@ -797,3 +797,73 @@ test("the pane keeps the tab shown when parts of another mode arrive, and the ta
   }
   assert.equal(m.$$('.sv-graph .sv-part[data-mode="updates"]').length, 4);
 });
+
+test("values, updates and checkpoints: a diff / full toggle; a state carried over from the thread says so", (t) => {
+  // The approval graph's third run on one thread (js/test/fixtures/regenerate.py: thread).
+  const m = mount(fixture("thread.json"), { view: "graph" });
+  t.after(() => m.cleanup());
+  const toggle = m.$(".sv-graph-view");
+  const texts = (mode) =>
+    m.$$(`.sv-part[data-mode="${mode}"]`).map((row) => row.querySelector(".sv-part-text").textContent);
+  const pick = (view) => {
+    click(m.$(`.sv-graph-view .sv-toggle[data-view="${view}"]`));
+    m.flush();
+  };
+  assert.ok(!toggle.hidden);
+  assert.equal(m.$('.sv-toggle[data-view="full"]').getAttribute("aria-pressed"), "true");
+  // Full: every values row is the whole state; the first one is the thread's state, said so.
+  const full = texts("values");
+  assert.equal(full.length, 3);
+  assert.equal(
+    full[0],
+    `⟲ state carried over from the thread, with this run's input · {"topic":"dogs","draft":"A short note about cats","decision":"yes","published":"published: A short note about cats"}`,
+  );
+  assert.ok(full[1].startsWith('{"topic":"dogs","draft":"A short note about dogs"'));
+  // Diff: each row is what changed since the state before.
+  pick("diff");
+  assert.equal(m.$('.sv-toggle[data-view="diff"]').getAttribute("aria-pressed"), "true");
+  assert.equal(m.$(".sv-graph").getAttribute("data-part-view"), "diff");
+  const diffs = texts("values");
+  assert.equal(
+    diffs[0],
+    "⟲ state carried over from the thread, with this run's input · + topic: 'dogs' · + draft: 'A short note about cats' · + decision: 'yes' · + published: 'published: A short note about cats'",
+  );
+  assert.deepEqual(diffs.slice(1), ["~ draft: 'A short note about cats' → 'A short note about dogs'", "(no change)"]);
+  // The whole diff, one change a line, in the cell's title.
+  const first = m.$$('.sv-part[data-mode="values"] .sv-part-text')[1];
+  assert.equal(first.getAttribute("title"), "~ draft: 'A short note about cats' → 'A short note about dogs'");
+  pickMode(m, "updates");
+  assert.deepEqual(texts("updates"), [
+    "~ draft: 'A short note about cats' → 'A short note about dogs'",
+    `{"question":"Publish this draft?","draft":"A short note about dogs"}`,
+  ]);
+  pickMode(m, "checkpoints");
+  const checkpoints = texts("checkpoints");
+  assert.ok(checkpoints[0].startsWith("⟲ state before this run (carried over from the thread) · + topic: 'cats'"));
+  assert.equal(checkpoints[1], "~ topic: 'cats' → 'dogs'");
+  // Picking a part shows its change above the whole part (in either view), and where it came from.
+  click(m.$$('.sv-part[data-mode="checkpoints"]')[0]);
+  m.flush();
+  assert.ok(!m.$(".sv-graph-change").hidden);
+  assert.equal(
+    m.$(".sv-graph-change-note").textContent,
+    "change · ⟲ state before this run (carried over from the thread)",
+  );
+  assert.equal(
+    m.$(".sv-graph-diff").textContent,
+    "+ topic: 'cats'\n+ draft: 'A short note about cats'\n+ decision: 'yes'\n+ published: 'published: A short note about cats'",
+  );
+  assert.deepEqual(JSON.parse(m.$(".sv-graph-payload").textContent).metadata, {
+    source: "input",
+    step: 4,
+    parents: {},
+  });
+  // Back to full: the whole checkpoint again.
+  pick("full");
+  assert.ok(texts("checkpoints")[1].startsWith('{"config":'));
+  // Tabs without diffs have no toggle.
+  const other = mount(fixture("messages.json"), { view: "graph" });
+  t.after(() => other.cleanup());
+  pickMode(other, "custom");
+  assert.ok(other.$(".sv-graph-view").hidden);
+});

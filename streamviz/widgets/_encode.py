@@ -29,6 +29,7 @@ from streamviz.presentation.text import (
     send_text,
     tool_args_text,
 )
+from streamviz.statediff import apply_writes, diff_text, update_text
 from streamviz.toolcalls import ToolCalls
 from streamviz.widgets._contract import CONTRACT, VERSION
 
@@ -84,6 +85,7 @@ class TraceEncoder:
         self._payload_chars = 0
         self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
         self._linked: set[str] = set()  # runs whose calls changed in this _advance
+        self._states = _PartStates()  # the diff of values/updates/checkpoints parts
 
     # ----------------------------------------------------------------- public
     @property
@@ -298,6 +300,11 @@ class TraceEncoder:
         if mode is not None and split is None:  # a LangGraph stream part
             chunk = data.get("chunk") if isinstance(data, dict) else data
             text, stream_kind = part_text(str(mode), chunk), "text"
+            if mode in DIFF_MODES and extra is not None:
+                root = self._runs[run] if run >= 0 else None
+                while root is not None and root.parent is not None:
+                    root = root.parent
+                extra.update(self._states.diff(root, str(mode), extra.get("ns", ""), chunk))
         else:
             text, stream_kind = self._event_text(phase, data)
         if phase == "stream" and run >= 0:
@@ -481,6 +488,72 @@ class TraceEncoder:
         if call is None:
             return None
         return {"id": call.id, "by": self._index.get(call.run_id, -1), "n": call.position}
+
+
+DIFF_MODES = frozenset({"values", "updates", "checkpoints"})
+"""Stream modes whose parts get a ``diff`` (and a ``note`` for a state carried over)."""
+DIFF_CHARS = 2_000
+"""Longest diff text of one part."""
+CARRIED_OVER = "state before this run (carried over from the thread)"
+CARRIED_OVER_WITH_INPUT = "state carried over from the thread, with this run's input"
+
+
+class _PartStates:
+    """The state each graph level last showed, per root run: what a part's diff is taken from.
+
+    ``values``: from the previous values part of the same run and namespace; ``checkpoints``:
+    from the previous checkpoint's values; ``updates``: what the node's writes change in the
+    latest state known (values, checkpoints, earlier updates). The first values or checkpoint
+    part of a run on a thread that already had state gets a ``note`` saying so.
+    """
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, str, str], Any] = {}  # (root id, mode, ns) -> state
+        self.known: dict[tuple[str, str], Any] = {}  # (root id, ns) -> latest state known
+
+    def diff(self, root: Run | None, mode: str, ns: str, chunk: Any) -> dict[str, str]:
+        try:
+            return self._diff(root, mode, ns, chunk)
+        except Exception as error:  # the encoder must not fail on an odd part
+            return {"diff": f"(diff unavailable: {type(error).__name__})"}
+
+    def _diff(self, root: Run | None, mode: str, ns: str, chunk: Any) -> dict[str, str]:
+        run_id = "" if root is None else root.run_id
+        if mode == "updates":
+            state = self.known.get((run_id, ns))
+            text = update_text(state, chunk)
+            if isinstance(chunk, dict):
+                for writes in chunk.values():
+                    if isinstance(writes, dict):
+                        state = apply_writes(state, writes)
+                self.known[(run_id, ns)] = state
+            return {"diff": cut(text, DIFF_CHARS)}
+        state = chunk.get("values") if mode == "checkpoints" and isinstance(chunk, dict) else chunk
+        if isinstance(state, dict) and "__interrupt__" in state:
+            state = {key: value for key, value in state.items() if key != "__interrupt__"}
+        key = (run_id, mode, ns)
+        first = key not in self.last
+        before = self.last.get(key)
+        self.last[key] = state
+        self.known[(run_id, ns)] = state
+        out = {"diff": cut(diff_text(before, state), DIFF_CHARS)}
+        if first and ns == "" and root is not None and root.thread_id is not None and state:
+            note = _carried_over(root, mode, state)
+            if note:
+                out["note"] = note
+        return out
+
+
+def _carried_over(root: Run, mode: str, state: Any) -> str | None:
+    """The note of a run's first state when the thread had state before the run, else None."""
+    given = root.input
+    if root.is_resume or not isinstance(given, dict) or mode == "checkpoints":
+        return CARRIED_OVER
+    if not isinstance(state, dict):
+        return None
+    if state.keys() <= given.keys() and all(state.get(k) == v for k, v in given.items()):
+        return None  # the state is the run's input: nothing came from before
+    return CARRIED_OVER_WITH_INPUT
 
 
 def _node(run: Run) -> str | None:

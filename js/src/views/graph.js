@@ -21,7 +21,7 @@ import { cellText, replaceChildren, setText, targetOf } from "../text.js";
 import { mountPartDetail } from "./graph_detail.js";
 import { mountMessages } from "./graph_messages.js";
 import { modeColor, orderModes, pauseState } from "./graph_model.js";
-import { mountPartList } from "./graph_parts.js";
+import { DIFF_MODES, mountPartList } from "./graph_parts.js";
 
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {HTMLButtonElement & {svMode?: string}} ModeTab */
@@ -43,6 +43,24 @@ export function mountGraph(ctx, parent) {
   const { h, store } = ctx;
   const modes = h("div", { class: "sv-graph-modes", role: "tablist", "aria-label": "Stream modes" });
   const tools = h("div", { class: "sv-graph-tools", hidden: true });
+  // values/updates/checkpoints: each row's change from the part before, or the whole part.
+  const diffButton = h(
+    "button",
+    { type: "button", class: "sv-toggle", "data-view": "diff", "aria-pressed": "false" },
+    "diff",
+  );
+  const fullButton = h(
+    "button",
+    { type: "button", class: "sv-toggle", "data-view": "full", "aria-pressed": "true" },
+    "full",
+  );
+  const viewBar = h(
+    "div",
+    { class: "sv-graph-view", role: "group", "aria-label": "Show each part as", hidden: true },
+    h("span", { class: "sv-graph-view-label" }, "show:"),
+    diffButton,
+    fullButton,
+  );
   const thead = h("div", { class: "sv-graph-thead", role: "row" });
   const scroller = h("div", { class: "sv-graph-rows", tabindex: "0", role: "rowgroup", "aria-label": "Stream parts" });
   const listbox = h("div", { class: "sv-graph-listbox", role: "table" }, thead, scroller);
@@ -51,7 +69,7 @@ export function mountGraph(ctx, parent) {
   const main = h("div", { class: "sv-graph-main" }, listbox, messages, detail);
   const empty = h("div", { class: "sv-empty" }, "No LangGraph stream parts in this trace yet.");
   const pause = h("div", { class: "sv-graph-pause", role: "status", hidden: true });
-  const root = h("div", { class: "sv-graph" }, modes, pause, tools, main, empty);
+  const root = h("div", { class: "sv-graph" }, modes, pause, tools, viewBar, main, empty);
   parent.appendChild(root);
 
   /** The tab the user picked (it may not be present yet after a reset), or null. */
@@ -62,6 +80,9 @@ export function mountGraph(ctx, parent) {
   let active = null;
   let tabsKey = "";
   let generation = store.generation;
+  /** How values/updates/checkpoints parts show: their diff or the whole part. */
+  /** @type {import("./graph_parts.js").PartView} */
+  let partView = "full";
 
   const frame = frameScheduler(ctx.win, draw);
   const partDetail = mountPartDetail(ctx, detail);
@@ -71,8 +92,19 @@ export function mountGraph(ctx, parent) {
     scroller,
     request: () => frame.request(),
     latest: partDetail.latest,
+    view: () => partView,
   });
   const tokens = mountMessages(ctx, { tools, messages });
+
+  viewBar.addEventListener("click", (event) => {
+    const button = targetOf(event, ".sv-toggle");
+    if (!button || !viewBar.contains(button)) return;
+    partView = button.getAttribute("data-view") === "diff" ? "diff" : "full";
+    diffButton.setAttribute("aria-pressed", partView === "diff" ? "true" : "false");
+    fullButton.setAttribute("aria-pressed", partView === "full" ? "true" : "false");
+    root.setAttribute("data-part-view", partView);
+    frame.now();
+  });
 
   modes.addEventListener("click", (event) => {
     const tab = /** @type {ModeTab | null} */ (targetOf(event, ".sv-mode"));
@@ -144,10 +176,12 @@ export function mountGraph(ctx, parent) {
     drawPause();
     if (active === null) {
       tools.hidden = true;
+      viewBar.hidden = true;
       return;
     }
     const isMessages = active === "messages";
     tools.hidden = !isMessages;
+    viewBar.hidden = !DIFF_MODES.includes(active);
     listbox.hidden = isMessages;
     messages.hidden = !isMessages;
     partDetail.draw(active);

@@ -1,6 +1,7 @@
 // @ts-check
 // The graph pane's detail: the picked part whole (its full payload when the kernel answers), or,
-// in the `values` tab with nothing picked, the latest state of the root graph.
+// in the `values` tab with nothing picked, the latest state of the root graph. A values, updates
+// or checkpoints part shows what it changed (the kernel's diff) above the whole part.
 
 import { cellText, cut, DETAIL_CHARS, ms, replaceChildren, setText, visible } from "../text.js";
 import { parseJson, partInfo, prettyText } from "./graph_model.js";
@@ -24,7 +25,10 @@ export function mountPartDetail(ctx, detail) {
   const fields = h("dl", { class: "sv-fields" });
   const note = h("div", { class: "sv-payload-note" });
   const body = h("pre", { class: "sv-graph-payload", dir: "auto" });
-  detail.append(h("div", { class: "sv-details-head" }, title, close), fields, note, body);
+  const changeNote = h("div", { class: "sv-graph-change-note" }, "change");
+  const change = h("pre", { class: "sv-graph-diff", dir: "auto" });
+  const changeBox = h("div", { class: "sv-graph-change", hidden: true }, changeNote, change);
+  detail.append(h("div", { class: "sv-details-head" }, title, close), fields, changeBox, note, body);
   close.addEventListener("click", () => ctx.selectPart(-1));
   let drawnKey = "";
   /** The latest state shown when no part is picked (its seq), or -1. */
@@ -115,6 +119,10 @@ export function mountPartDetail(ctx, detail) {
         ? field("tags", tags.length ? tags.map((tag) => cellText(tag, 60)).join(", ") : "–")
         : null,
     );
+    const extra = store.extra.get(k);
+    changeBox.hidden = extra?.diff === undefined;
+    setText(changeNote, extra?.note !== undefined ? `change · ⟲ ${cellText(extra.note, 200)}` : "change");
+    change.textContent = extra?.diff === undefined ? "" : visible(cut(extra.diff, DETAIL_CHARS).text, true);
     const cutText = cut(shown.text, DETAIL_CHARS);
     body.textContent =
       visible(cutText.text, true) + (cutText.rest ? `\n… ${cutText.rest.toLocaleString("en-US")} more characters` : "");

@@ -66,7 +66,21 @@ export const LAYOUTS = {
 };
 
 /** @typedef {keyof typeof LAYOUTS} Layout */
-/** @typedef {{t: string, step: string, type: string, node: string, ns: string, nsTitle: string, text: string}} PartCells */
+/** @typedef {{t: string, step: string, type: string, node: string, ns: string, nsTitle: string, text: string, title: string}} PartCells */
+
+/** How the lists of `values`, `updates` and `checkpoints` show a part: the change or the whole. */
+/** @typedef {"diff" | "full"} PartView */
+
+/** Modes whose parts carry a diff from the part before (the kernel's `extra.diff`). */
+export const DIFF_MODES = ["values", "updates", "checkpoints"];
+
+/**
+ * A part's diff (one change a line) on one row: `+ a: 1 · ~ b: 1 → 2`.
+ * @param {string} diff
+ */
+export function diffLine(diff) {
+  return diff.split("\n").join(" · ");
+}
 
 /**
  * The list layout of `mode` (`generic` for modes without their own).
@@ -93,9 +107,10 @@ export function partNs(store, k) {
  * @param {number} k
  * @param {string} mode
  * @param {number | ""} [step]  the `values` step number
+ * @param {PartView} [view]  `diff`: a values/updates/checkpoints part shows what it changed
  * @returns {PartCells}
  */
-export function partCells(store, k, mode, step = "") {
+export function partCells(store, k, mode, step = "", view = "full") {
   const layout = layoutOf(mode);
   const text = store.cols.text[k];
   const name = store.eventName(k);
@@ -108,6 +123,7 @@ export function partCells(store, k, mode, step = "") {
     ns: cellText(ns.label, 200),
     nsTitle: ns.full,
     text: "",
+    title: "",
   };
   if (layout === "values" || layout === "custom") {
     cells.step = String(step);
@@ -127,20 +143,33 @@ export function partCells(store, k, mode, step = "") {
     cells.node = cellText(layout === "updates" ? name : info.task, 120);
     cells.text = cellText(info.body);
   }
+  cells.title = cells.text;
+  const extra = store.extra.get(k);
+  if (view === "diff" && DIFF_MODES.includes(layout) && extra?.diff !== undefined && cells.node !== "‖ paused") {
+    cells.text = cellText(diffLine(extra.diff));
+    cells.title = cellText(extra.diff, 4000);
+  }
+  // A run's first state on a thread that had state before: say where it came from.
+  if (extra?.note !== undefined && DIFF_MODES.includes(layout)) {
+    const note = cellText(extra.note, 200);
+    cells.text = `⟲ ${note} · ${cells.text}`;
+    cells.title = `${note}\n${cells.title}`;
+  }
   return cells;
 }
 
 /**
- * @typedef {HTMLElement & {svSeq?: number}} PartRow
+ * @typedef {HTMLElement & {svSeq?: number, svView?: PartView}} PartRow
  */
 
 /**
  * The list of the parts of one mode at a time, in `listbox` (`thead` and `scroller` inside it).
  * `latest()` names the state shown beside the list when none is picked (its row is marked).
  * @param {Context} ctx
- * @param {{listbox: HTMLElement, thead: HTMLElement, scroller: HTMLElement, request: () => void, latest: () => number}} parts
+ * `view()` says how values/updates/checkpoints parts show (their diff or the whole part).
+ * @param {{listbox: HTMLElement, thead: HTMLElement, scroller: HTMLElement, request: () => void, latest: () => number, view: () => PartView}} parts
  */
-export function mountPartList(ctx, { listbox, thead, scroller, request, latest }) {
+export function mountPartList(ctx, { listbox, thead, scroller, request, latest, view }) {
   const { h, store } = ctx;
   /** @type {ReturnType<typeof virtualList> | null} */
   let list = null;
@@ -202,15 +231,18 @@ export function mountPartList(ctx, { listbox, thead, scroller, request, latest }
         ),
       fillRow: (/** @type {PartRow} */ row, index) => {
         const k = rows[index];
-        if (row.svSeq !== k) {
+        const shownAs = view();
+        if (row.svSeq !== k || row.svView !== shownAs) {
           row.svSeq = k;
+          row.svView = shownAs;
           row.setAttribute("data-seq", String(k));
-          const cells = partCells(store, k, mode, mode === "values" ? steps[index] : "");
+          const cells = partCells(store, k, mode, mode === "values" ? steps[index] : "", shownAs);
           columns.forEach(([key], n) => {
             const cell = /** @type {HTMLElement} */ (row.childNodes[n]);
             setText(cell, cells[/** @type {keyof PartCells} */ (key)]);
             if (key === "ns") cell.setAttribute("title", cells.nsTitle);
-            else if (key === "text" || key === "node") cell.setAttribute("title", cells[key]);
+            else if (key === "text") cell.setAttribute("title", cells.title);
+            else if (key === "node") cell.setAttribute("title", cells.node);
           });
         }
         const selected = k === ctx.selectedPart();
