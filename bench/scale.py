@@ -200,6 +200,14 @@ def cpu(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.process_time() - started, result
 
 
+def forget_last_trace() -> None:
+    """Drop the trace ``sv.last_trace()`` keeps, so that freeing it is not timed in the next
+    watch (the no-op run has nothing to free)."""
+    from streamviz._driver import latest  # no public API to forget it
+
+    latest.trace = None
+
+
 def best(rounds: int, action: Callable[[], Any]) -> tuple[float, Any]:
     """The lowest CPU time of ``rounds`` calls, and the last call's result."""
     times, result = [], None
@@ -264,7 +272,15 @@ def same_events(a: sv.Trace, b: sv.Trace) -> None:
             raise AssertionError(f"event {index} differs after loading: {x} != {y}")
 
 
-def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Path, log) -> dict:
+def measure(
+    workload: Workload,
+    size: int,
+    rounds: int,
+    memory: bool,
+    folder: Path,
+    log,
+    capture_only: bool = False,
+) -> dict:
     steps: list[dict[str, Any]] = []
 
     def add(step: str, seconds: float | None, n: int, nbytes: float | None, note: str = "") -> None:
@@ -292,6 +308,7 @@ def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Pa
                 noops.append(cpu(workload.noop)[0])
             else:
                 trace = None
+                forget_last_trace()  # the previous capture's trace is not this capture's work
                 seconds, trace = cpu(workload.capture)
                 captures.append(seconds)
     assert trace is not None
@@ -310,6 +327,14 @@ def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Pa
         f"no-op handler {statistics.median(noops) / n * 1e6:.2f} us/event; ratio {ratio:.3f}",
     )
     steps[-1]["ratio"] = ratio
+    if capture_only:
+        return {
+            "workload": workload.label,
+            "size": size,
+            "events": n,
+            "runs": len(trace.runs),
+            "steps": steps,
+        }
 
     # -- the first full read of the fresh capture, then every other reader on the same trace
     seconds, _ = cpu(lambda: sum(1 for _ in trace.events))
@@ -419,6 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         default=FULL,
         help="measure bytes per event with tracemalloc up to this many events (a second pass)",
     )
+    parser.add_argument(
+        "--steps",
+        choices=["all", "capture"],
+        default="all",
+        help="capture: measure the capture row only (and skip the memory pass)",
+    )
     parser.add_argument("--json", type=Path, default=HERE / "scale.json", help="results file")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
@@ -441,14 +472,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         log("warm-up: every step once on small traces (imports, caches)")
         for label in args.workloads:
-            measure(WORKLOADS[label](WARM_UP), WARM_UP, 1, False, Path(folder), lambda _: None)
+            measure(
+                WORKLOADS[label](WARM_UP),
+                WARM_UP,
+                1,
+                False,
+                Path(folder),
+                lambda _: None,
+                args.steps == "capture",
+            )
         for size in sorted(args.sizes):
             for label in args.workloads:
                 rounds = 1 if size >= 1_000_000 else args.rounds
                 log(f"{label}, {size:,} events, {rounds} rounds")
                 size_started = time.process_time()
+                capture_only = args.steps == "capture"
                 result = measure(
-                    WORKLOADS[label](size), size, rounds, size <= args.memory_max, Path(folder), log
+                    WORKLOADS[label](size),
+                    size,
+                    rounds,
+                    size <= args.memory_max and not capture_only,
+                    Path(folder),
+                    log,
+                    capture_only,
                 )
                 result["cpu_seconds"] = time.process_time() - size_started
                 log(f"  ({result['cpu_seconds']:.0f} s CPU for this row)")

@@ -55,6 +55,10 @@ class LocalFeed:
         self.runnable, self.input, self.kwargs = runnable, input, kwargs
         self.config, self.run_id = self.collector.config_for(config)
         self.parts = _graph_parts(self.trace, runnable, self.run_id, kwargs)
+        # What the result falls back to when the run reports no output: a runnable's chunks, to
+        # be added up; a graph's last part only (its parts do not add up, and keeping them all
+        # would keep every token's message alive until the end: garbage collections that walk
+        # them cost the observed program more than recording them).
         self.chunks: list[Any] = []
         self.describe = describe_chunk
 
@@ -70,8 +74,11 @@ class LocalFeed:
 
     def take(self, chunk: Any) -> tuple[Any, ...]:
         """Keep one yielded chunk; returns what the console prints of it."""
-        self.chunks.append(chunk)
-        return chunk, self.parts.record(chunk) if self.parts is not None else None
+        if self.parts is None:
+            self.chunks.append(chunk)
+            return chunk, None
+        self.chunks[:] = (chunk,)
+        return chunk, self.parts.record(chunk)
 
     def fail(self, error: BaseException) -> None:
         self.collector.abandon_running(error)
