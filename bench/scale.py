@@ -1,7 +1,8 @@
 """Agent-sized traces: CPU time and bytes per event of every step, at 10k, 100k and 1M events.
 
 Run with ``make bench`` or ``.venv/bin/python bench/scale.py [--full] [--sizes N ...] [--rounds R]
-[--memory-max N] [--json PATH]`` (needs pyarrow); sizes 10k and 100k events, ``--full`` adds 1M.
+[--memory-max N] [--steps all|capture] [--json PATH]`` (needs pyarrow); sizes 10k and 100k events,
+``--full`` adds 1M; ``--steps capture`` measures the capture row alone.
 Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``):
 
 - ``chain``: chain B of run.py (prompt | DemoChatModel | StrOutputParser, 3 events per token) with
@@ -13,7 +14,8 @@ Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``
 
 For each workload and size it measures, in this one process, CPU time (``time.process_time``,
 garbage collection included) per event of: capture (and the same run observed by run.py's no-op
-handler instead, side by side, round-robin: the ratio), the first full read (iterating
+handler instead, side by side, round-robin: the ratio; for the graph also the collector's callbacks
+alone, its parts not recorded, as the no-op run does not record them), the first full read (iterating
 ``trace.events``), save and load of JSONL and Parquet, ``events_df()``, ``filter`` (an
 ``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
 ``sv.write_html``. Bytes per event: the trace's memory (tracemalloc, in a separate pass so that
@@ -91,6 +93,11 @@ class Workload:
 
     def noop(self) -> None:
         raise NotImplementedError
+
+    def callbacks_only(self) -> None:
+        """The collector's callbacks alone (a graph's parts not recorded); ``None`` if that is
+        what :meth:`capture` does already."""
+        return None
 
     def expected_model_chunks(self) -> int:
         raise NotImplementedError
@@ -183,6 +190,15 @@ class Graph(Workload):
         config = {**self.config, "callbacks": [NoopHandler()]}
         for _ in self.graph.stream(self.input, config, stream_mode=list(self.modes)):
             pass
+
+    def callbacks_only(self) -> sv.Trace:
+        """The same stream with a bare ``Collector`` in its config: the callbacks recorded, the
+        parts (which the no-op run does not record either) only consumed."""
+        collector = sv.Collector(name="agent")
+        config, _ = collector.config_for(dict(self.config))
+        for _ in self.graph.stream(self.input, config, stream_mode=list(self.modes)):
+            pass
+        return collector.trace
 
     def expected_model_chunks(self) -> int:
         return self.calls * (GRAPH_TOKENS + 1)
@@ -300,12 +316,18 @@ def measure(
     # -- capture, side by side with the no-op handler (rotated order), median of the ratios
     workload.capture()  # warm-up: imports, LangChain's caches
     workload.noop()
-    captures, noops, trace = [], [], None
+    captures, noops, callbacks, trace = [], [], [], None
+    variants = ["collector", "noop"]
+    if type(workload).callbacks_only is not Workload.callbacks_only:
+        workload.callbacks_only()
+        variants.append("callbacks")
     for index in range(rounds):
-        order = ("collector", "noop") if index % 2 == 0 else ("noop", "collector")
+        order = variants[index % len(variants) :] + variants[: index % len(variants)]
         for variant in order:
             if variant == "noop":
                 noops.append(cpu(workload.noop)[0])
+            elif variant == "callbacks":
+                callbacks.append(cpu(workload.callbacks_only)[0])
             else:
                 trace = None
                 forget_last_trace()  # the previous capture's trace is not this capture's work
@@ -319,14 +341,14 @@ def measure(
     if memory:
         capture_memory, _, kept = retained(workload.capture)
         del kept
-    add(
-        "capture",
-        statistics.median(captures),
-        n,
-        capture_memory,
-        f"no-op handler {statistics.median(noops) / n * 1e6:.2f} us/event; ratio {ratio:.3f}",
-    )
+    note = f"no-op handler {statistics.median(noops) / n * 1e6:.2f} us/event; ratio {ratio:.3f}"
+    callbacks_ratio = None
+    if callbacks:
+        callbacks_ratio = statistics.median(c / o for c, o in zip(callbacks, noops, strict=True))
+        note += f"; the collector's callbacks alone (parts not recorded): {callbacks_ratio:.3f}"
+    add("capture", statistics.median(captures), n, capture_memory, note)
     steps[-1]["ratio"] = ratio
+    steps[-1]["callbacks_ratio"] = callbacks_ratio
     if capture_only:
         return {
             "workload": workload.label,

@@ -40,6 +40,7 @@ class _Latest:
 
 
 latest = _Latest()
+_NO_PART: Any = object()
 
 
 class LocalFeed:
@@ -60,6 +61,7 @@ class LocalFeed:
         # would keep every token's message alive until the end: garbage collections that walk
         # them cost the observed program more than recording them).
         self.chunks: list[Any] = []
+        self.last_part: Any = _NO_PART
         self.describe = describe_chunk
 
     def stream(self) -> Iterator[Any]:
@@ -77,7 +79,7 @@ class LocalFeed:
         if self.parts is None:
             self.chunks.append(chunk)
             return chunk, None
-        self.chunks[:] = (chunk,)
+        self.last_part = chunk
         return chunk, self.parts.record(chunk)
 
     def fail(self, error: BaseException) -> None:
@@ -87,7 +89,8 @@ class LocalFeed:
         """Nothing to do: LangChain's callbacks ended the runs."""
 
     def close(self) -> None:
-        self.trace.result = _result(self.trace, self.run_id, self.chunks)
+        chunks = self.chunks if self.last_part is _NO_PART else [self.last_part]
+        self.trace.result = _result(self.trace, self.run_id, chunks)
 
 
 class RemoteFeed:
