@@ -10,14 +10,17 @@ Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``
 - ``graph``: a LangGraph agent of 10 nodes in a loop, each node calling its own zero-delay demo
   model for 150 tokens, streamed by ``sv.watch`` with ``stream_mode=["updates", "messages"]``
   (every token is a model stream event and a ``messages`` part): 1M events are ~3,250 model
-  calls and ~9,750 runs.
+  calls and ~9,750 runs. ``--token-step 5`` gives the nodes 105 to 195 tokens per call instead
+  (150 on average): when every call is the same, the garbage collector's young-generation counter
+  can fall into step with the calls, and the run's number of collections then depends on how many
+  objects each call keeps (see docs/benchmarks.md, "Capture of a LangGraph agent").
 
 For each workload and size it measures, in this one process, CPU time (``time.process_time``,
 garbage collection included) per event of: capture (and the same run observed by run.py's no-op
-handler instead, side by side, round-robin: the ratio; for the graph also the collector's callbacks
-alone, its parts not recorded, as the no-op run does not record them), the first full read (iterating
-``trace.events``), save and load of JSONL and Parquet, ``events_df()``, ``filter`` (an
-``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
+handler instead, side by side, round-robin: the ratio; for the graph also the collector's
+callbacks alone, its parts not recorded, as the no-op run does not record them), the first full
+read (iterating ``trace.events``), save and load of JSONL and Parquet, ``events_df()``,
+``filter`` (an ``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
 ``sv.write_html``. Bytes per event: the trace's memory (tracemalloc, in a separate pass so that
 tracing does not slow the timings) after capture, after every read above, and loaded from each
 file; the file's size for save and write_html; the DataFrame's ``memory_usage(deep=True)``; the
@@ -142,12 +145,22 @@ class AgentState(TypedDict):
     text: str
 
 
-def build_agent(nodes: int, tokens: int) -> CompiledStateGraph:
-    """``nodes`` nodes in a loop, each calling its own model, until ``calls`` calls are made."""
+def node_tokens(nodes: int, tokens: int, step: int) -> list[int]:
+    """Tokens per call of each node: ``tokens`` on average, ``step`` apart from node to node."""
+    return [tokens + step * (2 * index - (nodes - 1)) for index in range(nodes)]
+
+
+def build_agent(nodes: int, tokens: int, step: int = 0) -> CompiledStateGraph:
+    """``nodes`` nodes in a loop, each calling its own model, until ``calls`` calls are made.
+
+    Node ``i``'s model streams ``node_tokens(nodes, tokens, step)[i]`` tokens per call.
+    """
     graph = StateGraph(AgentState)
     names = [f"agent_{index}" for index in range(nodes)]
-    for index, name in enumerate(names):
-        model = DemoChatModel.for_benchmark(tokens).model_copy(
+    for index, (name, count) in enumerate(
+        zip(names, node_tokens(nodes, tokens, step), strict=True)
+    ):
+        model = DemoChatModel.for_benchmark(count).model_copy(
             update={"model_name": f"demo-{index % 4}"}
         )
 
@@ -170,9 +183,11 @@ class Graph(Workload):
     label = "graph"
     modes = ("updates", "messages")
 
+    token_step = 0  # --token-step: tokens per call differ by node (same average)
+
     def __init__(self, size: int) -> None:
         self.calls = max(1, round(size / GRAPH_EVENTS_PER_CALL))
-        self.graph = build_agent(GRAPH_NODES, GRAPH_TOKENS)
+        self.graph = build_agent(GRAPH_NODES, GRAPH_TOKENS, self.token_step)
         self.input = {"calls": self.calls, "step": 0, "text": ""}
         self.config = {"recursion_limit": self.calls + 10}
 
@@ -201,7 +216,8 @@ class Graph(Workload):
         return collector.trace
 
     def expected_model_chunks(self) -> int:
-        return self.calls * (GRAPH_TOKENS + 1)
+        per_node = node_tokens(GRAPH_NODES, GRAPH_TOKENS, self.token_step)
+        return sum(per_node[call % GRAPH_NODES] + 1 for call in range(self.calls))
 
 
 WORKLOADS: dict[str, Callable[[int], Workload]] = {"chain": Chain, "graph": Graph}
@@ -472,11 +488,19 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="capture: measure the capture row only (and skip the memory pass)",
     )
+    parser.add_argument(
+        "--token-step",
+        type=int,
+        default=0,
+        help="graph: node i's model streams 150 + STEP * (2i - 9) tokens per call (150 on "
+        "average; default 0: every call 150 tokens)",
+    )
     parser.add_argument("--json", type=Path, default=HERE / "scale.json", help="results file")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     if args.full and FULL not in args.sizes:
         args.sizes.append(FULL)
+    Graph.token_step = args.token_step
 
     def log(message: str) -> None:
         if not args.quiet:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from operator import is_
 from typing import Any
 
 from streamviz._errors import report_internal_error
@@ -158,6 +157,7 @@ class GraphParts:
         self.version = version
         # The writer of each model call's "messages" parts, by id of the parts' metadata object.
         self._writers: dict[int, tuple[Any, ...]] = {}
+        self._latest: tuple[Any, ...] | None = None  # the entry of the latest part's writer
         self._pairs = self.several_modes and not subgraphs and version != "v2"
 
     def record(self, item: Any) -> tuple[tuple[str, ...], str, Any] | None:
@@ -180,7 +180,17 @@ class GraphParts:
                 )
             write = None
             if type(chunk) is tuple and len(chunk) == 2 and mode in _MESSAGE_MODES:
-                write = self._message_writer(namespace, mode, chunk)
+                latest = self._latest  # the writer of the previous part's model call
+                if (
+                    latest is not None
+                    and latest[0] is chunk[1]
+                    and latest[1] == namespace
+                    and latest[2] == mode
+                    and _unchanged(chunk[1], latest[3], latest[4])
+                ):
+                    write = latest[5]
+                else:
+                    write = self._message_writer(namespace, mode, chunk)
             if write is not None:
                 write(chunk)
             else:
@@ -208,12 +218,13 @@ class GraphParts:
         if type(metadata) is not dict:
             return None
         known = self._writers.get(id(metadata))
+        self._latest = None
         if known is None:
             fields = part_event(self.run_id, self.graph_name, namespace, mode, chunk)
             fields["data"] = None  # its place among the fields; the writer fills it
             write = self.trace.store.stream_writer(None, fields)
             tags = metadata.get("tags")
-            self._writers[id(metadata)] = (
+            self._writers[id(metadata)] = self._latest = (
                 metadata,
                 namespace,
                 mode,
@@ -229,6 +240,7 @@ class GraphParts:
             and held_mode == mode
             and _unchanged(metadata, copy, tags)
         ):
+            self._latest = known
             return write
         return None
 
@@ -239,15 +251,17 @@ _MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
 def _unchanged(metadata: dict[str, Any], copy: dict[str, Any], tags: list[Any]) -> bool:
     """Whether ``part_event`` would give the fields it gave when ``copy`` and ``tags`` were taken.
 
-    ``copy`` is a shallow copy of ``metadata``, ``tags`` a copy of its ``tags``. The same keys and
-    the same value objects, in the same order, and the same tags mean the same metadata, name and
-    tags.
+    ``copy`` is a shallow copy of ``metadata``, ``tags`` a copy of its ``tags`` list. Unchanged
+    values are the same objects, so ``==`` compares them by identity, in C: a value replaced by an
+    unequal one, a key added or removed, or tags changed in place are seen (a value replaced by an
+    equal one of another type, or keys reordered, are not: the part keeps the first part's).
     """
-    if len(copy) != len(metadata) or not all(map(is_, copy, metadata)):
+    try:
+        if len(copy) != len(metadata) or copy != metadata:
+            return False
+    except Exception:  # a value whose == fails: not known to be unchanged
         return False
-    if not all(map(is_, copy.values(), metadata.values())):
-        return False
-    now = metadata.get("tags")  # the same object (above); a list may have changed in place
+    now = metadata.get("tags")  # the same object as the copy's: it may have changed in place
     if not now:
         return not tags
     return type(now) is tuple or now == tags
