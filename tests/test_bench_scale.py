@@ -64,11 +64,12 @@ def test_scale_benchmark_can_measure_the_capture_row_alone(tmp_path):
     }
     command = [sys.executable, "bench/scale.py", "--sizes", "620", "--rounds", "1", "--quiet"]
     command += ["--workloads", "graph", "--steps", "capture", "--json", str(out)]
+    command += ["--token-step", "5"]  # the two calls stream 105 and 115 tokens
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     assert done.returncode == 0, done.stderr
     [result] = json.loads(out.read_text())["results"]
-    assert result["events"] == 2 + 2 * 309
+    assert result["events"] == 2 + (2 * 106 + 7) + (2 * 116 + 7)
     assert [step["step"] for step in result["steps"]] == ["capture"]
     assert result["steps"][0]["ratio"] > 0
