@@ -468,17 +468,21 @@ class EventStore:
                 try:
                     cls = type(chunk)
                     message, pair = chunk, 0
-                    if cls is tuple or cls is list:
-                        # a LangGraph "messages" part, (token, metadata): _pack's rule, inlined
-                        if len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
-                            if pair_metadata is _UNSET:
-                                pair_metadata = self._pair_metadata.setdefault(template, chunk[1])
-                            if chunk[1] is pair_metadata or _same(pair_metadata, chunk[1]):
-                                message = chunk[0]
-                                pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
-                                cls = AIMessageChunk
+                    if cls is AIMessageChunk:
+                        pass
                     elif cls is TextAccessor:
                         value, kind = str.__str__(chunk), _TEXT
+                    elif (
+                        (cls is tuple or cls is list)
+                        and len(chunk) == 2
+                        and type(chunk[0]) is AIMessageChunk
+                    ):  # a LangGraph "messages" part, (token, metadata): _pack's rule, inlined
+                        if pair_metadata is _UNSET:
+                            pair_metadata = self._pair_metadata.setdefault(template, chunk[1])
+                        if chunk[1] is pair_metadata or _same(pair_metadata, chunk[1]):
+                            message = chunk[0]
+                            pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
+                            cls = AIMessageChunk
                     if cls is AIMessageChunk:
                         attrs = message.__dict__
                         if (  # _packable(attrs), inlined
