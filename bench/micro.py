@@ -4,7 +4,11 @@
    path: ``packed`` (a plain ``AIMessageChunk`` kept as its text), ``text`` (a parser's
    ``TextAccessor``), ``same`` (the previous row's object again, as a sequence re-yields its last
    step's chunks).
-2. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
+2. A LangGraph ``messages`` part recorded by ``GraphParts.record`` (``streamviz/sources/graph.py``,
+   what ``sv.watch`` does with each part of a graph): ``writer`` (the store's stream writer of its
+   model call) and, for comparison, ``event`` (the same part built as an event and appended: the
+   path of every other part, and of ``messages`` parts before they had a writer).
+3. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
    rows A sync, A async and B sync of ``run.py`` (short runs, interleaved).
 
 Both run with the garbage collector off and report the minimum over repetitions (and the median),
@@ -54,6 +58,46 @@ def writer_costs(tokens: int, reps: int) -> dict[str, list[float]]:
     return results
 
 
+def part_costs(tokens: int, reps: int) -> dict[str, list[float]]:
+    """Microseconds per LangGraph ``messages`` part recorded, by path."""
+    from streamviz.sources.graph import GraphParts, part_event
+
+    # A part as LangGraph yields it under stream_mode=[..., "messages"]: (mode, (token, metadata))
+    # with the model call's metadata object (LangGraph's keys) shared by all its tokens.
+    metadata = {
+        "langgraph_step": 1,
+        "langgraph_node": "agent",
+        "langgraph_triggers": ("branch:to:agent",),
+        "langgraph_path": ("__pregel_pull", "agent"),
+        "langgraph_checkpoint_ns": "agent:0a8c0d1e",
+        "checkpoint_ns": "agent:0a8c0d1e",
+        "ls_provider": "demo",
+        "ls_model_name": "demo",
+        "ls_model_type": "chat",
+    }
+    chunks = list(DemoChatModel.for_benchmark(tokens).stream("go"))[:-1]
+    items = [("messages", (chunk, metadata)) for chunk in chunks]
+    results: dict[str, list[float]] = {"writer": [], "event": []}
+    for _ in range(reps):
+        for path in results:
+            trace = Trace()
+            parts = GraphParts(trace, "root", "agent", stream_mode=["updates", "messages"])
+            append = trace.store.append
+            gc.collect()
+            gc.disable()
+            t0 = time.perf_counter()
+            if path == "writer":
+                for item in items:
+                    parts.record(item)
+            else:
+                for mode, chunk in items:
+                    append(part_event("root", "agent", (), mode, chunk))
+            elapsed = time.perf_counter() - t0
+            gc.enable()
+            results[path].append(elapsed / len(items) * 1e6)
+    return results
+
+
 def pipeline_costs(tokens: int, reps: int) -> dict[str, dict[str, list[float]]]:
     """Microseconds per token of the no-op handler and the collector, by row."""
     loop = asyncio.new_event_loop()
@@ -95,6 +139,9 @@ def main() -> None:
     args = parser.parse_args()
     print("stream writer, us per call: min / median")
     for path, times in writer_costs(args.tokens, args.reps).items():
+        print(f"  {path:7s} {min(times):.3f} / {statistics.median(times):.3f}")
+    print("LangGraph messages part, us per part: min / median")
+    for path, times in part_costs(args.tokens, args.reps).items():
         print(f"  {path:7s} {min(times):.3f} / {statistics.median(times):.3f}")
     print("pipeline, us per token: min / median; collector - noop per recorded stream event")
     for row, times in pipeline_costs(args.tokens, args.reps).items():

@@ -1,7 +1,8 @@
 """Agent-sized traces: CPU time and bytes per event of every step, at 10k, 100k and 1M events.
 
 Run with ``make bench`` or ``.venv/bin/python bench/scale.py [--full] [--sizes N ...] [--rounds R]
-[--memory-max N] [--json PATH]`` (needs pyarrow); sizes 10k and 100k events, ``--full`` adds 1M.
+[--memory-max N] [--steps all|capture] [--json PATH]`` (needs pyarrow); sizes 10k and 100k events,
+``--full`` adds 1M; ``--steps capture`` measures the capture row alone.
 Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``):
 
 - ``chain``: chain B of run.py (prompt | DemoChatModel | StrOutputParser, 3 events per token) with
@@ -9,13 +10,17 @@ Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``
 - ``graph``: a LangGraph agent of 10 nodes in a loop, each node calling its own zero-delay demo
   model for 150 tokens, streamed by ``sv.watch`` with ``stream_mode=["updates", "messages"]``
   (every token is a model stream event and a ``messages`` part): 1M events are ~3,250 model
-  calls and ~9,750 runs.
+  calls and ~9,750 runs. ``--token-step 5`` gives the nodes 105 to 195 tokens per call instead
+  (150 on average): when every call is the same, the garbage collector's young-generation counter
+  can fall into step with the calls, and the run's number of collections then depends on how many
+  objects each call keeps (see docs/benchmarks.md, "Capture of a LangGraph agent").
 
 For each workload and size it measures, in this one process, CPU time (``time.process_time``,
 garbage collection included) per event of: capture (and the same run observed by run.py's no-op
-handler instead, side by side, round-robin: the ratio), the first full read (iterating
-``trace.events``), save and load of JSONL and Parquet, ``events_df()``, ``filter`` (an
-``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
+handler instead, side by side, round-robin: the ratio; for the graph also the collector's
+callbacks alone, its parts not recorded, as the no-op run does not record them), the first full
+read (iterating ``trace.events``), save and load of JSONL and Parquet, ``events_df()``,
+``filter`` (an ``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
 ``sv.write_html``. Bytes per event: the trace's memory (tracemalloc, in a separate pass so that
 tracing does not slow the timings) after capture, after every read above, and loaded from each
 file; the file's size for save and write_html; the DataFrame's ``memory_usage(deep=True)``; the
@@ -92,6 +97,11 @@ class Workload:
     def noop(self) -> None:
         raise NotImplementedError
 
+    def callbacks_only(self) -> None:
+        """The collector's callbacks alone (a graph's parts not recorded); ``None`` if that is
+        what :meth:`capture` does already."""
+        return None
+
     def expected_model_chunks(self) -> int:
         raise NotImplementedError
 
@@ -135,12 +145,22 @@ class AgentState(TypedDict):
     text: str
 
 
-def build_agent(nodes: int, tokens: int) -> CompiledStateGraph:
-    """``nodes`` nodes in a loop, each calling its own model, until ``calls`` calls are made."""
+def node_tokens(nodes: int, tokens: int, step: int) -> list[int]:
+    """Tokens per call of each node: ``tokens`` on average, ``step`` apart from node to node."""
+    return [tokens + step * (2 * index - (nodes - 1)) for index in range(nodes)]
+
+
+def build_agent(nodes: int, tokens: int, step: int = 0) -> CompiledStateGraph:
+    """``nodes`` nodes in a loop, each calling its own model, until ``calls`` calls are made.
+
+    Node ``i``'s model streams ``node_tokens(nodes, tokens, step)[i]`` tokens per call.
+    """
     graph = StateGraph(AgentState)
     names = [f"agent_{index}" for index in range(nodes)]
-    for index, name in enumerate(names):
-        model = DemoChatModel.for_benchmark(tokens).model_copy(
+    for index, (name, count) in enumerate(
+        zip(names, node_tokens(nodes, tokens, step), strict=True)
+    ):
+        model = DemoChatModel.for_benchmark(count).model_copy(
             update={"model_name": f"demo-{index % 4}"}
         )
 
@@ -163,9 +183,11 @@ class Graph(Workload):
     label = "graph"
     modes = ("updates", "messages")
 
+    token_step = 0  # --token-step: tokens per call differ by node (same average)
+
     def __init__(self, size: int) -> None:
         self.calls = max(1, round(size / GRAPH_EVENTS_PER_CALL))
-        self.graph = build_agent(GRAPH_NODES, GRAPH_TOKENS)
+        self.graph = build_agent(GRAPH_NODES, GRAPH_TOKENS, self.token_step)
         self.input = {"calls": self.calls, "step": 0, "text": ""}
         self.config = {"recursion_limit": self.calls + 10}
 
@@ -184,8 +206,18 @@ class Graph(Workload):
         for _ in self.graph.stream(self.input, config, stream_mode=list(self.modes)):
             pass
 
+    def callbacks_only(self) -> sv.Trace:
+        """The same stream with a bare ``Collector`` in its config: the callbacks recorded, the
+        parts (which the no-op run does not record either) only consumed."""
+        collector = sv.Collector(name="agent")
+        config, _ = collector.config_for(dict(self.config))
+        for _ in self.graph.stream(self.input, config, stream_mode=list(self.modes)):
+            pass
+        return collector.trace
+
     def expected_model_chunks(self) -> int:
-        return self.calls * (GRAPH_TOKENS + 1)
+        per_node = node_tokens(GRAPH_NODES, GRAPH_TOKENS, self.token_step)
+        return sum(per_node[call % GRAPH_NODES] + 1 for call in range(self.calls))
 
 
 WORKLOADS: dict[str, Callable[[int], Workload]] = {"chain": Chain, "graph": Graph}
@@ -198,6 +230,14 @@ def cpu(action: Callable[[], Any]) -> tuple[float, Any]:
     started = time.process_time()
     result = action()
     return time.process_time() - started, result
+
+
+def forget_last_trace() -> None:
+    """Drop the trace ``sv.last_trace()`` keeps, so that freeing it is not timed in the next
+    watch (the no-op run has nothing to free)."""
+    from streamviz._driver import latest  # no public API to forget it
+
+    latest.trace = None
 
 
 def best(rounds: int, action: Callable[[], Any]) -> tuple[float, Any]:
@@ -264,7 +304,15 @@ def same_events(a: sv.Trace, b: sv.Trace) -> None:
             raise AssertionError(f"event {index} differs after loading: {x} != {y}")
 
 
-def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Path, log) -> dict:
+def measure(
+    workload: Workload,
+    size: int,
+    rounds: int,
+    memory: bool,
+    folder: Path,
+    log,
+    capture_only: bool = False,
+) -> dict:
     steps: list[dict[str, Any]] = []
 
     def add(step: str, seconds: float | None, n: int, nbytes: float | None, note: str = "") -> None:
@@ -284,14 +332,21 @@ def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Pa
     # -- capture, side by side with the no-op handler (rotated order), median of the ratios
     workload.capture()  # warm-up: imports, LangChain's caches
     workload.noop()
-    captures, noops, trace = [], [], None
+    captures, noops, callbacks, trace = [], [], [], None
+    variants = ["collector", "noop"]
+    if type(workload).callbacks_only is not Workload.callbacks_only:
+        workload.callbacks_only()
+        variants.append("callbacks")
     for index in range(rounds):
-        order = ("collector", "noop") if index % 2 == 0 else ("noop", "collector")
+        order = variants[index % len(variants) :] + variants[: index % len(variants)]
         for variant in order:
             if variant == "noop":
                 noops.append(cpu(workload.noop)[0])
+            elif variant == "callbacks":
+                callbacks.append(cpu(workload.callbacks_only)[0])
             else:
                 trace = None
+                forget_last_trace()  # the previous capture's trace is not this capture's work
                 seconds, trace = cpu(workload.capture)
                 captures.append(seconds)
     assert trace is not None
@@ -302,14 +357,22 @@ def measure(workload: Workload, size: int, rounds: int, memory: bool, folder: Pa
     if memory:
         capture_memory, _, kept = retained(workload.capture)
         del kept
-    add(
-        "capture",
-        statistics.median(captures),
-        n,
-        capture_memory,
-        f"no-op handler {statistics.median(noops) / n * 1e6:.2f} us/event; ratio {ratio:.3f}",
-    )
+    note = f"no-op handler {statistics.median(noops) / n * 1e6:.2f} us/event; ratio {ratio:.3f}"
+    callbacks_ratio = None
+    if callbacks:
+        callbacks_ratio = statistics.median(c / o for c, o in zip(callbacks, noops, strict=True))
+        note += f"; the collector's callbacks alone (parts not recorded): {callbacks_ratio:.3f}"
+    add("capture", statistics.median(captures), n, capture_memory, note)
     steps[-1]["ratio"] = ratio
+    steps[-1]["callbacks_ratio"] = callbacks_ratio
+    if capture_only:
+        return {
+            "workload": workload.label,
+            "size": size,
+            "events": n,
+            "runs": len(trace.runs),
+            "steps": steps,
+        }
 
     # -- the first full read of the fresh capture, then every other reader on the same trace
     seconds, _ = cpu(lambda: sum(1 for _ in trace.events))
@@ -423,11 +486,25 @@ def main(argv: list[str] | None = None) -> int:
         default=FULL,
         help="measure bytes per event with tracemalloc up to this many events (a second pass)",
     )
+    parser.add_argument(
+        "--steps",
+        choices=["all", "capture"],
+        default="all",
+        help="capture: measure the capture row only (and skip the memory pass)",
+    )
+    parser.add_argument(
+        "--token-step",
+        type=int,
+        default=0,
+        help="graph: node i's model streams 150 + STEP * (2i - 9) tokens per call (150 on "
+        "average; default 0: every call 150 tokens)",
+    )
     parser.add_argument("--json", type=Path, default=HERE / "scale.json", help="results file")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     if args.full and FULL not in args.sizes:
         args.sizes.append(FULL)
+    Graph.token_step = args.token_step
 
     def log(message: str) -> None:
         if not args.quiet:
@@ -445,14 +522,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         log("warm-up: every step once on small traces (imports, caches)")
         for label in args.workloads:
-            measure(WORKLOADS[label](WARM_UP), WARM_UP, 1, False, Path(folder), lambda _: None)
+            measure(
+                WORKLOADS[label](WARM_UP),
+                WARM_UP,
+                1,
+                False,
+                Path(folder),
+                lambda _: None,
+                args.steps == "capture",
+            )
         for size in sorted(args.sizes):
             for label in args.workloads:
                 rounds = 1 if size >= 1_000_000 else args.rounds
                 log(f"{label}, {size:,} events, {rounds} rounds")
                 size_started = time.process_time()
+                capture_only = args.steps == "capture"
                 result = measure(
-                    WORKLOADS[label](size), size, rounds, size <= args.memory_max, Path(folder), log
+                    WORKLOADS[label](size),
+                    size,
+                    rounds,
+                    size <= args.memory_max and not capture_only,
+                    Path(folder),
+                    log,
+                    capture_only,
                 )
                 result["cpu_seconds"] = time.process_time() - size_started
                 log(f"  ({result['cpu_seconds']:.0f} s CPU for this row)")

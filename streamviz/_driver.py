@@ -40,6 +40,7 @@ class _Latest:
 
 
 latest = _Latest()
+_NO_PART: Any = object()
 
 
 class LocalFeed:
@@ -55,7 +56,12 @@ class LocalFeed:
         self.runnable, self.input, self.kwargs = runnable, input, kwargs
         self.config, self.run_id = self.collector.config_for(config)
         self.parts = _graph_parts(self.trace, runnable, self.run_id, kwargs)
+        # What the result falls back to when the run reports no output: a runnable's chunks, to
+        # be added up; a graph's last part only (its parts do not add up, and keeping them all
+        # would keep every token's message alive until the end: garbage collections that walk
+        # them cost the observed program more than recording them).
         self.chunks: list[Any] = []
+        self.last_part: Any = _NO_PART
         self.describe = describe_chunk
 
     def stream(self) -> Iterator[Any]:
@@ -70,8 +76,11 @@ class LocalFeed:
 
     def take(self, chunk: Any) -> tuple[Any, ...]:
         """Keep one yielded chunk; returns what the console prints of it."""
-        self.chunks.append(chunk)
-        return chunk, self.parts.record(chunk) if self.parts is not None else None
+        if self.parts is None:
+            self.chunks.append(chunk)
+            return chunk, None
+        self.last_part = chunk
+        return chunk, self.parts.record(chunk)
 
     def fail(self, error: BaseException) -> None:
         self.collector.abandon_running(error)
@@ -109,7 +118,8 @@ class LocalFeed:
             self.trace.store.append(pause_event(self.parts, state.next, state.interrupts))
 
     def close(self) -> None:
-        self.trace.result = _result(self.trace, self.run_id, self.chunks)
+        chunks = self.chunks if self.last_part is _NO_PART else [self.last_part]
+        self.trace.result = _result(self.trace, self.run_id, chunks)
 
 
 class RemoteFeed:

@@ -641,14 +641,15 @@ class EventStore:
             self._field_sets.append(frozen)
         return code
 
-    def stream_writer(self, run: Run, fields: dict[str, Any]) -> Callable[[Any], None]:
+    def stream_writer(self, run: Run | None, fields: dict[str, Any]) -> Callable[[Any], None]:
         """A function appending one stream event of ``run`` per call, given its chunk.
 
-        The hot path of the callback collector (one call per token per streaming step, one
-        frame). ``fields`` are the fixed fields of the run's stream events (``event``, ``name``,
-        ``run_id``...): they become the run's template. Each call stamps the time and thread,
-        stores the chunk by the rules in the module docstring and updates the run's chunk
-        counters; while someone subscribes (or the store is read-only) it takes
+        The hot path of the callback collector and of a graph's ``messages`` parts (one call per
+        token, one frame). ``fields`` are the fixed fields of the events (``event``, ``name``,
+        ``run_id``...; a ``data`` key, if present, only places ``data`` among them): they become
+        the writer's template. Each call stamps the time and thread, stores the chunk by the rules
+        in the module docstring and updates ``run``'s chunk counters (``None``: events of no run's
+        stream, like graph parts); while someone subscribes (or the store is read-only) it takes
         :meth:`append` instead.
         """
         with self.lock:
@@ -663,24 +664,26 @@ class EventStore:
         thread_append, kind_append = self._thread.append, self._kind.append
         values_append, t_column = self._values.append, self._t
         last = self._last
-        # This run's packed message chunks: their message id, and the latest set of fields.
+        # This writer's packed message chunks: their message id, and the latest set of fields;
+        # the metadata of its LangGraph "messages" parts (the first part's).
         message_id: Any = _UNSET
         known_set: Any = None
         known_code = _AS_IS
+        pair_metadata: Any = _UNSET
 
         def write(chunk: Any) -> None:
-            nonlocal message_id, known_set, known_code
+            nonlocal message_id, known_set, known_code, pair_metadata
             acquire()
             try:
                 t = _perf_counter() - t0
                 if self._slow:  # live subscribers (or a read-only view): the full path
                     self.append({**fields, "data": {"chunk": chunk}})
                     return
-                # RunTree.apply's stream branch, inlined: this is the per-chunk path.
-                if run.first_chunk is None:
-                    run.first_chunk = t
-                run.last_chunk = t
-                run.chunk_count += 1
+                if run is not None:  # RunTree.apply's stream branch, inlined
+                    if run.first_chunk is None:
+                        run.first_chunk = t
+                    run.last_chunk = t
+                    run.chunk_count += 1
                 row = len(t_column)
                 template_append(template)
                 t_append(t)
@@ -691,41 +694,56 @@ class EventStore:
                     kind_append(_SAME)
                     return
                 last[0], last[1] = chunk, row
-                cls = type(chunk)
-                if cls is AIMessageChunk:
-                    attrs = chunk.__dict__
-                    if (  # _packable(attrs), inlined
-                        len(attrs) == _PLAIN_FIELD_COUNT
-                        and type(attrs["content"]) is str
-                        and not attrs["additional_kwargs"]
-                        and not attrs["response_metadata"]
-                        and not attrs["tool_call_chunks"]
-                        and not attrs["tool_calls"]
-                        and not attrs["invalid_tool_calls"]
-                        and attrs["usage_metadata"] is None
-                        and attrs["name"] is None
-                        and attrs["chunk_position"] is None
-                    ):
-                        if message_id is _UNSET:  # the run's first: its id is every packed one's
-                            message_id = self._message_ids.setdefault(template, attrs["id"])
-                        if (
-                            attrs["id"] == message_id
-                            and not chunk.__pydantic_extra__
-                            and (_NO_PRIVATE or not chunk.__pydantic_private__)
+                value, kind = chunk, _AS_IS
+                try:
+                    cls = type(chunk)
+                    message, pair = chunk, 0
+                    if cls is AIMessageChunk:
+                        pass
+                    elif cls is TextAccessor:
+                        value, kind = str.__str__(chunk), _TEXT
+                    elif (
+                        (cls is tuple or cls is list)
+                        and len(chunk) == 2
+                        and type(chunk[0]) is AIMessageChunk
+                    ):  # a LangGraph "messages" part, (token, metadata): _pack's rule, inlined
+                        if pair_metadata is _UNSET:
+                            pair_metadata = self._pair_metadata.setdefault(template, chunk[1])
+                        if chunk[1] is pair_metadata or _same(pair_metadata, chunk[1]):
+                            message = chunk[0]
+                            pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
+                            cls = AIMessageChunk
+                    if cls is AIMessageChunk:
+                        attrs = message.__dict__
+                        if (  # _packable(attrs), inlined
+                            len(attrs) == _PLAIN_FIELD_COUNT
+                            and type(attrs["content"]) is str
+                            and not attrs["additional_kwargs"]
+                            and not attrs["response_metadata"]
+                            and not attrs["tool_call_chunks"]
+                            and not attrs["tool_calls"]
+                            and not attrs["invalid_tool_calls"]
+                            and attrs["usage_metadata"] is None
+                            and attrs["name"] is None
+                            and attrs["chunk_position"] is None
                         ):
-                            field_set = chunk.__pydantic_fields_set__
-                            if field_set != known_set:
-                                known_set = frozenset(field_set)
-                                known_code = self._field_set_code(known_set)
-                            kind_append(known_code)
-                            values_append(attrs["content"])
-                            return
-                elif cls is TextAccessor:
-                    values_append(str.__str__(chunk))
-                    kind_append(_TEXT)
-                    return
-                values_append(chunk)
-                kind_append(_AS_IS)
+                            if message_id is _UNSET:  # the first: its id is every packed one's
+                                message_id = self._message_ids.setdefault(template, attrs["id"])
+                            if (
+                                attrs["id"] == message_id
+                                and not message.__pydantic_extra__
+                                and (_NO_PRIVATE or not message.__pydantic_private__)
+                            ):
+                                field_set = message.__pydantic_fields_set__
+                                if field_set != known_set:
+                                    known_set = frozenset(field_set)
+                                    known_code = self._field_set_code(known_set)
+                                value, kind = attrs["content"], known_code + pair
+                except Exception as error:  # an odd chunk: kept as it is, never lost
+                    report_internal_error("streamviz event store", error)
+                    value, kind = chunk, _AS_IS
+                values_append(value)
+                kind_append(kind)
             finally:
                 release()
 

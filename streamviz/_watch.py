@@ -87,7 +87,8 @@ def watch(
     -------
     Trace
         The trace, with ``trace.result`` set to what the run returned (the streamed output
-        added up, as ``invoke`` would return it).
+        added up, as ``invoke`` would return it; for a graph its final state, or the last part
+        it yielded if it reported none, having failed).
 
     Raises
     ------

@@ -55,3 +55,22 @@ def test_scale_benchmark_measures_every_step(tmp_path):
         sizes = {s["step"]: s["bytes_per_event"] for s in result["steps"]}
         assert all(sizes[step] > 0 for step in STEPS if step != "filter")
     assert "| chain | 629 | 4 | load parquet |" in done.stdout
+
+
+def test_scale_benchmark_can_measure_the_capture_row_alone(tmp_path):
+    out = tmp_path / "scale.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "bench/scale.py", "--sizes", "620", "--rounds", "1", "--quiet"]
+    command += ["--workloads", "graph", "--steps", "capture", "--json", str(out)]
+    command += ["--token-step", "5"]  # the two calls stream 105 and 115 tokens
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(out.read_text())["results"]
+    assert result["events"] == 2 + (2 * 106 + 7) + (2 * 116 + 7)
+    assert [step["step"] for step in result["steps"]] == ["capture"]
+    assert result["steps"][0]["ratio"] > 0

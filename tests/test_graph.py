@@ -192,3 +192,135 @@ def test_a_part_that_cannot_be_read_is_logged_and_the_stream_goes_on(caplog):
     assert parts.record(((), "updates", {"a": 1})) == ((), "updates", {"a": 1})
     assert [e["mode"] for e in trace.events] == ["updates"]
     assert "graph part" in caplog.text
+
+
+def recorded_parts(items, **stream) -> tuple[list[dict], list[dict]]:
+    """``items`` recorded by GraphParts, and each as ``part_event`` builds it at that moment."""
+    from streamviz.sources.graph import GraphParts, part_event, split_part
+
+    trace = sv.Trace()
+    parts = GraphParts(trace, "root", "g", **stream)
+    several = not isinstance(stream["stream_mode"], str)
+    expected = []
+    for item in items:
+        namespace, mode, chunk = split_part(
+            item, several_modes=several, subgraphs=stream.get("subgraphs", False), mode="values"
+        )
+        expected.append(part_event("root", "g", namespace, mode, chunk))
+        parts.record(item)
+    got = [{k: v for k, v in e.items() if k not in ("t", "seq", "thread")} for e in trace.events]
+    return got, expected
+
+
+def test_messages_parts_come_back_with_the_fields_and_key_order_of_their_own_events():
+    from langchain_core.messages import AIMessageChunk
+
+    def token(text, **fields):
+        return AIMessageChunk(content=text, id="m1", **fields)
+
+    metadata = {"langgraph_node": "agent", "langgraph_step": 1, "tags": ["a"]}
+    other = {"langgraph_node": "tools", "langgraph_step": 2}
+    items = [("messages", (token("one"), metadata)), ("messages", (token("two"), metadata))]
+    items += [("updates", {"agent": {"x": 1}}), ("messages", (token("x"), other))]
+    items += [("messages", (token("three"), metadata))]
+    items += [("messages", (token("", usage_metadata={"input_tokens": 1, "output_tokens": 1,
+                                                       "total_tokens": 2}), metadata))]  # fmt: skip
+    got, expected = recorded_parts(items, stream_mode=["updates", "messages"])
+    assert got == expected
+    assert [list(event) for event in got] == [list(event) for event in expected]
+    assert [e["name"] for e in got] == ["agent", "agent", "agent", "tools", "agent", "agent"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "change"),
+    [
+        (["a"], lambda m: m.update(langgraph_node="renamed")),  # a value replaced
+        (None, lambda m: m.update(tags=["late"])),  # a key added, which gives the event tags
+        (["a"], lambda m: m["tags"].append("later")),  # the tags list changed in place
+        (["a"], lambda m: m.pop("langgraph_step")),  # a key removed
+    ],
+)
+def test_a_messages_part_whose_metadata_changed_since_its_calls_first_part_shows_the_change(
+    tags, change
+):
+    from langchain_core.messages import AIMessageChunk
+
+    metadata = {"langgraph_node": "agent", "langgraph_step": 1}
+    if tags is not None:
+        metadata["tags"] = tags
+
+    def changing():
+        for step in range(3):
+            if step == 1:
+                change(metadata)
+            yield ("messages", (AIMessageChunk(content=str(step), id="m"), metadata))
+
+    got, expected = recorded_parts(changing(), stream_mode=["messages"])
+    assert [(e["name"], e["tags"], e["metadata"]) for e in got] == [
+        (e["name"], e["tags"], e["metadata"]) for e in expected
+    ]
+    assert got[0] != got[2]
+
+
+def test_messages_parts_under_subgraphs_and_v2_come_back_as_langgraph_yielded_them():
+    from langchain_core.messages import AIMessageChunk
+
+    metadata = {"langgraph_node": "inner", "langgraph_checkpoint_ns": "sub:1"}
+    chunks = [(AIMessageChunk(content=t, id="m"), metadata) for t in ("a", "b")]
+    items = [(("sub:1",), "messages", chunk) for chunk in chunks]
+    items.append(((), "messages", chunks[0]))  # the same metadata from another namespace
+    got, expected = recorded_parts(items, stream_mode=["messages"], subgraphs=True)
+    assert got == expected
+    assert [e["ns"] for e in got] == [["sub:1"], ["sub:1"], []]
+
+
+def test_watching_a_graph_keeps_no_token_message_alive_until_the_run_ends():
+    import gc
+    import weakref
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    from streamviz.demo import DemoChatModel
+
+    model = DemoChatModel.for_benchmark(60)
+    tokens: list[weakref.ref] = []
+    alive_later: list[int] = []
+
+    class State(TypedDict):
+        text: str
+
+    def write(state: State) -> dict:
+        text = ""
+        for token in model.stream("go"):  # the messages LangGraph yields as `messages` parts
+            tokens.append(weakref.ref(token))
+            text += token.content
+        return {"text": text}
+
+    def check(state: State) -> dict:
+        gc.collect()  # every part of `write` was taken by the watch before this step started
+        alive_later.append(sum(1 for ref in tokens if ref() is not None))
+        return {}
+
+    graph = StateGraph(State).add_node("write", write).add_node("check", check)
+    graph = graph.add_edge(START, "write").add_edge("write", "check").add_edge("check", END)
+    trace = sv.watch(
+        graph.compile(), {"text": ""}, display=False, stream_mode=["updates", "messages"]
+    )
+    assert len(tokens) == 61 and trace.runs and all(r.status == "ok" for r in trace.runs.values())
+    # Kept: the closing chunk with usage metadata (stored as it is), nothing else.
+    assert alive_later == [1]
+
+
+def test_a_failed_graphs_result_is_its_last_part():
+    from streamviz.demo.graphs import FAILURE_MESSAGE, build_failing_graph
+
+    with pytest.raises(ValueError, match=FAILURE_MESSAGE):
+        sv.watch(
+            build_failing_graph(),
+            {"topic": "cats", "notes": []},
+            display=False,
+            stream_mode=["updates", "custom"],
+        )
+    trace = sv.last_trace()
+    assert trace.result == ("custom", {"progress": "about to fail"})

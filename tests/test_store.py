@@ -222,3 +222,26 @@ def test_fields_equal_in_python_but_of_other_types_or_key_order_come_back_as_app
         assert type(read["inner"]["a"]) is type(metadata["inner"]["a"])
         if "pair" in metadata:
             assert type(read["pair"]) is type(metadata["pair"])
+
+
+def test_a_writer_of_no_runs_stream_keeps_langgraph_messages_parts_as_their_text():
+    trace = sv.Trace()
+    metadata = {"langgraph_node": "agent", "langgraph_triggers": ("branch:to:agent",)}
+    fields = {"event": "on_graph_messages", "name": "agent", "run_id": "g", "parent_ids": []}
+    fields |= {"tags": [], "metadata": dict(metadata), "data": None, "mode": "messages"}
+    fields["ns"] = []
+    write = trace.store.stream_writer(None, fields)
+    parts = [(AIMessageChunk(content=f"t{i}", id="m"), metadata) for i in range(3)]
+    parts.append([AIMessageChunk(content="as a list", id="m"), metadata])
+    parts.append((AIMessageChunk(content="other metadata", id="m"), {"langgraph_node": "x"}))
+    parts.append((AIMessageChunk(content="", id="m", usage_metadata={
+        "input_tokens": 1, "output_tokens": 1, "total_tokens": 2}), metadata))  # fmt: skip
+    for part in parts:
+        write(part)
+    events = list(trace.events)
+    assert [event["data"]["chunk"] for event in events] == parts
+    assert [type(event["data"]["chunk"]) for event in events] == [type(part) for part in parts]
+    assert [list(event) for event in events] == [[*fields, "t", "seq", "thread"]] * len(parts)
+    assert not trace.runs  # parts belong to no run's stream
+    # Kept whole: the part with other metadata and the one whose message has usage metadata.
+    assert trace.store.kept_objects() == parts[-2:]

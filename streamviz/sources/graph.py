@@ -23,7 +23,7 @@ tags and metadata (``langgraph_node``...), so the usual filters work on parts to
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from streamviz._errors import report_internal_error
@@ -189,6 +189,10 @@ class GraphParts:
         self.mode = stream_mode if isinstance(stream_mode, str) else "values"
         self.subgraphs = subgraphs
         self.version = version
+        # The writer of each model call's "messages" parts, by id of the parts' metadata object.
+        self._writers: dict[int, tuple[Any, ...]] = {}
+        self._latest: tuple[Any, ...] | None = None  # the entry of the latest part's writer
+        self._pairs = self.several_modes and not subgraphs and version != "v2"
 
     def record(self, item: Any) -> tuple[tuple[str, ...], str, Any] | None:
         """Record one yielded part; returns its ``(namespace, mode, chunk)`` (``None`` on error).
@@ -196,17 +200,102 @@ class GraphParts:
         Never raises: a part that cannot be understood is logged, and the stream goes on.
         """
         try:
-            namespace, mode, chunk = split_part(
-                item,
-                several_modes=self.several_modes,
-                subgraphs=self.subgraphs,
-                mode=self.mode,
-                version=self.version,
-            )
-            self.trace.store.append(
-                part_event(self.run_id, self.graph_name, namespace, mode, chunk)
-            )
+            if self._pairs and type(item) is tuple and len(item) == 2:
+                # (mode, chunk), the shape of several modes without subgraphs: no need to split
+                namespace = ()
+                mode, chunk = item
+            else:
+                namespace, mode, chunk = split_part(
+                    item,
+                    several_modes=self.several_modes,
+                    subgraphs=self.subgraphs,
+                    mode=self.mode,
+                    version=self.version,
+                )
+            write = None
+            if type(chunk) is tuple and len(chunk) == 2 and mode in _MESSAGE_MODES:
+                latest = self._latest  # the writer of the previous part's model call
+                if (
+                    latest is not None
+                    and latest[0] is chunk[1]
+                    and latest[1] == namespace
+                    and latest[2] == mode
+                    and _unchanged(chunk[1], latest[3], latest[4])
+                ):
+                    write = latest[5]
+                else:
+                    write = self._message_writer(namespace, mode, chunk)
+            if write is not None:
+                write(chunk)
+            else:
+                self.trace.store.append(
+                    part_event(self.run_id, self.graph_name, namespace, mode, chunk)
+                )
             return namespace, mode, chunk
         except Exception as error:
             report_internal_error("streamviz graph part", error)
             return None
+
+    def _message_writer(
+        self, namespace: tuple[str, ...], mode: str, chunk: tuple[Any, Any]
+    ) -> Callable[[Any], None] | None:
+        """The store's stream writer for the ``messages`` parts of one model call, if it has one.
+
+        A part is ``(token, metadata)`` with the same metadata object for every token of a call,
+        so its event's fields (``name``, ``tags``, ``metadata``...) are the call's first part's
+        while that object is unchanged: the call's parts skip building an event and go the way
+        of the collector's tokens (one template per call, each token kept as its text). ``None``
+        when the metadata is not a dict or changed since the call's first part: the part is then
+        appended as an event like any other.
+        """
+        metadata = chunk[1]
+        if type(metadata) is not dict:
+            return None
+        known = self._writers.get(id(metadata))
+        self._latest = None
+        if known is None:
+            fields = part_event(self.run_id, self.graph_name, namespace, mode, chunk)
+            fields["data"] = None  # its place among the fields; the writer fills it
+            write = self.trace.store.stream_writer(None, fields)
+            tags = metadata.get("tags")
+            self._writers[id(metadata)] = self._latest = (
+                metadata,
+                namespace,
+                mode,
+                fields["metadata"],
+                list(tags) if tags else [],
+                write,
+            )
+            return write
+        held, held_namespace, held_mode, copy, tags, write = known
+        if (
+            held is metadata
+            and held_namespace == namespace
+            and held_mode == mode
+            and _unchanged(metadata, copy, tags)
+        ):
+            self._latest = known
+            return write
+        return None
+
+
+_MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
+
+
+def _unchanged(metadata: dict[str, Any], copy: dict[str, Any], tags: list[Any]) -> bool:
+    """Whether ``part_event`` would give the fields it gave when ``copy`` and ``tags`` were taken.
+
+    ``copy`` is a shallow copy of ``metadata``, ``tags`` a copy of its ``tags`` list. Unchanged
+    values are the same objects, so ``==`` compares them by identity, in C: a value replaced by an
+    unequal one, a key added or removed, or tags changed in place are seen (a value replaced by an
+    equal one of another type, or keys reordered, are not: the part keeps the first part's).
+    """
+    try:
+        if len(copy) != len(metadata) or copy != metadata:
+            return False
+    except Exception:  # a value whose == fails: not known to be unchanged
+        return False
+    now = metadata.get("tags")  # the same object as the copy's: it may have changed in place
+    if not now:
+        return not tags
+    return type(now) is tuple or now == tags
