@@ -69,7 +69,8 @@ def test_every_streaming_run_of_a_real_chain_is_counted_live_and_loaded(tmp_path
     row = stats.set_index("run_id").loc[run.run_id]
     assert row["chunks"] == run.chunk_count
     assert row["first_chunk"] == run.first_chunk and row["last_chunk"] == run.last_chunk
-    assert row["time_to_first_chunk"] >= 0.05  # the model waited that long before its first
+    # The model waits 0.05 s before its first token, scaled by its jitter (at least half).
+    assert row["time_to_first_chunk"] >= 0.05 * (1 - 0.5)
     trace.save(tmp_path / "t.jsonl")
     loaded = sv.Trace.load(tmp_path / "t.jsonl").stream_stats()
     assert loaded.equals(stats)
