@@ -59,8 +59,8 @@ The rules
 API
 ---
 Sources: :meth:`~EventStore.append` (stamp and append one event), :meth:`~EventStore.stream_writer`
-(the per-token hot path of the callback collector and of LangGraph `messages` parts), :meth:`~EventStore.extend` (complete events:
-loading, replay), :meth:`~EventStore.append_like` and :meth:`~EventStore.extend_like` (a loader's
+(the per-token hot path of the callback collector and of LangGraph ``messages`` parts),
+:meth:`~EventStore.extend` (complete events: loading, replay), :meth:`~EventStore.append_like` and :meth:`~EventStore.extend_like` (a loader's
 token rows of a known :data:`Shape`, without building their events). Readers: ``len(store)``,
 :meth:`~EventStore.event`, :meth:`~EventStore.events` (a window), :meth:`~EventStore.blocks` (a
 window as dicts and blocks of compact rows, for readers that only need the text and time of each
