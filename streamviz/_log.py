@@ -60,15 +60,15 @@ API
 ---
 Sources: :meth:`~EventStore.append` (stamp and append one event), :meth:`~EventStore.stream_writer`
 (the per-token hot path of the callback collector and of LangGraph ``messages`` parts),
-:meth:`~EventStore.extend` (complete events: loading, replay), :meth:`~EventStore.append_like` and :meth:`~EventStore.extend_like` (a loader's
-token rows of a known :data:`Shape`, without building their events). Readers: ``len(store)``,
-:meth:`~EventStore.event`, :meth:`~EventStore.events` (a window), :meth:`~EventStore.blocks` (a
-window as dicts and blocks of compact rows, for readers that only need the text and time of each
-token, like the widget encoder; :meth:`ChunkBlock.shapes` for writers that encode a shape once),
-:meth:`~EventStore.columns` (a window as numpy columns, for DataFrames),
-:meth:`~EventStore.select` (a read-only view of the events a filter keeps),
-:meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`,
-and :attr:`~EventStore.tree`.
+:meth:`~EventStore.extend` (complete events: loading, replay), :meth:`~EventStore.append_like` and
+:meth:`~EventStore.extend_like` (a loader's token rows of a known :data:`Shape`, without building
+their events). Readers: ``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events` (a
+window), :meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers that
+only need the text and time of each token, like the widget encoder; :meth:`ChunkBlock.shapes` for
+writers that encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for
+DataFrames), :meth:`~EventStore.select` (a read-only view of the events a filter keeps),
+:meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`, and
+:attr:`~EventStore.tree`.
 """
 
 from __future__ import annotations
