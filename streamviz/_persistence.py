@@ -626,6 +626,7 @@ class _Loader:
         # the last characters of those prefixes, to find where a line's text starts.
         self.by_prefix: dict[str, list[tuple[Skeleton, Shape]]] = {}
         self.intros: list[str] = []
+        self.latest: tuple[str, list[tuple[Skeleton, Shape]] | None] = ("", None)
         # Token lines read, not yet appended (one extend_like per run of them).
         self.shapes: list[Shape] = []
         self.texts: list[str] = []
@@ -668,24 +669,33 @@ class _Loader:
 
     def fast(self, line: str) -> bool:
         """Take the line's event if it matches a known skeleton exactly; else False."""
+        prefix, candidates = self.latest
+        if candidates and line.startswith(prefix):  # a run's tokens come one after another
+            return self._match(line, len(prefix), candidates)
         for intro in self.intros:
             at = line.find(intro)
             if at < 0:
                 continue
             start = at + len(intro)
-            candidates = self.by_prefix.get(line[:start])
-            if candidates is None or line[start : start + 1] != '"':
+            prefix = line[:start]
+            candidates = self.by_prefix.get(prefix)
+            if candidates is None:
                 continue
-            try:
-                text, end = scanstring(line, start + 1)
-            except ValueError:
-                return False
-            tail = line[end:].rstrip("\n")
-            for skeleton, shape in candidates:
-                if self._take(skeleton.pieces, shape, text, tail):
-                    return True
-            return False
+            self.latest = (prefix, candidates)
+            return self._match(line, start, candidates)
         return False
+
+    def _match(self, line: str, start: int, candidates: list[tuple[Skeleton, Shape]]) -> bool:
+        """Take the line whose text starts at ``start`` if a candidate's rest fits it."""
+        if line[start : start + 1] != '"':
+            return False
+        try:
+            text, end = scanstring(line, start + 1)
+        except ValueError:
+            return False
+        tail = line[end:-1] if line.endswith("\n") else line[end:]
+        take = self._take
+        return any(take(skeleton.pieces, shape, text, tail) for skeleton, shape in candidates)
 
     def _take(self, pieces: list[str], shape: Shape, text: str, tail: str) -> bool:
         """Keep the token if ``tail`` is the skeleton's rest around its numbers.
