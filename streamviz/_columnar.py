@@ -914,7 +914,9 @@ class _StoreRows(_Rows):
     namespace, thread present or not) whose ``data`` is that skeleton around a JSON string, with
     no ``extra``, a finite ``t`` and the next ``seq``, are appended by
     :meth:`EventStore.extend_like`. Rows are keyed by their fixed columns with Arrow's
-    vectorised dictionary encoding; other rows are decoded in full, a batch of them at a time.
+    vectorised dictionary encoding; with a ``text`` column, which rows fit is found for a whole
+    batch by one Arrow comparison (:meth:`_checker`); other rows are decoded in full, from the
+    batch's columns turned into Python lists once.
     """
 
     _MAX_SKELETONS = 4
