@@ -415,14 +415,14 @@ def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]] | EventStore
 class _DataSkeleton:
     """The ``data`` text of every event of one shape, but for its chunk's text.
 
-    As :class:`streamviz._persistence.Skeleton` for a JSONL line; with the other columns of the
-    shape's rows (:data:`_FIXED`), encoded once.
+    As :class:`streamviz._persistence.Skeleton` for a JSONL line: :attr:`fixed` holds the other
+    columns of the shape's rows (:data:`_FIXED`), encoded once, then the ``data`` text before and
+    after the token's JSON string.
     """
 
-    __slots__ = ("fixed", "pieces", "threaded")
+    __slots__ = ("fixed", "threaded")
 
-    def __init__(self, pieces: list[str], fixed: tuple[Any, ...], threaded: bool) -> None:
-        self.pieces = pieces
+    def __init__(self, fixed: tuple[Any, ...], threaded: bool) -> None:
         self.fixed = fixed
         self.threaded = threaded
 
@@ -458,12 +458,18 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     encoder.text -= len(row["data"] or "")
     if row["extra"] is not None:
         return None
+    pieces = _data_pieces(store, shape)
+    if pieces is None:
+        return None
+    fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
+    return _DataSkeleton(fixed, row["thread"] is not None)
+
+
+def _data_pieces(store: EventStore, shape: Shape) -> tuple[str, str] | None:
+    """The ``data`` text of a shape's rows before and after the token's JSON string."""
     data = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
     found = split_on_marks(_json_text(data), {"text": TEXT_MARK})
-    if found is None:
-        return None
-    fixed = (*fixed[: len(_FIXED)], *found[0])  # the fixed columns, then the data's pieces
-    return _DataSkeleton(found[0], fixed, row["thread"] is not None)
+    return None if found is None else (found[0][0], found[0][1])
 
 
 def _next_false(flags: list[bool], start: int) -> int:
@@ -740,13 +746,13 @@ class _Rows:
         count = len(array)
         if array.null_count == count:
             return [None] * count
-        flat = array.flatten()
-        if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+        found = _joined_lists(pc, array)
+        if found is None:
             return self._lists_row_by_row(pa, array)
         # Rows with the same items have the same joined text and length: one list object each.
-        joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
+        joined = pc.dictionary_encode(found[0])
         codes = joined.indices.fill_null(-1).to_numpy().astype(np.int64)
-        lengths = pc.list_value_length(array).fill_null(0).to_numpy().astype(np.int64)
+        lengths = found[1].fill_null(0).to_numpy().astype(np.int64)
         key = codes * (int(lengths.max()) + 1) + lengths
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         lists = self.lists
@@ -1133,11 +1139,10 @@ class _StoreRows(_Rows):
             if name in ("parent_ids", "tags", "ns"):
                 if not pa.types.is_list(array.type) and not pa.types.is_large_list(array.type):
                     return None
-                flat = array.flatten()
-                if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
-                    return None  # the joined text would not tell the lists apart
-                length = pc.list_value_length(array).fill_null(-1).to_numpy()
-                array = pc.binary_join(array, _SEPARATOR)
+                found = _joined_lists(pc, array)
+                if found is None:
+                    return None
+                array, length = found[0], found[1].fill_null(-1).to_numpy()
             elif name not in ("mode",) and array.null_count:
                 return None
             else:
@@ -1192,11 +1197,10 @@ class _StoreRows(_Rows):
         shape = store.shape_at(position)
         if shape is None:
             return None
-        encoded = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
-        found = split_on_marks(_json_text(encoded), {"text": TEXT_MARK})
-        if found is None:
+        pieces = _data_pieces(store, shape)
+        if pieces is None:
             return None
-        (before, after), _ = found
+        before, after = pieces
         if _token_text(data, before, after) != _chunk_text(store, position):
             return None  # written otherwise than this version writes it: read row by row
         known = self.known.setdefault(key, [])
@@ -1207,6 +1211,18 @@ class _StoreRows(_Rows):
 
 _SEPARATOR = "\x1f"
 _FEW_ROWS = 512  # rows a check of token rows tests in Python rather than with Arrow
+
+
+def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
+    """A list-of-strings column as each row's items joined by a separator, and each row's length.
+
+    Together they tell rows with different items apart; None if an item is null or holds the
+    separator (then they would not).
+    """
+    flat = array.flatten()
+    if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+        return None
+    return pc.binary_join(array, _SEPARATOR), pc.list_value_length(array)
 
 
 def _token_text(data: str, before: str, after: str) -> str | None:

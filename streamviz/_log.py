@@ -60,13 +60,13 @@ API
 ---
 Sources: :meth:`~EventStore.append` (stamp and append one event), :meth:`~EventStore.stream_writer`
 (the per-token hot path of the callback collector and of LangGraph ``messages`` parts),
-:meth:`~EventStore.extend` (complete events: loading, replay), :meth:`~EventStore.append_like` and
-:meth:`~EventStore.extend_like` (a loader's token rows of a known :data:`Shape`, without building
-their events). Readers: ``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events` (a
-window), :meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers that
-only need the text and time of each token, like the widget encoder; :meth:`ChunkBlock.shapes` for
-writers that encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for
-DataFrames), :meth:`~EventStore.select` (a read-only view of the events a filter keeps),
+:meth:`~EventStore.extend` (complete events: loading, replay), :meth:`~EventStore.extend_like` (a
+loader's token rows of a known :data:`Shape`, without building their events). Readers:
+``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events` (a window),
+:meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers that only need
+the text and time of each token, like the widget encoder; :meth:`ChunkBlock.shapes` for writers that
+encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for DataFrames),
+:meth:`~EventStore.select` (a read-only view of the events a filter keeps),
 :meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`, and
 :attr:`~EventStore.tree`.
 """
@@ -273,7 +273,7 @@ class EventStore:
         # The clock origin (perf_counter): set by start_clock or at the first event.
         self._t0: float | None = None
         self._clock_from_events = False  # the origin was set by extend (a loaded trace)
-        self._stream_runs: dict[int, Run | None] = {}  # template -> run (append_like)
+        self._stream_runs: dict[int, Run | None] = {}  # template -> run (extend_like)
         self.on_clock_start: Callable[[], None] | None = None
         """Called (lock held) when the clock origin is set: the trace notes its creation time."""
         self._entries = array("q")
@@ -355,7 +355,7 @@ class EventStore:
                 self._clock_from_events = True
 
     def shape_at(self, position: int) -> Shape | None:
-        """The :data:`Shape` of the event at ``position`` if :meth:`append_like` can repeat it.
+        """The :data:`Shape` of the event at ``position`` if :meth:`extend_like` can repeat it.
 
         That is a compact row whose chunk is text or is rebuilt from its text (see
         :meth:`ChunkBlock.shapes`), packed with its own template or not depending on one.
@@ -375,48 +375,13 @@ class EventStore:
 
     @staticmethod
     def repeatable(shape: Shape) -> bool:
-        """Whether :meth:`append_like` can append rows of ``shape``.
+        """Whether :meth:`extend_like` can append rows of ``shape``.
 
         Not a message chunk packed with another template's fields (a sequence re-streaming its
         last step's chunks): its rebuild depends on that template.
         """
         template, kind, source = shape
         return source == template or kind in (_TEXT, _AS_IS)
-
-    def append_like(self, shape: Shape, text: str, t: float, thread: int) -> None:
-        """Append the event of ``shape`` (from :meth:`shape_at`) with chunk text ``text``.
-
-        The event is :meth:`shape_event` of ``shape`` and ``text`` with ``t``, ``thread`` (if the
-        shape has one) and the next ``seq``: a loader that read exactly that event from a file
-        appends it without building it (see :mod:`streamviz._persistence`).
-        """
-        template, kind, _ = shape
-        with self.lock:
-            if self._read_only:
-                raise TypeError("a filtered trace is read-only")
-            row = len(self._t)
-            last = self._last
-            if last[1] >= 0:  # a sequence's copy of the previous row's text: one string
-                earlier = self._values[last[1]]
-                if type(earlier) is str and earlier == text:
-                    text = earlier
-            last[0], last[1] = None, row
-            self._template.append(template)
-            self._t.append(t)
-            self._thread.append(thread)
-            self._kind.append(kind)
-            self._values.append(text)
-            self._entries.append(row)
-            run = self._stream_run(template)
-            if run is not None:
-                if run.first_chunk is None:
-                    run.first_chunk = t
-                run.last_chunk = t
-                run.chunk_count += 1
-            if self._subscribers:
-                event = self.event(len(self._entries) - 1)
-                for subscriber in self._subscribers:
-                    _notify(subscriber, event)
 
     def extend_like(
         self,
@@ -425,13 +390,28 @@ class EventStore:
         times: list[float],
         threads: list[int],
     ) -> None:
-        """:meth:`append_like` for many events at once (the rows of a columnar file)."""
+        """Append the events of ``shapes`` (from :meth:`shape_at`) with these chunk texts.
+
+        Each event is :meth:`shape_event` of its shape and text with its ``t``, its thread (if
+        the shape has one) and the next ``seq``: a loader that read exactly those events from a
+        file appends them without building them (see :mod:`streamviz._persistence`). A text
+        equal to the previous row's (a sequence re-streaming its last step's chunk) is kept as
+        that row's string.
+        """
         if not texts:
             return
         with self.lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
             first_row, first_seq = len(self._t), len(self._entries)
+            previous = self._values[-1] if self._values else None
+            shared = []
+            for text in texts:
+                if text == previous and type(previous) is str:
+                    text = previous
+                shared.append(text)
+                previous = text
+            texts = shared
             templates = [shape[0] for shape in shapes]
             self._template.extend(templates)
             self._kind.extend([shape[1] for shape in shapes])
@@ -471,6 +451,19 @@ class EventStore:
             self._stream_runs[template] = run
         return run
 
+    def _entry_templates(self, start: int = 0, stop: int | None = None) -> tuple[Any, Any]:
+        """Events ``start`` to ``stop``: each one's entry, and its template (-1 for a dict)."""
+        import numpy as np
+
+        with self.lock:
+            stop = len(self._entries) if stop is None else min(stop, len(self._entries))
+            entries = np.frombuffer(self._entries[start:stop], dtype=np.int64)
+            template_of_row = np.frombuffer(self._template[: len(self._t)], dtype="l")
+        compact = entries >= 0
+        template = np.full(len(entries), -1, dtype=np.int64)
+        template[compact] = template_of_row[entries[compact]]
+        return entries, template
+
     def select(self, keep: Callable[[dict[str, Any]], bool]) -> EventStore:
         """A read-only view of the events ``keep`` accepts, sharing this store's rows.
 
@@ -483,16 +476,13 @@ class EventStore:
         """
         import numpy as np
 
-        with self.lock:
-            size = len(self._entries)
-            entries = np.frombuffer(self._entries[:size], dtype=np.int64)
-            rows = np.frombuffer(self._template[: len(self._t)], dtype="l")
-            templates = [shape for shape, _ in self._templates]
-        kept = np.zeros(size, dtype=bool)
-        compact = entries >= 0
+        entries, template = self._entry_templates()
+        templates = [shape for shape, _ in self._templates]
+        kept = np.zeros(len(entries), dtype=bool)
+        compact = template >= 0
         if templates:
             verdicts = np.fromiter(map(keep, templates), dtype=bool, count=len(templates))
-            kept[compact] = verdicts[rows[entries[compact]]]
+            kept[compact] = verdicts[template[compact]]
         dicts = self._dicts
         for position in np.flatnonzero(~compact).tolist():
             kept[position] = keep(dicts[~int(entries[position])])
@@ -512,10 +502,8 @@ class EventStore:
         """The ``run_id`` of every event (that ``where`` accepts; asked as :meth:`select` asks)."""
         import numpy as np
 
-        with self.lock:
-            entries = np.frombuffer(self._entries[: len(self._entries)], dtype=np.int64)
-            rows = np.frombuffer(self._template[: len(self._t)], dtype="l")
-        shapes = [self._templates[index][0] for index in np.unique(rows[entries[entries >= 0]])]
+        entries, template = self._entry_templates()
+        shapes = [self._templates[index][0] for index in np.unique(template[template >= 0])]
         events = [self._dicts[~entry] for entry in entries[entries < 0].tolist()]
         return {
             event.get("run_id") for event in (*shapes, *events) if where is None or where(event)
@@ -831,20 +819,17 @@ class EventStore:
         """
         import numpy as np
 
-        with self.lock:
-            stop = len(self._entries) if stop is None else min(stop, len(self._entries))
+        entries, template = self._entry_templates(start, stop)
+        with self.lock:  # rows and templates are append-only: all those referenced are there
             rows_stored = len(self._t)
-            entries = np.frombuffer(self._entries[start:stop], dtype=np.int64)
-            template_of_row = np.frombuffer(self._template[:rows_stored], dtype="l")
             t_of_row = np.frombuffer(self._t[:rows_stored], dtype=np.float64)
             thread_of_row = np.frombuffer(self._thread[:rows_stored], dtype=np.uint64)
             templates = [shape for shape, _ in self._templates]
             has_thread = np.array([flag for _, flag in self._templates], dtype=bool)
+        stop = start + len(entries)
         compact = entries >= 0
         rows = entries[compact]
         size = len(entries)
-        template = np.full(size, -1, dtype=np.int64)
-        template[compact] = template_of_row[rows]
         t = np.empty(size, dtype=np.float64)
         t[compact] = t_of_row[rows]
         thread = np.zeros(size, dtype=np.uint64)

@@ -612,7 +612,7 @@ class _Loader:
     After an event is stored as a compact row of a :data:`~streamviz._log.Shape`, the line its
     :class:`Skeleton` writes is compared with the file's: if they are the same, later lines that
     match the skeleton, text and numbers aside, are that shape's events with their own text,
-    ``t``, ``seq`` and thread, and are appended by :meth:`EventStore.append_like`. A line is read
+    ``t``, ``seq`` and thread, and are appended by :meth:`EventStore.extend_like`. A line is read
     this way only if it matches exactly (its text is a JSON string, its numbers written as
     :func:`json.dumps` writes them, its ``seq`` the next one); any other line is parsed and
     checked in full.
