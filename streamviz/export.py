@@ -154,6 +154,7 @@ def trace_state(trace: Trace, *, view: str = "dashboard", height: int = 720) -> 
 
     widget = TraceWidget(trace, view=view, height=height)
     try:
+        widget.settle()  # the whole trace (a big one's first snapshot holds its first events)
         return front_end_state(widget.get_state())
     finally:
         widget.layout.close()

@@ -86,6 +86,8 @@ class TraceEncoder:
         self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
         self._linked: set[str] = set()  # runs whose calls changed in this _advance
         self._states = _PartStates()  # the diff of values/updates/checkpoints parts
+        self.behind = False
+        """The last encoding stopped at its ``limit`` with events left (more to send)."""
 
     # ----------------------------------------------------------------- public
     @property
@@ -93,13 +95,15 @@ class TraceEncoder:
         """Whether a run was still running in what was last encoded (no scan of the trace)."""
         return bool(self._open)
 
-    def delta(self, *, force: bool = False) -> dict[str, Any] | None:
+    def delta(self, *, force: bool = False, limit: int | None = None) -> dict[str, Any] | None:
         """The events and run changes since the previous call; ``None`` if nothing changed.
 
         With ``force`` a delta is returned even if empty (it carries the trace clock, ``now``).
+        With ``limit``, at most that many events (the rest come with the next calls:
+        :attr:`behind` says whether some are left).
         """
         start = self.count
-        rows, now = self._advance()
+        rows, now = self._advance(limit)
         if not force and not rows and self.count == start:
             return None
         return {
@@ -112,12 +116,13 @@ class TraceEncoder:
             "events": self._events_since(start),
         }
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, limit: int | None = None) -> dict[str, Any]:
         """The whole trace as the durable ``snapshot`` trait (all events encoded so far).
 
-        The first call encodes what the trace holds; later calls describe what the deltas sent.
+        The first call encodes what the trace holds (its first ``limit`` events at most: a
+        first screenful, the rest sent as deltas); later calls describe what the deltas sent.
         """
-        now = self._advance()[1] if self.count == 0 else _ms(self._clock())
+        now = self._advance(limit)[1] if self.count == 0 else _ms(self._clock())
         return {
             "v": VERSION,
             "name": self.trace.name,
@@ -187,14 +192,20 @@ class TraceEncoder:
         }
         return events
 
-    def _advance(self) -> tuple[list[dict[str, Any]], float | None]:
-        """Encode the events that arrived since the last call; return changed run rows."""
+    def _advance(self, limit: int | None = None) -> tuple[list[dict[str, Any]], float | None]:
+        """Encode the events that arrived since the last call; return changed run rows, clock.
+
+        With ``limit``, at most that many events (:attr:`behind` says whether some are left).
+        """
         trace = self.trace
         store = trace.store
         start = self.count
         with store.lock:
-            stop = len(store)
+            stop = held = len(store)
             clock = trace.clock()
+        if limit is not None:
+            stop = min(stop, start + max(limit, 1))
+        self.behind = stop < held
         touched: set[int] = set()
         added_before = len(self._runs)
         seq = start
@@ -318,7 +329,8 @@ class TraceEncoder:
         seq = block.seq
         templates = block.templates()
         distinct = set(templates)
-        for template in distinct - cache.keys():
+        # New templates in the order of their first rows: event kinds are numbered as first seen.
+        for template in sorted(distinct - cache.keys(), key=templates.index):
             fields = store.template(template)
             at = seq + templates.index(template)
             mode = fields.get("mode")
@@ -331,6 +343,7 @@ class TraceEncoder:
                 continue
             if mode is not None or not str(fields["event"]).endswith("_stream"):
                 cache[template] = None  # another LangGraph part: its text depends on its mode
+                self._kind(fields["event"], at)
                 continue
             cache[template] = self._fixed(
                 at, fields["event"], fields.get("run_id"), fields.get("name"), fields.get("tags")
@@ -352,11 +365,21 @@ class TraceEncoder:
         fixed = [cache[template] for template in templates]
         runs = [item[1] for item in fixed]
         texts = block.texts()
-        # Tool calls are read before texts are filled in.
+        parts = self._token_parts.intersection(distinct)
+        objects: dict[int, Any] = {}  # offset -> chunk of a row not kept as text
+        if None in texts:
+            # A plain string chunk (StrOutputParser's, a generator's) is its own text (cut
+            # below), and holds no tool call: filled in before the tool calls are read, so
+            # that reader skips it instead of rebuilding it.
+            for offset, text in enumerate(texts):
+                if text is None and (not parts or templates[offset] not in parts):
+                    chunk = objects[offset] = block.chunk(offset)
+                    if type(chunk) is str:
+                        texts[offset] = chunk
+        # Tool calls are read before the other texts are filled in.
         self._linked |= self._read_calls(
             self._calls.apply_block, store, block, texts, templates, distinct
         )
-        parts = self._token_parts.intersection(distinct)
         if parts:  # messages parts: the token's text where the store keeps it, else in full
             tokens = block.shapes()[1]
             for offset, template in enumerate(templates):
@@ -366,17 +389,13 @@ class TraceEncoder:
                         mode = str(store.template(template).get("mode"))
                         text = part_text(mode, block.chunk(offset))
                     texts[offset] = text
-        if None in texts:  # chunks kept as objects: a JSON parser's dicts, Documents...
-            for offset, text in enumerate(texts):
-                if text is None:
-                    chunk = block.chunk(offset)
-                    if type(chunk) is str:  # a plain string chunk is its own text (cut below)
-                        texts[offset] = chunk
-                        self._stream_kind.setdefault(runs[offset], "text")
-                        continue
-                    texts[offset] = chunk_text(chunk)
-                    kind = "json" if is_json_chunk(chunk) else "text"
-                    self._stream_kind.setdefault(runs[offset], kind)
+        for offset, chunk in objects.items():  # chunks kept as objects: dicts, Documents...
+            if type(chunk) is str:
+                self._stream_kind.setdefault(runs[offset], "text")
+                continue
+            texts[offset] = chunk_text(chunk)
+            kind = "json" if is_json_chunk(chunk) else "text"
+            self._stream_kind.setdefault(runs[offset], kind)
         if max(map(len, texts)) > STREAM_CHARS:
             texts = [cut(text, STREAM_CHARS) for text in texts]
         touched = set(runs)

@@ -47,6 +47,12 @@ _REFRESH = 0.25
 _REFRESH_SMALL = 5_000
 _REFRESH_GROWTH = 0.5
 _REFRESH_BUDGET = 0.02
+# A big trace is shown a screenful first: the widget's first snapshot holds its first
+# _FIRST_EVENTS events, and the update thread sends the rest as deltas of at most _CATCH_UP
+# events a tick (then settles the snapshot), so a page draws at once instead of waiting for the
+# kernel to encode, and the page to take in, a million events (docs/benchmarks.md).
+_FIRST_EVENTS = 20_000
+_CATCH_UP = 200_000
 _MISSING_BUNDLE = """
 export default { render({ el }) {
   el.textContent = "streamviz: the widget front-end was not built. Reinstall streamviz, or in a "
@@ -115,14 +121,14 @@ class TraceWidget(anywidget.AnyWidget):
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
         self._seek_callbacks: list[Callable[[float], None]] = []
-        snapshot = self._encoder.snapshot()
+        snapshot = self._encoder.snapshot(limit=_FIRST_EVENTS)
         super().__init__(
             uid=uuid.uuid4().hex,
             view=view,
             height=height,
             filters=empty_filters(),
             snapshot=snapshot,
-            live=self._encoder.running,
+            live=self._encoder.running or self._encoder.behind,
             **kwargs,
         )
         self.on_msg(self._on_front_end_message)
@@ -155,10 +161,13 @@ class TraceWidget(anywidget.AnyWidget):
         self._seek_callbacks.append(callback)
 
     # ------------------------------------------------------------- updating
-    def flush(self) -> bool:
-        """Send what is new in the trace now; returns whether a message was sent."""
+    def flush(self, *, limit: int | None = None) -> bool:
+        """Send what is new in the trace now; returns whether a message was sent.
+
+        With ``limit``, at most that many events (the update thread's catch-up step).
+        """
         with self._flush_lock:
-            delta = self._encoder.delta()
+            delta = self._encoder.delta(limit=limit)
             if delta is None:
                 return False
             self._send_delta(delta)
@@ -191,11 +200,12 @@ class TraceWidget(anywidget.AnyWidget):
     def _tick(self, now: float) -> None:
         """Called by the update thread about 30 times a second."""
         with self._flush_lock:
-            if self.flush():
+            if self.flush(limit=_CATCH_UP):
                 self._last_news = now
                 if not self.live:
                     self.live = True
-                self._refresh_if_due(now)
+                if not self._encoder.behind:  # catching up: the snapshot is settled after
+                    self._refresh_if_due(now)
                 return
             if self.live and self._encoder.running:
                 if now - self._last_send >= _HEARTBEAT:  # let running bars grow

@@ -1,0 +1,215 @@
+"""A big trace reaches its page a screenful first, and the encoder's bulk path gives what the
+event-by-event path gives (what a user sees does not depend on how it was encoded or sent)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+
+import pytest
+from examples import EXAMPLES, parrot_chain
+from helpers import eventually
+from langchain_core.documents import Document
+from langchain_core.messages import AIMessageChunk
+from test_widgets import Recording, front_end_copy
+
+import streamviz as sv
+import streamviz.widgets._widget as widget_module
+from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import (
+    FAILURE_MESSAGE,
+    build_failing_graph,
+    build_model_graph,
+    tool_agent_graph,
+)
+from streamviz.export import trace_state
+from streamviz.widgets import _live
+from streamviz.widgets._encode import TraceEncoder
+from streamviz.widgets._wire import json_events
+
+
+class EventByEvent(TraceEncoder):
+    """The reference: every compact row rebuilt as its event and encoded as one."""
+
+    def _encode_block(self, block):
+        store, touched = self.trace.store, set()
+        for offset in range(block.count):
+            event = store.event(block.seq + offset)
+            touched.add(self._encode_event(block.seq + offset, event))
+            self._linked |= self._read_calls(self._calls.apply, event)
+        return touched
+
+
+def _chain() -> sv.Trace:
+    collector = sv.Collector()
+    list(collector.stream(parrot_chain(), {"topic": "parrot"}))
+    return collector.trace
+
+
+def _example(name: str) -> sv.Trace:
+    runnable, given = EXAMPLES[name]()
+    collector = sv.Collector()
+    with contextlib.suppress(Exception):  # the error examples raise: their trace counts
+        list(collector.stream(runnable, given))
+    return collector.trace
+
+
+def _graph() -> sv.Trace:
+    graph = build_model_graph(time_to_first_token=0, token_delay=0)
+    modes = ["messages", "values", "updates", "custom"]
+    return sv.watch(graph, {"topic": "cats"}, display=False, stream_mode=modes)
+
+
+def _tool_calls() -> sv.Trace:
+    return sv.watch(tool_agent_graph, {"messages": [("user", "weather in Paris?")]}, display=False)
+
+
+class _Hostile:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+
+def _hostile() -> sv.Trace:
+    """Hand-made events: mixed chunk kinds in one run, odd texts, runs unknown, huge values."""
+    run, parents = "r-1", []
+    events = [
+        {"event": "on_chain_start", "run_id": run, "name": "<img src=x onerror=alert(1)>",
+         "tags": ["t"], "metadata": {}, "parent_ids": parents, "data": {"input": _Hostile()}},
+        {"event": "on_chain_stream", "run_id": run, "name": "<img src=x onerror=alert(1)>",
+         "tags": ["t"], "metadata": {}, "parent_ids": parents, "data": {"chunk": {"a": [1, 2]}}},
+        *[{"event": "on_chain_stream", "run_id": run, "name": "<img src=x onerror=alert(1)>",
+           "tags": ["t"], "metadata": {}, "parent_ids": parents, "data": {"chunk": chunk}}
+          for chunk in ["x", "", "\ud800 lone", "é" * 30_000, None, Document("doc"), "y",
+                        AIMessageChunk(content="tok"), AIMessageChunk(content=[{"x": 1}]), 7]],
+        {"event": "on_chat_model_stream", "run_id": "nowhere", "name": "m", "tags": [],
+         "metadata": {}, "parent_ids": [], "data": {"chunk": AIMessageChunk(content="z")}},
+        {"event": "on_custom_event", "run_id": run, "name": "progress", "tags": ["own"],
+         "metadata": {}, "parent_ids": parents, "data": {"step": "<b>1</b>"}},
+        {"event": "on_chain_error", "run_id": run, "name": "<img src=x onerror=alert(1)>",
+         "tags": ["t"], "metadata": {}, "parent_ids": parents,
+         "data": {"error": ValueError("boom " * 10_000)}},
+    ]  # fmt: skip
+    for seq, event in enumerate(events):
+        event["t"], event["seq"] = 0.001 * seq, seq
+    return sv.Trace.from_events(events)
+
+
+TRACES = {
+    "chain": _chain,
+    "json parser": lambda: _example("model|json"),
+    "json parser and function": lambda: _example("model|json|function"),
+    "retrieval chain": lambda: _example("retrieval chain"),
+    "error mid-stream": lambda: _example("error mid-stream"),
+    "graph": _graph,
+    "tool calls": _tool_calls,
+    "hostile": _hostile,
+}
+
+
+@pytest.mark.parametrize("name", TRACES)
+def test_the_bulk_encoder_gives_what_encoding_event_by_event_gives(name):
+    trace = TRACES[name]()
+    assert len(trace.events) > 5
+    encoder = TraceEncoder(trace)
+    bulk, reference = encoder.snapshot(), EventByEvent(trace).snapshot()
+    if encoder.running:  # a run never ended (the hostile trace's): `now` is the clock now
+        assert bulk.pop("now") <= reference.pop("now")
+    assert bulk == reference
+    assert json.loads(json.dumps(bulk)) == bulk
+
+
+def test_a_failing_graph_encodes_as_event_by_event_too():
+    collector = sv.Collector()
+    with pytest.raises(ValueError, match=FAILURE_MESSAGE):
+        list(collector.stream(build_failing_graph(), {"topic": "x", "notes": []}))
+    trace = collector.trace
+    assert any(event["event"].endswith("_error") for event in trace.events)
+    assert TraceEncoder(trace).snapshot() == EventByEvent(trace).snapshot()
+
+
+def _long_trace(tokens: int) -> sv.Trace:
+    collector = sv.Collector()
+    model = DemoChatModel.for_benchmark(tokens)
+    list(collector.stream(model, "go"))
+    return collector.trace
+
+
+def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch, fake_clock):
+    """The page gets a small first snapshot at once; the update thread sends the rest in
+    bounded deltas, then settles the snapshot: the page ends with exactly the whole trace."""
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
+    monkeypatch.setattr(widget_module, "time", fake_clock)
+    trace = _long_trace(1_000)
+    total = len(trace.events)
+    whole = TraceEncoder(trace).snapshot()
+    widget = Recording(trace)
+    _live.unfollow(widget)  # ticked by hand
+    widget._initial = json.loads(json.dumps(widget.snapshot))
+    try:
+        first = widget.snapshot
+        assert first["count"] == 100
+        assert first["runs"] == whole["runs"][: len(first["runs"])]
+        assert widget.live  # more is coming
+        ticks = 0
+        while widget.live and ticks < 100:
+            fake_clock.now += 0.1
+            widget._tick(fake_clock.now)
+            ticks += 1
+        deltas = [m for m in widget.sent if m["type"] == "delta" and m["to"] > m["from"]]
+        assert [m["to"] - m["from"] for m in deltas] == [300, 300, 300, total - 1_000]
+        # What the page built from the first snapshot and the deltas is the whole trace...
+        page = front_end_copy(widget)
+        for key in ("count", "kinds", "runs", "events"):
+            assert page[key] == whole[key], key
+        # ...and so is the durable state a saved notebook keeps, payloads included.
+        assert widget.snapshot == whole
+        assert not widget.live
+    finally:
+        widget.close()
+
+
+def test_a_trace_that_fits_a_screenful_is_sent_whole_at_once():
+    trace = _chain()
+    widget = Recording(trace)
+    try:
+        assert widget.snapshot == TraceEncoder(trace).snapshot()
+        assert widget.live is False
+    finally:
+        widget.close()
+
+
+def test_a_page_exported_from_a_big_trace_holds_the_whole_trace(monkeypatch):
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 50, raising=False)
+    trace = _long_trace(300)
+    state = trace_state(trace)
+    snapshot = {
+        **state["snapshot"],
+        "events": json_events(_unembedded(state["snapshot"]["events"])),
+    }
+    assert snapshot["count"] == len(trace.events)
+    assert snapshot == TraceEncoder(trace).snapshot()
+    assert state["live"] is False
+
+
+def _unembedded(value):
+    """A page's embedded buffers ({"$base64": text}) back to bytes."""
+    if isinstance(value, dict):
+        if set(value) == {"$base64"}:
+            return base64.b64decode(value["$base64"])
+        return {key: _unembedded(item) for key, item in value.items()}
+    return value
+
+
+def test_the_update_thread_catches_a_big_trace_up_by_itself(monkeypatch):
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(widget_module, "_CATCH_UP", 500, raising=False)
+    trace = _long_trace(2_000)
+    widget = Recording(trace)
+    try:
+        eventually(lambda: not widget.live, "the widget to settle")
+        assert widget.snapshot["count"] == len(trace.events)
+        assert widget.snapshot == TraceEncoder(trace).snapshot()
+    finally:
+        widget.close()
