@@ -355,13 +355,13 @@ LAB_RUN = """(index) => {
   const output = nb.widgets[index].node;
   const paint = { t0: performance.now(), origin: performance.timeOrigin, rows: 0, complete: 0 };
   window.__paint = paint;
-  let rows = false;
+  let live = null;  // the header's live mark, once there are rows (then one look a frame)
   const poll = () => {
-    if (!rows && output.querySelector('.sv-tbody .sv-row')) {
-      rows = true;
+    if (live === null && output.querySelector('.sv-tbody .sv-row')) {
+      live = output.querySelector('.sv-live');
       setTimeout(() => { paint.rows = performance.now(); }, 0);
     }
-    if (rows && output.querySelector('.sv-live[data-live=false]')) {
+    if (live !== null && live.getAttribute('data-live') === 'false') {
       setTimeout(() => { paint.complete = performance.now(); }, 0);
     } else requestAnimationFrame(poll);
   };
@@ -420,6 +420,7 @@ def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict
     paint = page.evaluate("() => window.__paint")
     if cdp is not None:
         print_profile("JupyterLab: cell run to first rows", cdp.send("Profiler.stop")["profile"])
+        cdp.send("Profiler.start")
     poll(
         lambda: error_outputs(page) or page.evaluate("() => window.__paint.complete"),
         timeout_ms=300_000,
@@ -427,6 +428,10 @@ def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict
         message="the whole trace on the page",
     )
     paint = page.evaluate("() => window.__paint")
+    if cdp is not None:
+        print_profile(
+            "JupyterLab: first rows to the whole trace", cdp.send("Profiler.stop")["profile"]
+        )
     run_cell(page, 2)  # the kernel's own figures, noted after the measurement
     kernel = json.loads(note.read_text())
     clicked = paint["origin"] + paint["t0"]  # ms since the epoch, as the kernel's time.time()
