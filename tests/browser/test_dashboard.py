@@ -305,7 +305,8 @@ def test_the_timeline_stays_interactive_with_10000_runs_and_200000_ticks(
     output = cell_output(page, 0)
     assert "10000 200000" in output.inner_text()
     canvas = wait_for(output, "canvas.sv-timeline-canvas")
-    assert canvas.get_attribute("data-bars") == "10000"
+    # A big trace comes a screenful first, the rest as deltas: every bar, once they are in.
+    poll(lambda: canvas.get_attribute("data-bars") == "10000", message="all 10,000 bars")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     y = box["y"] + min(box["height"] / 2, 200)  # inside the viewport, over the bars
@@ -332,6 +333,7 @@ def test_the_timeline_stays_interactive_with_10000_runs_and_200000_ticks(
     # The event table of the same trace: 220,000 rows, virtualized, scrolled with the wheel.
     table = cell_output(page, 1)
     body = wait_for(table, ".sv-tbody")
+    wait_for_text(table, ".sv-count", "220,000 of 220,000 events")
     assert table.locator(".sv-count").inner_text() == "220,000 of 220,000 events"
     body.scroll_into_view_if_needed()
     rows_box = body.bounding_box()
