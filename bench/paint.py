@@ -348,20 +348,21 @@ LAB_CELLS = [
 ]
 
 # Run cell `index` of the visible notebook and note when the first table rows were in a frame,
-# and when the whole trace was (the header no longer says live: a big trace comes a screenful
-# first, the rest as deltas).
-LAB_RUN = """(index) => {
+# and when the whole trace was (the header counts all `expected` events: a big trace comes a
+# screenful first, the rest as deltas).
+LAB_RUN = """([index, expected]) => {
   const nb = window.jupyterapp.shell.currentWidget.content;
   const output = nb.widgets[index].node;
   const paint = { t0: performance.now(), origin: performance.timeOrigin, rows: 0, complete: 0 };
   window.__paint = paint;
-  let live = null;  // the header's live mark, once there are rows (then one look a frame)
+  const whole = `${expected.toLocaleString('en-US')} events`;
+  let stats = null;  // the header's counts, once there are rows (then one look a frame)
   const poll = () => {
-    if (live === null && output.querySelector('.sv-tbody .sv-row')) {
-      live = output.querySelector('.sv-live');
+    if (stats === null && output.querySelector('.sv-tbody .sv-row')) {
+      stats = output.querySelector('.sv-stats');
       setTimeout(() => { paint.rows = performance.now(); }, 0);
     }
-    if (live !== null && live.getAttribute('data-live') === 'false') {
+    if (stats !== null && (stats.textContent || '').includes(whole)) {
       setTimeout(() => { paint.complete = performance.now(); }, 0);
     } else requestAnimationFrame(poll);
   };
@@ -386,7 +387,9 @@ def run_cell(page, index: int) -> None:
     wait_kernel_idle(page, timeout_ms=600_000)
 
 
-def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict[str, float]:
+def lab_round(
+    browser, lab, trace_path: Path, index: int, profile: bool, expected: int
+) -> dict[str, float]:
     """One JupyterLab round in a fresh notebook (and kernel): show the trace, then interact."""
     import json
 
@@ -408,7 +411,7 @@ def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict
         cdp.send("Profiler.enable")
         cdp.send("Profiler.setSamplingInterval", {"interval": 200})
         cdp.send("Profiler.start")
-    page.evaluate(LAB_RUN, 1)
+    page.evaluate(LAB_RUN, [1, expected])
     poll(
         lambda: error_outputs(page) or page.evaluate("() => window.__paint.rows"),
         timeout_ms=300_000,
@@ -456,10 +459,12 @@ def lab_round(browser, lab, trace_path: Path, index: int, profile: bool) -> dict
 
 def lab_main(args, chromium: str) -> int:
     """The JupyterLab mode: rounds of a fresh notebook showing the big trace."""
+    import pyarrow.parquet
     from labdriver import JupyterLab
     from playwright.sync_api import sync_playwright
 
     trace_path = trace_file(args.events, args.runs, args.rebuild)
+    expected = pyarrow.parquet.ParquetFile(trace_path).metadata.num_rows  # one row an event
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="streamviz-paint-lab-") as home:
         lab = JupyterLab.start(Path(home))
@@ -468,7 +473,9 @@ def lab_main(args, chromium: str) -> int:
                 browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
                 for index in range(args.rounds):
                     rounds.append(
-                        lab_round(browser, lab, trace_path, index, args.profile and index == 0)
+                        lab_round(
+                            browser, lab, trace_path, index, args.profile and index == 0, expected
+                        )
                     )
                     print(f"# round {index + 1}: {rounds[-1]}", file=sys.stderr)
                 browser.close()

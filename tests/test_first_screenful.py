@@ -12,6 +12,7 @@ from examples import EXAMPLES, parrot_chain
 from helpers import eventually
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableGenerator
 from test_widgets import Recording, front_end_copy
 
 import streamviz as sv
@@ -151,10 +152,10 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
         first = widget.snapshot
         assert first["count"] == 100
         assert first["runs"] == whole["runs"][: len(first["runs"])]
-        assert widget.live  # more is coming
+        assert widget.live is False  # a finished trace: the rest is on its way, not live
         ticks = 0
-        while widget.live and ticks < 100:
-            fake_clock.now += 0.1
+        while widget.snapshot["count"] < total and ticks < 100:
+            fake_clock.now += 0.01  # ticks closer together than the quiet time before a settle
             widget._tick(fake_clock.now)
             ticks += 1
         deltas = [m for m in widget.sent if m["type"] == "delta" and m["to"] > m["from"]]
@@ -165,7 +166,8 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
             assert page[key] == whole[key], key
         # ...and so is the durable state a saved notebook keeps, payloads included.
         assert widget.snapshot == whole
-        assert not widget.live
+        assert ticks == 4  # settled as soon as the last events were sent
+        assert widget.live is False
     finally:
         widget.close()
 
@@ -208,8 +210,44 @@ def test_the_update_thread_catches_a_big_trace_up_by_itself(monkeypatch):
     trace = _long_trace(2_000)
     widget = Recording(trace)
     try:
-        eventually(lambda: not widget.live, "the widget to settle")
+        eventually(lambda: widget.snapshot["count"] == len(trace.events), "the widget to settle")
         assert widget.snapshot["count"] == len(trace.events)
         assert widget.snapshot == TraceEncoder(trace).snapshot()
+    finally:
+        widget.close()
+
+
+def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(monkeypatch, fake_clock):
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
+    monkeypatch.setattr(widget_module, "time", fake_clock)
+    collector = sv.Collector()
+    seen: dict[str, object] = {}
+
+    def tokens(_input):
+        for n in range(2_000):
+            if n == 1_000:  # shown mid-run, with ~1,000 events captured
+                widget = seen["widget"] = Recording(collector.trace)
+                _live.unfollow(widget)
+                widget._initial = json.loads(json.dumps(widget.snapshot))
+                seen["first"] = (widget.snapshot["count"], widget.live)
+                for _ in range(5):
+                    fake_clock.now += 0.01
+                    widget._tick(fake_clock.now)
+                seen["caught up"] = (widget._encoder.count, widget.live)
+            yield "x"
+
+    list(collector.stream(RunnableGenerator(tokens), "go"))
+    widget = seen["widget"]
+    try:
+        assert seen["first"] == (100, True)  # a run is running: live from the start
+        count, live = seen["caught up"]
+        assert count > 1_000 and live
+        widget.settle()
+        page = front_end_copy(widget)
+        whole = TraceEncoder(collector.trace).snapshot()
+        for key in ("count", "kinds", "runs", "events"):
+            assert page[key] == whole[key], key
+        assert widget.live is False
     finally:
         widget.close()

@@ -122,13 +122,15 @@ class TraceWidget(anywidget.AnyWidget):
         """Number of delta messages sent (for tests and curious users)."""
         self._seek_callbacks: list[Callable[[float], None]] = []
         snapshot = self._encoder.snapshot(limit=_FIRST_EVENTS)
+        # The rest of a big trace is on its way: a finished trace is not shown as live for it.
+        self._catching_up = self._encoder.behind
         super().__init__(
             uid=uuid.uuid4().hex,
             view=view,
             height=height,
             filters=empty_filters(),
             snapshot=snapshot,
-            live=self._encoder.running or self._encoder.behind,
+            live=self._encoder.running,
             **kwargs,
         )
         self.on_msg(self._on_front_end_message)
@@ -202,10 +204,16 @@ class TraceWidget(anywidget.AnyWidget):
         with self._flush_lock:
             if self.flush(limit=_CATCH_UP):
                 self._last_news = now
+                if self._encoder.behind:  # catching up: the snapshot is settled after
+                    return
+                if self._catching_up:  # the last of a big trace's first events is sent
+                    self._catching_up = False
+                    if not self._encoder.running:
+                        self.settle()
+                        return
                 if not self.live:
                     self.live = True
-                if not self._encoder.behind:  # catching up: the snapshot is settled after
-                    self._refresh_if_due(now)
+                self._refresh_if_due(now)
                 return
             if self.live and self._encoder.running:
                 if now - self._last_send >= _HEARTBEAT:  # let running bars grow
