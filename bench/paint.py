@@ -388,7 +388,13 @@ def run_cell(page, index: int) -> None:
 
 
 def lab_round(
-    browser, lab, trace_path: Path, index: int, profile: bool, expected: int
+    browser,
+    lab,
+    trace_path: Path,
+    index: int,
+    profile: bool,
+    expected: int,
+    shots: Path | None = None,
 ) -> dict[str, float]:
     """One JupyterLab round in a fresh notebook (and kernel): show the trace, then interact."""
     import json
@@ -421,6 +427,8 @@ def lab_round(
     if error_outputs(page):
         raise RuntimeError(f"the notebook raised: {error_outputs(page)}")
     paint = page.evaluate("() => window.__paint")
+    if shots is not None:  # what the page shows soon after its first paint, then whole
+        page.screenshot(path=str(shots / f"lab-{index}-first.png"))
     if cdp is not None:
         print_profile("JupyterLab: cell run to first rows", cdp.send("Profiler.stop")["profile"])
         cdp.send("Profiler.start")
@@ -431,6 +439,8 @@ def lab_round(
         message="the whole trace on the page",
     )
     paint = page.evaluate("() => window.__paint")
+    if shots is not None:
+        page.screenshot(path=str(shots / f"lab-{index}-whole.png"))
     if cdp is not None:
         print_profile(
             "JupyterLab: first rows to the whole trace", cdp.send("Profiler.stop")["profile"]
@@ -474,7 +484,13 @@ def lab_main(args, chromium: str) -> int:
                 for index in range(args.rounds):
                     rounds.append(
                         lab_round(
-                            browser, lab, trace_path, index, args.profile and index == 0, expected
+                            browser,
+                            lab,
+                            trace_path,
+                            index,
+                            args.profile and index == 0,
+                            expected,
+                            args.shots,
                         )
                     )
                     print(f"# round {index + 1}: {rounds[-1]}", file=sys.stderr)
@@ -506,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--lab", action="store_true", help="measure the widget in JupyterLab")
+    parser.add_argument(
+        "--shots", type=Path, help="--lab: a folder for screenshots after first paint and whole"
+    )
     parser.add_argument(
         "--json-form",
         action="store_true",
