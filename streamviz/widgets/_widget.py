@@ -206,7 +206,7 @@ class TraceWidget(anywidget.AnyWidget):
                 self._last_news = now
                 if self._encoder.behind:  # catching up: the snapshot is settled after
                     return
-                if self._catching_up:  # the last of a big trace's first events is sent
+                if self._catching_up:  # the rest of a big trace is all sent now
                     self._catching_up = False
                     if not self._encoder.running:
                         self.settle()
