@@ -232,7 +232,10 @@ class Trace:
         for name, column in usage_columns(report, runs).items():
             frame[name] = column
         frame["detached_from"] = pd.array(
-            [detached[run.run_id].likely_parent if run.run_id in detached else None for run in runs],
+            [
+                detached[run.run_id].likely_parent if run.run_id in detached else None
+                for run in runs
+            ],
             dtype="string",
         )
         return frame
@@ -336,7 +339,6 @@ class Trace:
     def format_tree(self, *, chunks: bool = True) -> str:
         """The run tree as indented text with status, duration and first-chunk time per run."""
         from streamviz.presentation.tree import format_tree
-
         from streamviz.usage import detached_runs, read_usage
 
         calls = self.tool_calls()

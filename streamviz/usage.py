@@ -51,6 +51,7 @@ side by side (each doing its own work) and roots run one after the other are not
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Iterable, Mapping
@@ -83,8 +84,8 @@ _MODEL_ENDS = frozenset({"on_chat_model_end", "on_llm_end"})
 _COUNTS = ("input", "output", "total", "cache_read", "cache_creation", "reasoning")
 
 DETACHED_FIX = (
-    "pass the config on (invoke(x, config) / a `config: RunnableConfig` parameter) or submit "
-    "work with langchain_core.runnables.config.ContextThreadPoolExecutor"
+    "pass `config` on to the inner call (RunnableConfig propagation), "
+    "or run it with ContextThreadPoolExecutor"
 )
 """What fixes a detached run: hand the parent's config (its callbacks) to the inner call."""
 
@@ -153,23 +154,22 @@ def price_table(table: Mapping[str, Any] | None) -> dict[str, Price]:
     return {str(name): _price(str(name), value) for name, value in table.items()}
 
 
-def prices(table: Mapping[str, Any] | None = None, /, **more: Any) -> dict[str, Price]:
+def prices(table: Mapping[str, Any] | None = None, /) -> dict[str, Price]:
     """Set the prices usage costs are computed with; return the table in use.
 
     ``table`` maps a model name (as the model reports it) to its price in dollars per million
     tokens: ``{"input": 2.5, "output": 10.0}`` (optionally ``"cache_read": 1.25``) or a tuple
-    ``(input, output[, cache_read])``. It replaces the table set before (``prices({})`` clears
-    it); keyword arguments add names that are not identifiers' worth quoting. Called with no
-    argument it only returns the table. A model not in the table gets no cost (shown as
-    unknown): prices are never guessed.
+    ``(input, output[, cache_read])``. It replaces the table set before (``prices({})``
+    clears it). Called with no argument it only returns the table. A model not in the table
+    gets no cost (shown as unknown): prices are never guessed.
 
     >>> import streamviz as sv
     >>> sv.prices({"gpt-4o-mini": {"input": 0.15, "output": 0.60}})  # doctest: +SKIP
     """
     global _prices
-    if table is None and not more:
+    if table is None:
         return price_table(None)
-    new = price_table({**(table or {}), **more})
+    new = price_table(table)
     with _prices_lock:
         _prices = new
     return dict(new)
@@ -249,7 +249,10 @@ def _counts(usage: Any) -> dict[str, int] | None:
             return None
     if not any(key in usage for key in ("input_tokens", "output_tokens", "total_tokens")):
         return None
-    inputs, outputs = usage.get("input_token_details") or {}, usage.get("output_token_details") or {}
+    inputs, outputs = (
+        usage.get("input_token_details") or {},
+        usage.get("output_token_details") or {},
+    )
     counts = {
         "input": _int(usage.get("input_tokens")),
         "output": _int(usage.get("output_tokens")),
@@ -310,7 +313,7 @@ def _is_cumulative(stream: list[dict[str, int]]) -> bool:
         return False
     return all(
         later["output"] >= earlier["output"] and later["total"] >= earlier["total"]
-        for earlier, later in zip(stream, stream[1:], strict=False)
+        for earlier, later in itertools.pairwise(stream)
     )
 
 

@@ -53,10 +53,7 @@ def _line(
         parts.append(usage_text(usage.rolled[run.run_id], priced=usage.priced))
     flag = detached.get(run.run_id) if detached else None
     if flag is not None:
-        parts.append(
-            f"{flag.message} (likely inside {flag.parent_name} {flag.likely_parent}; "
-            f"fix: {flag.fix})"
-        )
+        parts.append(f"⚠ {flag.message} (likely inside {flag.parent_name}; fix: {flag.fix})")
     if run.error:
         parts.append(run.error.splitlines()[0][:120])
     # Names and errors come from payloads: keep control characters out of the terminal.
