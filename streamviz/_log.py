@@ -1098,11 +1098,13 @@ class Columns:
         import numpy as np
 
         store, rows = self._store, self._rows
-        with store.lock:  # rows below this are complete (append-only)
-            stored = len(store._kind)
-            kinds = np.frombuffer(store._kind[:stored], dtype=np.int16)
         compact = np.flatnonzero(self.template >= 0)
-        kind = kinds[rows]
+        if not len(rows):
+            return np.empty(0, dtype=np.int64), []
+        low, high = int(rows.min()), int(rows.max()) + 1
+        with store.lock:  # the window's rows are complete (append-only)
+            kinds = np.frombuffer(store._kind[low:high], dtype=np.int16)
+        kind = kinds[rows - low]
         if templates is not None:
             wanted = np.zeros(len(rows), dtype=bool)
             known = self.template[compact] < len(templates)
@@ -1113,10 +1115,11 @@ class Columns:
         values, chunk = store._values, store._chunk
         positions: list[int] = []
         chunks: list[Any] = []
+        stored_kinds = store._kind
         for index in candidates.tolist():
             row = int(rows[index])
-            source = values[row] if kinds[row] == _SAME else row
-            if kinds[source] != _AS_IS or type(values[source]) is str:
+            source = values[row] if kind[index] == _SAME else row
+            if stored_kinds[source] != _AS_IS or type(values[source]) is str:
                 continue
             positions.append(int(compact[index]))
             chunks.append(chunk(row))

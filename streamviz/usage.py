@@ -384,11 +384,16 @@ def _model_templates(columns: Columns) -> np.ndarray:
     )
 
 
-def read_calls(columns: Columns) -> dict[str, _Call]:
-    """What every model run of a window reported, by run id (chunks kept as objects, ends)."""
+def read_calls(columns: Columns, calls: dict[str, _Call] | None = None) -> dict[str, _Call]:
+    """What every model run of a window reported, by run id (chunks kept as objects, ends).
+
+    ``calls``: what earlier windows reported, updated in place with this window's (a live
+    reader reads each window once). Returns the calls of the runs this window touched.
+    """
     import numpy as np
 
-    calls: dict[str, _Call] = {}
+    calls = {} if calls is None else calls
+    touched: dict[str, _Call] = {}
     templates = columns.templates
     try:
         positions, chunks = columns.objects(_model_templates(columns))
@@ -412,6 +417,7 @@ def read_calls(columns: Columns) -> dict[str, _Call]:
             call = calls.get(run_id)
             if call is None:
                 call = calls[run_id] = _Call()
+            touched[run_id] = call
             if isinstance(item, dict) and item.get("event") in _MODEL_ENDS and "data" in item:
                 _read_end(call, item)
             elif isinstance(item, dict) and item.get("event") in _MODEL_STREAMS:
@@ -422,7 +428,7 @@ def read_calls(columns: Columns) -> dict[str, _Call]:
                 _read_chunk(call, item)
         except Exception as error:  # one unreadable report costs its usage, never an event
             report_internal_error("streamviz usage", error)
-    return calls
+    return touched
 
 
 @dataclass(slots=True)
@@ -451,11 +457,20 @@ def read_usage(
 
     ``table``: the prices (:func:`prices` form); ``None``: the table set with :func:`prices`.
     """
+    calls: dict[str, _Call] = {}
+    read_calls(columns, calls)
+    return report_of(calls, runs, table)
+
+
+def report_of(
+    calls: Mapping[str, _Call], runs: Mapping[str, Run], table: Mapping[str, Any] | None = None
+) -> UsageReport:
+    """Every run's usage and cost from what the model runs reported (see :func:`read_calls`)."""
     price_of = price_table(table)
     own: dict[str, Usage] = {}
     sources: dict[str, str] = {}
     models: dict[str, str] = {}
-    for run_id, call in read_calls(columns).items():
+    for run_id, call in calls.items():
         run = runs.get(run_id)
         name = call.model
         if name is None and run is not None and isinstance(run.metadata, dict):
@@ -654,14 +669,20 @@ def _busy(run: Run, start: float, end: float) -> bool:
     return False
 
 
-def detached_runs(runs: Mapping[str, Run]) -> dict[str, Detached]:
-    """The roots that very likely lost their parent, by run id (see the module docstring)."""
+def detached_runs(
+    runs: Mapping[str, Run], roots: Iterable[Run] | None = None
+) -> dict[str, Detached]:
+    """The roots that very likely lost their parent, by run id (see the module docstring).
+
+    ``roots``: only look at these (a live reader asks once per root, when it has ended: what
+    the flag depends on was recorded by then).
+    """
     import numpy as np
 
     found: dict[str, Detached] = {}
     roots = [
         run
-        for run in runs.values()
+        for run in (runs.values() if roots is None else roots)
         if run.parent_id is None and run.start is not None and run.end is not None
     ]
     if not roots or len(runs) < 2:

@@ -373,3 +373,48 @@ def test_a_detached_run_in_a_loaded_file_is_still_flagged(tmp_path):
     trace.save(path)
     loaded = sv.Trace.load(path)
     assert list(loaded.detached_runs()) == list(trace.detached_runs()) != []
+
+
+# ------------------------------------------------------------------------- the widget's rows
+def test_the_widget_rows_carry_usage_live_and_the_detached_flag():
+    from streamviz.widgets._encode import TraceEncoder
+
+    sv.prices({"demo-chat": (1.0, 2.0)})
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | model()
+    with sv.capture() as trace:
+        encoder = TraceEncoder(trace)
+        stream = chain.stream({"q": QUESTION})
+        next(stream)
+        rows = {row["name"]: row for row in encoder.snapshot()["runs"]}
+        assert rows["DemoChatModel"]["usage"] is None  # its usage comes on its last chunk
+        for _ in stream:
+            pass
+        delta = encoder.delta()
+    sent = {row["name"]: row for row in delta["runs"]}
+    total = trace.usage_total()
+    for name in ("RunnableSequence", "DemoChatModel"):  # the model and the run above it
+        usage = sent[name]["usage"]
+        assert (usage["in"], usage["out"], usage["total"]) == (
+            total.input,
+            total.output,
+            total.total,
+        )
+        assert usage["cost"] == pytest.approx(total.cost) and usage["priced"] is True
+    assert sent["DemoChatModel"]["usage"]["model"] == "demo-chat"
+    assert sent["RunnableSequence"]["detached"] is None
+
+
+def test_the_widget_flags_a_detached_root_with_its_likely_parent():
+    from streamviz.widgets._encode import TraceEncoder
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    work = RunnableLambda(lambda word: pool.submit(reverse_word.invoke, word).result(), name="work")
+    with sv.capture(threads=True) as trace:
+        work.invoke("abc")
+    pool.shutdown()
+    rows = TraceEncoder(trace).snapshot()["runs"]
+    (lost,) = [row for row in rows if row["name"] == "reverse_word"]
+    (parent,) = [row for row in rows if row["name"] == "work"]
+    assert lost["detached"]["parent"] == parent["i"] and lost["detached"]["name"] == "work"
+    assert lost["detached"]["text"] == "possibly detached: callbacks not propagated"
+    assert parent["detached"] is None
