@@ -229,16 +229,16 @@ class Trace:
         report = read_usage(self._store.columns(), self.runs)
         with self._store.lock:
             detached = detached_runs(self.runs)
-        for name, column in usage_columns(report, runs).items():
-            frame[name] = column
-        frame["detached_from"] = pd.array(
+        columns = usage_columns(report, runs)
+        columns["detached_from"] = pd.array(
             [
                 detached[run.run_id].likely_parent if run.run_id in detached else None
                 for run in runs
             ],
             dtype="string",
         )
-        return frame
+        # one concatenation: inserting the columns one by one costs ~1 ms each
+        return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
     def usage(self, *, prices: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Token usage and cost per run: one row per run with model usage in or below it.
