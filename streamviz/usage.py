@@ -290,8 +290,10 @@ def _message(value: Any) -> Any:
     """The message in a stream chunk or an output (a generation chunk holds one)."""
     if isinstance(value, Mapping):
         return value.get("message", value) if "message" in value else value
-    message = getattr(value, "message", None)
-    return value if message is None else message
+    # Asked of the class: a missing attribute of a pydantic message costs microseconds.
+    if "message" in getattr(type(value), "model_fields", ()):
+        return value.message
+    return value
 
 
 def _model_name(message: Any) -> str | None:
