@@ -211,6 +211,21 @@ class Usage:
             if name not in self.models:
                 self.models.append(name)
 
+    def remove(self, other: Usage) -> None:
+        """Take ``other`` (added before) out of these counts and cost."""
+        self.input -= other.input
+        self.output -= other.output
+        self.total -= other.total
+        self.cache_read -= other.cache_read
+        self.cache_creation -= other.cache_creation
+        self.reasoning -= other.reasoning
+        self.unpriced -= other.unpriced
+        self.calls -= other.calls
+        if other.cost is not None and self.cost is not None:
+            self.cost -= other.cost
+        if self.calls - self.unpriced <= 0:  # no priced call left
+            self.cost = None
+
     @property
     def cost_known(self) -> bool:
         """Whether every call counted here has a price (the cost is complete)."""
@@ -469,17 +484,36 @@ def report_of(
 ) -> UsageReport:
     """Every run's usage and cost from what the model runs reported (see :func:`read_calls`)."""
     price_of = price_table(table)
-    own: dict[str, Usage] = {}
-    sources: dict[str, str] = {}
-    models: dict[str, str] = {}
-    for run_id, call in calls.items():
+    report = UsageReport({}, {}, {}, {}, Usage(), bool(price_of))
+    update_report(report, calls, calls, runs, price_of)
+    return report
+
+
+def update_report(
+    report: UsageReport,
+    calls: Mapping[str, _Call],
+    run_ids: Iterable[str],
+    runs: Mapping[str, Run],
+    price_of: Mapping[str, Price] | None = None,
+) -> set[str]:
+    """Update ``report`` for the model runs ``run_ids`` whose reports changed (a live reader).
+
+    Each run's change is added to the run, every run above it and the total, so an update
+    costs its model runs' depth, not the trace. Returns the ids of the runs whose usage changed.
+    """
+    price_of = price_table(None) if price_of is None else price_of
+    changed: set[str] = set()
+    for run_id in run_ids:
+        call = calls.get(run_id)
+        if call is None:
+            continue
         run = runs.get(run_id)
         name = call.model
         if name is None and run is not None and isinstance(run.metadata, dict):
             name = run.metadata.get("ls_model_name")
             name = name if isinstance(name, str) and name else None
         if name is not None:
-            models[run_id] = name
+            report.models[run_id] = name
         counts, source = _call_usage(call)
         if counts is None:
             continue
@@ -489,22 +523,30 @@ def report_of(
             usage.unpriced = 1
         else:
             usage.cost = price.cost(usage)
-        own[run_id] = usage
-        sources[run_id] = source or ""
-    rolled: dict[str, Usage] = {}
-    total = Usage()
-    for run_id, usage in own.items():
-        total.add(usage)
-        run = runs.get(run_id)
+        old = report.own.get(run_id)
+        if old == usage:
+            continue
+        report.own[run_id] = usage
+        report.sources[run_id] = source or ""
+        if old is not None:
+            report.total.remove(old)
+        report.total.add(usage)
         seen: set[str] = set()
         while run is not None and run.run_id not in seen:  # the run and its ancestors
             seen.add(run.run_id)
-            rolled.setdefault(run.run_id, Usage()).add(usage)
+            rolled = report.rolled.setdefault(run.run_id, Usage())
+            if old is not None:
+                rolled.remove(old)
+            rolled.add(usage)
             run = run.parent
-        if run_id not in rolled:  # a model run the tree does not know
-            rolled[run_id] = Usage()
-            rolled[run_id].add(usage)
-    return UsageReport(own, sources, models, rolled, total, bool(price_of))
+        if run_id not in seen:  # a model run the tree does not know
+            rolled = report.rolled.setdefault(run_id, Usage())
+            if old is not None:
+                rolled.remove(old)
+            rolled.add(usage)
+            seen.add(run_id)
+        changed |= seen
+    return changed
 
 
 _FRAME_COLUMNS = {

@@ -404,6 +404,31 @@ def test_the_widget_rows_carry_usage_live_and_the_detached_flag():
     assert sent["RunnableSequence"]["detached"] is None
 
 
+def test_the_widget_rolls_usage_up_as_each_model_reports_it():
+    """Read window by window (a live page), the rows end with the trace's own figures."""
+    from streamviz.widgets._encode import TraceEncoder
+
+    sv.prices({"small": (1.0, 2.0)})
+    with sv.capture() as trace:
+        encoder = TraceEncoder(trace)
+        rows: dict[str, dict] = {}
+        for _ in two_model_chain().stream({"q": QUESTION}):
+            delta = encoder.delta()
+            rows.update({row["id"]: row for row in (delta or {"runs": []})["runs"]})
+    rows.update({row["id"]: row for row in (encoder.delta() or {"runs": []})["runs"]})
+    expected = trace.usage().set_index("run_id")
+    assert {run_id for run_id, row in rows.items() if row["usage"]} == set(expected.index)
+    for run_id, row in expected.iterrows():
+        usage = rows[run_id]["usage"]
+        assert (usage["in"], usage["out"], usage["calls"]) == (
+            row["input_tokens"],
+            row["output_tokens"],
+            row["calls"],
+        )
+        assert usage["unpriced"] == row["unpriced"]
+        assert (usage["cost"] is None) == pd.isna(row["cost"])
+
+
 def test_the_widget_flags_a_detached_root_with_its_likely_parent():
     from streamviz.widgets._encode import TraceEncoder
 
@@ -418,3 +443,45 @@ def test_the_widget_flags_a_detached_root_with_its_likely_parent():
     assert lost["detached"]["parent"] == parent["i"] and lost["detached"]["name"] == "work"
     assert lost["detached"]["text"] == "possibly detached: callbacks not propagated"
     assert parent["detached"] is None
+
+
+# ------------------------------------------------------------------------------ on a server
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from helpers import missing
+    from langgraph_server import LangGraphServer
+
+    from streamviz.demo.server import cli_path
+
+    if cli_path() is None:
+        missing("the langgraph CLI is missing: pip install -e '.[test]' (langgraph-cli[inmem])")
+    server = LangGraphServer.start(tmp_path_factory.mktemp("usage") / "app", name="usage")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_server_runs_usage_is_the_same_as_in_process(server):
+    from langgraph_sdk import get_sync_client
+
+    from streamviz.demo.graphs import build_model_graph
+
+    remote = sv.watch_remote(
+        get_sync_client(url=server.url),
+        None,
+        "model_fast",
+        input={"topic": "cats"},
+        stream_mode=["events"],
+        display=False,
+    )
+    local = sv.watch(
+        build_model_graph(time_to_first_token=0, token_delay=0),
+        {"topic": "cats"},
+        stream_mode=["events"],
+        display=False,
+    )
+    total = remote.usage_total(prices={"demo-chat": (1.0, 2.0)})
+    assert total.calls >= 1 and total.total > 0
+    assert counts(total) == counts(local.usage_total()) and total.models == ["demo-chat"]
+    assert remote.usage()["source"].tolist() == local.usage()["source"].tolist()

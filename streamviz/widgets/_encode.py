@@ -31,7 +31,14 @@ from streamviz.presentation.text import (
 )
 from streamviz.statediff import apply_writes, diff_text, update_text
 from streamviz.toolcalls import ToolCalls
-from streamviz.usage import Detached, UsageReport, detached_runs, read_calls, report_of
+from streamviz.usage import (
+    Detached,
+    UsageReport,
+    detached_runs,
+    read_calls,
+    report_of,
+    update_report,
+)
 from streamviz.widgets._contract import CONTRACT, VERSION
 
 if TYPE_CHECKING:
@@ -418,12 +425,12 @@ class TraceEncoder:
             with trace.store.lock:
                 runs = trace.runs
                 if reported:
-                    self._usage = report_of(self._usage_calls, runs)
-                    for run_id in reported:
-                        run = runs.get(run_id)
-                        while run is not None:
-                            changed.add(self._index.get(run.run_id, -1))
-                            run = run.parent
+                    if self._usage is None:
+                        self._usage = report_of(self._usage_calls, runs)
+                        ids = set(self._usage.rolled)
+                    else:  # only these model runs and the runs above them change
+                        ids = update_report(self._usage, self._usage_calls, reported, runs)
+                    changed.update(self._index.get(run_id, -1) for run_id in ids)
                 ended = [
                     run
                     for index in touched
