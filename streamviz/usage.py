@@ -386,14 +386,16 @@ def _read_end(call: _Call, event: Mapping[str, Any]) -> None:
 
 
 def _model_templates(columns: Columns) -> np.ndarray:
-    """Per template, whether its rows are a model run's own stream."""
+    """Per template, whether its rows are a model run's own stream.
+
+    A graph's parts are ``on_graph_<mode>`` events; a server's ``events`` parts keep their kind
+    (and a ``mode``): they are the model's own stream, as ``astream_events`` gave it there.
+    """
     import numpy as np
 
     return np.array(
         [
-            fields.get("event") in _MODEL_STREAMS
-            and "run_id" in fields
-            and fields.get("mode") is None
+            fields.get("event") in _MODEL_STREAMS and "run_id" in fields
             for fields in columns.templates
         ]
         or [False],
@@ -424,7 +426,7 @@ def read_calls(columns: Columns, calls: dict[str, _Call] | None = None) -> dict[
     ]
     for position, event in zip(columns.positions.tolist(), columns.dicts, strict=True):
         kind = event.get("event")
-        if kind in _MODEL_ENDS or (kind in _MODEL_STREAMS and event.get("mode") is None):
+        if kind in _MODEL_ENDS or kind in _MODEL_STREAMS:
             items.append((position, event.get("run_id"), event))
     items.sort(key=lambda item: item[0])
     for _, run_id, item in items:
