@@ -46,6 +46,19 @@ def test_the_dashboard_shows_usage_cost_and_a_detached_run(browser, tmp_path):
         flag.inner_text()
         == "⚠ possibly detached: callbacks not propagated (likely inside pool_tool)"
     )
+    # the timeline's tooltip over the root's bar tells its usage
+    canvas = page.locator("canvas.sv-timeline-canvas")
+    box = canvas.bounding_box()
+    tooltip = page.locator(".sv-timeline .sv-tooltip")
+    for dy in range(2, 120, 3):  # down from the canvas top to the first bar
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + dy)
+        if tooltip.is_visible() and "out tokens" in tooltip.inner_text():
+            break
+    text = tooltip.inner_text()
+    assert text.splitlines()[0].startswith("RunnableParallel"), text
+    assert f"{total.input:,} in · {total.output:,} out tokens" in text, text
+    screenshot(page, "usage-timeline-tooltip", page.locator("[data-pane='timeline']"))
+    page.mouse.move(0, 0)
     screenshot(page, "usage-dashboard")
     screenshot(page, "usage-tree", page.locator("[data-pane='tree']"))
     flag.click()
