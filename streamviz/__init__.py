@@ -29,6 +29,7 @@ from streamviz.sources.capture import capture
 from streamviz.threads import ThreadView, show_thread, thread_history
 from streamviz.toolcalls import ToolCall, ToolCalls, tool_calls
 from streamviz.trace import Trace
+from streamviz.usage import Usage, prices
 
 __all__ = [
     "Collector",
@@ -42,6 +43,7 @@ __all__ = [
     "Trace",
     "TraceFileError",
     "TraceFileWarning",
+    "Usage",
     "__version__",
     "awatch",
     "awatch_remote",
@@ -51,6 +53,7 @@ __all__ = [
     "from_astream_events",
     "last_trace",
     "link_resumes",
+    "prices",
     "replay",
     "show",
     "show_thread",

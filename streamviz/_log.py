@@ -1086,6 +1086,45 @@ class Columns:
             append(last_value)
         return out
 
+    def objects(self, templates: Any = None) -> tuple[Any, list[Any]]:
+        """The compact events whose chunk is kept as an object: positions and chunks.
+
+        Those are the chunks that are more than a token's text (a model's last chunk with its
+        ``usage_metadata``, tool call pieces, a chunk of an odd type): few in a trace of tokens,
+        found with numpy without reading the others. ``templates`` (a boolean array indexed by
+        template), if given, limits them to the rows of those templates. Positions are in the
+        window, ascending; a row that repeats an earlier row's object gets that object.
+        """
+        import numpy as np
+
+        store, rows = self._store, self._rows
+        compact = np.flatnonzero(self.template >= 0)
+        if not len(rows):
+            return np.empty(0, dtype=np.int64), []
+        low, high = int(rows.min()), int(rows.max()) + 1
+        with store.lock:  # the window's rows are complete (append-only)
+            kinds = np.frombuffer(store._kind[low:high], dtype=np.int16)
+        kind = kinds[rows - low]
+        if templates is not None:
+            wanted = np.zeros(len(rows), dtype=bool)
+            known = self.template[compact] < len(templates)
+            wanted[known] = templates[self.template[compact][known]]
+        else:
+            wanted = np.ones(len(rows), dtype=bool)
+        candidates = np.flatnonzero(wanted & ((kind == _AS_IS) | (kind == _SAME)))
+        values, chunk = store._values, store._chunk
+        positions: list[int] = []
+        chunks: list[Any] = []
+        stored_kinds = store._kind
+        for index in candidates.tolist():
+            row = int(rows[index])
+            source = values[row] if kind[index] == _SAME else row
+            if stored_kinds[source] != _AS_IS or type(values[source]) is str:
+                continue
+            positions.append(int(compact[index]))
+            chunks.append(chunk(row))
+        return np.array(positions, dtype=np.int64), chunks
+
 
 def _notify(subscriber: Subscriber, event: dict[str, Any]) -> None:
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from streamviz.analysis import StreamHold
     from streamviz.toolcalls import ToolCalls
+    from streamviz.usage import Detached, Usage
 
 __all__ = ["Subscriber", "Trace"]
 
@@ -215,7 +216,66 @@ class Trace:
         text = {"interrupt": interrupt_text, "resume": resume_text, "send": send_text}
         text.update(self.tool_calls().columns())
         with self._store.lock:
-            return runs_frame(list(self.runs.values()), text)
+            runs = list(self.runs.values())
+            frame = runs_frame(runs, text)
+        return self._with_usage(frame, runs)
+
+    def _with_usage(self, frame: pd.DataFrame, runs: list[Run]) -> pd.DataFrame:
+        """``runs_df``'s usage and detached-run columns (see :meth:`usage`)."""
+        import pandas as pd
+
+        from streamviz.usage import detached_runs, read_usage, usage_columns
+
+        report = read_usage(self._store.columns(), self.runs)
+        with self._store.lock:
+            detached = detached_runs(self.runs)
+        columns = usage_columns(report, runs)
+        columns["detached_from"] = pd.array(
+            [
+                detached[run.run_id].likely_parent if run.run_id in detached else None
+                for run in runs
+            ],
+            dtype="string",
+        )
+        # one concatenation: inserting the columns one by one costs ~1 ms each
+        return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+
+    def usage(self, *, prices: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Token usage and cost per run: one row per run with model usage in or below it.
+
+        A model run's usage is what the model reported (its stream's ``usage_metadata``, else
+        its final message's, else a legacy LLM's ``llm_output["token_usage"]``; counted once:
+        see :mod:`streamviz.usage`); every other run's is the sum of the model runs below it.
+        Columns: ``run_id``, ``parent_id``, ``name``, ``run_type``, ``model``, ``source``
+        (where a model run's usage came from), ``input_tokens``, ``output_tokens``,
+        ``total_tokens``, ``cache_read_tokens``, ``cache_creation_tokens``,
+        ``reasoning_tokens``, ``calls`` (model calls counted), ``cost`` (dollars, from
+        ``prices`` or the table set with :func:`streamviz.prices`; NA when none of it is
+        priced) and ``unpriced`` (calls counted whose model has no price: the cost leaves them
+        out). :meth:`usage_total` gives the trace's sum.
+        """
+        from streamviz.usage import read_usage, usage_frame
+
+        report = read_usage(self._store.columns(), self.runs, prices)
+        with self._store.lock:
+            runs = list(self.runs.values())
+        return usage_frame(report, runs)
+
+    def usage_total(self, *, prices: Mapping[str, Any] | None = None) -> Usage:
+        """The trace's token usage and cost: the sum over its model runs (see :meth:`usage`)."""
+        from streamviz.usage import read_usage
+
+        return read_usage(self._store.columns(), self.runs, prices).total
+
+    def detached_runs(self) -> dict[str, Detached]:
+        """Roots that very likely belong inside another run (callbacks not propagated).
+
+        By run id: each names its likely parent and the fix (see :mod:`streamviz.usage`).
+        """
+        from streamviz.usage import detached_runs
+
+        with self._store.lock:
+            return detached_runs(self.runs)
 
     def stream_stats(
         self, *, stall_seconds: float | None = None, stall_factor: float | None = None
@@ -279,10 +339,15 @@ class Trace:
     def format_tree(self, *, chunks: bool = True) -> str:
         """The run tree as indented text with status, duration and first-chunk time per run."""
         from streamviz.presentation.tree import format_tree
+        from streamviz.usage import detached_runs, read_usage
 
         calls = self.tool_calls()
+        usage = read_usage(self._store.columns(), self.runs)
         with self._store.lock:
-            return format_tree(self.roots, chunks=chunks, calls=calls)
+            detached = detached_runs(self.runs)
+            return format_tree(
+                self.roots, chunks=chunks, calls=calls, usage=usage, detached=detached
+            )
 
     # ------------------------------------------------------------- persistence
     def save(self, path: str | Path | IO[Any], *, format: str | None = None) -> None:

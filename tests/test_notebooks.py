@@ -228,6 +228,9 @@ def test_streaming_basics(executed):
         row = parrot.run(name)
         assert row["chunks"] == 49 and row["stream"] == "text"
         assert parrot.chunks(row).startswith(PARROT)
+    # the usage the model reported on its last chunk, rolled up, with its price
+    priced = printed_by(notebook, 'sv.prices({"demo-chat"').splitlines()
+    assert "in · " in priced[0] and "out tokens  $" in priced[0], priced[0]  # the chain
 
 
 def test_input_streams_hold_and_generator(executed):
@@ -352,6 +355,14 @@ def test_propagating_callbacks(executed):
     assert lost.names() == ["bad_thread_tool"]  # the worker thread's run went unreported
     assert nested_under(kept.state, "correct_thread_tool")
     assert all(view["view"] == "tree" for view in (bad, correct, lost.state, kept.state))
+
+    # with capture(threads=True) the worker's run is recorded, and flagged as detached
+    flagged = [
+        line for line in printed_by(notebook, "sv.capture(threads=True)").splitlines()
+        if "possibly detached: callbacks not propagated" in line
+    ]  # fmt: skip
+    assert len(flagged) == 1 and "reverse_word" in flagged[0], flagged
+    assert "likely inside bad_thread_tool" in flagged[0] and "config" in flagged[0]
 
     assert nested_under(widget(notebook, "nested = await sv.awatch", "tree"), "reverse_and_double")
     decorated = widget(notebook, "decorated = await sv.awatch", "tree")

@@ -34,6 +34,31 @@ import { BINARY_COLUMNS, BUFFER_PATHS, COLUMNS, DELTA, PAYLOAD, READS, STATUSES,
  * @property {string | null} send  a `Send` branch's argument (text), else null
  * @property {ToolCall[] | null} calls  a model run's tool calls, as far as they streamed, else null
  * @property {CallRef | null} call  a tool run: the call it answered, else null
+ * @property {RunUsage | null} usage  model token usage in and below the run (and its cost), else null
+ * @property {DetachedFlag | null} detached  a root that very likely lost its parent, else null
+ */
+
+/**
+ * @typedef {object} RunUsage  token usage of a run and the model runs below it
+ * @property {number} in
+ * @property {number} out
+ * @property {number} total
+ * @property {number} cache_read
+ * @property {number} cache_write
+ * @property {number} reasoning
+ * @property {number} calls     model calls counted
+ * @property {number | null} cost  dollars of the priced part, null if none is priced
+ * @property {number} unpriced  model calls counted that have no price (their cost is unknown)
+ * @property {boolean} priced   a price table was in use
+ * @property {string | null} model  a model run's model name
+ */
+
+/**
+ * @typedef {object} DetachedFlag  "possibly detached: callbacks not propagated"
+ * @property {number} parent  index of the likely parent run, -1 if unknown
+ * @property {string} name    its name
+ * @property {string} text
+ * @property {string} fix
  */
 
 /**
@@ -183,6 +208,48 @@ export function normalizeRun(row) {
     send: str(row.send),
     calls: readCalls(row.calls),
     call: readCallRef(row.call),
+    usage: readUsage(row.usage),
+    detached: readDetached(row.detached),
+  };
+}
+
+/**
+ * A run's usage, typed (null when not an object). Pages made before it read null.
+ * @param {unknown} value
+ * @returns {RunUsage | null}
+ */
+function readUsage(value) {
+  if (!isObject(value)) return null;
+  /** @param {unknown} n */
+  const count = (n) => Math.max(0, int(n, 0));
+  const cost = num(value.cost);
+  return {
+    in: count(value.in),
+    out: count(value.out),
+    total: count(value.total),
+    cache_read: count(value.cache_read),
+    cache_write: count(value.cache_write),
+    reasoning: count(value.reasoning),
+    calls: count(value.calls),
+    cost: cost !== null && cost >= 0 ? cost : null,
+    unpriced: count(value.unpriced),
+    priced: value.priced === true,
+    model: str(value.model),
+  };
+}
+
+/**
+ * A root's detached flag, typed (null when not an object).
+ * @param {unknown} value
+ * @returns {DetachedFlag | null}
+ */
+function readDetached(value) {
+  if (!isObject(value)) return null;
+  return {
+    parent: int(value.parent, -1),
+    name: text(value.name),
+    text: text(value.text) || "possibly detached: callbacks not propagated",
+    fix: text(value.fix),
   };
 }
 

@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -15,8 +15,14 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import LLM, BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, GenerationChunk
-from pydantic import BaseModel, Field, PrivateAttr
+from langchain_core.outputs import (
+    ChatGeneration,
+    ChatGenerationChunk,
+    ChatResult,
+    GenerationChunk,
+    LLMResult,
+)
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from streamviz.demo._scripts import answer_tokens, tokens_of
 
@@ -62,6 +68,9 @@ class _ScriptedModel(BaseModel):
     seed: int = 0
     responses: list[str] | None = None
     script: dict[str, str] | None = None
+    usage: Literal["last", "every", "end", "none"] = "last"
+    cache_read_tokens: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
     # Counts calls, so `responses` cycle and each call gets its own jitter draw.
     _calls: int = PrivateAttr(default=0)
 
@@ -106,10 +115,17 @@ class _ScriptedModel(BaseModel):
         timed = self.time_to_first_token or self.token_delay
         delays = self.delays(len(tokens), call) if timed else None
         n_in = len(tokens_of(prompt_text))
-        usage = UsageMetadata(
-            input_tokens=n_in, output_tokens=len(tokens), total_tokens=n_in + len(tokens)
-        )
+        usage = self._usage(n_in, len(tokens))
         return _Plan(tokens, delays, usage)
+
+    def _usage(self, n_in: int, n_out: int) -> UsageMetadata:
+        """Token counts as a provider reports them (cache reads and reasoning are parts)."""
+        usage = UsageMetadata(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
+        if self.cache_read_tokens:
+            usage["input_token_details"] = {"cache_read": min(self.cache_read_tokens, n_in)}
+        if self.reasoning_tokens:
+            usage["output_token_details"] = {"reasoning": min(self.reasoning_tokens, n_out)}
+        return usage
 
     def _timing_params(self) -> dict[str, Any]:
         return {
@@ -193,6 +209,16 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         the built-in ones.  Answers are split with `tokenize`.
     model_name : str, default "demo-chat"
         Name reported in traces and response metadata.
+    usage : {"last", "every", "end", "none"}, default "last"
+        How token usage is reported, like the providers streamviz's usage roll-up is tested
+        against: ``"last"`` on the last chunk only (OpenAI's ``stream_usage``); ``"every"``
+        as a running total on every chunk (the integrations whose merged message double
+        counts); ``"end"`` streamed through callbacks from ``_generate`` with no usage on the
+        chunks, only on the final message (a ``streaming=True`` integration: the model never
+        takes the ``_stream`` path); ``"none"`` never.
+    cache_read_tokens, reasoning_tokens : int, default 0
+        Reported as ``input_token_details["cache_read"]`` and
+        ``output_token_details["reasoning"]`` (parts of the input and output counts).
 
     Notes
     -----
@@ -262,11 +288,23 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         prompt_text = "\n".join(_message_text(m) for m in messages)
         return self._plan(_question(messages), prompt_text, stop)
 
+    @model_validator(mode="after")
+    def _end_usage_does_not_stream(self) -> DemoChatModel:
+        if self.usage == "end":  # streams through callbacks from _generate instead
+            self.disable_streaming = True
+        return self
+
+    def _token_chunk(self, plan: _Plan, index: int, token: str) -> ChatGenerationChunk:
+        usage = None
+        if self.usage == "every":  # a running total on every chunk
+            usage = self._usage(plan.usage["input_tokens"], index + 1)
+        return ChatGenerationChunk(message=AIMessageChunk(content=token, usage_metadata=usage))
+
     def _final_chunk(self, plan: _Plan) -> ChatGenerationChunk:
         message = AIMessageChunk(
             content="",
             chunk_position="last",
-            usage_metadata=plan.usage,
+            usage_metadata=plan.usage if self.usage in ("last", "every") else None,
             response_metadata={"finish_reason": "stop", "model_name": self.model_name},
         )
         return ChatGenerationChunk(message=message)
@@ -274,10 +312,17 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
     def _result(self, plan: _Plan) -> ChatResult:
         message = AIMessage(
             content="".join(plan.tokens),
-            usage_metadata=plan.usage,
+            usage_metadata=plan.usage if self.usage != "none" else None,
             response_metadata={"finish_reason": "stop", "model_name": self.model_name},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _report_tokens(self, plan: _Plan, run_manager: Any) -> None:
+        """``usage="end"``: stream the tokens through callbacks, as ``streaming=True`` models do."""
+        if self.usage == "end" and run_manager is not None:
+            for token in plan.tokens:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+                run_manager.on_llm_new_token(token, chunk=chunk)
 
     def _generate(
         self,
@@ -289,6 +334,7 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         plan = self._plan_messages(messages, stop)
         if plan.delays:
             time.sleep(sum(plan.delays))
+        self._report_tokens(plan, run_manager)
         return self._result(plan)
 
     async def _agenerate(
@@ -301,6 +347,10 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         plan = self._plan_messages(messages, stop)
         if plan.delays:
             await asyncio.sleep(sum(plan.delays))
+        if self.usage == "end" and run_manager is not None:
+            for token in plan.tokens:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+                await run_manager.on_llm_new_token(token, chunk=chunk)
         return self._result(plan)
 
     def _stream(
@@ -311,8 +361,8 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         plan = self._plan_messages(messages, stop)
-        for token in _paced(plan):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+        for index, token in enumerate(_paced(plan)):
+            chunk = self._token_chunk(plan, index, token)
             # langchain-core's stream() fires the callback itself and passes no
             # run_manager; paths that do pass one expect the model to fire it.
             if run_manager:
@@ -331,8 +381,10 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         plan = self._plan_messages(messages, stop)
+        index = 0
         async for token in _apaced(plan):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            chunk = self._token_chunk(plan, index, token)
+            index += 1
             if run_manager:
                 await run_manager.on_llm_new_token(token, chunk=chunk)
             yield chunk
@@ -366,6 +418,10 @@ class DemoLLM(_ScriptedModel, LLM):
         Extra ``keyword -> answer`` rules checked before the built-in ones.
     model_name : str, default "demo-llm"
         Name reported in traces.
+    usage : {"last", "every", "end", "none"}, default "last"
+        Anything but ``"none"``: a call that does not stream reports its token counts the
+        legacy way, ``llm_output["token_usage"]`` (``prompt_tokens``, ``completion_tokens``,
+        ``total_tokens``), like OpenAI's completion LLM.
 
     Examples
     --------
@@ -387,6 +443,41 @@ class DemoLLM(_ScriptedModel, LLM):
 
     def _plan_prompt(self, prompt: str, stop: list[str] | None) -> _Plan:
         return self._plan(prompt, prompt, stop)
+
+    def _with_token_usage(self, prompts: list[str], result: LLMResult) -> LLMResult:
+        if self.usage == "none":
+            return result
+        n_in = sum(len(tokens_of(prompt)) for prompt in prompts)
+        n_out = sum(len(tokens_of(gen.text)) for gens in result.generations for gen in gens)
+        result.llm_output = {
+            "token_usage": {
+                "prompt_tokens": n_in,
+                "completion_tokens": n_out,
+                "total_tokens": n_in + n_out,
+            },
+            "model_name": self.model_name,
+        }
+        return result
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        result = super()._generate(prompts, stop=stop, run_manager=run_manager, **kwargs)
+        return self._with_token_usage(prompts, result)
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        result = await super()._agenerate(prompts, stop=stop, run_manager=run_manager, **kwargs)
+        return self._with_token_usage(prompts, result)
 
     def _call(
         self,

@@ -10,6 +10,7 @@ from streamviz.runs import Run
 
 if TYPE_CHECKING:
     from streamviz.toolcalls import ToolCalls
+    from streamviz.usage import Detached, UsageReport
 
 __all__ = ["format_tree"]
 
@@ -20,7 +21,13 @@ def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
-def _line(run: Run, chunks: bool, calls: ToolCalls | None = None) -> str:
+def _line(
+    run: Run,
+    chunks: bool,
+    calls: ToolCalls | None = None,
+    usage: UsageReport | None = None,
+    detached: dict[str, Detached] | None = None,
+) -> str:
     send = send_text(run)
     label = run.name if send is None else f"{run.name} {send}"
     parts = [f"{_MARK.get(run.status, '?')} {label} [{run.run_type}]"]
@@ -40,6 +47,13 @@ def _line(run: Run, chunks: bool, calls: ToolCalls | None = None) -> str:
         parts.append(f"answers {answered.id}")
     if run.orphan:
         parts.append(f"parent {run.parent_id} not seen")
+    if usage is not None and run.run_id in usage.rolled:
+        from streamviz.usage import usage_text
+
+        parts.append(usage_text(usage.rolled[run.run_id], priced=usage.priced))
+    flag = detached.get(run.run_id) if detached else None
+    if flag is not None:
+        parts.append(f"⚠ {flag.message} (likely inside {flag.parent_name}; fix: {flag.fix})")
     if run.error:
         parts.append(run.error.splitlines()[0][:120])
     # Names and errors come from payloads: keep control characters out of the terminal.
@@ -63,19 +77,26 @@ def _call_lines(run: Run, calls: ToolCalls) -> list[str]:
 
 
 def format_tree(
-    roots: Sequence[Run], *, chunks: bool = True, calls: ToolCalls | None = None
+    roots: Sequence[Run],
+    *,
+    chunks: bool = True,
+    calls: ToolCalls | None = None,
+    usage: UsageReport | None = None,
+    detached: dict[str, Detached] | None = None,
 ) -> str:
     """Render runs as a tree, one line each: status mark, name, type, duration, first chunk.
 
     With ``calls`` (:func:`streamviz.tool_calls`), a model run's tool calls follow it, one line
     each (``→ get_weather(city: Paris)  call_1  answered``), and a tool run says which call it
-    answers (``answers call_1``).
+    answers (``answers call_1``). With ``usage`` (:mod:`streamviz.usage`), every run with model
+    usage in or below it says it (``120 in · 45 out tokens  $0.0004``); with ``detached``, a root
+    that very likely lost its parent says so, with the likely parent and the fix.
     """
     lines: list[str] = []
 
     def visit(run: Run, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        lines.append(prefix + branch + _line(run, chunks, calls))
+        lines.append(prefix + branch + _line(run, chunks, calls, usage, detached))
         below = prefix if top else prefix + ("   " if last else "│  ")
         if calls is not None:
             inside = below + ("│  " if run.children else "   ")

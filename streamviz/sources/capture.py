@@ -27,6 +27,37 @@ _hooked = threading.Event()
 _hooking = threading.Lock()
 
 
+class _OtherThreads:
+    """What LangChain asks for runs configured in a context with no capture of its own.
+
+    The latest open ``capture(threads=True)`` block's collector: a thread pool's worker starts
+    with an empty context, so without this its runs are not seen at all; with it they are
+    recorded as roots (and flagged detached: see :mod:`streamviz.usage`).
+    """
+
+    def __init__(self) -> None:
+        self.collectors: list[Collector] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> Collector | None:
+        collectors = self.collectors
+        if not collectors or any(var.get() is not None for var in _capture_vars):
+            return None
+        return collectors[-1]
+
+
+_other_threads = _OtherThreads()
+_other_threads_hooked = False
+
+
+def _hook_other_threads() -> None:
+    global _other_threads_hooked
+    with _hooking:
+        if not _other_threads_hooked:
+            register_configure_hook(_other_threads, inheritable=True)  # type: ignore[arg-type]
+            _other_threads_hooked = True
+
+
 def _hook_into_langchain() -> None:
     with _hooking:
         if not _hooked.is_set():
@@ -41,6 +72,7 @@ def capture(
     *,
     name: str | None = None,
     path: str | os.PathLike[str] | None = None,
+    threads: bool = False,
 ) -> Iterator[Trace]:
     """Capture every LangChain run started inside the block, without passing a config.
 
@@ -57,6 +89,12 @@ def capture(
         the file keeps everything written before; :meth:`Trace.load` opens it, also while it
         is still being written. A file that cannot be written is logged, not raised: the trace
         is still captured in memory.
+    threads
+        Also record runs started, while the block is open, in threads that have no capture
+        of their own: a ``ThreadPoolExecutor``'s workers start with an empty context, so a
+        runnable called there without a ``config`` is otherwise not seen. Those runs become
+        roots, and :meth:`Trace.detached_runs` (``format_tree``, ``runs_df``'s
+        ``detached_from``, the dashboard's tree) flags the ones that ran inside another run.
 
     Yields
     ------
@@ -89,6 +127,10 @@ def capture(
 
         journal = Journal(collector.trace, path)
     token = var.set(collector)
+    if threads:
+        _hook_other_threads()
+        with _other_threads.lock:
+            _other_threads.collectors = [*_other_threads.collectors, collector]
     try:
         yield collector.trace
     except BaseException as error:
@@ -96,5 +138,10 @@ def capture(
         raise
     finally:
         var.reset(token)
+        if threads:
+            with _other_threads.lock:
+                _other_threads.collectors = [
+                    item for item in _other_threads.collectors if item is not collector
+                ]
         if journal is not None:
             journal.close()

@@ -31,6 +31,14 @@ from streamviz.presentation.text import (
 )
 from streamviz.statediff import apply_writes, diff_text, update_text
 from streamviz.toolcalls import ToolCalls
+from streamviz.usage import (
+    Detached,
+    UsageReport,
+    detached_runs,
+    read_calls,
+    report_of,
+    update_report,
+)
 from streamviz.widgets._contract import CONTRACT, VERSION
 
 if TYPE_CHECKING:
@@ -88,6 +96,10 @@ class TraceEncoder:
         self._states = _PartStates()  # the diff of values/updates/checkpoints parts
         self.behind = False
         """The last encoding stopped at its ``limit`` with events left (more to send)."""
+        self._usage_calls: dict[str, Any] = {}  # model run id -> what it reported (usage.py)
+        self._usage: UsageReport | None = None  # every run's usage, once a model reported some
+        self._detached: dict[str, Detached] = {}  # roots flagged (usage.detached_runs)
+        self._roots_checked: set[str] = set()  # ended roots already looked at
 
     # ----------------------------------------------------------------- public
     @property
@@ -221,6 +233,7 @@ class TraceEncoder:
         calls.count = stop
         touched.update(self._index.get(run_id, -1) for run_id in linked)
         linked.clear()
+        touched.update(self._read_usage(start, stop, touched))
         touched.discard(-1)
         self.count = stop
         # Children of runs first described now may have been sent as orphans: refresh them.
@@ -416,6 +429,76 @@ class TraceEncoder:
                     self._extra_values.append(item[2])
         return touched
 
+    def _read_usage(self, start: int, stop: int, touched: set[int]) -> set[int]:
+        """Read usage reported in events ``start..stop`` and flag roots that ended detached.
+
+        Returns the indexes of the runs whose usage or flag changed (a model run and every run
+        above it). A failure costs the usage and flags, never the events.
+        """
+        changed: set[int] = set()
+        if start >= stop:
+            return changed
+        trace = self.trace
+        try:
+            reported = read_calls(trace.store.columns(start, stop), self._usage_calls)
+            with trace.store.lock:
+                runs = trace.runs
+                if reported:
+                    if self._usage is None:
+                        self._usage = report_of(self._usage_calls, runs)
+                        ids = set(self._usage.rolled)
+                    else:  # only these model runs and the runs above them change
+                        ids = update_report(self._usage, self._usage_calls, reported, runs)
+                    changed.update(self._index.get(run_id, -1) for run_id in ids)
+                ended = [
+                    run
+                    for index in touched
+                    if index < len(self._runs)
+                    and (run := self._runs[index]).parent_id is None
+                    and run.end is not None
+                    and run.run_id not in self._roots_checked
+                ]
+                if ended:
+                    self._roots_checked.update(run.run_id for run in ended)
+                    found = detached_runs(runs, ended)
+                    self._detached.update(found)
+                    changed.update(self._index.get(run_id, -1) for run_id in found)
+        except Exception as error:
+            report_internal_error("streamviz usage", error)
+        return changed
+
+    def _usage_of(self, run: Run) -> dict[str, Any] | None:
+        """A run's usage row (``usage`` in docs/protocol.md), ``None`` without any."""
+        report = self._usage
+        usage = report.rolled.get(run.run_id) if report is not None else None
+        if usage is None:
+            return None
+        return {
+            "in": usage.input,
+            "out": usage.output,
+            "total": usage.total,
+            "cache_read": usage.cache_read,
+            "cache_write": usage.cache_creation,
+            "reasoning": usage.reasoning,
+            "calls": usage.calls,
+            "cost": usage.cost,
+            "unpriced": usage.unpriced,
+            "priced": report.priced,  # type: ignore[union-attr]
+            "model": report.models.get(run.run_id),  # type: ignore[union-attr]
+        }
+
+    def _detached_of(self, run: Run) -> dict[str, Any] | None:
+        """A root's detached flag (``detached`` in docs/protocol.md), ``None`` if not flagged."""
+        flag = self._detached.get(run.run_id)
+        if flag is None:
+            return None
+        return {
+            "parent": self._index.get(flag.likely_parent, -1),
+            "name": flag.parent_name,
+            "text": flag.message,
+            "fix": flag.fix,
+        }
+
     @staticmethod
     def _read_calls(read: Any, *args: Any) -> set[str]:
         """Feed the tool-call reader; its failure costs the calls, never the events."""
@@ -483,6 +566,8 @@ class TraceEncoder:
             "send": send_text(run),
             "calls": self._calls_of(run),
             "call": self._call_of(run),
+            "usage": self._usage_of(run),
+            "detached": self._detached_of(run),
         }
 
     def _calls_of(self, run: Run) -> list[dict[str, Any]] | None:

@@ -14,6 +14,7 @@
 
 import { frameScheduler } from "../frame.js";
 import { cellText, cut, formatDuration, plural, setText, visible } from "../text.js";
+import { costText, traceUsage, usageText } from "../usage.js";
 import { mountFilterBar } from "./filterbar.js";
 import { mountGraph } from "./graph.js";
 import { pauseState } from "./graph_model.js";
@@ -72,7 +73,8 @@ export function mountHeader(ctx, parent) {
   });
   const live = h("span", { class: "sv-live", role: "status" });
   const pause = h("bdi", { class: "sv-pause", hidden: true });
-  const root = h("header", { class: "sv-header" }, title, stats, times, pause, live);
+  const usage = h("span", { class: "sv-usage-total", hidden: true });
+  const root = h("header", { class: "sv-header" }, title, stats, times, usage, pause, live);
   parent.appendChild(root);
 
   function draw() {
@@ -88,6 +90,14 @@ export function mountHeader(ctx, parent) {
     if (figures.duration !== null) timing.push(formatDuration(figures.duration));
     if (figures.first !== null) timing.push(`first token ${formatDuration(figures.first)}`);
     setText(times, timing.join(" · "));
+    const total = traceUsage(store.runs);
+    usage.hidden = total === null;
+    if (total) {
+      const cost = total.priced || total.cost !== null ? ` · ${costText(total)}` : "";
+      setText(usage, `${total.total.toLocaleString("en-US")} tokens${cost}`);
+      const tip = `the trace's model usage: ${usageText(total)}`;
+      if (usage.title !== tip) usage.title = tip;
+    }
     const paused = pauseState(store.runs);
     pause.hidden = paused === null;
     setText(pause, paused ? paused.text : "");

@@ -5,6 +5,7 @@
 
 import { lowerBound } from "../sorted.js";
 import { formatDuration, formatMs, ms, plural } from "../text.js";
+import { detachedLines, usageText } from "../usage.js";
 import { nsLabel, orderModes } from "./graph_model.js";
 
 /** @typedef {import("../protocol.js").RunRow} RunRow */
@@ -350,6 +351,8 @@ export function runSummary(run, runs, now) {
   if (run.send !== null) lines.push(`Send: ${run.send}`);
   if (run.status === "interrupted") lines.push(run.interrupt ? `paused: ${run.interrupt}` : "paused");
   if (run.resume !== null) lines.push(`resumed ${run.thread ?? "thread"} with ${run.resume}`);
+  if (run.usage) lines.push(usageText(run.usage));
+  if (run.detached) lines.push(...detachedLines(run.detached));
   return lines;
 }
 

@@ -9,9 +9,12 @@
 //   chunks in fixed right-aligned columns under a head row, never cut. The row's title holds it all.
 // - A model run that asked for tools shows each call as `→ name(args)` (clicking one selects the
 //   tool run that answered it); a tool run shows `answers <call id>` (clicking selects the model run).
+// - A run with model usage in or below it shows its tokens (and cost, when priced) as a badge; a
+//   root that very likely lost its parent says "possibly detached" (clicking selects the parent).
 
 import { frameScheduler } from "../frame.js";
 import { cellText, cut, formatDuration, plural, replaceChildren, targetOf, visible } from "../text.js";
+import { detachedLines, detachedText, shortUsage, usageText } from "../usage.js";
 import { STATUS_ICONS } from "./tokens.js";
 import { answerText, callLine, callText } from "./toolcalls.js";
 import { virtualList } from "./vlist.js";
@@ -87,6 +90,8 @@ export function runTooltip(run, duration, ttft, runs = []) {
   if (run.chunks) figures.push(plural(run.chunks, "chunk"));
   if (run.held !== null) figures.push(heldText(run.held));
   lines.push(figures.join(" · "));
+  if (run.usage) lines.push(usageText(run.usage));
+  if (run.detached) lines.push(...detachedLines(run.detached).map((line) => visible(line)));
   if (run.error) lines.push(visible(cut(run.error, 2000).text));
   return lines.join("\n");
 }
@@ -178,6 +183,8 @@ export function mountTree(ctx, parent) {
       run.send,
       JSON.stringify(run.calls),
       JSON.stringify(run.call),
+      JSON.stringify(run.usage),
+      JSON.stringify(run.detached),
     ].join("\u0000");
     if (row.svKey === key) return;
     row.svKey = key;
@@ -245,6 +252,20 @@ export function mountTree(ctx, parent) {
           : null,
         run.resume !== null
           ? h("bdi", { class: "sv-tree-pause", title: tip }, `resumed with ${cellText(run.resume, 120)}`)
+          : null,
+        run.usage
+          ? h("span", { class: "sv-badge sv-usage", title: usageText(run.usage) }, shortUsage(run.usage))
+          : null,
+        run.detached
+          ? h(
+              "bdi",
+              {
+                class: "sv-tree-detached",
+                "data-goto": run.detached.parent >= 0 ? String(run.detached.parent) : null,
+                title: detachedLines(run.detached).join("\n"),
+              },
+              `⚠ ${cellText(detachedText(run.detached), 160)}`,
+            )
           : null,
       ),
       h(
