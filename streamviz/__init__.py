@@ -18,6 +18,7 @@ from streamviz._watch import (
     watch,
     watch_remote,
 )
+from streamviz.compare import Comparison, compare
 from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
@@ -32,6 +33,7 @@ from streamviz.trace import Trace
 
 __all__ = [
     "Collector",
+    "Comparison",
     "Event",
     "EventFilter",
     "Replay",
@@ -47,6 +49,7 @@ __all__ = [
     "awatch_remote",
     "capture",
     "close_widgets",
+    "compare",
     "demo",
     "from_astream_events",
     "last_trace",
