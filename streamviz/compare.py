@@ -117,6 +117,7 @@ class Side:
 
     @property
     def duration(self) -> float:
+        """Seconds from the side's start to its last event."""
         return float(self.t[-1] - self.origin) if len(self.t) else 0.0
 
 
@@ -353,8 +354,11 @@ class Comparison:
         return self.diffs[0] if self.diffs else None
 
     def diff_frame(self) -> pd.DataFrame:
-        """:attr:`diffs` as a DataFrame (columns ``kind``, ``event``, ``path``, ``name``,
-        ``count``, ``a_index``, ``b_index``, ``a_seq``, ``b_seq``)."""
+        """:attr:`diffs` as a DataFrame, one row per stretch.
+
+        Columns ``kind``, ``event``, ``path``, ``name``, ``count``, ``a_index``, ``b_index``,
+        ``a_seq``, ``b_seq``.
+        """
         import pandas as pd
 
         rows = {name: [getattr(d, name) for d in self.diffs] for name in _DIFF_COLUMNS}
@@ -467,8 +471,11 @@ class Comparison:
 
     # ---------------------------------------------------------------- figure
     def figure(self, *, row_height: int = 26) -> go.Figure:
-        """Both timelines on one axis (ms since each side's start): a row per run path, a's bar
-        above b's, first-token marks (diamonds) and stalls (see :meth:`Trace.stalls`)."""
+        """Both timelines on one axis, in ms since each side's start.
+
+        A row per run path, a's bar above b's, first-token marks (diamonds) and stalls (see
+        :meth:`streamviz.Trace.stalls`, hatched, with their length and threshold).
+        """
         import plotly.graph_objects as go
 
         from streamviz.plotting import _text
@@ -568,7 +575,7 @@ class Comparison:
         side = self.a if key == "a" else self.b
         rows = []
         for i in range(max(0, index - span), min(len(side.signature), index + span + 1)):
-            event, path, name, mode = self.signatures[int(side.signature[i])]
+            event, path, name, _mode = self.signatures[int(side.signature[i])]
             mark = i == index
             style = ' style="background:#fde2e1;font-weight:bold"' if mark else ""
             ident = f' id="{anchor}-{key}"' if mark else ""
