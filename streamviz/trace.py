@@ -218,7 +218,11 @@ class Trace:
             return runs_frame(list(self.runs.values()), text)
 
     def stream_stats(
-        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+        self,
+        *,
+        stall_seconds: float | None = None,
+        stall_factor: float | None = None,
+        clock: str = "client",
     ) -> pd.DataFrame:
         """How steadily each run streamed: one row per run with stream events.
 
@@ -229,6 +233,9 @@ class Trace:
         than ``max(stall_seconds, stall_factor * the run's median gap)``, by default 250 ms and
         5x) with ``stalled``, their total length. Times in seconds. Computed from the trace's
         columns: a million-event trace costs about what one DataFrame column does.
+
+        ``clock="server"`` times the chunks by when a LangGraph server sent them (``server_t``,
+        recorded for resumable server runs) rather than when they arrived (``t``).
         """
         from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stream_stats_frame
 
@@ -237,10 +244,15 @@ class Trace:
             self.runs,
             stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
             stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+            clock=clock,
         )
 
     def stalls(
-        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+        self,
+        *,
+        stall_seconds: float | None = None,
+        stall_factor: float | None = None,
+        clock: str = "client",
     ) -> pd.DataFrame:
         """Every stall of every streaming run (see :meth:`stream_stats`), one row each.
 
@@ -254,6 +266,7 @@ class Trace:
             self.runs,
             stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
             stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+            clock=clock,
         )
 
     def chunk_times(self) -> dict[str, list[float]]:
