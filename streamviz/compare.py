@@ -10,11 +10,14 @@ did they take longer, did the first token come later, did the events come in the
 - **Per-run differences**: duration, time to first token (first chunk) and token (chunk) count,
   ``b - a``: :meth:`Comparison.to_frame`.
 - **The event sequences are diffed ignoring ids and times**: an event is its *signature*
-  ``(event, path of its run, name, mode)``. Runs of one signature (a run's tokens) are
-  compared by their length first, so a million tokens cost a count, not a million comparisons;
-  then :class:`difflib.SequenceMatcher` aligns what is left. A stretch deleted on one side and
-  inserted on the other with the same events is reported as *reordered*, not as missing and
-  inserted. The first divergence names the event's position and ``seq`` in each trace.
+  ``(event, path of its run, name, mode)``. Between two events that are not stream events
+  (starts, ends, custom events, graph parts), the stream events of each signature are one item
+  with a count: a run's tokens are compared by their number, so a million tokens cost a count,
+  not a million comparisons, and how two concurrent streams happened to interleave (timing) is
+  not reported as a change. :class:`difflib.SequenceMatcher` aligns the items; a longer stream
+  is extra events after the common ones. A stretch missing at one place and inserted at another
+  with the same events is reported as *reordered*, not as missing and inserted. The first
+  divergence names the event's position and ``seq`` in each trace.
 - Read from each trace's columns (:meth:`streamviz._log.EventStore.columns`): a million-event
   pair costs numpy passes plus one small sequence diff, live or loaded.
 """
@@ -193,6 +196,8 @@ def _side(subject: Trace | Run | str, trace: Trace | None, label: str, signature
             else:
                 return -1  # not an event of the compared run
         mode = fields.get("mode")
+        if mode == "events":  # a server run's own event: the same as one recorded here
+            mode = None
         key = (
             str(fields.get("event")),
             path,
@@ -228,17 +233,57 @@ def _side(subject: Trace | Run | str, trace: Trace | None, label: str, signature
     )
 
 
-def _runs_of_one_signature(signature: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run-length encoding: each stretch's signature, first index and length."""
-    import numpy as np
+class _Items:
+    """A side's events as the items the diff aligns.
 
-    if not len(signature):
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    cuts = np.flatnonzero(signature[1:] != signature[:-1]) + 1
-    first = np.concatenate(([0], cuts))
-    length = np.diff(np.concatenate((first, [len(signature)])))
-    return signature[first], first, length
+    Each event that is not a stream event (starts, ends, errors, custom events, graph parts) is
+    an item; the stream events of one signature between two such events are one item with a
+    count (a run's tokens, even interleaved with another run's). So token streams are compared
+    by their length, and the order in which two concurrent streams interleave, which is timing,
+    is not reported as a reordering.
+    """
+
+    def __init__(self, signature: np.ndarray, is_stream: np.ndarray) -> None:
+        import numpy as np
+
+        size = len(signature)
+        stream = is_stream[signature] if size else np.zeros(0, dtype=bool)
+        segment = np.cumsum(~stream)  # which stretch between non-stream events
+        spos = np.flatnonzero(stream)
+        key_segment, key_sig = segment[spos], signature[spos]
+        order = np.lexsort((spos, key_sig, key_segment))
+        self.grouped = spos[order]
+        """Positions of the stream events, by group (segment, signature), ascending in each."""
+        segments, sigs = key_segment[order], key_sig[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (segments[1:] != segments[:-1]) | (sigs[1:] != sigs[:-1])
+        self.group_start = np.flatnonzero(new)
+        group_count = np.diff(np.append(self.group_start, len(order)))
+        single = np.flatnonzero(~stream)
+        position = np.concatenate((single, self.grouped[self.group_start]))
+        ranked = np.argsort(position, kind="stable")
+        self.position = position[ranked]
+        """Per item: the position of its first event."""
+        self.signature = np.concatenate((signature[single], sigs[self.group_start]))[ranked]
+        self.count = np.concatenate((np.ones(len(single), dtype=np.int64), group_count))[ranked]
+        group = np.arange(len(self.group_start), dtype=np.int64)
+        self.group = np.concatenate((np.full(len(single), -1, dtype=np.int64), group))[ranked]
+        self.size = size
+
+    def nth(self, item: int, n: int) -> int:
+        """Position of the ``n``-th event (from 0) of ``item``; past its last: one after it."""
+        group = int(self.group[item])
+        if group < 0:
+            return int(self.position[item]) + n
+        count = int(self.count[item])
+        start = int(self.group_start[group])
+        if n < count:
+            return int(self.grouped[start + n])
+        return int(self.grouped[start + count - 1]) + 1
+
+    def at(self, item: int) -> int:
+        """Position of ``item``'s first event (the end of the sequence past the last item)."""
+        return int(self.position[item]) if item < len(self.position) else self.size
 
 
 class Comparison:
@@ -282,12 +327,16 @@ class Comparison:
         )
 
     def _diff(self) -> list[EventDiff]:
-        sig_a, first_a, len_a = _runs_of_one_signature(self.a.signature)
-        sig_b, first_b, len_b = _runs_of_one_signature(self.b.signature)
-        seq_a, seq_b = sig_a.tolist(), sig_b.tolist()
-        starts_a, starts_b = first_a.tolist(), first_b.tolist()
-        counts_a, counts_b = len_a.tolist(), len_b.tolist()
-        end_a, end_b = len(self.a.signature), len(self.b.signature)
+        import numpy as np
+
+        is_stream = np.array(
+            [self.signatures[n][0].endswith("_stream") for n in range(len(self.signatures))]
+            + [False]
+        )
+        items_a = _Items(self.a.signature, is_stream)
+        items_b = _Items(self.b.signature, is_stream)
+        seq_a, seq_b = items_a.signature.tolist(), items_b.signature.tolist()
+        counts_a, counts_b = items_a.count.tolist(), items_b.count.tolist()
         opcodes = difflib.SequenceMatcher(None, seq_a, seq_b, autojunk=False).get_opcodes()
         # (kind, signature, count, a index, b index), in sequence order.
         found: list[tuple[str, int, int, int, int]] = []
@@ -297,20 +346,19 @@ class Comparison:
             if tag == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                     count_a, count_b = counts_a[i], counts_b[j]
-                    if count_a != count_b:  # one run of tokens is longer: the extra at its end
+                    if count_a != count_b:  # one stream is longer: the extra after the common
                         common = min(count_a, count_b)
                         kind = "inserted" if count_b > count_a else "missing"
-                        ia, ib = starts_a[i] + common, starts_b[j] + common
+                        ia, ib = items_a.nth(i, common), items_b.nth(j, common)
                         found.append((kind, seq_a[i], abs(count_b - count_a), ia, ib))
                 continue
-            b_at = starts_b[j1] if j1 < len(starts_b) else end_b
-            a_at = starts_a[i1] if i1 < len(starts_a) else end_a
+            b_at, a_at = items_b.at(j1), items_a.at(i1)
             for i in range(i1, i2):
                 deleted.append(len(found))
-                found.append(("missing", seq_a[i], counts_a[i], starts_a[i], b_at))
+                found.append(("missing", seq_a[i], counts_a[i], items_a.at(i), b_at))
             for j in range(j1, j2):
                 inserted.append(len(found))
-                found.append(("inserted", seq_b[j], counts_b[j], a_at, starts_b[j]))
+                found.append(("inserted", seq_b[j], counts_b[j], a_at, items_b.at(j)))
         # A stretch gone from one place and found at another is a move, not two changes.
         waiting: dict[tuple[int, int], list[int]] = {}
         for index in inserted:
@@ -330,10 +378,9 @@ class Comparison:
         group_kind = ""
         for kind, sig, count, ia, ib in items:
             if group and kind == group_kind and kind != "reordered":
-                _, last_count, last_a, last_b = group[-1]
-                step_a = last_count if kind == "missing" else 0
-                step_b = last_count if kind == "inserted" else 0
-                if ia == last_a + step_a and ib == last_b + step_b:
+                _, _, last_a, last_b = group[-1]
+                # One stretch: what one side lacks at one place of the other.
+                if (kind == "missing" and ib == last_b) or (kind == "inserted" and ia == last_a):
                     group.append((sig, count, ia, ib))
                     continue
             if group:
@@ -341,6 +388,7 @@ class Comparison:
             group, group_kind = [(sig, count, ia, ib)], kind
         if group:
             diffs.append(self._stretch(group_kind, group))
+        diffs.sort(key=lambda diff: (diff.a_index, diff.b_index))  # in the order they happen
         return diffs
 
     @property

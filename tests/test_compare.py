@@ -178,3 +178,20 @@ def test_the_html_form_escapes_names_and_links_the_first_divergence_to_both_side
     assert len(anchors) == 2
     for anchor in anchors:  # each link goes to the highlighted row of one side's table
         assert re.search(rf'<tr id="{anchor}" style="background', html)
+
+
+def test_longer_streams_interleaved_with_others_are_extra_events_after_the_common_ones():
+    a = capture(fast_model(responses=["one two three"]) | StrOutputParser(), "hi")
+    b = capture(fast_model(responses=["one two three four five"]) | StrOutputParser(), "hi")
+    comparison = sv.compare(a, b)
+    kinds = [(d.kind, d.event) for d in comparison.diffs]
+    assert sorted(kinds) == [("inserted", "on_chain_stream"), ("inserted", "on_chat_model_stream"),
+                             ("inserted", "on_parser_stream")]  # fmt: skip
+    frame = comparison.to_frame().set_index("path")
+    for diff in comparison.diffs:
+        stream_a = [i for i, e in enumerate(a.events) if e["event"] == diff.event]
+        stream_b = [i for i, e in enumerate(b.events) if e["event"] == diff.event]
+        assert diff.count == len(stream_b) - len(stream_a) == frame.loc[diff.path, "tokens_diff"]
+        assert diff.b_index == stream_b[len(stream_a)]  # b's first extra one
+        assert diff.a_index == stream_a[-1] + 1  # just after a's last one
+    assert comparison.first_divergence.b_index == min(d.b_index for d in comparison.diffs)
