@@ -233,21 +233,31 @@ def _side(subject: Trace | Run | str, trace: Trace | None, label: str, signature
     )
 
 
+def _streamed(event: str, _path: str, _name: str, mode: str | None) -> bool:
+    """Whether events of this signature are a stream's pieces.
+
+    A run's stream events, and the ``messages`` parts of a graph (its models' tokens, which the
+    graph hands on with a lag).
+    """
+    return event.endswith("_stream") or (mode is not None and mode.startswith("messages"))
+
+
 class _Items:
     """A side's events as the items the diff aligns.
 
-    Each event that is not a stream event (starts, ends, errors, custom events, graph parts) is
-    an item; the stream events of one signature between two such events are one item with a
-    count (a run's tokens, even interleaved with another run's). So token streams are compared
-    by their length, and the order in which two concurrent streams interleave, which is timing,
-    is not reported as a reordering.
+    Each event that is not a stream event (starts, ends, errors, custom events, graph parts
+    other than ``messages``) is an item; the stream events of one signature between two such
+    events are one item with a count (a run's tokens, even interleaved with another run's). So
+    token streams are compared by their length, and the order in which two concurrent streams
+    interleave, which is timing, is not reported as a reordering.
     """
 
-    def __init__(self, signature: np.ndarray, is_stream: np.ndarray) -> None:
+    def __init__(self, every: np.ndarray, is_stream: np.ndarray, keep: np.ndarray) -> None:
         import numpy as np
 
-        size = len(signature)
-        stream = is_stream[signature] if size else np.zeros(0, dtype=bool)
+        where = np.flatnonzero(keep)  # the events of this channel, as positions in the side
+        signature = every[where]
+        stream = is_stream[signature] if len(signature) else np.zeros(0, dtype=bool)
         segment = np.cumsum(~stream)  # which stretch between non-stream events
         spos = np.flatnonzero(stream)
         key_segment, key_sig = segment[spos], signature[spos]
@@ -262,19 +272,20 @@ class _Items:
         single = np.flatnonzero(~stream)
         position = np.concatenate((single, self.grouped[self.group_start]))
         ranked = np.argsort(position, kind="stable")
-        self.position = position[ranked]
+        self.grouped = where[self.grouped]  # from here on: positions in the whole side
+        self.position = where[position[ranked]]
         """Per item: the position of its first event."""
         self.signature = np.concatenate((signature[single], sigs[self.group_start]))[ranked]
         self.count = np.concatenate((np.ones(len(single), dtype=np.int64), group_count))[ranked]
         group = np.arange(len(self.group_start), dtype=np.int64)
         self.group = np.concatenate((np.full(len(single), -1, dtype=np.int64), group))[ranked]
-        self.size = size
+        self.size = len(every)
 
     def nth(self, item: int, n: int) -> int:
         """Position of the ``n``-th event (from 0) of ``item``; past its last: one after it."""
         group = int(self.group[item])
         if group < 0:
-            return int(self.position[item]) + n
+            return int(self.position[item]) + min(n, 1)
         count = int(self.count[item])
         start = int(self.group_start[group])
         if n < count:
@@ -329,12 +340,21 @@ class Comparison:
     def _diff(self) -> list[EventDiff]:
         import numpy as np
 
-        is_stream = np.array(
-            [self.signatures[n][0].endswith("_stream") for n in range(len(self.signatures))]
-            + [False]
-        )
-        items_a = _Items(self.a.signature, is_stream)
-        items_b = _Items(self.b.signature, is_stream)
+        kinds = [self.signatures[n] for n in range(len(self.signatures))]
+        is_stream = np.array([_streamed(*kind) for kind in kinds] + [False])
+        # Graph parts reach the trace through the graph's stream, run events through callbacks:
+        # how the two channels interleave is timing, so each is diffed on its own.
+        is_part = np.array([kind[3] is not None for kind in kinds] + [False])
+        diffs: list[EventDiff] = []
+        for part in (False, True):
+            diffs += self._diff_channel(
+                _Items(self.a.signature, is_stream, is_part[self.a.signature] == part),
+                _Items(self.b.signature, is_stream, is_part[self.b.signature] == part),
+            )
+        diffs.sort(key=lambda diff: (diff.a_index, diff.b_index))  # in the order they happen
+        return diffs
+
+    def _diff_channel(self, items_a: _Items, items_b: _Items) -> list[EventDiff]:
         seq_a, seq_b = items_a.signature.tolist(), items_b.signature.tolist()
         counts_a, counts_b = items_a.count.tolist(), items_b.count.tolist()
         opcodes = difflib.SequenceMatcher(None, seq_a, seq_b, autojunk=False).get_opcodes()
@@ -388,7 +408,6 @@ class Comparison:
             group, group_kind = [(sig, count, ia, ib)], kind
         if group:
             diffs.append(self._stretch(group_kind, group))
-        diffs.sort(key=lambda diff: (diff.a_index, diff.b_index))  # in the order they happen
         return diffs
 
     @property

@@ -195,3 +195,21 @@ def test_longer_streams_interleaved_with_others_are_extra_events_after_the_commo
         assert diff.b_index == stream_b[len(stream_a)]  # b's first extra one
         assert diff.a_index == stream_a[-1] + 1  # just after a's last one
     assert comparison.first_divergence.b_index == min(d.b_index for d in comparison.diffs)
+
+
+def test_the_same_graph_twice_compares_equal_whatever_the_timing_of_its_message_parts():
+    from streamviz.demo.graphs import build_model_graph
+
+    graph = build_model_graph(time_to_first_token=0, token_delay=0)
+
+    def run() -> sv.Trace:
+        return sv.watch(graph, {"topic": "cats"}, display=False,
+                        stream_mode=["updates", "messages", "custom"])  # fmt: skip
+
+    first, second = run(), run()
+    comparison = sv.compare(first, second)
+    assert comparison.same_events, comparison.diffs
+    frame = comparison.to_frame()
+    assert frame["path"].tolist() == ["", "call_model", "call_model/DemoChatModel",
+                                      "call_model/DemoChatModel#2"]  # fmt: skip
+    assert (frame["tokens_diff"] == 0).all()
