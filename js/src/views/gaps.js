@@ -142,9 +142,21 @@ export function gapBars(stats, columns) {
 }
 
 /**
+ * A bar's height (px) for `gap` in a chart `height` px high: by the square root of the gap up to
+ * twice the stall threshold (the top), so a steady rhythm of short gaps stays visible beside a
+ * stall, which reaches the top when it is that long.
+ * @param {number} gap
+ * @param {number} threshold
+ * @param {number} height
+ */
+export function gapHeight(gap, threshold, height) {
+  const top = 2 * threshold;
+  return Math.max(1, height * Math.sqrt(Math.min(gap, top) / top));
+}
+
+/**
  * Draw the run's gaps on `canvas` as a small bar chart: one bar per gap (or per column of gaps),
- * its height by length up to twice the stall threshold (the dashed line at mid-height), stalls in
- * the error colour. Its label is `gapSummary` (text, as everything drawn). Without a 2D context
+ * its height by `gapHeight` (the stall threshold a dashed line), stalls in the error colour. Its label is `gapSummary` (text, as everything drawn). Without a 2D context
  * (tests, no canvas support) only the attributes are set. Returns the bars drawn.
  * @param {HTMLCanvasElement} canvas
  * @param {GapStats} stats
@@ -166,19 +178,19 @@ export function drawGapChart(canvas, stats, colors, dpr = 1) {
   if (canvas.height !== Math.round(height * dpr)) canvas.height = Math.round(height * dpr);
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, width, height);
-  const top = 2 * stats.threshold; // a stall reaches at least the line; longer ones are capped
   const step = bars.length ? width / bars.length : width;
   bars.forEach((bar, n) => {
-    const h = Math.max(1, Math.min(height, (bar.gap / top) * height));
+    const h = gapHeight(bar.gap, stats.threshold, height);
     g.fillStyle = bar.stall ? colors.error : colors.muted;
     g.fillRect(n * step, height - h, Math.max(1, step - (step > 3 ? 1 : 0)), h);
   });
   g.strokeStyle = colors.error;
   g.lineWidth = 1;
   g.setLineDash?.([3, 2]);
+  const line = height - gapHeight(stats.threshold, stats.threshold, height);
   g.beginPath();
-  g.moveTo(0, height / 2);
-  g.lineTo(width, height / 2);
+  g.moveTo(0, line);
+  g.lineTo(width, line);
   g.stroke();
   g.setLineDash?.([]);
   return bars;

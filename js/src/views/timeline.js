@@ -602,7 +602,13 @@ export function mountTimeline(ctx, parent) {
       g.strokeRect(s0 + 0.5, y0 - 0.5, Math.max(1, s1 - s0 - 1), barHeight + 1);
       g.setLineDash?.([]);
       const label = stallLabel(stall);
-      if (g.measureText(label).width + 6 <= s1 - s0) {
+      const labelWidth = g.measureText(label).width;
+      if (labelWidth + 6 <= s1 - s0) {
+        // On a backing of the background colour: readable on any bar colour.
+        g.fillStyle = colors.background;
+        g.globalAlpha = 0.85;
+        g.fillRect(s0 + 2, y0 + 1, labelWidth + 2, barHeight - 2);
+        g.globalAlpha = 1;
         g.fillStyle = colors.error;
         g.fillText(label, s0 + 3, mid);
       }
