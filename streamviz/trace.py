@@ -258,6 +258,8 @@ class Trace:
 
         Columns: ``run_id``, ``name``, ``after_chunk`` (how many chunks had come),
         ``at`` (the time of the chunk before the gap), ``gap`` and the run's ``threshold``.
+        ``clock="server"``: by when a LangGraph server sent the chunks (see
+        :meth:`stream_stats`).
         """
         from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stalls_frame
 
