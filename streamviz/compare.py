@@ -637,7 +637,9 @@ class Comparison:
         return " | ".join(dict.fromkeys(names)) or "(root)"
 
     # ---------------------------------------------------------------- Jupyter
-    def _events_window(self, key: str, index: int, anchor: str, span: int = 4) -> str:
+    def _events_window(
+        self, key: str, index: int, anchor: str, lacks: bool = False, span: int = 4
+    ) -> str:
         """A few events of one side around ``index``, the one at ``index`` highlighted."""
         side = self.a if key == "a" else self.b
         rows = []
@@ -657,7 +659,8 @@ class Comparison:
                         "(end of the sequence)</td></tr>")  # fmt: skip
         head = "<tr><th>#</th><th>seq</th><th>ms</th><th>event</th><th>path</th><th>name</th></tr>"
         title = escape(f"{key}: {side.label}")
-        return f"<div><b>{title}</b><table>{head}{''.join(rows)}</table></div>"
+        note = " (lacks them: they would come before the highlighted event)" if lacks else ""
+        return f"<div><b>{title}</b>{note}<table>{head}{''.join(rows)}</table></div>"
 
     def _repr_html_(self) -> str:
         """The differences as HTML tables (all data text-escaped)."""
@@ -689,8 +692,8 @@ class Comparison:
             )
             parts.append(
                 '<div style="display:flex;gap:2em">'
-                + self._events_window("a", first.a_index, anchor)
-                + self._events_window("b", first.b_index, anchor)
+                + self._events_window("a", first.a_index, anchor, first.kind == "inserted")
+                + self._events_window("b", first.b_index, anchor, first.kind == "missing")
                 + "</div>"
             )
         return "<div class='streamviz-compare'>" + "".join(parts) + "</div>"
