@@ -724,7 +724,9 @@ def test_compare_in_notebooks_02_and_08(executed):
     text = compare_text(notebook, "here_vs_there = sv.compare(")
     assert "runs: 4 matched by path, 0 only in a, 0 only in b" in text
     assert "tokens" not in text.split("events:")[0].split("\n", 3)[3]  # same token counts
-    assert "first divergence: inserted (2 events) at a #0, b #0 (seq 0): on_chain_start" in text
+    # The server's root opens when the run is created, and its metadata part comes first.
+    assert "first divergence: inserted at a #0, b #0 (seq 0): on_chain_start (root) 'model'" in text
+    assert "inserted at a #" in text and ", b #1 (seq 1): on_graph_metadata (root)" in text
     printed_text = printed(notebook)
     assert "events: 1 inserted" in printed_text
     assert "on_chain_stream call_model 'call_model'" in printed_text  # astream's node chunk
