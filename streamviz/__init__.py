@@ -18,6 +18,7 @@ from streamviz._watch import (
     watch,
     watch_remote,
 )
+from streamviz.compare import Comparison, compare
 from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
@@ -33,6 +34,7 @@ from streamviz.usage import Usage, prices
 
 __all__ = [
     "Collector",
+    "Comparison",
     "Event",
     "EventFilter",
     "Replay",
@@ -49,6 +51,7 @@ __all__ = [
     "awatch_remote",
     "capture",
     "close_widgets",
+    "compare",
     "demo",
     "from_astream_events",
     "last_trace",

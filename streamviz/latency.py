@@ -9,6 +9,10 @@ a DataFrame column does, live or loaded.
 - A run's *gaps* are the times between its consecutive chunks.
 - A *stall* is a gap longer than ``max(stall_seconds, stall_factor * the run's median gap)``
   (defaults 250 ms and 5x): a pause a reader notices, relative to the run's own rhythm.
+- ``clock="client"`` (default) reads each event's ``t``, when it arrived; ``clock="server"``
+  reads ``server_t``, when a LangGraph server sent it (recorded for resumable server runs, see
+  :mod:`streamviz.sources.remote`), for the events that have one. A server run's own stream
+  events (``stream_mode="events"``) count as the run's stream; other graph parts do not.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ if TYPE_CHECKING:
     from streamviz._log import Columns
     from streamviz.runs import Run
 
-__all__ = ["STALL_FACTOR", "STALL_SECONDS", "stalls_frame", "stream_stats_frame"]
+__all__ = ["CLOCKS", "STALL_FACTOR", "STALL_SECONDS", "stalls_frame", "stream_stats_frame"]
+
+CLOCKS = ("client", "server")
+"""What :meth:`streamviz.Trace.stream_stats` can time events by (see the module's notes)."""
 
 STALL_SECONDS = 0.25
 """A gap shorter than this is never a stall (seconds)."""
@@ -56,8 +63,26 @@ _STALL_COLUMNS = {
 }
 
 
-def _stream_times(columns: Columns) -> tuple[list[Any], np.ndarray, np.ndarray]:
+def _server_times(columns: Columns) -> np.ndarray:
+    """Per event: its ``server_t`` (NaN where it has none)."""
+
+    def server_t(fields: Mapping[str, Any]) -> float:
+        value = fields.get("server_t")
+        return float(value) if type(value) in (float, int) else float("nan")
+
+    by_template = np.array([server_t(fields) for fields in columns.templates] + [np.nan])
+    times = by_template[columns.template]  # -1 (a dict event) reads the NaN at the end
+    if len(columns.positions):
+        times[columns.positions] = [server_t(event) for event in columns.dicts]
+    return times
+
+
+def _stream_times(
+    columns: Columns, clock: str = "client"
+) -> tuple[list[Any], np.ndarray, np.ndarray]:
     """The run ids of the runs that streamed, and for each stream event its run (index) and t."""
+    if clock not in CLOCKS:
+        raise ValueError(f"clock is one of {CLOCKS}, not {clock!r}")
     run_of_source: dict[Any, int] = {}
     ids: list[Any] = []
 
@@ -65,7 +90,7 @@ def _stream_times(columns: Columns) -> tuple[list[Any], np.ndarray, np.ndarray]:
         kind = fields.get("event")
         if type(kind) is not str or not kind.endswith("_stream") or "run_id" not in fields:
             return -1
-        if fields.get("mode") is not None:  # a LangGraph part, not a run's own stream
+        if fields.get("mode") not in (None, "events"):  # a graph part, not a run's own stream
             return -1
         run_id = fields["run_id"]
         index = run_of_source.get(run_id)
@@ -80,16 +105,19 @@ def _stream_times(columns: Columns) -> tuple[list[Any], np.ndarray, np.ndarray]:
     runs[compact] = by_template[columns.template[compact]]
     runs[columns.positions] = [run_index(event) for event in columns.dicts]
     streamed = runs >= 0
-    return ids, runs[streamed], columns.t[streamed]
+    times = columns.t if clock == "client" else _server_times(columns)
+    streamed &= ~np.isnan(times)
+    return ids, runs[streamed], times[streamed]
 
 
-def _groups(columns: Columns) -> tuple[list[Any], list[np.ndarray]]:
+def _groups(columns: Columns, clock: str = "client") -> tuple[list[Any], list[np.ndarray]]:
     """Run ids, and each run's chunk times in arrival order."""
-    ids, runs, times = _stream_times(columns)
+    ids, runs, times = _stream_times(columns, clock)
     order = np.argsort(runs, kind="stable")  # arrival order kept within a run
     runs, times = runs[order], times[order]
     cuts = np.flatnonzero(np.diff(runs)) + 1
-    return ids, np.split(times, cuts) if len(times) else []
+    present = runs[np.concatenate(([0], cuts))] if len(runs) else runs
+    return [ids[index] for index in present.tolist()], np.split(times, cuts) if len(times) else []
 
 
 def _threshold(gaps: np.ndarray, stall_seconds: float, stall_factor: float) -> float:
@@ -103,9 +131,10 @@ def stream_stats_frame(
     *,
     stall_seconds: float = STALL_SECONDS,
     stall_factor: float = STALL_FACTOR,
+    clock: str = "client",
 ) -> pd.DataFrame:
     """One row per run that streamed (see :meth:`streamviz.Trace.stream_stats`)."""
-    ids, groups = _groups(columns)
+    ids, groups = _groups(columns, clock)
     rows: dict[str, list[Any]] = {name: [] for name in _STATS_COLUMNS}
     for run_id, times in zip(ids, groups, strict=True):
         run = runs.get(run_id)
@@ -139,9 +168,10 @@ def stalls_frame(
     *,
     stall_seconds: float = STALL_SECONDS,
     stall_factor: float = STALL_FACTOR,
+    clock: str = "client",
 ) -> pd.DataFrame:
     """One row per stall (see :meth:`streamviz.Trace.stalls`)."""
-    ids, groups = _groups(columns)
+    ids, groups = _groups(columns, clock)
     rows: dict[str, list[Any]] = {name: [] for name in _STALL_COLUMNS}
     for run_id, times in zip(ids, groups, strict=True):
         gaps = np.diff(times)

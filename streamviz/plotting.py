@@ -44,7 +44,14 @@ def _tree_order(trace: Trace) -> list[Run]:
 
 
 def timeline_figure(
-    trace: Trace, *, ticks: bool = True, max_ticks: int = 50_000, row_height: int = 22
+    trace: Trace,
+    *,
+    ticks: bool = True,
+    max_ticks: int = 50_000,
+    row_height: int = 22,
+    stalls: bool = True,
+    stall_seconds: float | None = None,
+    stall_factor: float | None = None,
 ) -> go.Figure:
     """A Gantt chart of ``trace``'s runs: one bar per run, nested under its parent.
 
@@ -58,12 +65,18 @@ def timeline_figure(
         Above this many chunks, ticks are thinned evenly (bars and marks are always exact).
     row_height
         Pixels per run.
+    stalls
+        Mark every stall (:meth:`streamviz.Trace.stalls`) on its gap: a hatched stretch, its
+        length and threshold in the tooltip.
+    stall_seconds, stall_factor
+        The stall thresholds (default 250 ms and 5x the run's median gap).
 
     Returns
     -------
     plotly.graph_objects.Figure
         Bars coloured by run type, errors outlined in red, first-token marks (diamonds), token
-        ticks, steps that held the stream back (hatched, with how long), a time axis in ms.
+        ticks, steps that held the stream back (hatched, with how long), stalls (cross-hatched
+        on the gap), a time axis in ms.
     """
     runs = _tree_order(trace)
     row = {run.run_id: index for index, run in enumerate(runs)}
@@ -155,6 +168,8 @@ def timeline_figure(
             textposition="inside",
             hovertemplate="held the stream %{x:,.1f} ms<extra></extra>",
         )
+    if stalls:
+        _add_stalls(figure, trace, row, stall_seconds, stall_factor)
     figure.update_layout(
         barmode="overlay",
         title=_text(trace.name or ""),
@@ -170,3 +185,35 @@ def timeline_figure(
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
     )
     return figure
+
+
+def _add_stalls(
+    figure: go.Figure,
+    trace: Trace,
+    row: dict[str, int],
+    stall_seconds: float | None,
+    stall_factor: float | None,
+) -> None:
+    """The stalls of the runs drawn, as hatched stretches over their gaps."""
+    found = trace.stalls(stall_seconds=stall_seconds, stall_factor=stall_factor)
+    marks = [stall for stall in found.itertuples() if stall.run_id in row]
+    if not marks:
+        return
+    figure.add_bar(
+        name="stall",
+        orientation="h",
+        base=[1000 * stall.at for stall in marks],
+        x=[1000 * stall.gap for stall in marks],
+        y=[row[stall.run_id] for stall in marks],
+        width=0.6,
+        marker={
+            "color": "rgba(255,255,255,0.6)",
+            "line": {"color": _ERROR_COLOR, "width": 1.5},
+            "pattern": {"shape": "x", "fgcolor": _ERROR_COLOR},
+        },
+        customdata=[[1000 * stall.threshold, stall.after_chunk] for stall in marks],
+        hovertemplate=(
+            "stall: %{x:,.1f} ms without a chunk, after chunk %{customdata[1]}"
+            "<br>threshold %{customdata[0]:,.1f} ms<extra></extra>"
+        ),
+    )

@@ -278,7 +278,11 @@ class Trace:
             return detached_runs(self.runs)
 
     def stream_stats(
-        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+        self,
+        *,
+        stall_seconds: float | None = None,
+        stall_factor: float | None = None,
+        clock: str = "client",
     ) -> pd.DataFrame:
         """How steadily each run streamed: one row per run with stream events.
 
@@ -289,6 +293,9 @@ class Trace:
         than ``max(stall_seconds, stall_factor * the run's median gap)``, by default 250 ms and
         5x) with ``stalled``, their total length. Times in seconds. Computed from the trace's
         columns: a million-event trace costs about what one DataFrame column does.
+
+        ``clock="server"`` times the chunks by when a LangGraph server sent them (``server_t``,
+        recorded for resumable server runs) rather than when they arrived (``t``).
         """
         from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stream_stats_frame
 
@@ -297,15 +304,22 @@ class Trace:
             self.runs,
             stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
             stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+            clock=clock,
         )
 
     def stalls(
-        self, *, stall_seconds: float | None = None, stall_factor: float | None = None
+        self,
+        *,
+        stall_seconds: float | None = None,
+        stall_factor: float | None = None,
+        clock: str = "client",
     ) -> pd.DataFrame:
         """Every stall of every streaming run (see :meth:`stream_stats`), one row each.
 
         Columns: ``run_id``, ``name``, ``after_chunk`` (how many chunks had come),
         ``at`` (the time of the chunk before the gap), ``gap`` and the run's ``threshold``.
+        ``clock="server"``: by when a LangGraph server sent the chunks (see
+        :meth:`stream_stats`).
         """
         from streamviz.latency import STALL_FACTOR, STALL_SECONDS, stalls_frame
 
@@ -314,6 +328,7 @@ class Trace:
             self.runs,
             stall_seconds=STALL_SECONDS if stall_seconds is None else stall_seconds,
             stall_factor=STALL_FACTOR if stall_factor is None else stall_factor,
+            clock=clock,
         )
 
     def chunk_times(self) -> dict[str, list[float]]:

@@ -4,7 +4,7 @@
   ``auth.py``) into a fresh directory, where the server keeps its state (``.langgraph_api/``),
   and adds ``model_fast``: the model graph without delays, so tests do not wait for tokens, and
   ``approval`` (``interrupt()``), ``fanout`` (``Send``) and ``tool_agent`` (streamed tool calls)
-  from :mod:`streamviz.demo.graphs`.
+  from :mod:`streamviz.demo.graphs`, and ``stalling`` (a model with jitter and a scripted stall).
 - :meth:`LangGraphServer.start` runs the CLI from the venv (``sys.executable``'s ``bin/``)
   offline, on a free loopback port, in a new session (its own process group), and waits until
   ``GET /ok`` answers. The CLI moves silently to another port when the one asked for is busy, so
@@ -26,9 +26,36 @@ APP_DIR = REPO / "notebooks" / "langgraph"
 ARTIFACTS = REPO / "test-artifacts" / "langgraph"
 FAST_GRAPHS = '''"""Test-only graphs: the model graph without token delays; interrupt() and Send."""
 
+from typing_extensions import TypedDict
+
+from langgraph.graph import START, StateGraph
+
+from streamviz.demo import DemoChatModel
 from streamviz.demo.graphs import approval_graph, build_model_graph, fanout_graph, tool_agent_graph
 
 model_fast = build_model_graph(time_to_first_token=0, token_delay=0)
+
+# A model with jittery tokens (60) and one scripted stall (0.6 s before token 40).
+STALLING_ANSWER = " ".join(f"word{index}" for index in range(30))
+stalling_model = DemoChatModel(
+    time_to_first_token=0.05, token_delay=0.02, jitter=0.3, seed=7, pauses={40: 0.6},
+    responses=[STALLING_ANSWER],
+)
+
+
+class StallingState(TypedDict, total=False):
+    question: str
+    answer: str
+
+
+def answer(state: StallingState) -> dict:
+    return {"answer": stalling_model.invoke(state["question"]).content}
+
+
+stalling = (
+    StateGraph(StallingState).add_node("answer", answer).add_edge(START, "answer")
+    .compile(name="stalling")
+)
 '''
 
 
@@ -47,6 +74,7 @@ def prepare_app(directory: Path, *, auth: bool = False) -> Path:
     config["graphs"]["approval"] = "./fast_graphs.py:approval_graph"
     config["graphs"]["fanout"] = "./fast_graphs.py:fanout_graph"
     config["graphs"]["tool_agent"] = "./fast_graphs.py:tool_agent_graph"
+    config["graphs"]["stalling"] = "./fast_graphs.py:stalling"
     target = directory / "langgraph.json"
     target.write_text(json.dumps(config, indent=2))
     return target

@@ -74,3 +74,18 @@ def test_every_streaming_run_of_a_real_chain_is_counted_live_and_loaded(tmp_path
     trace.save(tmp_path / "t.jsonl")
     loaded = sv.Trace.load(tmp_path / "t.jsonl").stream_stats()
     assert loaded.equals(stats)
+
+
+def test_scripted_jitter_and_a_scripted_stall_of_a_demo_model():
+    model = DemoChatModel(
+        time_to_first_token=0.02, token_delay=0.01, jitter=0.3, seed=5, pauses={15: 0.5},
+        responses=[" ".join(f"w{index}" for index in range(30))],
+    )  # fmt: skip
+    collector = sv.Collector()
+    for _ in collector.stream(model, "hi"):
+        pass
+    (stall,) = collector.trace.stalls().itertuples()
+    assert stall.after_chunk == 15  # the wait was before token 15 (0-based): after 15 chunks
+    assert 0.5 <= stall.gap < 0.5 + 0.25  # the pause plus one jittered delay (and scheduling)
+    (row,) = collector.trace.stream_stats().itertuples()
+    assert row.stalls == 1 and row.gap_max == stall.gap

@@ -709,3 +709,35 @@ def test_guide_langgraph_server_examples(executed):
         "{'progress': 'writing a poem'}",
         "{'progress': 'done'}",
     ]
+
+
+def compare_text(notebook, source: str) -> str:
+    """The text form a cell's sv.compare(...) showed (the summary atop its HTML tables)."""
+    import html
+
+    outputs = cell_with(notebook, source).outputs
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    plots = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(pages) == 1 and len(plots) == 1  # the figure, then the tables
+    return html.unescape(re.search(r"<pre>(.*?)</pre>", pages[0], re.S).group(1))
+
+
+def test_compare_in_notebooks_02_and_08(executed):
+    text = compare_text(notebook_named(executed, "02_input_streams.ipynb"),
+                        "comparison = sv.compare(")  # fmt: skip
+    assert "only in a: _extract_country_names\n" in text
+    assert "only in b: _extract_country_names_streaming" in text
+    root = re.search(r"\(root\): .*first token (-[\d,.]+) ms, tokens 1 -> 3", text)
+    assert root is not None and float(root.group(1).replace(",", "")) < -500
+    assert "first divergence: missing at a #5 (seq 5), b #5: on_chain_start " in text
+
+    notebook = notebook_named(executed, "08_langgraph_server.ipynb")
+    text = compare_text(notebook, "here_vs_there = sv.compare(")
+    assert "runs: 4 matched by path, 0 only in a, 0 only in b" in text
+    assert "tokens" not in text.split("events:")[0].split("\n", 3)[3]  # same token counts
+    # The server's root opens when the run is created, and its metadata part comes first.
+    assert "first divergence: inserted at a #0, b #0 (seq 0): on_chain_start (root) 'model'" in text
+    assert "inserted at a #" in text and ", b #1 (seq 1): on_graph_metadata (root)" in text
+    printed_text = printed(notebook)
+    assert "events: 1 inserted" in printed_text
+    assert "on_chain_stream call_model 'call_model'" in printed_text  # astream's node chunk

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 import plotly.graph_objects as go
+import pytest
 from examples import EXAMPLES
 
 import streamviz as sv
@@ -73,3 +74,18 @@ def test_many_ticks_are_thinned_but_bars_stay_exact():
     figure = collector.trace.timeline_figure(max_ticks=500)
     chunks = next(item for item in figure.data if item.name.startswith("chunks"))
     assert len(chunks.x) <= 500 and "1 in" in chunks.name
+
+
+def test_a_stall_is_marked_on_its_gap_with_its_length_and_threshold():
+    from test_latency import scripted
+
+    trace = scripted([0.02] * 30 + [0.9] + [0.02] * 30)
+    stall = by_name(trace.timeline_figure())["stall"]
+    assert list(stall.base) == [pytest.approx(1000 * (1.4 + 30 * 0.02))]
+    assert list(stall.x) == [pytest.approx(900)] and list(stall.y) == [0]
+    assert stall.customdata[0][0] == pytest.approx(250)  # the threshold, in the tooltip
+    assert "threshold" in stall.hovertemplate
+    steady = scripted([0.02] * 60)
+    assert "stall" not in by_name(steady.timeline_figure())
+    lowered = trace.timeline_figure(stall_seconds=0.01, stall_factor=0.5)
+    assert len(by_name(lowered)["stall"].x) == 61  # every gap is above 10 ms

@@ -819,3 +819,42 @@ def test_a_remote_trace_keeps_streamed_tokens_compact(server, sync_client):
     message, metadata = parts[1]["data"]["chunk"]
     assert message == tokens[1]["data"]["chunk"] and message["content"]
     assert metadata["langgraph_node"] == "call_model"
+
+
+def test_stream_stats_of_a_server_run_by_server_time_and_by_arrival(server, sync_client, tmp_path):
+    """A resumable run's parts say when the server sent them: both clocks see the one stall."""
+    # Without stream_resumable the server sends no ids: no server time; the arrival stats stay.
+    # (This run also warms the graph up: a cold first call sends its first tokens in a burst.)
+    plain = sv.watch_remote(
+        sync_client(server.url), None, "stalling", input={"question": "anything"},
+        stream_mode=["events"], display=False,
+    )  # fmt: skip
+    assert not any("server_t" in e for e in plain.events)
+    assert plain.stream_stats(clock="server").empty
+    assert plain.stream_stats().query("run_type == 'chat_model'")["chunks"].tolist() == [61]
+    trace = sv.watch_remote(
+        sync_client(server.url),
+        None,
+        "stalling",
+        input={"question": "anything"},
+        stream_mode=["events"],
+        stream_resumable=True,
+        display=False,
+    )
+    (model,) = [run for run in trace.runs.values() if run.run_type == "chat_model"]
+    arrival = trace.stream_stats().set_index("run_id").loc[model.run_id]
+    sent = trace.stream_stats(clock="server").set_index("run_id").loc[model.run_id]
+    assert arrival["chunks"] == sent["chunks"] == model.chunk_count == 61
+    assert arrival["stalls"] == sent["stalls"] == 1
+    (stall_arrival,) = trace.stalls().query("run_id == @model.run_id").itertuples()
+    (stall_sent,) = trace.stalls(clock="server").query("run_id == @model.run_id").itertuples()
+    assert stall_arrival.after_chunk == stall_sent.after_chunk == 40
+    assert stall_sent.gap == pytest.approx(0.6, abs=0.1)  # the scripted pause, +- a token
+    # Every token arrived after the server sent it (its id counts whole milliseconds).
+    tokens = [e for e in trace.events if e["event"] == "on_chat_model_stream"]
+    assert all(e["t"] - e["server_t"] > -0.002 for e in tokens)
+    assert sent["first_chunk"] <= arrival["first_chunk"] + 0.002
+    # server_t is an additive field: a saved file gives the same figures back.
+    trace.save(tmp_path / "server.jsonl")
+    loaded = sv.Trace.load(tmp_path / "server.jsonl")
+    assert loaded.stream_stats(clock="server").equals(trace.stream_stats(clock="server"))

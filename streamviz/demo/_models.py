@@ -66,6 +66,7 @@ class _ScriptedModel(BaseModel):
     token_delay: float = Field(default=0.03, ge=0)
     jitter: float = Field(default=0.0, ge=0, le=1)
     seed: int = 0
+    pauses: dict[int, float] | None = None
     responses: list[str] | None = None
     script: dict[str, str] | None = None
     usage: Literal["last", "every", "end", "none"] = "last"
@@ -98,10 +99,13 @@ class _ScriptedModel(BaseModel):
         """
         bases = [self.time_to_first_token] + [self.token_delay] * max(n_tokens - 1, 0)
         bases = bases[:n_tokens]
-        if not self.jitter:
-            return bases
-        rng = random.Random(self.seed * 1_000_003 + call)
-        return [base * (1 + self.jitter * rng.uniform(-1, 1)) for base in bases]
+        if self.jitter:
+            rng = random.Random(self.seed * 1_000_003 + call)
+            bases = [base * (1 + self.jitter * rng.uniform(-1, 1)) for base in bases]
+        for index, pause in (self.pauses or {}).items():
+            if 0 <= index < len(bases):
+                bases[index] += pause
+        return bases
 
     def _plan(self, question: str, prompt_text: str, stop: list[str] | None) -> _Plan:
         call = self._calls
@@ -112,7 +116,7 @@ class _ScriptedModel(BaseModel):
             tokens = answer_tokens(question, self.script)
         tokens = _cut_at_stop(tokens, stop)
         # Zero delays take a path without any clock reads (benchmarks rely on it).
-        timed = self.time_to_first_token or self.token_delay
+        timed = self.time_to_first_token or self.token_delay or self.pauses
         delays = self.delays(len(tokens), call) if timed else None
         n_in = len(tokens_of(prompt_text))
         usage = self._usage(n_in, len(tokens))
@@ -201,6 +205,9 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         Fractional random variation of every delay, between 0 and 1.
     seed : int, default 0
         Seed for the jitter, so runs are reproducible.
+    pauses : dict of int to float, optional
+        Scripted stalls: ``{i: seconds}`` adds that wait before token ``i`` (0-based) of every
+        answer, on top of its usual delay.
     responses : list of str, optional
         If given, answers cycle through these in order, one per call, and the
         keyword rules are ignored.  They are split with `tokenize`.

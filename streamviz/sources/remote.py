@@ -29,6 +29,12 @@ v2 dict)                           ``on_chat_model_stream``...) with its own run
 anything else                      ``on_graph_<event>`` with the raw data
 =================================  =====================================================
 
+Every event's ``t`` is when the part *arrived* (the client's clock, as for any source). A part
+of a resumable run (``stream_resumable=True``, or a joined run) also says when the server queued
+it (its event id, in milliseconds): that time is recorded as ``server_t``, on the trace's clock
+(the server's wall clock read against the client's: on another machine, shifted by the clocks'
+difference), so ``trace.stream_stats(clock="server")`` gives the server-side token times.
+
 Payloads are kept as the server sent them (JSON dicts and lists: no message classes are made
 up). When the stream ends the root run ends (``on_chain_end``, output = the last root
 ``values`` part) unless the server already ended or failed it; a transport error (HTTP status,
@@ -46,6 +52,8 @@ source, this one never raises: a part it cannot read is logged with
 from __future__ import annotations
 
 import inspect
+import re
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +71,7 @@ __all__ = [
     "RemoteParts",
     "is_async_client",
     "remote_event_name",
+    "server_time",
     "split_remote_event",
 ]
 
@@ -103,6 +112,23 @@ def _part_of(part: Any) -> tuple[str, Any]:
         return NAMESPACE_SEPARATOR.join([str(part["type"]), *namespace]), part.get("data")
     event, data = part[0], part[1]
     return str(event), data
+
+
+_SERVER_ID = re.compile(r"(\d{12,14})-\d+")
+
+
+def server_time(part: Any) -> float | None:
+    """When the server sent ``part`` (seconds since the epoch), if its event id says so.
+
+    langgraph-api gives each part of a *resumable* run (``stream_resumable=True``, or a joined
+    run) a Redis-style id, ``<milliseconds since the epoch>-<n>``, stamped when the server
+    queued the part; other parts have no id (``None`` here).
+    """
+    part_id = part.get("id") if isinstance(part, dict) else getattr(part, "id", None)
+    if not isinstance(part_id, str):
+        return None
+    found = _SERVER_ID.fullmatch(part_id)
+    return None if found is None else int(found.group(1)) / 1000
 
 
 def _odd(what: str) -> None:
@@ -158,6 +184,7 @@ class RemoteParts:
         self._values: Any = None
         self._has_values = False
         self._message_metadata: dict[str, dict[str, Any]] = {}
+        self._server_t: float | None = None  # the part being recorded: its server time
 
     # ------------------------------------------------------------------ reading
     @property
@@ -182,6 +209,9 @@ class RemoteParts:
                 if mode == "metadata" and announced is not None and self.run_id is None:
                     self.run_id = str(announced)
                 self.open()
+            sent = server_time(part)
+            # On the trace's clock: the wall time of its 0 is the wall time now minus its time.
+            self._server_t = None if sent is None else sent - (time.time() - self.trace.clock())
             if mode == "error":
                 self._error_part(namespace, data)
             elif mode == "events" and is_event_dict(data):
@@ -194,6 +224,8 @@ class RemoteParts:
         except Exception as error:
             report_internal_error("streamviz remote part", error)
             return None
+        finally:
+            self._server_t = None
 
     def run_created(self, created: Any) -> None:
         """Start the root run as soon as the server says it created the run. Never raises.
@@ -265,6 +297,10 @@ class RemoteParts:
             }
         )
 
+    def _sent(self) -> dict[str, float]:
+        """``{"server_t": ...}`` when the part being recorded says when the server sent it."""
+        return {} if self._server_t is None else {"server_t": self._server_t}
+
     def _part(self, mode: str, namespace: list[str], data: Any) -> None:
         name, tags, metadata = self._describe(mode, data)
         if name is None and mode == "custom":  # written in a subgraph: the task running it
@@ -282,6 +318,7 @@ class RemoteParts:
                 "data": {"chunk": data},
                 "mode": mode,
                 "ns": namespace,
+                **self._sent(),
             }
         )
 
@@ -327,6 +364,7 @@ class RemoteParts:
                 "data": data.get("data", {}),
                 "mode": "events",
                 "ns": namespace,
+                **self._sent(),
             }
         )
 
@@ -345,6 +383,7 @@ class RemoteParts:
             {"error": error, "input": self.input, "chunk": data},
             mode="error",
             ns=namespace,
+            **self._sent(),
         )
 
 

@@ -21,6 +21,7 @@ import { SEEK_REQUEST as SEEK } from "../contract.js";
 import { frameScheduler } from "../frame.js";
 import { lastFitting } from "../sorted.js";
 import { cellText, ms, replaceChildren, setText, targetOf } from "../text.js";
+import { gapStatsOf, stallAt, stallLabel, stallLines } from "./gaps.js";
 import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
@@ -230,6 +231,7 @@ export function mountTimeline(ctx, parent) {
     const laid = { rows, lanes: partRows, x, scrollTop, width, height };
     geometry = laid;
     canvas.setAttribute("data-holds", holdsText(rows));
+    canvas.setAttribute("data-stalls", stallsText(rows));
     if (nothing) return laid;
     if (!context) context = typeof canvas.getContext === "function" ? canvas.getContext("2d") : null;
     if (context) paint(context, { ...laid, depth, dpr });
@@ -276,6 +278,23 @@ export function mountTimeline(ctx, parent) {
       if (run.holding === null && run.held === null) continue;
       const hold = holdSpan(run, store.runs, store.now);
       if (hold) parts.push(`${run.name}: ${hold.label} (${hold.from.toFixed(3)}-${hold.to.toFixed(3)})`);
+    }
+    return parts.join("; ");
+  }
+
+  /**
+   * The stalls marked, as text for tests and assistive tools (the first 20):
+   * `name: stall 900 ms after 31 chunks (threshold 250 ms); ...`.
+   * @param {number[]} rows
+   */
+  function stallsText(rows) {
+    const parts = [];
+    for (const i of rows) {
+      for (const stall of gapStatsOf(store.runTicks[i]).stalls) {
+        if (parts.length === 20) return `${parts.join("; ")}; …`;
+        const threshold = `threshold ${ms(stall.threshold, 0)}`;
+        parts.push(`${store.runs[i].name}: ${stallLabel(stall)} after chunk ${stall.after} (${threshold})`);
+      }
     }
     return parts.join("; ");
   }
@@ -408,6 +427,7 @@ export function mountTimeline(ctx, parent) {
           g.fillRect(x.x0 + c, y0 + 2, 1, barHeight - 4);
         }
         g.globalAlpha = 1;
+        paintStalls(g, gapStatsOf(times).stalls, x, y0, barHeight, mid, colors);
       }
 
       // First-token mark: a triangle pointing down into the bar, outlined in the background
@@ -556,6 +576,45 @@ export function mountTimeline(ctx, parent) {
     g.restore();
   }
 
+  /**
+   * Stalls: each gap too long for its run's rhythm (views/gaps.js) covered in the error colour,
+   * outlined, with its length inside when it fits. Hovering one tells its length and threshold.
+   * @param {CanvasRenderingContext2D} g
+   * @param {readonly import("./gaps.js").Stall[]} stalls
+   * @param {import("./timeline_model.js").Scale} x
+   * @param {number} y0
+   * @param {number} barHeight
+   * @param {number} mid
+   * @param {Colors} colors
+   */
+  function paintStalls(g, stalls, x, y0, barHeight, mid, colors) {
+    for (const stall of stalls) {
+      const s0 = Math.max(x.x0, x.x(stall.at));
+      const s1 = Math.min(x.x1, Math.max(x.x(stall.at + stall.gap), s0 + 3));
+      if (s1 < x.x0 || s0 > x.x1) continue;
+      g.fillStyle = colors.error;
+      g.globalAlpha = 0.22;
+      g.fillRect(s0, y0 - 1, s1 - s0, barHeight + 2);
+      g.globalAlpha = 1;
+      g.strokeStyle = colors.error;
+      g.lineWidth = 1.5;
+      g.setLineDash?.([2, 2]);
+      g.strokeRect(s0 + 0.5, y0 - 0.5, Math.max(1, s1 - s0 - 1), barHeight + 1);
+      g.setLineDash?.([]);
+      const label = stallLabel(stall);
+      const labelWidth = g.measureText(label).width;
+      if (labelWidth + 6 <= s1 - s0) {
+        // On a backing of the background colour: readable on any bar colour.
+        g.fillStyle = colors.background;
+        g.globalAlpha = 0.85;
+        g.fillRect(s0 + 2, y0 + 1, labelWidth + 2, barHeight - 2);
+        g.globalAlpha = 1;
+        g.fillStyle = colors.error;
+        g.fillText(label, s0 + 3, mid);
+      }
+    }
+  }
+
   function isSeekable() {
     return ctx.model.get("seekable") === true;
   }
@@ -641,7 +700,11 @@ export function mountTimeline(ctx, parent) {
       tooltip.hidden = true;
       return;
     }
-    placeTooltip(runSummary(store.runs[i], store.runs, store.now), event);
+    const run = store.runs[i];
+    // Over a stall of the run: what the mark means.
+    const { x } = laidOut();
+    const stall = stallAt(gapStatsOf(store.runTicks[i]).stalls, x.t(pointer(event).x), 3 / x.k);
+    placeTooltip(stall ? [run.name, ...stallLines(stall)] : runSummary(run, store.runs, store.now), event);
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   targetOf,
   visible,
 } from "../text.js";
+import { drawGapChart, GAP_CHART_HEIGHT_PX, GAP_CHART_WIDTH_PX, gapStatsOf } from "./gaps.js";
 import { plainJson, pyRepr } from "./payload.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 import { callLine, callText } from "./toolcalls.js";
@@ -49,7 +50,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, calls: HTMLElement, callsKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, calls: HTMLElement, callsKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean, gaps: HTMLElement, gapsKey: number, gapChart: HTMLCanvasElement | null, gapText: Text | null}} RunBlock
  */
 
 /**
@@ -233,6 +234,9 @@ export function mountTokens(ctx, parent) {
     // A model's tool calls, one line each: its pieces below mix parallel calls together.
     const calls = h("div", { class: "sv-token-calls", hidden: true });
     parts.element.insertBefore(calls, head.nextSibling);
+    // The gaps between its chunks, a small bar chart (stalls in the error colour).
+    const gaps = h("div", { class: "sv-token-gaps", hidden: true });
+    parts.element.insertBefore(gaps, calls.nextSibling);
     return {
       ...parts,
       i,
@@ -245,6 +249,10 @@ export function mountTokens(ctx, parent) {
       texts: json ? null : tokenTexts(h, parts, TOKEN_CHARS),
       value: { value: undefined, additive: false, last: undefined, parsed: true },
       near: false,
+      gaps,
+      gapsKey: 0,
+      gapChart: null,
+      gapText: null,
     };
   }
 
@@ -341,6 +349,40 @@ export function mountTokens(ctx, parent) {
     );
   }
 
+  /**
+   * The run's gap chart, redrawn when it has more chunks (from two chunks on: one gap). Made
+   * once; a redraw changes its pixels, attributes and the summary's text node, nothing else.
+   * @param {RunBlock} block
+   */
+  function drawGaps(block) {
+    const times = store.runTicks[block.i];
+    const count = times?.length ?? 0;
+    if (count === block.gapsKey) return;
+    block.gapsKey = count;
+    if (count < 2) return;
+    const stats = gapStatsOf(times);
+    if (!block.gapChart || !block.gapText) {
+      block.gapChart = /** @type {HTMLCanvasElement} */ (
+        h("canvas", { class: "sv-gap-chart", role: "img", width: GAP_CHART_WIDTH_PX, height: GAP_CHART_HEIGHT_PX })
+      );
+      block.gapText = ctx.doc.createTextNode("");
+      block.gaps.append(
+        h("div", { class: "sv-gap-label" }, "gaps between chunks"),
+        h("div", { class: "sv-gap-row" }, block.gapChart, h("span", { class: "sv-gap-summary" }, block.gapText)),
+      );
+      block.gaps.hidden = false;
+    }
+    const style = ctx.win.getComputedStyle?.(block.gaps);
+    const colors = {
+      muted: style?.getPropertyValue("--sv-muted").trim() || "#6b7280",
+      error: style?.getPropertyValue("--sv-error").trim() || "#dc2626",
+    };
+    drawGapChart(block.gapChart, stats, colors, ctx.win.devicePixelRatio || 1);
+    const summary = block.gapChart.getAttribute("aria-label") ?? "";
+    if (block.gapText.data !== summary) block.gapText.data = summary;
+    block.gaps.setAttribute("data-stalls", String(stats.stalls.length));
+  }
+
   /** @param {RunBlock} block */
   function drawBody(block) {
     const stream = store.runStream[block.i] ?? [];
@@ -425,7 +467,10 @@ export function mountTokens(ctx, parent) {
         blocks.set(i, block);
       }
       if (n < EAGER_BLOCKS || block.id === selected) block.near = true;
-      if (block.near) drawBody(block);
+      if (block.near) {
+        drawBody(block);
+        drawGaps(block);
+      }
       drawHead(block);
       drawCalls(block);
     });
