@@ -4,15 +4,21 @@
    path: ``packed`` (a plain ``AIMessageChunk`` kept as its text), ``text`` (a parser's
    ``TextAccessor``), ``same`` (the previous row's object again, as a sequence re-yields its last
    step's chunks).
-2. A LangGraph ``messages`` part recorded by ``GraphParts.record`` (``streamviz/sources/graph.py``,
-   what ``sv.watch`` does with each part of a graph): ``writer`` (the store's stream writer of its
-   model call) and, for comparison, ``event`` (the same part built as an event and appended: the
-   path of every other part, and of ``messages`` parts before they had a writer).
-3. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
+2. A LangGraph ``messages`` part recorded by ``GraphParts`` (``streamviz/sources/graph.py``,
+   what ``sv.watch`` does with each part of a graph): ``put`` (the watch loop's call when nothing
+   prints the parts: straight to the model call's writer), ``writer`` (``record``, which also
+   returns the part split, through the same writer) and, for comparison, ``event`` (the same part
+   built as an event and appended: the path of every other part, and of ``messages`` parts
+   before they had a writer).
+3. The collector's token callback, ``Collector.on_llm_new_token`` of a chat model run (what
+   LangChain calls for each token, with a ``ChatGenerationChunk``), per call: ``callback``.
+4. The whole pipeline: (collector - no-op handler) per token and per recorded stream event on
    rows A sync, A async and B sync of ``run.py`` (short runs, interleaved).
 
-Both run with the garbage collector off and report the minimum over repetitions (and the median),
-in microseconds: they measure CPU work, not the GC (see ``run.py`` for that).
+All run with the garbage collector off and report the minimum over repetitions (and the median),
+in microseconds of the thread's CPU time (``time.thread_time``: on a machine shared with other
+work, wall time counts the time the thread waited for a CPU): they measure CPU work, not the GC
+(see ``run.py`` for that).
 """
 
 from __future__ import annotations
@@ -49,10 +55,10 @@ def writer_costs(tokens: int, reps: int) -> dict[str, list[float]]:
             write = trace.store.stream_writer(run, {**fields, "event": "on_chat_model_stream"})
             gc.collect()
             gc.disable()
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for value in values:
                 write(value)
-            elapsed = time.perf_counter() - t0
+            elapsed = time.thread_time() - t0
             gc.enable()
             results[path].append(elapsed / len(chunks) * 1e6)
     return results
@@ -77,7 +83,9 @@ def part_costs(tokens: int, reps: int) -> dict[str, list[float]]:
     }
     chunks = list(DemoChatModel.for_benchmark(tokens).stream("go"))[:-1]
     items = [("messages", (chunk, metadata)) for chunk in chunks]
-    results: dict[str, list[float]] = {"writer": [], "event": []}
+    results: dict[str, list[float]] = {"put": [], "writer": [], "event": []}
+    if not hasattr(GraphParts, "put"):  # a build before it (to compare): no such path
+        del results["put"]
     for _ in range(reps):
         for path in results:
             trace = Trace()
@@ -85,16 +93,47 @@ def part_costs(tokens: int, reps: int) -> dict[str, list[float]]:
             append = trace.store.append
             gc.collect()
             gc.disable()
-            t0 = time.perf_counter()
-            if path == "writer":
+            t0 = time.thread_time()
+            if path == "put":
+                for item in items:
+                    parts.put(item)
+            elif path == "writer":
                 for item in items:
                     parts.record(item)
             else:
                 for mode, chunk in items:
                     append(part_event("root", "agent", (), mode, chunk))
-            elapsed = time.perf_counter() - t0
+            elapsed = time.thread_time() - t0
             gc.enable()
             results[path].append(elapsed / len(items) * 1e6)
+    return results
+
+
+def callback_costs(tokens: int, reps: int) -> list[float]:
+    """Microseconds per ``Collector.on_llm_new_token`` call of a chat model run."""
+    from uuid import uuid4
+
+    from langchain_core.messages import HumanMessage
+    from langchain_core.outputs import ChatGenerationChunk
+
+    chunks = [
+        ChatGenerationChunk(message=chunk)
+        for chunk in list(DemoChatModel.for_benchmark(tokens).stream("go"))[:-1]
+    ]
+    results = []
+    for _ in range(reps):
+        collector, run_id = Collector(), uuid4()
+        collector.on_chat_model_start({}, [[HumanMessage("go")]], run_id=run_id, name="m")
+        callback = collector.on_llm_new_token
+        gc.collect()
+        gc.disable()
+        t0 = time.thread_time()
+        for chunk in chunks:
+            callback(chunk.text, chunk=chunk, run_id=run_id)
+        elapsed = time.thread_time() - t0
+        gc.enable()
+        assert collector.trace.runs[str(run_id)].chunk_count == len(chunks)
+        results.append(elapsed / len(chunks) * 1e6)
     return results
 
 
@@ -117,13 +156,13 @@ def pipeline_costs(tokens: int, reps: int) -> dict[str, dict[str, list[float]]]:
                 config = {"callbacks": [NoopHandler() if variant == "noop" else Collector()]}
                 gc.collect()
                 gc.disable()
-                t0 = time.perf_counter()
+                t0 = time.thread_time()
                 if mode == "sync":
                     for _ in chain.stream(INPUT, config):
                         pass
                 else:
                     loop.run_until_complete(consume(chain, config))
-                elapsed = time.perf_counter() - t0
+                elapsed = time.thread_time() - t0
                 gc.enable()
                 if r:
                     times[variant].append(elapsed / tokens * 1e6)
@@ -143,6 +182,9 @@ def main() -> None:
     print("LangGraph messages part, us per part: min / median")
     for path, times in part_costs(args.tokens, args.reps).items():
         print(f"  {path:7s} {min(times):.3f} / {statistics.median(times):.3f}")
+    times = callback_costs(args.tokens, args.reps)
+    print("collector token callback, us per call: min / median")
+    print(f"  callback {min(times):.3f} / {statistics.median(times):.3f}")
     print("pipeline, us per token: min / median; collector - noop per recorded stream event")
     for row, times in pipeline_costs(args.tokens, args.reps).items():
         noop, coll = times["noop"], times["collector"]

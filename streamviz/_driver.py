@@ -82,6 +82,13 @@ class LocalFeed:
         self.last_part = chunk
         return chunk, self.parts.record(chunk)
 
+    def put(self) -> Any:
+        """For a graph, the function recording each part, else None.
+
+        What :meth:`take` does, but for ``last_part``, which the watch loop sets at its end.
+        """
+        return None if self.parts is None else self.parts.put
+
     def fail(self, error: BaseException) -> None:
         self.collector.abandon_running(error)
 
@@ -192,8 +199,17 @@ class Watch:
         try:
             self._begin()
             stream = self.feed.stream()
-            for item in stream:
-                self._take(item)
+            put = self._put()
+            if put is not None:  # a graph's parts, nothing printed: one call per part
+                item = _NO_PART
+                try:
+                    for item in stream:
+                        put(item)
+                finally:
+                    self._kept(item)
+            else:
+                for item in stream:
+                    self._take(item)
         except BaseException as error:
             self._fail(error)
             raise
@@ -211,7 +227,15 @@ class Watch:
         try:
             self._begin()
             stream = self.feed.astream()
-            if hasattr(stream, "__aiter__"):
+            put = self._put()
+            if put is not None and hasattr(stream, "__aiter__"):  # as in run
+                item = _NO_PART
+                try:
+                    async for item in stream:
+                        put(item)
+                finally:
+                    self._kept(item)
+            elif hasattr(stream, "__aiter__"):
                 async for item in stream:
                     self._take(item)
             else:
@@ -234,6 +258,17 @@ class Watch:
     def _begin(self) -> None:
         latest.trace = self.trace  # also when the run raises: sv.last_trace() has what it did
         self.trace.start_clock()  # t = 0 when the run is called, not when the widget was made
+
+    def _put(self) -> Any:
+        """What takes each item when it only needs recording (:meth:`LocalFeed.put`), else None."""
+        if self.console is None and isinstance(self.feed, LocalFeed):
+            return self.feed.put()
+        return None
+
+    def _kept(self, item: Any) -> None:
+        """The last item of a loop over :meth:`_put`'s function (``_NO_PART``: none came)."""
+        if item is not _NO_PART:
+            self.feed.last_part = item  # type: ignore[union-attr]
 
     def _take(self, item: Any) -> None:
         shown = self.feed.take(item)

@@ -194,25 +194,34 @@ def test_a_part_that_cannot_be_read_is_logged_and_the_stream_goes_on(caplog):
     assert "graph part" in caplog.text
 
 
-def recorded_parts(items, **stream) -> tuple[list[dict], list[dict]]:
-    """``items`` recorded by GraphParts, and each as ``part_event`` builds it at that moment."""
+def recorded_parts(items, via="record", **stream) -> tuple[list[dict], list[dict]]:
+    """``items`` recorded by GraphParts, and each as ``part_event`` builds it at that moment.
+
+    ``via``: ``"record"`` (what a watch printing the parts calls) or ``"put"`` (what a watch
+    that prints nothing calls).
+    """
     from streamviz.sources.graph import GraphParts, part_event, split_part
 
     trace = sv.Trace()
     parts = GraphParts(trace, "root", "g", **stream)
+    take = getattr(parts, via)
     several = not isinstance(stream["stream_mode"], str)
     expected = []
     for item in items:
         namespace, mode, chunk = split_part(
-            item, several_modes=several, subgraphs=stream.get("subgraphs", False), mode="values"
+            item,
+            several_modes=several,
+            subgraphs=stream.get("subgraphs", False),
+            mode="values" if several else stream["stream_mode"],
         )
         expected.append(part_event("root", "g", namespace, mode, chunk))
-        parts.record(item)
+        take(item)
     got = [{k: v for k, v in e.items() if k not in ("t", "seq", "thread")} for e in trace.events]
     return got, expected
 
 
-def test_messages_parts_come_back_with_the_fields_and_key_order_of_their_own_events():
+@pytest.mark.parametrize("via", ["record", "put"])
+def test_messages_parts_come_back_with_the_fields_and_key_order_of_their_own_events(via):
     from langchain_core.messages import AIMessageChunk
 
     def token(text, **fields):
@@ -225,7 +234,7 @@ def test_messages_parts_come_back_with_the_fields_and_key_order_of_their_own_eve
     items += [("messages", (token("three"), metadata))]
     items += [("messages", (token("", usage_metadata={"input_tokens": 1, "output_tokens": 1,
                                                        "total_tokens": 2}), metadata))]  # fmt: skip
-    got, expected = recorded_parts(items, stream_mode=["updates", "messages"])
+    got, expected = recorded_parts(items, via, stream_mode=["updates", "messages"])
     assert got == expected
     assert [list(event) for event in got] == [list(event) for event in expected]
     assert [e["name"] for e in got] == ["agent", "agent", "agent", "tools", "agent", "agent"]
@@ -237,11 +246,21 @@ def test_messages_parts_come_back_with_the_fields_and_key_order_of_their_own_eve
         (["a"], lambda m: m.update(langgraph_node="renamed")),  # a value replaced
         (None, lambda m: m.update(tags=["late"])),  # a key added, which gives the event tags
         (["a"], lambda m: m["tags"].append("later")),  # the tags list changed in place
+        ([], lambda m: m["tags"].append("later")),  # an empty tags list filled in place
         (["a"], lambda m: m.pop("langgraph_step")),  # a key removed
     ],
 )
+@pytest.mark.parametrize(
+    ("via", "modes"),
+    [
+        ("record", "messages"),
+        ("record", ["updates", "messages"]),
+        ("put", "messages"),
+        ("put", ["updates", "messages"]),
+    ],
+)
 def test_a_messages_part_whose_metadata_changed_since_its_calls_first_part_shows_the_change(
-    tags, change
+    tags, change, via, modes
 ):
     from langchain_core.messages import AIMessageChunk
 
@@ -253,9 +272,10 @@ def test_a_messages_part_whose_metadata_changed_since_its_calls_first_part_shows
         for step in range(3):
             if step == 1:
                 change(metadata)
-            yield ("messages", (AIMessageChunk(content=str(step), id="m"), metadata))
+            chunk = (AIMessageChunk(content=str(step), id="m"), metadata)
+            yield chunk if isinstance(modes, str) else ("messages", chunk)
 
-    got, expected = recorded_parts(changing(), stream_mode=["messages"])
+    got, expected = recorded_parts(changing(), via, stream_mode=modes)
     assert [(e["name"], e["tags"], e["metadata"]) for e in got] == [
         (e["name"], e["tags"], e["metadata"]) for e in expected
     ]
@@ -312,11 +332,13 @@ def test_watching_a_graph_keeps_no_token_message_alive_until_the_run_ends():
     assert alive_later == [1]
 
 
-def test_a_failed_graphs_result_is_its_last_part():
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_failed_graphs_result_is_its_last_part(use_async):
     from streamviz.demo.graphs import FAILURE_MESSAGE, build_failing_graph
 
+    watch = (lambda *a, **k: asyncio.run(sv.awatch(*a, **k))) if use_async else sv.watch
     with pytest.raises(ValueError, match=FAILURE_MESSAGE):
-        sv.watch(
+        watch(
             build_failing_graph(),
             {"topic": "cats", "notes": []},
             display=False,
@@ -324,3 +346,95 @@ def test_a_failed_graphs_result_is_its_last_part():
         )
     trace = sv.last_trace()
     assert trace.result == ("custom", {"progress": "about to fail"})
+
+
+def _streaming_agent():
+    """Two model nodes in parallel (one streams plain tokens, one tool calls), then a third."""
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    from streamviz.demo import DemoChatModel
+    from streamviz.demo._tools import DemoToolModel
+
+    class State(TypedDict, total=False):
+        a: str
+        b: str
+        c: str
+
+    plain, tools, last = (
+        DemoChatModel.for_benchmark(40),
+        DemoToolModel(),
+        DemoChatModel.for_benchmark(25),
+    )
+    graph = StateGraph(State)
+    graph.add_node("a", lambda state: {"a": plain.invoke("go").content})
+    graph.add_node("b", lambda state: {"b": str(tools.invoke("weather in Paris?").tool_calls)})
+    graph.add_node("c", lambda state: {"c": last.invoke("go").content})
+    graph.add_edge(START, "a").add_edge(START, "b").add_edge("a", "c").add_edge("b", "c")
+    return graph.add_edge("c", END).compile(name="agent")
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_watched_agents_streamed_events_read_back_as_the_event_by_event_path_stores_them(
+    monkeypatch, use_async
+):
+    """Every event a stream writer recorded (model tokens, ``messages`` parts) reads back as the
+    event ``store.append`` would have kept: its fields, ``data={"chunk": chunk}``, the same
+    chunk (type, fields set), key order; a part's fields are also ``part_event``'s of that part;
+    nothing is lost and the graph's result is its last part."""
+    from langchain_core.messages import AIMessageChunk
+
+    from streamviz._log import EventStore
+    from streamviz.sources.graph import part_event
+
+    written: list[tuple[int, dict, object]] = []  # (seq, the writer's fields, the chunk given)
+    make_writer = EventStore.stream_writer
+
+    def logging_writer(store, run, fields):
+        write = make_writer(store, run, fields)
+
+        def logged(chunk):
+            with store.lock:  # re-entrant: the seq the write takes is the store's length now
+                written.append((len(store), fields, chunk))
+                write(chunk)
+
+        return logged
+
+    monkeypatch.setattr(EventStore, "stream_writer", logging_writer)
+    modes = ["updates", "messages"]
+    graph = _streaming_agent()
+    if use_async:
+        trace = asyncio.run(sv.awatch(graph, {}, display=False, stream_mode=modes))
+    else:
+        trace = sv.watch(graph, {}, display=False, stream_mode=modes)
+    events = list(trace.events)
+    assert [e["seq"] for e in events] == list(range(len(events)))
+    root = trace.roots[0]
+    kinds = {"on_chat_model_stream": 0, "on_graph_messages": 0}
+    for seq, fields, chunk in written:
+        read = events[seq]
+        expected = {**fields, "data": {"chunk": chunk}}
+        expected |= {"t": read["t"], "seq": seq, "thread": read["thread"]}
+        assert read == expected
+        assert list(read) == list(expected)
+        got = read["data"]["chunk"]
+        assert type(got) is type(chunk)
+        message, given = (got[0], chunk[0]) if type(chunk) is tuple else (got, chunk)
+        assert type(message) is type(given)
+        if isinstance(given, AIMessageChunk):
+            assert message.__pydantic_fields_set__ == given.__pydantic_fields_set__
+        if read["event"] == "on_chat_model_stream":  # the model's message, as LangChain says
+            assert type(chunk) is AIMessageChunk
+        if read["event"] == "on_graph_messages":
+            part = part_event(root.run_id, "agent", (), "messages", chunk)
+            assert {k: v for k, v in read.items() if k not in ("t", "seq", "thread")} == part
+        kinds[read["event"]] = kinds.get(read["event"], 0) + 1
+    models = [run for run in trace.runs.values() if run.run_type == "chat_model"]
+    assert len(models) == 3 and {run.status for run in trace.runs.values()} == {"ok"}
+    streamed = sum(run.chunk_count for run in models)
+    assert kinds["on_chat_model_stream"] == kinds["on_graph_messages"] == streamed
+    assert streamed == 41 + 26 + sum(1 for e in events if e["event"] == "on_chat_model_stream"
+                                     and e["name"] == "DemoToolModel")  # fmt: skip
+    assert trace.store.kept_objects()  # the tool model's chunks (and closing ones) kept whole
+    assert trace.result == root.output and set(root.output) == {"a", "b", "c"}

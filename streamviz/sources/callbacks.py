@@ -29,7 +29,7 @@ from streamviz.trace import Trace
 __all__ = ["Collector"]
 
 
-_NO_TOKEN_RUN = (None, None)
+_NO_TOKEN_RUN = (None, None, None)  # (run id, its _RunInfo, its chat model writer)
 
 
 class _RunInfo:
@@ -173,7 +173,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._abandoned: dict[UUID, _RunInfo] = {}
         # The run of the latest token and its info (one tuple, so that threads read a consistent
         # pair): `on_llm_new_token` looks runs up in `_live` only when the run changes.
-        self._token_run: tuple[UUID | None, Any] = _NO_TOKEN_RUN
+        self._token_run: tuple[UUID | None, Any, Any] = _NO_TOKEN_RUN
 
     # Config copies must keep pointing at this collector.
     def __copy__(self) -> Collector:
@@ -374,13 +374,19 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
     ) -> None:
         """Record ``on_chat_model_stream`` / ``on_llm_stream`` for one token."""
         try:
-            last_id, info = self._token_run
+            last_id, info, write = self._token_run
             # Looked up in `_live` only when the run changes: hashing a UUID runs Python code.
             if run_id is not last_id or not info.live:
                 info = self._live.get(run_id)
                 if info is None:
                     raise KeyError(f"token for run {run_id}, whose start was never reported")
-                self._token_run = (run_id, info)
+                write = None
+                if info.run_type == "chat_model" and not info.tapped:  # the usual token
+                    write = info.write_chunk or self._writer(info)
+                self._token_run = (run_id, info, write)
+            if write is not None and chunk is not None and not info.tapped:  # a chat model's
+                write(chunk.message)
+                return
             if info.tapped:  # the stream tap already reports this run's chunks
                 return
             if info.run_type == "chat_model":

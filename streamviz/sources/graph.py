@@ -194,6 +194,41 @@ class GraphParts:
         self._latest: tuple[Any, ...] | None = None  # the entry of the latest part's writer
         self._pairs = self.several_modes and not subgraphs and version != "v2"
 
+    def put(self, item: Any) -> None:
+        """:meth:`record` without its return value: the watch loop's path when nothing prints.
+
+        The next ``messages`` part of the model call of the previous part (the usual part of a
+        streaming agent: same metadata object, unchanged, several modes without subgraphs) goes
+        straight to that call's writer; any other part through :meth:`record`. Never raises.
+        """
+        write = None
+        try:
+            latest = self._latest
+            if latest is not None and type(item) is tuple and len(item) == 2 and self._pairs:
+                chunk = item[1]
+                if (
+                    type(chunk) is tuple
+                    and len(chunk) == 2
+                    and chunk[1] is latest[0]
+                    and not latest[1]
+                    and item[0] == latest[2]
+                ):
+                    # _unchanged(metadata, copy, tags), inlined
+                    metadata, copy, tags = chunk[1], latest[3], latest[4]
+                    if len(copy) == len(metadata) and copy == metadata:
+                        now = metadata.get("tags")
+                        if (not tags) if not now else (type(now) is tuple or now == tags):
+                            write = latest[5]
+        except Exception:  # a metadata value whose == fails: not known to be unchanged
+            write = None
+        if write is None:
+            self.record(item)
+            return
+        try:
+            write(chunk)
+        except Exception as error:
+            report_internal_error("streamviz graph part", error)
+
     def record(self, item: Any) -> tuple[tuple[str, ...], str, Any] | None:
         """Record one yielded part; returns its ``(namespace, mode, chunk)`` (``None`` on error).
 
