@@ -65,7 +65,8 @@ loader's token rows of a known :data:`Shape`, without building their events). Re
 ``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events` (a window),
 :meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers that only need
 the text and time of each token, like the widget encoder; :meth:`ChunkBlock.shapes` for writers that
-encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for DataFrames),
+encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for DataFrames;
+its chunks built per kind of row by :meth:`Columns.chunk_array`),
 :meth:`~EventStore.select` (a read-only view of the events a filter keeps),
 :meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`, and
 :attr:`~EventStore.tree`.
@@ -1226,6 +1227,7 @@ def _build_messages(
     out: list[Any] = []
     append = out.append
     new, cls = _new, AIMessageChunk
+    set_dict, set_fields_set, set_extra, set_private = _slot_setters()
     field_sets, message_ids = store._field_sets, store._message_ids
     last_code = last_template = -1
     prototype: dict[str, Any] = {}
@@ -1243,12 +1245,32 @@ def _build_messages(
         attrs["invalid_tool_calls"] = []
         attrs["tool_call_chunks"] = []
         message = new(cls)
-        _set(message, "__dict__", attrs)
-        _set(message, "__pydantic_fields_set__", fields_set.copy())
-        _set(message, "__pydantic_extra__", None)
-        _set(message, "__pydantic_private__", None)
+        set_dict(message, attrs)
+        set_fields_set(message, fields_set.copy())
+        set_extra(message, None)
+        set_private(message, None)
         append(message)
     return out
+
+
+def _slot_setters() -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of an ``AIMessageChunk``'s ``__dict__`` and pydantic slots.
+
+    What ``object.__setattr__`` calls for these names (the first descriptor of each in the
+    class's MRO, a data descriptor), looked up once.
+    """
+    setters = []
+    for name in (
+        "__dict__",
+        "__pydantic_fields_set__",
+        "__pydantic_extra__",
+        "__pydantic_private__",
+    ):
+        found = next(
+            klass.__dict__[name] for klass in AIMessageChunk.__mro__ if name in klass.__dict__
+        )
+        setters.append(found.__set__)
+    return tuple(setters)
 
 
 def _prototype(message_id: Any) -> dict[str, Any]:
