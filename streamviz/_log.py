@@ -1159,17 +1159,21 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
     leader = positions
     if pairs.any() and not pairs.all():
         # A message part and its model's stream event: one text object, fields and message id,
-        # one message, built by the first row of the three (a stable sort; every text is held
-        # by the store, so identities are distinct).
+        # one message, built by the first row of the three (every text is held by the store,
+        # so identities are distinct). Rows are sorted (stably) by one number mixing the message
+        # id and the text's identity, rows of a run's block being mostly in order already; a
+        # row whose three differ from its group's first row's builds its own.
         ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
         mids = _message_id_codes(store, templates)
-        order = np.lexsort((mids, codes, ids))
-        keys = (ids[order], codes[order], mids[order])
+        mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
+        order = np.argsort(mixed, kind="stable")
+        ordered = mixed[order]
         first = np.ones(count, dtype=bool)
-        first[1:] = (keys[0][1:] != keys[0][:-1]) | (keys[1][1:] != keys[1][:-1])
-        first[1:] |= keys[2][1:] != keys[2][:-1]
+        first[1:] = ordered[1:] != ordered[:-1]
         leader = np.empty(count, dtype=np.int64)
         leader[order] = order[np.maximum.accumulate(np.where(first, positions, 0))]
+        alone = (ids != ids[leader]) | (codes != codes[leader]) | (mids != mids[leader])
+        leader[alone] = positions[alone]
     builds = np.flatnonzero(leader == positions)
     built = _build_messages(
         store,
@@ -1203,16 +1207,14 @@ def _message_id_codes(store: EventStore, templates: Any) -> Any:
     import numpy as np
 
     numbers: dict[Any, int] = {}
-    ids = store._message_ids
-    unique = np.unique(templates)
-    codes = []
-    for template in unique.tolist():
-        message_id = ids[template]
-        try:
-            codes.append(numbers.setdefault(message_id, len(numbers)))
-        except TypeError:  # an unhashable id: a number of its own
-            codes.append(-1 - template)
-    return np.asarray(codes, dtype=np.int64)[np.searchsorted(unique, templates)]
+    table = np.full(int(templates.max()) + 1, -1, dtype=np.int64)
+    for template, message_id in list(store._message_ids.items()):
+        if template < len(table):
+            try:
+                table[template] = numbers.setdefault(message_id, len(numbers))
+            except TypeError:  # an unhashable id: a number of its own
+                table[template] = -2 - template
+    return table[templates]
 
 
 def _build_messages(
