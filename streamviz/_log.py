@@ -65,7 +65,8 @@ loader's token rows of a known :data:`Shape`, without building their events). Re
 ``len(store)``, :meth:`~EventStore.event`, :meth:`~EventStore.events` (a window),
 :meth:`~EventStore.blocks` (a window as dicts and blocks of compact rows, for readers that only need
 the text and time of each token, like the widget encoder; :meth:`ChunkBlock.shapes` for writers that
-encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for DataFrames),
+encode a shape once), :meth:`~EventStore.columns` (a window as numpy columns, for DataFrames;
+its chunks built per kind of row by :meth:`Columns.chunk_array`),
 :meth:`~EventStore.select` (a read-only view of the events a filter keeps),
 :meth:`~EventStore.template`, :meth:`~EventStore.shape_event`, :meth:`~EventStore.stream_times`, and
 :attr:`~EventStore.tree`.
@@ -120,7 +121,6 @@ _FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD
 _VARYING = ("data", "t", "seq", "thread")
 _MAX_THREAD = 2**64
 _new, _set = object.__new__, object.__setattr__
-_RECENT_MESSAGES = 4096  # packed messages Columns.chunks remembers, to rebuild shared ones once
 # What a view (EventStore.select) shares with its store: everything rows are read from.
 _SHARED = (
     "_dicts", "_template", "_t", "_thread", "_kind", "_values", "_message_ids", "_pair_metadata",
@@ -970,8 +970,8 @@ class Columns:
     """
 
     __slots__ = (
-        "_rows", "_store", "dicts", "positions", "seq", "t", "template", "templates", "thread",
-        "threaded",
+        "_read", "_rows", "_store", "dicts", "positions", "seq", "t", "template", "templates",
+        "thread", "threaded",
     )  # fmt: skip
 
     def __init__(
@@ -989,6 +989,7 @@ class Columns:
     ) -> None:
         self._store = store
         self._rows = rows
+        self._read: tuple[Any, Any, list[Any]] | None = None  # see _resolved
         self.template = template
         """Per event: its template (:meth:`EventStore.template`), -1 for a dict event."""
         self.t = t
@@ -1021,69 +1022,111 @@ class Columns:
     def __len__(self) -> int:
         return len(self.template)
 
+    def _resolved(self) -> tuple[Any, Any, list[Any]]:
+        """Per compact event: its kind, the row its chunk is read from and that row's value.
+
+        A row repeating an earlier row's chunk object (``_SAME``) is read from that row. Computed
+        once per window, kept by this object only (never by the store).
+        """
+        if self._read is None:
+            import numpy as np
+
+            store, rows = self._store, self._rows
+            top = int(rows[-1]) + 1 if len(rows) else 0
+            # Copies of the store's columns up to the last row read (appends may go on meanwhile).
+            kind_of_row = np.frombuffer(store._kind[:top], dtype=store._kind.typecode)
+            kinds = kind_of_row[rows]
+            sources = rows.copy()
+            values = store._values
+            same = np.flatnonzero(kinds == _SAME)
+            if len(same):
+                repeated = map(values.__getitem__, rows[same].tolist())
+                sources[same] = np.fromiter(repeated, dtype=np.int64, count=len(same))
+                kinds[same] = kind_of_row[sources[same]]
+            self._read = (kinds, sources, list(map(values.__getitem__, sources.tolist())))
+        return self._read
+
     def texts(self) -> list[str | None]:
         """The text of every compact event, in order.
 
         A token's text (a text chunk, a message rebuilt from its text); None for a chunk kept
         as an object.
         """
-        kinds, values = self._store._kind, self._store._values
-        out: list[str | None] = []
-        append = out.append
-        for row in self._rows.tolist():
-            kind, value = kinds[row], values[row]
-            if kind == _SAME:
-                kind, value = kinds[value], values[value]
-            append(None if kind == _AS_IS and type(value) is not str else value)
+        import numpy as np
+
+        kinds, _, values = self._resolved()
+        out = values.copy()
+        for position in np.flatnonzero(kinds == _AS_IS).tolist():
+            if type(out[position]) is not str:
+                out[position] = None
         return out
 
     def chunks(self) -> list[Any]:
         """The chunk of every compact event, in order (rebuilt, equal, for packed ones).
 
-        Rows that repeat an earlier row's chunk object get that same object, as captured.
+        Rows that repeat an earlier row's chunk object get that same object, as captured; so do
+        the message chunks of one text object, fields and message id (a model's stream event and
+        the LangGraph ``messages`` part carrying that very chunk) when the window has both.
         """
-        store = self._store
-        chunk, message, kinds, values = store._chunk, store._message, store._kind, store._values
-        templates, metadata, message_ids = store._template, store._pair_metadata, store._message_ids
-        out = []
-        append = out.append
-        last_row, last_value = -1, None
-        # A LangGraph "messages" part carries the model's own chunk object, also streamed by the
-        # model's run (shortly) before: a packed message of the same text object, fields and id
-        # as a recent one is that same object.
-        recent: dict[int, tuple[Any, int, Any, Any]] = {}
-        for row in self._rows.tolist():
-            kind = kinds[row]
-            if kind == _SAME:
-                source = values[row]  # the row appended just before it, in the store
-                append(last_value if source == last_row else chunk(source))
-                continue
-            last_row = row
-            if 0 <= kind < _DICT_MESSAGE or kind >= _PAIR:
-                code = kind % _PAIR
-                text = values[row]
-                message_id = message_ids[templates[row]]
-                seen = recent.get(id(text))
-                if (
-                    seen is not None
-                    and seen[0] is text
-                    and seen[1] == code
-                    and seen[2] == message_id
-                ):
-                    built = seen[3]
-                else:
-                    built = message(code, templates[row], text)
-                    if len(recent) >= _RECENT_MESSAGES:
-                        recent.clear()
-                    recent[id(text)] = (text, code, message_id, built)
-                if kind >= _PAIR:
-                    pair = (built, metadata[templates[row]])
-                    last_value = pair if kind < _PAIR_LIST else list(pair)
-                else:
-                    last_value = built
-            else:
-                last_value = chunk(row)
-            append(last_value)
+        return self.chunk_array().tolist()
+
+    def chunk_array(self) -> Any:
+        """:meth:`chunks` as a numpy object array.
+
+        Built per kind of row, not per event: the text chunks by one ``map``, the packed message
+        chunks by one loop that copies a prototype of each template's message (see
+        :func:`_messages`), the rows repeating a row of the window by one numpy take.
+        """
+        import numpy as np
+
+        kinds, sources, values = self._resolved()
+        rows, store = self._rows, self._store
+        count = len(rows)
+        out = np.empty(count, dtype=object)
+        if not count:
+            return out
+        own = sources == rows
+        at = found = None
+        if not own.all():  # repeats: of a row in the window (found) or of one before it
+            at = np.minimum(np.searchsorted(rows, sources), count - 1)
+            found = ~own & (rows[at] == sources)
+            own = ~found
+        positions = np.flatnonzero(own)
+        kind = kinds[positions]
+        top = int(sources.max()) + 1
+        template_of_row = np.frombuffer(store._template[:top], dtype=store._template.typecode)
+        messages = ((kind >= 0) & (kind < _DICT_MESSAGE)) | (kind >= _PAIR)
+        texts = kind == _TEXT
+        others = ~(messages | texts)
+        if messages.any():
+            at_messages = positions[messages]
+            out[at_messages] = _messages(
+                store,
+                [values[position] for position in at_messages.tolist()],
+                kind[messages],
+                template_of_row[sources[at_messages]].astype(np.int64),
+            )
+        if texts.any():
+            at_texts = positions[texts]
+            out[at_texts] = _objects(
+                list(map(TextAccessor, [values[position] for position in at_texts.tolist()]))
+            )
+        if others.any():
+            at_others = positions[others]
+            build = store._build
+            out[at_others] = _objects(
+                [
+                    build(code, template, values[position])
+                    for position, code, template in zip(
+                        at_others.tolist(),
+                        kind[others].tolist(),
+                        template_of_row[sources[at_others]].tolist(),
+                        strict=True,
+                    )
+                ]
+            )
+        if found is not None and found.any():
+            out[found] = out[at[found]]
         return out
 
     def objects(self, templates: Any = None) -> tuple[Any, list[Any]]:
@@ -1124,6 +1167,171 @@ class Columns:
             positions.append(int(compact[index]))
             chunks.append(chunk(row))
         return np.array(positions, dtype=np.int64), chunks
+
+
+def _objects(values: list[Any]) -> Any:
+    """A numpy object array of ``values`` as they are.
+
+    Never unpacked, never asked for ``__array__`` (a pydantic model answers that slowly).
+    """
+    import numpy as np
+
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -> Any:
+    """The chunks of packed message rows (plain ones, or LangGraph ``messages`` parts).
+
+    ``kinds`` and ``templates`` are numpy arrays (the kind and template of each row). Each
+    message is built as :meth:`EventStore._message` builds it, by copying a prototype of its
+    template's message (its id and fields) and giving it the row's text and its own empty
+    containers. Rows made from one text object with the same fields and message id get one
+    message object: the model's chunk, streamed by its run and carried by a ``messages`` part,
+    is one object, as captured. Returns a numpy object array, one item per row.
+    """
+    import numpy as np
+
+    count = len(texts)
+    codes = kinds % _PAIR
+    pairs = kinds >= _PAIR
+    positions = np.arange(count)
+    leader = positions
+    if pairs.any() and not pairs.all():
+        # A message part and its model's stream event: one text object, fields and message id,
+        # one message, built by the first row of the three (every text is held by the store,
+        # so identities are distinct). Rows are sorted (stably) by one number mixing the message
+        # id and the text's identity, rows of a run's block being mostly in order already; a
+        # row whose three differ from its group's first row's builds its own.
+        ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
+        mids = _message_id_codes(store, templates)
+        mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
+        order = np.argsort(mixed, kind="stable")
+        ordered = mixed[order]
+        first = np.ones(count, dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        leader = np.empty(count, dtype=np.int64)
+        leader[order] = order[np.maximum.accumulate(np.where(first, positions, 0))]
+        alone = (ids != ids[leader]) | (codes != codes[leader]) | (mids != mids[leader])
+        leader[alone] = positions[alone]
+    builds = np.flatnonzero(leader == positions)
+    built = _build_messages(
+        store,
+        [texts[row] for row in builds.tolist()],
+        codes[builds].tolist(),
+        templates[builds].tolist(),
+    )
+    if len(builds) == count:
+        messages = _objects(built)
+    else:
+        messages = np.empty(count, dtype=object)
+        messages[builds] = _objects(built)
+        messages = messages[leader]
+    if not pairs.any():
+        return messages
+    metadata = store._pair_metadata
+    tuples = np.flatnonzero(pairs & (kinds < _PAIR_LIST))
+    lists = np.flatnonzero(kinds >= _PAIR_LIST)
+    if len(tuples):
+        found = map(metadata.__getitem__, templates[tuples].tolist())
+        messages[tuples] = _objects(list(zip(messages[tuples].tolist(), found, strict=True)))
+    if len(lists):
+        found = map(metadata.__getitem__, templates[lists].tolist())
+        parts = zip(messages[lists].tolist(), found, strict=True)
+        messages[lists] = _objects([list(part) for part in parts])
+    return messages
+
+
+def _message_id_codes(store: EventStore, templates: Any) -> Any:
+    """A number per row standing for its template's message id (equal ids, equal numbers)."""
+    import numpy as np
+
+    numbers: dict[Any, int] = {}
+    table = np.full(int(templates.max()) + 1, -1, dtype=np.int64)
+    for template, message_id in list(store._message_ids.items()):
+        if template < len(table):
+            try:
+                table[template] = numbers.setdefault(message_id, len(numbers))
+            except TypeError:  # an unhashable id: a number of its own
+                table[template] = -2 - template
+    return table[templates]
+
+
+def _build_messages(
+    store: EventStore, texts: list[str], codes: list[int], templates: list[int]
+) -> list[Any]:
+    """A new packed message chunk per row (its text, field-set code and template)."""
+    if not _FAST_MESSAGE:
+        return [
+            store._message(code, template, text)
+            for text, code, template in zip(texts, codes, templates, strict=True)
+        ]
+    out: list[Any] = []
+    append = out.append
+    new, cls = _new, AIMessageChunk
+    set_dict, set_fields_set, set_extra, set_private = _slot_setters()
+    field_sets, message_ids = store._field_sets, store._message_ids
+    last_code = last_template = -1
+    prototype: dict[str, Any] = {}
+    fields_set: set[str] = set()
+    for text, code, template in zip(texts, codes, templates, strict=True):
+        if code != last_code or template != last_template:
+            last_code, last_template = code, template
+            prototype = _prototype(message_ids[template])
+            fields_set = set(field_sets[code])
+        attrs = prototype.copy()
+        attrs["content"] = text
+        attrs["additional_kwargs"] = {}
+        attrs["response_metadata"] = {}
+        attrs["tool_calls"] = []
+        attrs["invalid_tool_calls"] = []
+        attrs["tool_call_chunks"] = []
+        message = new(cls)
+        set_dict(message, attrs)
+        set_fields_set(message, fields_set.copy())
+        set_extra(message, None)
+        set_private(message, None)
+        append(message)
+    return out
+
+
+def _slot_setters() -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of an ``AIMessageChunk``'s ``__dict__`` and pydantic slots.
+
+    What ``object.__setattr__`` calls for these names (the first descriptor of each in the
+    class's MRO, a data descriptor), looked up once.
+    """
+    setters = []
+    for name in (
+        "__dict__",
+        "__pydantic_fields_set__",
+        "__pydantic_extra__",
+        "__pydantic_private__",
+    ):
+        found = next(
+            klass.__dict__[name] for klass in AIMessageChunk.__mro__ if name in klass.__dict__
+        )
+        setters.append(found.__set__)
+    return tuple(setters)
+
+
+def _prototype(message_id: Any) -> dict[str, Any]:
+    """The ``__dict__`` of a packed message chunk with this id (as :meth:`EventStore._message`).
+
+    Its text and its containers are set per message.
+    """
+    return {
+        "content": "",
+        "additional_kwargs": None,
+        "response_metadata": None,
+        "type": "AIMessageChunk",
+        "name": None,
+        "id": message_id,
+        "tool_calls": None,
+        "invalid_tool_calls": None,
+        "usage_metadata": None,
+        "tool_call_chunks": None,
+        "chunk_position": None,
+    }
 
 
 def _notify(subscriber: Subscriber, event: dict[str, Any]) -> None:

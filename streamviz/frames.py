@@ -59,7 +59,7 @@ def events_frame(
     at once per run, not once per event (so the rows of one run share one ``tags`` list: copy it
     before changing it).
     """
-    with paused_gc():  # a million new objects: no collection passes over them while building
+    with paused_gc(keep=True):  # a million new objects kept: no collection walks them young
         return _events_frame(columns, runs, payloads)
 
 
@@ -102,9 +102,9 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> 
         # The payload and data of each row: the chunk of a compact row, the dict's own else.
         payload = np.empty(count, dtype=object)
         data = np.empty(count, dtype=object)
-        chunks = columns.chunks()
-        payload[compact] = _array(chunks)
-        data[compact] = _array([{"chunk": chunk} for chunk in chunks])
+        chunks = columns.chunk_array()
+        payload[compact] = chunks
+        data[compact] = _array([{"chunk": chunk} for chunk in chunks.tolist()])
         own = [event["data"] for event in columns.dicts]
         payload[columns.positions] = _array([_payload(value) for value in own])
         data[columns.positions] = _array(own)
