@@ -151,6 +151,7 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
     try:
         first = widget.snapshot
         assert first["count"] == 100
+        assert first["total"] == total  # the page says it holds 100 of `total` events
         assert first["runs"] == whole["runs"][: len(first["runs"])]
         assert widget.live is False  # a finished trace: the rest is on its way, not live
         ticks = 0
@@ -166,6 +167,7 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
             assert page[key] == whole[key], key
         # ...and so is the durable state a saved notebook keeps, payloads included.
         assert widget.snapshot == whole
+        assert widget.snapshot["total"] == widget.snapshot["count"] == total
         assert ticks == 4  # settled as soon as the last events were sent
         assert widget.live is False
     finally:
@@ -251,3 +253,27 @@ def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(monkeypatch,
         assert widget.live is False
     finally:
         widget.close()
+
+
+def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(monkeypatch, fake_clock):
+    small = Recording(_chain())  # fits the first snapshot
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
+    monkeypatch.setattr(widget_module, "time", fake_clock)
+    trace = _long_trace(1_000)
+    widget = Recording(trace)
+    _live.unfollow(widget)  # ticked by hand
+    try:
+        assert small.wait_whole(0)  # a small trace is whole at once
+        assert not widget.wait_whole(0)  # the rest is to be sent
+        while widget.snapshot["count"] < len(trace.events):
+            fake_clock.now += 0.01
+            widget._tick(fake_clock.now)
+            assert widget.wait_whole(0) == (widget.snapshot["count"] == len(trace.events))
+        assert widget.wait_whole(0)
+        closed = Recording(trace)
+        closed.close()  # nothing more comes to a closed widget: nothing waits for it
+        assert closed.wait_whole(0)
+    finally:
+        widget.close()
+        small.close()

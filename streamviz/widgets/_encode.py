@@ -88,6 +88,9 @@ class TraceEncoder:
         self._states = _PartStates()  # the diff of values/updates/checkpoints parts
         self.behind = False
         """The last encoding stopped at its ``limit`` with events left (more to send)."""
+        self.held = 0
+        """How many events the trace held at the last encoding (more than :attr:`count` while
+        :attr:`behind`)."""
 
     # ----------------------------------------------------------------- public
     @property
@@ -121,12 +124,15 @@ class TraceEncoder:
 
         The first call encodes what the trace holds (its first ``limit`` events at most: a
         first screenful, the rest sent as deltas); later calls describe what the deltas sent.
+        ``total`` is how many events the trace held then: more than ``count`` while the rest
+        of a big trace is still to be sent (the page says it is loading), else ``count``.
         """
         now = self._advance(limit)[1] if self.count == 0 else _ms(self._clock())
         return {
             "v": VERSION,
             "name": self.trace.name,
             "count": self.count,
+            "total": max(self.held, self.count) if self.behind else self.count,
             "now": now,
             "kinds": list(self._kinds),
             "runs": [row for row in self._sent if row is not None],
@@ -203,6 +209,7 @@ class TraceEncoder:
         with store.lock:
             stop = held = len(store)
             clock = trace.clock()
+        self.held = held
         if limit is not None:
             stop = min(stop, start + max(limit, 1))
         self.behind = stop < held
