@@ -277,3 +277,23 @@ def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(monkeypatch, fake
     finally:
         widget.close()
         small.close()
+
+
+def test_a_cell_end_that_waits_too_long_for_the_rest_goes_on_and_says_so(monkeypatch):
+    """The cell-end wait is bounded: a widget whose rest never comes (here: not followed by the
+    update thread) does not hang the kernel; the timeout is logged, not raised."""
+    from streamviz._errors import internal_error_counts
+
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(_live, "CELL_END_WAIT", 0.0)
+    widget = Recording(_long_trace(300))
+    _live.unfollow(widget)
+    key = "streamviz widget catch-up:TimeoutError"
+    before = internal_error_counts().get(key, 0)
+    try:
+        monkeypatch.setattr(_live, "_catching_up", {widget})  # what a kernel's widget registers
+        _live._wait_for_catch_up(None)  # IPython's post_run_cell, given the cell's result
+        assert internal_error_counts().get(key, 0) == before + 1
+        assert widget.snapshot["count"] == 100  # nothing was sent meanwhile: it went on
+    finally:
+        widget.close()
