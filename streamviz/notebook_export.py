@@ -13,6 +13,8 @@ Content-Security-Policy forbids every network request.
   controls around its dashboard, a ``VBox`` of timelines) shows those dashboards; the controls
   need a kernel and are left out.
 - A widget output whose state was not saved shows a message saying how to save it.
+- A big trace's dashboard saved before the rest of its trace arrived (its snapshot holds fewer
+  events than its ``total``: docs/protocol.md) says above it how many of them it shows.
 - Other widgets fall back to their text, as in nbconvert's HTML.
 
 nbconvert is in the ``export`` extra (``pip install 'streamviz[export]'``).
@@ -28,7 +30,7 @@ from typing import Any
 
 from streamviz.export import CSP, front_end_state, widget_assets, widget_block
 
-__all__ = ["MISSING_STATE", "export_notebook", "notebook_html"]
+__all__ = ["MISSING_STATE", "PARTIAL_STATE", "export_notebook", "notebook_html"]
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -41,6 +43,11 @@ MISSING_STATE = (
     'JupyterLab, Settings → Widgets → "Save Jupyter widget state in notebooks" (make demo '
     "turns it on), or run it headless with `jupyter nbconvert --to notebook --execute "
     "--inplace NOTEBOOK.ipynb`. Then export it again."
+)
+
+PARTIAL_STATE = (
+    "Showing {count:,} of {total:,} events: this notebook was saved before the rest of the trace "
+    "arrived. Run the cell again and save the notebook once it has finished, then export it again."
 )
 
 _STYLE = """
@@ -119,6 +126,18 @@ def _missing(output_data: Mapping[str, Any]) -> str:
     return f'<div class="sv-export-missing" role="note">{escape(text)}</div>'
 
 
+def _partial(state: Mapping[str, Any]) -> str:
+    """A note above a dashboard saved with the first events of its trace only, else ``""``."""
+    snapshot = state.get("snapshot")
+    if not isinstance(snapshot, Mapping):
+        return ""
+    count, total = snapshot.get("count"), snapshot.get("total")
+    if not isinstance(count, int) or not isinstance(total, int) or total <= count:
+        return ""
+    text = PARTIAL_STATE.format(count=count, total=total)
+    return f'<div class="sv-export-missing sv-export-partial" role="note">{escape(text)}</div>'
+
+
 def _offline_preprocessor() -> Any:
     from nbconvert.preprocessors import Preprocessor
 
@@ -159,6 +178,8 @@ def _offline_preprocessor() -> Any:
                     for key, state in shown:
                         name = (state.get("snapshot") or {}).get("name") or "streamviz trace"
                         label = str(f"{name} ({state.get('view', 'dashboard')})")
+                        if note := _partial(state):
+                            blocks.append(note)
                         blocks.append(widget_block(front_end_state(state), label=label, model=key))
                     output["data"] = {OFFLINE_VIEW: "\n".join(blocks)}
                     dashboards += len(shown)

@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableLambda
 
 import streamviz as sv
 from streamviz.export import trace_html
-from streamviz.notebook_export import MISSING_STATE, notebook_html
+from streamviz.notebook_export import MISSING_STATE, PARTIAL_STATE, notebook_html
 from streamviz.widgets._widget import TraceWidget, bundle_path
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -111,3 +111,43 @@ def test_a_notebook_page_swaps_each_widget_output(trace):
     csp = soup.select_one('meta[http-equiv="Content-Security-Policy"]')["content"]
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp
     assert "</script><b>hi</b>" not in html  # payloads only as escaped JSON
+
+
+def test_a_notebook_saved_before_a_big_trace_was_all_sent_says_so(monkeypatch):
+    import streamviz.widgets._widget as widget_module
+    from streamviz.demo import DemoChatModel
+    from streamviz.widgets import _live
+
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100)
+    collector = sv.Collector()
+    list(collector.stream(DemoChatModel.for_benchmark(1_000), "go"))
+    total = len(collector.trace.events)
+    partial = TraceWidget(collector.trace)
+    _live.unfollow(partial)  # saved before the update thread sent the rest
+    whole = TraceWidget(collector.trace)
+    whole.settle()
+    partial_id = partial.model_id
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("partial", outputs=[view_output(partial.model_id, "p")]),
+        nbformat.v4.new_code_cell("whole", outputs=[view_output(whole.model_id, "w")]),
+    ]
+    notebook.metadata["widgets"] = {
+        WIDGET_STATE: {
+            "version_major": 2,
+            "version_minor": 0,
+            "state": {m.model_id: saved(m) for m in (partial, whole)},
+        }
+    }
+    try:
+        html, counts = notebook_html(notebook, name="exported")
+    finally:
+        partial.close()
+        whole.close()
+    assert counts == {"dashboards": 2, "missing": 0}
+    soup = BeautifulSoup(html, "html.parser")
+    (note,) = soup.select(".sv-export-partial")  # above the partial one only
+    assert note.get_text() == PARTIAL_STATE.format(count=100, total=total)
+    assert note.get_text().startswith(f"Showing 100 of {total:,} events")
+    assert note.find_next_sibling(attrs={"data-sv-widget": True})["data-sv-model"] == partial_id
+    assert [s["snapshot"]["count"] for s in states(html)] == [100, total]

@@ -151,6 +151,7 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
     try:
         first = widget.snapshot
         assert first["count"] == 100
+        assert first["total"] == total  # the page says it holds 100 of `total` events
         # Run rows are the runs as they are now, but for their usage: it is read from the
         # events sent so far (this model reports it on its last chunk, sent with the rest).
         sent_rows = [{**row, "usage": None} for row in whole["runs"][: len(first["runs"])]]
@@ -169,6 +170,7 @@ def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch
             assert page[key] == whole[key], key
         # ...and so is the durable state a saved notebook keeps, payloads included.
         assert widget.snapshot == whole
+        assert widget.snapshot["total"] == widget.snapshot["count"] == total
         assert ticks == 4  # settled as soon as the last events were sent
         assert widget.live is False
     finally:
@@ -252,5 +254,49 @@ def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(monkeypatch,
         for key in ("count", "kinds", "runs", "events"):
             assert page[key] == whole[key], key
         assert widget.live is False
+    finally:
+        widget.close()
+
+
+def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(monkeypatch, fake_clock):
+    small = Recording(_chain())  # fits the first snapshot
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
+    monkeypatch.setattr(widget_module, "time", fake_clock)
+    trace = _long_trace(1_000)
+    widget = Recording(trace)
+    _live.unfollow(widget)  # ticked by hand
+    try:
+        assert small.wait_whole(0)  # a small trace is whole at once
+        assert not widget.wait_whole(0)  # the rest is to be sent
+        while widget.snapshot["count"] < len(trace.events):
+            fake_clock.now += 0.01
+            widget._tick(fake_clock.now)
+            assert widget.wait_whole(0) == (widget.snapshot["count"] == len(trace.events))
+        assert widget.wait_whole(0)
+        closed = Recording(trace)
+        closed.close()  # nothing more comes to a closed widget: nothing waits for it
+        assert closed.wait_whole(0)
+    finally:
+        widget.close()
+        small.close()
+
+
+def test_a_cell_end_that_waits_too_long_for_the_rest_goes_on_and_says_so(monkeypatch):
+    """The cell-end wait is bounded: a widget whose rest never comes (here: not followed by the
+    update thread) does not hang the kernel; the timeout is logged, not raised."""
+    from streamviz._errors import internal_error_counts
+
+    monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
+    monkeypatch.setattr(_live, "CELL_END_WAIT", 0.0)
+    widget = Recording(_long_trace(300))
+    _live.unfollow(widget)
+    key = "streamviz widget catch-up:TimeoutError"
+    before = internal_error_counts().get(key, 0)
+    try:
+        monkeypatch.setattr(_live, "_catching_up", {widget})  # what a kernel's widget registers
+        _live._wait_for_catch_up(None)  # IPython's post_run_cell, given the cell's result
+        assert internal_error_counts().get(key, 0) == before + 1
+        assert widget.snapshot["count"] == 100  # nothing was sent meanwhile: it went on
     finally:
         widget.close()

@@ -21,6 +21,8 @@
 //   header.sv-header  .sv-title[title] .sv-stats .sv-times .sv-live[data-live]  dashboard header
 //                                              (stats: runs · events · failed; times: duration ·
 //                                              first token)
+//     .sv-live[data-loading="true"]            a big trace's rest is on its way: "loading N of M
+//                                              events" instead of "finished" / "● live"
 //   section.sv-pane[data-pane="tree|timeline|tokens|table|graph"]    dashboard panes (graph: only
 //                                              once the trace holds LangGraph stream parts)
 //   .sv-filterbar                              filter bar (table and dashboard)

@@ -489,9 +489,11 @@ function lengthOf(column) {
 
 /**
  * The events of a snapshot as a batch from seq 0: as many as every required column holds, at
- * most `count`. Null when `snapshot` is not an object.
+ * most `count`; `total`: how many events the trace held when it was taken (more than `count`
+ * while the rest of a big trace is on its way as deltas; `count` when absent). Null when
+ * `snapshot` is not an object.
  * @param {unknown} snapshot
- * @returns {(Batch & {name: string}) | null}
+ * @returns {(Batch & {name: string, total: number}) | null}
  */
 export function readSnapshot(snapshot) {
   if (!isObject(snapshot)) return null;
@@ -499,10 +501,12 @@ export function readSnapshot(snapshot) {
   const columns = /** @type {Record<string, unknown>} */ (events);
   const held = Math.min(...REQUIRED.map((key) => lengthOf(columns[key])));
   const count = int(snapshot.count, lengthOf(events.kind));
+  const to = Math.max(0, Math.min(count, held));
   return {
     name: text(snapshot.name),
+    total: Math.max(to, int(snapshot.total, to)),
     from: 0,
-    to: Math.max(0, Math.min(count, held)),
+    to,
     now: num(snapshot.now),
     kinds: snapshot.kinds,
     runs: Array.isArray(snapshot.runs) ? snapshot.runs : [],

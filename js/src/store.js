@@ -112,6 +112,9 @@ export class Store {
     this.refused = null;
     this.name = "";
     this.count = 0;
+    /** How many events the trace held when its snapshot was taken: more than `count` while the
+     * rest of a big trace is on its way (see `loading`). */
+    this.total = 0;
     this.now = 0;
     /** @type {string[]} */
     this.kinds = [];
@@ -168,10 +171,17 @@ export class Store {
     this.partTimes = new Map();
   }
 
+  /** The rest of a big trace is on its way: the copy holds fewer events than its snapshot said
+   * the trace held (the header says so, docs/protocol.md). */
+  get loading() {
+    return this.count < this.total;
+  }
+
   /** Empty the copy (the payloads asked for and the deltas kept aside stay). */
   clear() {
     this.name = "";
     this.count = 0;
+    this.total = 0;
     this.now = 0;
     this.kinds = [];
     this.kindInfo = [];
@@ -263,6 +273,7 @@ export class Store {
     if (this.count === 0) {
       this.clear();
       this.name = read.name;
+      this.total = read.total;
       this.now = read.now ?? 0;
       this.mergeKinds(read.kinds);
       for (const row of read.runs) this.putRun(row);
@@ -272,8 +283,9 @@ export class Store {
       this.valuesVersion += 1;
       this.notify({ reset: true, events: read.to, runs: true, structure: true, refused: wasRefused });
     } else {
-      const renamed = read.name !== this.name;
+      const renamed = read.name !== this.name || read.total > this.total;
       this.name = read.name;
+      this.total = Math.max(this.total, read.total);
       this.extend(read, renamed);
     }
     this.drainPending();

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { formatDuration } from "../src/text.js";
-import { bigTrace, click, deltas, emptySnapshot, eventsWithin, fixture, mount } from "./support/env.js";
+import { loadingText } from "../src/views/dashboard.js";
+import { bigTrace, click, deltaOf, deltas, emptySnapshot, eventsWithin, fixture, mount } from "./support/env.js";
 
 /** The header's times, read from the fixture: first start to last end, first token after it. */
 function keyTimes(snapshot) {
@@ -152,4 +153,47 @@ test("a snapshot generated from a real trace renders in every view", {
     `${snapshot.count.toLocaleString("en-US")} of ${snapshot.count.toLocaleString("en-US")} events`,
   );
   assert.ok(m.$$(".sv-tree-node").length > 0);
+});
+
+/** The first `count` events of `full` as the first snapshot of a big trace: `total` says how many
+ * the trace holds (the rest come as deltas). */
+function firstEvents(full, count) {
+  const { type: _type, from: _from, to: _to, ...rest } = deltaOf(full, 0, count);
+  return { v: full.v, name: full.name, count, total: full.count, ...rest, payloads: {} };
+}
+
+test("a big trace's header says it is loading until the rest is in, then finished", (t) => {
+  const full = fixture("countries.json");
+  const first = 10;
+  const m = mount(firstEvents(full, first), { view: "dashboard", live: false });
+  t.after(() => m.cleanup());
+  const status = m.$(".sv-live");
+  assert.equal(status.getAttribute("data-loading"), "true");
+  assert.equal(status.textContent, `loading ${first} of ${full.count} events`);
+  assert.equal(m.$(".sv-stats").textContent.endsWith(`${first} events`), true);
+  const rest = [...deltas(full, 20, first)];
+  assert.ok(rest.length > 1);
+  m.model.message(rest[0]);
+  m.flush();
+  assert.equal(status.textContent, `loading ${first + 20} of ${full.count} events`);
+  for (const delta of rest.slice(1)) m.model.message(delta);
+  m.flush();
+  assert.equal(status.getAttribute("data-loading"), "false");
+  assert.equal(status.textContent, "finished");
+  assert.equal(m.$(".sv-stats").textContent.endsWith(`${full.count} events`), true);
+});
+
+test("a big trace's loading ends with the settled snapshot when deltas were missed", (t) => {
+  const full = fixture("countries.json");
+  const m = mount(firstEvents(full, 10), { view: "dashboard", live: false });
+  t.after(() => m.cleanup());
+  assert.equal(m.$(".sv-live").getAttribute("data-loading"), "true");
+  m.model.python("snapshot", full); // the whole trace, `total` = `count`
+  m.flush();
+  assert.equal(m.$(".sv-live").getAttribute("data-loading"), "false");
+  assert.equal(m.$(".sv-live").textContent, "finished");
+});
+
+test("loading text: counts with thousands separators", () => {
+  assert.equal(loadingText(20_000, 999_602), "loading 20,000 of 999,602 events");
 });

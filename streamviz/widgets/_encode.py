@@ -100,6 +100,9 @@ class TraceEncoder:
         self._usage: UsageReport | None = None  # every run's usage, once a model reported some
         self._detached: dict[str, Detached] = {}  # roots flagged (usage.detached_runs)
         self._roots_checked: set[str] = set()  # ended roots already looked at
+        self.held = 0
+        """How many events the trace held at the last encoding (more than :attr:`count` while
+        :attr:`behind`)."""
 
     # ----------------------------------------------------------------- public
     @property
@@ -133,12 +136,15 @@ class TraceEncoder:
 
         The first call encodes what the trace holds (its first ``limit`` events at most: a
         first screenful, the rest sent as deltas); later calls describe what the deltas sent.
+        ``total`` is how many events the trace held then: more than ``count`` while the rest
+        of a big trace is still to be sent (the page says it is loading), else ``count``.
         """
         now = self._advance(limit)[1] if self.count == 0 else _ms(self._clock())
         return {
             "v": VERSION,
             "name": self.trace.name,
             "count": self.count,
+            "total": max(self.held, self.count) if self.behind else self.count,
             "now": now,
             "kinds": list(self._kinds),
             "runs": [row for row in self._sent if row is not None],
@@ -215,6 +221,7 @@ class TraceEncoder:
         with store.lock:
             stop = held = len(store)
             clock = trace.clock()
+        self.held = held
         if limit is not None:
             stop = min(stop, start + max(limit, 1))
         self.behind = stop < held

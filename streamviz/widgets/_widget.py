@@ -124,6 +124,9 @@ class TraceWidget(anywidget.AnyWidget):
         snapshot = self._encoder.snapshot(limit=_FIRST_EVENTS)
         # The rest of a big trace is on its way: a finished trace is not shown as live for it.
         self._catching_up = self._encoder.behind
+        self._whole = threading.Event()  # set once the rest is sent (and a finished one settled)
+        if not self._catching_up:
+            self._whole.set()
         super().__init__(
             uid=uuid.uuid4().hex,
             view=view,
@@ -135,6 +138,8 @@ class TraceWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_front_end_message)
         _live.follow(self)
+        if self._catching_up:  # a notebook saved as the cell ends keeps the whole trace
+            _live.whole_at_cell_end(self)
 
     @property
     def trace(self) -> Trace:
@@ -184,12 +189,23 @@ class TraceWidget(anywidget.AnyWidget):
                 self.snapshot = self._encoder.snapshot()
                 self._stale = False
             self.live = running
+            self._catching_up = False
+            self._whole.set()
+
+    def wait_whole(self, timeout: float | None = None) -> bool:
+        """Wait until the widget's state holds its whole trace; returns whether it does.
+
+        A big trace's widget starts with its first events and is sent the rest
+        (docs/protocol.md); a small trace's holds it at once.
+        """
+        return self._whole.wait(timeout)
 
     def close(self) -> None:
         """Stop following the trace and close the widget (its front-end views go away)."""
         if self.comm is None:  # closed already (ipywidgets closes again from __del__)
             return
         _live.unfollow(self)
+        self._whole.set()  # nothing more comes: no cell waits for it
         super().close()
 
     def _send_delta(self, delta: dict[str, Any]) -> None:
@@ -211,6 +227,7 @@ class TraceWidget(anywidget.AnyWidget):
                     if not self._encoder.running:
                         self.settle()
                         return
+                    self._whole.set()  # still running: the page has all there is, live
                 if not self.live:
                     self.live = True
                 self._refresh_if_due(now)

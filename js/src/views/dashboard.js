@@ -59,7 +59,16 @@ export function headerFigures(runs, now) {
 }
 
 /**
- * The header: the trace's name, its counts, and whether it is live.
+ * What the header says while the rest of a big trace is on its way.
+ * @param {number} count  events the page holds
+ * @param {number} total  events the trace holds
+ */
+export function loadingText(count, total) {
+  return `loading ${count.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} events`;
+}
+
+/**
+ * The header: the trace's name, its counts, and whether it is live (or still loading).
  * @param {Context} ctx
  * @param {HTMLElement} parent
  */
@@ -104,7 +113,11 @@ export function mountHeader(ctx, parent) {
     if (paused && pause.title !== visible(paused.title)) pause.title = visible(paused.title);
     const isLive = ctx.live();
     live.setAttribute("data-live", isLive ? "true" : "false");
-    setText(live, isLive ? "● live" : "finished");
+    // A big trace comes a screenful first: not `finished` (nor just live) until all of it is in.
+    const loading = store.loading;
+    live.setAttribute("data-loading", loading ? "true" : "false");
+    if (loading) setText(live, loadingText(store.count, store.total));
+    else setText(live, isLive ? "● live" : "finished");
   }
   const frame = frameScheduler(ctx.win, draw);
   ctx.subscribe((change) => {
