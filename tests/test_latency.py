@@ -84,8 +84,37 @@ def test_scripted_jitter_and_a_scripted_stall_of_a_demo_model():
     collector = sv.Collector()
     for _ in collector.stream(model, "hi"):
         pass
-    (stall,) = collector.trace.stalls().itertuples()
-    assert stall.after_chunk == 15  # the wait was before token 15 (0-based): after 15 chunks
-    assert 0.5 <= stall.gap < 0.5 + 0.25  # the pause plus one jittered delay (and scheduling)
+    stalls = collector.trace.stalls()
+    # The wait was before token 15 (0-based): after 15 chunks, at least the scripted 0.5 s. (A
+    # busy machine may add a long gap elsewhere: a stall too, so no other gap is asserted.)
+    (stall,) = stalls[stalls.after_chunk == 15].itertuples()
+    assert stall.gap >= 0.5
     (row,) = collector.trace.stream_stats().itertuples()
-    assert row.stalls == 1 and row.gap_max == stall.gap
+    assert row.stalls == len(stalls) and row.gap_max >= stall.gap
+
+
+def test_a_dashboard_marks_stalls_by_the_rule_it_is_given_and_its_page_keeps_it(tmp_path):
+    """The page marks stalls by the widget's ``stall_rule`` (js/test/gaps.test.js checks the
+    marks follow it); here: what Python sends, checks and writes into an offline page."""
+    from streamviz.export import trace_state
+    from streamviz.widgets import Dashboard
+
+    trace = scripted([0.02] * 30 + [0.9] + [0.02] * 30)
+    default = Dashboard(trace)
+    assert default.stall_rule == {"ms": 250.0, "factor": 5.0}
+    strict = Dashboard(trace, stall_seconds=1.0, stall_factor=3)
+    assert strict.stall_rule == {"ms": 1000.0, "factor": 3.0}
+    # The same rule in Python: no stall by it, one by the default.
+    assert trace.stalls(stall_seconds=1.0, stall_factor=3).empty
+    assert len(trace.stalls()) == 1
+    strict.set_stall_rule(0.5)
+    assert strict.stall_rule == {"ms": 500.0, "factor": 5.0}
+    for bad in (-1, float("nan"), float("inf"), "1", True):
+        with pytest.raises(ValueError, match="stall_seconds"):
+            Dashboard(trace, stall_seconds=bad)
+    with pytest.raises(ValueError, match="stall_factor"):
+        strict.set_stall_rule(stall_factor=-2)
+    assert strict.stall_rule == {"ms": 500.0, "factor": 5.0}  # unchanged by the refused call
+    for widget in (default, strict):
+        widget.close()
+    assert trace_state(trace)["stall_rule"] == {"ms": 250.0, "factor": 5.0}

@@ -845,11 +845,14 @@ def test_stream_stats_of_a_server_run_by_server_time_and_by_arrival(server, sync
     arrival = trace.stream_stats().set_index("run_id").loc[model.run_id]
     sent = trace.stream_stats(clock="server").set_index("run_id").loc[model.run_id]
     assert arrival["chunks"] == sent["chunks"] == model.chunk_count == 61
-    assert arrival["stalls"] == sent["stalls"] == 1
-    (stall_arrival,) = trace.stalls().query("run_id == @model.run_id").itertuples()
-    (stall_sent,) = trace.stalls(clock="server").query("run_id == @model.run_id").itertuples()
-    assert stall_arrival.after_chunk == stall_sent.after_chunk == 40
-    assert stall_sent.gap == pytest.approx(0.6, abs=0.1)  # the scripted pause, +- a token
+    # The scripted pause (0.6 s after chunk 40) is a stall by either clock. A busy machine may
+    # add a long gap elsewhere (a stall too), so only the scripted one is asserted, and only
+    # what the pause guarantees: at least its length (the server's ids count whole ms).
+    query = "run_id == @model.run_id and after_chunk == 40"
+    (stall_arrival,) = trace.stalls().query(query).itertuples()
+    (stall_sent,) = trace.stalls(clock="server").query(query).itertuples()
+    assert stall_sent.gap >= 0.6 - 0.002 and stall_arrival.gap > 0.25
+    assert arrival["stalls"] >= 1 and sent["stalls"] >= 1
     # Every token arrived after the server sent it (its id counts whole milliseconds).
     tokens = [e for e in trace.events if e["event"] == "on_chat_model_stream"]
     assert all(e["t"] - e["server_t"] > -0.002 for e in tokens)

@@ -2,7 +2,15 @@
 // charted per run in the token pane.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { gapBars, gapStats, gapSummary, percentile, stallLines } from "../src/views/gaps.js";
+import {
+  DEFAULT_STALL_RULE,
+  gapBars,
+  gapStats,
+  gapSummary,
+  percentile,
+  stallLines,
+  stallRule,
+} from "../src/views/gaps.js";
 import {
   AXIS_HEIGHT_PX,
   LABEL_WIDTH_PX,
@@ -42,8 +50,8 @@ test("slow but steady is not a stall, nor a short jump; thresholds are settable"
   assert.equal(gapStats(times(repeat(400, 20))).stalls.length, 0, "above 250 ms, but the run's rhythm");
   const gaps = [...repeat(20, 10), 120, ...repeat(20, 10)];
   assert.equal(gapStats(times(gaps)).stalls.length, 0, "6x the median but below 250 ms");
-  assert.equal(gapStats(times(gaps), 100).stalls.length, 1);
-  assert.equal(gapStats(times(gaps), 100, 10).stalls.length, 0);
+  assert.equal(gapStats(times(gaps), { ms: 100, factor: 5 }).stalls.length, 1);
+  assert.equal(gapStats(times(gaps), { ms: 100, factor: 10 }).stalls.length, 0);
   assert.equal(gapStats([5]).stalls.length, 0, "one chunk: no gap");
 });
 
@@ -156,4 +164,58 @@ test("the token pane draws each run's gaps, the stall in the error colour", (t) 
   const summary = block.querySelector(".sv-gap-summary").textContent;
   assert.equal(chart.getAttribute("aria-label"), summary);
   assert.match(summary, /max 920 ms · 1 stall \(threshold 250 ms\)$/);
+});
+
+test("the stall rule comes from the kernel's stall_rule; anything odd falls back to the default", () => {
+  assert.deepEqual(stallRule({ ms: 500, factor: 3 }), { ms: 500, factor: 3 });
+  for (const odd of [
+    undefined,
+    null,
+    "x",
+    {},
+    { ms: -1, factor: 5 },
+    { ms: 250, factor: Number.NaN },
+    { ms: "1", factor: 2 },
+  ]) {
+    assert.equal(stallRule(odd), DEFAULT_STALL_RULE);
+  }
+});
+
+test("the page marks stalls by the rule the kernel set, and redraws when it changes", (t) => {
+  const snapshot = stalledTrace();
+  // 920 ms is a stall by the default rule; not with stall_seconds=1.
+  const state = { stall_rule: { ms: 1000, factor: 5 } };
+  const fake = new Proxy(
+    { measureText: (text) => ({ width: String(text).length * 6 }) },
+    {
+      get: (object, key) => (key in object ? object[key] : () => {}),
+      set: () => true,
+    },
+  );
+  const canvases = (window) => {
+    window.HTMLCanvasElement.prototype.getContext = () => fake;
+  };
+  const line = mount(snapshot, { view: "timeline", ...state }, canvases);
+  const pane = mount(snapshot, { view: "tokens", ...state }, canvases);
+  t.after(() => {
+    line.cleanup();
+    pane.cleanup();
+  });
+  const canvas = line.$("canvas");
+  click(line.$('button[data-action="fit"]'));
+  line.flush();
+  pane.flush();
+  const chart = () => pane.$(`.sv-token-run[data-run-id="${snapshot.runs[1].id}"] canvas.sv-gap-chart`);
+  assert.equal(canvas.getAttribute("data-stalls"), "");
+  assert.equal(chart().getAttribute("data-stalls"), "0");
+  assert.match(chart().getAttribute("aria-label"), /no stall \(threshold 1\.00 s\)$/);
+
+  for (const m of [line, pane]) {
+    m.model.set("stall_rule", { ms: 250, factor: 2 });
+    m.flush();
+  }
+  assert.match(canvas.getAttribute("data-stalls"), /^model_1: stall 920 ms after chunk 31 \(threshold 250 ms\)$/);
+  assert.equal(chart().getAttribute("data-stalls"), "1");
+  const [stall] = gapStats(times([...repeat(20, 30), 920]), { ms: 250, factor: 2 }).stalls;
+  assert.equal(stallLines(stall)[1], "threshold 250 ms: max(250 ms, 2 × the run's median gap)");
 });

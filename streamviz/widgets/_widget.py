@@ -14,6 +14,7 @@ import anywidget
 import traitlets
 
 from streamviz._errors import report_internal_error
+from streamviz.latency import STALL_FACTOR, STALL_SECONDS
 from streamviz.runs import Run
 from streamviz.trace import Trace
 from streamviz.widgets import _live
@@ -61,6 +62,21 @@ export default { render({ el }) {
 """
 
 
+def _stall_rule(seconds: float | None, factor: float | None) -> dict[str, float]:
+    """The ``stall_rule`` trait for these thresholds (None: the default), checked."""
+    seconds = STALL_SECONDS if seconds is None else seconds
+    factor = STALL_FACTOR if factor is None else factor
+    for name, value in (("stall_seconds", seconds), ("stall_factor", factor)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+    return {"ms": float(seconds) * 1000.0, "factor": float(factor)}
+
+
 def bundle_path(name: str = "widget.js") -> Path:
     """Path of a built front-end file (``widget.js`` or ``widget.css``) in the package."""
     return _STATIC / name
@@ -83,6 +99,11 @@ class TraceWidget(anywidget.AnyWidget):
         ``graph`` (LangGraph stream parts by mode).
     height
         Height in pixels.
+    stall_seconds, stall_factor
+        The stall rule of the timeline's marks and the token pane's gap charts: a gap between
+        two chunks of a run is a stall when longer than ``max(stall_seconds, stall_factor x the
+        run's median gap)`` (defaults 0.25 s and 5, as :meth:`Trace.stalls`); settable later
+        through :meth:`set_stall_rule`.
     """
 
     # Text, not a Path: anywidget ties every instance to a class-level file watcher for a Path,
@@ -102,15 +123,27 @@ class TraceWidget(anywidget.AnyWidget):
     time_span = traitlets.Float(0.0).tag(sync=True)
     """Milliseconds the timeline spans at least (0: its own trace's); one scale for traces
     compared side by side (``sv.show([a, b])``)."""
+    stall_rule = traitlets.Dict({"ms": STALL_SECONDS * 1000.0, "factor": STALL_FACTOR}).tag(
+        sync=True
+    )
+    """``{"ms": ..., "factor": ...}``: the stall rule the page marks stalls by (see above)."""
     seekable = traitlets.Bool(False).tag(sync=True)
     """The timeline's time axis is clickable: a click sends a ``seek`` message (a replay's view,
     see :meth:`on_seek`), and a playhead marks the clock."""
 
     def __init__(
-        self, trace: Trace, *, view: str = "dashboard", height: int = 560, **kwargs: Any
+        self,
+        trace: Trace,
+        *,
+        view: str = "dashboard",
+        height: int = 560,
+        stall_seconds: float | None = None,
+        stall_factor: float | None = None,
+        **kwargs: Any,
     ) -> None:
         if view not in VIEWS:
             raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        kwargs["stall_rule"] = _stall_rule(stall_seconds, stall_factor)
         self._trace = trace
         self._encoder = TraceEncoder(trace)
         self._flush_lock = threading.RLock()
@@ -159,6 +192,12 @@ class TraceWidget(anywidget.AnyWidget):
     def selected(self) -> Run | None:
         """The run selected in the widget (tree, timeline or table), if any."""
         return self._trace.runs.get(self.selected_run) if self.selected_run else None
+
+    def set_stall_rule(
+        self, stall_seconds: float | None = None, stall_factor: float | None = None
+    ) -> None:
+        """Mark stalls by another rule (None: the default's value); the page redraws at once."""
+        self.stall_rule = _stall_rule(stall_seconds, stall_factor)
 
     def on_seek(self, callback: Callable[[float], None]) -> None:
         """Call ``callback(ms)`` when the user clicks the timeline's axis at ``ms``.

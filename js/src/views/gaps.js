@@ -12,8 +12,26 @@ export const STALL_FACTOR = 5;
 export const GAP_CHART_WIDTH_PX = 240;
 export const GAP_CHART_HEIGHT_PX = 28;
 
-/** @typedef {{after: number, at: number, gap: number, threshold: number}} Stall */
+/** @typedef {{ms: number, factor: number}} StallRule  a stall is a gap above max(ms, factor × median gap) */
+/** @typedef {{after: number, at: number, gap: number, threshold: number, rule: StallRule}} Stall */
 /** @typedef {{gaps: number[], p50: number | null, p95: number | null, max: number | null, threshold: number, stalls: Stall[]}} GapStats */
+
+/** @type {StallRule} */
+export const DEFAULT_STALL_RULE = Object.freeze({ ms: STALL_MS, factor: STALL_FACTOR });
+
+/**
+ * The stall rule the kernel set (the widget's `stall_rule` trait: `{ms, factor}`, from
+ * `stall_seconds=` / `stall_factor=`), or the default when it is missing or not two finite
+ * numbers >= 0.
+ * @param {unknown} value
+ * @returns {StallRule}
+ */
+export function stallRule(value) {
+  if (!value || typeof value !== "object") return DEFAULT_STALL_RULE;
+  const { ms, factor } = /** @type {{ms?: unknown, factor?: unknown}} */ (value);
+  const ok = (/** @type {unknown} */ x) => typeof x === "number" && Number.isFinite(x) && x >= 0;
+  return ok(ms) && ok(factor) ? { ms: Number(ms), factor: Number(factor) } : DEFAULT_STALL_RULE;
+}
 
 /**
  * The `q`-th percentile (0-100) of ascending `sorted`, interpolated as numpy's default does.
@@ -34,21 +52,20 @@ export function percentile(sorted, q) {
  * The gaps of `times` (ms, ascending), their p50, p95 and max, the run's stall threshold and
  * its stalls (`after`: how many chunks had come; `at`: the time of the chunk before the gap).
  * @param {ArrayLike<number>} times
- * @param {number} [stallMs]
- * @param {number} [factor]
+ * @param {StallRule} [rule]
  * @returns {GapStats}
  */
-export function gapStats(times, stallMs = STALL_MS, factor = STALL_FACTOR) {
+export function gapStats(times, rule = DEFAULT_STALL_RULE) {
   /** @type {number[]} */
   const gaps = [];
   for (let n = 1; n < times.length; n += 1) gaps.push(times[n] - times[n - 1]);
   const sorted = Float64Array.from(gaps).sort();
   const p50 = percentile(sorted, 50);
-  const threshold = Math.max(stallMs, factor * (p50 ?? 0));
+  const threshold = Math.max(rule.ms, rule.factor * (p50 ?? 0));
   /** @type {Stall[]} */
   const stalls = [];
   gaps.forEach((gap, n) => {
-    if (gap > threshold) stalls.push({ after: n + 1, at: times[n], gap, threshold });
+    if (gap > threshold) stalls.push({ after: n + 1, at: times[n], gap, threshold, rule });
   });
   return {
     gaps,
@@ -60,21 +77,24 @@ export function gapStats(times, stallMs = STALL_MS, factor = STALL_FACTOR) {
   };
 }
 
-/** @type {WeakMap<ArrayLike<number>, {n: number, stats: GapStats}>} */
+/** @type {WeakMap<ArrayLike<number>, {n: number, rule: StallRule, stats: GapStats}>} */
 const cache = new WeakMap();
-const NONE = gapStats([]);
 
 /**
- * `gapStats(times)`, kept until `times` grows (the store only appends to a run's ticks).
+ * `gapStats(times, rule)`, kept until `times` grows (the store only appends to a run's ticks) or
+ * the rule changes.
  * @param {ArrayLike<number> | undefined} times
+ * @param {StallRule} [rule]
  * @returns {GapStats}
  */
-export function gapStatsOf(times) {
-  if (!times || times.length < 2) return NONE;
+export function gapStatsOf(times, rule = DEFAULT_STALL_RULE) {
+  if (!times || times.length < 2) return gapStats([], rule);
   const found = cache.get(times);
-  if (found && found.n === times.length) return found.stats;
-  const stats = gapStats(times);
-  cache.set(times, { n: times.length, stats });
+  if (found && found.n === times.length && found.rule.ms === rule.ms && found.rule.factor === rule.factor) {
+    return found.stats;
+  }
+  const stats = gapStats(times, rule);
+  cache.set(times, { n: times.length, rule, stats });
   return stats;
 }
 
@@ -106,7 +126,7 @@ export function stallLabel(stall) {
 export function stallLines(stall) {
   return [
     `${stallLabel(stall)} without a chunk, after ${plural(stall.after, "chunk")}`,
-    `threshold ${formatDuration(stall.threshold)}: max(${STALL_MS} ms, ${STALL_FACTOR} × the run's median gap)`,
+    `threshold ${formatDuration(stall.threshold)}: max(${formatDuration(stall.rule.ms)}, ${stall.rule.factor} × the run's median gap)`,
   ];
 }
 

@@ -21,7 +21,7 @@ import { SEEK_REQUEST as SEEK } from "../contract.js";
 import { frameScheduler } from "../frame.js";
 import { lastFitting } from "../sorted.js";
 import { cellText, ms, replaceChildren, setText, targetOf } from "../text.js";
-import { gapStatsOf, stallAt, stallLabel, stallLines } from "./gaps.js";
+import { gapStatsOf, stallAt, stallLabel, stallLines, stallRule } from "./gaps.js";
 import { modeColor } from "./graph_model.js";
 import {
   AXIS_HEIGHT_PX,
@@ -290,7 +290,7 @@ export function mountTimeline(ctx, parent) {
   function stallsText(rows) {
     const parts = [];
     for (const i of rows) {
-      for (const stall of gapStatsOf(store.runTicks[i]).stalls) {
+      for (const stall of gapStatsOf(store.runTicks[i], rule()).stalls) {
         if (parts.length === 20) return `${parts.join("; ")}; …`;
         const threshold = `threshold ${ms(stall.threshold, 0)}`;
         parts.push(`${store.runs[i].name}: ${stallLabel(stall)} after chunk ${stall.after} (${threshold})`);
@@ -427,7 +427,7 @@ export function mountTimeline(ctx, parent) {
           g.fillRect(x.x0 + c, y0 + 2, 1, barHeight - 4);
         }
         g.globalAlpha = 1;
-        paintStalls(g, gapStatsOf(times).stalls, x, y0, barHeight, mid, colors);
+        paintStalls(g, gapStatsOf(times, rule()).stalls, x, y0, barHeight, mid, colors);
       }
 
       // First-token mark: a triangle pointing down into the bar, outlined in the background
@@ -619,6 +619,11 @@ export function mountTimeline(ctx, parent) {
     return ctx.model.get("seekable") === true;
   }
 
+  /** The stall rule the kernel set (`stall_rule`), else the default. */
+  function rule() {
+    return stallRule(ctx.model.get("stall_rule"));
+  }
+
   /**
    * `text`, cut with … to fit `width` px.
    * @param {CanvasRenderingContext2D} g
@@ -703,7 +708,7 @@ export function mountTimeline(ctx, parent) {
     const run = store.runs[i];
     // Over a stall of the run: what the mark means.
     const { x } = laidOut();
-    const stall = stallAt(gapStatsOf(store.runTicks[i]).stalls, x.t(pointer(event).x), 3 / x.k);
+    const stall = stallAt(gapStatsOf(store.runTicks[i], rule()).stalls, x.t(pointer(event).x), 3 / x.k);
     placeTooltip(stall ? [run.name, ...stallLines(stall)] : runSummary(run, store.runs, store.now), event);
   }
 
@@ -886,6 +891,7 @@ export function mountTimeline(ctx, parent) {
   ctx.on("change:live", () => frame.request());
   ctx.on("change:time_span", () => frame.request());
   ctx.on("change:seekable", () => frame.request());
+  ctx.on("change:stall_rule", () => frame.request());
   ctx.onPartSelect(() => frame.request());
   ctx.onResize(() => frame.request());
   ctx.onCleanup(() => {

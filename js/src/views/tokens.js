@@ -25,7 +25,7 @@ import {
   targetOf,
   visible,
 } from "../text.js";
-import { drawGapChart, GAP_CHART_HEIGHT_PX, GAP_CHART_WIDTH_PX, gapStatsOf } from "./gaps.js";
+import { drawGapChart, GAP_CHART_HEIGHT_PX, GAP_CHART_WIDTH_PX, gapStatsOf, stallRule } from "./gaps.js";
 import { plainJson, pyRepr } from "./payload.js";
 import { appendTokens, tokenBlock, tokenTexts } from "./token_block.js";
 import { callLine, callText } from "./toolcalls.js";
@@ -50,7 +50,7 @@ export const STATUS_ICONS = { running: "◌", ok: "✓", error: "✕", cancelled
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /**
- * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, calls: HTMLElement, callsKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean, gaps: HTMLElement, gapsKey: number, gapChart: HTMLCanvasElement | null, gapText: Text | null}} RunBlock
+ * @typedef {import("./token_block.js").TokenBlock & {i: number, id: string, json: boolean, done: number, headKey: string, calls: HTMLElement, callsKey: string, texts: import("./token_block.js").TokenTexts | null, value: JsonValue, near: boolean, gaps: HTMLElement, gapsKey: string, gapChart: HTMLCanvasElement | null, gapText: Text | null}} RunBlock
  */
 
 /**
@@ -250,7 +250,7 @@ export function mountTokens(ctx, parent) {
       value: { value: undefined, additive: false, last: undefined, parsed: true },
       near: false,
       gaps,
-      gapsKey: 0,
+      gapsKey: "",
       gapChart: null,
       gapText: null,
     };
@@ -357,10 +357,12 @@ export function mountTokens(ctx, parent) {
   function drawGaps(block) {
     const times = store.runTicks[block.i];
     const count = times?.length ?? 0;
-    if (count === block.gapsKey) return;
-    block.gapsKey = count;
+    const rule = stallRule(ctx.model.get("stall_rule"));
+    const key = `${count} ${rule.ms} ${rule.factor}`;
+    if (key === block.gapsKey) return;
+    block.gapsKey = key;
     if (count < 2) return;
-    const stats = gapStatsOf(times);
+    const stats = gapStatsOf(times, rule);
     if (!block.gapChart || !block.gapText) {
       block.gapChart = /** @type {HTMLCanvasElement} */ (
         h("canvas", { class: "sv-gap-chart", role: "img", width: GAP_CHART_WIDTH_PX, height: GAP_CHART_HEIGHT_PX })
@@ -516,6 +518,7 @@ export function mountTokens(ctx, parent) {
   });
   ctx.on("change:filters", () => frame.request());
   ctx.on("change:live", () => frame.request());
+  ctx.on("change:stall_rule", () => frame.request());
   ctx.on("change:selected_run", () => {
     draw();
     reveal();
