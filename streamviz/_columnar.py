@@ -419,7 +419,7 @@ class _DataSkeleton:
 
     As :class:`streamviz._persistence.Skeleton` for a JSONL line: :attr:`fixed` holds the other
     columns of the shape's rows (:data:`_FIXED`), encoded once, then the ``data`` text before and
-    after the token's JSON string.
+    after the token's JSON string (a row's own is :func:`_token_columns`).
     """
 
     __slots__ = ("fixed", "threaded")
@@ -428,27 +428,15 @@ class _DataSkeleton:
         self.fixed = fixed
         self.threaded = threaded
 
-    def text(self, text: str) -> str | None:
-        """The row's ``text`` column: the text redacted; None if it cannot be stored exactly."""
-        text = redact_text(text)
-        if not text.isascii() and _SURROGATE.search(text):
-            return None  # the full path escapes the lone surrogate
-        return text
-
-    @staticmethod
-    def data(text: str) -> str:
-        """The row's ``data`` between the shape's pieces (they are in :attr:`fixed`)."""
-        return encode_basestring(text)
-
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
     """The skeleton of a shape's rows, or None if they take the full path (odd fields)."""
-    event = store.shape_event(shape, "")
+    event = store.shape_event(shape, TEXT_MARK)
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
     try:
-        encoder.add(event)
+        encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
         return None
     # Take the row back: the skeleton keeps its fixed columns.
@@ -458,11 +446,12 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     fixed = encoder.sources.pop()
     encoder.rows -= 1
     encoder.text -= len(row["data"] or "")
-    if row["extra"] is not None:
+    if row["extra"] is not None or row["data"] is None:
         return None
-    pieces = _data_pieces(store, shape)
-    if pieces is None:
+    found = split_on_marks(row["data"], {"text": TEXT_MARK})
+    if found is None:
         return None
+    pieces = (found[0][0], found[0][1])
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
     return _DataSkeleton(fixed, row["thread"] is not None)
 
@@ -472,6 +461,21 @@ def _data_pieces(store: EventStore, shape: Shape) -> tuple[str, str] | None:
     data = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
     found = split_on_marks(_json_text(data), {"text": TEXT_MARK})
     return None if found is None else (found[0][0], found[0][1])
+
+
+_TOKEN_CHARS = 64  # texts longer than this are not remembered by a save
+
+
+def _token_columns(text: str) -> tuple[str | None, str]:
+    """A token's ``text`` column and its JSON string in ``data``.
+
+    The text is redacted; None if it cannot be stored exactly (a lone surrogate, which the full
+    path escapes).
+    """
+    text = redact_text(text)
+    if not text.isascii() and _SURROGATE.search(text):
+        return None, ""
+    return text, encode_basestring(text)
 
 
 def _next_false(flags: list[bool], start: int) -> int:
@@ -484,6 +488,7 @@ def _next_false(flags: list[bool], start: int) -> int:
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     """Record batches of a store's events: rows of a known shape from their skeleton."""
     skeletons: dict[Shape, _DataSkeleton | None] = {}
+    token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
 
     def add(event: dict[str, Any]) -> None:
@@ -500,25 +505,41 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
             shapes, texts = item.shapes()
             times, threads, seqs = item.times(), item.threads(), item.seqs()
             found = []
+            last_shape: Any = _ABSENT
+            skeleton = None
             for shape in shapes:
-                skeleton = None
-                if shape is not None:
-                    skeleton = skeletons.get(shape, _ABSENT)
-                    if skeleton is _ABSENT:
-                        skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
+                if shape != last_shape:  # a run's rows come one after another
+                    last_shape = shape
+                    skeleton = None
+                    if shape is not None:
+                        skeleton = skeletons.get(shape, _ABSENT)
+                        if skeleton is _ABSENT:
+                            skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
                 found.append(skeleton)
-            # The text column of each row, and its data around it.
-            column_texts = [
-                None if skeleton is None else skeleton.text(text)
-                for skeleton, text in zip(found, texts, strict=True)
-            ]
+            # The text column of each row, and its data around it (remembered per text: a
+            # model's tokens repeat).
+            column_texts: list[str | None] = []
             datas: list[str | None] = []
             fits = []
-            for offset, skeleton in enumerate(found):
-                text, t = column_texts[offset], times[offset]
-                fit = text is not None and t - t == 0 and threads[offset] <= _INT64[1]
+            for skeleton, text, t, thread in zip(found, texts, times, threads, strict=True):
+                encoded = None
+                if skeleton is not None:
+                    encoded = token_texts.get(text)
+                    if encoded is None:
+                        encoded = _token_columns(text)
+                        if len(text) <= _TOKEN_CHARS and encoded[0] == text:  # clean ones only
+                            if len(token_texts) >= _CACHE_LIMIT:
+                                token_texts.clear()
+                            token_texts[text] = encoded
+                fit = encoded is not None and encoded[0] is not None and t - t == 0
+                fit = fit and thread <= _INT64[1]
                 fits.append(fit)
-                datas.append(skeleton.data(text) if fit else None)
+                if fit:
+                    column_texts.append(encoded[0])
+                    datas.append(encoded[1])
+                else:
+                    column_texts.append(None)
+                    datas.append(None)
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
@@ -543,7 +564,10 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        writer = pq.ParquetWriter(sink, schema, compression="zstd")
+        # Dictionary pages for the columns that repeat (a run's fields, tokens, threads), not
+        # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
+        repeated = [name for name in _NAMES if name not in ("data", "t", "seq", "extra")]
+        writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
     else:
         writer = pa.ipc.new_file(sink, schema)
     try:
