@@ -1,8 +1,9 @@
 """Agent-sized traces: CPU time and bytes per event of every step, at 10k, 100k and 1M events.
 
 Run with ``make bench`` or ``.venv/bin/python bench/scale.py [--full] [--sizes N ...] [--rounds R]
-[--memory-max N] [--steps all|capture] [--json PATH]`` (needs pyarrow); sizes 10k and 100k events,
-``--full`` adds 1M; ``--steps capture`` measures the capture row alone.
+[--memory-max N] [--steps all|capture|files] [--json PATH]`` (needs pyarrow); sizes 10k and 100k
+events, ``--full`` adds 1M; ``--steps capture`` measures the capture row alone, ``--steps files``
+the save and load rows alone.
 Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``):
 
 - ``chain``: chain B of run.py (prompt | DemoChatModel | StrOutputParser, 3 events per token) with
@@ -312,6 +313,7 @@ def measure(
     folder: Path,
     log,
     capture_only: bool = False,
+    files_only: bool = False,
 ) -> dict:
     steps: list[dict[str, Any]] = []
 
@@ -328,6 +330,24 @@ def measure(
             f"  {step}: {fmt(row['us_per_event'])} us/event, "
             f"{fmt(row['bytes_per_event'], 0)} B/event {note}"
         )
+
+    if files_only:  # --steps files: one capture (not timed), then the save and load rows alone
+        forget_last_trace()
+        trace = workload.capture()
+        workload.check(trace)
+        n = len(trace)
+        for kind in ("jsonl", "parquet"):
+            path = folder / f"{workload.label}-{size}.{kind}"
+            seconds, _ = best(rounds, lambda path=path: trace.save(path))
+            add(f"save {kind}", seconds, n, path.stat().st_size, "file size")
+        for kind in ("jsonl", "parquet"):
+            path = folder / f"{workload.label}-{size}.{kind}"
+            seconds, loaded = best(rounds, lambda path=path: sv.Trace.load(path))
+            same_events(trace, loaded)
+            del loaded
+            add(f"load {kind}", seconds, n, None)
+        runs = len(trace.runs)
+        return {"workload": workload.label, "size": size, "events": n, "runs": runs, "steps": steps}
 
     # -- capture, side by side with the no-op handler (rotated order), median of the ratios
     workload.capture()  # warm-up: imports, LangChain's caches
@@ -488,9 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--steps",
-        choices=["all", "capture"],
+        choices=["all", "capture", "files"],
         default="all",
-        help="capture: measure the capture row only (and skip the memory pass)",
+        help="capture: measure the capture row only (and skip the memory pass); files: the "
+        "save and load rows only (of one capture; no memory pass)",
     )
     parser.add_argument(
         "--token-step",
@@ -530,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(folder),
                 lambda _: None,
                 args.steps == "capture",
+                args.steps == "files",
             )
         for size in sorted(args.sizes):
             for label in args.workloads:
@@ -537,14 +559,16 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{label}, {size:,} events, {rounds} rounds")
                 size_started = time.process_time()
                 capture_only = args.steps == "capture"
+                files_only = args.steps == "files"
                 result = measure(
                     WORKLOADS[label](size),
                     size,
                     rounds,
-                    size <= args.memory_max and not capture_only,
+                    size <= args.memory_max and not capture_only and not files_only,
                     Path(folder),
                     log,
                     capture_only,
+                    files_only,
                 )
                 result["cpu_seconds"] = time.process_time() - size_started
                 log(f"  ({result['cpu_seconds']:.0f} s CPU for this row)")

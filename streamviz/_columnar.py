@@ -25,7 +25,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
 from typing import IO, Any
@@ -100,6 +100,8 @@ _FIXED = ("event", "run_type", "phase", "name", "run_id", "parent_id", "parent_i
 _VARYING = ("t", "seq", "thread", "data", "text", "extra")
 _KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
+_DICTIONARY_COLUMNS = ("event", "name", "run_id", "metadata", "mode")
+_DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not read them
 _BATCH_ROWS = 65_536
 _BATCH_TEXT = 64 * 1024 * 1024  # characters of payload text after which a batch is written
 _CACHE_LIMIT = 100_000  # entries of an encoding cache; it is emptied when full
@@ -417,7 +419,7 @@ class _DataSkeleton:
 
     As :class:`streamviz._persistence.Skeleton` for a JSONL line: :attr:`fixed` holds the other
     columns of the shape's rows (:data:`_FIXED`), encoded once, then the ``data`` text before and
-    after the token's JSON string.
+    after the token's JSON string (a row's own is :func:`_token_columns`).
     """
 
     __slots__ = ("fixed", "threaded")
@@ -426,27 +428,15 @@ class _DataSkeleton:
         self.fixed = fixed
         self.threaded = threaded
 
-    def text(self, text: str) -> str | None:
-        """The row's ``text`` column: the text redacted; None if it cannot be stored exactly."""
-        text = redact_text(text)
-        if not text.isascii() and _SURROGATE.search(text):
-            return None  # the full path escapes the lone surrogate
-        return text
-
-    @staticmethod
-    def data(text: str) -> str:
-        """The row's ``data`` between the shape's pieces (they are in :attr:`fixed`)."""
-        return encode_basestring(text)
-
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
     """The skeleton of a shape's rows, or None if they take the full path (odd fields)."""
-    event = store.shape_event(shape, "")
+    event = store.shape_event(shape, TEXT_MARK)
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
     try:
-        encoder.add(event)
+        encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
         return None
     # Take the row back: the skeleton keeps its fixed columns.
@@ -456,11 +446,12 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     fixed = encoder.sources.pop()
     encoder.rows -= 1
     encoder.text -= len(row["data"] or "")
-    if row["extra"] is not None:
+    if row["extra"] is not None or row["data"] is None:
         return None
-    pieces = _data_pieces(store, shape)
-    if pieces is None:
+    found = split_on_marks(row["data"], {"text": TEXT_MARK})
+    if found is None:
         return None
+    pieces = (found[0][0], found[0][1])
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
     return _DataSkeleton(fixed, row["thread"] is not None)
 
@@ -470,6 +461,21 @@ def _data_pieces(store: EventStore, shape: Shape) -> tuple[str, str] | None:
     data = to_json_member(store.shape_event(shape, TEXT_MARK)["data"], {})
     found = split_on_marks(_json_text(data), {"text": TEXT_MARK})
     return None if found is None else (found[0][0], found[0][1])
+
+
+_TOKEN_CHARS = 64  # texts longer than this are not remembered by a save
+
+
+def _token_columns(text: str) -> tuple[str | None, str]:
+    """A token's ``text`` column and its JSON string in ``data``.
+
+    The text is redacted; None if it cannot be stored exactly (a lone surrogate, which the full
+    path escapes).
+    """
+    text = redact_text(text)
+    if not text.isascii() and _SURROGATE.search(text):
+        return None, ""
+    return text, encode_basestring(text)
 
 
 def _next_false(flags: list[bool], start: int) -> int:
@@ -482,6 +488,7 @@ def _next_false(flags: list[bool], start: int) -> int:
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     """Record batches of a store's events: rows of a known shape from their skeleton."""
     skeletons: dict[Shape, _DataSkeleton | None] = {}
+    token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
 
     def add(event: dict[str, Any]) -> None:
@@ -498,25 +505,41 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
             shapes, texts = item.shapes()
             times, threads, seqs = item.times(), item.threads(), item.seqs()
             found = []
+            last_shape: Any = _ABSENT
+            skeleton = None
             for shape in shapes:
-                skeleton = None
-                if shape is not None:
-                    skeleton = skeletons.get(shape, _ABSENT)
-                    if skeleton is _ABSENT:
-                        skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
+                if shape != last_shape:  # a run's rows come one after another
+                    last_shape = shape
+                    skeleton = None
+                    if shape is not None:
+                        skeleton = skeletons.get(shape, _ABSENT)
+                        if skeleton is _ABSENT:
+                            skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
                 found.append(skeleton)
-            # The text column of each row, and its data around it.
-            column_texts = [
-                None if skeleton is None else skeleton.text(text)
-                for skeleton, text in zip(found, texts, strict=True)
-            ]
+            # The text column of each row, and its data around it (remembered per text: a
+            # model's tokens repeat).
+            column_texts: list[str | None] = []
             datas: list[str | None] = []
             fits = []
-            for offset, skeleton in enumerate(found):
-                text, t = column_texts[offset], times[offset]
-                fit = text is not None and t - t == 0 and threads[offset] <= _INT64[1]
+            for skeleton, text, t, thread in zip(found, texts, times, threads, strict=True):
+                encoded = None
+                if skeleton is not None:
+                    encoded = token_texts.get(text)
+                    if encoded is None:
+                        encoded = _token_columns(text)
+                        if len(text) <= _TOKEN_CHARS and encoded[0] == text:  # clean ones only
+                            if len(token_texts) >= _CACHE_LIMIT:
+                                token_texts.clear()
+                            token_texts[text] = encoded
+                fit = encoded is not None and encoded[0] is not None and t - t == 0
+                fit = fit and thread <= _INT64[1]
                 fits.append(fit)
-                datas.append(skeleton.data(text) if fit else None)
+                if fit:
+                    column_texts.append(encoded[0])
+                    datas.append(encoded[1])
+                else:
+                    column_texts.append(None)
+                    datas.append(None)
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
@@ -541,7 +564,10 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        writer = pq.ParquetWriter(sink, schema, compression="zstd")
+        # Dictionary pages for the columns that repeat (a run's fields, tokens, threads), not
+        # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
+        repeated = [name for name in _NAMES if name not in ("data", "t", "seq", "extra")]
+        writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
     else:
         writer = pa.ipc.new_file(sink, schema)
     try:
@@ -614,7 +640,15 @@ def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
 
         parquet = pq.ParquetFile(source)
         schema = parquet.schema_arrow
-        wanted = [name for name in _NAMES if name in schema.names]
+        # The columns repeating a run's values come as dictionaries: no string per row.
+        repeated = [
+            name
+            for name in _DICTIONARY_COLUMNS
+            if name in schema.names and _is_text(pa, schema.field(name).type)
+        ]
+        if repeated:
+            parquet = pq.ParquetFile(source, read_dictionary=repeated)
+        wanted = [name for name in _NAMES if name in schema.names and name not in _DERIVED]
         return schema, parquet.iter_batches(
             batch_size=_BATCH_ROWS, columns=wanted, use_threads=False
         )
@@ -946,17 +980,9 @@ class _StoreRows(_Rows):
             self.store.extend(self.event(columns, row, first_row) for row in range(count))
             return
         codes, distinct = keys
-        data = batch.column("data").to_pylist()
         times = batch.column("t").to_pylist()
         seqs = batch.column("seq").to_pylist()
         threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
-        columns: tuple[list[Any], ...] | None = None  # the batch as Python lists, if needed
-
-        def decode(row: int) -> dict[str, Any]:
-            nonlocal columns
-            if columns is None:
-                columns = self.columns(pa, batch)
-            return self.event(columns, row, first_row)
 
         store = self.store
         shapes: list[Shape] = []
@@ -976,17 +1002,15 @@ class _StoreRows(_Rows):
         known = [self.known.get(key) for key in distinct]
         position = len(store)
         codes_array = np.asarray(codes, dtype=np.int64)
-        column_texts: list[Any] = []
-
-        def lists() -> tuple[list[Any], list[Any]]:
-            if not column_texts:
-                column_texts.extend(batch.column("text").to_pylist())
-            return column_texts, data
-
-        check = self._checker(pa, batch, codes, position, lists)
-        fast = None if check is None else check(known, np.arange(count))
-        if check is not None:
-            lists()
+        check = self._checker(pa, batch, codes_array, position)
+        if check is None:  # no text column: every row's data is compared in Python
+            slow = _SlowRows(self, pa, batch, first_row, None)
+            fast = None
+            column_texts: list[Any] = []
+        else:
+            fast = check(known, np.arange(count))
+            slow = _SlowRows(self, pa, batch, first_row, check.likely_slow(fast))
+            column_texts = check.texts
         row = 0
         while row < count:
             if fast is not None and fast[row]:
@@ -1005,11 +1029,12 @@ class _StoreRows(_Rows):
                 position += stop - row
                 row = stop
                 continue
-            t, value, text = times[row], data[row], None
+            t, value, text = times[row], None, None
             thread = None if threads is None else threads[row]
-            if seqs[row] == position and type(t) is float and t - t == 0 and type(value) is str:
+            if seqs[row] == position and type(t) is float and t - t == 0 and known[codes[row]]:
+                value = slow.data(row)
                 # A token row of a known shape? (_token_text, inlined: the per-row path)
-                for before, after, shape in known[codes[row]] or ():  # noqa: B007 - used below
+                for before, after, shape in known[codes[row]] if type(value) is str else ():  # noqa: B007 - used below
                     if value.startswith(before) and value.endswith(after):
                         literal = value[len(before) : len(value) - len(after)]
                         inner = literal[1:-1]
@@ -1032,13 +1057,13 @@ class _StoreRows(_Rows):
                 position += 1
                 row += 1
                 continue
-            event = decode(row)
+            event = slow.event(row)
             flush()
             store.extend((event,))
             position = len(store)
             code = codes[row]
             was = known[code][0] if known[code] else None
-            self._learn(distinct[code], event, value)
+            self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens.
@@ -1048,14 +1073,7 @@ class _StoreRows(_Rows):
             row += 1
         flush()
 
-    def _checker(
-        self,
-        pa: Any,
-        batch: Any,
-        codes: list[int],
-        position: int,
-        lists: Callable[[], tuple[list[Any], list[Any]]],
-    ) -> Callable[[list[Any], Any], Any] | None:
+    def _checker(self, pa: Any, batch: Any, codes: Any, position: int) -> _Checker | None:
         """A vectorised test of which rows are token rows of their key's latest known shape.
 
         For a file with a ``text`` column: a row is one if its ``data`` is exactly the shape's
@@ -1089,35 +1107,9 @@ class _StoreRows(_Rows):
             & np.isfinite(moments)
             & (thread.fill_null(0).to_numpy() >= 0)
         )
-        codes_of = np.asarray(codes, dtype=np.int64)
-
-        def check(known: list[Any], rows: Any) -> Any:
-            """For each of ``rows`` (positions in the batch), whether it is such a token row."""
-            out = np.zeros(len(rows), dtype=bool)
-            keep = possible[rows]
-            chosen = rows[keep]
-            if 0 < len(chosen) < _FEW_ROWS:  # a run's rows: a Python loop costs less than Arrow's
-                texts, datas = lists()
-                fits = []
-                for row in chosen.tolist():
-                    found = known[codes[row]]
-                    fits.append(
-                        found is not None
-                        and datas[row] == f'{found[0][0]}"{texts[row]}"{found[0][1]}'
-                    )
-                out[np.flatnonzero(keep)] = fits
-            elif len(chosen):
-                # Every row of the batch at once (no copy of its data column), then the ones asked.
-                pieces = [found[0] if found else (None, None, None) for found in known]
-                index = pa.array(codes_of, type=pa.int64())
-                before = pa.array([piece[0] for piece in pieces], type=pa.string()).take(index)
-                after = pa.array([piece[1] for piece in pieces], type=pa.string()).take(index)
-                expected = pc.binary_join_element_wise(before, '"', text, '"', after, "")
-                same = pc.equal(expected, data.cast(pa.string())).fill_null(False)
-                out[np.flatnonzero(keep)] = same.to_numpy(zero_copy_only=False)[chosen]
-            return out
-
-        return check
+        if _is_view(pa, data.type):
+            data = data.cast(pa.string())
+        return _Checker(pa, data, text, codes, possible)
 
     def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
         """Each row's key code, and the key (its fixed columns' values) of each code."""
@@ -1147,9 +1139,9 @@ class _StoreRows(_Rows):
                 return None
             else:
                 length = None
-            if pa.types.is_dictionary(array.type):
-                array = array.cast(array.type.value_type)
-            encoded = pc.dictionary_encode(array)
+            # A dictionary column (as Parquet files are read) is taken as it is: a value its
+            # dictionary holds twice gets two codes, which only costs a shape learned twice.
+            encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
             indices = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
             parts.append((encoded.dictionary.to_pylist(), indices))
             if length is not None:
@@ -1209,8 +1201,140 @@ class _StoreRows(_Rows):
         return shape
 
 
+class _Checker:
+    """Which rows of a batch are token rows of their key's latest known shape.
+
+    See :meth:`_StoreRows._checker`: the rows' ``data`` compared with the shape's pieces around
+    their ``text``, by Arrow, for a set of rows at once.
+    """
+
+    def __init__(self, pa: Any, data: Any, text: Any, codes: Any, possible: Any) -> None:
+        self.pa, self.data, self.text, self.codes, self.possible = pa, data, text, codes, possible
+        self.texts = text.to_pylist()  # short strings: the token rows' text, for extend_like
+
+    def __call__(self, known: list[Any], rows: Any) -> Any:
+        """For each of ``rows`` (positions in the batch), whether it is such a token row."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        pa = self.pa
+        out = np.zeros(len(rows), dtype=bool)
+        keep = self.possible[rows]
+        keep &= np.fromiter(
+            (known[code] is not None for code in self.codes[rows].tolist()), bool, len(rows)
+        )
+        chosen = rows[keep]
+        if not len(chosen):
+            return out
+        first, last = int(chosen.min()), int(chosen.max())
+        if last - first < _FEW_ROWS:
+            # A run's rows, close together: their data compared in Python, from one slice.
+            datas = self.data.slice(first, last - first + 1).to_pylist()
+            texts, codes = self.texts, self.codes
+            fits = []
+            for row in chosen.tolist():
+                before, after, _ = known[codes[row]][0]
+                fits.append(datas[row - first] == f'{before}"{texts[row]}"{after}')
+            out[np.flatnonzero(keep)] = fits
+            return out
+        # Every row of the batch at once (no copy of its data column), then the ones asked.
+        pieces = [found[0] if found else (None, None, None) for found in known]
+        index = pa.array(self.codes, type=pa.int64())
+        before = pa.array([piece[0] for piece in pieces], type=pa.string()).take(index)
+        after = pa.array([piece[1] for piece in pieces], type=pa.string()).take(index)
+        expected = pc.binary_join_element_wise(before, '"', self.text, '"', after, "")
+        same = pc.equal(expected, self.data).fill_null(False)
+        out[np.flatnonzero(keep)] = same.to_numpy(zero_copy_only=False)[chosen]
+        return out
+
+    def likely_slow(self, fast: Any) -> Any:
+        """The rows that will probably be decoded in full, converted to Python at once.
+
+        Those not ``fast`` that are not token rows, or are the first of their key, or whose
+        ``data`` is not as long around their text as the first's (the later rows of a key are
+        the token rows of the shape its first row teaches, if they are as long: a guess; every
+        row is still checked).
+        """
+        import numpy as np
+        import pyarrow.compute as pc
+
+        slow = ~fast
+        candidates = np.flatnonzero(slow & self.possible)
+        if not len(candidates):
+            return np.flatnonzero(slow)
+        around = (
+            pc.binary_length(self.data).fill_null(0).to_numpy(zero_copy_only=False)
+            - pc.binary_length(self.text).fill_null(0).to_numpy(zero_copy_only=False)
+        )[candidates]
+        codes = self.codes[candidates]
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        guess = around[first][inverse.reshape(-1)] == around
+        guess[first] = False
+        slow[candidates[guess]] = False
+        return np.flatnonzero(slow)
+
+
+class _SlowRows:
+    """The Python values of the rows of a batch decoded in full, converted a set at a time.
+
+    ``rows`` (those expected to be slow, or None for every row) are converted at once; any other
+    row asked for is converted on its own, or, after :data:`_MISSES` of them, the whole batch.
+    """
+
+    def __init__(
+        self, reader: _Rows, pa: Any, batch: Any, first_row: int, rows: Any | None
+    ) -> None:
+        self.reader, self.pa, self.batch, self.first_row = reader, pa, batch, first_row
+        self.where: dict[int, tuple[tuple[list[Any], ...], int]] = {}
+        self.misses = 0
+        self.whole: tuple[list[Any], ...] | None = None
+        if rows is None:
+            self.whole = reader.columns(pa, batch)
+        elif len(rows):
+            self._convert(rows)
+
+    def _convert(self, rows: Any) -> None:
+        pa = self.pa
+        part = self.batch.take(pa.array(rows, type=pa.int64()))
+        arrays = [
+            array.cast(array.type.value_type) if pa.types.is_dictionary(array.type) else array
+            for array in part.columns
+        ]  # a few rows: decode the values they use, not the whole dictionary
+        columns = self.reader.columns(
+            pa, pa.RecordBatch.from_arrays(arrays, schema=None, names=part.schema.names)
+        )
+        for at, row in enumerate(rows.tolist()):
+            self.where[row] = (columns, at)
+
+    def _find(self, row: int) -> tuple[tuple[list[Any], ...], int]:
+        if self.whole is not None:
+            return self.whole, row
+        found = self.where.get(row)
+        if found is None:
+            self.misses += 1
+            if self.misses > _MISSES:
+                self.whole = self.reader.columns(self.pa, self.batch)
+                return self.whole, row
+            import numpy as np
+
+            self._convert(np.array([row], dtype=np.int64))
+            found = self.where[row]
+        return found
+
+    def data(self, row: int) -> Any:
+        """The row's ``data`` text (or None)."""
+        columns, at = self._find(row)
+        return columns[6][at]
+
+    def event(self, row: int) -> dict[str, Any]:
+        """The row's event, decoded and checked (raises :class:`_RowProblem`)."""
+        columns, at = self._find(row)
+        return self.reader.event(columns, at, self.first_row + row - at)
+
+
 _SEPARATOR = "\x1f"
-_FEW_ROWS = 512  # rows a check of token rows tests in Python rather than with Arrow
+_FEW_ROWS = 2048  # rows apart below which a check of token rows compares them in Python
+_MISSES = 64  # rows converted one at a time before a batch is converted whole
 
 
 def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:

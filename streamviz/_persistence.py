@@ -282,21 +282,19 @@ class Skeleton:
 
     @classmethod
     def of(cls, store: EventStore, shape: Shape) -> Skeleton | None:
-        event = store.shape_event(shape, "")
-        event["t"], event["seq"] = 0.0, 0
-        marks = {"text": TEXT_MARK, "t": _T_MARK, "seq": _SEQ_MARK}
-        if "thread" in event:
-            event["thread"] = 0
-            marks["thread"] = _THREAD_MARK
-        try:
-            encode_event_line(event, 0)  # an event a file cannot hold takes the full path
-        except ValueError:
-            return None
         event = store.shape_event(shape, TEXT_MARK)
         event["t"], event["seq"] = _T_MARK, _SEQ_MARK
+        marks = {"text": TEXT_MARK, "t": _T_MARK, "seq": _SEQ_MARK}
         if "thread" in event:
             event["thread"] = _THREAD_MARK
-        found = split_on_marks(_encode_line(to_json(event)).decode("utf-8"), marks)
+            marks["thread"] = _THREAD_MARK
+        encoded = to_json(event)
+        # Encoded once, with marks for the holes: a shape whose events a file cannot hold (as
+        # encode_event_line checks them, with numbers in the holes) takes the full path.
+        numbers = {"t": 0.0, "seq": 0, "thread": 0} if "thread" in event else {"t": 0.0, "seq": 0}
+        if not isinstance(encoded, dict) or _event_problem({**encoded, **numbers}) is not None:
+            return None
+        found = split_on_marks(_encode_line(encoded).decode("utf-8"), marks)
         return None if found is None else cls(*found)
 
     @property
@@ -541,11 +539,12 @@ def _read(
     events: list[dict[str, Any]] = []
     loader = None if into is None else _Loader(into)
     number = loaded = 0
+    lines = None if isinstance(stream, io.TextIOBase) else _Lines(stream, limit)
     try:
         while True:
             number += 1
             try:
-                text, complete = _read_line(stream, limit)
+                text, complete = _read_line(stream, limit) if lines is None else lines.next()
             except UnicodeDecodeError as exc:
                 # A text stream decodes a whole buffer ahead, so the bad line is unknown.
                 raise TraceFileError(
@@ -633,6 +632,7 @@ class _Loader:
         self.times: list[float] = []
         self.threads: list[int] = []
         self.position = len(store)  # the seq the next line must have
+        self.thread_text, self.thread = "", 0  # the latest thread read, as written and as int
 
     def add(self, event: dict[str, Any], text: str) -> None:
         """Append a parsed event; learn its skeleton if it is a compact text row."""
@@ -694,16 +694,34 @@ class _Loader:
         except ValueError:
             return False
         tail = line[end:-1] if line.endswith("\n") else line[end:]
-        take = self._take
-        return any(take(skeleton.pieces, shape, text, tail) for skeleton, shape in candidates)
+        for skeleton, shape in candidates:  # noqa: SIM110 - no generator per line
+            if self._take(skeleton, shape, text, tail):
+                return True
+        return False
 
-    def _take(self, pieces: list[str], shape: Shape, text: str, tail: str) -> bool:
+    def _take(self, skeleton: Skeleton, shape: Shape, text: str, tail: str) -> bool:
         """Keep the token if ``tail`` is the skeleton's rest around its numbers.
 
-        That is a ``t``, the next ``seq`` and maybe a thread, written as json writes them.
+        That is a ``t``, the next ``seq`` and maybe a thread, written as json writes them. The
+        line is first compared with its end as the run's latest thread would write it.
         """
-        if not tail.startswith(pieces[1]) or not tail.endswith(pieces[-1]):
+        pieces = skeleton.pieces
+        if not tail.startswith(pieces[1]):
             return False
+        if len(pieces) == 5:  # text, t, seq, thread
+            end = f"{pieces[2]}{self.position}{pieces[3]}{self.thread_text}{pieces[4]}"
+            if not self.thread_text or not tail.endswith(end):
+                return self._take_parsed(pieces, shape, text, tail)
+            thread = self.thread
+        else:
+            end = f"{pieces[2]}{self.position}{pieces[3]}"
+            if not tail.endswith(end):
+                return False
+            thread = 0
+        return self._keep(shape, text, tail[len(pieces[1]) : len(tail) - len(end)], thread)
+
+    def _take_parsed(self, pieces: list[str], shape: Shape, text: str, tail: str) -> bool:
+        """:meth:`_take` for a line of another thread: its numbers found and checked."""
         start = len(pieces[1])
         at = tail.find(pieces[2], start)
         if at < 0:
@@ -711,21 +729,24 @@ class _Loader:
         t_text = tail[start:at]
         start = at + len(pieces[2])
         stop = len(tail) - len(pieces[-1])
-        thread = 0
-        if len(pieces) == 5:  # text, t, seq, thread
-            at = tail.find(pieces[3], start, stop)
-            if at < 0:
-                return False
-            seq_text, thread_text = tail[start:at], tail[at + len(pieces[3]) : stop]
-            if not (thread_text.isascii() and thread_text.isdigit()):
-                return False
-            thread = int(thread_text)
-            if thread_text != str(thread) or thread >= 2**64:
-                return False
-        else:
-            seq_text = tail[start:stop]
-        if seq_text != str(self.position):
+        if not tail.endswith(pieces[-1]):
             return False
+        at = tail.find(pieces[3], start, stop)
+        if at < 0:
+            return False
+        seq_text, thread_text = tail[start:at], tail[at + len(pieces[3]) : stop]
+        if not (thread_text.isascii() and thread_text.isdigit()):
+            return False
+        thread = int(thread_text)
+        if thread_text != str(thread) or thread >= 2**64 or seq_text != str(self.position):
+            return False
+        if not self._keep(shape, text, t_text, thread):
+            return False
+        self.thread_text, self.thread = thread_text, thread
+        return True
+
+    def _keep(self, shape: Shape, text: str, t_text: str, thread: int) -> bool:
+        """Keep the token if ``t_text`` is a finite float as json writes it."""
         try:
             t = float(t_text)
         except ValueError:
@@ -754,6 +775,88 @@ def _chunk_text(store: EventStore, position: int) -> str:
             if text is not None:
                 return text
     raise ValueError(f"event {position} is not a compact text row")
+
+
+_BLOCK_BYTES = 1 << 20
+
+
+class _Lines:
+    """The lines of a binary stream, read a block at a time.
+
+    As :func:`_read_line` returns them (the text without its newline, and whether it had one),
+    with the same errors at the same line. A block's whole lines are decoded at once; a block
+    that is not valid UTF-8 is decoded line by line, so the error names the line. No more than
+    ``limit`` bytes of a line are held before it is refused.
+    """
+
+    def __init__(self, stream: IO[Any], limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.lines: list[Any] = []  # decoded lines, or the bytes of a line to decode
+        self.index = 0
+        self.rest = b""  # the start of a line the last block did not finish
+
+    def next(self) -> tuple[str | None, bool]:
+        while self.index >= len(self.lines):
+            if not self._fill():
+                return self._last()
+        line = self.lines[self.index]
+        self.index += 1
+        if type(line) is bytes:
+            if len(line) > self.limit:
+                raise _LineProblem(
+                    f"line is longer than the {self.limit:,}-byte limit for trace lines"
+                )
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                reason = f"line is not valid UTF-8 (bad byte at offset {exc.start})"
+                raise _LineProblem(reason) from None
+        return line, True
+
+    def _fill(self) -> bool:
+        """Read the next block; False at the end of the stream."""
+        block = self.stream.read(_BLOCK_BYTES)
+        if not block:
+            return False
+        data = self.rest + block if self.rest else block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self.rest = data
+            if len(data) > self.limit:
+                raise _LineProblem(
+                    f"line is longer than the {self.limit:,}-byte limit for trace lines"
+                )
+            self.lines, self.index = [], 0
+            return True
+        self.rest = data[cut + 1 :]
+        whole = data[:cut]
+        lines: list[Any] = []
+        if len(data) <= self.limit:  # no line of the block can be too long
+            try:
+                lines = whole.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                lines = []
+        if not lines:
+            lines = whole.split(b"\n")  # checked and decoded one by one
+        self.lines, self.index = lines, 0
+        if len(self.rest) > self.limit:
+            self.lines.append(self.rest)  # refused when its turn comes
+            self.rest = b""
+        return True
+
+    def _last(self) -> tuple[str | None, bool]:
+        """The end of the stream: a last line without a newline, if any."""
+        raw, self.rest = self.rest, b""
+        if not raw:
+            return None, False
+        if len(raw) > self.limit:
+            raise _LineProblem(f"line is longer than the {self.limit:,}-byte limit for trace lines")
+        try:
+            return raw.decode("utf-8"), False
+        except UnicodeDecodeError as exc:
+            reason = f"line is not valid UTF-8 (bad byte at offset {exc.start})"
+            raise _TornLine(reason) from None
 
 
 def _read_line(stream: IO[Any], limit: int) -> tuple[str | None, bool]:

@@ -411,10 +411,12 @@ class Trace:
         ImportError
             For a Parquet or Arrow file when pyarrow is not installed.
         """
+        from streamviz._gc import paused_gc
         from streamviz._persistence import read_trace
 
         trace = cls()
-        header, _ = read_trace(path, into=trace._store)
+        with paused_gc():  # every event decoded in full builds objects: no collection meanwhile
+            header, _ = read_trace(path, into=trace._store)
         trace.name = header.get("name")
         created = header.get("trace_created") or header.get("created")
         if isinstance(created, str):

@@ -74,3 +74,21 @@ def test_scale_benchmark_can_measure_the_capture_row_alone(tmp_path):
     assert result["events"] == 2 + (2 * 106 + 7) + (2 * 116 + 7)
     assert [step["step"] for step in result["steps"]] == ["capture"]
     assert result["steps"][0]["ratio"] > 0
+
+
+def test_scale_benchmark_can_measure_the_file_rows_alone(tmp_path):
+    out = tmp_path / "scale.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "bench/scale.py", "--sizes", "620", "--rounds", "1", "--quiet"]
+    command += ["--workloads", "graph", "--steps", "files", "--json", str(out)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(out.read_text())["results"]
+    steps = [step["step"] for step in result["steps"]]
+    assert steps == ["save jsonl", "save parquet", "load jsonl", "load parquet"]
+    assert all(step["us_per_event"] > 0 for step in result["steps"])

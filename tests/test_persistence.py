@@ -800,3 +800,30 @@ def test_secrets_never_appear_in_file_bytes(tmp_path: pathlib.Path, suffix: str)
     assert loaded["metadata"]["ls_model_name"] == "gpt-test"
     assert loaded["data"]["output"].usage_metadata["total_tokens"] == 3
     assert loaded["data"]["error"].type == "PermissionError"
+
+
+@pytest.mark.parametrize("block", [1, 7, 100])
+def test_lines_read_a_block_at_a_time_are_the_lines_of_the_file(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """A binary file is read in blocks; lines across block ends, errors and a cut last line are
+    read as when each line is read on its own (1 MiB blocks in use; small ones here)."""
+    monkeypatch.setattr(persistence, "_BLOCK_BYTES", block)
+    smile = "\U0001f600"
+    stream = io.BytesIO()
+    events = [event(seq=i, data={"chunk": smile * i}) for i in range(5)]
+    write_trace(stream, events, streamviz_version=VERSION)
+    data = stream.getvalue()
+    assert read_trace(write_raw(tmp_path, data))[1] == events
+    assert read_trace(write_raw(tmp_path, data.rstrip(b"\n")))[1] == events  # no last newline
+    bad = data + b'{"event": "caf\xe9"}\n' + good_file(1)
+    assert read_error(write_raw(tmp_path, bad)).line == 7
+    long = good_file(1) + json.dumps({**BASE, "data": "x" * 5000}).encode() + b"\n"
+    with pytest.raises(TraceFileError, match="line 3: line is longer") as info:
+        read_trace(write_raw(tmp_path, long + good_file(1)), max_line_bytes=1000)
+    assert info.value.line == 3
+    with pytest.raises(TraceFileError, match="line 3: line is longer"):
+        read_trace(write_raw(tmp_path, long.rstrip(b"\n")), max_line_bytes=1000)
+    path = write_raw(tmp_path, data[: data.rindex(smile.encode()) + 2])  # inside a character
+    with pytest.warns(TraceFileWarning, match="line 6"):
+        assert [e["seq"] for e in read_trace(path)[1]] == [0, 1, 2, 3]

@@ -266,3 +266,35 @@ def test_a_replay_reads_the_recorded_events_instead_of_copying_them():
     player.seek(player.duration)
     assert player.trace.events == list(trace.events)
     player.close()
+
+
+@pytest.mark.parametrize("edits", [3, 150])
+def test_parquet_token_rows_edited_by_hand_are_read_as_written(tmp_path, edits):
+    """A token row whose data no longer fits its run's skeleton is read in full, as written,
+    also when it is as long as the rows that fit (the loader converts only the rows it expects
+    to read in full, and then the rest of the batch when many more are)."""
+    need_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    trace = chain_trace(400)
+    path = tmp_path / "t.parquet"
+    trace.save(path)
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    tokens = [
+        i for i, row in enumerate(rows) if row["event"] == "on_chat_model_stream" and row["text"]
+    ][5 : 5 + edits]
+    for i in tokens:  # the content edited in data only, the same length; text still the old one
+        old = rows[i]["text"]
+        rows[i]["data"] = rows[i]["data"].replace(
+            f'"content":"{old}"', f'"content":"{"X" * len(old)}"'
+        )
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    loaded = sv.Trace.load(path)
+    assert len(loaded) == len(trace)
+    for i in tokens:
+        assert loaded.events[i]["data"]["chunk"].content == "X" * len(rows[i]["text"])
+    untouched = [i for i in range(len(rows)) if i not in set(tokens)]
+    events, original = loaded.events, trace.events
+    assert [events[i] for i in untouched] == [original[i] for i in untouched]

@@ -115,3 +115,23 @@ def test_cancelled_runs_stay_cancelled_after_loading(tmp_path, suffix):
     trace.save(tmp_path / f"t.{suffix}")
     loaded = sv.Trace.load(tmp_path / f"t.{suffix}")
     assert loaded.roots[0].status == "cancelled" and loaded.roots[0].error == "KeyboardInterrupt"
+
+
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path):
+    """Loading pauses automatic collection while it builds events, and only while it does."""
+    import gc
+
+    trace = capture("model")
+    trace.save(tmp_path / "t.jsonl")
+    (tmp_path / "bad.jsonl").write_text("not a trace\n", "utf-8")
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert len(sv.Trace.load(tmp_path / "t.jsonl")) == len(trace)
+            assert gc.isenabled() is enabled
+            with pytest.raises(sv.TraceFileError):
+                sv.Trace.load(tmp_path / "bad.jsonl")
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
