@@ -15,11 +15,13 @@ So the store keeps two kinds of rows:
   a *compact* event in the chunk columns; ``~i < 0`` is the event dict ``_dicts[i]``;
 - the chunk columns, one item per compact event: the template (``_template``), the time
   (``_t``), the thread (``_thread``), how the chunk is kept (``_kind``) and the chunk itself
-  (``_values``);
+  (``_values``); and ``_server_t``, the ``server_t`` of a LangGraph server's resumable parts
+  (float), kept up to the latest row whose template has one (NaN for the rows between without);
 - templates (``_templates``): the fields all compact events of a run (and kind) share, stored
   once: ``event``, ``name``, ``run_id``, ``parent_ids``, ``tags``, ``metadata`` (``mode``,
-  ``ns``...), with ``data``, ``t``, ``seq`` and ``thread`` as placeholders that keep the key order
-  of the event it was made from.
+  ``ns``...), with ``data``, ``t``, ``seq``, ``thread`` and ``server_t`` as placeholders that keep
+  the key order of the event it was made from (a template has ``thread`` or ``server_t`` if and
+  only if its events do).
 
 The chunk of a compact row is kept as it is, except:
 
@@ -44,7 +46,8 @@ The rules
 ---------
 - **When a row may be compact.** An appended event is kept compact when its ``data`` is exactly
   ``{"chunk": value}`` (a dict, that one key), its ``seq`` is its position in the store, its ``t``
-  a float, its ``thread`` (if it has one) an unsigned 64-bit int, and its other fields are equal
+  a float, its ``thread`` (if it has one) an unsigned 64-bit int, its ``server_t`` (if it has one)
+  a finite float, and its other fields are equal
   (``==``, and of the same type at the top level) to those of a template of the same run and event
   kind, or can start a new one. Any other event (starts, ends, errors, custom events, a filtered
   trace's events) is kept as the dict it is. Reading a compact row gives a dict equal to the event
@@ -117,14 +120,15 @@ _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; o
 # Packed message chunks are rebuilt by setting their fields directly when the class is the one
 # this module knows (those fields, no private attributes); else by model_construct.
 _FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD_COUNT
-# The keys every compact event has besides its template's fixed fields ("thread" if it had one).
-_VARYING = ("data", "t", "seq", "thread")
+# The keys every compact event has besides its template's fixed fields ("thread" if it had one,
+# "server_t" if it had one: a LangGraph server's resumable parts).
+_VARYING = ("data", "t", "seq", "thread", "server_t")
 _MAX_THREAD = 2**64
 _new, _set = object.__new__, object.__setattr__
 # What a view (EventStore.select) shares with its store: everything rows are read from.
 _SHARED = (
     "_dicts", "_template", "_t", "_thread", "_kind", "_values", "_message_ids", "_pair_metadata",
-    "_first_dicts", "_field_sets", "_templates",
+    "_first_dicts", "_field_sets", "_templates", "_server_t",
 )  # fmt: skip
 
 
@@ -230,10 +234,11 @@ class ChunkBlock:
 
         A row whose chunk is text, or a message (or LangGraph ``messages`` part) rebuilt from
         its text, has a shape: its event is :meth:`EventStore.shape_event` of that shape and
-        text, with the row's ``t``, ``seq`` and thread. Other rows (chunks kept as objects) get
-        ``(None, None)``: read them with :meth:`chunk`.
+        text, with the row's ``t``, ``seq`` and thread. Other rows (chunks kept as objects, and
+        rows with a ``server_t``) get ``(None, None)``: read them with :meth:`chunk`.
         """
         store = self._store
+        timed: dict[int, bool] = {}  # template -> whether its rows have a server_t
         start, stop = self._row, self._row + self.count
         kinds, values, templates = store._kind, store._values, store._template
         shapes: list[Shape | None] = []
@@ -247,7 +252,10 @@ class ChunkBlock:
                 source = templates[value]
                 kind = kinds[value]
                 value = values[value]
-            if kind == _AS_IS and type(value) is not str:
+            has_server_t = timed.get(template)
+            if has_server_t is None:
+                has_server_t = timed[template] = "server_t" in store._templates[template][0]
+            if (kind == _AS_IS and type(value) is not str) or has_server_t:
                 add_shape(None)
                 add_text(None)
             else:
@@ -282,6 +290,9 @@ class EventStore:
         self._template = array("l")
         self._t = array("d")
         self._thread = array("Q")
+        # server_t of each row up to the latest row whose template has one (NaN for the rest):
+        # empty in a trace without any, so the other paths never append to it.
+        self._server_t = array("d")
         self._kind = array("h")
         self._values: list[Any] = []  # the chunk, its text, or the row it repeats
         self._message_ids: dict[int, Any] = {}  # template -> id of its packed message chunks
@@ -368,8 +379,8 @@ class EventStore:
             source = template
             if kind == _SAME:
                 source, kind, value = self._template[value], self._kind[value], self._values[value]
-        if kind == _AS_IS and type(value) is not str:
-            return None
+        if (kind == _AS_IS and type(value) is not str) or "server_t" in self.template(template):
+            return None  # extend_like appends no server_t
         shape = (template, kind, source)
         return shape if self.repeatable(shape) else None
 
@@ -523,6 +534,8 @@ class EventStore:
             template = self._template_for(event)
             if template >= 0:
                 self._keep_compact(template, event["t"], event.get("thread", 0), data["chunk"])
+                if "server_t" in event:
+                    self._keep_server_t(event["server_t"])
                 return
         self._entries.append(~len(self._dicts))
         self._dicts.append(event)
@@ -532,6 +545,10 @@ class EventStore:
         thread = event.get("thread", 0)
         if type(thread) is not int or not 0 <= thread < _MAX_THREAD:
             return -1
+        if "server_t" in event:
+            server_t = event["server_t"]
+            if type(server_t) is not float or server_t - server_t != 0:  # a finite float only
+                return -1
         keys = tuple(event)
         try:
             key = (event["event"], event.get("run_id"), event.get("name"), keys)
@@ -571,6 +588,14 @@ class EventStore:
         self._kind.append(kind)
         self._values.append(value)
         self._entries.append(row)
+
+    def _keep_server_t(self, server_t: float) -> None:
+        """Set the ``server_t`` of the latest row (rows since the last one with one get NaN)."""
+        column = self._server_t
+        missing = len(self._t) - 1 - len(column)
+        if missing:
+            column.extend([float("nan")] * missing)
+        column.append(server_t)
 
     def _pack(self, template: int, chunk: Any) -> tuple[Any, int]:
         """How a chunk is kept: ``(value, kind)`` by the rules in the module docstring."""
@@ -774,6 +799,8 @@ class EventStore:
         event["seq"] = seq if self._seqs is None else self._seqs[seq]
         if has_thread:
             event["thread"] = self._thread[entry]
+        if "server_t" in shape:
+            event["server_t"] = self._server_t[entry]
         return event
 
     def events(self, start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
@@ -826,6 +853,8 @@ class EventStore:
             thread_of_row = np.frombuffer(self._thread[:rows_stored], dtype=np.uint64)
             templates = [shape for shape, _ in self._templates]
             has_thread = np.array([flag for _, flag in self._templates], dtype=bool)
+            timed_rows = min(len(self._server_t), rows_stored)
+            server_t_of_row = np.frombuffer(self._server_t[:timed_rows], dtype=np.float64)
         stop = start + len(entries)
         compact = entries >= 0
         rows = entries[compact]
@@ -841,9 +870,15 @@ class EventStore:
             seq = np.arange(start, stop, dtype=np.int64)
         else:
             seq = np.frombuffer(self._seqs[start:stop], dtype=np.int64).copy()
+        server_t = np.full(size, np.nan)
+        timed = np.flatnonzero(compact)
+        timed = timed[rows < len(server_t_of_row)]  # rows with a server_t are all below that
+        server_t[timed] = server_t_of_row[entries[timed]]
         positions = np.flatnonzero(~compact)
         dicts = [self._dicts[~entry] for entry in entries[positions].tolist()]
-        return Columns(self, rows, template, t, seq, thread, threaded, positions, dicts, templates)
+        return Columns(
+            self, rows, template, t, seq, thread, threaded, positions, dicts, templates, server_t
+        )
 
     def shape_event(self, shape: Shape, text: str) -> dict[str, Any]:
         """The event of a row of ``shape`` with chunk text ``text`` (see :meth:`ChunkBlock.shapes`).
@@ -970,8 +1005,8 @@ class Columns:
     """
 
     __slots__ = (
-        "_read", "_rows", "_store", "dicts", "positions", "seq", "t", "template", "templates",
-        "thread", "threaded",
+        "_read", "_rows", "_store", "dicts", "positions", "seq", "server_t", "t", "template",
+        "templates", "thread", "threaded",
     )  # fmt: skip
 
     def __init__(
@@ -986,6 +1021,7 @@ class Columns:
         positions: Any,
         dicts: list[dict[str, Any]],
         templates: list[dict[str, Any]],
+        server_t: Any,
     ) -> None:
         self._store = store
         self._rows = rows
@@ -1006,6 +1042,8 @@ class Columns:
         """The events kept as dicts, in the order of :attr:`positions`."""
         self.templates = templates
         """The fixed fields of every template (index = template): read them, never change them."""
+        self.server_t = server_t
+        """Per event: ``server_t`` (float64; NaN where the event has none, or not a number)."""
         for position, event in zip(positions.tolist(), dicts, strict=True):
             value = event.get("t")
             if type(value) is float or (type(value) is int and abs(value) < 2**53):
@@ -1018,6 +1056,9 @@ class Columns:
             value = event.get("thread")
             if type(value) is int and 0 <= value < _MAX_THREAD:
                 thread[position], threaded[position] = value, True
+            value = event.get("server_t")
+            if type(value) is float or (type(value) is int and abs(value) < 2**53):
+                server_t[position] = value
 
     def __len__(self) -> int:
         return len(self.template)

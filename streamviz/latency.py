@@ -64,17 +64,8 @@ _STALL_COLUMNS = {
 
 
 def _server_times(columns: Columns) -> np.ndarray:
-    """Per event: its ``server_t`` (NaN where it has none)."""
-
-    def server_t(fields: Mapping[str, Any]) -> float:
-        value = fields.get("server_t")
-        return float(value) if type(value) in (float, int) else float("nan")
-
-    by_template = np.array([server_t(fields) for fields in columns.templates] + [np.nan])
-    times = by_template[columns.template]  # -1 (a dict event) reads the NaN at the end
-    if len(columns.positions):
-        times[columns.positions] = [server_t(event) for event in columns.dicts]
-    return times
+    """Per event: its ``server_t`` (NaN where it has none): a column of the store."""
+    return columns.server_t
 
 
 def _stream_times(

@@ -245,3 +245,65 @@ def test_a_writer_of_no_runs_stream_keeps_langgraph_messages_parts_as_their_text
     assert not trace.runs  # parts belong to no run's stream
     # Kept whole: the part with other metadata and the one whose message has usage metadata.
     assert trace.store.kept_objects() == parts[-2:]
+
+
+SERVER_TOKENS = 10_000
+
+
+def server_run() -> tuple[sv.Trace, list[dict]]:
+    """A chat model's events as a LangGraph server sends them, recorded as ``watch_remote`` does.
+
+    A resumable run: every part says when the server sent it (``server_t``, after ``ns``), its
+    token a message chunk as a JSON dict. One scripted stall by the server's clock: 0.5 s after
+    chunk 41 (i = 40). Returns the trace and the tokens' server times (as a list of floats).
+    """
+    trace = sv.Trace()
+
+    def part(event: str, data: dict, server_t: float) -> dict:
+        fields = {"event": event, "name": "model", "run_id": "m", "parent_ids": ["r"]}
+        metadata = {"langgraph_node": "call_model", "langgraph_step": 1}
+        fields |= {"tags": ["seq:step:1"], "metadata": metadata, "data": data}
+        return {**fields, "mode": "events", "ns": [], "server_t": server_t}
+
+    sent = [0.001 * i + (0.5 if i > 40 else 0.0) + 0.25 for i in range(SERVER_TOKENS)]
+    trace.store.append(part("on_chat_model_start", {"input": {"messages": []}}, 0.2))
+    for i, server_t in enumerate(sent):
+        message = {"content": f" w{i}", "additional_kwargs": {}, "response_metadata": {}}
+        message |= {"type": "AIMessageChunk", "name": None, "id": "run-m", "tool_calls": []}
+        trace.store.append(part("on_chat_model_stream", {"chunk": message}, server_t))
+    trace.store.append(part("on_chat_model_end", {"output": {"content": "..."}}, sent[-1]))
+    return trace, sent
+
+
+def test_a_server_runs_tokens_with_their_server_time_are_compact_and_come_back_as_appended(
+    tmp_path,
+):
+    (trace, sent), size = bytes_kept(server_run)
+    assert len(trace) == SERVER_TOKENS + 2
+    assert size / len(trace) <= BYTES_PER_EVENT
+    events = list(trace.events)
+    tokens = events[1:-1]
+    assert [event["server_t"] for event in tokens] == sent
+    assert [event["data"]["chunk"]["content"] for event in tokens[:2]] == [" w0", " w1"]
+    # every field in the order remote.py appends them: server_t last, after t, seq, thread
+    assert list(tokens[0]) == [
+        *["event", "name", "run_id", "parent_ids", "tags", "metadata", "data", "mode", "ns"],
+        *["server_t", "t", "seq", "thread"],
+    ]
+    # stream statistics by the server's clock read those times: the scripted stall, the rate
+    (stats,) = trace.stream_stats(clock="server").itertuples()
+    assert stats.chunks == SERVER_TOKENS and stats.first_chunk == sent[0]
+    assert stats.last_chunk == sent[-1] and stats.gap_max == pytest.approx(0.501)
+    (stall,) = trace.stalls(clock="server").itertuples()
+    assert stall.after_chunk == 41 and stall.gap == pytest.approx(0.501)
+    for suffix in ["jsonl", "parquet"]:
+        if suffix == "parquet":
+            pytest.importorskip("pyarrow")
+        path = tmp_path / f"server.{suffix}"
+        trace.save(path)
+        loaded, size = bytes_kept(lambda path=path: sv.Trace.load(path))
+        assert size / len(loaded) <= BYTES_PER_EVENT, suffix
+        assert loaded.events == events
+        if suffix == "jsonl":  # (Parquet's columns put t, seq and thread before mode and ns)
+            assert [list(e) for e in loaded.events] == [list(e) for e in events]
+        assert loaded.stream_stats(clock="server").equals(trace.stream_stats(clock="server"))
