@@ -63,11 +63,6 @@ _STALL_COLUMNS = {
 }
 
 
-def _server_times(columns: Columns) -> np.ndarray:
-    """Per event: its ``server_t`` (NaN where it has none): a column of the store."""
-    return columns.server_t
-
-
 def _stream_times(
     columns: Columns, clock: str = "client"
 ) -> tuple[list[Any], np.ndarray, np.ndarray]:
@@ -96,7 +91,7 @@ def _stream_times(
     runs[compact] = by_template[columns.template[compact]]
     runs[columns.positions] = [run_index(event) for event in columns.dicts]
     streamed = runs >= 0
-    times = columns.t if clock == "client" else _server_times(columns)
+    times = columns.t if clock == "client" else columns.server_t  # NaN where none
     streamed &= ~np.isnan(times)
     return ids, runs[streamed], times[streamed]
 

@@ -212,14 +212,10 @@ class GraphParts:
                     and chunk[1] is latest[0]
                     and not latest[1]
                     and item[0] == latest[2]
+                    and _unchanged(chunk[1], latest[3], latest[4])
                 ):
-                    # _unchanged(metadata, copy, tags), inlined
-                    metadata, copy, tags = chunk[1], latest[3], latest[4]
-                    if len(copy) == len(metadata) and copy == metadata:
-                        now = metadata.get("tags")
-                        if (not tags) if not now else (type(now) is tuple or now == tags):
-                            write = latest[5]
-        except Exception:  # a metadata value whose == fails: not known to be unchanged
+                    write = latest[5]
+        except Exception:  # an odd item: recorded the general way
             write = None
         if write is None:
             self.record(item)
