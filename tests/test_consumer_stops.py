@@ -1,4 +1,4 @@
-"""When the program stops reading a stream early, or nests captures, the trace says what happened."""
+"""When the program stops reading a stream early or nests captures, the trace says what happened."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ class _RunInfo:
     """What the end and stream callbacks need to know about a run that has started."""
 
     __slots__ = (
+        "at_yield",
         "id",
         "inputs",
         "live",
@@ -46,7 +47,6 @@ class _RunInfo:
         "run",
         "run_type",
         "tags",
-        "at_yield",
         "tapped",
         "tool_call_id",
         "write_chunk",
