@@ -48,6 +48,10 @@ T = TypeVar("T")
 _DONE: Any = object()
 
 
+def _ignore(chunk: Any) -> None:
+    """The writer of a run whose own writer could not be made: the stream still flows."""
+
+
 class StreamTaps:
     """The stream-tap half of the :class:`~streamviz.Collector` (a mixin).
 
@@ -134,6 +138,14 @@ class StreamTaps:
         self._tapped[run_id] = object()
         return True
 
+    def _safe_writer(self, info: Any) -> Any:
+        """The run's chunk writer; one that only logs if it cannot be made (never raises)."""
+        try:
+            return self._writer(info)
+        except Exception as error:
+            report_internal_error("Collector stream tap", error)
+            return _ignore
+
     def _others(self, run_id: UUID) -> list[Any]:
         # Only reached when langchain-core tapped this collector alone: the other streaming
         # handlers of the step (astream_events, another collector...) would see nothing.
@@ -170,18 +182,22 @@ class StreamTaps:
                 for chunk in output:
                     yield chunk
                 return
-            write = self._writer(info)
+            write = self._safe_writer(info)
             try:
                 write(first)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
+            info.at_yield = True  # stays set if the consumer closes the stream at the yield
             yield first
+            info.at_yield = False
             for chunk in output:
                 try:
                     write(chunk)
                 except Exception as error:
                     report_internal_error("Collector stream tap", error)
+                info.at_yield = True
                 yield chunk
+                info.at_yield = False
         except BaseException as error:
             if outer:  # the caller's own stream: its error is shown from the caller's code
                 error.__traceback__ = program_traceback(error.__traceback__)
@@ -209,18 +225,22 @@ class StreamTaps:
                 async for chunk in output:
                     yield chunk
                 return
-            write = self._writer(info)
+            write = self._safe_writer(info)
             try:
                 write(first)
             except Exception as error:
                 report_internal_error("Collector stream tap", error)
+            info.at_yield = True
             yield first
+            info.at_yield = False
             async for chunk in output:
                 try:
                     write(chunk)
                 except Exception as error:
                     report_internal_error("Collector stream tap", error)
+                info.at_yield = True
                 yield chunk
+                info.at_yield = False
         except BaseException as error:
             if outer:
                 error.__traceback__ = program_traceback(error.__traceback__)

@@ -29,6 +29,7 @@ from streamviz.trace import Trace
 __all__ = ["Collector"]
 
 
+_STREAM_CLOSED = "the consumer stopped reading the stream before it ended"
 _NO_TOKEN_RUN = (None, None, None)  # (run id, its _RunInfo, its chat model writer)
 
 
@@ -36,6 +37,7 @@ class _RunInfo:
     """What the end and stream callbacks need to know about a run that has started."""
 
     __slots__ = (
+        "at_yield",
         "id",
         "inputs",
         "live",
@@ -63,6 +65,9 @@ class _RunInfo:
         self.write_chunk: Any = None  # records one stream event; made on the run's first chunk
         self.tapped = False  # its output stream is tapped, so token callbacks are not recorded
         self.live = True  # not ended (nor abandoned) yet
+        # Its tap has handed a chunk on and the consumer has not asked for the next: an end
+        # reported now means the consumer stopped reading (LangChain reports that as an end).
+        self.at_yield = False
 
     def fields(self, phase: str) -> dict[str, Any]:
         """The fields of this run's ``phase`` events that do not depend on the event."""
@@ -164,8 +169,6 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self.trace = trace if trace is not None else Trace(name)
         self._record = self.trace.store.append
         self._live: dict[UUID, _RunInfo] = {}
-        # Ancestors of every run seen, kept after the run ends: a parent may end before its child.
-        self._ancestors: dict[UUID, list[str]] = {}
         self._tapped: dict[UUID, object] = {}
         # Inputs of roots started by stream()/astream(): their start events carry them.
         self._root_inputs: dict[UUID, Any] = {}
@@ -196,12 +199,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         metadata: dict[str, Any] | None,
         data: dict[str, Any],
     ) -> _RunInfo:
-        if parent_run_id is None:
-            parent_ids: list[str] = []
-        else:
-            above = self._ancestors.get(parent_run_id)
-            parent_ids = [*above, str(parent_run_id)] if above is not None else [str(parent_run_id)]
-        self._ancestors[run_id] = parent_ids
+        parent_ids = [] if parent_run_id is None else self._chain_to(parent_run_id)
         info = _RunInfo(
             str(run_id),
             name,
@@ -218,6 +216,27 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._token_run = _NO_TOKEN_RUN  # in case a run id was reused
         info.run = self._record(info.event("start", data))
         return info
+
+    def _chain_to(self, run_id: UUID) -> list[str]:
+        """``run_id``'s ancestors then itself, outermost first: the parent ids of its children.
+
+        From the open run's info; a run that already ended (a child may start after its parent
+        ended, in another thread) is looked up in the trace. Nothing is kept per ended run, so a
+        long-lived collector holds only its open runs.
+        """
+        info = self._live.get(run_id) or self._abandoned.get(run_id)
+        if info is not None:
+            return [*info.parent_ids, info.id]
+        key = str(run_id)
+        run = self.trace.runs.get(key)
+        if run is None:
+            return [key]
+        chain: list[str] = []
+        while run is not None and run.run_id not in chain:
+            chain.append(run.run_id)
+            run = run.parent
+        chain.reverse()
+        return chain
 
     def _writer(self, info: _RunInfo) -> Any:
         """The function recording ``info``'s stream events, made when its first chunk comes.
@@ -259,6 +278,11 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._tapped.pop(run_id, None)
         if info is None:
             raise KeyError(f"run {run_id} ended but its start was never reported")
+        if phase == "end" and info.at_yield:
+            # LangChain ends a step whose consumer closed its stream early (a `break`, an
+            # exception in the consumer's loop) as if it had finished; it was cut off. Recorded
+            # as a cancellation, with the output it had made so far.
+            phase, data = "error", {"error": GeneratorExit(_STREAM_CLOSED), **data}
         info.live = False
         self._token_run = _NO_TOKEN_RUN
         self._record(info.event(phase, data))
@@ -523,7 +547,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
                     "event": "on_custom_event",
                     "name": name,
                     "run_id": str(run_id),
-                    "parent_ids": self._ancestors.get(run_id, []),
+                    "parent_ids": self._chain_to(run_id)[:-1],
                     "tags": list(tags) if tags else [],
                     "metadata": dict(metadata) if metadata else {},
                     "data": data,

@@ -117,6 +117,13 @@ def capture(
     """
     if not _hooked.is_set():
         _hook_into_langchain()
+    if trace is not None and any(
+        (open_ := var.get()) is not None and open_.trace is trace for var in _capture_vars
+    ):
+        # An enclosing block already records into this trace: a second collector would record
+        # every event twice. The inner block is the outer one's (its `path` journal aside).
+        yield from _journaled(trace, path)
+        return
     var = next((v for v in _capture_vars if v.get() is None), None)
     if var is None:
         raise RuntimeError(f"streamviz.capture() blocks can be nested {_MAX_NESTING} deep at most")
@@ -143,5 +150,19 @@ def capture(
                 _other_threads.collectors = [
                     item for item in _other_threads.collectors if item is not collector
                 ]
+        if journal is not None:
+            journal.close()
+
+
+def _journaled(trace: Trace, path: str | os.PathLike[str] | None) -> Iterator[Trace]:
+    """Yield ``trace`` (already being recorded), written to ``path`` while the block is open."""
+    journal = None
+    if path is not None:
+        from streamviz._journal import Journal
+
+        journal = Journal(trace, path)
+    try:
+        yield trace
+    finally:
         if journal is not None:
             journal.close()
