@@ -157,7 +157,29 @@ class _Seen:
     error_t: float | None = None
 
 
-def _read_events(trace: Trace, cap: int | None) -> tuple[dict[str, _Seen], float]:
+_MESSAGES_PART = "on_graph_messages"
+
+
+def _part_token(event: dict[str, Any], runs: Mapping[str, Run]) -> Any:
+    """The message of a graph's ``messages`` part, when it is the only record of that message.
+
+    A part is ``(message chunk, metadata)``. In-process, the runs below the graph's run hold
+    what the parts repeat (a model call's tokens are its own stream events, a tool's message
+    its output): the parts are left out. A server run (``watch_remote`` without the ``events``
+    mode) has no runs below it: its parts are all the trace has of its tokens, and become the
+    stream of the run they were recorded under.
+    """
+    run = runs.get(event.get("run_id"))  # type: ignore[arg-type]
+    if run is None or run.children:
+        return None
+    data = event.get("data")
+    chunk = data.get("chunk") if isinstance(data, dict) else None
+    return chunk[0] if isinstance(chunk, (list, tuple)) and len(chunk) == 2 else chunk
+
+
+def _read_events(
+    trace: Trace, runs: Mapping[str, Run], cap: int | None
+) -> tuple[dict[str, _Seen], float]:
     """Each run's ancestors, first event, streamed chunks (up to ``cap``) and error."""
     seen: dict[str, _Seen] = {}
     last = 0.0
@@ -167,8 +189,14 @@ def _read_events(trace: Trace, cap: int | None) -> tuple[dict[str, _Seen], float
         if isinstance(t, (int, float)) and t > last:
             last = float(t)
         split = split_event(kind) if isinstance(kind, str) and kind != CUSTOM_EVENT else None
+        if split is None and kind == _MESSAGES_PART:
+            token = _part_token(event, runs)
+            if token is None:
+                continue
+            split = ("graph", "stream")
+            event = {**event, "data": {"chunk": token}}
         if split is None:
-            continue  # graph stream parts and custom events are not runs' own streams
+            continue  # other graph stream parts and custom events are no run's own stream
         run_id = event.get("run_id")
         found = seen.get(run_id)
         if found is None:
@@ -283,7 +311,7 @@ def trace_spans(
         )
     with trace.store.lock:
         runs = list(trace.runs.values())
-    seen, last = _read_events(trace, max_events_per_span)
+    seen, last = _read_events(trace, trace.runs, max_events_per_span)
     usage = _usage(trace)
     origin = _epoch_ns(trace.created)
 
@@ -422,9 +450,7 @@ def to_otel(
     ImportError
         When the OpenTelemetry SDK is not installed (``pip install 'streamviz[otel]'``).
     """
-    spans, summary = trace_spans(
-        trace, max_events_per_span=max_events_per_span, resource=resource
-    )
+    spans, summary = trace_spans(trace, max_events_per_span=max_events_per_span, resource=resource)
     from opentelemetry.sdk.trace.export import SpanExportResult
 
     own = isinstance(exporter_or_endpoint, (str, os.PathLike))
@@ -511,9 +537,7 @@ def write_otlp_json(
     """
     from streamviz._persistence import _is_path, write_atomically
 
-    spans, summary = trace_spans(
-        trace, max_events_per_span=max_events_per_span, resource=resource
-    )
+    spans, summary = trace_spans(trace, max_events_per_span=max_events_per_span, resource=resource)
     lines = [
         json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         for request in otlp_json_requests(spans)

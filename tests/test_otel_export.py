@@ -48,8 +48,8 @@ def _ns(trace: sv.Trace, t: float) -> int:
     created = trace.created
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     delta = created - epoch
-    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000 + round(
-        t * 1e9
+    return (
+        (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000 + round(t * 1e9)
     )
 
 
@@ -272,6 +272,49 @@ def test_a_run_still_running_ends_at_the_last_event():
     assert names.OUTPUT_VALUE not in root.attributes
 
 
+@pytest.fixture(scope="module")
+def langgraph_server(tmp_path_factory) -> Iterator[Any]:
+    """``langgraph dev`` on the example graphs, for this module."""
+    from langgraph_server import LangGraphServer
+
+    from streamviz.demo.server import cli_path
+
+    if cli_path() is None:
+        missing("the langgraph CLI is missing: pip install -e '.[test]' (langgraph-cli[inmem])")
+    server = LangGraphServer.start(tmp_path_factory.mktemp("otel") / "app", name="otel-export")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_server_runs_streamed_messages_are_its_span_events(langgraph_server):
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=langgraph_server.url)
+    try:
+        trace = sv.watch_remote(
+            client,
+            None,
+            "model_fast",
+            input={"topic": "cats"},
+            stream_mode="messages-tuple",
+            display=False,
+        )
+    finally:
+        client.close()
+    parts = [event for event in trace.events if event["event"] == "on_graph_messages"]
+    assert len(trace.runs) == 1 and len(parts) > 20  # the server's tokens: all the trace has
+    (span,) = exported(trace)
+
+    tokens = [event for event in span.events if event.name == names.STREAM_EVENT]
+    assert [(e.timestamp, e.attributes[names.CHUNK_TEXT]) for e in tokens] == [
+        (_ns(trace, part["t"]), part["data"]["chunk"][0]["content"]) for part in parts
+    ]
+    assert [e.attributes[names.SEQ] for e in tokens] == [part["seq"] for part in parts]
+    assert json.loads(tokens[0].attributes[names.CHUNK])["type"] == "AIMessageChunk"
+
+
 # ------------------------------------------------------------------------------ the file
 
 
@@ -338,7 +381,9 @@ def secret_trace() -> sv.Trace:
         "run_name": f"chain {SECRET_KEY}",
     }
     with sv.capture() as trace:
-        chain.invoke({"question": f"Authorization: {BEARER}", "api_key": "plain-input-7781"}, config)
+        chain.invoke(
+            {"question": f"Authorization: {BEARER}", "api_key": "plain-input-7781"}, config
+        )
         with contextlib.suppress(ValueError):
             RunnableLambda(_leaky).invoke("x")
     return trace
@@ -503,9 +548,9 @@ def test_phoenix_stores_the_guide_chains_and_a_graph_as_captured(phoenix):
         # Phoenix turns nanoseconds into datetimes: equal to the microsecond, or one off
         for key in ("start", "end"):
             assert abs(got[key] - row[key]) <= 1, (row["name"], key)
-        assert [abs(a - b) <= 1 for (a, _), (b, _) in zip(got["tokens"], row["tokens"])] == [
-            True
-        ] * len(row["tokens"])
+        assert len(got["tokens"]) == len(row["tokens"]), row["name"]
+        pairs = zip(got["tokens"], row["tokens"], strict=True)
+        assert all(abs(a - b) <= 1 for (a, _), (b, _) in pairs), row["name"]
         same = {key: value for key, value in row.items() if key not in ("start", "end")}
         same["tokens"] = [text for _, text in row["tokens"]]
         got_same = {key: value for key, value in got.items() if key not in ("start", "end")}
