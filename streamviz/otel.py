@@ -453,12 +453,12 @@ def to_otel(
     spans, summary = trace_spans(trace, max_events_per_span=max_events_per_span, resource=resource)
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    own = isinstance(exporter_or_endpoint, (str, os.PathLike))
+    own = isinstance(exporter_or_endpoint, str)
     if own:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(
-            endpoint=_endpoint_url(os.fspath(exporter_or_endpoint)),
+            endpoint=_endpoint_url(exporter_or_endpoint),
             headers=dict(headers) if headers else None,
             timeout=timeout,
         )
