@@ -99,10 +99,7 @@ def _json_text(value: Any) -> str:
 
     Lone surrogates are written as JSON escapes, so the text decodes to the same string.
     """
-    text = json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if not text.isascii() and _SURROGATE.search(text):
-        text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-    return text
+    return _json_text_of(to_json(value))
 
 
 def _chunk_text(chunk: Any) -> str | None:
@@ -151,68 +148,150 @@ class _Seen:
 
     parent_ids: list[str] = field(default_factory=list)
     first: float | None = None
-    chunks: list[tuple[float, int, Any]] = field(default_factory=list)
+    chunks: list[tuple[float, Any, str, str | None]] = field(default_factory=list)
     dropped: int = 0
     error: Any = None
     error_t: float | None = None
 
 
 _MESSAGES_PART = "on_graph_messages"
+# Stands for a token's text while a shape's chunk is encoded once (private-use characters:
+# nothing redacts or escapes them).
+_HOLE = "\ue000sv-otel-token\ue001"
+_UNKNOWN: Any = object()
 
 
-def _part_token(event: dict[str, Any], runs: Mapping[str, Run]) -> Any:
-    """The message of a graph's ``messages`` part, when it is the only record of that message.
+def _stream_phase(fields: Mapping[str, Any], runs: Mapping[str, Run]) -> tuple[str | None, bool]:
+    """The phase of an event (``stream``, ``start``...), and whether it is a graph's part.
 
-    A part is ``(message chunk, metadata)``. In-process, the runs below the graph's run hold
-    what the parts repeat (a model call's tokens are its own stream events, a tool's message
-    its output): the parts are left out. A server run (``watch_remote`` without the ``events``
-    mode) has no runs below it: its parts are all the trace has of its tokens, and become the
-    stream of the run they were recorded under.
+    A graph's ``messages`` part is ``(message chunk, metadata)``. In-process, the runs below the
+    graph's run hold what the parts repeat (a model call's tokens are its own stream events, a
+    tool's message its output): the parts are left out (no phase). A server run
+    (``watch_remote`` without the ``events`` mode) has no runs below it: its parts are all the
+    trace has of its tokens, and become the stream of the run they were recorded under.
     """
-    run = runs.get(event.get("run_id"))  # type: ignore[arg-type]
-    if run is None or run.children:
+    kind = fields.get("event")
+    if not isinstance(kind, str) or kind == CUSTOM_EVENT:
+        return None, False
+    split = split_event(kind)
+    if split is not None:
+        return split[1], False
+    if kind == _MESSAGES_PART:
+        run = runs.get(fields.get("run_id"))  # type: ignore[arg-type]
+        if run is not None and not run.children:
+            return "stream", True
+    return None, False  # other graph stream parts and custom events are no run's own stream
+
+
+def _token_of(chunk: Any, part: bool) -> Any:
+    if part and isinstance(chunk, (list, tuple)) and len(chunk) == 2:
+        return chunk[0]  # the message, without the part's metadata
+    return chunk
+
+
+def _json_body(text: str) -> str:
+    """``text`` as it stands between the quotes of a JSON string (as :func:`_json_text` writes)."""
+    return _json_text_of(text)[1:-1]
+
+
+def _json_text_of(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return text
+
+
+def _skeleton(store: Any, shape: Any, part: bool) -> tuple[str, str] | None:
+    """The JSON text of a shape's chunk around its token's text, or None if it is not one hole.
+
+    Every row of a shape differs from the others only in its text (``ChunkBlock.shapes``): its
+    chunk's JSON is this text before and after, with the row's text (redacted, escaped) between.
+    """
+    chunk = _token_of(store.shape_event(shape, _HOLE)["data"]["chunk"], part)
+    if _chunk_text(chunk) != _HOLE:
         return None
-    data = event.get("data")
-    chunk = data.get("chunk") if isinstance(data, dict) else None
-    return chunk[0] if isinstance(chunk, (list, tuple)) and len(chunk) == 2 else chunk
+    text = _json_text(chunk)
+    if text.count(_HOLE) != 1:
+        return None
+    before, after = text.split(_HOLE)
+    return before, after
 
 
 def _read_events(
     trace: Trace, runs: Mapping[str, Run], cap: int | None
 ) -> tuple[dict[str, _Seen], float]:
-    """Each run's ancestors, first event, streamed chunks (up to ``cap``) and error."""
+    """Each run's ancestors, first event, streamed chunks (up to ``cap``) and error.
+
+    Compact rows (a run's tokens) are read as columns, their chunks encoded once per shape
+    (as trace files are written): no event is built for them.
+    """
+    from streamviz._log import ChunkBlock
+
+    store = trace.store
     seen: dict[str, _Seen] = {}
+    skeletons: dict[Any, tuple[str, str] | None] = {}
     last = 0.0
-    for event in trace.store.events():
-        kind = event.get("event")
-        t = event.get("t")
-        if isinstance(t, (int, float)) and t > last:
-            last = float(t)
-        split = split_event(kind) if isinstance(kind, str) and kind != CUSTOM_EVENT else None
-        if split is None and kind == _MESSAGES_PART:
-            token = _part_token(event, runs)
-            if token is None:
-                continue
-            split = ("graph", "stream")
-            event = {**event, "data": {"chunk": token}}
-        if split is None:
-            continue  # other graph stream parts and custom events are no run's own stream
-        run_id = event.get("run_id")
-        found = seen.get(run_id)
+
+    def run_of(fields: Mapping[str, Any], t: Any) -> _Seen:
+        run_id = fields.get("run_id")
+        found = seen.get(run_id)  # type: ignore[arg-type]
         if found is None:
-            found = seen[run_id] = _Seen(list(event.get("parent_ids") or ()), t)
-        phase = split[1]
+            found = seen[run_id] = _Seen(list(fields.get("parent_ids") or ()), t)  # type: ignore[index]
+        return found
+
+    def read(event: dict[str, Any]) -> None:
+        t = event.get("t")
+        phase, part = _stream_phase(event, runs)
+        if phase is None:
+            return
+        found = run_of(event, t)
+        data = event.get("data")
         if phase == "stream":
-            if cap is None or len(found.chunks) < cap:
-                data = event.get("data")
-                chunk = data.get("chunk") if isinstance(data, dict) else None
-                found.chunks.append((t, event.get("seq"), chunk))
-            else:
+            if cap is not None and len(found.chunks) >= cap:
                 found.dropped += 1
+                return
+            chunk = _token_of(data.get("chunk") if isinstance(data, dict) else None, part)
+            found.chunks.append((t, event.get("seq"), _json_text(chunk), _chunk_text(chunk)))
         elif phase == "error":
-            data = event.get("data")
             found.error = data.get("error") if isinstance(data, dict) else None
             found.error_t = t
+
+    for item in store.blocks(most=16_384):
+        if type(item) is not ChunkBlock:
+            t = item.get("t")
+            if isinstance(t, (int, float)) and t > last:
+                last = float(t)
+            read(item)
+            continue
+        shapes, texts = item.shapes()
+        times, seqs = item.times(), item.seqs()
+        if len(times):
+            last = max(last, max(times))
+        for offset, shape in enumerate(shapes):
+            if shape is None:
+                read(store.event(item.seq + offset))
+                continue
+            fields = store.template(shape[0])
+            phase, part = _stream_phase(fields, runs)
+            if phase is None:
+                continue
+            if phase != "stream":
+                read(store.event(item.seq + offset))
+                continue
+            t = times[offset]
+            found = run_of(fields, t)
+            if cap is not None and len(found.chunks) >= cap:
+                found.dropped += 1
+                continue
+            skeleton = skeletons.get(shape, _UNKNOWN)
+            if skeleton is _UNKNOWN:
+                skeleton = skeletons[shape] = _skeleton(store, shape, part)
+            text = texts[offset]
+            if skeleton is None or text is None:
+                read(store.event(item.seq + offset))
+                continue
+            chunk_json = skeleton[0] + _json_body(redact_text(text)) + skeleton[1]
+            found.chunks.append((t, seqs[offset], chunk_json, text))
     return seen, last
 
 
@@ -272,9 +351,8 @@ def _attributes(run: Run, usage: Any) -> dict[str, Any]:
 
 def _stream_events(sdk: Any, seen: _Seen, ns: Any) -> list[Any]:
     events = []
-    for t, seq, chunk in seen.chunks:
-        attributes: dict[str, Any] = {names.CHUNK: _json_text(chunk)}
-        text = _chunk_text(chunk)
+    for t, seq, chunk_json, text in seen.chunks:
+        attributes: dict[str, Any] = {names.CHUNK: chunk_json}
         if text is not None:
             attributes[names.CHUNK_TEXT] = _text(text)
         if isinstance(seq, int):

@@ -200,6 +200,30 @@ def test_a_graph_with_tool_calls_and_a_subgraph_exports_its_tree():
     assert {row["kind"] for row in agent.values()} >= {"LLM", "TOOL", "CHAIN"}
 
 
+def test_each_chunk_is_written_as_a_trace_file_writes_it():
+    """Tokens are encoded once per shape (not per event): the same JSON text as one by one."""
+    from streamviz._serialization import to_json
+
+    checked = 0
+    for trace in [capture("prompt|model|parser"), capture("RunnableParallel"), *graph_traces()]:
+        by_seq = {
+            event.attributes[names.SEQ]: event.attributes[names.CHUNK]
+            for span in exported(trace)
+            for event in span.events
+            if event.name == names.STREAM_EVENT
+        }
+        streamed = [e for e in trace.events if e["event"].endswith("_stream")]
+        assert sorted(by_seq) == [event["seq"] for event in streamed]
+        checked += len(streamed)
+        for event in streamed:
+            chunk = to_json(event["data"]["chunk"])
+            assert json.loads(by_seq[event["seq"]]) == chunk
+            assert by_seq[event["seq"]] == json.dumps(
+                chunk, ensure_ascii=False, separators=(",", ":")
+            )
+    assert checked > 100
+
+
 def test_the_cap_keeps_the_first_chunks_and_says_how_many_were_dropped():
     trace = capture("prompt|model|parser")
     (model,) = [run for run in trace.runs.values() if run.run_type == "chat_model"]
@@ -312,6 +336,9 @@ def test_a_server_runs_streamed_messages_are_its_span_events(langgraph_server):
         (_ns(trace, part["t"]), part["data"]["chunk"][0]["content"]) for part in parts
     ]
     assert [e.attributes[names.SEQ] for e in tokens] == [part["seq"] for part in parts]
+    assert [json.loads(e.attributes[names.CHUNK]) for e in tokens] == [
+        part["data"]["chunk"][0] for part in parts
+    ]  # the message chunk as the server sent it, without the part's metadata
     assert json.loads(tokens[0].attributes[names.CHUNK])["type"] == "AIMessageChunk"
 
 
