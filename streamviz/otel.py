@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
+import math
 import os
 import re
 import uuid
@@ -563,37 +564,82 @@ def to_otel(
 
 
 # ------------------------------------------------------------------------------- OTLP/JSON
-_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+def _any_value(value: Any) -> dict[str, Any]:
+    """An attribute value as OTLP/JSON's ``AnyValue`` (64-bit integers as strings)."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value if math.isfinite(value) else str(value)}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, (list, tuple)):
+        return {"arrayValue": {"values": [_any_value(item) for item in value]} if value else {}}
+    return {"stringValue": str(value)}
 
 
-def _hex_ids(value: Any) -> None:
-    """Protobuf's JSON writes bytes as base64; OTLP/JSON writes trace and span ids as hex."""
-    import base64
+def _key_values(attributes: Any) -> list[dict[str, Any]]:
+    return [{"key": key, "value": _any_value(value)} for key, value in (attributes or {}).items()]
 
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in _ID_KEYS and isinstance(item, str):
-                value[key] = base64.b64decode(item).hex()
-            else:
-                _hex_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            _hex_ids(item)
+
+def _span_json(span: Any) -> dict[str, Any]:
+    """One span as OTLP/JSON, as ``encode_spans`` and protobuf's JSON mapping write it."""
+    context = span.context
+    written: dict[str, Any] = {
+        "traceId": f"{context.trace_id:032x}",
+        "spanId": f"{context.span_id:016x}",
+    }
+    if span.parent is not None:
+        written["parentSpanId"] = f"{span.parent.span_id:016x}"
+    written["name"] = span.name
+    written["kind"] = 1  # SPAN_KIND_INTERNAL
+    written["startTimeUnixNano"] = str(span.start_time)
+    written["endTimeUnixNano"] = str(span.end_time)
+    if span.attributes:
+        written["attributes"] = _key_values(span.attributes)
+    if span.events:
+        written["events"] = [
+            {
+                "timeUnixNano": str(event.timestamp),
+                "name": event.name,
+                **({"attributes": _key_values(event.attributes)} if event.attributes else {}),
+            }
+            for event in span.events
+        ]
+    status: dict[str, Any] = {}
+    if span.status.description:
+        status["message"] = span.status.description
+    if span.status.status_code.value:
+        status["code"] = span.status.status_code.value
+    written["status"] = status
+    written["flags"] = 256  # SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK: a local parent
+    return written
 
 
 def otlp_json_requests(spans: Iterable[Any]) -> list[dict[str, Any]]:
-    """Spans as OTLP/JSON ``ExportTraceServiceRequest`` objects, one per trace id, in order."""
-    from google.protobuf.json_format import MessageToDict
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    """Spans as OTLP/JSON ``ExportTraceServiceRequest`` objects, one per trace id, in order.
 
+    Written directly (the spans of :func:`trace_spans` share one resource and scope), equal to
+    what the OTLP exporter's protobuf encoder and protobuf's JSON mapping make of them, ids in hex
+    (``tests/test_otel_export.py`` holds them to it).
+    """
     by_trace: dict[int, list[Any]] = {}
     for span in spans:
         by_trace.setdefault(span.context.trace_id, []).append(span)
     requests = []
     for group in by_trace.values():
-        request = MessageToDict(encode_spans(group), use_integers_for_enums=True)
-        _hex_ids(request)
-        requests.append(request)
+        first = group[0]
+        scope = first.instrumentation_scope
+        requests.append({
+            "resourceSpans": [{
+                "resource": {"attributes": _key_values(first.resource.attributes)},
+                "scopeSpans": [{
+                    "scope": {"name": scope.name, "version": scope.version},
+                    "spans": [_span_json(span) for span in group],
+                }],
+            }]
+        })  # fmt: skip
     return requests
 
 

@@ -385,6 +385,47 @@ def test_the_otlp_json_file_is_one_request_per_trace_with_hex_ids_and_nanosecond
     assert len(path.read_text(encoding="utf-8").splitlines()) == 2
 
 
+def _protobuf_json(spans: list[Any]) -> list[dict[str, Any]]:
+    """The OTLP exporter's own encoding of the spans via protobuf's JSON mapping, ids in hex."""
+    import base64
+
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    def hex_ids(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: base64.b64decode(item).hex()
+                if key in ("traceId", "spanId", "parentSpanId")
+                else hex_ids(item)
+                for key, item in value.items()
+            }
+        return [hex_ids(item) for item in value] if isinstance(value, list) else value
+
+    by_trace: dict[int, list[Any]] = {}
+    for span in spans:
+        by_trace.setdefault(span.context.trace_id, []).append(span)
+    return [
+        hex_ids(MessageToDict(encode_spans(group), use_integers_for_enums=True))
+        for group in by_trace.values()
+    ]
+
+
+def test_the_otlp_json_is_what_the_exporters_protobuf_encoder_makes_of_the_spans():
+    from streamviz.otel import otlp_json_requests
+
+    approval = sv.watch(
+        build_approval_graph(InMemorySaver()),
+        {"topic": "cats"},
+        {"configurable": {"thread_id": "otel-2"}},
+        display=False,
+    )
+    traces = [capture("prompt|model|parser"), capture("error mid-stream"), approval]
+    for trace in [*traces, *graph_traces(), secret_trace()]:
+        spans = exported(trace)
+        assert otlp_json_requests(spans) == _protobuf_json(spans)
+
+
 # ------------------------------------------------------------------------------ secrets
 
 SECRET_KEY = "sk-" + "Zq7" * 8  # an API-key-shaped token
