@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from streamviz.trace import Trace
 
 __all__ = [
-    "DEFAULT_MAX_EVENTS_PER_SPAN", "OtelExport", "OtelExportError", "to_otel", "trace_spans",
-    "write_otlp_json",
+    "DEFAULT_MAX_EVENTS_PER_SPAN", "OtelExport", "OtelExportError", "otlp_json_requests",
+    "span_id_of", "to_otel", "trace_id_of", "trace_spans", "write_otlp_json",
 ]  # fmt: skip
 
 DEFAULT_MAX_EVENTS_PER_SPAN = 10_000
