@@ -81,6 +81,7 @@ def expected_spans(trace: sv.Trace) -> dict[str, dict[str, Any]]:
             "start": _ns(trace, run.start),
             "end": _ns(trace, run.end if run.end is not None else trace.duration),
             "status": run.status,
+            "code": {"ok": "OK", "error": "ERROR", "cancelled": "ERROR"}.get(run.status, "UNSET"),
             "tokens": tokens.get(run.run_id, []),
         }
         if run.run_type == "chat_model":
@@ -108,6 +109,7 @@ def sdk_rows(spans: list[Any]) -> dict[str, dict[str, Any]]:
             "start": span.start_time,
             "end": span.end_time,
             "status": attributes[names.STATUS],
+            "code": span.status.status_code.name,
             "tokens": [
                 (event.timestamp, event.attributes.get(names.CHUNK_TEXT))
                 for event in span.events
@@ -543,6 +545,7 @@ def phoenix_rows(spans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "start": _us(span["start_time"]),
             "end": _us(span["end_time"]),
             "status": attributes[names.STATUS],
+            "code": span["status_code"],
             "tokens": [
                 (_us(event["timestamp"]), event["attributes"].get(names.CHUNK_TEXT))
                 for event in span.get("events", ())
