@@ -580,18 +580,19 @@ def _in_microseconds(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 
 def read_back(phoenix: Any, project: str, count: int) -> list[dict[str, Any]]:
+    import httpx
     from phoenix.client import Client
 
-    client = Client(base_url=phoenix.url)
     found: list[dict[str, Any]] = []
+    with httpx.Client(base_url=phoenix.url, timeout=60) as http:
+        client = Client(http_client=http)
 
-    def arrived() -> bool:
-        found[:] = client.spans.get_spans(project_identifier=project, limit=count + 100)
-        return len(found) >= count
+        def arrived() -> bool:
+            found[:] = client.spans.get_spans(project_identifier=project, limit=count + 100)
+            return len(found) >= count
 
-    with contextlib.suppress(Exception):  # the project exists once its first span is stored
-        arrived()
-    eventually(lambda: _quietly(arrived), f"{count} spans in Phoenix project {project}", 120)
+        # Phoenix stores spans a moment after it answers; a project exists once one is stored.
+        eventually(lambda: _quietly(arrived), f"{count} spans in Phoenix project {project}", 120)
     return found
 
 
