@@ -1397,10 +1397,11 @@ def _token_text(data: str, before: str, after: str) -> str | None:
 def _over_budget(source: Any, budget: Budget) -> str | None:
     """Why a columnar file is refused before its rows are read, or None: what it holds.
 
-    The bytes the file's columns take once decompressed (a Parquet file's own count of them; an
-    Arrow IPC file's size) are charged to the load's budget, whose default bound follows the
-    file's size: a small file of highly compressible rows could otherwise decompress into
-    gigabytes.
+    The bytes one row group takes once decompressed (a Parquet file's own count; an Arrow IPC
+    file's size), which the reader holds at a time, must be within ``max_bytes``, or by default
+    within the budget's bound or 1 GiB, whichever is more (a trace's repetitive columns compress
+    a hundredfold): a small file of very compressible rows could otherwise decompress into
+    gigabytes. The Python objects its rows become are charged row by row (their ``data`` text).
     """
     try:
         size = os.fstat(source.fileno()).st_size
@@ -1420,18 +1421,19 @@ def _over_budget(source: Any, budget: Budget) -> str | None:
         source.seek(0)
         try:
             metadata = pq.read_metadata(source)
-            held = sum(
-                metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+            held = max(
+                (metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
+                default=0,
             )
         finally:
             source.seek(where)
     except Exception:  # an Arrow IPC file (not compressed by streamviz): its size
         held = size
-    bound = budget.bound()
+    bound = budget.bound() if budget.limit is not None else max(budget.bound(), 2**30)
     if held <= bound:
         return None
     how = f"max_bytes={budget.limit:,}" if budget.limit is not None else "the default bound"
     return (
-        f"its columns hold {held:,} bytes once decompressed, more than {how} ({bound:,} bytes "
+        f"a row group holds {held:,} bytes once decompressed, more than {how} ({bound:,} bytes "
         "for this file); pass a larger max_bytes= to load it"
     )

@@ -297,3 +297,14 @@ def test_nat_and_nanosecond_timestamps_round_trip(tmp_path, name):
     assert value["missing"] is pd.NaT
     assert value["at"] == stamp and value["at"].nanosecond == 789
     assert value["plain"] == pd.Timestamp("2026-01-01")
+
+
+def test_a_parquet_file_is_refused_before_its_rows_are_read_past_max_bytes(tmp_path):
+    need_pyarrow()
+    events = [event(str(i), None, i, data={"input": "x" * 200}) for i in range(100)]
+    saved = tmp_path / "run.parquet"
+    sv.Trace.from_events(events).save(saved)
+    with pytest.raises(sv.TraceFileError, match=r"a row group holds [\d,]+ bytes once") as caught:
+        sv.Trace.load(saved, max_bytes=5_000)
+    assert caught.value.path == str(saved) and caught.value.row is None
+    assert len(sv.Trace.load(saved)) == 100
