@@ -55,6 +55,7 @@ from streamviz._persistence import (
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
 from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
+from streamviz._validate import MAX_T, Budget, open_regular
 from streamviz.events import split_event
 
 __all__ = ["COLUMNS", "HEADER_KEY", "read_columnar", "write_columnar"]
@@ -661,6 +662,7 @@ def read_columnar(
     name: str | None,
     kind: str,
     into: EventStore | None = None,
+    budget: Budget | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read a Parquet or Arrow IPC trace file: its header and its events, as :func:`read_trace`.
 
@@ -669,14 +671,19 @@ def read_columnar(
     are appended to that store as they are read (see :class:`_StoreRows`) and none is returned.
     """
     pa = _pyarrow()
+    budget = Budget(None) if budget is None else budget
     if _is_path(path_or_file):
-        with open(path_or_file, "rb") as stream:
-            return _read(pa, kind, stream, name, into)
-    return _read(pa, kind, path_or_file, name, into)
+
+        def refuse(reason: str) -> TraceFileError:
+            return TraceFileError(reason, path=name)
+
+        with open_regular(path_or_file, refuse) as stream:
+            return _read(pa, kind, stream, name, into, budget)
+    return _read(pa, kind, path_or_file, name, into, budget)
 
 
 def _read(
-    pa: Any, kind: str, source: Any, name: str | None, into: EventStore | None
+    pa: Any, kind: str, source: Any, name: str | None, into: EventStore | None, budget: Budget
 ) -> tuple[dict, list[dict]]:
     what = _FORMAT_NAMES[kind]
     try:
@@ -684,11 +691,15 @@ def _read(
     except (pa.ArrowException, OSError, ValueError) as error:
         reason = f"not a readable {what} file ({error}); it may be truncated or of another format"
         raise TraceFileError(reason, path=name) from None
+    too_much = _over_budget(source, budget)
+    if too_much is not None:
+        raise TraceFileError(too_much, path=name)
     header = _header(schema, name)
     _check_columns(pa, schema, header is None, name)
     if header is None:
         header = {"format": TRACE_FORMAT, "version": TRACE_VERSION}
     reader = _Rows() if into is None else _StoreRows(into)
+    reader.budget = budget
     try:
         for batch in batches:
             reader.add(pa, batch)
@@ -759,6 +770,7 @@ class _Rows:
         self.strings: dict[str, str] = {}
         self.lists: dict[tuple, list[str]] = {}
         self.metadata: dict[str, Any] = {}  # JSON text -> decoded metadata
+        self.budget = Budget(None)  # what decoding the data texts may take (see _validate)
 
     def _words(self, pa: Any, array: Any) -> list[Any]:
         """A string column as Python strings, each distinct one a single object."""
@@ -903,14 +915,25 @@ class _Rows:
             metadata = self.metadata[text] = from_json(value)
         event["metadata"] = metadata
         if "data" in event:
+            self._charge(event["data"])
             event["data"] = from_json(_load_json(event["data"], "data"))
+        else:
+            event["data"] = {}  # an event saved without data reads as a JSONL line without it
         return event
+
+    def _charge(self, text: Any) -> None:
+        """Count a data text against the load's memory budget (a ValueError past it)."""
+        if type(text) is str and len(text) > 64:  # small texts: bounded by the row count
+            too_much = self.budget.charge(text)
+            if too_much is not None:
+                raise ValueError(too_much)
 
     def _decode_slowly(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
         """An event with nulls, overrides or odd values: checked as a JSONL line is."""
         encoded = {key: value for key, value in event.items() if value is not None}
         for key in ("metadata", "data"):
             if key in encoded:
+                self._charge(encoded[key])
                 encoded[key] = _load_json(encoded[key], key)
         if extra is not None:
             overrides = _load_json(extra, "extra")
@@ -934,7 +957,7 @@ def _well_formed(event: dict[str, Any]) -> bool:
         and event["tags"] is not None
         and event["seq"] is not None
         and t is not None
-        and t - t == 0
+        and -MAX_T <= t <= MAX_T
         and None not in event["parent_ids"]
         and None not in event["tags"]
         and (None not in event["ns"] if "ns" in event else True)
@@ -1031,7 +1054,12 @@ class _StoreRows(_Rows):
                 continue
             t, value, text = times[row], None, None
             thread = None if threads is None else threads[row]
-            if seqs[row] == position and type(t) is float and t - t == 0 and known[codes[row]]:
+            if (
+                seqs[row] == position
+                and type(t) is float
+                and -MAX_T <= t <= MAX_T
+                and known[codes[row]]
+            ):
                 value = slow.data(row)
                 # A token row of a known shape? (_token_text, inlined: the per-row path)
                 for before, after, shape in known[codes[row]] if type(value) is str else ():  # noqa: B007 - used below
@@ -1104,7 +1132,7 @@ class _StoreRows(_Rows):
             plain.to_numpy(zero_copy_only=False)
             & data.is_valid().to_numpy(zero_copy_only=False)
             & (seq.fill_null(-1).to_numpy() == np.arange(position, position + count))
-            & np.isfinite(moments)
+            & (np.abs(moments) <= MAX_T)
             & (thread.fill_null(0).to_numpy() >= 0)
         )
         if _is_view(pa, data.type):
@@ -1364,3 +1392,48 @@ def _token_text(data: str, before: str, after: str) -> str | None:
     except ValueError:
         return None
     return text if end == len(literal) else None
+
+
+def _over_budget(source: Any, budget: Budget) -> str | None:
+    """Why a columnar file is refused before its rows are read, or None: what it holds.
+
+    The bytes one row group takes once decompressed (a Parquet file's own count; an Arrow IPC
+    file's size), which the reader holds at a time, must be within ``max_bytes``, or by default
+    within the budget's bound or 1 GiB, whichever is more (a trace's repetitive columns compress
+    a hundredfold): a small file of very compressible rows could otherwise decompress into
+    gigabytes. The Python objects its rows become are charged row by row (their ``data`` text).
+    """
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        try:
+            where = source.tell()
+            size = source.seek(0, io.SEEK_END)
+            source.seek(where)
+        except (AttributeError, OSError, ValueError):
+            return None
+    budget.read = max(budget.read, size)
+    held = size
+    try:
+        import pyarrow.parquet as pq
+
+        where = source.tell()
+        source.seek(0)
+        try:
+            metadata = pq.read_metadata(source)
+            held = max(
+                (metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
+                default=0,
+            )
+        finally:
+            source.seek(where)
+    except Exception:  # an Arrow IPC file (not compressed by streamviz): its size
+        held = size
+    bound = budget.bound() if budget.limit is not None else max(budget.bound(), 2**30)
+    if held <= bound:
+        return None
+    how = f"max_bytes={budget.limit:,}" if budget.limit is not None else "the default bound"
+    return (
+        f"a row group holds {held:,} bytes once decompressed, more than {how} ({bound:,} bytes "
+        "for this file); pass a larger max_bytes= to load it"
+    )

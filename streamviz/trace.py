@@ -398,16 +398,20 @@ class Trace:
         }
 
     @classmethod
-    def load(cls, path: str | Path | IO[Any]) -> Trace:
+    def load(cls, path: str | Path | IO[Any], *, max_bytes: int | None = None) -> Trace:
         """Read a trace written by :meth:`save`; nothing in the file is executed.
 
-        JSONL, Parquet or Arrow IPC, by the suffix or else by the file's first bytes.
+        JSONL, Parquet or Arrow IPC, by the suffix or else by the file's first bytes. Only a
+        regular file is read from a path (not a FIFO or a device). ``max_bytes`` bounds the
+        memory the load may take, estimated before each JSON text is parsed: by default 16
+        times the file's size plus 64 MiB (docs/trace-files.md, "Loading guards").
 
         Raises
         ------
         streamviz.TraceFileError
-            If the file is malformed, truncated or not a streamviz trace (the message names the
-            line, or the row of a columnar file).
+            If the file is malformed, truncated or not a streamviz trace, holds a value out of
+            range, is not a regular file, or would take more than ``max_bytes`` (the message
+            names the file and the line, or the row of a columnar file).
         ImportError
             For a Parquet or Arrow file when pyarrow is not installed.
         """
@@ -416,7 +420,7 @@ class Trace:
 
         trace = cls()
         with paused_gc():  # every event decoded in full builds objects: no collection meanwhile
-            header, _ = read_trace(path, into=trace._store)
+            header, _ = read_trace(path, into=trace._store, max_bytes=max_bytes)
         trace.name = header.get("name")
         created = header.get("trace_created") or header.get("created")
         if isinstance(created, str):
