@@ -209,7 +209,16 @@ def test_the_hex_form_json_lines_and_several_files_give_the_same_trace(tmp_path)
 def test_errors_interrupts_cancellations_and_unfinished_spans_keep_their_status():
     provider, exporter = _provider()
     tracer = provider.get_tracer("test")
-    root = _span(tracer, "graph", start=T0)
+    root = _span(
+        tracer,
+        "graph",
+        start=T0,
+        attributes={
+            names.STATUS: "interrupted",
+            names.OUTPUT_VALUE: json.dumps({"draft": "kept"}),
+            names.OUTPUT_MIME_TYPE: names.JSON_MIME,
+        },
+    )
     failed = tracer.start_span(
         "lookup", context=otel_trace.set_span_in_context(root), start_time=T0 + MS
     )
@@ -243,7 +252,8 @@ def test_errors_interrupts_cancellations_and_unfinished_spans_keep_their_status(
     assert by_name["slow_tool"].status == "cancelled"
     assert by_name["slow_tool"].run_type == "tool"
     assert by_name["never_ended"].status == "running"
-    assert by_name["graph"].status == "interrupted"  # a pause below it pauses it (as captured)
+    assert by_name["graph"].status == "interrupted"  # paused by the pause below it
+    assert by_name["graph"].output == {"draft": "kept"}  # what it returned as it paused
     assert by_name["lookup"].end == pytest.approx(0.003, abs=1e-9)
 
 

@@ -559,6 +559,13 @@ def _span_events(
     status = attrs.get(names.STATUS)
     outputs = _io(attrs, names.OUTPUT_VALUE, names.OUTPUT_MIME_TYPE)
     ending = (2, -depth, 0)
+    # A run paused by an interrupt below it ended with an output: the run tree reads its end as
+    # "interrupted" once the child's pause is applied (a child ends first, or at the same time).
+    paused_below = status == "interrupted" and any(
+        child.attributes.get(names.STATUS) == "interrupted" for child in span.children
+    )
+    if paused_below and outputs is not _NONE:
+        status = "ok"
     if status in _ENDINGS or (status != "ok" and span.status == "error" and status != "running"):
         data = {"error": _error(span, error, status)}
         if inputs is not _NONE:
