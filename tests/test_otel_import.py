@@ -525,3 +525,32 @@ def test_four_worker_processes_under_one_trace_id_open_as_one_tree(tmp_path):
             assert batch.start <= run.start <= run.end <= batch.end
     assert not any(run.orphan for run in trace.runs.values())
     assert len(trace.runs) == 1 + 4 + 6 * 4
+
+
+def test_text_with_unicode_line_separators_and_deep_nesting_is_read_not_crashed_on(tmp_path):
+    # OTLP/JSON writers that keep non-ASCII text as is write U+2028 raw inside JSON strings.
+    request = _request_with(
+        {
+            "attributes": [
+                {"key": names.INPUT_VALUE, "value": {"stringValue": "one\u2028two\x85three"}},
+                {"key": names.OUTPUT_VALUE, "value": {"stringValue": "[" * 5000 + "]" * 5000}},
+                {"key": names.OUTPUT_MIME_TYPE, "value": {"stringValue": names.JSON_MIME}},
+            ]
+        }
+    )
+    path = tmp_path / "spans.jsonl"
+    line = json.dumps(request, ensure_ascii=False)
+    path.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    (run,) = sv.Trace.from_otel(path).runs.values()
+    assert run.input == "one\u2028two\x85three"
+    assert run.output == "[" * 5000 + "]" * 5000  # too deep to parse: kept as its text
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"resourceSpans": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(sv.TraceFileError, match=r"deep\.json: nested too deeply"):
+        sv.Trace.from_otel(deep)
+    value = {"stringValue": "x"}
+    for _ in range(5000):
+        value = {"arrayValue": {"values": [value]}}
+    nested = _request_with({"attributes": [{"key": "deep", "value": value}]})
+    with pytest.raises(sv.TraceFileError, match=r"span '[0-9a-f]{16}' \('step'\): nested too"):
+        sv.Trace.from_otel(nested)

@@ -56,6 +56,7 @@ _ENDINGS = {
     "cancelled": ("CancelledError", "asyncio.exceptions"),
 }
 _JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_TOO_DEEP = "nested too deeply to read"
 
 
 class OtelImportError(TraceFileError):
@@ -178,11 +179,13 @@ def _read_file(path: Path) -> Iterator[_Span]:
     except json.JSONDecodeError as error:
         if error.msg != "Extra data":
             raise OtelImportError(f"not JSON: {error.msg}", path=label, line=error.lineno) from None
+    except RecursionError:
+        raise OtelImportError(_TOO_DEEP, path=label) from None
     else:
         yield from _read_request(request, _Where(label))
         return
-    # JSON Lines: one request per line
-    for number, line in enumerate(text.splitlines(), 1):
+    # JSON Lines: one request per line (only "\n" ends a line: JSON text may hold U+2028...)
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         where = _Where(label, number)
@@ -190,6 +193,8 @@ def _read_file(path: Path) -> Iterator[_Span]:
             request = json.loads(line)
         except json.JSONDecodeError as error:
             raise where.error(f"not JSON: {error.msg} (column {error.colno})") from None
+        except RecursionError:
+            raise where.error(_TOO_DEEP) from None
         yield from _read_request(request, where)
 
 
@@ -285,6 +290,8 @@ def _json_span(span: Any, where: _Where, place: str) -> _Span:
         message = status.get("message") or ""
     except ValueError as error:
         raise fail(str(error)) from None
+    except RecursionError:
+        raise fail(_TOO_DEEP) from None
     return _Span(
         trace_id, span_id, parent, span_name, start, end, attributes, events,
         _STATUS_CODES[code], str(message), where,
@@ -625,12 +632,13 @@ def _json_attribute(value: Any) -> Any:
         return _clean(value)
     try:
         parsed = json.loads(value)
-    except ValueError:
+        redacted = _redact_json(parsed)
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: kept as text
         return redact_text(value)
     try:
-        return from_json(_redact_json(parsed))
+        return from_json(redacted)
     except ValueError:  # a malformed streamviz marker: the data as it is (redacted)
-        return _redact_json(parsed)
+        return redacted
 
 
 def _chunk(attrs: Mapping[str, Any]) -> Any:
