@@ -182,10 +182,14 @@ def _read_file(path: Path) -> Iterator[_Span]:
     except RecursionError:
         raise OtelImportError(_TOO_DEEP, path=label) from None
     else:
-        yield from _read_request(request, _Where(label))
+        del text
+        yield from _read_request(request, _Where(label), owned=True)
         return
     # JSON Lines: one request per line (only "\n" ends a line: JSON text may hold U+2028...)
-    for number, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n")
+    del text
+    for number, line in enumerate(lines, 1):
+        lines[number - 1] = ""  # each line is let go once read
         if not line.strip():
             continue
         where = _Where(label, number)
@@ -195,7 +199,8 @@ def _read_file(path: Path) -> Iterator[_Span]:
             raise where.error(f"not JSON: {error.msg} (column {error.colno})") from None
         except RecursionError:
             raise where.error(_TOO_DEEP) from None
-        yield from _read_request(request, where)
+        del line
+        yield from _read_request(request, where, owned=True)
 
 
 def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
@@ -213,7 +218,8 @@ def _list_of(obj: Mapping[str, Any], camel: str, snake: str, where: _Where, what
     return value
 
 
-def _read_request(request: Any, where: _Where) -> Iterator[_Span]:
+def _read_request(request: Any, where: _Where, *, owned: bool = False) -> Iterator[_Span]:
+    """The spans of one request; one ``owned`` (parsed here) is emptied as its spans are read."""
     if not isinstance(request, Mapping):
         raise where.error(f"an OTLP/JSON request is an object, not {_kind(request)}")
     if not any(key in request for key in ("resourceSpans", "resource_spans")):
@@ -226,8 +232,12 @@ def _read_request(request: Any, where: _Where) -> Iterator[_Span]:
             inner = f"{place}.scopeSpans[{s}]"
             if not isinstance(scope, Mapping):
                 raise where.error(f"{inner} is {_kind(scope)}, not an object")
-            for i, span in enumerate(_list_of(scope, "spans", "spans", where, inner)):
+            spans = _list_of(scope, "spans", "spans", where, inner)
+            for i, span in enumerate(spans):
+                if owned:
+                    spans[i] = None
                 yield _json_span(span, where, f"{inner}.spans[{i}]")
+                del span
 
 
 def _json_span(span: Any, where: _Where, place: str) -> _Span:
@@ -503,9 +513,13 @@ def _run_id(span: _Span, span_id: str) -> str:
 # ----------------------------------------------------------------------------------- the events
 
 
-def _events(spans: list[_Span], origin: int) -> list[dict[str, Any]]:
+def _events(spans: list[_Span], origin: int) -> Iterator[dict[str, Any]]:
+    """The spans' events in time order, each streamed chunk's built as it is appended.
+
+    So a million tokens are never all held as events at once.
+    """
     by_run = {span.run_id: span for span in spans}
-    keyed: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    keyed: list[tuple[tuple[Any, ...], Any]] = []
     for span in spans:
         ancestors: list[str] = []
         node: _Span | None = span
@@ -516,7 +530,15 @@ def _events(spans: list[_Span], origin: int) -> list[dict[str, Any]]:
         parent_ids = ancestors[::-1]
         keyed.extend(_span_events(span, parent_ids, depth, origin))
     keyed.sort(key=lambda pair: pair[0])
-    return [event for _, event in keyed]
+    for index, (_, event) in enumerate(keyed):
+        keyed[index] = None  # type: ignore[call-overload]  # what was appended is let go
+        if type(event) is tuple:  # a streamed chunk: (its run's stream event, t, its attributes)
+            shape, t, attributes = event
+            made = dict(shape, parent_ids=list(shape["parent_ids"]), tags=list(shape["tags"]))
+            made["data"], made["t"] = {"chunk": _chunk(attributes)}, t
+            yield made
+        else:
+            yield event
 
 
 def _span_events(
@@ -544,6 +566,7 @@ def _span_events(
         made["tags"] = list(tags)
         return (ns, *order), made
 
+    stream = event(f"on_{run_type}_stream", origin, None, ())[1]  # shared by its chunks
     inputs = _io(attrs, names.INPUT_VALUE, names.INPUT_MIME_TYPE)
     start_data = {} if inputs is _NONE else {"input": inputs}
     yield event(f"on_{run_type}_start", span.start, start_data, (0, depth, 0))
@@ -552,7 +575,7 @@ def _span_events(
         if event_name == names.STREAM_EVENT:
             seq = event_attrs.get(names.SEQ)
             order = (1, seq if type(seq) is int else index, 0)
-            yield event(f"on_{run_type}_stream", ns, {"chunk": _chunk(event_attrs)}, order)
+            yield (ns, *order), (stream, (ns - origin) / 1e9, event_attrs)
         elif event_name == "exception":
             error = error or event_attrs
         else:  # anything else a span recorded (e.g. a custom event): kept, not dropped
