@@ -484,17 +484,19 @@ def _link(spans: list[_Span]) -> list[_Span]:
             span.parent_run_id = (
                 own if type(own) is str and own else _run_id(span, span.parent_span_id)
             )
+    ends: set[str] = set()  # spans whose parent chain is known to end
     for span in kept:  # every parent chain must end (a root or a missing parent)
-        seen_ids, node = {span.span_id}, span
-        while node.parent_span_id is not None and node.parent_span_id in by_id:
-            node = by_id[node.parent_span_id]
-            if node.span_id in seen_ids:
+        path, node = {span.span_id: None}, span
+        while node.parent_span_id in by_id and node.span_id not in ends:
+            node = by_id[node.parent_span_id]  # type: ignore[index]
+            if node.span_id in path:
                 raise span.where.error(
                     f"its parent spans form a cycle (through span {node.span_id!r})",
                     span=span.span_id,
                     name=span.name,
                 )
-            seen_ids.add(node.span_id)
+            path[node.span_id] = None
+        ends.update(path)
     return kept
 
 
@@ -520,15 +522,22 @@ def _events(spans: list[_Span], origin: int) -> Iterator[dict[str, Any]]:
     """
     by_run = {span.run_id: span for span in spans}
     keyed: list[tuple[tuple[Any, ...], Any]] = []
+    known: dict[str, list[str]] = {}  # run id -> its ancestors' ids, root first
     for span in spans:
-        ancestors: list[str] = []
+        below: list[_Span] = []  # the span and those of its ancestors not known yet
         node: _Span | None = span
-        while node is not None and node.parent_run_id is not None:
-            ancestors.append(node.parent_run_id)
-            node = by_run.get(node.parent_run_id)
-        depth = len(ancestors)
-        parent_ids = ancestors[::-1]
-        keyed.extend(_span_events(span, parent_ids, depth, origin))
+        while node is not None and node.run_id not in known:
+            below.append(node)
+            parent = node.parent_run_id
+            node = by_run.get(parent) if parent is not None else None
+        for item in reversed(below):
+            parent = item.parent_run_id
+            if parent is None:
+                known[item.run_id] = []
+            else:
+                known[item.run_id] = [*known.get(parent, ()), parent]
+        parent_ids = known[span.run_id]
+        keyed.extend(_span_events(span, parent_ids, len(parent_ids), origin))
     keyed.sort(key=lambda pair: pair[0])
     for index, (_, event) in enumerate(keyed):
         keyed[index] = None  # type: ignore[call-overload]  # what was appended is let go
