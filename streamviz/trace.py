@@ -435,6 +435,34 @@ class Trace:
         trace._store.extend(events)
         return trace
 
+    @classmethod
+    def from_otel(
+        cls, source: Any, *, trace_id: str | None = None, name: str | None = None
+    ) -> Trace:
+        """Build a trace from OpenTelemetry spans: OTLP/JSON files, or spans a process recorded.
+
+        ``source`` is an OTLP/JSON file (one ``ExportTraceServiceRequest`` object, or JSON Lines
+        of them), a folder of them (``*.json``, ``*.jsonl``, ``*.ndjson``), a request as a dict,
+        opentelemetry-sdk ``ReadableSpan`` objects (e.g. ``InMemorySpanExporter``'s finished
+        spans), or a list mixing these: the spans of several files (one per worker process) are
+        joined by their trace ids. Each span becomes a run; spans written by
+        :mod:`streamviz.otel` come back with their run ids, types and streamed chunks, and
+        OpenInference spans (openinference-instrumentation-langchain) are read by their span
+        kinds and attributes. docs/otel.md says what is read from where.
+
+        All the traces found are joined into one (each its own roots), unless ``trace_id``
+        (hex, a UUID or an int) picks one. Strings are redacted as trace files are.
+
+        Raises
+        ------
+        streamviz.TraceFileError
+            (``OtelImportError``) for malformed input, naming the file, the line and the span;
+            for spans whose parents form a cycle.
+        """
+        from streamviz.sources.otel import from_otel
+
+        return from_otel(source, trace_id=trace_id, name=name)
+
     # ------------------------------------------------------------ subscribing
     def subscribe(self, callback: Subscriber, *, replay: bool = False) -> Callable[[], None]:
         """Call ``callback(event)`` for every new event; returns a function that unsubscribes.
