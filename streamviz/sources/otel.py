@@ -559,8 +559,7 @@ def _span_events(
     metadata = _json_attribute(attrs.get(names.METADATA))
     if not isinstance(metadata, dict):
         metadata = {} if metadata is None else {"metadata": metadata}
-    thread = attrs.get(names.THREAD)
-    thread = thread if type(thread) is int and thread >= 0 else 0
+    thread = 0  # spans do not say which OS thread ran them (names.THREAD is a LangGraph thread)
     base = {
         "name": redact_text(span.name),
         "run_id": span.run_id,
@@ -605,6 +604,13 @@ def _span_events(
     )
     if paused_below and outputs is not _NONE:
         status = "ok"
+    if (
+        status == "cancelled"
+        and error is None
+        and names.RUN_ID in attrs
+        and span.status_message.startswith("abandoned: ")
+    ):
+        return  # no end of its own in the trace it came from: the run tree closes it again
     if status in _ENDINGS or (status != "ok" and span.status == "error" and status != "running"):
         data = {"error": _error(span, error, status)}
         if inputs is not _NONE:
