@@ -84,7 +84,8 @@ class Run:
     """The ``Command(resume=...)`` value this run was started with (see :attr:`is_resume`)."""
     resumes: str | None = None
     """Id of the paused run this one resumes (same thread, an earlier ``interrupted`` root)."""
-    _interrupt_ids: set[str] = field(default_factory=set)
+    # Ids of the interrupts in `interrupts`: a set of its own once a run has one (most never do).
+    _interrupt_ids: set[str] | frozenset[str] = frozenset()
 
     @property
     def is_resume(self) -> bool:
@@ -320,7 +321,9 @@ class RunTree:
             for interrupt_id, value in found:
                 if interrupt_id is None or interrupt_id not in node._interrupt_ids:
                     if interrupt_id is not None:
-                        node._interrupt_ids.add(interrupt_id)
+                        if type(node._interrupt_ids) is frozenset:
+                            node._interrupt_ids = set()
+                        node._interrupt_ids.add(interrupt_id)  # type: ignore[union-attr]
                     node.interrupts.append(value)
             node = node.parent
 
