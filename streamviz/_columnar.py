@@ -90,6 +90,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("mode", "string", "a LangGraph stream part's mode, else null"),
     ("ns", "list<string>", "a LangGraph stream part's namespace, else null"),
     ("thread", "int64", "the thread that reported the event, null if unknown"),
+    (
+        "server_t",
+        "float64",
+        "a resumable LangGraph server run's part: when the server sent it (the trace's clock);"
+        " null otherwise",
+    ),
     ("extra", "string", "JSON object of what the columns above cannot hold; null in practice"),
 )
 _NAMES = tuple(name for name, _, _ in COLUMNS)
@@ -97,8 +103,8 @@ _REQUIRED = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "t", "
 # The columns a run's streamed events share (built per batch by one take), and the others.
 _FIXED = ("event", "run_type", "phase", "name", "run_id", "parent_id", "parent_ids", "tags",
           "metadata", "mode", "ns")  # fmt: skip
-_VARYING = ("t", "seq", "thread", "data", "text", "extra")
-_KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
+_VARYING = ("t", "seq", "thread", "server_t", "data", "text", "extra")
+_KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns", "server_t"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
 _DICTIONARY_COLUMNS = ("event", "name", "run_id", "metadata", "mode")
 _DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not read them
@@ -317,6 +323,7 @@ class _Encoder:
         threads: Iterable[int],
         datas: list[str],
         texts: list[str],
+        server_times: Iterable[float] | None,
     ) -> None:
         """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit."""
         source_of, sources = self.source_of, self.sources
@@ -332,6 +339,14 @@ class _Encoder:
             [
                 thread if skeleton.threaded else None
                 for skeleton, thread in zip(skeletons, threads, strict=True)
+            ]
+        )
+        columns["server_t"].extend(
+            [None] * len(datas)
+            if server_times is None
+            else [
+                server_t if skeleton.timed else None
+                for skeleton, server_t in zip(skeletons, server_times, strict=True)
             ]
         )
         columns["data"].extend(datas)
@@ -365,6 +380,11 @@ class _Encoder:
         thread = self._integer(event, "thread", extra, optional=True)
         mode, exact_mode = self._string(event, "mode", optional=True)
         ns, exact_ns = self._string_list(event, "ns", optional=True)
+        server_t = event.get("server_t")
+        if type(server_t) is not float or server_t - server_t != 0:
+            if "server_t" in event:  # not a finite float: exactly, in extra
+                extra["server_t"] = to_json_member(server_t, event)
+            server_t = None
         data = event.get("data", _ABSENT)
         data = None if data is _ABSENT else _json_text(to_json_member(data, event))
         for key, exact in (
@@ -390,6 +410,7 @@ class _Encoder:
         columns["t"].append(t)
         columns["seq"].append(seq)
         columns["thread"].append(thread)
+        columns["server_t"].append(server_t)
         columns["data"].append(data)
         columns["text"].append(None)
         columns["extra"].append(_json_text(extra) if extra else None)
@@ -422,11 +443,12 @@ class _DataSkeleton:
     after the token's JSON string (a row's own is :func:`_token_columns`).
     """
 
-    __slots__ = ("fixed", "threaded")
+    __slots__ = ("fixed", "threaded", "timed")
 
-    def __init__(self, fixed: tuple[Any, ...], threaded: bool) -> None:
+    def __init__(self, fixed: tuple[Any, ...], threaded: bool, timed: bool) -> None:
         self.fixed = fixed
         self.threaded = threaded
+        self.timed = timed  # its rows have a server_t
 
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
@@ -435,6 +457,8 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
+    if "server_t" in event:
+        event["server_t"] = 0.0
     try:
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
@@ -453,7 +477,7 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
         return None
     pieces = (found[0][0], found[0][1])
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
-    return _DataSkeleton(fixed, row["thread"] is not None)
+    return _DataSkeleton(fixed, row["thread"] is not None, row["server_t"] is not None)
 
 
 def _data_pieces(store: EventStore, shape: Shape) -> tuple[str, str] | None:
@@ -490,6 +514,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     skeletons: dict[Shape, _DataSkeleton | None] = {}
     token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
+    timed_store = store.has_server_times()  # (a store's compact server_t are all finite)
 
     def add(event: dict[str, Any]) -> None:
         try:
@@ -504,6 +529,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
         else:
             shapes, texts = item.shapes()
             times, threads, seqs = item.times(), item.threads(), item.seqs()
+            server_times = item.server_times() if timed_store else None
             found = []
             last_shape: Any = _ABSENT
             skeleton = None
@@ -548,6 +574,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
                         threads[start:stop], datas[start:stop], column_texts[start:stop],
+                        None if server_times is None else server_times[start:stop],
                     )  # fmt: skip
                 if stop < item.count:
                     add(store.event(item.seq + stop))
@@ -566,7 +593,8 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
 
         # Dictionary pages for the columns that repeat (a run's fields, tokens, threads), not
         # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
-        repeated = [name for name in _NAMES if name not in ("data", "t", "seq", "extra")]
+        plain = ("data", "t", "seq", "server_t", "extra")
+        repeated = [name for name in _NAMES if name not in plain]
         writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
     else:
         writer = pa.ipc.new_file(sink, schema)
@@ -627,6 +655,7 @@ _EXPECTED = {
     "t": ("a number", lambda pa, k: pa.types.is_floating(k) or pa.types.is_integer(k)),
     "seq": ("an integer", lambda pa, k: pa.types.is_integer(k)),
     "thread": ("an integer", lambda pa, k: pa.types.is_integer(k)),
+    "server_t": ("a number", lambda pa, k: pa.types.is_floating(k) or pa.types.is_integer(k)),
     "parent_ids": ("a list of strings", _is_text_list),
     "tags": ("a list of strings", _is_text_list),
     "ns": ("a list of strings", _is_text_list),
@@ -861,13 +890,16 @@ class _Rows:
             column("mode", self._words),
             column("ns", self._lists),
             column("extra", self._plain),
+            column("server_t", self._plain),
         )
 
     def event(self, columns: tuple[list[Any], ...], i: int, start: int) -> dict[str, Any]:
         """The event of row ``i`` of a batch whose first row is row ``start`` of the file."""
         (kinds, names_, run_ids, parent_ids, tags, metadata, data, times, seqs, threads, modes,
-         namespaces, extras) = columns  # fmt: skip
+         namespaces, extras, server_times) = columns  # fmt: skip
         try:
+            # Keys in the order streamviz's sources make them: the event's own, then t, seq and
+            # thread (stamped when it is appended).
             event = {
                 "event": kinds[i],
                 "name": names_[i],
@@ -878,13 +910,15 @@ class _Rows:
             }
             if data[i] is not None:
                 event["data"] = data[i]
-            event["t"], event["seq"] = times[i], seqs[i]
-            if threads[i] is not None:
-                event["thread"] = threads[i]
             if modes[i] is not None:
                 event["mode"] = modes[i]
             if namespaces[i] is not None:
                 event["ns"] = namespaces[i]
+            if server_times[i] is not None:
+                event["server_t"] = server_times[i]
+            event["t"], event["seq"] = times[i], seqs[i]
+            if threads[i] is not None:
+                event["thread"] = threads[i]
             return self._decode(event, extras[i])
         except ValueError as error:
             raise _RowProblem(start + i, str(error)) from None
@@ -917,10 +951,19 @@ class _Rows:
             if not isinstance(overrides, dict) or MARKER in overrides:
                 raise ValueError(f"extra must be a JSON object of event keys, not {extra[:60]}")
             encoded.update(overrides)
+            if "server_t" in overrides and "t" in encoded:  # (earlier versions kept it there)
+                encoded = {key: encoded[key] for key in _before_time(encoded)}
         problem = _event_problem(encoded)
         if problem is not None:
             raise ValueError(problem)
         return from_json(encoded)
+
+
+def _before_time(event: dict[str, Any]) -> list[str]:
+    """The event's keys with ``server_t`` just before ``t``, where its source puts it."""
+    keys = [key for key in event if key != "server_t"]
+    keys.insert(keys.index("t"), "server_t")
+    return keys
 
 
 def _well_formed(event: dict[str, Any]) -> bool:
@@ -983,21 +1026,30 @@ class _StoreRows(_Rows):
         times = batch.column("t").to_pylist()
         seqs = batch.column("seq").to_pylist()
         threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
+        server_times = _server_times(pa, batch)
 
         store = self.store
         shapes: list[Shape] = []
         texts: list[str] = []
         fast_times: list[float] = []
         fast_threads: list[int] = []
+        fast_server_times: list[float] = []
 
         def flush() -> None:
             if not texts:
                 return
-            store.extend_like(shapes, texts, fast_times, fast_threads)
+            store.extend_like(
+                shapes,
+                texts,
+                fast_times,
+                fast_threads,
+                None if server_times is None else fast_server_times,
+            )
             shapes.clear()
             texts.clear()
             fast_times.clear()
             fast_threads.clear()
+            fast_server_times.clear()
 
         known = [self.known.get(key) for key in distinct]
         position = len(store)
@@ -1025,13 +1077,23 @@ class _StoreRows(_Rows):
                     [0 if thread is None else thread for thread in threads[row:stop]]
                     if threads is not None
                     else [0] * (stop - row),
+                    None
+                    if server_times is None
+                    else [_NAN if v is None else v for v in server_times[row:stop]],
                 )
                 position += stop - row
                 row = stop
                 continue
             t, value, text = times[row], None, None
             thread = None if threads is None else threads[row]
-            if seqs[row] == position and type(t) is float and t - t == 0 and known[codes[row]]:
+            server_t = None if server_times is None else server_times[row]
+            if (
+                seqs[row] == position
+                and type(t) is float
+                and t - t == 0
+                and (server_t is None or server_t - server_t == 0)
+                and known[codes[row]]
+            ):
                 value = slow.data(row)
                 # A token row of a known shape? (_token_text, inlined: the per-row path)
                 for before, after, shape in known[codes[row]] if type(value) is str else ():  # noqa: B007 - used below
@@ -1054,6 +1116,7 @@ class _StoreRows(_Rows):
                 texts.append(text)
                 fast_times.append(t)
                 fast_threads.append(0 if thread is None else thread)
+                fast_server_times.append(_NAN if server_t is None else server_t)
                 position += 1
                 row += 1
                 continue
@@ -1107,6 +1170,11 @@ class _StoreRows(_Rows):
             & np.isfinite(moments)
             & (thread.fill_null(0).to_numpy() >= 0)
         )
+        if "server_t" in names:  # none, or a finite float
+            server_t = batch.column("server_t")
+            if not pa.types.is_float64(server_t.type):
+                return None
+            possible &= np.isfinite(server_t.fill_null(0.0).to_numpy())
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
         return _Checker(pa, data, text, codes, possible)
@@ -1152,6 +1220,9 @@ class _StoreRows(_Rows):
             else np.zeros(batch.num_rows, dtype=np.int64)
         )
         parts.append((None, has_thread))
+        if "server_t" in names:  # a server run's part has one, its other events not
+            has_server_t = batch.column("server_t").is_valid().to_numpy(zero_copy_only=False)
+            parts.append((None, has_server_t.astype(np.int64)))
         # One integer per row from the parts' codes (mixed radix), when it fits in 63 bits.
         combined = np.zeros(batch.num_rows, dtype=np.int64)
         radix = 1
@@ -1330,6 +1401,19 @@ class _SlowRows:
         """The row's event, decoded and checked (raises :class:`_RowProblem`)."""
         columns, at = self._find(row)
         return self.reader.event(columns, at, self.first_row + row - at)
+
+
+_NAN = float("nan")
+
+
+def _server_times(pa: Any, batch: Any) -> list[float | None] | None:
+    """A batch's ``server_t`` column as floats (None where null); None if it has none at all."""
+    if "server_t" not in batch.schema.names:
+        return None
+    column = batch.column("server_t")
+    if column.null_count == len(column) or not pa.types.is_floating(column.type):
+        return None  # (an integer column: its rows are decoded in full, as in extra)
+    return column.to_pylist()
 
 
 _SEPARATOR = "\x1f"
