@@ -1063,6 +1063,7 @@ class _StoreRows(_Rows):
             fast = check(known, np.arange(count))
             slow = _SlowRows(self, pa, batch, first_row, check.likely_slow(fast))
             column_texts = check.texts
+            guessed, guess_fits = check.guess(known, slow)
         row = 0
         while row < count:
             if fast is not None and fast[row]:
@@ -1129,10 +1130,14 @@ class _StoreRows(_Rows):
             self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
             if check is not None and known[code] and known[code][0] != was:
-                # A shape learned: the later rows of this key may be its tokens.
+                # A shape learned: the later rows of this key may be its tokens (checked with
+                # the whole batch already if the pieces guessed for the key are the shape's).
                 later = np.flatnonzero(codes_array[row + 1 :] == code) + row + 1
                 if len(later):
-                    fast[later] = check(known, later)
+                    if guessed.get(code) == known[code][0][:2]:
+                        fast[later] = guess_fits[later]
+                    else:
+                        fast[later] = check(known, later)
             row += 1
         flush()
 
@@ -1286,7 +1291,6 @@ class _Checker:
     def __call__(self, known: list[Any], rows: Any) -> Any:
         """For each of ``rows`` (positions in the batch), whether it is such a token row."""
         import numpy as np
-        import pyarrow.compute as pc
 
         pa = self.pa
         out = np.zeros(len(rows), dtype=bool)
@@ -1297,26 +1301,74 @@ class _Checker:
         chosen = rows[keep]
         if not len(chosen):
             return out
-        first, last = int(chosen.min()), int(chosen.max())
-        if last - first < _FEW_ROWS:
-            # A run's rows, close together: their data compared in Python, from one slice.
-            datas = self.data.slice(first, last - first + 1).to_pylist()
-            texts, codes = self.texts, self.codes
-            fits = []
-            for row in chosen.tolist():
-                before, after, _ = known[codes[row]][0]
-                fits.append(datas[row - first] == f'{before}"{texts[row]}"{after}')
+        codes = self.codes[chosen]
+        if (codes == codes[0]).all():  # a run's rows of one key: compared in Python
+            before, after, _ = known[int(codes[0])][0]
+            index = pa.array(chosen, type=pa.int64())
+            datas = self.data.take(index).to_pylist()
+            texts = self.texts
+            fits = [
+                data == f'{before}"{texts[row]}"{after}'
+                for data, row in zip(datas, chosen.tolist(), strict=True)
+            ]
             out[np.flatnonzero(keep)] = fits
             return out
-        # Every row of the batch at once (no copy of its data column), then the ones asked.
-        pieces = [found[0] if found else (None, None, None) for found in known]
-        index = pa.array(self.codes, type=pa.int64())
-        before = pa.array([piece[0] for piece in pieces], type=pa.string()).take(index)
-        after = pa.array([piece[1] for piece in pieces], type=pa.string()).take(index)
-        expected = pc.binary_join_element_wise(before, '"', self.text, '"', after, "")
-        same = pc.equal(expected, self.data).fill_null(False)
-        out[np.flatnonzero(keep)] = same.to_numpy(zero_copy_only=False)[chosen]
+        wanted, inverse = np.unique(codes, return_inverse=True)
+        pieces = [known[code][0][:2] for code in wanted.tolist()]
+        out[np.flatnonzero(keep)] = self._fits(chosen, pieces, inverse.reshape(-1))
         return out
+
+    def _fits(self, rows: Any, pieces: list[tuple[str, str]], which: Any) -> Any:
+        """Whether each of ``rows``' data is ``pieces[which[i]]`` around its text, by Arrow.
+
+        Only those rows' data is read (no copy of the batch's other rows).
+        """
+        import pyarrow.compute as pc
+
+        pa = self.pa
+        index = pa.array(rows, type=pa.int64())
+        where = pa.array(which, type=pa.int64())
+        before = pa.array([piece[0] + '"' for piece in pieces], type=pa.string()).take(where)
+        after = pa.array(['"' + piece[1] for piece in pieces], type=pa.string()).take(where)
+        expected = pc.binary_join_element_wise(before, self.text.take(index), after, "")
+        same = pc.equal(expected, self.data.take(index)).fill_null(False)
+        return same.to_numpy(zero_copy_only=False)
+
+    def guess(self, known: list[Any], slow: _SlowRows) -> tuple[dict[int, tuple[str, str]], Any]:
+        """Pieces guessed for each key not known yet, and which rows of the batch fit them.
+
+        A key's guess is its first possible row's ``data`` cut around its text as a JSON
+        string, when that occurs there once. Only a guess: the loader uses a row's result only
+        if the pieces it then learns from that first row (encoding its event, as
+        :meth:`_StoreRows._learn` does) are the guessed ones, so that a batch's token rows are
+        compared by one Arrow pass instead of one per run.
+        """
+        import numpy as np
+
+        fits = np.zeros(len(self.possible), dtype=bool)
+        unknown = np.fromiter((found is None for found in known), bool, len(known))
+        rows = np.flatnonzero(self.possible)
+        rows = rows[unknown[self.codes[rows]]]
+        if not len(rows):
+            return {}, fits
+        codes = self.codes[rows]
+        _, first = np.unique(codes, return_index=True)
+        guessed: dict[int, tuple[str, str]] = {}
+        for row in rows[first].tolist():
+            data = slow.data(row)
+            literal = f'"{self.texts[row]}"'
+            if type(data) is str and data.count(literal) == 1:
+                before, _, after = data.partition(literal)
+                guessed[int(self.codes[row])] = (before, after)
+        if not guessed:
+            return guessed, fits
+        order = list(guessed)
+        number = np.full(len(known), -1, dtype=np.int64)
+        number[order] = np.arange(len(order))
+        which = number[codes]
+        rows, which = rows[which >= 0], which[which >= 0]
+        fits[rows] = self._fits(rows, [guessed[code] for code in order], which)
+        return guessed, fits
 
     def likely_slow(self, fast: Any) -> Any:
         """The rows that will probably be decoded in full, converted to Python at once.
@@ -1417,7 +1469,6 @@ def _server_times(pa: Any, batch: Any) -> list[float | None] | None:
 
 
 _SEPARATOR = "\x1f"
-_FEW_ROWS = 2048  # rows apart below which a check of token rows compares them in Python
 _MISSES = 64  # rows converted one at a time before a batch is converted whole
 
 
