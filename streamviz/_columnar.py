@@ -189,8 +189,6 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
-        import pyarrow.compute as pc
-
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
         fixed = {
@@ -199,14 +197,9 @@ class _Encoder:
             ).take(source)
             for at, name in enumerate(_FIXED)
         }
-        # data: each row's own text between its source's prefix and suffix (a shape's skeleton
-        # around a token's JSON string; empty around another event's whole data), joined by Arrow.
-        around = [
-            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
-            for at in (len(_FIXED), len(_FIXED) + 1)
-        ]
-        middle = pa.array(columns["data"], type=pa.string())
-        fixed["data"] = pc.binary_join_element_wise(around[0], middle, around[1], "")
+        # data: each row's whole text (a token row's: its shape's skeleton around the token's
+        # JSON string, joined by add_rows; one Arrow copy, no per-row prefix array to join).
+        fixed["data"] = pa.array(columns["data"], type=pa.string())
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -349,6 +342,10 @@ class _Encoder:
                 for skeleton, server_t in zip(skeletons, server_times, strict=True)
             ]
         )
+        datas = [
+            skeleton.fixed[-2] + data + skeleton.fixed[-1]
+            for skeleton, data in zip(skeletons, datas, strict=True)
+        ]
         columns["data"].extend(datas)
         columns["text"].extend(texts)
         columns["extra"].extend([None] * len(datas))
