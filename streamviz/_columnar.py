@@ -311,16 +311,19 @@ class _Encoder:
     def add_rows(
         self,
         skeletons: list[Any],
-        times: Iterable[float],
-        seqs: Iterable[int],
-        threads: Iterable[int],
-        datas: list[str],
-        texts: list[str],
-        server_times: Iterable[float] | None,
+        times: Any,
+        seqs: Any,
+        threads: Any,
+        encoded: list[tuple[str, str]],
+        server_times: list[float] | None,
     ) -> None:
-        """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit."""
+        """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit.
+
+        ``encoded``: each row's text column and its JSON string (see :func:`_token_columns`).
+        """
         source_of, sources = self.source_of, self.sources
-        for skeleton in set(skeletons):
+        distinct = set(skeletons)
+        for skeleton in distinct:
             if id(skeleton.fixed) not in source_of:
                 source_of[id(skeleton.fixed)] = len(sources)
                 sources.append(skeleton.fixed)
@@ -328,26 +331,30 @@ class _Encoder:
         columns = self.columns
         columns["t"].extend(times)
         columns["seq"].extend(seqs)
-        columns["thread"].extend(
-            [
-                thread if skeleton.threaded else None
-                for skeleton, thread in zip(skeletons, threads, strict=True)
-            ]
-        )
-        columns["server_t"].extend(
-            [None] * len(datas)
-            if server_times is None
-            else [
-                server_t if skeleton.timed else None
-                for skeleton, server_t in zip(skeletons, server_times, strict=True)
-            ]
-        )
+        if all(skeleton.threaded for skeleton in distinct):
+            columns["thread"].extend(threads)
+        else:
+            columns["thread"].extend(
+                [
+                    thread if skeleton.threaded else None
+                    for skeleton, thread in zip(skeletons, threads, strict=True)
+                ]
+            )
+        if server_times is None or not any(skeleton.timed for skeleton in distinct):
+            columns["server_t"].extend([None] * len(encoded))
+        else:
+            columns["server_t"].extend(
+                [
+                    server_t if skeleton.timed else None
+                    for skeleton, server_t in zip(skeletons, server_times, strict=True)
+                ]
+            )
         datas = [
-            skeleton.fixed[-2] + data + skeleton.fixed[-1]
-            for skeleton, data in zip(skeletons, datas, strict=True)
+            skeleton.before + value[1] + skeleton.after
+            for skeleton, value in zip(skeletons, encoded, strict=True)
         ]
         columns["data"].extend(datas)
-        columns["text"].extend(texts)
+        columns["text"].extend([value[0] for value in encoded])
         columns["extra"].extend([None] * len(datas))
         self.rows += len(datas)
         self.text += sum(map(len, datas))
@@ -440,10 +447,11 @@ class _DataSkeleton:
     after the token's JSON string (a row's own is :func:`_token_columns`).
     """
 
-    __slots__ = ("fixed", "threaded", "timed")
+    __slots__ = ("after", "before", "fixed", "threaded", "timed")
 
     def __init__(self, fixed: tuple[Any, ...], threaded: bool, timed: bool) -> None:
         self.fixed = fixed
+        self.before, self.after = fixed[-2], fixed[-1]
         self.threaded = threaded
         self.timed = timed  # its rows have a server_t
 
@@ -508,6 +516,8 @@ def _next_false(flags: list[bool], start: int) -> int:
 
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     """Record batches of a store's events: rows of a known shape from their skeleton."""
+    import numpy as np
+
     skeletons: dict[Shape, _DataSkeleton | None] = {}
     token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
@@ -527,42 +537,34 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
             shapes, texts = item.shapes()
             times, threads, seqs = item.times(), item.threads(), item.seqs()
             server_times = item.server_times() if timed_store else None
-            found = []
-            last_shape: Any = _ABSENT
-            skeleton = None
-            for shape in shapes:
-                if shape != last_shape:  # a run's rows come one after another
-                    last_shape = shape
-                    skeleton = None
-                    if shape is not None:
-                        skeleton = skeletons.get(shape, _ABSENT)
-                        if skeleton is _ABSENT:
-                            skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
-                found.append(skeleton)
-            # The text column of each row, and its data around it (remembered per text: a
-            # model's tokens repeat).
-            column_texts: list[str | None] = []
-            datas: list[str | None] = []
-            fits = []
-            for skeleton, text, t, thread in zip(found, texts, times, threads, strict=True):
-                encoded = None
-                if skeleton is not None:
-                    encoded = token_texts.get(text)
-                    if encoded is None:
-                        encoded = _token_columns(text)
-                        if len(text) <= _TOKEN_CHARS and encoded[0] == text:  # clean ones only
-                            if len(token_texts) >= _CACHE_LIMIT:
-                                token_texts.clear()
-                            token_texts[text] = encoded
-                fit = encoded is not None and encoded[0] is not None and t - t == 0
-                fit = fit and thread <= _INT64[1]
-                fits.append(fit)
-                if fit:
-                    column_texts.append(encoded[0])
-                    datas.append(encoded[1])
-                else:
-                    column_texts.append(None)
-                    datas.append(None)
+            for shape in set(shapes):  # a new shape's skeleton (encoding it keeps no row)
+                if shape not in skeletons:
+                    skeletons[shape] = (
+                        None if shape is None else _data_skeleton(encoder, store, shape)
+                    )
+            found = list(map(skeletons.__getitem__, shapes))
+            # The text column of each row and its JSON string (remembered per text: a model's
+            # tokens repeat); None for a row that takes the full path.
+            encoded = list(map(token_texts.get, texts))
+            for row in [row for row, value in enumerate(encoded) if value is None]:
+                if found[row] is None:
+                    continue
+                text = texts[row]
+                value = _token_columns(text)
+                if len(text) <= _TOKEN_CHARS and value[0] == text:  # clean ones only
+                    if len(token_texts) >= _CACHE_LIMIT:
+                        token_texts.clear()
+                    token_texts[text] = value
+                encoded[row] = value if value[0] is not None else None
+            fits = [
+                skeleton is not None and value is not None
+                for skeleton, value in zip(found, encoded, strict=True)
+            ]
+            odd = ~np.isfinite(np.frombuffer(times, dtype=np.float64)) | (
+                np.frombuffer(threads, dtype=np.uint64) > _INT64[1]
+            )  # a t or thread a row cannot hold: the full path
+            for row in np.flatnonzero(odd).tolist():
+                fits[row] = False
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
@@ -570,7 +572,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                 if stop > start:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
-                        threads[start:stop], datas[start:stop], column_texts[start:stop],
+                        threads[start:stop], encoded[start:stop],
                         None if server_times is None else server_times[start:stop],
                     )  # fmt: skip
                 if stop < item.count:
