@@ -78,8 +78,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "data",
         "string",
-        "the payload (input, output, chunk, error...) as JSON; null if absent"
-        " or for a repeated token row (see text)",
+        "the payload (input, output, chunk, error...) as JSON; null if absent",
     ),
     (
         "text",
@@ -997,8 +996,10 @@ class _StoreRows(_Rows):
     no ``extra``, a finite ``t`` and the next ``seq``, are appended by
     :meth:`EventStore.extend_like`. Rows are keyed by their fixed columns with Arrow's
     vectorised dictionary encoding; with a ``text`` column, which rows fit is found for a whole
-    batch by one Arrow comparison (:meth:`_checker`); other rows are decoded in full, from the
-    batch's columns turned into Python lists once.
+    batch by one Arrow comparison (:meth:`_checker`; for the keys first seen in the batch, with
+    the pieces guessed from each key's first row, :meth:`_Checker.guess`, used for a key only
+    once the pieces learned from that row are the same); other rows are decoded in full, from
+    the batch's columns turned into Python lists once.
     """
 
     _MAX_SKELETONS = 4
@@ -1301,7 +1302,8 @@ class _Checker:
         if not len(chosen):
             return out
         codes = self.codes[chosen]
-        if (codes == codes[0]).all():  # a run's rows of one key: compared in Python
+        if len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
+            # A run's rows of one key: compared in Python.
             before, after, _ = known[int(codes[0])][0]
             index = pa.array(chosen, type=pa.int64())
             datas = self.data.take(index).to_pylist()
@@ -1325,13 +1327,24 @@ class _Checker:
         import pyarrow.compute as pc
 
         pa = self.pa
-        index = pa.array(rows, type=pa.int64())
-        where = pa.array(which, type=pa.int64())
-        before = pa.array([piece[0] + '"' for piece in pieces], type=pa.string()).take(where)
-        after = pa.array(['"' + piece[1] for piece in pieces], type=pa.string()).take(where)
-        expected = pc.binary_join_element_wise(before, self.text.take(index), after, "")
-        same = pc.equal(expected, self.data.take(index)).fill_null(False)
-        return same.to_numpy(zero_copy_only=False)
+        import numpy as np
+
+        if len(rows) * 2 > len(self.possible):
+            # Most of the batch: every row compared (no copy of the data column), then those.
+            number = np.full(len(self.possible), len(pieces), dtype=np.int64)
+            number[rows] = which
+            where = pa.array(number, type=pa.int64())
+            text, data = self.text, self.data
+            pieces = [*pieces, (None, None)]  # the other rows: null, not compared
+        else:
+            index = pa.array(rows, type=pa.int64())
+            where = pa.array(which, type=pa.int64())
+            text, data = self.text.take(index), self.data.take(index)
+        before = pa.array([_quoted(piece[0], True) for piece in pieces], type=pa.string())
+        after = pa.array([_quoted(piece[1], False) for piece in pieces], type=pa.string())
+        expected = pc.binary_join_element_wise(before.take(where), text, after.take(where), "")
+        same = pc.equal(expected, data).fill_null(False).to_numpy(zero_copy_only=False)
+        return same[rows] if len(same) != len(rows) else same
 
     def guess(self, known: list[Any], slow: _SlowRows) -> tuple[dict[int, tuple[str, str]], Any]:
         """Pieces guessed for each key not known yet, and which rows of the batch fit them.
@@ -1455,6 +1468,14 @@ class _SlowRows:
 
 
 _NAN = float("nan")
+_FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
+
+
+def _quoted(piece: str | None, before: bool) -> str | None:
+    """A skeleton's piece with the quote next to the token's text (None stays None)."""
+    if piece is None:
+        return None
+    return piece + '"' if before else '"' + piece
 
 
 def _server_times(pa: Any, batch: Any) -> list[float | None] | None:
