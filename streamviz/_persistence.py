@@ -654,8 +654,8 @@ class _Loader:
         position = len(store) - 1
         self.position = position + 1
         shape = store.shape_at(position)
-        if shape is None or event.get("seq") != position:
-            return
+        if shape is None or event.get("seq") != position or "server_t" in event:
+            return  # (a server run's part, with its server_t: parsed line by line)
         skeleton = Skeleton.of(store, shape)
         if skeleton is None or skeleton.order not in (_WITH_THREAD, _WITHOUT_THREAD):
             return
