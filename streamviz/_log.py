@@ -229,16 +229,25 @@ class ChunkBlock:
             return range(self.seq, self.seq + self.count)
         return seqs[self.seq : self.seq + self.count].tolist()
 
+    def server_times(self) -> list[float]:
+        """The ``server_t`` of each row (NaN where its template has none: see :meth:`shapes`)."""
+        column = self._store._server_t
+        start, stop = self._row, self._row + self.count
+        times = column[start:stop].tolist()
+        if len(times) < self.count:  # rows after the latest one with a server_t
+            times.extend([float("nan")] * (self.count - len(times)))
+        return times
+
     def shapes(self) -> tuple[list[Shape | None], list[str | None]]:
         """Each row's :data:`Shape` and text, for writers that encode a shape once.
 
         A row whose chunk is text, or a message (or LangGraph ``messages`` part) rebuilt from
         its text, has a shape: its event is :meth:`EventStore.shape_event` of that shape and
-        text, with the row's ``t``, ``seq`` and thread. Other rows (chunks kept as objects, and
-        rows with a ``server_t``) get ``(None, None)``: read them with :meth:`chunk`.
+        text, with the row's ``t``, ``seq``, thread and (if its template has one) ``server_t``
+        (:meth:`server_times`). Other rows (chunks kept as objects) get ``(None, None)``: read
+        them with :meth:`chunk`.
         """
         store = self._store
-        timed: dict[int, bool] = {}  # template -> whether its rows have a server_t
         start, stop = self._row, self._row + self.count
         kinds, values, templates = store._kind, store._values, store._template
         shapes: list[Shape | None] = []
@@ -252,10 +261,7 @@ class ChunkBlock:
                 source = templates[value]
                 kind = kinds[value]
                 value = values[value]
-            has_server_t = timed.get(template)
-            if has_server_t is None:
-                has_server_t = timed[template] = "server_t" in store._templates[template]
-            if (kind == _AS_IS and type(value) is not str) or has_server_t:
+            if kind == _AS_IS and type(value) is not str:
                 add_shape(None)
                 add_text(None)
             else:
@@ -380,10 +386,14 @@ class EventStore:
             source = template
             if kind == _SAME:
                 source, kind, value = self._template[value], self._kind[value], self._values[value]
-        if (kind == _AS_IS and type(value) is not str) or "server_t" in self.template(template):
-            return None  # extend_like appends no server_t
+        if kind == _AS_IS and type(value) is not str:
+            return None
         shape = (template, kind, source)
         return shape if self.repeatable(shape) else None
+
+    def has_server_times(self) -> bool:
+        """Whether any compact row has a ``server_t`` (a LangGraph server's resumable parts)."""
+        return len(self._server_t) > 0
 
     @staticmethod
     def repeatable(shape: Shape) -> bool:
@@ -401,14 +411,16 @@ class EventStore:
         texts: list[str],
         times: list[float],
         threads: list[int],
+        server_times: list[float] | None = None,
     ) -> None:
         """Append the events of ``shapes`` (from :meth:`shape_at`) with these chunk texts.
 
         Each event is :meth:`shape_event` of its shape and text with its ``t``, its thread (if
-        the shape has one) and the next ``seq``: a loader that read exactly those events from a
-        file appends them without building them (see :mod:`streamviz._persistence`). A text
-        equal to the previous row's (a sequence re-streaming its last step's chunk) is kept as
-        that row's string.
+        the shape has one), its ``server_t`` (from ``server_times``, a finite float, if the
+        shape's template has one; NaN for the others) and the next ``seq``: a loader that read
+        exactly those events from a file appends them without building them (see
+        :mod:`streamviz._persistence`). A text equal to the previous row's (a sequence
+        re-streaming its last step's chunk) is kept as that row's string.
         """
         if not texts:
             return
@@ -430,6 +442,11 @@ class EventStore:
             self._t.extend(times)
             self._thread.extend(threads)
             self._values.extend(texts)
+            if server_times is not None:
+                column = self._server_t
+                if len(column) < first_row:
+                    column.extend([float("nan")] * (first_row - len(column)))
+                column.extend(server_times)
             self._entries.extend(range(first_row, first_row + len(texts)))
             self._last[0], self._last[1] = None, len(self._t) - 1
             backwards = None

@@ -284,6 +284,7 @@ def _encode_lines(
 # redaction leave as they are, and that no real event holds.
 TEXT_MARK = "\x00sv:text\x00"
 _T_MARK, _SEQ_MARK, _THREAD_MARK = "\x00sv:t\x00", "\x00sv:seq\x00", "\x00sv:thread\x00"
+_SERVER_T_MARK = "\x00sv:server_t\x00"
 
 
 def split_on_marks(text: str, marks: Mapping[str, str]) -> tuple[list[str], list[str]] | None:
@@ -318,24 +319,30 @@ class Skeleton:
     (a non-finite ``t``, a lone surrogate): that event takes the full path.
     """
 
-    __slots__ = ("_order", "_pieces")
+    __slots__ = ("_order", "_pieces", "_timed")
 
     def __init__(self, pieces: list[str], order: list[str]) -> None:
         self._pieces = pieces
         self._order = order
+        self._timed = "server_t" in order
 
     @classmethod
     def of(cls, store: EventStore, shape: Shape) -> Skeleton | None:
         event = store.shape_event(shape, TEXT_MARK)
         event["t"], event["seq"] = _T_MARK, _SEQ_MARK
         marks = {"text": TEXT_MARK, "t": _T_MARK, "seq": _SEQ_MARK}
+        numbers: dict[str, Any] = {"t": 0.0, "seq": 0}
         if "thread" in event:
             event["thread"] = _THREAD_MARK
             marks["thread"] = _THREAD_MARK
+            numbers["thread"] = 0
+        if "server_t" in event:  # a resumable server run's part: when the server sent it
+            event["server_t"] = _SERVER_T_MARK
+            marks["server_t"] = _SERVER_T_MARK
+            numbers["server_t"] = 0.0
         encoded = to_json(event)
         # Encoded once, with marks for the holes: a shape whose events a file cannot hold (as
         # encode_event_line checks them, with numbers in the holes) takes the full path.
-        numbers = {"t": 0.0, "seq": 0, "thread": 0} if "thread" in event else {"t": 0.0, "seq": 0}
         if not isinstance(encoded, dict) or _event_problem({**encoded, **numbers}) is not None:
             return None
         found = split_on_marks(_encode_line(encoded).decode("utf-8"), marks)
@@ -348,18 +355,21 @@ class Skeleton:
 
     @property
     def order(self) -> list[str]:
-        """The holes (``text``, ``t``, ``seq``, ``thread``) in the order they occur."""
+        """The holes (``text``, ``t``, ``seq``, ``thread``, ``server_t``), in their order."""
         return self._order
 
-    def line(self, text: str, t: float, seq: int, thread: int) -> bytes | None:
+    def line(
+        self, text: str, t: float, seq: int, thread: int, server_t: float = 0.0
+    ) -> bytes | None:
         """The event's JSONL line (without its newline), or None if it takes the full path."""
-        if t - t != 0:  # inf or nan: written as a marker by the full path
-            return None
+        if t - t != 0 or (self._timed and server_t - server_t != 0):
+            return None  # inf or nan: written as a marker by the full path
         values = {
             "text": encode_basestring(redact_text(text)),
             "t": repr(t),
             "seq": str(seq),
             "thread": str(thread),
+            "server_t": repr(server_t),
         }
         pieces = self._pieces
         parts = [pieces[0]]
@@ -384,6 +394,7 @@ def _store_lines(store: EventStore) -> Iterator[bytes]:
             continue
         shapes, texts = item.shapes()
         times, threads, seqs = item.times(), item.threads(), item.seqs()
+        server_times = item.server_times() if store.has_server_times() else None
         for offset, shape in enumerate(shapes):
             line = None
             if shape is not None:
@@ -392,8 +403,9 @@ def _store_lines(store: EventStore) -> Iterator[bytes]:
                     skeleton = skeletons[shape] = Skeleton.of(store, shape)
                 if skeleton is not None:
                     line = skeleton.line(
-                        texts[offset], times[offset], seqs[offset], threads[offset]
-                    )
+                        texts[offset], times[offset], seqs[offset], threads[offset],
+                        0.0 if server_times is None else server_times[offset],
+                    )  # fmt: skip
             yield (
                 line
                 if line is not None
@@ -720,8 +732,8 @@ class _Loader:
         position = len(store) - 1
         self.position = position + 1
         shape = store.shape_at(position)
-        if shape is None or event.get("seq") != position:
-            return
+        if shape is None or event.get("seq") != position or "server_t" in event:
+            return  # (a server run's part, with its server_t: parsed line by line)
         skeleton = Skeleton.of(store, shape)
         if skeleton is None or skeleton.order not in (_WITH_THREAD, _WITHOUT_THREAD):
             return
