@@ -27,6 +27,7 @@ from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.capture import capture
+from streamviz.sources.sse import from_sse
 from streamviz.threads import ThreadView, show_thread, thread_history
 from streamviz.toolcalls import ToolCall, ToolCalls, tool_calls
 from streamviz.trace import Trace
@@ -54,6 +55,7 @@ __all__ = [
     "compare",
     "demo",
     "from_astream_events",
+    "from_sse",
     "last_trace",
     "link_resumes",
     "prices",
