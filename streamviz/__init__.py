@@ -22,6 +22,7 @@ from streamviz.compare import Comparison, compare
 from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
+from streamviz.perfetto import write_perfetto
 from streamviz.replay import Replay, replay
 from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
@@ -67,4 +68,5 @@ __all__ = [
     "watch",
     "watch_remote",
     "write_html",
+    "write_perfetto",
 ]
