@@ -159,12 +159,14 @@ def to_perfetto(trace: Any, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str
     """
     if max_tokens < 0:
         raise ValueError("max_tokens must be 0 or more")
-    events = list(trace.events)
-    last_t = max((event["t"] for event in events), default=0.0)
+    store = trace.store
+    stop = len(store)  # the events stored when called; read twice, built as they go, not kept
     runs: dict[str, Run] = dict(trace.runs)
+    last_t = 0.0
     first_thread: dict[str, int | None] = {}
     first_t: dict[str, float] = {}
-    for event in events:
+    for event in store.events(0, stop):
+        last_t = max(last_t, event["t"])
         run_id = event.get("run_id")
         if run_id is not None and run_id not in first_thread:
             first_thread[run_id] = event.get("thread")
@@ -207,7 +209,7 @@ def to_perfetto(trace: Any, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str
 
     # Instants: tokens (capped), graph parts and custom events.
     written = dropped = 0
-    for event in events:
+    for event in store.events(0, stop):
         kind = event["event"]
         phase = split_event(kind)
         item = slices.get(event.get("run_id"))  # type: ignore[arg-type]
