@@ -106,6 +106,7 @@ def test_cut_off_last_event_is_kept_and_ids_carry_over():
     updates = [e for e in trace.events if e.get("mode") == "updates"]
     assert [e["name"] for e in updates] == ["a", "b"]
     assert [e["server_t"] for e in updates] == [0.0, 1.0]  # seconds since the first part
+    assert [e["t"] for e in trace.events] == [0.0, 0.0, 0.0, 1.0, 1.0]  # on the server's clock
 
 
 def test_subgraph_namespaces_error_and_end_parts():
@@ -265,7 +266,9 @@ BODIES = {
 }
 
 
-def sdk_trace(server: LangGraphServer, body: dict[str, Any]) -> tuple[sv.Trace, str]:
+def sdk_trace(
+    server: LangGraphServer, body: dict[str, Any], **options: Any
+) -> tuple[sv.Trace, str]:
     client = get_sync_client(url=server.url)
     try:
         thread_id = client.threads.create()["thread_id"]
@@ -277,6 +280,7 @@ def sdk_trace(server: LangGraphServer, body: dict[str, Any]) -> tuple[sv.Trace, 
             stream_mode=body["stream_mode"],
             stream_subgraphs=body.get("stream_subgraphs", False),
             display=False,
+            **options,
         )
         return trace, client.threads.create()["thread_id"]  # a fresh thread for the other form
     finally:
@@ -310,6 +314,27 @@ def test_curl_stream_reads_as_the_sdk_watch(server, tmp_path, case):
     assert trace.result == expected.result
     if case == "failing":
         assert [root.status for root in trace.roots] == ["error"]
+
+
+def test_resumable_stream_is_on_the_server_clock(server, tmp_path):
+    body = {**BODIES["messages-tuple"], "stream_resumable": True}
+    expected, thread_id = sdk_trace(server, BODIES["messages-tuple"], stream_resumable=True)
+    raw = curl(
+        "-N",
+        "--request", "POST",
+        "--url", f"{server.url}/threads/{thread_id}/runs/stream",
+        "--header", "Content-Type: application/json",
+        "--data", json.dumps(body),
+    )  # fmt: skip
+    assert b"\nid: " in raw
+    trace = sv.from_sse(raw, request=body, thread_id=thread_id)
+    assert comparable(trace) == comparable(expected)
+    times = [event["t"] for event in trace.events]
+    assert times == sorted(times) and times[0] == 0.0 and times[-1] > 0
+    parts = [event for event in trace.events if "server_t" in event]
+    assert len(parts) == len(trace.events) - 2  # all but the root's start and end
+    assert all(event["t"] == event["server_t"] for event in parts)
+    assert trace.duration == times[-1]
 
 
 def test_curl_include_headers_gives_run_and_thread(server):

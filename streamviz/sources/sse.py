@@ -28,8 +28,9 @@ and the stream modes) or from the keyword arguments.
 A stream that is not one (a line that is neither a field, a comment nor blank; ``data`` that is
 not JSON; an event without ``event:``; a JSON line that is not an object with ``event``) raises
 :class:`streamviz.TraceFileError` naming the line; nothing is guessed. The trace's ``t`` is the
-time each part was read here (a file has no arrival times); a resumable run's parts also carry
-``server_t``: when the server queued each one, in seconds from its first part.
+time each part was read here (a file has no arrival times), except for a resumable run, whose
+parts each say when the server queued them (their ``id``): then ``t`` and ``server_t`` are that
+time, in seconds from the first part.
 """
 
 from __future__ import annotations
@@ -314,7 +315,33 @@ def from_sse(
     for part in parts:
         recorder.record(part)
     recorder.finish()
-    trace.result = recorder.result
+    result = recorder.result
+    if first is not None and all(server_time(part) is not None for part in parts):
+        trace = _on_server_clock(trace)
+    trace.result = result
+    return trace
+
+
+def _on_server_clock(read: Trace) -> Trace:
+    """The trace with each event's ``t`` on the server's clock (a resumable run's stream).
+
+    A file has no arrival times, but every part of a resumable run says when the server queued
+    it (``server_t``, from its first part): that is the best time there is. The root run's start
+    and end, which no part stamps, take the time of the part next to them.
+    """
+    events = list(read.events)
+    times = [event.get("server_t") for event in events]
+    known = 0.0
+    for index, value in enumerate(times):  # forward: each event at its part's time, or after
+        if value is None:
+            times[index] = known
+        else:
+            known = max(known, value)
+            times[index] = known
+    for event, t in zip(events, times, strict=True):
+        event["t"] = t
+    trace = Trace.from_events(events, read.name)
+    trace.created = read.created
     return trace
 
 
