@@ -373,13 +373,19 @@ class Trace:
         typed columns that pandas, polars and DuckDB read directly (they need pyarrow:
         ``pip install 'streamviz[parquet]'``). ``format`` (``"jsonl"``, ``"parquet"``,
         ``"arrow"``) overrides the suffix. docs/trace-files.md describes the formats.
+        ``x.perfetto.json`` (or ``format="perfetto"``) exports Chrome trace-event JSON for the
+        Perfetto UI (:mod:`streamviz.perfetto`; export only: it does not load back).
 
         LangChain messages, documents and prompt values are written as faithful JSON; values that
         cannot be serialised are written as a marked ``repr``; secrets are redacted.
         """
         from streamviz._persistence import write_trace
         from streamviz._version import __version__
+        from streamviz.perfetto import is_perfetto_target, write_perfetto
 
+        if is_perfetto_target(path, format):  # x.perfetto.json: Chrome trace-event JSON
+            write_perfetto(self, path)
+            return
         # The events stored when called, read from the store as they are written: nothing kept.
         write_trace(
             path,
