@@ -1238,22 +1238,7 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
     positions = np.arange(count)
     leader = positions
     if pairs.any() and not pairs.all():
-        # A message part and its model's stream event: one text object, fields and message id,
-        # one message, built by the first row of the three (every text is held by the store,
-        # so identities are distinct). Rows are sorted (stably) by one number mixing the message
-        # id and the text's identity, rows of a run's block being mostly in order already; a
-        # row whose three differ from its group's first row's builds its own.
-        ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
-        mids = _message_id_codes(store, templates)
-        mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
-        order = np.argsort(mixed, kind="stable")
-        ordered = mixed[order]
-        first = np.ones(count, dtype=bool)
-        first[1:] = ordered[1:] != ordered[:-1]
-        leader = np.empty(count, dtype=np.int64)
-        leader[order] = order[np.maximum.accumulate(np.where(first, positions, 0))]
-        alone = (ids != ids[leader]) | (codes != codes[leader]) | (mids != mids[leader])
-        leader[alone] = positions[alone]
+        leader = _shared_messages(texts, codes, pairs, _message_id_codes(store, templates))
     builds = np.flatnonzero(leader == positions)
     built = _build_messages(
         store,
@@ -1282,6 +1267,64 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
     return messages
 
 
+def _shared_messages(texts: list[str], codes: Any, parts: Any, mids: Any) -> Any:
+    """Per row, the row whose message it carries: itself, or the earlier row of its pair.
+
+    A LangGraph ``messages`` part and its model's stream event carry one message chunk: one text
+    object, fields set and message id. The store keeps each token's text as captured: its own
+    object, except a text Python keeps once (``" "``, ``"a"``, ``""``), one object for every
+    token of that text. So the rows of one text object and message id are paired in order, the
+    k-th model row with the k-th part row, as they were captured. Found by one stable sort of
+    the rows by a number mixing the message id and the text's identity: most groups are one
+    model row and its part; only the rows of larger groups are ranked.
+    """
+    import numpy as np
+
+    count = len(texts)
+    positions = np.arange(count)
+    ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
+    mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
+    order = np.argsort(mixed, kind="stable")
+    ordered = mixed[order]
+    first = np.ones(count, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(first)  # in sorted order; rows of a group by ascending position
+    sizes = np.diff(np.append(starts, count))
+    part = parts[order]
+    two = starts[sizes == 2]
+    two = two[part[two] != part[two + 1]]
+    earlier, later = order[two], order[two + 1]
+    big = np.flatnonzero(sizes > 2)
+    if len(big):
+        # the rows of larger groups: each row's rank among its group's rows of its kind
+        group = np.repeat(np.arange(len(big)), sizes[big])
+        rows = np.repeat(starts[big], sizes[big])
+        rows += np.arange(len(rows)) - np.repeat(np.cumsum(sizes[big]) - sizes[big], sizes[big])
+        kind = part[rows]
+        rank = np.zeros(len(rows), dtype=np.int64)
+        for flag in (False, True):
+            mine = np.flatnonzero(kind == flag)
+            at_group = group[mine]
+            new_group = np.ones(len(mine), dtype=bool)
+            new_group[1:] = at_group[1:] != at_group[:-1]
+            begins = np.maximum.accumulate(np.where(new_group, np.arange(len(mine)), 0))
+            rank[mine] = np.arange(len(mine)) - begins
+        key = group * (count + 1) + rank  # ascending within each kind
+        models, model_keys = rows[~kind], key[~kind]
+        others, other_keys = rows[kind], key[kind]
+        if len(others) and len(models):
+            found = np.minimum(np.searchsorted(other_keys, model_keys), len(other_keys) - 1)
+            paired = other_keys[found] == model_keys
+            a, b = order[models[paired]], order[others[found[paired]]]
+            earlier = np.concatenate([earlier, np.minimum(a, b)])
+            later = np.concatenate([later, np.maximum(a, b)])
+    same = (codes[earlier] == codes[later]) & (mids[earlier] == mids[later])
+    same &= ids[earlier] == ids[later]
+    leader = positions.copy()
+    leader[later[same]] = earlier[same]
+    return leader
+
+
 def _message_id_codes(store: EventStore, templates: Any) -> Any:
     """A number per row standing for its template's message id (equal ids, equal numbers)."""
     import numpy as np
@@ -1291,7 +1334,7 @@ def _message_id_codes(store: EventStore, templates: Any) -> Any:
     for template, message_id in list(store._message_ids.items()):
         if template < len(table):
             try:
-                table[template] = numbers.setdefault(message_id, len(numbers))
+                table[template] = numbers.setdefault((type(message_id), message_id), len(numbers))
             except TypeError:  # an unhashable id: a number of its own
                 table[template] = -2 - template
     return table[templates]

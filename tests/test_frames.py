@@ -11,13 +11,15 @@ filtered views and traces loaded from files.
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, TypedDict
 
 import pandas as pd
 import pytest
 from helpers import need_pyarrow
-from langchain_core.messages import AIMessageChunk
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableGenerator
@@ -309,3 +311,42 @@ def test_the_frames_objects_join_the_old_generation_at_once():
     message = frame["payload"][frame["event"] == "on_chat_model_stream"].iloc[3]
     assert type(message) is AIMessageChunk
     assert any(item is message for item in gc.get_objects(generation=2))
+
+
+def repeated_tokens_trace() -> sv.Trace:
+    """A graph whose model streams the same text objects again and again: a space and one-letter
+    words (Python keeps one object per one-letter string), each token its own message."""
+
+    class Text(TypedDict):
+        text: str
+
+    model = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="a b a b c a")]))
+
+    def call(state: Text) -> dict[str, str]:
+        return {"text": str(model.invoke("go").content)}
+
+    graph = StateGraph(Text)
+    graph.add_node("call", call)
+    graph.add_edge(START, "call")
+    graph.add_edge("call", END)
+    return sv.watch(
+        graph.compile(), {"text": ""}, display=False, stream_mode=["updates", "messages"]
+    )
+
+
+def test_tokens_with_the_same_text_object_keep_a_message_each_as_captured():
+    # Each token is its own message, carried by its model stream event and by its messages part
+    # (one object, as captured); a repeated text ("a", " ") gave every token of that text one
+    # shared message, so changing one token's message changed the others'.
+    trace = repeated_tokens_trace()
+    captured = [e["data"]["chunk"] for e in trace.events if e["event"] == "on_chat_model_stream"]
+    assert [message.content for message in captured[:4]] == ["a", " ", "b", " "]
+    assert captured[1].content is captured[3].content  # the same text object, twice
+    frame = assert_frame_is_the_event_by_event_one(trace)
+    models = frame[frame["event"] == "on_chat_model_stream"]["payload"].tolist()
+    parts = [part for part, _ in frame[frame["event"] == "on_graph_messages"]["payload"]]
+    assert len(models) == len(parts) == len(captured) == 11
+    assert len({id(message) for message in models}) == len(models)
+    assert all(part is model for part, model in zip(parts, models, strict=True))
+    models[1].additional_kwargs["note"] = "mine"
+    assert not models[3].additional_kwargs and not parts[3].additional_kwargs
