@@ -1025,7 +1025,7 @@ class Columns:
     ) -> None:
         self._store = store
         self._rows = rows
-        self._read: tuple[Any, Any, list[Any]] | None = None  # see _resolved
+        self._read: tuple[Any, Any, Any] | None = None  # see _resolved
         self.template = template
         """Per event: its template (:meth:`EventStore.template`), -1 for a dict event."""
         self.t = t
@@ -1063,7 +1063,7 @@ class Columns:
     def __len__(self) -> int:
         return len(self.template)
 
-    def _resolved(self) -> tuple[Any, Any, list[Any]]:
+    def _resolved(self) -> tuple[Any, Any, Any]:
         """Per compact event: its kind, the row its chunk is read from and that row's value.
 
         A row repeating an earlier row's chunk object (``_SAME``) is read from that row. Computed
@@ -1084,7 +1084,7 @@ class Columns:
                 repeated = map(values.__getitem__, rows[same].tolist())
                 sources[same] = np.fromiter(repeated, dtype=np.int64, count=len(same))
                 kinds[same] = kind_of_row[sources[same]]
-            self._read = (kinds, sources, list(map(values.__getitem__, sources.tolist())))
+            self._read = (kinds, sources, _values_at(values, sources))
         return self._read
 
     def texts(self) -> list[str | None]:
@@ -1096,7 +1096,7 @@ class Columns:
         import numpy as np
 
         kinds, _, values = self._resolved()
-        out = values.copy()
+        out = values.tolist()
         for position in np.flatnonzero(kinds == _AS_IS).tolist():
             if type(out[position]) is not str:
                 out[position] = None
@@ -1143,23 +1143,21 @@ class Columns:
             at_messages = positions[messages]
             out[at_messages] = _messages(
                 store,
-                [values[position] for position in at_messages.tolist()],
+                values[at_messages].tolist(),
                 kind[messages],
                 template_of_row[sources[at_messages]].astype(np.int64),
             )
         if texts.any():
             at_texts = positions[texts]
-            out[at_texts] = _objects(
-                list(map(TextAccessor, [values[position] for position in at_texts.tolist()]))
-            )
+            out[at_texts] = _objects(list(map(TextAccessor, values[at_texts].tolist())))
         if others.any():
             at_others = positions[others]
             build = store._build
             out[at_others] = _objects(
                 [
-                    build(code, template, values[position])
-                    for position, code, template in zip(
-                        at_others.tolist(),
+                    build(code, template, value)
+                    for value, code, template in zip(
+                        values[at_others].tolist(),
                         kind[others].tolist(),
                         template_of_row[sources[at_others]].tolist(),
                         strict=True,
@@ -1208,6 +1206,22 @@ class Columns:
             positions.append(int(compact[index]))
             chunks.append(chunk(row))
         return np.array(positions, dtype=np.int64), chunks
+
+
+def _values_at(values: list[Any], rows: Any) -> Any:
+    """``values[row]`` for each row (a numpy int array), as a numpy object array.
+
+    By one numpy take of the slice the rows span (no Python int per row), unless they are few
+    and far apart.
+    """
+    import numpy as np
+
+    if not len(rows):
+        return np.empty(0, dtype=object)
+    low, high = int(rows.min()), int(rows.max()) + 1
+    if high - low > 4 * len(rows):
+        return _objects(list(map(values.__getitem__, rows.tolist())))
+    return _objects(values[low:high])[rows - low]
 
 
 def _objects(values: list[Any]) -> Any:
@@ -1266,14 +1280,18 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
         messages = messages[leader]
     if not pairs.any():
         return messages
-    metadata = store._pair_metadata
+    # each part's metadata: one numpy take of a table by template (no Python int per row)
+    metadata = np.full(int(templates.max()) + 1, None, dtype=object)
+    for template, value in list(store._pair_metadata.items()):
+        if template < len(metadata):
+            metadata[template] = value
     tuples = np.flatnonzero(pairs & (kinds < _PAIR_LIST))
     lists = np.flatnonzero(kinds >= _PAIR_LIST)
     if len(tuples):
-        found = map(metadata.__getitem__, templates[tuples].tolist())
+        found = metadata[templates[tuples]].tolist()
         messages[tuples] = _objects(list(zip(messages[tuples].tolist(), found, strict=True)))
     if len(lists):
-        found = map(metadata.__getitem__, templates[lists].tolist())
+        found = metadata[templates[lists]].tolist()
         parts = zip(messages[lists].tolist(), found, strict=True)
         messages[lists] = _objects([list(part) for part in parts])
     return messages
