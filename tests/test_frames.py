@@ -313,22 +313,26 @@ def test_the_frames_objects_join_the_old_generation_at_once():
     assert any(item is message for item in gc.get_objects(generation=2))
 
 
-def repeated_tokens_trace() -> sv.Trace:
-    """A graph whose model streams the same text objects again and again: a space and one-letter
+class Text(TypedDict):
+    text: str
+
+
+def repeated_tokens_trace(calls: int = 1) -> sv.Trace:
+    """A graph whose models stream the same text objects again and again: a space and one-letter
     words (Python keeps one object per one-letter string), each token its own message."""
-
-    class Text(TypedDict):
-        text: str
-
-    model = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="a b a b c a")]))
-
-    def call(state: Text) -> dict[str, str]:
-        return {"text": str(model.invoke("go").content)}
-
     graph = StateGraph(Text)
-    graph.add_node("call", call)
-    graph.add_edge(START, "call")
-    graph.add_edge("call", END)
+    names = ["first", "second", "third"][:calls]
+    for name in names:
+        model = GenericFakeChatModel(
+            messages=itertools.cycle([AIMessage(content="a b a b c a")])
+        ).with_config(run_name=f"{name} model")
+
+        def call(state: Text, model: Any = model) -> dict[str, str]:
+            return {"text": state["text"] + str(model.invoke("go").content)}
+
+        graph.add_node(name, call)
+    for before, after in zip([START, *names], [*names, END], strict=True):
+        graph.add_edge(before, after)
     return sv.watch(
         graph.compile(), {"text": ""}, display=False, stream_mode=["updates", "messages"]
     )
@@ -350,3 +354,15 @@ def test_tokens_with_the_same_text_object_keep_a_message_each_as_captured():
     assert all(part is model for part, model in zip(parts, models, strict=True))
     models[1].additional_kwargs["note"] = "mine"
     assert not models[3].additional_kwargs and not parts[3].additional_kwargs
+
+
+def test_a_view_without_some_model_events_pairs_the_others_with_their_parts():
+    # The first model's stream events are filtered out, its parts kept: the second model's rows
+    # and its parts (the same texts again and again) still pair in order, one message each.
+    view = repeated_tokens_trace(calls=2).filter(exclude_names=["first model"])
+    frame = assert_frame_is_the_event_by_event_one(view)
+    models = frame[frame["event"] == "on_chat_model_stream"]["payload"].tolist()
+    parts = [part for part, _ in frame[frame["event"] == "on_graph_messages"]["payload"]]
+    assert len(models) == 11 and len(parts) == 22
+    assert all(part is model for part, model in zip(parts[11:], models, strict=True))
+    assert len({id(message) for message in parts}) == 22
