@@ -1105,9 +1105,10 @@ class Columns:
     def chunks(self) -> list[Any]:
         """The chunk of every compact event, in order (rebuilt, equal, for packed ones).
 
-        Rows that repeat an earlier row's chunk object get that same object, as captured; so do
-        the message chunks of one text object, fields and message id (a model's stream event and
-        the LangGraph ``messages`` part carrying that very chunk) when the window has both.
+        Rows that repeat an earlier row's chunk object get that same object, as captured; so
+        does a model's stream event and the LangGraph ``messages`` part carrying that very chunk
+        when the window has both (one text object, fields and message id; paired in order when a
+        text object is every token of its text, like ``" "``: see :func:`_shared_messages`).
         """
         return self.chunk_array().tolist()
 
