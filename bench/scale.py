@@ -1,9 +1,10 @@
 """Agent-sized traces: CPU time and bytes per event of every step, at 10k, 100k and 1M events.
 
 Run with ``make bench`` or ``.venv/bin/python bench/scale.py [--full] [--sizes N ...] [--rounds R]
-[--memory-max N] [--steps all|capture|files] [--json PATH]`` (needs pyarrow); sizes 10k and 100k
-events, ``--full`` adds 1M; ``--steps capture`` measures the capture row alone, ``--steps files``
-the save and load rows alone.
+[--memory-max N] [--steps all|capture|files|events_df] [--json PATH]`` (needs pyarrow); sizes
+10k and 100k events, ``--full`` adds 1M; ``--steps capture`` measures the capture row alone,
+``--steps files`` the save and load rows alone, ``--steps events_df`` the ``events_df`` rows
+alone.
 Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``):
 
 - ``chain``: chain B of run.py (prompt | DemoChatModel | StrOutputParser, 3 events per token) with
@@ -305,6 +306,19 @@ def same_events(a: sv.Trace, b: sv.Trace) -> None:
             raise AssertionError(f"event {index} differs after loading: {x} != {y}")
 
 
+def frame_rows(trace: sv.Trace, n: int, rounds: int, add: Callable[..., None]) -> None:
+    """The ``events_df`` rows: the whole frame, and ``payloads=False``."""
+    seconds, frame = best(rounds, trace.events_df)
+    if len(frame) != n:
+        raise AssertionError(f"events_df: {len(frame)} rows, {n} events")
+    add("events_df", seconds, n, int(frame.memory_usage(deep=True).sum()), "DataFrame, deep")
+    del frame
+    seconds, frame = best(rounds, lambda: trace.events_df(payloads=False))
+    note = "payloads=False: no payload/data objects"
+    add("events_df lean", seconds, n, int(frame.memory_usage(deep=True).sum()), note)
+    del frame
+
+
 def measure(
     workload: Workload,
     size: int,
@@ -314,6 +328,7 @@ def measure(
     log,
     capture_only: bool = False,
     files_only: bool = False,
+    frames_only: bool = False,
 ) -> dict:
     steps: list[dict[str, Any]] = []
 
@@ -346,6 +361,15 @@ def measure(
             same_events(trace, loaded)
             del loaded
             add(f"load {kind}", seconds, n, None)
+        runs = len(trace.runs)
+        return {"workload": workload.label, "size": size, "events": n, "runs": runs, "steps": steps}
+
+    if frames_only:  # --steps events_df: one capture (not timed), then the events_df rows alone
+        forget_last_trace()
+        trace = workload.capture()
+        workload.check(trace)
+        n = len(trace)
+        frame_rows(trace, n, rounds, add)
         runs = len(trace.runs)
         return {"workload": workload.label, "size": size, "events": n, "runs": runs, "steps": steps}
 
@@ -403,15 +427,7 @@ def measure(
         seconds, _ = best(rounds, lambda path=path: trace.save(path))
         add(f"save {kind}", seconds, n, path.stat().st_size, "file size")
 
-    seconds, frame = best(rounds, trace.events_df)
-    if len(frame) != n:
-        raise AssertionError(f"events_df: {len(frame)} rows, {n} events")
-    add("events_df", seconds, n, int(frame.memory_usage(deep=True).sum()), "DataFrame, deep")
-    del frame
-    seconds, frame = best(rounds, lambda: trace.events_df(payloads=False))
-    note = "payloads=False: no payload/data objects"
-    add("events_df lean", seconds, n, int(frame.memory_usage(deep=True).sum()), note)
-    del frame
+    frame_rows(trace, n, rounds, add)
 
     seconds, view = best(rounds, lambda: filtered(trace))
     add("filter", seconds, n, None, f"{len(view):,} events kept")
@@ -508,10 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--steps",
-        choices=["all", "capture", "files"],
+        choices=["all", "capture", "files", "events_df"],
         default="all",
         help="capture: measure the capture row only (and skip the memory pass); files: the "
-        "save and load rows only (of one capture; no memory pass)",
+        "save and load rows only (of one capture; no memory pass); events_df: the events_df "
+        "rows only (of one capture; no memory pass; --rounds rounds at 1M too)",
     )
     parser.add_argument(
         "--token-step",
@@ -552,10 +569,11 @@ def main(argv: list[str] | None = None) -> int:
                 lambda _: None,
                 args.steps == "capture",
                 args.steps == "files",
+                args.steps == "events_df",
             )
         for size in sorted(args.sizes):
             for label in args.workloads:
-                rounds = 1 if size >= 1_000_000 else args.rounds
+                rounds = 1 if size >= 1_000_000 and args.steps != "events_df" else args.rounds
                 log(f"{label}, {size:,} events, {rounds} rounds")
                 size_started = time.process_time()
                 capture_only = args.steps == "capture"
@@ -564,11 +582,15 @@ def main(argv: list[str] | None = None) -> int:
                     WORKLOADS[label](size),
                     size,
                     rounds,
-                    size <= args.memory_max and not capture_only and not files_only,
+                    size <= args.memory_max
+                    and not capture_only
+                    and not files_only
+                    and args.steps != "events_df",
                     Path(folder),
                     log,
                     capture_only,
                     files_only,
+                    args.steps == "events_df",
                 )
                 result["cpu_seconds"] = time.process_time() - size_started
                 log(f"  ({result['cpu_seconds']:.0f} s CPU for this row)")

@@ -1073,7 +1073,7 @@ class Columns:
     ) -> None:
         self._store = store
         self._rows = rows
-        self._read: tuple[Any, Any, list[Any]] | None = None  # see _resolved
+        self._read: tuple[Any, Any, Any] | None = None  # see _resolved
         self.template = template
         """Per event: its template (:meth:`EventStore.template`), -1 for a dict event."""
         self.t = t
@@ -1111,7 +1111,7 @@ class Columns:
     def __len__(self) -> int:
         return len(self.template)
 
-    def _resolved(self) -> tuple[Any, Any, list[Any]]:
+    def _resolved(self) -> tuple[Any, Any, Any]:
         """Per compact event: its kind, the row its chunk is read from and that row's value.
 
         A row repeating an earlier row's chunk object (``_SAME``) is read from that row. Computed
@@ -1132,7 +1132,7 @@ class Columns:
                 repeated = map(values.__getitem__, rows[same].tolist())
                 sources[same] = np.fromiter(repeated, dtype=np.int64, count=len(same))
                 kinds[same] = kind_of_row[sources[same]]
-            self._read = (kinds, sources, list(map(values.__getitem__, sources.tolist())))
+            self._read = (kinds, sources, _values_at(values, sources))
         return self._read
 
     def texts(self) -> list[str | None]:
@@ -1144,7 +1144,7 @@ class Columns:
         import numpy as np
 
         kinds, _, values = self._resolved()
-        out = values.copy()
+        out = values.tolist()
         for position in np.flatnonzero(kinds == _AS_IS).tolist():
             if type(out[position]) is not str:
                 out[position] = None
@@ -1153,9 +1153,10 @@ class Columns:
     def chunks(self) -> list[Any]:
         """The chunk of every compact event, in order (rebuilt, equal, for packed ones).
 
-        Rows that repeat an earlier row's chunk object get that same object, as captured; so do
-        the message chunks of one text object, fields and message id (a model's stream event and
-        the LangGraph ``messages`` part carrying that very chunk) when the window has both.
+        Rows that repeat an earlier row's chunk object get that same object, as captured; so
+        does a model's stream event and the LangGraph ``messages`` part carrying that very chunk
+        when the window has both (one text object, fields and message id; paired in order when a
+        text object is every token of its text, like ``" "``: see :func:`_shared_messages`).
         """
         return self.chunk_array().tolist()
 
@@ -1191,23 +1192,21 @@ class Columns:
             at_messages = positions[messages]
             out[at_messages] = _messages(
                 store,
-                [values[position] for position in at_messages.tolist()],
+                values[at_messages].tolist(),
                 kind[messages],
                 template_of_row[sources[at_messages]].astype(np.int64),
             )
         if texts.any():
             at_texts = positions[texts]
-            out[at_texts] = _objects(
-                list(map(TextAccessor, [values[position] for position in at_texts.tolist()]))
-            )
+            out[at_texts] = _objects(list(map(TextAccessor, values[at_texts].tolist())))
         if others.any():
             at_others = positions[others]
             build = store._build
             out[at_others] = _objects(
                 [
-                    build(code, template, values[position])
-                    for position, code, template in zip(
-                        at_others.tolist(),
+                    build(code, template, value)
+                    for value, code, template in zip(
+                        values[at_others].tolist(),
                         kind[others].tolist(),
                         template_of_row[sources[at_others]].tolist(),
                         strict=True,
@@ -1258,6 +1257,22 @@ class Columns:
         return np.array(positions, dtype=np.int64), chunks
 
 
+def _values_at(values: list[Any], rows: Any) -> Any:
+    """``values[row]`` for each row (a numpy int array), as a numpy object array.
+
+    By one numpy take of the slice the rows span (no Python int per row), unless they are few
+    and far apart.
+    """
+    import numpy as np
+
+    if not len(rows):
+        return np.empty(0, dtype=object)
+    low, high = int(rows.min()), int(rows.max()) + 1
+    if high - low > 4 * len(rows):
+        return _objects(list(map(values.__getitem__, rows.tolist())))
+    return _objects(values[low:high])[rows - low]
+
+
 def _objects(values: list[Any]) -> Any:
     """A numpy object array of ``values`` as they are.
 
@@ -1286,28 +1301,25 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
     positions = np.arange(count)
     leader = positions
     if pairs.any() and not pairs.all():
-        # A message part and its model's stream event: one text object, fields and message id,
-        # one message, built by the first row of the three (every text is held by the store,
-        # so identities are distinct). Rows are sorted (stably) by one number mixing the message
-        # id and the text's identity, rows of a run's block being mostly in order already; a
-        # row whose three differ from its group's first row's builds its own.
-        ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
-        mids = _message_id_codes(store, templates)
-        mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
-        order = np.argsort(mixed, kind="stable")
-        ordered = mixed[order]
-        first = np.ones(count, dtype=bool)
-        first[1:] = ordered[1:] != ordered[:-1]
-        leader = np.empty(count, dtype=np.int64)
-        leader[order] = order[np.maximum.accumulate(np.where(first, positions, 0))]
-        alone = (ids != ids[leader]) | (codes != codes[leader]) | (mids != mids[leader])
-        leader[alone] = positions[alone]
+        leader = _shared_messages(texts, codes, pairs, _message_id_codes(store, templates))
     builds = np.flatnonzero(leader == positions)
+    # runs of consecutive builds of one template and field set: one prototype each
+    built_codes, built_templates = codes[builds], templates[builds]
+    change = np.ones(len(builds), dtype=bool)
+    change[1:] = (built_codes[1:] != built_codes[:-1]) | (
+        built_templates[1:] != built_templates[:-1]
+    )
+    starts = np.flatnonzero(change)
     built = _build_messages(
         store,
         [texts[row] for row in builds.tolist()],
-        codes[builds].tolist(),
-        templates[builds].tolist(),
+        zip(
+            starts.tolist(),
+            np.append(starts[1:], len(builds)).tolist(),
+            built_codes[starts].tolist(),
+            built_templates[starts].tolist(),
+            strict=True,
+        ),
     )
     if len(builds) == count:
         messages = _objects(built)
@@ -1317,17 +1329,90 @@ def _messages(store: EventStore, texts: list[str], kinds: Any, templates: Any) -
         messages = messages[leader]
     if not pairs.any():
         return messages
-    metadata = store._pair_metadata
+    # each part's metadata: one numpy take of a table by template (no Python int per row)
+    metadata = np.full(int(templates.max()) + 1, None, dtype=object)
+    for template, value in list(store._pair_metadata.items()):
+        if template < len(metadata):
+            metadata[template] = value
     tuples = np.flatnonzero(pairs & (kinds < _PAIR_LIST))
     lists = np.flatnonzero(kinds >= _PAIR_LIST)
     if len(tuples):
-        found = map(metadata.__getitem__, templates[tuples].tolist())
+        found = metadata[templates[tuples]].tolist()
         messages[tuples] = _objects(list(zip(messages[tuples].tolist(), found, strict=True)))
     if len(lists):
-        found = map(metadata.__getitem__, templates[lists].tolist())
+        found = metadata[templates[lists]].tolist()
         parts = zip(messages[lists].tolist(), found, strict=True)
         messages[lists] = _objects([list(part) for part in parts])
     return messages
+
+
+def _shared_messages(texts: list[str], codes: Any, parts: Any, mids: Any) -> Any:
+    """Per row, the row whose message it carries: itself, or the earlier row of its pair.
+
+    A LangGraph ``messages`` part and its model's stream event carry one message chunk: one text
+    object, fields set and message id. The store keeps each token's text as captured: its own
+    object, except a text Python keeps once (``" "``, ``"a"``, ``""``), one object for every
+    token of that text. So the rows of one text object and message id are paired in order, the
+    k-th model row with the k-th part row, as they were captured. Found by one stable sort of
+    the rows by a number mixing the message id and the text's identity: most groups are one
+    model row and its part; only the rows of larger groups are ranked. Usually the part rows
+    are the model rows' texts in the same order: then no sort is needed.
+    """
+    import numpy as np
+
+    count = len(texts)
+    positions = np.arange(count)
+    ids = np.fromiter(map(id, texts), dtype=np.int64, count=count)
+    models, others = np.flatnonzero(~parts), np.flatnonzero(parts)
+    if len(models) == len(others):
+        # Usually each model row's part follows it, in the same order: the k-th model row
+        # goes with the k-th part row (the rule below, without sorting).
+        same = ids[models] == ids[others]
+        same &= (mids[models] == mids[others]) & (codes[models] == codes[others])
+        if same.all():
+            leader = positions.copy()
+            leader[np.maximum(models, others)] = np.minimum(models, others)
+            return leader
+    mixed = (mids.astype(np.uint64) << np.uint64(47)) ^ ids.astype(np.uint64)
+    order = np.argsort(mixed, kind="stable")
+    ordered = mixed[order]
+    first = np.ones(count, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(first)  # in sorted order; rows of a group by ascending position
+    sizes = np.diff(np.append(starts, count))
+    part = parts[order]
+    two = starts[sizes == 2]
+    two = two[part[two] != part[two + 1]]
+    earlier, later = order[two], order[two + 1]
+    big = np.flatnonzero(sizes > 2)
+    if len(big):
+        # the rows of larger groups: each row's rank among its group's rows of its kind
+        group = np.repeat(np.arange(len(big)), sizes[big])
+        rows = np.repeat(starts[big], sizes[big])
+        rows += np.arange(len(rows)) - np.repeat(np.cumsum(sizes[big]) - sizes[big], sizes[big])
+        kind = part[rows]
+        rank = np.zeros(len(rows), dtype=np.int64)
+        for flag in (False, True):
+            mine = np.flatnonzero(kind == flag)
+            at_group = group[mine]
+            new_group = np.ones(len(mine), dtype=bool)
+            new_group[1:] = at_group[1:] != at_group[:-1]
+            begins = np.maximum.accumulate(np.where(new_group, np.arange(len(mine)), 0))
+            rank[mine] = np.arange(len(mine)) - begins
+        key = group * (count + 1) + rank  # ascending within each kind
+        models, model_keys = rows[~kind], key[~kind]
+        others, other_keys = rows[kind], key[kind]
+        if len(others) and len(models):
+            found = np.minimum(np.searchsorted(other_keys, model_keys), len(other_keys) - 1)
+            paired = other_keys[found] == model_keys
+            a, b = order[models[paired]], order[others[found[paired]]]
+            earlier = np.concatenate([earlier, np.minimum(a, b)])
+            later = np.concatenate([later, np.maximum(a, b)])
+    same = (codes[earlier] == codes[later]) & (mids[earlier] == mids[later])
+    same &= ids[earlier] == ids[later]
+    leader = positions.copy()
+    leader[later[same]] = earlier[same]
+    return leader
 
 
 def _message_id_codes(store: EventStore, templates: Any) -> Any:
@@ -1339,47 +1424,46 @@ def _message_id_codes(store: EventStore, templates: Any) -> Any:
     for template, message_id in list(store._message_ids.items()):
         if template < len(table):
             try:
-                table[template] = numbers.setdefault(message_id, len(numbers))
+                table[template] = numbers.setdefault((type(message_id), message_id), len(numbers))
             except TypeError:  # an unhashable id: a number of its own
                 table[template] = -2 - template
     return table[templates]
 
 
 def _build_messages(
-    store: EventStore, texts: list[str], codes: list[int], templates: list[int]
+    store: EventStore, texts: list[str], runs: Iterable[tuple[int, int, int, int]]
 ) -> list[Any]:
-    """A new packed message chunk per row (its text, field-set code and template)."""
-    if not _FAST_MESSAGE:
-        return [
-            store._message(code, template, text)
-            for text, code, template in zip(texts, codes, templates, strict=True)
-        ]
+    """A new packed message chunk per text.
+
+    ``runs``: ``(start, stop, code, template)``, the texts ``start`` to ``stop`` being those of
+    messages of that field-set code and template (its message id).
+    """
     out: list[Any] = []
+    if not _FAST_MESSAGE:
+        for start, stop, code, template in runs:
+            out += [store._message(code, template, text) for text in texts[start:stop]]
+        return out
     append = out.append
     new, cls = _new, AIMessageChunk
     set_dict, set_fields_set, set_extra, set_private = _slot_setters()
     field_sets, message_ids = store._field_sets, store._message_ids
-    last_code = last_template = -1
-    prototype: dict[str, Any] = {}
-    fields_set: set[str] = set()
-    for text, code, template in zip(texts, codes, templates, strict=True):
-        if code != last_code or template != last_template:
-            last_code, last_template = code, template
-            prototype = _prototype(message_ids[template])
-            fields_set = set(field_sets[code])
-        attrs = prototype.copy()
-        attrs["content"] = text
-        attrs["additional_kwargs"] = {}
-        attrs["response_metadata"] = {}
-        attrs["tool_calls"] = []
-        attrs["invalid_tool_calls"] = []
-        attrs["tool_call_chunks"] = []
-        message = new(cls)
-        set_dict(message, attrs)
-        set_fields_set(message, fields_set.copy())
-        set_extra(message, None)
-        set_private(message, None)
-        append(message)
+    for start, stop, code, template in runs:
+        prototype = _prototype(message_ids[template])
+        fields_set = set(field_sets[code])
+        for text in texts[start:stop]:
+            attrs = prototype.copy()
+            attrs["content"] = text
+            attrs["additional_kwargs"] = {}
+            attrs["response_metadata"] = {}
+            attrs["tool_calls"] = []
+            attrs["invalid_tool_calls"] = []
+            attrs["tool_call_chunks"] = []
+            message = new(cls)
+            set_dict(message, attrs)
+            set_fields_set(message, fields_set.copy())
+            set_extra(message, None)
+            set_private(message, None)
+            append(message)
     return out
 
 
@@ -1403,24 +1487,37 @@ def _slot_setters() -> tuple[Callable[[Any, Any], None], ...]:
     return tuple(setters)
 
 
+class _MessageFields:
+    """An object holding a packed message chunk's fields, for its ``__dict__``.
+
+    CPython keeps the attribute names of a class's instances in one shared table, and a copy of
+    such an instance's ``__dict__`` (a "split" dict) shares it: the dict of each message built
+    from it holds only its values (~340 B instead of ~470 B for these 11 fields) and is copied
+    faster. It is a plain dict all the same (equal, same keys in the same order; it becomes an
+    ordinary one if a key is added), so the messages are those :meth:`EventStore._message`
+    builds.
+    """
+
+    def __init__(self, message_id: Any) -> None:
+        self.content = ""
+        self.additional_kwargs = None
+        self.response_metadata = None
+        self.type = "AIMessageChunk"
+        self.name = None
+        self.id = message_id
+        self.tool_calls = None
+        self.invalid_tool_calls = None
+        self.usage_metadata = None
+        self.tool_call_chunks = None
+        self.chunk_position = None
+
+
 def _prototype(message_id: Any) -> dict[str, Any]:
     """The ``__dict__`` of a packed message chunk with this id (as :meth:`EventStore._message`).
 
-    Its text and its containers are set per message.
+    Its text and its containers are set per message (see :class:`_MessageFields`).
     """
-    return {
-        "content": "",
-        "additional_kwargs": None,
-        "response_metadata": None,
-        "type": "AIMessageChunk",
-        "name": None,
-        "id": message_id,
-        "tool_calls": None,
-        "invalid_tool_calls": None,
-        "usage_metadata": None,
-        "tool_call_chunks": None,
-        "chunk_position": None,
-    }
+    return _MessageFields(message_id).__dict__
 
 
 def _notify(subscriber: Subscriber, event: dict[str, Any]) -> None:

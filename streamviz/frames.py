@@ -102,8 +102,8 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> 
         payload[columns.positions] = _array([_payload(value) for value in own])
         data[columns.positions] = _array(own)
         extra = {
-            "payload": pd.Series(payload, dtype="object"),
-            "data": pd.Series(data, dtype="object"),
+            "payload": pd.Series(payload, dtype="object", copy=False),
+            "data": pd.Series(data, dtype="object", copy=False),
         }
 
     thread = pd.arrays.IntegerArray(columns.thread.astype(np.int64), ~columns.threaded)
@@ -120,11 +120,12 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> 
             "parent_id": _strings(parents, source),
             "depth": pd.array(np.array(depths, dtype=np.int64)[source], dtype="int64"),
             "path": _strings(paths, source),
-            "tags": pd.Series(_objects(tags, source), dtype="object"),
+            "tags": pd.Series(_objects(tags, source), dtype="object", copy=False),
             "thread": thread,
             "text": pd.array(texts, dtype="string"),
             **extra,
-        }
+        },
+        copy=False,  # every column is a new array of this call's: pandas need not copy them
     )
 
 

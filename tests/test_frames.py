@@ -11,13 +11,15 @@ filtered views and traces loaded from files.
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, TypedDict
 
 import pandas as pd
 import pytest
 from helpers import need_pyarrow
-from langchain_core.messages import AIMessageChunk
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableGenerator
@@ -309,3 +311,58 @@ def test_the_frames_objects_join_the_old_generation_at_once():
     message = frame["payload"][frame["event"] == "on_chat_model_stream"].iloc[3]
     assert type(message) is AIMessageChunk
     assert any(item is message for item in gc.get_objects(generation=2))
+
+
+class Text(TypedDict):
+    text: str
+
+
+def repeated_tokens_trace(calls: int = 1) -> sv.Trace:
+    """A graph whose models stream the same text objects again and again: a space and one-letter
+    words (Python keeps one object per one-letter string), each token its own message."""
+    graph = StateGraph(Text)
+    names = ["first", "second", "third"][:calls]
+    for name in names:
+        model = GenericFakeChatModel(
+            messages=itertools.cycle([AIMessage(content="a b a b c a")])
+        ).with_config(run_name=f"{name} model")
+
+        def call(state: Text, model: Any = model) -> dict[str, str]:
+            return {"text": state["text"] + str(model.invoke("go").content)}
+
+        graph.add_node(name, call)
+    for before, after in zip([START, *names], [*names, END], strict=True):
+        graph.add_edge(before, after)
+    return sv.watch(
+        graph.compile(), {"text": ""}, display=False, stream_mode=["updates", "messages"]
+    )
+
+
+def test_tokens_with_the_same_text_object_keep_a_message_each_as_captured():
+    # Each token is its own message, carried by its model stream event and by its messages part
+    # (one object, as captured); a repeated text ("a", " ") gave every token of that text one
+    # shared message, so changing one token's message changed the others'.
+    trace = repeated_tokens_trace()
+    captured = [e["data"]["chunk"] for e in trace.events if e["event"] == "on_chat_model_stream"]
+    assert [message.content for message in captured[:4]] == ["a", " ", "b", " "]
+    assert captured[1].content is captured[3].content  # the same text object, twice
+    frame = assert_frame_is_the_event_by_event_one(trace)
+    models = frame[frame["event"] == "on_chat_model_stream"]["payload"].tolist()
+    parts = [part for part, _ in frame[frame["event"] == "on_graph_messages"]["payload"]]
+    assert len(models) == len(parts) == len(captured) == 11
+    assert len({id(message) for message in models}) == len(models)
+    assert all(part is model for part, model in zip(parts, models, strict=True))
+    models[1].additional_kwargs["note"] = "mine"
+    assert not models[3].additional_kwargs and not parts[3].additional_kwargs
+
+
+def test_a_view_without_some_model_events_pairs_the_others_with_their_parts():
+    # The first model's stream events are filtered out, its parts kept: the second model's rows
+    # and its parts (the same texts again and again) still pair in order, one message each.
+    view = repeated_tokens_trace(calls=2).filter(exclude_names=["first model"])
+    frame = assert_frame_is_the_event_by_event_one(view)
+    models = frame[frame["event"] == "on_chat_model_stream"]["payload"].tolist()
+    parts = [part for part, _ in frame[frame["event"] == "on_graph_messages"]["payload"]]
+    assert len(models) == 11 and len(parts) == 22
+    assert all(part is model for part, model in zip(parts[11:], models, strict=True))
+    assert len({id(message) for message in parts}) == 22
