@@ -20,6 +20,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamviz._redact import display_text
+
 if TYPE_CHECKING:
     from streamviz.trace import Trace
 
@@ -209,7 +211,8 @@ def trace_html(trace: Trace, *, view: str = "dashboard", height: int = 720) -> s
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
     style, scripts = widget_assets()
     state = trace_state(trace, view=view, height=height)
-    title = escape(trace.name or "streamviz trace")
+    label = display_text(trace.name or "streamviz trace")  # a page is UTF-8 text, secret-free
+    title = escape(label)
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -218,7 +221,7 @@ def trace_html(trace: Trace, *, view: str = "dashboard", height: int = 720) -> s
         f"<title>{title} · streamviz</title>\n"
         f"<style>\n{_PAGE_STYLE}\n</style>\n{style}\n"
         "</head>\n<body>\n"
-        f"{widget_block(state, label=trace.name or 'streamviz trace', mount_id='sv')}\n"
+        f"{widget_block(state, label=label, mount_id='sv')}\n"
         f"{scripts}\n"
         "</body>\n</html>\n"
     )
