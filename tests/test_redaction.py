@@ -423,3 +423,14 @@ def test_display_text():
     assert display_text("a\ud83db") == "a\ufffdb"
     assert display_text("😀 ok") == "😀 ok"
     assert display_text("key=AKIAIOSFODNN7EXAMPLE \udcff") == f"key={REDACTED} \ufffd"
+
+
+def test_a_comparison_page_shows_no_secret():
+    def traced(name):
+        chain = RunnableLambda(lambda x: x).with_config(run_name=name)
+        return sv.watch(chain, "x", display=False)
+
+    a = traced("step OPENAI_API_KEY=oaCmpV4lue123")
+    b = traced("other step")
+    page = sv.compare(a, b)._repr_html_()
+    assert "oaCmpV4lue123" not in page and "OPENAI_API_KEY=[redacted]" in page
