@@ -33,6 +33,7 @@ __all__ = [
     "add_secret_key",
     "display_text",
     "display_value",
+    "encodable_text",
     "is_secret_key",
     "redact_text",
     "redact_value",
@@ -263,11 +264,27 @@ def redact_text(text: str) -> str:
 
     """
     # Short strings (keys, names, ids, tokens) repeat across a trace's events: the ones found
-    # clean are remembered, so they are scanned once. Only clean ones (a secret is never kept
-    # alive here) and only short ones (huge payload strings are not kept either).
+    # clean are remembered, so they are scanned once. Long ones (a message's content, a graph's
+    # state) repeat too, in the events of every run that passed them on: the last few clean ones
+    # are remembered (a string's hash is kept by the string, so looking one up again is cheap),
+    # within a bound on their characters. A secret is never kept alive here.
     if len(text) > _CLEAN_MAX_CHARS:
+        if len(text) > _LONG_MAX_CHARS:
+            lowered = _lowered(text)
+            return _redact(text, lowered) if _may_hold_secret(text, lowered) else text
+        if text in _clean_long:
+            return text
         lowered = _lowered(text)
-        return _redact(text, lowered) if _may_hold_secret(text, lowered) else text
+        redacted = _redact(text, lowered) if _may_hold_secret(text, lowered) else text
+        if redacted == text:
+            global _long_chars
+            if _long_chars + len(text) > _LONG_BUDGET:
+                _clean_long.clear()
+                _long_chars = 0
+            _clean_long.add(text)
+            _long_chars += len(text)
+            return text
+        return redacted
     if text in _clean:
         return text
     lowered = _lowered(text)
@@ -283,6 +300,10 @@ def redact_text(text: str) -> str:
 _CLEAN_MAX_CHARS = 200
 _CLEAN_MAX_COUNT = 8192
 _clean: set[str] = set()
+_LONG_MAX_CHARS = 100_000  # longer texts are scanned every time
+_LONG_BUDGET = 1_000_000  # characters of long clean texts remembered at most
+_clean_long: set[str] = set()
+_long_chars = 0
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -294,7 +315,15 @@ def display_text(text: str) -> str:
     non-UTF-8 file name) cannot be encoded as UTF-8: a widget message or an HTML page holding
     one could not be sent or written. Files keep them exactly (JSON escapes).
     """
-    text = redact_text(text)
+    return encodable_text(redact_text(text))
+
+
+def encodable_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD.
+
+    For text redacted already, such as :func:`~streamviz._serialization.to_json`'s output dumped
+    as JSON.
+    """
     if not text.isascii() and _SURROGATE.search(text):
         return _SURROGATE.sub(REPLACEMENT, text)
     return text
@@ -317,6 +346,14 @@ def display_value(value: Any, *, keys: bool = False) -> Any:
     keys are a protocol's own names and only strings are looked at.
     """
     return _walk(value, display_text, keys, 0)
+
+
+def _forget_clean() -> None:
+    """Forget the texts found clean (the rules changed)."""
+    global _long_chars
+    _clean.clear()
+    _clean_long.clear()
+    _long_chars = 0
 
 
 def _walk(value: Any, text: Any, keys: bool, depth: int) -> Any:
@@ -365,7 +402,7 @@ def add_pattern(pattern: str | re.Pattern[str], *, hints: Iterable[str] = ()) ->
         _registry.extra = (*_registry.extra, (compiled, hint_list))
         _registry.extra_hints = (*_registry.extra_hints, *hint_list)
         _registry.always = _registry.always or not hint_list
-        _clean.clear()
+        _forget_clean()
 
 
 def add_secret_key(name: str) -> None:
@@ -384,4 +421,4 @@ def add_secret_key(name: str) -> None:
         if not any(hint in words[0] for hint in _registry.key_hints):
             _registry.key_hints = (*_registry.key_hints, words[0])
         _is_secret_short_key.cache_clear()
-        _clean.clear()
+        _forget_clean()

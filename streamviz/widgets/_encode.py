@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamviz._errors import report_internal_error
 from streamviz._log import ChunkBlock
-from streamviz._redact import display_text, display_value
+from streamviz._redact import display_text, display_value, encodable_text
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
 from streamviz.events import CUSTOM_EVENT, split_event
@@ -186,7 +186,7 @@ class TraceEncoder:
             text = json.dumps(body, indent=2, ensure_ascii=False)
         except Exception as error:  # an out-of-range seq from a confused front-end, a bad value
             text = f"(payload unavailable: {type(error).__name__}: {error})"
-        text = display_text(text)
+        text = encodable_text(text)  # to_json redacted it
         return {
             "type": "payload",
             "seq": seq,
