@@ -315,7 +315,11 @@ def display_text(text: str) -> str:
     non-UTF-8 file name) cannot be encoded as UTF-8: a widget message or an HTML page holding
     one could not be sent or written. Files keep them exactly (JSON escapes).
     """
-    return encodable_text(redact_text(text))
+    # The common case first, without a call: a short text already found clean (a token).
+    shown = text if text in _clean else redact_text(text)
+    if shown.isascii() or not _SURROGATE.search(shown):
+        return shown
+    return _SURROGATE.sub(REPLACEMENT, shown)
 
 
 def encodable_text(text: str) -> str:
