@@ -434,3 +434,31 @@ def test_a_comparison_page_shows_no_secret():
     b = traced("other step")
     page = sv.compare(a, b)._repr_html_()
     assert "oaCmpV4lue123" not in page and "OPENAI_API_KEY=[redacted]" in page
+
+
+CONSOLE_SCRIPT = """
+import streamviz as sv
+from langchain_core.runnables import RunnableLambda
+
+def stream(_):
+    yield "pieces: \\ud83d"
+    yield "\\ude00 done"
+
+trace = sv.watch(RunnableLambda(stream).with_config(run_name="OPENAI_API_KEY=oaConsV4lue1"), "x")
+print("RESULT", ascii(trace.result))
+"""
+
+
+def test_a_watch_printing_to_a_utf8_console_returns_the_result():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}  # strict: a lone surrogate cannot pass
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT], capture_output=True, env=env, timeout=300
+    )
+    out = done.stdout.decode("utf-8")
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-2000:]
+    assert "RESULT 'pieces: \\ud83d\\ude00 done'" in out
+    assert "pieces: \ufffd" in out and "oaConsV4lue1" not in out
