@@ -6,7 +6,7 @@ Capture with :class:`Collector` or :func:`capture` (or watch live with :func:`wa
 :mod:`streamviz.demo`.
 """
 
-from streamviz import demo
+from streamviz import demo, redaction
 from streamviz._persistence import TraceFileError, TraceFileWarning
 from streamviz._version import __version__
 from streamviz._watch import (
@@ -60,6 +60,7 @@ __all__ = [
     "last_trace",
     "link_resumes",
     "prices",
+    "redaction",
     "replay",
     "show",
     "show_thread",

@@ -283,10 +283,15 @@ class Watch:
         self.feed.close()
         if self.journal is not None:
             self.journal.close()
-        if self.widget is not None:
-            self.widget.settle()
-        if self.console is not None:
-            self.console.close(self.trace.format_tree())
+        # What is shown must not cost the program its result (text a page cannot carry, a
+        # closed comm): the failure is logged, the trace is returned or the error re-raised.
+        try:
+            if self.widget is not None:
+                self.widget.settle()
+            if self.console is not None:
+                self.console.close(self.trace.format_tree())
+        except Exception as error:
+            report_internal_error("streamviz display at the end of the run", error)
 
 
 def _graph_parts(trace: Trace, runnable: Any, run_id: Any, kwargs: dict[str, Any]) -> Any:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from streamviz._redact import display_text
 from streamviz.runs import Run
 from streamviz.trace import Trace
 
@@ -696,7 +697,8 @@ class Comparison:
                 + self._events_window("b", first.b_index, anchor, first.kind == "missing")
                 + "</div>"
             )
-        return "<div class='streamviz-compare'>" + "".join(parts) + "</div>"
+        # Names and paths come from payloads: secret-free and encodable like every output.
+        return display_text("<div class='streamviz-compare'>" + "".join(parts) + "</div>")
 
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display

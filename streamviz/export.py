@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamviz._redact import display_text
 from streamviz.otel import to_otel, write_otlp_json  # OpenTelemetry: see streamviz/otel.py
 
 if TYPE_CHECKING:
@@ -211,7 +212,8 @@ def trace_html(trace: Trace, *, view: str = "dashboard", height: int = 720) -> s
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
     style, scripts = widget_assets()
     state = trace_state(trace, view=view, height=height)
-    title = escape(trace.name or "streamviz trace")
+    label = display_text(trace.name or "streamviz trace")  # a page is UTF-8 text, secret-free
+    title = escape(label)
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -220,7 +222,7 @@ def trace_html(trace: Trace, *, view: str = "dashboard", height: int = 720) -> s
         f"<title>{title} · streamviz</title>\n"
         f"<style>\n{_PAGE_STYLE}\n</style>\n{style}\n"
         "</head>\n<body>\n"
-        f"{widget_block(state, label=trace.name or 'streamviz trace', mount_id='sv')}\n"
+        f"{widget_block(state, label=label, mount_id='sv')}\n"
         f"{scripts}\n"
         "</body>\n</html>\n"
     )

@@ -74,6 +74,12 @@ def test_texts_of_every_width_come_back_whole():
 
 def test_a_text_utf8_cannot_carry_stays_json_and_the_rest_is_still_binary():
     snapshot = TraceEncoder(_trace_with(["fine", "lone \ud800 surrogate"])).snapshot()
+    # The encoder shows a lone surrogate as U+FFFD (streamviz._redact.display_text); a snapshot
+    # made otherwise (by hand, by an older encoder) may still hold one.
+    assert "lone \ufffd surrogate" in snapshot["events"]["text"]
+    snapshot["events"]["text"] = [
+        text.replace("\ufffd", "\ud800") for text in snapshot["events"]["text"]
+    ]
     wire = snapshot_to_wire(snapshot)
     assert wire["events"]["text"] == snapshot["events"]["text"]  # the JSON list, as it was
     assert isinstance(wire["events"]["us"], bytes)

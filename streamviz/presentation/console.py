@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from streamviz._redact import display_text
 from streamviz.events import is_event_dict
 from streamviz.presentation.text import chunk_text, is_json_chunk, message_text, part_text
 
@@ -40,7 +41,7 @@ class Console:
         if shown is None:
             return
         text, end = shown
-        print(text, end=end, flush=True)
+        print(display_text(text), end=end, flush=True)  # secret-free, encodable (_redact)
         self._printed += 1
 
     def close(self, tree: str) -> None:

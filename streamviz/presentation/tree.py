@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from streamviz._redact import display_text
 from streamviz.presentation.text import interrupt_text, resume_text, send_text, tool_call_text
 from streamviz.runs import Run
 
@@ -58,8 +59,9 @@ def _line(
         parts.append(f"⚠ {flag.message} (likely inside {flag.parent_name}; fix: {flag.fix})")
     if run.error:
         parts.append(run.error.splitlines()[0][:120])
-    # Names and errors come from payloads: keep control characters out of the terminal.
-    return "  ".join(parts).translate(_CONTROL)
+    # Names and errors come from payloads: keep control characters out of the terminal, and
+    # secrets and lone surrogates out of every output (streamviz._redact).
+    return display_text("  ".join(parts).translate(_CONTROL))
 
 
 _MAX_INDENT = 64  # levels of indentation; deeper runs are drawn at this one, with their depth
@@ -76,7 +78,7 @@ def _call_lines(run: Run, calls: ToolCalls) -> list[str]:
             parts.append("answered")
         elif not call.complete:
             parts.append("streaming")
-        lines.append("  ".join(parts).translate(_CONTROL))
+        lines.append(display_text("  ".join(parts).translate(_CONTROL)))
     return lines
 
 

@@ -4,6 +4,10 @@ The encoder reads the trace without owning it: under the trace's lock it only no
 events there are and the state of the runs it will describe; turning events into display text
 happens outside the lock, so the observed program is held up as little as possible. Stream
 chunks kept compactly by the trace are read from their columns, without rebuilding the chunk.
+
+Every string the page receives (names, tags, texts, run rows, diffs, payloads) goes through
+:func:`streamviz._redact.display_text`: secrets redacted as in trace files, lone surrogates
+(which no widget message or page could carry) shown as U+FFFD.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamviz._errors import report_internal_error
 from streamviz._log import ChunkBlock
+from streamviz._redact import display_text, display_value, encodable_text
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
 from streamviz.events import CUSTOM_EVENT, split_event
@@ -142,7 +147,7 @@ class TraceEncoder:
         now = self._advance(limit)[1] if self.count == 0 else _ms(self._clock())
         return {
             "v": VERSION,
-            "name": self.trace.name,
+            "name": display_text(name) if isinstance(name := self.trace.name, str) else name,
             "count": self.count,
             "total": max(self.held, self.count) if self.behind else self.count,
             "now": now,
@@ -181,6 +186,7 @@ class TraceEncoder:
             text = json.dumps(body, indent=2, ensure_ascii=False)
         except Exception as error:  # an out-of-range seq from a confused front-end, a bad value
             text = f"(payload unavailable: {type(error).__name__}: {error})"
+        text = encodable_text(text)  # to_json redacted it
         return {
             "type": "payload",
             "seq": seq,
@@ -264,7 +270,7 @@ class TraceEncoder:
         index = self._kind_index.get(name)
         if index is None:
             index = self._kind_index[name] = len(self._kinds)
-            self._kinds.append(name)
+            self._kinds.append(display_text(name) if isinstance(name, str) else name)
             self._kind_first.append(seq)
         return index
 
@@ -301,14 +307,14 @@ class TraceEncoder:
             extra["mode"] = mode
         if ns is not None:
             extra["ns"] = "|".join(ns) if isinstance(ns, (tuple, list)) else str(ns)
-        return self._kind(event, seq), run, extra or None
+        return self._kind(event, seq), run, display_value(extra) if extra else None
 
     def _append(self, seq: int, t: float, kind: int, run: int, text: str, extra: Any) -> None:
         columns = self._columns
         columns["us"].append(int(t * 1e6))
         columns["kind"].append(kind)
         columns["run"].append(run)
-        columns["text"].append(text)
+        columns["text"].append(display_text(text))
         if extra is not None:
             self._extra_seqs.append(seq)
             self._extra_values.append(extra)
@@ -335,7 +341,8 @@ class TraceEncoder:
                 root = self._runs[run] if run >= 0 else None
                 while root is not None and root.parent is not None:
                     root = root.parent
-                extra.update(self._states.diff(root, str(mode), extra.get("ns", ""), chunk))
+                diff = self._states.diff(root, str(mode), extra.get("ns", ""), chunk)
+                extra.update(display_value(diff))
         else:
             text, stream_kind = self._event_text(phase, data)
         if phase == "stream" and run >= 0:
@@ -428,7 +435,7 @@ class TraceEncoder:
         columns["us"].extend([int(t * 1e6) for t in block.times()])
         columns["kind"].extend([item[0] for item in fixed])
         columns["run"].extend(runs)
-        columns["text"].extend(texts)
+        columns["text"].extend(map(display_text, texts))
         if any(cache[template][2] is not None for template in distinct):
             for offset, item in enumerate(fixed):
                 if item[2] is not None:
@@ -542,6 +549,10 @@ class TraceEncoder:
         return row
 
     def _row(self, index: int) -> dict[str, Any]:
+        """A run's row as the page gets it (every string through display_text)."""
+        return display_value(self._run_row(index))
+
+    def _run_row(self, index: int) -> dict[str, Any]:
         run = self._runs[index]
         hold = hold_of(run)
         holding = holding_since(run) if hold is None else None
