@@ -22,11 +22,13 @@ from streamviz.compare import Comparison, compare
 from streamviz.events import Event
 from streamviz.export import write_html
 from streamviz.filters import EventFilter
+from streamviz.perfetto import write_perfetto
 from streamviz.replay import Replay, replay
 from streamviz.runs import Run, link_resumes
 from streamviz.sources.astream_events import from_astream_events
 from streamviz.sources.callbacks import Collector
 from streamviz.sources.capture import capture
+from streamviz.sources.sse import from_sse
 from streamviz.threads import ThreadView, show_thread, thread_history
 from streamviz.toolcalls import ToolCall, ToolCalls, tool_calls
 from streamviz.trace import Trace
@@ -54,6 +56,7 @@ __all__ = [
     "compare",
     "demo",
     "from_astream_events",
+    "from_sse",
     "last_trace",
     "link_resumes",
     "prices",
@@ -65,4 +68,5 @@ __all__ = [
     "watch",
     "watch_remote",
     "write_html",
+    "write_perfetto",
 ]

@@ -55,6 +55,7 @@ from streamviz._persistence import (
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
 from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
+from streamviz._validate import MAX_T, Budget, open_regular
 from streamviz.events import split_event
 
 __all__ = ["COLUMNS", "HEADER_KEY", "read_columnar", "write_columnar"]
@@ -78,8 +79,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "data",
         "string",
-        "the payload (input, output, chunk, error...) as JSON; null if absent"
-        " or for a repeated token row (see text)",
+        "the payload (input, output, chunk, error...) as JSON; null if absent",
     ),
     (
         "text",
@@ -90,6 +90,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("mode", "string", "a LangGraph stream part's mode, else null"),
     ("ns", "list<string>", "a LangGraph stream part's namespace, else null"),
     ("thread", "int64", "the thread that reported the event, null if unknown"),
+    (
+        "server_t",
+        "float64",
+        "a resumable LangGraph server run's part: when the server sent it (the trace's clock);"
+        " null otherwise",
+    ),
     ("extra", "string", "JSON object of what the columns above cannot hold; null in practice"),
 )
 _NAMES = tuple(name for name, _, _ in COLUMNS)
@@ -97,8 +103,8 @@ _REQUIRED = ("event", "name", "run_id", "parent_ids", "tags", "metadata", "t", "
 # The columns a run's streamed events share (built per batch by one take), and the others.
 _FIXED = ("event", "run_type", "phase", "name", "run_id", "parent_id", "parent_ids", "tags",
           "metadata", "mode", "ns")  # fmt: skip
-_VARYING = ("t", "seq", "thread", "data", "text", "extra")
-_KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns"))
+_VARYING = ("t", "seq", "thread", "server_t", "data", "text", "extra")
+_KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns", "server_t"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
 _DICTIONARY_COLUMNS = ("event", "name", "run_id", "metadata", "mode")
 _DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not read them
@@ -183,8 +189,6 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
-        import pyarrow.compute as pc
-
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
         fixed = {
@@ -193,14 +197,9 @@ class _Encoder:
             ).take(source)
             for at, name in enumerate(_FIXED)
         }
-        # data: each row's own text between its source's prefix and suffix (a shape's skeleton
-        # around a token's JSON string; empty around another event's whole data), joined by Arrow.
-        around = [
-            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
-            for at in (len(_FIXED), len(_FIXED) + 1)
-        ]
-        middle = pa.array(columns["data"], type=pa.string())
-        fixed["data"] = pc.binary_join_element_wise(around[0], middle, around[1], "")
+        # data: each row's whole text (a token row's: its shape's skeleton around the token's
+        # JSON string, joined by add_rows; one Arrow copy, no per-row prefix array to join).
+        fixed["data"] = pa.array(columns["data"], type=pa.string())
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -312,15 +311,19 @@ class _Encoder:
     def add_rows(
         self,
         skeletons: list[Any],
-        times: Iterable[float],
-        seqs: Iterable[int],
-        threads: Iterable[int],
-        datas: list[str],
-        texts: list[str],
+        times: Any,
+        seqs: Any,
+        threads: Any,
+        encoded: list[tuple[str, str]],
+        server_times: list[float] | None,
     ) -> None:
-        """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit."""
+        """Append rows of shapes (:class:`_DataSkeleton` s), all of whose values fit.
+
+        ``encoded``: each row's text column and its JSON string (see :func:`_token_columns`).
+        """
         source_of, sources = self.source_of, self.sources
-        for skeleton in set(skeletons):
+        distinct = set(skeletons)
+        for skeleton in distinct:
             if id(skeleton.fixed) not in source_of:
                 source_of[id(skeleton.fixed)] = len(sources)
                 sources.append(skeleton.fixed)
@@ -328,14 +331,30 @@ class _Encoder:
         columns = self.columns
         columns["t"].extend(times)
         columns["seq"].extend(seqs)
-        columns["thread"].extend(
-            [
-                thread if skeleton.threaded else None
-                for skeleton, thread in zip(skeletons, threads, strict=True)
-            ]
-        )
+        if all(skeleton.threaded for skeleton in distinct):
+            columns["thread"].extend(threads)
+        else:
+            columns["thread"].extend(
+                [
+                    thread if skeleton.threaded else None
+                    for skeleton, thread in zip(skeletons, threads, strict=True)
+                ]
+            )
+        if server_times is None or not any(skeleton.timed for skeleton in distinct):
+            columns["server_t"].extend([None] * len(encoded))
+        else:
+            columns["server_t"].extend(
+                [
+                    server_t if skeleton.timed else None
+                    for skeleton, server_t in zip(skeletons, server_times, strict=True)
+                ]
+            )
+        datas = [
+            skeleton.before + value[1] + skeleton.after
+            for skeleton, value in zip(skeletons, encoded, strict=True)
+        ]
         columns["data"].extend(datas)
-        columns["text"].extend(texts)
+        columns["text"].extend([value[0] for value in encoded])
         columns["extra"].extend([None] * len(datas))
         self.rows += len(datas)
         self.text += sum(map(len, datas))
@@ -365,6 +384,11 @@ class _Encoder:
         thread = self._integer(event, "thread", extra, optional=True)
         mode, exact_mode = self._string(event, "mode", optional=True)
         ns, exact_ns = self._string_list(event, "ns", optional=True)
+        server_t = event.get("server_t")
+        if type(server_t) is not float or server_t - server_t != 0:
+            if "server_t" in event:  # not a finite float: exactly, in extra
+                extra["server_t"] = to_json_member(server_t, event)
+            server_t = None
         data = event.get("data", _ABSENT)
         data = None if data is _ABSENT else _json_text(to_json_member(data, event))
         for key, exact in (
@@ -390,6 +414,7 @@ class _Encoder:
         columns["t"].append(t)
         columns["seq"].append(seq)
         columns["thread"].append(thread)
+        columns["server_t"].append(server_t)
         columns["data"].append(data)
         columns["text"].append(None)
         columns["extra"].append(_json_text(extra) if extra else None)
@@ -422,11 +447,13 @@ class _DataSkeleton:
     after the token's JSON string (a row's own is :func:`_token_columns`).
     """
 
-    __slots__ = ("fixed", "threaded")
+    __slots__ = ("after", "before", "fixed", "threaded", "timed")
 
-    def __init__(self, fixed: tuple[Any, ...], threaded: bool) -> None:
+    def __init__(self, fixed: tuple[Any, ...], threaded: bool, timed: bool) -> None:
         self.fixed = fixed
+        self.before, self.after = fixed[-2], fixed[-1]
         self.threaded = threaded
+        self.timed = timed  # its rows have a server_t
 
 
 def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
@@ -435,6 +462,8 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
+    if "server_t" in event:
+        event["server_t"] = 0.0
     try:
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
@@ -453,7 +482,7 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
         return None
     pieces = (found[0][0], found[0][1])
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
-    return _DataSkeleton(fixed, row["thread"] is not None)
+    return _DataSkeleton(fixed, row["thread"] is not None, row["server_t"] is not None)
 
 
 def _data_pieces(store: EventStore, shape: Shape) -> tuple[str, str] | None:
@@ -487,9 +516,12 @@ def _next_false(flags: list[bool], start: int) -> int:
 
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     """Record batches of a store's events: rows of a known shape from their skeleton."""
+    import numpy as np
+
     skeletons: dict[Shape, _DataSkeleton | None] = {}
     token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
+    timed_store = store.has_server_times()  # (a store's compact server_t are all finite)
 
     def add(event: dict[str, Any]) -> None:
         try:
@@ -504,42 +536,35 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
         else:
             shapes, texts = item.shapes()
             times, threads, seqs = item.times(), item.threads(), item.seqs()
-            found = []
-            last_shape: Any = _ABSENT
-            skeleton = None
-            for shape in shapes:
-                if shape != last_shape:  # a run's rows come one after another
-                    last_shape = shape
-                    skeleton = None
-                    if shape is not None:
-                        skeleton = skeletons.get(shape, _ABSENT)
-                        if skeleton is _ABSENT:
-                            skeleton = skeletons[shape] = _data_skeleton(encoder, store, shape)
-                found.append(skeleton)
-            # The text column of each row, and its data around it (remembered per text: a
-            # model's tokens repeat).
-            column_texts: list[str | None] = []
-            datas: list[str | None] = []
-            fits = []
-            for skeleton, text, t, thread in zip(found, texts, times, threads, strict=True):
-                encoded = None
-                if skeleton is not None:
-                    encoded = token_texts.get(text)
-                    if encoded is None:
-                        encoded = _token_columns(text)
-                        if len(text) <= _TOKEN_CHARS and encoded[0] == text:  # clean ones only
-                            if len(token_texts) >= _CACHE_LIMIT:
-                                token_texts.clear()
-                            token_texts[text] = encoded
-                fit = encoded is not None and encoded[0] is not None and t - t == 0
-                fit = fit and thread <= _INT64[1]
-                fits.append(fit)
-                if fit:
-                    column_texts.append(encoded[0])
-                    datas.append(encoded[1])
-                else:
-                    column_texts.append(None)
-                    datas.append(None)
+            server_times = item.server_times() if timed_store else None
+            for shape in set(shapes):  # a new shape's skeleton (encoding it keeps no row)
+                if shape not in skeletons:
+                    skeletons[shape] = (
+                        None if shape is None else _data_skeleton(encoder, store, shape)
+                    )
+            found = list(map(skeletons.__getitem__, shapes))
+            # The text column of each row and its JSON string (remembered per text: a model's
+            # tokens repeat); None for a row that takes the full path.
+            encoded = list(map(token_texts.get, texts))
+            for row in [row for row, value in enumerate(encoded) if value is None]:
+                if found[row] is None:
+                    continue
+                text = texts[row]
+                value = _token_columns(text)
+                if len(text) <= _TOKEN_CHARS and value[0] == text:  # clean ones only
+                    if len(token_texts) >= _CACHE_LIMIT:
+                        token_texts.clear()
+                    token_texts[text] = value
+                encoded[row] = value if value[0] is not None else None
+            fits = [
+                skeleton is not None and value is not None
+                for skeleton, value in zip(found, encoded, strict=True)
+            ]
+            odd = ~np.isfinite(np.frombuffer(times, dtype=np.float64)) | (
+                np.frombuffer(threads, dtype=np.uint64) > _INT64[1]
+            )  # a t or thread a row cannot hold: the full path
+            for row in np.flatnonzero(odd).tolist():
+                fits[row] = False
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
@@ -547,7 +572,8 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                 if stop > start:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
-                        threads[start:stop], datas[start:stop], column_texts[start:stop],
+                        threads[start:stop], encoded[start:stop],
+                        None if server_times is None else server_times[start:stop],
                     )  # fmt: skip
                 if stop < item.count:
                     add(store.event(item.seq + stop))
@@ -566,7 +592,8 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
 
         # Dictionary pages for the columns that repeat (a run's fields, tokens, threads), not
         # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
-        repeated = [name for name in _NAMES if name not in ("data", "t", "seq", "extra")]
+        plain = ("data", "t", "seq", "server_t", "extra")
+        repeated = [name for name in _NAMES if name not in plain]
         writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
     else:
         writer = pa.ipc.new_file(sink, schema)
@@ -627,6 +654,7 @@ _EXPECTED = {
     "t": ("a number", lambda pa, k: pa.types.is_floating(k) or pa.types.is_integer(k)),
     "seq": ("an integer", lambda pa, k: pa.types.is_integer(k)),
     "thread": ("an integer", lambda pa, k: pa.types.is_integer(k)),
+    "server_t": ("a number", lambda pa, k: pa.types.is_floating(k) or pa.types.is_integer(k)),
     "parent_ids": ("a list of strings", _is_text_list),
     "tags": ("a list of strings", _is_text_list),
     "ns": ("a list of strings", _is_text_list),
@@ -661,6 +689,7 @@ def read_columnar(
     name: str | None,
     kind: str,
     into: EventStore | None = None,
+    budget: Budget | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read a Parquet or Arrow IPC trace file: its header and its events, as :func:`read_trace`.
 
@@ -669,14 +698,19 @@ def read_columnar(
     are appended to that store as they are read (see :class:`_StoreRows`) and none is returned.
     """
     pa = _pyarrow()
+    budget = Budget(None) if budget is None else budget
     if _is_path(path_or_file):
-        with open(path_or_file, "rb") as stream:
-            return _read(pa, kind, stream, name, into)
-    return _read(pa, kind, path_or_file, name, into)
+
+        def refuse(reason: str) -> TraceFileError:
+            return TraceFileError(reason, path=name)
+
+        with open_regular(path_or_file, refuse) as stream:
+            return _read(pa, kind, stream, name, into, budget)
+    return _read(pa, kind, path_or_file, name, into, budget)
 
 
 def _read(
-    pa: Any, kind: str, source: Any, name: str | None, into: EventStore | None
+    pa: Any, kind: str, source: Any, name: str | None, into: EventStore | None, budget: Budget
 ) -> tuple[dict, list[dict]]:
     what = _FORMAT_NAMES[kind]
     try:
@@ -684,11 +718,15 @@ def _read(
     except (pa.ArrowException, OSError, ValueError) as error:
         reason = f"not a readable {what} file ({error}); it may be truncated or of another format"
         raise TraceFileError(reason, path=name) from None
+    too_much = _over_budget(source, budget)
+    if too_much is not None:
+        raise TraceFileError(too_much, path=name)
     header = _header(schema, name)
     _check_columns(pa, schema, header is None, name)
     if header is None:
         header = {"format": TRACE_FORMAT, "version": TRACE_VERSION}
     reader = _Rows() if into is None else _StoreRows(into)
+    reader.budget = budget
     try:
         for batch in batches:
             reader.add(pa, batch)
@@ -759,6 +797,7 @@ class _Rows:
         self.strings: dict[str, str] = {}
         self.lists: dict[tuple, list[str]] = {}
         self.metadata: dict[str, Any] = {}  # JSON text -> decoded metadata
+        self.budget = Budget(None)  # what decoding the data texts may take (see _validate)
 
     def _words(self, pa: Any, array: Any) -> list[Any]:
         """A string column as Python strings, each distinct one a single object."""
@@ -861,13 +900,16 @@ class _Rows:
             column("mode", self._words),
             column("ns", self._lists),
             column("extra", self._plain),
+            column("server_t", self._plain),
         )
 
     def event(self, columns: tuple[list[Any], ...], i: int, start: int) -> dict[str, Any]:
         """The event of row ``i`` of a batch whose first row is row ``start`` of the file."""
         (kinds, names_, run_ids, parent_ids, tags, metadata, data, times, seqs, threads, modes,
-         namespaces, extras) = columns  # fmt: skip
+         namespaces, extras, server_times) = columns  # fmt: skip
         try:
+            # Keys in the order streamviz's sources make them: the event's own, then t, seq and
+            # thread (stamped when it is appended).
             event = {
                 "event": kinds[i],
                 "name": names_[i],
@@ -878,13 +920,15 @@ class _Rows:
             }
             if data[i] is not None:
                 event["data"] = data[i]
-            event["t"], event["seq"] = times[i], seqs[i]
-            if threads[i] is not None:
-                event["thread"] = threads[i]
             if modes[i] is not None:
                 event["mode"] = modes[i]
             if namespaces[i] is not None:
                 event["ns"] = namespaces[i]
+            if server_times[i] is not None:
+                event["server_t"] = server_times[i]
+            event["t"], event["seq"] = times[i], seqs[i]
+            if threads[i] is not None:
+                event["thread"] = threads[i]
             return self._decode(event, extras[i])
         except ValueError as error:
             raise _RowProblem(start + i, str(error)) from None
@@ -903,24 +947,44 @@ class _Rows:
             metadata = self.metadata[text] = from_json(value)
         event["metadata"] = metadata
         if "data" in event:
+            self._charge(event["data"])
             event["data"] = from_json(_load_json(event["data"], "data"))
+        else:
+            event["data"] = {}  # an event saved without data reads as a JSONL line without it
         return event
+
+    def _charge(self, text: Any) -> None:
+        """Count a data text against the load's memory budget (a ValueError past it)."""
+        if type(text) is str and len(text) > 64:  # small texts: bounded by the row count
+            too_much = self.budget.charge(text)
+            if too_much is not None:
+                raise ValueError(too_much)
 
     def _decode_slowly(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
         """An event with nulls, overrides or odd values: checked as a JSONL line is."""
         encoded = {key: value for key, value in event.items() if value is not None}
         for key in ("metadata", "data"):
             if key in encoded:
+                self._charge(encoded[key])
                 encoded[key] = _load_json(encoded[key], key)
         if extra is not None:
             overrides = _load_json(extra, "extra")
             if not isinstance(overrides, dict) or MARKER in overrides:
                 raise ValueError(f"extra must be a JSON object of event keys, not {extra[:60]}")
             encoded.update(overrides)
+            if "server_t" in overrides and "t" in encoded:  # (earlier versions kept it there)
+                encoded = {key: encoded[key] for key in _before_time(encoded)}
         problem = _event_problem(encoded)
         if problem is not None:
             raise ValueError(problem)
         return from_json(encoded)
+
+
+def _before_time(event: dict[str, Any]) -> list[str]:
+    """The event's keys with ``server_t`` just before ``t``, where its source puts it."""
+    keys = [key for key in event if key != "server_t"]
+    keys.insert(keys.index("t"), "server_t")
+    return keys
 
 
 def _well_formed(event: dict[str, Any]) -> bool:
@@ -934,7 +998,7 @@ def _well_formed(event: dict[str, Any]) -> bool:
         and event["tags"] is not None
         and event["seq"] is not None
         and t is not None
-        and t - t == 0
+        and -MAX_T <= t <= MAX_T
         and None not in event["parent_ids"]
         and None not in event["tags"]
         and (None not in event["ns"] if "ns" in event else True)
@@ -955,8 +1019,10 @@ class _StoreRows(_Rows):
     no ``extra``, a finite ``t`` and the next ``seq``, are appended by
     :meth:`EventStore.extend_like`. Rows are keyed by their fixed columns with Arrow's
     vectorised dictionary encoding; with a ``text`` column, which rows fit is found for a whole
-    batch by one Arrow comparison (:meth:`_checker`); other rows are decoded in full, from the
-    batch's columns turned into Python lists once.
+    batch by one Arrow comparison (:meth:`_checker`; for the keys first seen in the batch, with
+    the pieces guessed from each key's first row, :meth:`_Checker.guess`, used for a key only
+    once the pieces learned from that row are the same); other rows are decoded in full, from
+    the batch's columns turned into Python lists once.
     """
 
     _MAX_SKELETONS = 4
@@ -983,21 +1049,30 @@ class _StoreRows(_Rows):
         times = batch.column("t").to_pylist()
         seqs = batch.column("seq").to_pylist()
         threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
+        server_times = _server_times(pa, batch)
 
         store = self.store
         shapes: list[Shape] = []
         texts: list[str] = []
         fast_times: list[float] = []
         fast_threads: list[int] = []
+        fast_server_times: list[float] = []
 
         def flush() -> None:
             if not texts:
                 return
-            store.extend_like(shapes, texts, fast_times, fast_threads)
+            store.extend_like(
+                shapes,
+                texts,
+                fast_times,
+                fast_threads,
+                None if server_times is None else fast_server_times,
+            )
             shapes.clear()
             texts.clear()
             fast_times.clear()
             fast_threads.clear()
+            fast_server_times.clear()
 
         known = [self.known.get(key) for key in distinct]
         position = len(store)
@@ -1011,6 +1086,7 @@ class _StoreRows(_Rows):
             fast = check(known, np.arange(count))
             slow = _SlowRows(self, pa, batch, first_row, check.likely_slow(fast))
             column_texts = check.texts
+            guessed, guess_fits = check.guess(known, slow)
         row = 0
         while row < count:
             if fast is not None and fast[row]:
@@ -1025,13 +1101,23 @@ class _StoreRows(_Rows):
                     [0 if thread is None else thread for thread in threads[row:stop]]
                     if threads is not None
                     else [0] * (stop - row),
+                    None
+                    if server_times is None
+                    else [_NAN if v is None else v for v in server_times[row:stop]],
                 )
                 position += stop - row
                 row = stop
                 continue
             t, value, text = times[row], None, None
             thread = None if threads is None else threads[row]
-            if seqs[row] == position and type(t) is float and t - t == 0 and known[codes[row]]:
+            server_t = None if server_times is None else server_times[row]
+            if (
+                seqs[row] == position
+                and type(t) is float
+                and -MAX_T <= t <= MAX_T
+                and (server_t is None or -MAX_T <= server_t <= MAX_T)
+                and known[codes[row]]
+            ):
                 value = slow.data(row)
                 # A token row of a known shape? (_token_text, inlined: the per-row path)
                 for before, after, shape in known[codes[row]] if type(value) is str else ():  # noqa: B007 - used below
@@ -1054,6 +1140,7 @@ class _StoreRows(_Rows):
                 texts.append(text)
                 fast_times.append(t)
                 fast_threads.append(0 if thread is None else thread)
+                fast_server_times.append(_NAN if server_t is None else server_t)
                 position += 1
                 row += 1
                 continue
@@ -1066,10 +1153,14 @@ class _StoreRows(_Rows):
             self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
             if check is not None and known[code] and known[code][0] != was:
-                # A shape learned: the later rows of this key may be its tokens.
+                # A shape learned: the later rows of this key may be its tokens (checked with
+                # the whole batch already if the pieces guessed for the key are the shape's).
                 later = np.flatnonzero(codes_array[row + 1 :] == code) + row + 1
                 if len(later):
-                    fast[later] = check(known, later)
+                    if guessed.get(code) == known[code][0][:2]:
+                        fast[later] = guess_fits[later]
+                    else:
+                        fast[later] = check(known, later)
             row += 1
         flush()
 
@@ -1104,9 +1195,14 @@ class _StoreRows(_Rows):
             plain.to_numpy(zero_copy_only=False)
             & data.is_valid().to_numpy(zero_copy_only=False)
             & (seq.fill_null(-1).to_numpy() == np.arange(position, position + count))
-            & np.isfinite(moments)
+            & (np.abs(moments) <= MAX_T)
             & (thread.fill_null(0).to_numpy() >= 0)
         )
+        if "server_t" in names:  # none, or a finite float
+            server_t = batch.column("server_t")
+            if not pa.types.is_float64(server_t.type):
+                return None
+            possible &= np.isfinite(server_t.fill_null(0.0).to_numpy())
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
         return _Checker(pa, data, text, codes, possible)
@@ -1152,6 +1248,9 @@ class _StoreRows(_Rows):
             else np.zeros(batch.num_rows, dtype=np.int64)
         )
         parts.append((None, has_thread))
+        if "server_t" in names:  # a server run's part has one, its other events not
+            has_server_t = batch.column("server_t").is_valid().to_numpy(zero_copy_only=False)
+            parts.append((None, has_server_t.astype(np.int64)))
         # One integer per row from the parts' codes (mixed radix), when it fits in 63 bits.
         combined = np.zeros(batch.num_rows, dtype=np.int64)
         radix = 1
@@ -1215,7 +1314,6 @@ class _Checker:
     def __call__(self, known: list[Any], rows: Any) -> Any:
         """For each of ``rows`` (positions in the batch), whether it is such a token row."""
         import numpy as np
-        import pyarrow.compute as pc
 
         pa = self.pa
         out = np.zeros(len(rows), dtype=bool)
@@ -1226,26 +1324,86 @@ class _Checker:
         chosen = rows[keep]
         if not len(chosen):
             return out
-        first, last = int(chosen.min()), int(chosen.max())
-        if last - first < _FEW_ROWS:
-            # A run's rows, close together: their data compared in Python, from one slice.
-            datas = self.data.slice(first, last - first + 1).to_pylist()
-            texts, codes = self.texts, self.codes
-            fits = []
-            for row in chosen.tolist():
-                before, after, _ = known[codes[row]][0]
-                fits.append(datas[row - first] == f'{before}"{texts[row]}"{after}')
+        codes = self.codes[chosen]
+        if len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
+            # A run's rows of one key: compared in Python.
+            before, after, _ = known[int(codes[0])][0]
+            index = pa.array(chosen, type=pa.int64())
+            datas = self.data.take(index).to_pylist()
+            texts = self.texts
+            fits = [
+                data == f'{before}"{texts[row]}"{after}'
+                for data, row in zip(datas, chosen.tolist(), strict=True)
+            ]
             out[np.flatnonzero(keep)] = fits
             return out
-        # Every row of the batch at once (no copy of its data column), then the ones asked.
-        pieces = [found[0] if found else (None, None, None) for found in known]
-        index = pa.array(self.codes, type=pa.int64())
-        before = pa.array([piece[0] for piece in pieces], type=pa.string()).take(index)
-        after = pa.array([piece[1] for piece in pieces], type=pa.string()).take(index)
-        expected = pc.binary_join_element_wise(before, '"', self.text, '"', after, "")
-        same = pc.equal(expected, self.data).fill_null(False)
-        out[np.flatnonzero(keep)] = same.to_numpy(zero_copy_only=False)[chosen]
+        wanted, inverse = np.unique(codes, return_inverse=True)
+        pieces = [known[code][0][:2] for code in wanted.tolist()]
+        out[np.flatnonzero(keep)] = self._fits(chosen, pieces, inverse.reshape(-1))
         return out
+
+    def _fits(self, rows: Any, pieces: list[tuple[str, str]], which: Any) -> Any:
+        """Whether each of ``rows``' data is ``pieces[which[i]]`` around its text, by Arrow.
+
+        Only those rows' data is read (no copy of the batch's other rows).
+        """
+        import pyarrow.compute as pc
+
+        pa = self.pa
+        import numpy as np
+
+        if len(rows) * 2 > len(self.possible):
+            # Most of the batch: every row compared (no copy of the data column), then those.
+            number = np.full(len(self.possible), len(pieces), dtype=np.int64)
+            number[rows] = which
+            where = pa.array(number, type=pa.int64())
+            text, data = self.text, self.data
+            pieces = [*pieces, (None, None)]  # the other rows: null, not compared
+        else:
+            index = pa.array(rows, type=pa.int64())
+            where = pa.array(which, type=pa.int64())
+            text, data = self.text.take(index), self.data.take(index)
+        before = pa.array([_quoted(piece[0], True) for piece in pieces], type=pa.string())
+        after = pa.array([_quoted(piece[1], False) for piece in pieces], type=pa.string())
+        expected = pc.binary_join_element_wise(before.take(where), text, after.take(where), "")
+        same = pc.equal(expected, data).fill_null(False).to_numpy(zero_copy_only=False)
+        return same[rows] if len(same) != len(rows) else same
+
+    def guess(self, known: list[Any], slow: _SlowRows) -> tuple[dict[int, tuple[str, str]], Any]:
+        """Pieces guessed for each key not known yet, and which rows of the batch fit them.
+
+        A key's guess is its first possible row's ``data`` cut around its text as a JSON
+        string, when that occurs there once. Only a guess: the loader uses a row's result only
+        if the pieces it then learns from that first row (encoding its event, as
+        :meth:`_StoreRows._learn` does) are the guessed ones, so that a batch's token rows are
+        compared by one Arrow pass instead of one per run.
+        """
+        import numpy as np
+
+        fits = np.zeros(len(self.possible), dtype=bool)
+        unknown = np.fromiter((found is None for found in known), bool, len(known))
+        rows = np.flatnonzero(self.possible)
+        rows = rows[unknown[self.codes[rows]]]
+        if not len(rows):
+            return {}, fits
+        codes = self.codes[rows]
+        _, first = np.unique(codes, return_index=True)
+        guessed: dict[int, tuple[str, str]] = {}
+        for row in rows[first].tolist():
+            data = slow.data(row)
+            literal = f'"{self.texts[row]}"'
+            if type(data) is str and data.count(literal) == 1:
+                before, _, after = data.partition(literal)
+                guessed[int(self.codes[row])] = (before, after)
+        if not guessed:
+            return guessed, fits
+        order = list(guessed)
+        number = np.full(len(known), -1, dtype=np.int64)
+        number[order] = np.arange(len(order))
+        which = number[codes]
+        rows, which = rows[which >= 0], which[which >= 0]
+        fits[rows] = self._fits(rows, [guessed[code] for code in order], which)
+        return guessed, fits
 
     def likely_slow(self, fast: Any) -> Any:
         """The rows that will probably be decoded in full, converted to Python at once.
@@ -1332,8 +1490,28 @@ class _SlowRows:
         return self.reader.event(columns, at, self.first_row + row - at)
 
 
+_NAN = float("nan")
+_FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
+
+
+def _quoted(piece: str | None, before: bool) -> str | None:
+    """A skeleton's piece with the quote next to the token's text (None stays None)."""
+    if piece is None:
+        return None
+    return piece + '"' if before else '"' + piece
+
+
+def _server_times(pa: Any, batch: Any) -> list[float | None] | None:
+    """A batch's ``server_t`` column as floats (None where null); None if it has none at all."""
+    if "server_t" not in batch.schema.names:
+        return None
+    column = batch.column("server_t")
+    if column.null_count == len(column) or not pa.types.is_floating(column.type):
+        return None  # (an integer column: its rows are decoded in full, as in extra)
+    return column.to_pylist()
+
+
 _SEPARATOR = "\x1f"
-_FEW_ROWS = 2048  # rows apart below which a check of token rows compares them in Python
 _MISSES = 64  # rows converted one at a time before a batch is converted whole
 
 
@@ -1364,3 +1542,48 @@ def _token_text(data: str, before: str, after: str) -> str | None:
     except ValueError:
         return None
     return text if end == len(literal) else None
+
+
+def _over_budget(source: Any, budget: Budget) -> str | None:
+    """Why a columnar file is refused before its rows are read, or None: what it holds.
+
+    The bytes one row group takes once decompressed (a Parquet file's own count; an Arrow IPC
+    file's size), which the reader holds at a time, must be within ``max_bytes``, or by default
+    within the budget's bound or 1 GiB, whichever is more (a trace's repetitive columns compress
+    a hundredfold): a small file of very compressible rows could otherwise decompress into
+    gigabytes. The Python objects its rows become are charged row by row (their ``data`` text).
+    """
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        try:
+            where = source.tell()
+            size = source.seek(0, io.SEEK_END)
+            source.seek(where)
+        except (AttributeError, OSError, ValueError):
+            return None
+    budget.read = max(budget.read, size)
+    held = size
+    try:
+        import pyarrow.parquet as pq
+
+        where = source.tell()
+        source.seek(0)
+        try:
+            metadata = pq.read_metadata(source)
+            held = max(
+                (metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
+                default=0,
+            )
+        finally:
+            source.seek(where)
+    except Exception:  # an Arrow IPC file (not compressed by streamviz): its size
+        held = size
+    bound = budget.bound() if budget.limit is not None else max(budget.bound(), 2**30)
+    if held <= bound:
+        return None
+    how = f"max_bytes={budget.limit:,}" if budget.limit is not None else "the default bound"
+    return (
+        f"a row group holds {held:,} bytes once decompressed, more than {how} ({bound:,} bytes "
+        "for this file); pass a larger max_bytes= to load it"
+    )

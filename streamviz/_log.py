@@ -229,16 +229,25 @@ class ChunkBlock:
             return range(self.seq, self.seq + self.count)
         return seqs[self.seq : self.seq + self.count].tolist()
 
+    def server_times(self) -> list[float]:
+        """The ``server_t`` of each row (NaN where its template has none: see :meth:`shapes`)."""
+        column = self._store._server_t
+        start, stop = self._row, self._row + self.count
+        times = column[start:stop].tolist()
+        if len(times) < self.count:  # rows after the latest one with a server_t
+            times.extend([float("nan")] * (self.count - len(times)))
+        return times
+
     def shapes(self) -> tuple[list[Shape | None], list[str | None]]:
         """Each row's :data:`Shape` and text, for writers that encode a shape once.
 
         A row whose chunk is text, or a message (or LangGraph ``messages`` part) rebuilt from
         its text, has a shape: its event is :meth:`EventStore.shape_event` of that shape and
-        text, with the row's ``t``, ``seq`` and thread. Other rows (chunks kept as objects, and
-        rows with a ``server_t``) get ``(None, None)``: read them with :meth:`chunk`.
+        text, with the row's ``t``, ``seq``, thread and (if its template has one) ``server_t``
+        (:meth:`server_times`). Other rows (chunks kept as objects) get ``(None, None)``: read
+        them with :meth:`chunk`.
         """
         store = self._store
-        timed: dict[int, bool] = {}  # template -> whether its rows have a server_t
         start, stop = self._row, self._row + self.count
         kinds, values, templates = store._kind, store._values, store._template
         shapes: list[Shape | None] = []
@@ -252,10 +261,7 @@ class ChunkBlock:
                 source = templates[value]
                 kind = kinds[value]
                 value = values[value]
-            has_server_t = timed.get(template)
-            if has_server_t is None:
-                has_server_t = timed[template] = "server_t" in store._templates[template][0]
-            if (kind == _AS_IS and type(value) is not str) or has_server_t:
+            if kind == _AS_IS and type(value) is not str:
                 add_shape(None)
                 add_text(None)
             else:
@@ -303,11 +309,12 @@ class EventStore:
         self._last: list[Any] = [None, -1]  # the chunk object of the latest row, that row
         # Templates: the shape of each (placeholders for _VARYING), whether it has a thread, and
         # for the append path the latest template of each (event, run_id, name, keys).
-        self._templates: list[tuple[dict[str, Any], bool]] = []
+        self._templates: list[dict[str, Any]] = []
         self._template_of: dict[tuple[Any, ...], int] = {}
         self._subscribers: list[Subscriber] = []
         self._read_only = read_only
         self._slow = read_only  # subscribers or read-only: stream writers take the full path
+        self._appenders: tuple[Callable[..., Any], ...] | None = None  # made by stream_writer
         # A view (see select): the seq of the event at each position; None when seq = position.
         self._seqs: array | None = None
 
@@ -379,10 +386,14 @@ class EventStore:
             source = template
             if kind == _SAME:
                 source, kind, value = self._template[value], self._kind[value], self._values[value]
-        if (kind == _AS_IS and type(value) is not str) or "server_t" in self.template(template):
-            return None  # extend_like appends no server_t
+        if kind == _AS_IS and type(value) is not str:
+            return None
         shape = (template, kind, source)
         return shape if self.repeatable(shape) else None
+
+    def has_server_times(self) -> bool:
+        """Whether any compact row has a ``server_t`` (a LangGraph server's resumable parts)."""
+        return len(self._server_t) > 0
 
     @staticmethod
     def repeatable(shape: Shape) -> bool:
@@ -400,14 +411,16 @@ class EventStore:
         texts: list[str],
         times: list[float],
         threads: list[int],
+        server_times: list[float] | None = None,
     ) -> None:
         """Append the events of ``shapes`` (from :meth:`shape_at`) with these chunk texts.
 
         Each event is :meth:`shape_event` of its shape and text with its ``t``, its thread (if
-        the shape has one) and the next ``seq``: a loader that read exactly those events from a
-        file appends them without building them (see :mod:`streamviz._persistence`). A text
-        equal to the previous row's (a sequence re-streaming its last step's chunk) is kept as
-        that row's string.
+        the shape has one), its ``server_t`` (from ``server_times``, a finite float, if the
+        shape's template has one; NaN for the others) and the next ``seq``: a loader that read
+        exactly those events from a file appends them without building them (see
+        :mod:`streamviz._persistence`). A text equal to the previous row's (a sequence
+        re-streaming its last step's chunk) is kept as that row's string.
         """
         if not texts:
             return
@@ -429,6 +442,11 @@ class EventStore:
             self._t.extend(times)
             self._thread.extend(threads)
             self._values.extend(texts)
+            if server_times is not None:
+                column = self._server_t
+                if len(column) < first_row:
+                    column.extend([float("nan")] * (first_row - len(column)))
+                column.extend(server_times)
             self._entries.extend(range(first_row, first_row + len(texts)))
             self._last[0], self._last[1] = None, len(self._t) - 1
             backwards = None
@@ -452,7 +470,7 @@ class EventStore:
         """The run whose stream events ``template`` makes (None for other events)."""
         if template in self._stream_runs:
             return self._stream_runs[template]
-        fields = self._templates[template][0]
+        fields = self._templates[template]
         split = split_event(fields["event"]) if type(fields.get("event")) is str else None
         if split is None or split[1] != "stream":
             self._stream_runs[template] = None  # not a run's stream event: never one
@@ -488,7 +506,7 @@ class EventStore:
         import numpy as np
 
         entries, template = self._entry_templates()
-        templates = [shape for shape, _ in self._templates]
+        templates = list(self._templates)
         kept = np.zeros(len(entries), dtype=bool)
         compact = template >= 0
         if templates:
@@ -514,7 +532,7 @@ class EventStore:
         import numpy as np
 
         entries, template = self._entry_templates()
-        shapes = [self._templates[index][0] for index in np.unique(template[template >= 0])]
+        shapes = [self._templates[index] for index in np.unique(template[template >= 0])]
         events = [self._dicts[~entry] for entry in entries[entries < 0].tolist()]
         return {
             event.get("run_id") for event in (*shapes, *events) if where is None or where(event)
@@ -556,12 +574,12 @@ class EventStore:
         except (KeyError, TypeError):  # no kind, or an unhashable run id or name
             return -1
         if index is not None:
-            shape = self._templates[index][0]
+            shape = self._templates[index]
             if all(_same(shape[name], event[name]) for name in keys if name not in _VARYING):
                 return index
         shape = {name: None if name in _VARYING else value for name, value in event.items()}
         index = self._template_of[key] = len(self._templates)
-        self._templates.append((shape, "thread" in event))
+        self._templates.append(shape)
         return index
 
     def _keep_compact(self, template: int, t: float, thread: int, chunk: Any) -> None:
@@ -664,99 +682,129 @@ class EventStore:
         in the module docstring and updates ``run``'s chunk counters (``None``: events of no run's
         stream, like graph parts); while someone subscribes (or the store is read-only) it takes
         :meth:`append` instead.
+
+        A writer is few objects for the garbage collector (a function, its defaults, its state
+        list): what it uses comes as default values (the store's column appenders are made once
+        per store), not as closure cells (a closure over the same was 31 objects; an agent makes
+        two writers per model call). A call works out how the chunk is kept first and then
+        appends the row's columns one after the other, the event's entry last.
         """
         with self.lock:
             t0 = self.start_clock()
             template = len(self._templates)
-            self._templates.append(
-                ({**fields, "data": None, "t": None, "seq": None, "thread": None}, True)
-            )
-        acquire, release = self.lock.acquire, self.lock.release
-        entries_append = self._entries.append
-        t_append, template_append = self._t.append, self._template.append
-        thread_append, kind_append = self._thread.append, self._kind.append
-        values_append, t_column = self._values.append, self._t
-        last = self._last
-        # This writer's packed message chunks: their message id, and the latest set of fields;
-        # the metadata of its LangGraph "messages" parts (the first part's).
-        message_id: Any = _UNSET
-        known_set: Any = None
-        known_code = _AS_IS
-        pair_metadata: Any = _UNSET
+            self._templates.append({**fields, "data": None, "t": None, "seq": None, "thread": None})
+            if self._appenders is None:
+                self._appenders = (
+                    self.lock.acquire,
+                    self.lock.release,
+                    self._entries.append,
+                    self._t.append,
+                    self._template.append,
+                    self._thread.append,
+                    self._kind.append,
+                    self._values.append,
+                )
+        acquire, release, entries_append, t_append, template_append = self._appenders[:5]
+        thread_append, kind_append, values_append = self._appenders[5:]
+        # This writer's packed message chunks: their message id, the latest set of fields and its
+        # code; the metadata of its LangGraph "messages" parts (the first part's).
+        state: list[Any] = [_UNSET, None, _AS_IS, _UNSET]
 
-        def write(chunk: Any) -> None:
-            nonlocal message_id, known_set, known_code, pair_metadata
+        def write(
+            chunk: Any,
+            acquire: Any = acquire,
+            release: Any = release,
+            entries_append: Any = entries_append,
+            t_append: Any = t_append,
+            template_append: Any = template_append,
+            thread_append: Any = thread_append,
+            kind_append: Any = kind_append,
+            values_append: Any = values_append,
+            t_column: array = self._t,
+            last: list[Any] = self._last,
+            state: list[Any] = state,
+            store: EventStore = self,
+            run: Run | None = run,
+            template: int = template,
+            t0: float = t0,
+            fields: dict[str, Any] = fields,
+        ) -> None:
             acquire()
             try:
                 t = _perf_counter() - t0
-                if self._slow:  # live subscribers (or a read-only view): the full path
-                    self.append({**fields, "data": {"chunk": chunk}})
+                if store._slow:  # live subscribers (or a read-only view): the full path
+                    store.append({**fields, "data": {"chunk": chunk}})
                     return
+                row = len(t_column)
+                if chunk is last[0] and chunk is not None:
+                    value, kind = last[1], _SAME
+                else:
+                    last[0], last[1] = chunk, row
+                    value, kind = chunk, _AS_IS
+                    try:
+                        cls = type(chunk)
+                        message, pair = chunk, 0
+                        if cls is AIMessageChunk:
+                            pass
+                        elif cls is TextAccessor:
+                            value, kind = str.__str__(chunk), _TEXT
+                        elif (
+                            (cls is tuple or cls is list)
+                            and len(chunk) == 2
+                            and type(chunk[0]) is AIMessageChunk
+                        ):  # a LangGraph "messages" part, (token, metadata): _pack's rule, inlined
+                            pair_metadata = state[3]
+                            if pair_metadata is _UNSET:
+                                pair_metadata = state[3] = store._pair_metadata.setdefault(
+                                    template, chunk[1]
+                                )
+                            if chunk[1] is pair_metadata or _same(pair_metadata, chunk[1]):
+                                message = chunk[0]
+                                pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
+                                cls = AIMessageChunk
+                        if cls is AIMessageChunk:
+                            attrs = message.__dict__
+                            if (  # _packable(attrs), inlined
+                                len(attrs) == _PLAIN_FIELD_COUNT
+                                and type(attrs["content"]) is str
+                                and not attrs["additional_kwargs"]
+                                and not attrs["response_metadata"]
+                                and not attrs["tool_call_chunks"]
+                                and not attrs["tool_calls"]
+                                and not attrs["invalid_tool_calls"]
+                                and attrs["usage_metadata"] is None
+                                and attrs["name"] is None
+                                and attrs["chunk_position"] is None
+                            ):
+                                message_id = state[0]
+                                if message_id is _UNSET:  # the first: its id is every packed one's
+                                    message_id = state[0] = store._message_ids.setdefault(
+                                        template, attrs["id"]
+                                    )
+                                if (
+                                    attrs["id"] == message_id
+                                    and not message.__pydantic_extra__
+                                    and (_NO_PRIVATE or not message.__pydantic_private__)
+                                ):
+                                    field_set = message.__pydantic_fields_set__
+                                    if field_set != state[1]:
+                                        state[1] = frozenset(field_set)
+                                        state[2] = store._field_set_code(state[1])
+                                    value, kind = attrs["content"], state[2] + pair
+                    except Exception as error:  # an odd chunk: kept as it is, never lost
+                        report_internal_error("streamviz event store", error)
+                        value, kind = chunk, _AS_IS
+                template_append(template)
+                t_append(t)
+                thread_append(_get_ident())
+                kind_append(kind)
+                values_append(value)
+                entries_append(row)
                 if run is not None:  # RunTree.apply's stream branch, inlined
                     if run.first_chunk is None:
                         run.first_chunk = t
                     run.last_chunk = t
                     run.chunk_count += 1
-                row = len(t_column)
-                template_append(template)
-                t_append(t)
-                thread_append(_get_ident())
-                entries_append(row)
-                if chunk is last[0] and chunk is not None:
-                    values_append(last[1])
-                    kind_append(_SAME)
-                    return
-                last[0], last[1] = chunk, row
-                value, kind = chunk, _AS_IS
-                try:
-                    cls = type(chunk)
-                    message, pair = chunk, 0
-                    if cls is AIMessageChunk:
-                        pass
-                    elif cls is TextAccessor:
-                        value, kind = str.__str__(chunk), _TEXT
-                    elif (
-                        (cls is tuple or cls is list)
-                        and len(chunk) == 2
-                        and type(chunk[0]) is AIMessageChunk
-                    ):  # a LangGraph "messages" part, (token, metadata): _pack's rule, inlined
-                        if pair_metadata is _UNSET:
-                            pair_metadata = self._pair_metadata.setdefault(template, chunk[1])
-                        if chunk[1] is pair_metadata or _same(pair_metadata, chunk[1]):
-                            message = chunk[0]
-                            pair = _PAIR_TUPLE if cls is tuple else _PAIR_LIST
-                            cls = AIMessageChunk
-                    if cls is AIMessageChunk:
-                        attrs = message.__dict__
-                        if (  # _packable(attrs), inlined
-                            len(attrs) == _PLAIN_FIELD_COUNT
-                            and type(attrs["content"]) is str
-                            and not attrs["additional_kwargs"]
-                            and not attrs["response_metadata"]
-                            and not attrs["tool_call_chunks"]
-                            and not attrs["tool_calls"]
-                            and not attrs["invalid_tool_calls"]
-                            and attrs["usage_metadata"] is None
-                            and attrs["name"] is None
-                            and attrs["chunk_position"] is None
-                        ):
-                            if message_id is _UNSET:  # the first: its id is every packed one's
-                                message_id = self._message_ids.setdefault(template, attrs["id"])
-                            if (
-                                attrs["id"] == message_id
-                                and not message.__pydantic_extra__
-                                and (_NO_PRIVATE or not message.__pydantic_private__)
-                            ):
-                                field_set = message.__pydantic_fields_set__
-                                if field_set != known_set:
-                                    known_set = frozenset(field_set)
-                                    known_code = self._field_set_code(known_set)
-                                value, kind = attrs["content"], known_code + pair
-                except Exception as error:  # an odd chunk: kept as it is, never lost
-                    report_internal_error("streamviz event store", error)
-                    value, kind = chunk, _AS_IS
-                values_append(value)
-                kind_append(kind)
             finally:
                 release()
 
@@ -792,12 +840,12 @@ class EventStore:
         entry = self._entries[seq]
         if entry < 0:
             return self._dicts[~entry]
-        shape, has_thread = self._templates[self._template[entry]]
+        shape = self._templates[self._template[entry]]
         event = shape.copy()
         event["data"] = {"chunk": self._chunk(entry)}
         event["t"] = self._t[entry]
         event["seq"] = seq if self._seqs is None else self._seqs[seq]
-        if has_thread:
+        if "thread" in shape:
             event["thread"] = self._thread[entry]
         if "server_t" in shape:
             event["server_t"] = self._server_t[entry]
@@ -851,8 +899,8 @@ class EventStore:
             rows_stored = len(self._t)
             t_of_row = np.frombuffer(self._t[:rows_stored], dtype=np.float64)
             thread_of_row = np.frombuffer(self._thread[:rows_stored], dtype=np.uint64)
-            templates = [shape for shape, _ in self._templates]
-            has_thread = np.array([flag for _, flag in self._templates], dtype=bool)
+            templates = list(self._templates)
+            has_thread = np.array(["thread" in shape for shape in templates], dtype=bool)
             timed_rows = min(len(self._server_t), rows_stored)
             server_t_of_row = np.frombuffer(self._server_t[:timed_rows], dtype=np.float64)
         stop = start + len(entries)
@@ -887,7 +935,7 @@ class EventStore:
         sets them. A new dict, as :meth:`event` builds.
         """
         template, kind, source = shape
-        event = self._templates[template][0].copy()
+        event = self._templates[template].copy()
         event["data"] = {"chunk": self._build(kind, source, text)}
         return event
 
@@ -896,7 +944,7 @@ class EventStore:
 
         Shared by every row of the template: read it, never change it.
         """
-        return self._templates[index][0]
+        return self._templates[index]
 
     def last_time(self) -> float:
         """``t`` of the latest event (0 if none)."""
@@ -911,7 +959,7 @@ class EventStore:
         times: dict[str, list[float]] = {}
         for item in self.blocks():
             if type(item) is ChunkBlock:
-                shapes = [self._templates[index][0] for index in item.templates()]
+                shapes = [self._templates[index] for index in item.templates()]
                 for shape, t in zip(shapes, item.times(), strict=True):
                     if shape["event"].endswith("_stream") and "run_id" in shape:
                         times.setdefault(shape["run_id"], []).append(t)

@@ -44,7 +44,7 @@ RUN_ID = "streamviz.run_id"
 PARENT_RUN_ID = "streamviz.parent_run_id"
 RUN_TYPE = "streamviz.run_type"
 STATUS = "streamviz.status"  # "ok" | "error" | "interrupted" | "cancelled" | "running"
-THREAD = "streamviz.thread"
+THREAD = "streamviz.thread"  # the LangGraph thread id the run ran on (text), when known
 
 # Each streamed chunk of a run is one span event named STREAM_EVENT, at the time it was captured.
 STREAM_EVENT = "streamviz.stream"

@@ -10,7 +10,6 @@ import contextlib
 import datetime as _dt
 import io
 import json
-import math
 import os
 import tempfile
 import warnings
@@ -22,6 +21,7 @@ from typing import IO, Any
 from ._log import ChunkBlock, EventStore, Shape
 from ._redact import redact_text
 from ._serialization import MARKER, from_json, to_json
+from ._validate import MAX_T, SEQ_RANGE, THREAD_RANGE, Budget, open_regular
 
 __all__ = [
     "FORMATS",
@@ -43,12 +43,15 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 
 # Expected JSON types of event keys, phrased for error messages.
 _STR, _STR_LIST, _OBJECT = "a string", "a list of strings", "an object"
-_FINITE, _INT = "a finite number", "an integer"
+_FINITE = f"a finite number of seconds from {-MAX_T:.0e} to {MAX_T:.0e}"
+_INT = "an integer from -2**63 to 2**63 - 1"
+_THREAD = "an integer from 0 to 2**64 - 1"
 _REQUIRED_KEYS = {
     "event": _STR, "name": _STR, "run_id": _STR, "parent_ids": _STR_LIST, "tags": _STR_LIST,
     "metadata": _OBJECT, "t": _FINITE, "seq": _INT,
 }  # fmt: skip
-_OPTIONAL_KEYS = {"thread": _INT, "mode": _STR, "ns": _STR_LIST}
+_OPTIONAL_KEYS = {"thread": _THREAD, "mode": _STR, "ns": _STR_LIST, "server_t": _FINITE}
+_INT_RANGES = {_INT: SEQ_RANGE, _THREAD: THREAD_RANGE}
 _HEADER_KEYS = ("format", "version", "streamviz", "created")
 
 FORMATS = ("jsonl", "parquet", "arrow")
@@ -105,9 +108,10 @@ def _check_type(value: Any, expected: str) -> bool:
     if expected == _OBJECT:
         return isinstance(value, dict)
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected == _FINITE:
-        return is_number and math.isfinite(value)
-    return is_number and isinstance(value, int)
+    if expected == _FINITE:  # an int too big for a float is out of range too (no OverflowError)
+        return is_number and -MAX_T <= value <= MAX_T
+    low, high = _INT_RANGES[expected]
+    return is_number and isinstance(value, int) and low <= value < high
 
 
 def _event_problem(encoded: Any) -> str | None:
@@ -122,6 +126,8 @@ def _event_problem(encoded: Any) -> str | None:
     for key, expected in _OPTIONAL_KEYS.items():
         if key in encoded and not _check_type(encoded[key], expected):
             return f"event key {key!r} must be {expected}, not {_describe(encoded[key])}"
+    if "data" not in encoded:  # a run's life-cycle event always has data (maybe {}): add it
+        encoded["data"] = {}
     return None
 
 
@@ -214,6 +220,8 @@ def encode_event_line(event: Mapping[str, Any], index: int) -> bytes:
     if problem is not None:
         raise ValueError(f"cannot write event {index}: {problem}")
     line = _encode_line(encoded)
+    if len(line) > MAX_LINE_BYTES:  # a file read_trace would refuse: cut the biggest values
+        line = _encode_line(_without_huge_values(encoded))
     if len(line) > MAX_LINE_BYTES:
         # Writing it would produce a file that read_trace refuses; fail now instead.
         raise ValueError(
@@ -221,6 +229,42 @@ def encode_event_line(event: Mapping[str, Any], index: int) -> bytes:
             f"the {MAX_LINE_BYTES:,} bytes a trace line may hold"
         )
     return line
+
+
+def _without_huge_values(encoded: dict[str, Any]) -> dict[str, Any]:
+    """An encoded event whose line would be too long, its biggest values as repr markers.
+
+    Each value of ``data`` (an input, an output, a chunk) and of ``metadata`` whose JSON text is
+    over a quarter of :data:`MAX_LINE_BYTES` becomes a ``repr`` marker holding its start and
+    saying why, so one huge value costs that value, not the whole save.
+    """
+    cap = MAX_LINE_BYTES // 4
+    out = dict(encoded)
+    for key in ("data", "metadata"):
+        fields = out.get(key)
+        if not isinstance(fields, dict) or MARKER in fields:
+            if fields is not None and len(_encode_line(fields)) > cap:
+                out[key] = {"value": _huge_marker(fields, _encode_line(fields))}
+            continue
+        kept = {}
+        for name, value in fields.items():
+            text = _encode_line(value)
+            kept[name] = _huge_marker(value, text) if len(text) > cap else value
+        out[key] = kept
+    return out
+
+
+def _huge_marker(value: Any, text: bytes) -> dict[str, Any]:
+    kind = value.get("type") if isinstance(value, dict) and MARKER in value else None
+    if not isinstance(kind, str):
+        kind = f"builtins.{type(value).__name__}"
+    return {
+        MARKER: "repr",
+        "type": kind,
+        "repr": text[:10_000].decode("utf-8", "ignore") + "...",
+        "error": f"value of {len(text):,} bytes left out: over the {MAX_LINE_BYTES // 4:,}"
+        " bytes a trace file keeps of one value",
+    }
 
 
 def _encode_lines(
@@ -240,6 +284,7 @@ def _encode_lines(
 # redaction leave as they are, and that no real event holds.
 TEXT_MARK = "\x00sv:text\x00"
 _T_MARK, _SEQ_MARK, _THREAD_MARK = "\x00sv:t\x00", "\x00sv:seq\x00", "\x00sv:thread\x00"
+_SERVER_T_MARK = "\x00sv:server_t\x00"
 
 
 def split_on_marks(text: str, marks: Mapping[str, str]) -> tuple[list[str], list[str]] | None:
@@ -274,24 +319,30 @@ class Skeleton:
     (a non-finite ``t``, a lone surrogate): that event takes the full path.
     """
 
-    __slots__ = ("_order", "_pieces")
+    __slots__ = ("_order", "_pieces", "_timed")
 
     def __init__(self, pieces: list[str], order: list[str]) -> None:
         self._pieces = pieces
         self._order = order
+        self._timed = "server_t" in order
 
     @classmethod
     def of(cls, store: EventStore, shape: Shape) -> Skeleton | None:
         event = store.shape_event(shape, TEXT_MARK)
         event["t"], event["seq"] = _T_MARK, _SEQ_MARK
         marks = {"text": TEXT_MARK, "t": _T_MARK, "seq": _SEQ_MARK}
+        numbers: dict[str, Any] = {"t": 0.0, "seq": 0}
         if "thread" in event:
             event["thread"] = _THREAD_MARK
             marks["thread"] = _THREAD_MARK
+            numbers["thread"] = 0
+        if "server_t" in event:  # a resumable server run's part: when the server sent it
+            event["server_t"] = _SERVER_T_MARK
+            marks["server_t"] = _SERVER_T_MARK
+            numbers["server_t"] = 0.0
         encoded = to_json(event)
         # Encoded once, with marks for the holes: a shape whose events a file cannot hold (as
         # encode_event_line checks them, with numbers in the holes) takes the full path.
-        numbers = {"t": 0.0, "seq": 0, "thread": 0} if "thread" in event else {"t": 0.0, "seq": 0}
         if not isinstance(encoded, dict) or _event_problem({**encoded, **numbers}) is not None:
             return None
         found = split_on_marks(_encode_line(encoded).decode("utf-8"), marks)
@@ -304,18 +355,21 @@ class Skeleton:
 
     @property
     def order(self) -> list[str]:
-        """The holes (``text``, ``t``, ``seq``, ``thread``) in the order they occur."""
+        """The holes (``text``, ``t``, ``seq``, ``thread``, ``server_t``), in their order."""
         return self._order
 
-    def line(self, text: str, t: float, seq: int, thread: int) -> bytes | None:
+    def line(
+        self, text: str, t: float, seq: int, thread: int, server_t: float = 0.0
+    ) -> bytes | None:
         """The event's JSONL line (without its newline), or None if it takes the full path."""
-        if t - t != 0:  # inf or nan: written as a marker by the full path
-            return None
+        if t - t != 0 or (self._timed and server_t - server_t != 0):
+            return None  # inf or nan: written as a marker by the full path
         values = {
             "text": encode_basestring(redact_text(text)),
             "t": repr(t),
             "seq": str(seq),
             "thread": str(thread),
+            "server_t": repr(server_t),
         }
         pieces = self._pieces
         parts = [pieces[0]]
@@ -340,6 +394,7 @@ def _store_lines(store: EventStore) -> Iterator[bytes]:
             continue
         shapes, texts = item.shapes()
         times, threads, seqs = item.times(), item.threads(), item.seqs()
+        server_times = item.server_times() if store.has_server_times() else None
         for offset, shape in enumerate(shapes):
             line = None
             if shape is not None:
@@ -348,8 +403,9 @@ def _store_lines(store: EventStore) -> Iterator[bytes]:
                     skeleton = skeletons[shape] = Skeleton.of(store, shape)
                 if skeleton is not None:
                     line = skeleton.line(
-                        texts[offset], times[offset], seqs[offset], threads[offset]
-                    )
+                        texts[offset], times[offset], seqs[offset], threads[offset],
+                        0.0 if server_times is None else server_times[offset],
+                    )  # fmt: skip
             yield (
                 line
                 if line is not None
@@ -457,6 +513,7 @@ def read_trace(
     max_line_bytes: int = MAX_LINE_BYTES,
     format: str | None = None,
     into: EventStore | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Load a trace file written by :func:`write_trace`.
 
@@ -475,6 +532,10 @@ def read_trace(
     into : EventStore, optional
         Append the events to this store as they are read (``events`` is then empty): a run's
         streamed tokens are stored compactly without building each event.
+    max_bytes : int, optional
+        The most memory the load may take, estimated from each JSON text before it is parsed
+        (see :class:`streamviz._validate.Budget`). By default 16 times the bytes read plus
+        64 MiB; past it the load fails with a :class:`TraceFileError` saying so.
 
     Returns
     -------
@@ -487,8 +548,10 @@ def read_trace(
     Raises
     ------
     TraceFileError
-        If the file is empty, lacks a valid header, is of a newer format version, or any line
-        is not UTF-8, too long, not JSON, too deeply nested, or not a well-formed event; for a
+        If the path is not a regular file (a FIFO, a device, a directory), the load would pass
+        ``max_bytes``, the file is empty, lacks a valid header, is of a newer format version, or
+        any line is not UTF-8, too long, not JSON, too deeply nested, or not a well-formed
+        event (``t`` out of range, say); for a
         columnar file, if it is not a readable Parquet/Arrow file (truncated, say), lacks a
         column, or a row is not a well-formed event.
     ImportError
@@ -503,21 +566,38 @@ def read_trace(
 
     """
     kind = trace_format(path_or_file, format)
-    if kind == "jsonl" and format is None:
-        kind = _sniff(path_or_file) or kind
+    budget = Budget(max_bytes)
     if _is_path(path_or_file):
         name: str | None = os.fsdecode(os.fspath(path_or_file))
-    else:
-        name = getattr(path_or_file, "name", None)
-        name = name if isinstance(name, str) else None
+
+        def refuse(reason: str) -> TraceFileError:
+            return TraceFileError(reason, path=name)
+
+        # Only a regular file: a FIFO would block here forever, a device never end.
+        with open_regular(path_or_file, refuse) as stream:
+            if kind == "jsonl" and format is None:
+                kind = _sniff(stream) or kind
+            return _read_kind(stream, name, kind, max_line_bytes, into, budget)
+    name = getattr(path_or_file, "name", None)
+    name = name if isinstance(name, str) else None
+    if kind == "jsonl" and format is None:
+        kind = _sniff(path_or_file) or kind
+    return _read_kind(path_or_file, name, kind, max_line_bytes, into, budget)
+
+
+def _read_kind(
+    stream: IO[Any],
+    name: str | None,
+    kind: str,
+    limit: int,
+    into: EventStore | None,
+    budget: Budget,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if kind != "jsonl":
         from streamviz._columnar import read_columnar
 
-        return read_columnar(path_or_file, name, kind, into)
-    if _is_path(path_or_file):
-        with open(path_or_file, "rb") as stream:
-            return _read(stream, name, max_line_bytes, into)
-    return _read(path_or_file, name, max_line_bytes, into)
+        return read_columnar(stream, name, kind, into, budget)
+    return _read(stream, name, limit, into, budget)
 
 
 def _reject_constant(constant: str) -> Any:
@@ -533,8 +613,13 @@ class _TornLine(_LineProblem):
 
 
 def _read(
-    stream: IO[Any], name: str | None, limit: int, into: EventStore | None = None
+    stream: IO[Any],
+    name: str | None,
+    limit: int,
+    into: EventStore | None = None,
+    budget: Budget | None = None,
 ) -> tuple[dict, list[dict]]:
+    budget = Budget(None) if budget is None else budget
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     loader = None if into is None else _Loader(into)
@@ -561,6 +646,11 @@ def _read(
             if loader is not None and header is not None and loader.fast(text):
                 loaded += 1
                 continue
+            # Bytes read so far (characters of a text stream), token lines included.
+            budget.read = lines.total if lines is not None else budget.read + len(text) + 1
+            too_much = budget.charge(text)  # before parsing: a line of "[]" takes 30x its size
+            if too_much is not None:
+                raise _LineProblem(too_much)
             try:
                 value = json.loads(text, parse_constant=_reject_constant)
             except RecursionError:
@@ -642,8 +732,8 @@ class _Loader:
         position = len(store) - 1
         self.position = position + 1
         shape = store.shape_at(position)
-        if shape is None or event.get("seq") != position:
-            return
+        if shape is None or event.get("seq") != position or "server_t" in event:
+            return  # (a server run's part, with its server_t: parsed line by line)
         skeleton = Skeleton.of(store, shape)
         if skeleton is None or skeleton.order not in (_WITH_THREAD, _WITHOUT_THREAD):
             return
@@ -751,7 +841,7 @@ class _Loader:
             t = float(t_text)
         except ValueError:
             return False
-        if repr(t) != t_text or t - t != 0:
+        if repr(t) != t_text or not -MAX_T <= t <= MAX_T:  # NaN and inf too
             return False
         self.shapes.append(shape)
         self.texts.append(text)
@@ -795,6 +885,7 @@ class _Lines:
         self.lines: list[Any] = []  # decoded lines, or the bytes of a line to decode
         self.index = 0
         self.rest = b""  # the start of a line the last block did not finish
+        self.total = 0  # bytes read from the stream
 
     def next(self) -> tuple[str | None, bool]:
         while self.index >= len(self.lines):
@@ -819,6 +910,7 @@ class _Lines:
         block = self.stream.read(_BLOCK_BYTES)
         if not block:
             return False
+        self.total += len(block)
         data = self.rest + block if self.rest else block
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -892,6 +984,9 @@ def _check_header(value: Any) -> dict[str, Any]:
             f"trace format version {version} is newer than the supported version "
             f"{TRACE_VERSION}; upgrade streamviz to read it"
         )
+    for key in ("name", "trace_created", "created", "streamviz"):
+        if value.get(key) is not None and not isinstance(value[key], str):
+            raise _LineProblem(f"header key {key!r} must be a string, not {_describe(value[key])}")
     try:
         return from_json(value)
     except ValueError as exc:

@@ -156,8 +156,10 @@ def _encode(value: Any, depth: int, active: set[int]) -> Any:
     cls = type(value)
     if cls is str:
         return redact_text(value)
-    if value is None or cls is bool or cls is int:
+    if value is None or cls is bool:
         return value
+    if cls is int:  # beyond 4,300 digits json cannot write it: a marked repr, not a failed save
+        return value if -_BIG_INT < value < _BIG_INT else _big_int(value)
     if cls is float:
         return value if math.isfinite(value) else {MARKER: "float", "value": repr(value)}
     if depth >= MAX_DEPTH:
@@ -193,7 +195,9 @@ def _encode_other(value: Any, cls: type, depth: int, active: set[int]) -> Any:
     if isinstance(value, str):  # str subclasses such as the parsers' TextAccessor
         return redact_text(str.__str__(value))
     if isinstance(value, int):  # IntEnum and friends (bool is exact-typed above)
-        return int(value)
+        return _encode(int(value), depth, active)
+    if cls.__name__ in ("NaTType", "Timestamp") and cls.__module__.startswith("pandas"):
+        return _pandas_time(value)
     if isinstance(value, float):
         return _encode(float(value), depth, active)
     for scalar_type, kind, encode, _ in _SCALARS:
@@ -232,6 +236,30 @@ def _encode_other(value: Any, cls: type, depth: int, active: set[int]) -> Any:
     # The fields object is part of the marker, not a nesting level that may be cut off.
     encoded = (_encode_dict if isinstance(fields, dict) else _encode)(fields, depth + 1, active)
     return {MARKER: kind, "type": name, "fields": encoded}
+
+
+_BIG_INT = 10**4000  # json writes ints of up to 4,300 digits (sys.get_int_max_str_digits)
+
+
+def _big_int(value: int) -> dict[str, Any]:
+    digits = value.bit_length() * 30103 // 100000 + 1  # about, without the decimal text
+    text = f"{value:#x}"
+    if len(text) > MAX_REPR_CHARS:
+        text = (
+            f"{text[: MAX_REPR_CHARS - 60]}... [{len(text) - MAX_REPR_CHARS + 60} more hex digits]"
+        )
+    return {MARKER: "repr", "type": "builtins.int", "repr": text,
+            "error": f"an integer of about {digits:,} digits, more than JSON text holds here; "
+                     "kept in hexadecimal"}  # fmt: skip
+
+
+def _pandas_time(value: Any) -> dict[str, Any]:
+    """``pandas.NaT`` as a ``nat`` marker; a Timestamp with nanoseconds as a ``timestamp``."""
+    if type(value).__name__ == "NaTType":
+        return {MARKER: "nat"}
+    if getattr(value, "nanosecond", 0):
+        return {MARKER: "timestamp", "value": value.isoformat()}
+    return {MARKER: "datetime", "value": _dt.datetime.isoformat(value)}
 
 
 def _encode_dict(value: dict, depth: int, active: set[int]) -> Any:
@@ -325,10 +353,10 @@ def _decode(value: Any) -> Any:
     kind = value[MARKER]
     try:
         return _decode_marker(kind, value)
-    except _MalformedMarker:
+    except (_MalformedMarker, RecursionError):
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+    except Exception as exc:  # OverflowError (a timedelta of 10**12 days) and any other
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else f"{exc}"[:200]
         raise _MalformedMarker(f"malformed {kind!r} marker: {detail}") from None
 
 
@@ -364,9 +392,19 @@ def _decode_marker(kind: Any, m: dict[str, Any]) -> Any:
         if m["value"] not in ("nan", "inf", "-inf"):
             raise ValueError(f"not a non-finite float: {m['value']!r}")
         return float(m["value"])
+    if kind == "nat":
+        return _pandas().NaT
+    if kind == "timestamp":  # a pandas Timestamp with nanoseconds
+        return _pandas().Timestamp(str(m["value"]))
     if isinstance(kind, str) and kind in _SCALAR_DECODERS:
         return _SCALAR_DECODERS[kind](m["value"])
     raise _MalformedMarker(f"unknown {MARKER} marker kind {kind!r}")
+
+
+def _pandas() -> Any:
+    import pandas
+
+    return pandas
 
 
 def _decode_pairs(pairs: list[Any]) -> dict[Any, Any]:

@@ -20,10 +20,12 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamviz.otel import to_otel, write_otlp_json  # OpenTelemetry: see streamviz/otel.py
+
 if TYPE_CHECKING:
     from streamviz.trace import Trace
 
-__all__ = ["trace_html", "write_html"]
+__all__ = ["to_otel", "trace_html", "write_html", "write_otlp_json"]
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "

@@ -11,7 +11,7 @@ import pandas as pd
 from streamviz._gc import paused_gc
 from streamviz.events import split_event
 from streamviz.filters import event_type
-from streamviz.runs import STATUSES, Run
+from streamviz.runs import STATUSES, Run, path_texts, run_depths
 
 if TYPE_CHECKING:
     from streamviz._log import Columns
@@ -69,17 +69,10 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> 
     source = columns.template.copy()
     source[columns.positions] = np.arange(len(columns.dicts)) + len(columns.templates)
 
-    path_of: dict[Any, str] = {}
+    path_of = path_texts(runs.values())  # once per run, without walking up from each
 
     def path(event: Mapping[str, Any]) -> str:
-        run_id = event["run_id"]
-        found = path_of.get(run_id)
-        if found is None:
-            run = runs.get(run_id)
-            found = event["name"] if run is None else " / ".join(run.path)
-            if run is not None:
-                path_of[run_id] = found
-        return found
+        return path_of.get(event["run_id"], event["name"])
 
     phases, names, parents, depths, paths, tags, kinds = [], [], [], [], [], [], []
     for event in sources:
@@ -158,7 +151,7 @@ def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
             "name": pd.array([run.name for run in runs], dtype="string"),
             "run_type": pd.array([run.run_type for run in runs], dtype="string"),
             "status": pd.Categorical([run.status for run in runs], categories=list(STATUSES)),
-            "depth": pd.array([run.depth for run in runs], dtype="int64"),
+            "depth": pd.array(run_depths(runs), dtype="int64"),
             "start": times([run.start for run in runs]),
             "end": times([run.end for run in runs]),
             "duration": times([run.duration for run in runs]),

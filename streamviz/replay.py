@@ -273,8 +273,14 @@ class _Recorded:
     """
 
     def __init__(self, trace: Trace) -> None:
+        import numpy as np
+
         self._store = trace.store
-        self._times = trace.store.columns().t
+        # When each event is due: its t, or an earlier event's if later (events play in seq
+        # order, and a file may hold them out of time order; NaN counts as the time before),
+        # so the due times never go back and the last one is the replay's duration.
+        times = np.asarray(trace.store.columns().t, dtype=np.float64)
+        self._times = np.nan_to_num(np.fmax.accumulate(times), nan=0.0) if len(times) else times
         self._size = len(self._times)
 
     def __len__(self) -> int:
@@ -289,7 +295,7 @@ class _Recorded:
         return dict(self._store.event(index))
 
     def time(self, index: int) -> float:
-        """``t`` of event ``index``."""
+        """When event ``index`` is due: its ``t``, or an earlier event's if that is later."""
         return float(self._times[index])
 
     def count_until(self, moment: float) -> int:

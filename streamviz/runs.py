@@ -21,7 +21,7 @@ from typing import Any
 
 from streamviz.events import CUSTOM_EVENT, Event, SerializedError, is_cancellation, split_event
 
-__all__ = ["STATUSES", "Run", "RunTree", "link_resumes"]
+__all__ = ["STATUSES", "Run", "RunTree", "link_resumes", "path_texts", "run_depths"]
 
 STATUSES = ("running", "ok", "error", "cancelled", "interrupted")
 """Possible values of :attr:`Run.status`."""
@@ -68,6 +68,10 @@ class Run:
     """Number of streamed chunks."""
     orphan: bool = False
     """True when the run names a parent the trace has never seen (it is shown as a root)."""
+    cycle: bool = False
+    """True when the run names itself, or a run below it, as its parent (a corrupt or
+    hand-made file): that link is not made, so the tree stays a tree, and the run is shown as a
+    root. :attr:`parent_id` keeps the id the events named."""
     parent: Run | None = None
     """The parent run object, when known."""
     children: list[Run] = field(default_factory=list)
@@ -80,7 +84,8 @@ class Run:
     """The ``Command(resume=...)`` value this run was started with (see :attr:`is_resume`)."""
     resumes: str | None = None
     """Id of the paused run this one resumes (same thread, an earlier ``interrupted`` root)."""
-    _interrupt_ids: set[str] = field(default_factory=set)
+    # Ids of the interrupts in `interrupts`: a set of its own once a run has one (most never do).
+    _interrupt_ids: set[str] | frozenset[str] = frozenset()
 
     @property
     def is_resume(self) -> bool:
@@ -316,7 +321,9 @@ class RunTree:
             for interrupt_id, value in found:
                 if interrupt_id is None or interrupt_id not in node._interrupt_ids:
                     if interrupt_id is not None:
-                        node._interrupt_ids.add(interrupt_id)
+                        if type(node._interrupt_ids) is frozenset:
+                            node._interrupt_ids = set()
+                        node._interrupt_ids.add(interrupt_id)  # type: ignore[union-attr]
                     node.interrupts.append(value)
             node = node.parent
 
@@ -339,7 +346,10 @@ class RunTree:
         )
         self.runs[run.run_id] = run
         parent = self.runs.get(parent_id) if parent_id is not None else None
-        if parent is not None:
+        if parent is run:  # names itself as its parent: a loop of one, never linked
+            run.cycle = True
+            self.roots.append(run)
+        elif parent is not None:
             run.parent = parent
             parent.children.append(run)
         else:
@@ -347,12 +357,31 @@ class RunTree:
             self.roots.append(run)
             if run.orphan:
                 self._waiting.setdefault(parent_id, []).append(run)
-        for child in self._waiting.pop(run.run_id, ()):
-            # The parent arrived after its child (filtered or merged traces): adopt it.
-            child.orphan, child.parent = False, run
+        waiting = self._waiting.pop(run.run_id, None)
+        if waiting:
+            self._adopt(run, waiting)
+        return run
+
+    def _adopt(self, run: Run, children: list[Run]) -> None:
+        """The parent arrived after its children (filtered or merged traces): adopt them.
+
+        A child that is ``run`` itself or one of its ancestors (the events name each other as
+        parents) is not adopted: it stays a root flagged :attr:`Run.cycle`, so every walk up
+        the tree ends. One walk up from ``run`` per call, whatever the number of children.
+        """
+        above: set[int] = set()
+        node: Run | None = run
+        while node is not None:
+            above.add(id(node))
+            node = node.parent
+        for child in children:
+            child.orphan = False
+            if id(child) in above:
+                child.cycle = True
+                continue
+            child.parent = run
             run.children.append(child)
             self.roots.remove(child)
-        return run
 
     def _abandon_descendants(self, root: Run, t: float) -> None:
         # A root that failed or was cancelled takes its still-running descendants with it: they
@@ -361,6 +390,60 @@ class RunTree:
             if run is not root and run.status == "running":
                 run.end, run.status = t, "cancelled"
                 run.error = f"abandoned: {root.name} ended with {root.error}"
+
+
+def run_depths(runs: Iterable[Run]) -> list[int]:
+    """:attr:`Run.depth` of each run, in O(runs) for the lot (each ancestor walked once)."""
+    known: dict[int, int] = {}
+    out = []
+    for run in runs:
+        chain, node = [], run
+        while node is not None and id(node) not in known:
+            chain.append(node)
+            node = node.parent
+        depth = -1 if node is None else known[id(node)]
+        for above in reversed(chain):
+            depth += 1
+            known[id(above)] = depth
+        out.append(known[id(run)])
+    return out
+
+
+_PATH_ENDS = 32  # a path deeper than twice this many names keeps this many at each end
+
+
+def path_texts(runs: Iterable[Run], sep: str = " / ") -> dict[str, str]:
+    """``sep``-joined :attr:`Run.path` of each run by id, in O(runs) for the lot.
+
+    A path of more than 64 names (a chain of runs thousands deep, from a file) keeps its first
+    and last 32 with ``… (N more) …`` between, so the texts grow with the number of runs, not
+    with its square.
+    """
+    ends: dict[int, tuple[tuple[str, ...], tuple[str, ...], int]] = {}
+    out: dict[str, str] = {}
+    limit = 2 * _PATH_ENDS
+    for run in runs:
+        chain, node = [], run
+        while node is not None and id(node) not in ends:
+            chain.append(node)
+            node = node.parent
+        head, tail, count = ((), (), 0) if node is None else ends[id(node)]
+        for above in reversed(chain):
+            count += 1
+            if count <= limit:
+                head = (*head, above.name)
+                if count == limit:
+                    head, tail = head[:_PATH_ENDS], head[_PATH_ENDS:]
+            else:
+                tail = (*tail[1:], above.name)
+            ends[id(above)] = (head, tail, count)
+        head, tail, count = ends[id(run)]
+        if count <= limit:
+            names = [*head, *tail]
+        else:
+            names = [*head, f"… ({count - limit:,} more) …", *tail]
+        out[run.run_id] = sep.join(names)
+    return out
 
 
 def _paused_on(run: Run, candidates: Iterable[Run]) -> str | None:

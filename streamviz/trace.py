@@ -373,13 +373,19 @@ class Trace:
         typed columns that pandas, polars and DuckDB read directly (they need pyarrow:
         ``pip install 'streamviz[parquet]'``). ``format`` (``"jsonl"``, ``"parquet"``,
         ``"arrow"``) overrides the suffix. docs/trace-files.md describes the formats.
+        ``x.perfetto.json`` (or ``format="perfetto"``) exports Chrome trace-event JSON for the
+        Perfetto UI (:mod:`streamviz.perfetto`; export only: it does not load back).
 
         LangChain messages, documents and prompt values are written as faithful JSON; values that
         cannot be serialised are written as a marked ``repr``; secrets are redacted.
         """
         from streamviz._persistence import write_trace
         from streamviz._version import __version__
+        from streamviz.perfetto import is_perfetto_target, write_perfetto
 
+        if is_perfetto_target(path, format):  # x.perfetto.json: Chrome trace-event JSON
+            write_perfetto(self, path)
+            return
         # The events stored when called, read from the store as they are written: nothing kept.
         write_trace(
             path,
@@ -398,16 +404,20 @@ class Trace:
         }
 
     @classmethod
-    def load(cls, path: str | Path | IO[Any]) -> Trace:
+    def load(cls, path: str | Path | IO[Any], *, max_bytes: int | None = None) -> Trace:
         """Read a trace written by :meth:`save`; nothing in the file is executed.
 
-        JSONL, Parquet or Arrow IPC, by the suffix or else by the file's first bytes.
+        JSONL, Parquet or Arrow IPC, by the suffix or else by the file's first bytes. Only a
+        regular file is read from a path (not a FIFO or a device). ``max_bytes`` bounds the
+        memory the load may take, estimated before each JSON text is parsed: by default 16
+        times the file's size plus 64 MiB (docs/trace-files.md, "Loading guards").
 
         Raises
         ------
         streamviz.TraceFileError
-            If the file is malformed, truncated or not a streamviz trace (the message names the
-            line, or the row of a columnar file).
+            If the file is malformed, truncated or not a streamviz trace, holds a value out of
+            range, is not a regular file, or would take more than ``max_bytes`` (the message
+            names the file and the line, or the row of a columnar file).
         ImportError
             For a Parquet or Arrow file when pyarrow is not installed.
         """
@@ -416,7 +426,7 @@ class Trace:
 
         trace = cls()
         with paused_gc():  # every event decoded in full builds objects: no collection meanwhile
-            header, _ = read_trace(path, into=trace._store)
+            header, _ = read_trace(path, into=trace._store, max_bytes=max_bytes)
         trace.name = header.get("name")
         created = header.get("trace_created") or header.get("created")
         if isinstance(created, str):
@@ -430,6 +440,34 @@ class Trace:
         trace = cls(name)
         trace._store.extend(events)
         return trace
+
+    @classmethod
+    def from_otel(
+        cls, source: Any, *, trace_id: str | None = None, name: str | None = None
+    ) -> Trace:
+        """Build a trace from OpenTelemetry spans: OTLP/JSON files, or spans a process recorded.
+
+        ``source`` is an OTLP/JSON file (one ``ExportTraceServiceRequest`` object, or JSON Lines
+        of them), a folder of them (``*.json``, ``*.jsonl``, ``*.ndjson``), a request as a dict,
+        opentelemetry-sdk ``ReadableSpan`` objects (e.g. ``InMemorySpanExporter``'s finished
+        spans), or a list mixing these: the spans of several files (one per worker process) are
+        joined by their trace ids. Each span becomes a run; spans written by
+        :mod:`streamviz.otel` come back with their run ids, types and streamed chunks, and
+        OpenInference spans (openinference-instrumentation-langchain) are read by their span
+        kinds and attributes. docs/otel.md says what is read from where.
+
+        All the traces found are joined into one (each its own roots), unless ``trace_id``
+        (hex, a UUID or an int) picks one. Strings are redacted as trace files are.
+
+        Raises
+        ------
+        streamviz.TraceFileError
+            (``OtelImportError``) for malformed input, naming the file, the line and the span;
+            for spans whose parents form a cycle.
+        """
+        from streamviz.sources.otel import from_otel
+
+        return from_otel(source, trace_id=trace_id, name=name)
 
     # ------------------------------------------------------------ subscribing
     def subscribe(self, callback: Subscriber, *, replay: bool = False) -> Callable[[], None]:

@@ -438,3 +438,65 @@ def test_a_watched_agents_streamed_events_read_back_as_the_event_by_event_path_s
                                      and e["name"] == "DemoToolModel")  # fmt: skip
     assert trace.store.kept_objects()  # the tool model's chunks (and closing ones) kept whole
     assert trace.result == root.output and set(root.output) == {"a", "b", "c"}
+
+
+def _looping_agent(calls: int, seen: list[int]):
+    """One model node called ``calls`` times in a loop; each call notes the objects the garbage
+    collector tracks (after a collection) in ``seen``."""
+    import gc
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    from streamviz.demo import DemoChatModel
+
+    model = DemoChatModel.for_benchmark(5)
+
+    class State(TypedDict):
+        step: int
+
+    def agent(state: State) -> dict:
+        model.invoke("go")
+        gc.collect()
+        seen.append(len(gc.get_objects()))
+        return {"step": state["step"] + 1}
+
+    graph = StateGraph(State).add_node("agent", agent).add_edge(START, "agent")
+    graph.add_conditional_edges("agent", lambda s: END if s["step"] >= calls else "agent")
+    return graph.compile(name="agent")
+
+
+def test_watching_an_agent_keeps_few_objects_for_the_garbage_collector_per_model_call():
+    """Every object a trace (and its recorder, while the graph runs) keeps is walked by each
+    full collection of the observed program: per model call of an agent (its node, model and
+    routing runs with their start and end events, the call's stream templates) it keeps ~50,
+    and the writers of its ``messages`` parts are not kept for the whole run (each was 37)."""
+    seen: list[int] = []
+    calls = 80
+    trace = sv.watch(
+        _looping_agent(calls, seen),
+        {"step": 0},
+        {"recursion_limit": calls + 10},
+        display=False,
+        stream_mode=["updates", "messages"],
+    )
+    assert len(seen) == calls and {run.status for run in trace.runs.values()} == {"ok"}
+    per_call = (seen[-1] - seen[20]) / (calls - 1 - 20)
+    assert per_call < 65, per_call
+
+
+def test_a_messages_part_of_a_call_whose_writer_was_dropped_reads_back_as_its_event():
+    """GraphParts keeps the writers of its latest model calls only: a part of an older call
+    (many calls streaming at once) gets a new writer and still reads back as ``part_event``."""
+    from langchain_core.messages import AIMessageChunk
+
+    metadatas = [{"langgraph_node": f"agent_{n}", "langgraph_step": n} for n in range(50)]
+    items = [
+        ("messages", (AIMessageChunk(content=f"{n}.{k}", id=f"m{n}"), metadata))
+        for k in range(2)
+        for n, metadata in enumerate(metadatas)
+    ]
+    for via in ("record", "put"):
+        got, expected = recorded_parts(items, via, stream_mode=["updates", "messages"])
+        assert got == expected
+        assert [list(event) for event in got] == [list(event) for event in expected]

@@ -741,3 +741,25 @@ def test_compare_in_notebooks_02_and_08(executed):
     printed_text = printed(notebook)
     assert "events: 1 inserted" in printed_text
     assert "on_chain_stream call_model 'call_model'" in printed_text  # astream's node chunk
+
+
+def test_guide_curl_and_javascript_forms_in_streamviz(executed):
+    """Notebook 08 runs the guide's cURL commands (real curl) and JavaScript examples (node with
+    the JS SDK) on its server; each stream, read by ``sv.from_sse``, equals the Python SDK form."""
+    notebook = notebook_named(executed, "08_langgraph_server.ipynb")
+    assert '"thread_id":' in printed_by(notebook, "print(run_shell(CREATE_THREAD).decode())")
+    raw = printed_by(notebook, 'print((streams / "updates.sse").read_text())')
+    assert raw.startswith("event: metadata\ndata: {")
+    assert 'event: updates\ndata: {"generate_joke":{"joke":"This is a joke about ice cream' in raw
+
+    # Each table: one row per example, "same runs" and "same events" True for each.
+    curl_table = result_of(notebook, "curl_traces, sdk_traces, rows = {}, {}, []")
+    assert "False" not in curl_table and curl_table.count("True") == 2 * 8
+    basic_js = printed_by(notebook, "print(run_node(BASIC_JS))")
+    assert "{ refine_topic: { topic: 'ice cream and cats' } }" in basic_js  # node's notation
+    js_table = result_of(notebook, "js_traces, js_rows = {}, []")
+    assert "False" not in js_table and js_table.count("True") == 2 * 7
+    tokens = snapshot(notebook, 'sv.show(curl_traces["messages-tuple"]', "graph")
+    assert len(tokens.parts("messages")) == 54
+    refused = printed_by(notebook, "sv.from_sse(broken)")
+    assert refused.startswith("line 8: the data of event 'updates' is not JSON")

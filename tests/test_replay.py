@@ -126,3 +126,24 @@ def test_the_widget_clock_follows_the_replay_not_the_wall(parrot, clock):
     # Paused: the replayed trace's clock stays at the fifth event however much time passes.
     assert player.trace.clock() == parrot.events[4]["t"]
     player.close()
+
+
+def test_a_file_whose_last_line_is_not_its_latest_event_plays_to_the_end(tmp_path, clock):
+    # Hand-edited or merged files may hold events out of time order: each plays in its line's
+    # order once its time (or an earlier line's later time) has come, and the replay finishes.
+    header = {"format": "streamviz-trace", "version": 1, "streamviz": "0.1.0", "name": "late"}
+    base = {"name": "step", "run_id": "a", "parent_ids": [], "tags": [], "metadata": {}}
+    events = [
+        {**base, "event": "on_chain_start", "data": {}, "t": 0.0, "seq": 0},
+        {**base, "event": "on_chain_stream", "data": {"chunk": "x"}, "t": 0.5, "seq": 1},
+        {**base, "event": "on_chain_end", "data": {"output": "x"}, "t": 0.2, "seq": 2},
+    ]
+    path = tmp_path / "late.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in [header, *events]) + "\n")
+    player = Replay(path)
+    assert player.duration == 0.5
+    clock.advance(0.3)
+    eventually(lambda: player.played == 1, "the start played")
+    clock.advance(0.3)
+    assert player.wait(timeout=60)
+    assert player.played == 3 and player.trace.runs["a"].status == "ok"

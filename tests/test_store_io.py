@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from helpers import need_pyarrow
@@ -53,7 +55,37 @@ def secret_trace() -> sv.Trace:
     return collector.trace
 
 
-TRACES = {"chain": chain_trace, "graph": graph_trace, "secret": secret_trace}
+def server_trace(tokens: int = 300) -> sv.Trace:
+    """A graph run in process, then a resumable LangGraph server run's parts as
+    ``watch_remote`` records them: each part says when the server sent it (``server_t``, after
+    ``ns``), a model's tokens as JSON dicts and as ``messages`` parts (a list: message, metadata).
+    """
+    trace = graph_trace(20)
+
+    def part(event: str, data: dict, server_t: float, mode: str = "events") -> dict:
+        fields = {"event": event, "name": "model", "run_id": "m", "parent_ids": ["r"]}
+        metadata = {"langgraph_node": "call_model", "langgraph_step": 1}
+        fields |= {"tags": ["seq:step:1"], "metadata": metadata, "data": data}
+        return {**fields, "mode": mode, "ns": [], "server_t": server_t}
+
+    trace.store.append(part("on_chat_model_start", {"input": {"messages": []}}, 0.2))
+    for i in range(tokens):
+        message = {"content": f" w{i}", "additional_kwargs": {}, "response_metadata": {}}
+        message |= {"type": "AIMessageChunk", "name": None, "id": "run-m", "tool_calls": []}
+        sent = 0.25 + 0.001 * i
+        trace.store.append(part("on_chat_model_stream", {"chunk": message}, sent))
+        pair = [dict(message), {"langgraph_node": "call_model"}]
+        trace.store.append(part("on_graph_messages", {"chunk": pair}, sent, "messages"))
+    trace.store.append(part("on_chat_model_end", {"output": {"content": "..."}}, 0.6))
+    return trace
+
+
+TRACES = {
+    "chain": chain_trace,
+    "graph": graph_trace,
+    "secret": secret_trace,
+    "server": server_trace,
+}
 
 
 def event_by_event_jsonl(trace: sv.Trace) -> bytes:
@@ -101,7 +133,7 @@ def test_a_secret_token_is_redacted_in_every_file_format(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
-@pytest.mark.parametrize("kind", ["chain", "graph"])
+@pytest.mark.parametrize("kind", ["chain", "graph", "server"])
 def test_a_loaded_trace_equals_the_saved_one_and_is_compact(tmp_path, kind, suffix):
     if suffix != "jsonl":
         need_pyarrow()
@@ -298,3 +330,74 @@ def test_parquet_token_rows_edited_by_hand_are_read_as_written(tmp_path, edits):
     untouched = [i for i in range(len(rows)) if i not in set(tokens)]
     events, original = loaded.events, trace.events
     assert [events[i] for i in untouched] == [original[i] for i in untouched]
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
+@pytest.mark.parametrize("kind", ["chain", "graph", "server"])
+def test_a_loaded_trace_has_the_events_keys_in_their_order(tmp_path, kind, suffix):
+    """Each event's keys come back in the order the trace had them (a graph part's ``mode``,
+    ``ns`` and ``server_t`` before ``t``, ``seq`` and ``thread``), whatever the format."""
+    if suffix != "jsonl":
+        need_pyarrow()
+    trace = TRACES[kind]()
+    path = tmp_path / f"t.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert [list(event) for event in loaded.events] == [list(event) for event in trace.events]
+    assert loaded.events == trace.events
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
+def test_a_server_runs_tokens_are_saved_from_their_skeletons(tmp_path, monkeypatch, suffix):
+    """A resumable server run's token rows (each with its ``server_t``) are written from their
+    shape's skeleton, not encoded one event at a time, and read back as compact rows."""
+    if suffix != "jsonl":
+        need_pyarrow()
+    import streamviz._columnar as columnar
+    import streamviz._persistence as persistence
+
+    trace = server_trace(2_000)
+    tokens = sum(1 for event in trace.events if "server_t" in event) - 2
+    encoded = []  # every event encoded on its own (the per-event path of each writer)
+    by_event = persistence.encode_event_line
+    by_row = columnar._Encoder.add
+    monkeypatch.setattr(
+        persistence, "encode_event_line", lambda e, i: encoded.append(i) or by_event(e, i)
+    )
+    monkeypatch.setattr(
+        columnar._Encoder, "add", lambda self, e: encoded.append(e) or by_row(self, e)
+    )
+    path = tmp_path / f"t.{suffix}"
+    trace.save(path)
+    others = len(trace) - tokens
+    assert len(encoded) < others + 20, (len(encoded), others)  # a skeleton per shape, not per token
+    skeletons = []  # loading encodes a skeleton per shape learned, never one per line
+    to_json = persistence.to_json
+    monkeypatch.setattr(persistence, "to_json", lambda e: skeletons.append(1) or to_json(e))
+    loaded = sv.Trace.load(path)
+    assert len(skeletons) < 20
+    assert loaded.events == trace.events
+    blocks = [item for item in loaded.store.blocks() if not isinstance(item, dict)]
+    assert sum(block.count for block in blocks) >= tokens
+
+
+def test_files_written_by_commit_19d09db_load_as_the_same_events():
+    """Trace files saved by an earlier version (tests/data/make_trace_files_v19d09db.py: a
+    graph's parts, then a server run's, whose ``server_t`` that version kept in ``extra``) load
+    as the same events, key order included, in every format; and save again equal."""
+    need_pyarrow()
+    data = Path(__file__).parent / "data"
+    reference = sv.Trace.load(data / "trace_19d09db.jsonl")
+    events = list(reference.events)
+    assert sum("server_t" in event for event in events) == 42
+    assert any(event.get("mode") == "messages" for event in events)
+    for suffix in ("parquet", "arrow"):
+        loaded = sv.Trace.load(data / f"trace_19d09db.{suffix}")
+        assert loaded.name == "old"
+        assert [list(e) for e in loaded.events] == [list(e) for e in events], suffix
+        assert loaded.events == events, suffix
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in ("jsonl", "parquet", "arrow"):
+            path = Path(folder) / f"again.{suffix}"
+            reference.save(path)
+            assert sv.Trace.load(path).events == events, suffix

@@ -32,12 +32,17 @@ _BENCH_WORDS = ("lorem", "ipsum", "dolor", "sit", "amet", "sed", "do", "magna")
 class _Plan:
     """What one call will emit: tokens, per-token delays (None = no waiting), usage."""
 
-    __slots__ = ("delays", "tokens", "usage")
+    __slots__ = ("delays", "pauses", "tokens", "usage")
 
     def __init__(
-        self, tokens: Sequence[str], delays: list[float] | None, usage: UsageMetadata
+        self,
+        tokens: Sequence[str],
+        delays: list[float] | None,
+        usage: UsageMetadata,
+        pauses: frozenset[int] = frozenset(),
     ) -> None:
         self.tokens = tokens
+        self.pauses = pauses  # tokens after a scripted pause: waited for from the one before
         self.delays = delays
         self.usage = usage
 
@@ -120,7 +125,8 @@ class _ScriptedModel(BaseModel):
         delays = self.delays(len(tokens), call) if timed else None
         n_in = len(tokens_of(prompt_text))
         usage = self._usage(n_in, len(tokens))
-        return _Plan(tokens, delays, usage)
+        pauses = frozenset(i for i in (self.pauses or {}) if 0 <= i < len(tokens))
+        return _Plan(tokens, delays, usage, pauses)
 
     def _usage(self, n_in: int, n_out: int) -> UsageMetadata:
         """Token counts as a provider reports them (cache reads and reasoning are parts)."""
@@ -151,7 +157,9 @@ def _paced(plan: _Plan) -> Iterator[str]:
         yield from plan.tokens
         return
     deadline = time.perf_counter()
-    for token, delay in zip(plan.tokens, plan.delays, strict=True):
+    for index, (token, delay) in enumerate(zip(plan.tokens, plan.delays, strict=True)):
+        if index in plan.pauses:  # a scripted stall: never shortened by catching up
+            deadline = max(deadline, time.perf_counter())
         deadline += delay
         remaining = deadline - time.perf_counter()
         if remaining > 0:
@@ -167,7 +175,9 @@ async def _apaced(plan: _Plan) -> AsyncIterator[str]:
         return
     loop = asyncio.get_running_loop()
     deadline = loop.time()
-    for token, delay in zip(plan.tokens, plan.delays, strict=True):
+    for index, (token, delay) in enumerate(zip(plan.tokens, plan.delays, strict=True)):
+        if index in plan.pauses:
+            deadline = max(deadline, loop.time())
         deadline += delay
         remaining = deadline - loop.time()
         if remaining > 0:
@@ -207,7 +217,9 @@ class DemoChatModel(_ScriptedModel, BaseChatModel):
         Seed for the jitter, so runs are reproducible.
     pauses : dict of int to float, optional
         Scripted stalls: ``{i: seconds}`` adds that wait before token ``i`` (0-based) of every
-        answer, on top of its usual delay.
+        answer, on top of its usual delay. Counted from when token ``i - 1`` was taken, so a
+        late consumer never shortens it (other tokens keep to their schedule from the call's
+        start, catching up after a slow consumer as a buffered socket would).
     responses : list of str, optional
         If given, answers cycle through these in order, one per call, and the
         keyword rules are ignored.  They are split with `tokenize`.

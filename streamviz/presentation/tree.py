@@ -47,6 +47,8 @@ def _line(
         parts.append(f"answers {answered.id}")
     if run.orphan:
         parts.append(f"parent {run.parent_id} not seen")
+    if run.cycle:
+        parts.append(f"parent {run.parent_id} is itself or below it: link not made")
     if usage is not None and run.run_id in usage.rolled:
         from streamviz.usage import usage_text
 
@@ -59,6 +61,8 @@ def _line(
     # Names and errors come from payloads: keep control characters out of the terminal.
     return "  ".join(parts).translate(_CONTROL)
 
+
+_MAX_INDENT = 64  # levels of indentation; deeper runs are drawn at this one, with their depth
 
 _CONTROL = {code: " " for code in [*range(0, 32), 127] if code != 9}
 
@@ -93,17 +97,25 @@ def format_tree(
     that very likely lost its parent says so, with the likely parent and the fix.
     """
     lines: list[str] = []
-
-    def visit(run: Run, prefix: str, last: bool, top: bool) -> None:
-        branch = "" if top else ("└─ " if last else "├─ ")
+    # Depth first with a stack, not recursion, so a chain of runs thousands of levels deep (a
+    # file can hold one) prints like any other tree; its indentation stops growing at
+    # _MAX_INDENT levels (deeper lines say their depth), so the text grows with the run count.
+    stack = [(root, "", True, 0) for root in reversed(roots)]
+    while stack:
+        run, prefix, last, depth = stack.pop()
+        if depth == 0:
+            branch = ""
+        elif depth > _MAX_INDENT:
+            branch = f"└─[{depth}] " if last else f"├─[{depth}] "
+        else:
+            branch = "└─ " if last else "├─ "
         lines.append(prefix + branch + _line(run, chunks, calls, usage, detached))
-        below = prefix if top else prefix + ("   " if last else "│  ")
+        flat = depth == 0 or depth > _MAX_INDENT
+        below = prefix if flat else prefix + ("   " if last else "│  ")
         if calls is not None:
             inside = below + ("│  " if run.children else "   ")
             lines.extend(inside + line for line in _call_lines(run, calls))
-        for index, child in enumerate(run.children):
-            visit(child, below, index == len(run.children) - 1, False)
-
-    for root in roots:
-        visit(root, "", True, True)
+        children = run.children
+        for index in range(len(children) - 1, -1, -1):
+            stack.append((children[index], below, index == len(children) - 1, depth + 1))
     return "\n".join(lines)

@@ -289,6 +289,11 @@ class GraphParts:
             fields["data"] = None  # its place among the fields; the writer fills it
             write = self.trace.store.stream_writer(None, fields)
             tags = metadata.get("tags")
+            if len(self._writers) >= _KEPT_WRITERS:
+                # The oldest call's writer goes (the garbage collector would walk every one of
+                # them for the whole run): a part of that call, if one still comes, gets a new
+                # writer, and reads back the same.
+                del self._writers[next(iter(self._writers))]
             self._writers[id(metadata)] = self._latest = (
                 metadata,
                 namespace,
@@ -311,6 +316,7 @@ class GraphParts:
 
 
 _MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
+_KEPT_WRITERS = 32  # writers of the latest model calls kept (calls streaming at once, and more)
 
 
 def _unchanged(metadata: dict[str, Any], copy: dict[str, Any], tags: list[Any]) -> bool:

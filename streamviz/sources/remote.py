@@ -185,6 +185,8 @@ class RemoteParts:
         self._has_values = False
         self._message_metadata: dict[str, dict[str, Any]] = {}
         self._server_t: float | None = None  # the part being recorded: its server time
+        self.server_zero: float | None = None
+        """The wall time (s) ``server_t`` counts from; ``None``: the trace's clock's 0, now."""
 
     # ------------------------------------------------------------------ reading
     @property
@@ -211,7 +213,10 @@ class RemoteParts:
                 self.open()
             sent = server_time(part)
             # On the trace's clock: the wall time of its 0 is the wall time now minus its time.
-            self._server_t = None if sent is None else sent - (time.time() - self.trace.clock())
+            zero = self.server_zero
+            if zero is None:
+                zero = time.time() - self.trace.clock()
+            self._server_t = None if sent is None else sent - zero
             if mode == "error":
                 self._error_part(namespace, data)
             elif mode == "events" and is_event_dict(data):
