@@ -427,6 +427,7 @@ class EventStore:
         with self.lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
+            self._settle_rows()
             first_row, first_seq = len(self._t), len(self._entries)
             previous = self._values[-1] if self._values else None
             shared = []
@@ -437,10 +438,10 @@ class EventStore:
                 previous = text
             texts = shared
             templates = [shape[0] for shape in shapes]
-            self._template.extend(templates)
-            self._kind.extend([shape[1] for shape in shapes])
+            self._template.extend(templates)  # the row columns, template first, values last
             self._t.extend(times)
             self._thread.extend(threads)
+            self._kind.extend([shape[1] for shape in shapes])
             self._values.extend(texts)
             if server_times is not None:
                 column = self._server_t
@@ -555,8 +556,8 @@ class EventStore:
                 if "server_t" in event:
                     self._keep_server_t(event["server_t"])
                 return
-        self._entries.append(~len(self._dicts))
-        self._dicts.append(event)
+        self._dicts.append(event)  # then its entry: an interrupt between leaves no dangling entry
+        self._entries.append(~(len(self._dicts) - 1))
 
     def _template_for(self, event: dict[str, Any]) -> int:
         """The template a compact ``event`` fits (made if new), or -1 if it cannot be compact."""
@@ -578,12 +579,14 @@ class EventStore:
             if all(_same(shape[name], event[name]) for name in keys if name not in _VARYING):
                 return index
         shape = {name: None if name in _VARYING else value for name, value in event.items()}
-        index = self._template_of[key] = len(self._templates)
-        self._templates.append(shape)
+        self._templates.append(shape)  # then its index: an interrupt between leaves no bad index
+        index = self._template_of[key] = len(self._templates) - 1
         return index
 
     def _keep_compact(self, template: int, t: float, thread: int, chunk: Any) -> None:
         """Append one compact row (the append path; :meth:`stream_writer` inlines the same)."""
+        if len(self._template) != len(self._values):
+            self._settle_rows()
         row = len(self._t)
         last = self._last
         if chunk is last[0] and chunk is not None:
@@ -599,13 +602,29 @@ class EventStore:
                 earlier = self._values[last[1]]
                 if type(earlier) is str and earlier == value:
                     value = earlier
-            last[0], last[1] = chunk, row
         self._template.append(template)
         self._t.append(t)
         self._thread.append(thread)
         self._kind.append(kind)
         self._values.append(value)
         self._entries.append(row)
+        if kind != _SAME:
+            last[0], last[1] = chunk, row
+
+    def _settle_rows(self) -> None:
+        """Drop a row left half-appended by an interrupt (lock held).
+
+        A row's columns are appended template first and values last, and its event's entry only
+        after them: a ``KeyboardInterrupt`` (or any exception) between two of those appends
+        leaves the first columns one longer than ``values`` and no entry naming the row. The
+        next append cuts them back, so rows stay aligned and no event points at a partial row.
+        """
+        rows = len(self._values)
+        for column in (self._template, self._t, self._thread, self._kind):
+            if len(column) > rows:
+                del column[rows:]
+        if self._last[1] >= rows:
+            self._last[0], self._last[1] = None, -1
 
     def _keep_server_t(self, server_t: float) -> None:
         """Set the ``server_t`` of the latest row (rows since the last one with one get NaN)."""
@@ -721,6 +740,8 @@ class EventStore:
             kind_append: Any = kind_append,
             values_append: Any = values_append,
             t_column: array = self._t,
+            template_column: array = self._template,
+            values_column: list[Any] = self._values,
             last: list[Any] = self._last,
             state: list[Any] = state,
             store: EventStore = self,
@@ -736,10 +757,12 @@ class EventStore:
                     store.append({**fields, "data": {"chunk": chunk}})
                     return
                 row = len(t_column)
+                if len(template_column) != len(values_column):  # an interrupted append
+                    store._settle_rows()
+                    row = len(t_column)
                 if chunk is last[0] and chunk is not None:
                     value, kind = last[1], _SAME
                 else:
-                    last[0], last[1] = chunk, row
                     value, kind = chunk, _AS_IS
                     try:
                         cls = type(chunk)
@@ -794,12 +817,14 @@ class EventStore:
                     except Exception as error:  # an odd chunk: kept as it is, never lost
                         report_internal_error("streamviz event store", error)
                         value, kind = chunk, _AS_IS
-                template_append(template)
+                template_append(template)  # the row's columns, values last, then its entry
                 t_append(t)
                 thread_append(_get_ident())
                 kind_append(kind)
                 values_append(value)
                 entries_append(row)
+                if kind != _SAME:
+                    last[0], last[1] = chunk, row
                 if run is not None:  # RunTree.apply's stream branch, inlined
                     if run.first_chunk is None:
                         run.first_chunk = t

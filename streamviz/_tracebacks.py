@@ -85,7 +85,10 @@ def program_traceback(tb: TracebackType | None) -> TracebackType | None:
             return tb
         linked: TracebackType | None = None
         for entry in reversed(kept):
-            linked = TracebackType(linked, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+            # tb_lineno is None for an entry whose instruction has no line (an interrupt that
+            # landed in a generated line): the frame's line stands in for it.
+            line = entry.tb_lineno if entry.tb_lineno is not None else entry.tb_frame.f_lineno
+            linked = TracebackType(linked, entry.tb_frame, entry.tb_lasti, line or 0)
         return linked
     except Exception as error:
         report_internal_error("traceback trimming", error)
