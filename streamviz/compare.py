@@ -99,6 +99,15 @@ def _paths(roots: list[Run], single_root: bool) -> dict[str, str]:
     return paths
 
 
+def _column(values: list[Any], dtype: str) -> Any:
+    """A typed column of a comparison's frame (text with a lone surrogate kept by Python)."""
+    import pandas as pd
+
+    from streamviz.frames import string_array
+
+    return string_array(values) if dtype == "string" else pd.array(values, dtype=dtype)
+
+
 @dataclass
 class Side:
     """One side of a comparison: a trace, or one run of a trace and what ran inside it."""
@@ -431,7 +440,7 @@ class Comparison:
 
         rows = {name: [getattr(d, name) for d in self.diffs] for name in _DIFF_COLUMNS}
         return pd.DataFrame(
-            {name: pd.array(values, dtype=_DIFF_COLUMNS[name]) for name, values in rows.items()}
+            {name: _column(values, _DIFF_COLUMNS[name]) for name, values in rows.items()}
         )
 
     # ------------------------------------------------------------------ runs
@@ -481,7 +490,7 @@ class Comparison:
             )
             rows["tokens_diff"].append(diff(rows["tokens_a"][-1], rows["tokens_b"][-1]))
         return pd.DataFrame(
-            {name: pd.array(values, dtype=_RUN_COLUMNS[name]) for name, values in rows.items()}
+            {name: _column(values, _RUN_COLUMNS[name]) for name, values in rows.items()}
         )
 
     # ------------------------------------------------------------------ text

@@ -30,9 +30,22 @@ def _payload(data: Any) -> Any:
     return None
 
 
+def string_array(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+    """``values`` as a pandas string column (``None`` missing), whatever the text holds.
+
+    pandas keeps strings in Arrow, which cannot hold a lone surrogate (half of an emoji split
+    across two chunks, a non-UTF-8 file name read with surrogateescape): a column with one is
+    kept by Python instead, its text exactly as captured, so a frame never fails on text.
+    """
+    try:
+        return pd.array(values, dtype="string")
+    except UnicodeEncodeError:
+        return pd.array(values, dtype=pd.StringDtype("python"))
+
+
 def _strings(values: list[Any], index: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A string column: ``values[index[i]]`` for each row, built by one vectorised take."""
-    return pd.array(values, dtype="string").take(index)
+    return string_array(values).take(index)
 
 
 def _array(values: list[Any]) -> np.ndarray:
@@ -122,7 +135,7 @@ def _events_frame(columns: Columns, runs: Mapping[str, Run], payloads: bool) -> 
             "path": _strings(paths, source),
             "tags": pd.Series(_objects(tags, source), dtype="object", copy=False),
             "thread": thread,
-            "text": pd.array(texts, dtype="string"),
+            "text": string_array(texts),
             **extra,
         },
         copy=False,  # every column is a new array of this call's: pandas need not copy them
@@ -140,17 +153,17 @@ def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
 
     def column(key: str) -> pd.arrays.StringArray:
         describe = texts.get(key)
-        return pd.array([describe(run) if describe else None for run in runs], dtype="string")
+        return string_array([describe(run) if describe else None for run in runs])
 
     def times(values: list[float | None]) -> pd.arrays.FloatingArray:
         return pd.array(values, dtype="Float64")
 
     return pd.DataFrame(
         {
-            "run_id": pd.array([run.run_id for run in runs], dtype="string"),
-            "parent_id": pd.array([run.parent_id for run in runs], dtype="string"),
-            "name": pd.array([run.name for run in runs], dtype="string"),
-            "run_type": pd.array([run.run_type for run in runs], dtype="string"),
+            "run_id": string_array([run.run_id for run in runs]),
+            "parent_id": string_array([run.parent_id for run in runs]),
+            "name": string_array([run.name for run in runs]),
+            "run_type": string_array([run.run_type for run in runs]),
             "status": pd.Categorical([run.status for run in runs], categories=list(STATUSES)),
             "depth": pd.array(run_depths(runs), dtype="int64"),
             "start": times([run.start for run in runs]),
@@ -159,13 +172,13 @@ def runs_frame(runs: Sequence[Run], text: Any = None) -> pd.DataFrame:
             "first_chunk": times([run.first_chunk for run in runs]),
             "time_to_first_chunk": times([run.time_to_first_chunk for run in runs]),
             "chunk_count": pd.array([run.chunk_count for run in runs], dtype="int64"),
-            "error": pd.array([run.error for run in runs], dtype="string"),
+            "error": string_array([run.error for run in runs]),
             "orphan": pd.array([run.orphan for run in runs], dtype="bool"),
             "tags": pd.Series([list(run.tags) for run in runs], dtype="object"),
-            "thread_id": pd.array([run.thread_id for run in runs], dtype="string"),
+            "thread_id": string_array([run.thread_id for run in runs]),
             "interrupt": column("interrupt"),
             "resume": column("resume"),
-            "resumes": pd.array([run.resumes for run in runs], dtype="string"),
+            "resumes": string_array([run.resumes for run in runs]),
             "send": column("send"),
             "tool_calls": column("tool_calls"),
             "tool_call_id": column("tool_call_id"),

@@ -224,18 +224,15 @@ class Trace:
         """``runs_df``'s usage and detached-run columns (see :meth:`usage`)."""
         import pandas as pd
 
+        from streamviz.frames import string_array
         from streamviz.usage import detached_runs, read_usage, usage_columns
 
         report = read_usage(self._store.columns(), self.runs)
         with self._store.lock:
             detached = detached_runs(self.runs)
         columns = usage_columns(report, runs)
-        columns["detached_from"] = pd.array(
-            [
-                detached[run.run_id].likely_parent if run.run_id in detached else None
-                for run in runs
-            ],
-            dtype="string",
+        columns["detached_from"] = string_array(
+            [detached[run.run_id].likely_parent if run.run_id in detached else None for run in runs]
         )
         # one concatenation: inserting the columns one by one costs ~1 ms each
         return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)

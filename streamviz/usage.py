@@ -640,9 +640,11 @@ def usage_columns(report: UsageReport, runs: list[Run]) -> dict[str, Any]:
     """The usage columns of ``runs_df`` for ``runs`` (rolled-up usage; NA where none)."""
     import pandas as pd
 
+    from streamviz.frames import string_array
+
     rows = [_row(report.rolled.get(run.run_id)) for run in runs]
     columns: dict[str, Any] = {
-        "model": pd.array([report.models.get(run.run_id) for run in runs], dtype="string")
+        "model": string_array([report.models.get(run.run_id) for run in runs])
     }
     for name in USAGE_COLUMNS[1:]:
         columns[name] = pd.array([row[name] for row in rows], dtype=_FRAME_COLUMNS[name])

@@ -462,3 +462,17 @@ def test_a_watch_printing_to_a_utf8_console_returns_the_result():
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-2000:]
     assert "RESULT 'pieces: \\ud83d\\ude00 done'" in out
     assert "pieces: \ufffd" in out and "oaConsV4lue1" not in out
+
+
+def test_frames_and_comparisons_keep_a_lone_surrogate_exactly():
+    model = DemoChatModel.for_benchmark(3)
+    name = "half an emoji \ud83d here"
+    with sv.capture() as first:
+        model.invoke("x", {"run_name": name})
+    with sv.capture() as second:
+        model.invoke("x", {"run_name": name})
+    assert first.runs_df()["name"].tolist() == [name]  # pandas' Arrow strings cannot hold it
+    assert name in first.events_df()["name"].tolist()
+    comparison = sv.compare(first, second)
+    assert comparison.to_frame()["name_a"].tolist() == [name]
+    assert "\ufffd" in comparison._repr_html_()  # shown with a visible replacement
