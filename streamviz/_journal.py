@@ -135,6 +135,20 @@ class Journal:
                 except OSError as error:
                     report_internal_error(f"trace journal {self.path!r} (sync)", error)
                 self._release()
+                self._rewrite_if_split_secrets()
+
+    def _rewrite_if_split_secrets(self) -> None:
+        """Write the file anew if a stream held a secret split across its tokens.
+
+        The journal writes each token as it comes (a kill must lose none), before the tokens
+        after it show that it starts a secret: the pieces are in the file until the capture
+        ends, then the file is written again as :meth:`Trace.save` writes it (redacted).
+        """
+        try:
+            if self.trace.store.stream_secrets():
+                self.trace.save(self.path)
+        except Exception as error:
+            report_internal_error(f"trace journal {self.path!r} (rewrite)", error)
 
     # ------------------------------------------------------------------------- internals
     def _release(self) -> None:

@@ -81,6 +81,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import pairwise
 from threading import get_ident as _get_ident
 from time import perf_counter as _perf_counter
 from typing import Any
@@ -89,6 +90,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.base import TextAccessor
 
 from streamviz._errors import report_internal_error
+from streamviz._redact import redact_pieces
 from streamviz.events import split_event
 from streamviz.runs import Run, RunTree
 
@@ -183,11 +185,19 @@ def _same(a: Any, b: Any) -> bool:
 class ChunkBlock:
     """Consecutive compact rows of a store, read as columns (see :meth:`EventStore.blocks`)."""
 
-    __slots__ = ("_row", "_store", "count", "seq")
+    __slots__ = ("_row", "_secrets", "_store", "count", "seq")
 
-    def __init__(self, store: EventStore, seq: int, row: int, count: int) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        seq: int,
+        row: int,
+        count: int,
+        secrets: dict[int, str] | None = None,
+    ) -> None:
         self._store = store
         self._row = row
+        self._secrets = secrets  # row -> text of a stream holding a secret (stream_secrets)
         self.seq = seq
         """Position of the block's first event in the store (its ``seq``, but in a view)."""
         self.count = count
@@ -207,7 +217,18 @@ class ChunkBlock:
         Lets readers that only need the text skip rebuilding the chunk object.
         """
         text = self._store._text
-        return [text(row) for row in range(self._row, self._row + self.count)]
+        texts = [text(row) for row in range(self._row, self._row + self.count)]
+        return self._without_secrets(texts)
+
+    def _without_secrets(self, texts: list[str | None]) -> list[str | None]:
+        """``texts`` of the block's rows with the texts of :meth:`EventStore.stream_secrets`."""
+        secrets = self._secrets
+        if secrets:
+            start = self._row
+            for row in range(start, start + self.count):
+                if row in secrets and texts[row - start] is not None:
+                    texts[row - start] = secrets[row]
+        return texts
 
     def chunk(self, offset: int) -> Any:
         """The chunk of the row at ``offset`` in the block (rebuilt, equal, for packed ones)."""
@@ -216,7 +237,9 @@ class ChunkBlock:
     def part(self, start: int, stop: int) -> ChunkBlock:
         """Rows ``start`` to ``stop`` of the block, as a block."""
         start, stop, _ = slice(start, stop).indices(self.count)
-        return ChunkBlock(self._store, self.seq + start, self._row + start, max(stop - start, 0))
+        return ChunkBlock(
+            self._store, self.seq + start, self._row + start, max(stop - start, 0), self._secrets
+        )
 
     def threads(self) -> array:
         """The thread of each row (0 where its template has none: see :meth:`shapes`)."""
@@ -267,7 +290,7 @@ class ChunkBlock:
             else:
                 add_shape((template, kind, source))
                 add_text(value)
-        return shapes, texts
+        return shapes, self._without_secrets(texts)
 
 
 class EventStore:
@@ -885,16 +908,24 @@ class EventStore:
             yield event(seq)
 
     def blocks(
-        self, start: int = 0, stop: int | None = None, *, most: int | None = None
+        self,
+        start: int = 0,
+        stop: int | None = None,
+        *,
+        most: int | None = None,
+        secret_free: bool = False,
     ) -> Iterator[Any]:
         """Events ``start`` to ``stop`` as event dicts and :class:`ChunkBlock` s of compact rows.
 
         A block holds consecutive compact events (consecutive rows), at most ``most`` of them;
         its rows' templates, times and texts are read as columns, without building any event.
+        With ``secret_free`` (for outputs), the blocks' texts are those of
+        :meth:`stream_secrets` where a stream's joined text holds a secret.
         """
         with self.lock:
             stop = len(self._entries) if stop is None else min(stop, len(self._entries))
             entries = self._entries[start:stop]
+        secrets = self.stream_secrets() if secret_free else None
         dicts = self._dicts
         position, size = 0, len(entries)
         while position < size:
@@ -907,8 +938,50 @@ class EventStore:
             limit = size if most is None else min(size, position + most)
             while end < limit and entries[end] == entry + (end - position):
                 end += 1
-            yield ChunkBlock(self, start + position, entry, end - position)
+            yield ChunkBlock(self, start + position, entry, end - position, secrets)
             position = end
+
+    def stream_secrets(self) -> dict[int, str]:
+        """The texts to write instead of the stored ones where a stream's text holds a secret.
+
+        A model streams a secret split into tokens, and no token alone looks secret: each
+        output (files, exports) writes every row of a template (a run's stream, a model call's
+        ``messages`` parts) with the texts :func:`~streamviz._redact.redact_pieces` gives for the
+        template's texts joined. Keyed by row; only rows whose text changes. Computed anew by
+        each call (nothing is kept by the store); a stream without a secret costs its join and
+        a few substring searches.
+        """
+        import numpy as np
+
+        with self.lock:
+            top = len(self._t)
+            kinds = np.frombuffer(self._kind[:top], dtype=self._kind.typecode).copy()
+            templates = np.frombuffer(self._template[:top], dtype="l")
+            values = self._values[:top]
+        sources = np.arange(top, dtype=np.int64)
+        same = np.flatnonzero(kinds == _SAME)
+        if len(same):
+            repeated = map(values.__getitem__, same.tolist())
+            sources[same] = np.fromiter(repeated, dtype=np.int64, count=len(same))
+            kinds[same] = kinds[sources[same]]
+        texts = _values_at(values, sources)
+        has_text = kinds != _AS_IS
+        for row in np.flatnonzero(~has_text).tolist():  # chunks kept as objects: strings only
+            has_text[row] = type(texts[row]) is str
+        rows = np.flatnonzero(has_text)
+        rows = rows[np.argsort(templates[rows], kind="stable")]
+        grouped = templates[rows]
+        bounds = [0, *(np.flatnonzero(grouped[1:] != grouped[:-1]) + 1).tolist(), len(rows)]
+        pieces_of = texts[rows].tolist()
+        secrets: dict[int, str] = {}
+        for low, high in pairwise(bounds):
+            pieces = pieces_of[low:high]
+            redacted = redact_pieces(pieces)
+            if redacted is not None:
+                for row, old, new in zip(rows[low:high].tolist(), pieces, redacted, strict=True):
+                    if new != old:
+                        secrets[row] = new
+        return secrets
 
     def columns(self, start: int = 0, stop: int | None = None) -> Columns:
         """Events ``start`` to ``stop`` (default: those stored when called) as columns.

@@ -19,7 +19,7 @@ from json.encoder import encode_basestring
 from typing import IO, Any
 
 from ._log import ChunkBlock, EventStore, Shape
-from ._redact import redact_text
+from ._redact import redact_pieces, redact_text
 from ._serialization import MARKER, from_json, to_json
 from ._validate import MAX_T, SEQ_RANGE, THREAD_RANGE, Budget, open_regular
 
@@ -276,8 +276,65 @@ def _encode_lines(
     if isinstance(events, EventStore):
         yield from _store_lines(events)
         return
-    for index, event in enumerate(events):
+    for index, event in enumerate(_without_split_secrets(list(events))):
         yield encode_event_line(event, index)
+
+
+def _without_split_secrets(events: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``events`` with the stream chunks of a secret split across tokens redacted.
+
+    What :meth:`EventStore.stream_secrets` does for a store's rows, for a list of event dicts:
+    the text chunks (strings, text message chunks, LangGraph ``messages`` parts) of each run's
+    stream are joined, and an event whose share of a secret changes gets a copy with its
+    chunk's text from :func:`~streamviz._redact.redact_pieces`.
+    """
+    streams: dict[tuple[Any, Any], list[tuple[int, str]]] = {}
+    for index, event in enumerate(events):
+        name = event.get("event")
+        if not isinstance(name, str) or not (
+            name.endswith("_stream") or event.get("mode") in ("messages", "messages-tuple")
+        ):
+            continue
+        data = event.get("data")
+        text = _text_of(data.get("chunk")) if isinstance(data, dict) else None
+        if text is not None:
+            key = (event.get("run_id"), name)
+            streams.setdefault(key, []).append((index, text))
+    out = events
+    for pieces in streams.values():
+        redacted = redact_pieces([text for _, text in pieces])
+        if redacted is None:
+            continue
+        if out is events:
+            out = list(events)
+        for (index, old), new in zip(pieces, redacted, strict=True):
+            if new != old:
+                event = out[index]
+                chunk = _with_text(event["data"]["chunk"], new)
+                out[index] = {**event, "data": {**event["data"], "chunk": chunk}}
+    return out
+
+
+def _text_of(chunk: Any) -> str | None:
+    """The text of a stream chunk that is only text, else None."""
+    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:  # a LangGraph messages part
+        chunk = chunk[0]
+    if isinstance(chunk, str):
+        return str.__str__(chunk)
+    content = chunk.get("content") if isinstance(chunk, dict) else getattr(chunk, "content", None)
+    return content if type(content) is str else None
+
+
+def _with_text(chunk: Any, text: str) -> Any:
+    """A copy of ``chunk`` (see :func:`_text_of`) holding ``text``."""
+    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:
+        pair = (_with_text(chunk[0], text), chunk[1])
+        return pair if isinstance(chunk, tuple) else list(pair)
+    if isinstance(chunk, str):
+        return type(chunk)(text) if type(chunk) is not str else text
+    if isinstance(chunk, dict):
+        return {**chunk, "content": text}
+    return chunk.model_copy(update={"content": text})
 
 
 # Stand-ins for the values a shape's events do not share (see Skeleton); strings the encoder and
@@ -387,7 +444,8 @@ def _store_lines(store: EventStore) -> Iterator[bytes]:
     """The JSONL lines of a store's events: rows of a known shape from their skeleton."""
     skeletons: dict[Shape, Skeleton | None] = {}
     position = 0
-    for item in store.blocks(most=16_384):
+    # Texts of a stream holding a secret split across its tokens come redacted (_redact).
+    for item in store.blocks(most=16_384, secret_free=True):
         if type(item) is not ChunkBlock:
             yield encode_event_line(item, position)
             position += 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "display_value",
     "encodable_text",
     "is_secret_key",
+    "redact_pieces",
     "redact_text",
     "redact_value",
 ]
@@ -320,6 +321,91 @@ def display_text(text: str) -> str:
     if shown.isascii() or not _SURROGATE.search(shown):
         return shown
     return _SURROGATE.sub(REPLACEMENT, shown)
+
+
+def redact_pieces(pieces: Sequence[str]) -> list[str] | None:
+    """The pieces of one streamed text with the secrets of the joined text left out.
+
+    A model streams a secret the way its tokenizer splits it (``" sk"``, ``"-"``, ``"proj"``,
+    ``"-"``, ``"Ab12"``...): no piece alone looks secret, their join does. Each secret of the
+    joined text becomes ``"[redacted]"`` in the piece where it starts; what the secret covers
+    of that piece and of the following ones is left out (a piece inside a secret becomes
+    ``""``). Text around the secrets keeps its pieces, so a token stream keeps its tokens.
+
+    Returns ``None`` when the joined text holds no secret: then each piece is written as it is
+    (through :func:`redact_text`, as any text).
+    """
+    joined = "".join(pieces)
+    # Not through redact_text's cache of clean texts: a join is seen once, its pieces often.
+    lowered = _lowered(joined)
+    if not _may_hold_secret(joined, lowered):
+        return None
+    redacted = _redact(joined, lowered)
+    if redacted == joined:
+        return None
+    spans = _secret_spans(joined, redacted)
+    if spans is None:  # no way to place what was kept: the join, redacted, in the first piece
+        return [redacted] + [""] * (len(pieces) - 1)
+    out: list[str] = []
+    spans_left = iter(spans)
+    span = next(spans_left, None)
+    offset = 0
+    for piece in pieces:
+        end = offset + len(piece)
+        parts: list[str] = []
+        at = offset  # the next character of the piece to look at
+        while span is not None and span[0] < end:
+            start, stop = span
+            if start >= at:
+                parts.append(piece[at - offset : start - offset])
+                parts.append(REDACTED)
+            at = max(at, min(stop, end))
+            if stop > end:
+                break  # the secret goes on into the next piece
+            span = next(spans_left, None)
+        parts.append(piece[at - offset :])
+        out.append("".join(parts))
+        offset = end
+    return out
+
+
+def _secret_spans(joined: str, redacted: str) -> list[tuple[int, int]] | None:
+    """Where in ``joined`` the text :func:`redact_text` replaced lies, as ``(start, stop)``.
+
+    ``redacted`` is the text kept, in order, with ``"[redacted]"`` between: each kept part is
+    placed once as early and once as late as it fits, and a secret spans from the earliest end
+    of the part before it to the latest start of the part after it. Where a kept part could
+    sit in several places the span covers them all: more is left out, never less. ``None`` if
+    the parts cannot be placed.
+    """
+    kept = redacted.split(REDACTED)
+    first, last = kept[0], kept[-1]
+    if not joined.startswith(first) or not joined.endswith(last):
+        return None
+    if len(first) + len(last) > len(joined):
+        return None
+    ends = [len(first)]  # the earliest end of each kept part
+    for part in kept[1:-1]:
+        found = joined.find(part, ends[-1])
+        if found < 0:
+            return None
+        ends.append(found + len(part))
+    starts = [len(joined) - len(last)]  # the latest start of each kept part, from the last
+    for part in reversed(kept[1:-1]):
+        found = joined.rfind(part, 0, starts[-1])
+        if found < 0:
+            return None
+        starts.append(found)
+    starts.reverse()
+    spans: list[tuple[int, int]] = []
+    for start, stop in zip(ends, starts, strict=True):
+        if stop < start:
+            return None
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(stop, spans[-1][1]))
+        else:
+            spans.append((start, stop))
+    return spans
 
 
 def encodable_text(text: str) -> str:

@@ -257,7 +257,7 @@ def _read_events(
             found.error = data.get("error") if isinstance(data, dict) else None
             found.error_t = t
 
-    for item in store.blocks(most=16_384):
+    for item in store.blocks(most=16_384, secret_free=True):
         if type(item) is not ChunkBlock:
             t = item.get("t")
             if isinstance(t, (int, float)) and t > last:

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from streamviz._redact import redact_text
+from streamviz._redact import redact_pieces, redact_text
 from streamviz._serialization import to_json
 from streamviz.events import split_event
 from streamviz.presentation.text import chunk_text, part_text, preview
@@ -209,6 +209,7 @@ def to_perfetto(trace: Any, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str
 
     # Instants: tokens (capped), graph parts and custom events.
     written = dropped = 0
+    streamed: dict[tuple[Any, Any, Any], list[tuple[int, str]]] = {}  # stream -> (instant, text)
     for event in store.events(0, stop):
         kind = event["event"]
         phase = split_event(kind)
@@ -230,6 +231,8 @@ def to_perfetto(trace: Any, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str
             text = part_text(mode, chunk) if mode == "messages" else chunk_text(chunk)
             name = "token" if mode == "messages" or (phase and phase[0] in _MODELS) else "chunk"
             args = {"text": _cut(redact_text(text), PREVIEW_CHARS)}
+            stream = (event.get("run_id"), kind, mode)
+            streamed.setdefault(stream, []).append((len(out), text))
             out.append(_instant(tid, ts, name, name, args))
         elif phase is None:
             if mode:
@@ -240,6 +243,13 @@ def to_perfetto(trace: Any, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str
                 label, shown, category, args = kind, preview(data, PREVIEW_CHARS), "event", {}
             args["data"] = _cut(redact_text(shown), PREVIEW_CHARS)
             out.append(_instant(tid, ts, _cut(label, NAME_CHARS), category, args))
+
+    # A secret a model streamed split into tokens: each token's share of it left out.
+    for instants in streamed.values():
+        redacted = redact_pieces([text for _, text in instants])
+        if redacted is not None:
+            for (index, _), text in zip(instants, redacted, strict=True):
+                out[index]["args"]["text"] = _cut(text, PREVIEW_CHARS)
 
     usage = _usage_of(trace)
     flows = 0

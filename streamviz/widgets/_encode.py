@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamviz._errors import report_internal_error
 from streamviz._log import ChunkBlock
-from streamviz._redact import display_text, display_value, encodable_text
+from streamviz._redact import display_text, display_value, encodable_text, redact_pieces
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
 from streamviz.events import CUSTOM_EVENT, split_event
@@ -99,6 +99,13 @@ class TraceEncoder:
         self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
         self._linked: set[str] = set()  # runs whose calls changed in this _advance
         self._states = _PartStates()  # the diff of values/updates/checkpoints parts
+        # The events of each stream, (kind, run) -> seqs, and whether each kind is a stream's:
+        # a secret split across a stream's tokens is found in their joined text (_redact_streams).
+        self._streams: dict[tuple[int, int], tuple[list[int], list[str]]] = {}  # seqs, texts
+        self._streamed_kinds: list[bool] = []
+        self._ending_kinds: list[bool] = []  # kinds that end a run (its stream is complete)
+        self._retext: dict[str, str] = {}  # seq -> new text of an event already sent
+        self._redacted: set[tuple[int, int]] = set()  # streams that held a secret
         self.behind = False
         """The last encoding stopped at its ``limit`` with events left (more to send)."""
         self._usage_calls: dict[str, Any] = {}  # model run id -> what it reported (usage.py)
@@ -134,7 +141,13 @@ class TraceEncoder:
             "kinds": self._kinds_since(start),
             "runs": rows,
             "events": self._events_since(start),
+            "retext": self._take_retext(start),
         }
+
+    def _take_retext(self, start: int) -> dict[str, str]:
+        """The new texts of events sent before ``start`` (the page has the old ones)."""
+        retext, self._retext = self._retext, {}
+        return {key: text for key, text in retext.items() if int(key) < start}
 
     def snapshot(self, *, limit: int | None = None) -> dict[str, Any]:
         """The whole trace as the durable ``snapshot`` trait (all events encoded so far).
@@ -244,6 +257,7 @@ class TraceEncoder:
                 linked |= self._read_calls(calls.apply, item)
                 seq += 1
         calls.count = stop
+        self._redact_streams(start, stop)
         touched.update(self._index.get(run_id, -1) for run_id in linked)
         linked.clear()
         touched.update(self._read_usage(start, stop, touched))
@@ -265,6 +279,56 @@ class TraceEncoder:
         times = self._columns["us"]
         now = clock if self._open else (times[-1] / 1e6 if times else 0.0)
         return rows, _ms(now)
+
+    def _redact_streams(self, start: int, stop: int) -> None:
+        """Leave out of each stream that grew the secrets its joined text holds.
+
+        A model streams a secret split into tokens (``" sk"``, ``"-"``, ``"proj"``...): no token
+        looks secret, so each was shown as it came. Once the stream's text holds one, each token
+        gets its share of :func:`~streamviz._redact.redact_pieces`: new events before they are
+        sent, the ones sent already in the next delta's ``retext``.
+        """
+        columns = self._columns
+        kinds, runs, texts = columns["kind"], columns["run"], columns["text"]
+        streamed, ending = self._streamed_kinds, self._ending_kinds
+        for name in self._kinds[len(streamed) :]:
+            split = split_event(name) if isinstance(name, str) else None
+            streamed.append(
+                (split is not None and split[1] == "stream")
+                or (isinstance(name, str) and name.removeprefix("on_graph_") in _TOKEN_MODES)
+            )
+            ending.append(split is not None and split[1] in ("end", "error"))
+        streams = self._streams
+        grown: set[tuple[int, int]] = set()
+        ended: set[int] = set()
+        window = zip(range(start, stop), kinds[start:stop], runs[start:stop], strict=True)
+        for seq, kind, run in window:
+            if ending[kind]:
+                ended.add(run)
+            elif streamed[kind]:
+                key = (kind, run)
+                stream = streams.get(key)
+                if stream is None:
+                    stream = streams[key] = ([], [])
+                stream[0].append(seq)
+                stream[1].append(texts[seq])  # as encoded, before any stream redaction
+                grown.add(key)
+        for key in grown:
+            seqs, pieces = streams[key]
+            # Always the whole stream as encoded: a secret found early may go on in later
+            # tokens, which its "[redacted]" would hide from the rules.
+            redacted = redact_pieces(pieces)
+            if redacted is not None or key in self._redacted:
+                self._redacted.add(key)
+                for seq, new in zip(seqs, redacted or pieces, strict=True):
+                    if texts[seq] != new:
+                        texts[seq] = new
+                        if seq < start:
+                            self._retext[str(seq)] = new
+        if ended:  # a run's stream is complete once its end is encoded: forget it
+            for key in [key for key in streams if key[1] in ended]:
+                del streams[key]
+                self._redacted.discard(key)
 
     def _kind(self, name: str, seq: int) -> int:
         index = self._kind_index.get(name)
