@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from streamviz._errors import report_internal_error
@@ -99,13 +100,12 @@ class TraceEncoder:
         self._calls = ToolCalls()  # tool calls of model runs, read as the events are encoded
         self._linked: set[str] = set()  # runs whose calls changed in this _advance
         self._states = _PartStates()  # the diff of values/updates/checkpoints parts
-        # The events of each stream, (kind, run) -> seqs, and whether each kind is a stream's:
-        # a secret split across a stream's tokens is found in their joined text (_redact_streams).
-        self._streams: dict[tuple[int, int], tuple[list[int], list[str]]] = {}  # seqs, texts
+        # Each open stream, (kind, run) -> its events, and whether each kind is a stream's or
+        # ends a run: a secret split across a stream's tokens is found in their joined text.
+        self._streams: dict[tuple[int, int], _Stream] = {}
         self._streamed_kinds: list[bool] = []
-        self._ending_kinds: list[bool] = []  # kinds that end a run (its stream is complete)
+        self._ending_kinds: list[bool] = []
         self._retext: dict[str, str] = {}  # seq -> new text of an event already sent
-        self._redacted: set[tuple[int, int]] = set()  # streams that held a secret
         self.behind = False
         """The last encoding stopped at its ``limit`` with events left (more to send)."""
         self._usage_calls: dict[str, Any] = {}  # model run id -> what it reported (usage.py)
@@ -284,9 +284,11 @@ class TraceEncoder:
         """Leave out of each stream that grew the secrets its joined text holds.
 
         A model streams a secret split into tokens (``" sk"``, ``"-"``, ``"proj"``...): no token
-        looks secret, so each was shown as it came. Once the stream's text holds one, each token
+        looks secret, so each is shown as it comes. Once the stream's text holds one, each token
         gets its share of :func:`~streamviz._redact.redact_pieces`: new events before they are
-        sent, the ones sent already in the next delta's ``retext``.
+        sent, the ones sent already in the next delta's ``retext``. While a stream grows, its
+        latest :data:`SECRET_WINDOW` events are looked at again with the new ones (and every
+        secret found in them whole); when its run ends, the whole stream once.
         """
         columns = self._columns
         kinds, runs, texts = columns["kind"], columns["run"], columns["text"]
@@ -298,37 +300,41 @@ class TraceEncoder:
                 or (isinstance(name, str) and name.removeprefix("on_graph_") in _TOKEN_MODES)
             )
             ending.append(split is not None and split[1] in ("end", "error"))
+        if stop <= start:
+            return
+        import numpy as np
+
+        # The new events by stream, as columns (a trace's events are mostly stream events).
+        kind = np.asarray(kinds[start:stop], dtype=np.int64)
+        run = np.asarray(runs[start:stop], dtype=np.int64)
+        ended = set(run[np.asarray(ending, dtype=bool)[kind]].tolist())
+        positions = np.flatnonzero(np.asarray(streamed, dtype=bool)[kind])
+        keys = (kind[positions] << 32) | (run[positions] + 1)
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        seqs = (positions[order] + start).tolist()
+        pieces = [texts[seq] for seq in seqs]  # as encoded, before any stream redaction
+        bounds = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(seqs)]
+        if not seqs:
+            bounds = []
         streams = self._streams
-        grown: set[tuple[int, int]] = set()
-        ended: set[int] = set()
-        window = zip(range(start, stop), kinds[start:stop], runs[start:stop], strict=True)
-        for seq, kind, run in window:
-            if ending[kind]:
-                ended.add(run)
-            elif streamed[kind]:
-                key = (kind, run)
-                stream = streams.get(key)
-                if stream is None:
-                    stream = streams[key] = ([], [])
-                stream[0].append(seq)
-                stream[1].append(texts[seq])  # as encoded, before any stream redaction
-                grown.add(key)
-        for key in grown:
-            seqs, pieces = streams[key]
-            # Always the whole stream as encoded: a secret found early may go on in later
-            # tokens, which its "[redacted]" would hide from the rules.
-            redacted = redact_pieces(pieces)
-            if redacted is not None or key in self._redacted:
-                self._redacted.add(key)
-                for seq, new in zip(seqs, redacted or pieces, strict=True):
-                    if texts[seq] != new:
-                        texts[seq] = new
-                        if seq < start:
-                            self._retext[str(seq)] = new
-        if ended:  # a run's stream is complete once its end is encoded: forget it
+        grown: dict[tuple[int, int], int] = {}  # stream -> its number of events before
+        for low, high in pairwise(bounds):
+            key = (int(keys[low] >> 32), int(keys[low] & 0xFFFFFFFF) - 1)
+            stream = streams.get(key)
+            if stream is None:
+                stream = streams[key] = _Stream()
+            grown[key] = len(stream.seqs)
+            stream.seqs += seqs[low:high]
+            stream.pieces += pieces[low:high]
+        retext = self._retext
+        for key, before in grown.items():
+            streams[key].check(streams[key].window_start(before), texts, start, retext)
+        if ended:  # a run's stream is complete once its end is encoded: a last look, then forget
             for key in [key for key in streams if key[1] in ended]:
-                del streams[key]
-                self._redacted.discard(key)
+                stream = streams.pop(key)
+                if stream.looked_from > 0:
+                    stream.check(0, texts, start, retext)
 
     def _kind(self, name: str, seq: int) -> int:
         index = self._kind_index.get(name)
@@ -682,6 +688,69 @@ DIFF_CHARS = 2_000
 """Longest diff text of one part."""
 CARRIED_OVER = "state before this run (carried over from the thread)"
 CARRIED_OVER_WITH_INPUT = "state carried over from the thread, with this run's input"
+
+
+SECRET_WINDOW = 4096
+"""Events of a growing stream looked at again with its new tokens for a secret split across
+them (its whole text once its run ends): 4,096 characters at least."""
+
+
+class _Stream:
+    """The events of one open stream (one kind of event of one run) and its texts as encoded."""
+
+    __slots__ = ("looked_from", "pieces", "secrets", "seqs")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.pieces: list[str] = []  # each event's text before any stream redaction
+        self.secrets: list[tuple[int, int]] = []  # events (first, last) of each secret found
+        self.looked_from = 0  # where the last look started
+
+    def window_start(self, before: int) -> int:
+        """Where to look again now that events from ``before`` on are new.
+
+        The last :data:`SECRET_WINDOW` events before them, moved back to the start of a
+        secret found earlier that the window would cut: a secret is always looked at whole, so
+        that one found earlier stays left out as a whole.
+        """
+        first = max(before - SECRET_WINDOW, 0)  # each event holds one character or more
+        for low, high in reversed(self.secrets):
+            if high < first:
+                break
+            if low < first:
+                first = low
+        return first
+
+    def check(self, first: int, texts: list[Any], sent: int, retext: dict[str, str]) -> None:
+        """Redact the secrets of events ``first`` on in ``texts``.
+
+        Events before ``sent`` (on the page already) get their new text in ``retext``. A text
+        redacted earlier is never shown whole again.
+        """
+        self.looked_from = first
+        pieces = self.pieces[first:]
+        redacted = redact_pieces(pieces)
+        if redacted is None:
+            return
+        secrets = [span for span in self.secrets if span[1] < first]
+        opened = -1
+        for index, (seq, piece, new) in enumerate(
+            zip(self.seqs[first:], pieces, redacted, strict=True), first
+        ):
+            if new == piece:
+                if opened >= 0:
+                    secrets.append((opened, index - 1))
+                    opened = -1
+                continue
+            if opened < 0:
+                opened = index
+            if texts[seq] != new:
+                texts[seq] = new
+                if seq < sent:
+                    retext[str(seq)] = new
+        if opened >= 0:
+            secrets.append((opened, len(self.pieces) - 1))
+        self.secrets = secrets
 
 
 class _PartStates:
