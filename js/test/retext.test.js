@@ -16,11 +16,12 @@ const TOKENS = ["Your key: ", "sk", "-", "proj", "Ab12", "Cd34", " (keep it safe
 const REDACTED = ["Your key: ", "[redacted]", "", "", "", "", " (keep it safe)"];
 /** Pieces of the secret no view may show once it is redacted ("sk" alone is in "ask"...). */
 const SECRET = ["sk-", "proj", "Ab12", "Cd34"];
-const KINDS = [
+/** @param {string} mode  the LangGraph stream mode of the token parts */
+const kindsOf = (mode) => [
   "on_chain_start",
   "on_chat_model_start",
   "on_chat_model_stream",
-  "on_graph_messages",
+  `on_graph_${mode}`,
   "on_chat_model_end",
   "on_chain_end",
 ];
@@ -29,16 +30,17 @@ const HEAD = 2;
 /** Seq of token `n`'s stream event; its LangGraph `messages` part is the next seq. */
 const streamSeq = (n) => HEAD + 2 * n;
 const TOKENS_END = HEAD + 2 * TOKENS.length;
-/** The LangGraph part of each token: the node that called the model, and the call's tags. */
-const PART = { name: "agent", tags: ["chat"], mode: "messages", ns: "" };
 
 /**
  * The whole trace as the kernel holds it at the end, with `texts` as the tokens' texts: a graph
  * run (0) calls a chat model (1), whose tokens are streamed both as model stream events and as
- * LangGraph `messages` parts, 10 ms apart.
+ * LangGraph parts (`messages` unless told), 10 ms apart.
  * @param {string[]} texts
  */
-function trace(texts) {
+function trace(texts, mode = "messages") {
+  const kinds = kindsOf(mode);
+  // The part's node (the one that called the model) and the call's tags.
+  const part = { name: "agent", tags: ["chat"], mode, ns: "" };
   const run = (i, name, type, parent, stream) => ({
     i,
     id: `run-${i}`,
@@ -57,7 +59,7 @@ function trace(texts) {
   const events = { us: [], kind: [], run: [], text: [], extra: {} };
   const push = (ms, kind, runIndex, text) => {
     events.us.push(ms * 1000);
-    events.kind.push(KINDS.indexOf(kind));
+    events.kind.push(kinds.indexOf(kind));
     events.run.push(runIndex);
     events.text.push(text);
   };
@@ -65,8 +67,8 @@ function trace(texts) {
   push(10, "on_chat_model_start", 1, "[human: my key?]");
   texts.forEach((text, n) => {
     push(20 + 10 * n, "on_chat_model_stream", 1, text);
-    events.extra[String(events.us.length)] = PART;
-    push(20 + 10 * n + 1, "on_graph_messages", 0, text);
+    events.extra[String(events.us.length)] = part;
+    push(20 + 10 * n + 1, `on_graph_${mode}`, 0, text);
   });
   push(95, "on_chat_model_end", 1, `AIMessage(content='${texts.join("")}')`);
   push(100, "on_chain_end", 0, "done");
@@ -75,7 +77,7 @@ function trace(texts) {
     name: "secret",
     count: events.us.length,
     now: 100,
-    kinds: KINDS,
+    kinds,
     runs: [run(0, "LangGraph", "chain", -1, null), run(1, "ChatModel", "chat_model", 0, "text")],
     events,
     payloads: {},
@@ -381,4 +383,35 @@ test("a page that missed the retext delta shows the snapshot's texts in every vi
   assert.equal(m.$('.sv-token-run[data-run-id="run-1"] .sv-token-text').textContent, REDACTED.join(""));
   assert.equal(m.$(".sv-msg-text").textContent, REDACTED.join(""));
   assertNoSecret(readable(m.root), "the dashboard");
+});
+
+test("the LangGraph pane's list of parts shows their new texts", (t) => {
+  const before = trace(TOKENS, "custom");
+  const after = trace(REDACTED, "custom");
+  // The first snapshot is the same: the chain and the model started.
+  const m = mount(firstSnapshot(), { view: "graph", live: true });
+  t.after(() => m.cleanup());
+  m.model.message(deltaOf(before, HEAD, TOKENS_END));
+  m.flush();
+  const cells = () => m.$$('.sv-part[data-mode="custom"] .sv-part-text').map((cell) => cell.textContent);
+  assert.deepEqual(cells(), TOKENS);
+  m.model.message({ ...deltaOf(after, TOKENS_END, after.count), retext: redactions() });
+  m.flush();
+  assert.deepEqual(cells(), REDACTED);
+  assertNoSecret(readable(m.root), "the LangGraph pane");
+});
+
+test("a new text is text: markup in it stays characters", (t) => {
+  const m = mount(firstSnapshot(), { view: "dashboard", live: true });
+  t.after(() => m.cleanup());
+  m.model.message(tokensDelta());
+  m.flush();
+  const markup = '<img src=x onerror="alert(1)">';
+  const seq = streamSeq(3);
+  m.model.message({ ...deltaOf(BEFORE, TOKENS_END, TOKENS_END), retext: { [seq]: markup, [seq + 1]: markup } });
+  m.flush();
+  assert.ok(m.$('.sv-token-run[data-run-id="run-1"] .sv-token-text').textContent.includes(markup));
+  assert.ok(m.$(".sv-msg-text").textContent.includes(markup));
+  assert.equal(m.$(`.sv-row[data-seq="${seq}"] .sv-c-text`).textContent, markup);
+  assert.equal(m.root.querySelector("img"), null);
 });
