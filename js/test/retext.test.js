@@ -27,7 +27,7 @@ const kindsOf = (mode) => [
 ];
 /** Events before the tokens, and where the tokens (stream event, then LangGraph part) start. */
 const HEAD = 2;
-/** Seq of token `n`'s stream event; its LangGraph `messages` part is the next seq. */
+/** Seq of token `n`'s stream event; its LangGraph part is the next seq. */
 const streamSeq = (n) => HEAD + 2 * n;
 const TOKENS_END = HEAD + 2 * TOKENS.length;
 
@@ -36,6 +36,7 @@ const TOKENS_END = HEAD + 2 * TOKENS.length;
  * run (0) calls a chat model (1), whose tokens are streamed both as model stream events and as
  * LangGraph parts (`messages` unless told), 10 ms apart.
  * @param {string[]} texts
+ * @param {string} [mode]
  */
 function trace(texts, mode = "messages") {
   const kinds = kindsOf(mode);
