@@ -108,6 +108,14 @@ import { BINARY_COLUMNS, BUFFER_PATHS, COLUMNS, DELTA, PAYLOAD, READS, STATUSES,
  * @property {WireEvents} events
  */
 
+/**
+ * @typedef {Batch & {retext: Retext}} Delta  a delta: its batch, and new texts for events already sent
+ */
+
+/**
+ * @typedef {Array<[number, string]>} Retext  `[seq, text]` pairs: an event's new display text
+ */
+
 /** @typedef {{seq: number, text: string, truncated: boolean}} Payload */
 
 /** The columns every event has (`text` may be missing: then it is empty). */
@@ -515,10 +523,10 @@ export function readSnapshot(snapshot) {
 }
 
 /**
- * A delta as a batch, or null when it is unusable: bad bounds, or a required column shorter
- * than the events it announces.
+ * A delta as a batch with its `retext`, or null when it is unusable: bad bounds, or a required
+ * column shorter than the events it announces. A delta without `retext` (an older kernel) has none.
  * @param {unknown} delta
- * @returns {Batch | null}
+ * @returns {Delta | null}
  */
 export function readDelta(delta) {
   if (!isObject(delta)) return null;
@@ -536,7 +544,29 @@ export function readDelta(delta) {
     kinds: delta.kinds,
     runs: Array.isArray(delta.runs) ? delta.runs : [],
     events,
+    retext: readRetext(delta.retext),
   };
+}
+
+/** A seq written as a key: decimal digits, no sign, no leading zero (`"0"`, `"17"`). */
+const SEQ_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * A delta's `retext` (seq as a decimal string → the event's new display text) as `[seq, text]`
+ * pairs. Keys that are not a seq and values that are not strings are left out; whether the copy
+ * holds the seq is the store's to say.
+ * @param {unknown} value
+ * @returns {Retext}
+ */
+export function readRetext(value) {
+  if (!isObject(value) || Array.isArray(value)) return [];
+  /** @type {Retext} */
+  const entries = [];
+  for (const [key, text] of Object.entries(value)) {
+    const seq = Number(key);
+    if (SEQ_KEY.test(key) && Number.isSafeInteger(seq) && typeof text === "string") entries.push([seq, text]);
+  }
+  return entries;
 }
 
 /**

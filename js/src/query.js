@@ -128,7 +128,7 @@ export class EventQuery {
     this.key = null;
     this.filters = normalizeFilters({});
     this.selectedRun = "";
-    this.seen = { generation: -1, structure: -1 };
+    this.seen = { generation: -1, structure: -1, text: -1 };
   }
 
   /**
@@ -155,9 +155,11 @@ export class EventQuery {
   /** Bring `rows` up to date with the store; returns them. */
   update() {
     const store = this.store;
-    if (this.seen.generation !== store.generation || this.seen.structure !== store.structure) {
-      // A new snapshot, or run names/tags/parents changed: what matched may have changed.
-      this.seen = { generation: store.generation, structure: store.structure };
+    const seen = this.seen;
+    if (seen.generation !== store.generation || seen.structure !== store.structure || seen.text !== store.textVersion) {
+      // A new snapshot, run names/tags/parents changed, or event texts (a retext; the search reads
+      // them): what matched may have changed.
+      this.seen = { generation: store.generation, structure: store.structure, text: store.textVersion };
       this.invalidate();
     }
     if (this.scanned >= store.count) return this.rows;

@@ -15,6 +15,10 @@
 //   a delta that starts beyond the copy's end is kept aside until the copy reaches it; the
 //   kernel refreshes the snapshot trait while live, and a snapshot that holds more events than
 //   the copy extends it. A delta that overlaps what the copy holds adds only its new part.
+// - An event's text can change after it was sent (a delta's `retext`: a secret the kernel found
+//   spread over tokens it had sent already). The copy takes the new texts, forgets the payloads
+//   it had for those events, and tells the views which seqs changed (`retext`): rare, so the
+//   views simply draw again what shows those events.
 // - A snapshot of a version this page does not know is refused: the copy stays empty and
 //   `refused` says why (index.js shows it instead of the view).
 
@@ -41,6 +45,8 @@ import { treeRows } from "./tree_order.js";
 /** @typedef {import("./protocol.js").RunRow} RunRow */
 /** @typedef {import("./protocol.js").Extra} Extra */
 /** @typedef {import("./protocol.js").Batch} Batch */
+/** @typedef {import("./protocol.js").Delta} Delta */
+/** @typedef {import("./protocol.js").Retext} Retext */
 /** @typedef {import("./protocol.js").WireEvents} WireEvents */
 /** @typedef {import("./tree_order.js").TreeOrder} TreeOrder */
 
@@ -53,6 +59,7 @@ import { treeRows } from "./tree_order.js";
  * @property {boolean} [values]     the filter bar's value lists grew
  * @property {boolean} [now]        the clock moved
  * @property {number} [payload]     the seq whose full payload came
+ * @property {number[]} [retext]    seqs of held events whose text changed (their payloads went too)
  * @property {boolean} [refused]    a snapshot was refused, or the first one taken after a refusal
  */
 
@@ -98,6 +105,8 @@ export class Store {
     this.structure = 0;
     /** Bumped when the filter bar's value lists grow. */
     this.valuesVersion = 0;
+    /** Bumped when held events get new texts (a retext). */
+    this.textVersion = 0;
     /** Full payloads received, by seq. */
     /** @type {Map<number, {text: string, truncated: boolean}>} */
     this.payloads = new Map();
@@ -105,7 +114,7 @@ export class Store {
     /** @type {Set<number>} */
     this.pendingPayloads = new Set();
     /** Deltas that start beyond the copy's end, by their `from` (applied once it is reached). */
-    /** @type {Map<number, Batch>} */
+    /** @type {Map<number, Delta>} */
     this.pending = new Map();
     /** Why the last snapshot was refused (text for the page), or null. */
     /** @type {string | null} */
@@ -253,9 +262,10 @@ export class Store {
 
   /**
    * Take a snapshot: an empty copy is built from it; a copy it holds more events than is
-   * extended by the events it lacks (events never change once sent: the copy is a prefix);
-   * run rows and the clock are refreshed either way. A snapshot of an unknown version empties
-   * the copy and sets `refused`.
+   * extended by the events it lacks (events are only ever appended: the copy is a prefix), and
+   * takes its texts for the events it held (a retext it missed is in them); run rows and the
+   * clock are refreshed either way. A snapshot of an unknown version empties the copy and sets
+   * `refused`.
    * @param {unknown} snapshot
    * @returns {boolean} whether the snapshot was taken
    */
@@ -270,7 +280,8 @@ export class Store {
     const wasRefused = this.refused !== null;
     this.refused = null;
     if (read.to < this.count) return false;
-    if (this.count === 0) {
+    const held = this.count;
+    if (held === 0) {
       this.clear();
       this.name = read.name;
       this.total = read.total;
@@ -289,6 +300,8 @@ export class Store {
       this.extend(read, renamed);
     }
     this.drainPending();
+    // The snapshot came after every delta kept aside: its texts are the newest.
+    if (held > 0) this.takeTexts(read);
     return true;
   }
 
@@ -309,8 +322,10 @@ export class Store {
   /**
    * Apply a delta. One that continues the copy, or overlaps its end, adds its new events; one
    * that starts beyond the end is kept until the copy gets there (from a snapshot or an earlier
-   * delta); one the copy already holds is dropped. Never asks the kernel for anything. A page
-   * that refused the snapshot ignores deltas (they are of the same unknown version).
+   * delta); one the copy already holds adds nothing. The new texts of its `retext` apply (with
+   * the delta, for one kept aside) to the events the copy holds. Never asks the kernel for
+   * anything. A page that refused the snapshot ignores deltas (they are of the same unknown
+   * version).
    * @param {unknown} message  a `delta` message
    * @returns {boolean} whether it was applied now
    */
@@ -323,6 +338,7 @@ export class Store {
       if (this.pending.size > MAX_PENDING) this.pending.delete(Math.min(...this.pending.keys()));
       return false;
     }
+    this.retext(delta.retext);
     // A delta that adds no events is still news when it is the newest (a heartbeat, run rows).
     if (to < this.count || (to === this.count && from < this.count)) return false;
     this.extend(delta, false);
@@ -354,19 +370,63 @@ export class Store {
     });
   }
 
-  /** Apply the deltas kept aside that the copy has now reached; drop those it passed. */
+  /**
+   * Apply the deltas kept aside that the copy has now reached; of those it passed, only the new
+   * texts (their events are held already).
+   */
   drainPending() {
     while (this.pending.size > 0) {
-      /** @type {Batch | null} */
+      /** @type {Delta | null} */
       let next = null;
       for (const [from, delta] of this.pending) {
-        if (delta.to <= this.count) this.pending.delete(from);
-        else if (from <= this.count && (next === null || delta.to > next.to)) next = delta;
+        if (delta.to <= this.count) {
+          this.pending.delete(from);
+          this.retext(delta.retext);
+        } else if (from <= this.count && (next === null || delta.to > next.to)) next = delta;
       }
       if (next === null) return;
       this.pending.delete(next.from);
+      this.retext(next.retext);
       this.extend(next, false);
     }
+  }
+
+  /**
+   * Give held events new display texts: entries for events the copy does not hold are ignored.
+   * The payloads kept for those events go (the details pane asks again), and the views are told.
+   * @param {Retext} entries
+   */
+  retext(entries) {
+    /** @type {number[]} */
+    const changed = [];
+    const texts = this.cols.text;
+    for (const [seq, text] of entries) {
+      if (seq >= this.count || texts[seq] === text) continue;
+      texts[seq] = text;
+      this.payloads.delete(seq);
+      changed.push(seq);
+    }
+    if (changed.length === 0) return;
+    this.textVersion += 1;
+    this.notify({ retext: changed });
+  }
+
+  /**
+   * Take a snapshot's texts for the events the copy holds (those whose text changed since the
+   * copy got them: a retext it missed).
+   * @param {Batch} snapshot
+   */
+  takeTexts(snapshot) {
+    const texts = columnsOf(snapshot.events).text;
+    const held = this.cols.text;
+    /** @type {Retext} */
+    const changed = [];
+    const end = Math.min(snapshot.to, this.count, texts.length);
+    for (let seq = 0; seq < end; seq += 1) {
+      const fresh = text(texts[seq]);
+      if (fresh !== held[seq]) changed.push([seq, fresh]);
+    }
+    this.retext(changed);
   }
 
   /**

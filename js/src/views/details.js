@@ -118,6 +118,7 @@ export function mountDetails(ctx, parent, { onClose }) {
   function show(k) {
     shown = k;
     shownPayload = null;
+    payloadSeq = -1;
     if (k < 0 || k >= store.count) {
       root.hidden = true;
       return;

@@ -153,7 +153,7 @@ export function mountGraph(ctx, parent) {
 
   function draw() {
     if (generation !== store.generation) {
-      // A new snapshot (e.g. the final one when the run ends). Events never change once sent:
+      // A new snapshot (e.g. the final one when the run ends). Events are only ever appended:
       // what is drawn stays (and keeps its scroll position) if the copy still holds it.
       generation = store.generation;
       tokens.onSnapshot();
@@ -212,6 +212,7 @@ export function mountGraph(ctx, parent) {
   }
 
   ctx.subscribe((change) => {
+    if (change.retext) tokens.retext(change.retext);
     if (change.payload === undefined || partDetail.payloadCame(change.payload)) frame.request();
   });
   ctx.on("change:filters", () => frame.request());

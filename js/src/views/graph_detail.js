@@ -95,7 +95,7 @@ export function mountPartDetail(ctx, detail) {
     const k = part.seq;
     const mode = store.partMode(k);
     const shown = partBody(k, mode);
-    const key = `${k}\u0000${part.latest}\u0000${shown.answered === true}`;
+    const key = `${k}\u0000${part.latest}\u0000${shown.answered === true}\u0000${store.textVersion}`;
     detail.hidden = false;
     if (key === drawnKey) return;
     drawnKey = key;

@@ -257,6 +257,25 @@ export function mountMessages(ctx, { tools, messages }) {
       if (!where) return;
       groupViews.get(where.group.key)?.calls.get(where.call.key)?.element.scrollIntoView?.({ block: "nearest" });
     },
+    /**
+     * Tokens got new texts (a retext): the LLM calls they belong to are drawn again.
+     * @param {readonly number[]} seqs
+     */
+    retext(seqs) {
+      /** @type {Map<CallView, GroupView>} */
+      const stale = new Map();
+      for (const k of seqs) {
+        const where = groups.where.get(k);
+        const group = where && groupViews.get(where.group.key);
+        const view = where && group?.calls.get(where.call.key);
+        if (group && view) stale.set(view, group);
+      }
+      for (const [old, group] of stale) {
+        const view = makeCall(old.call);
+        old.element.replaceWith(view.element);
+        group.calls.set(old.call.key, view);
+      }
+    },
     /** A new snapshot: start over when the copy no longer holds what was drawn. */
     onSnapshot() {
       const held = store.partSeqs.get("messages")?.length ?? 0;

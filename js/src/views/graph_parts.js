@@ -159,7 +159,7 @@ export function partCells(store, k, mode, step = "", view = "full") {
 }
 
 /**
- * @typedef {HTMLElement & {svSeq?: number, svView?: PartView}} PartRow
+ * @typedef {HTMLElement & {svSeq?: number, svView?: PartView, svText?: number}} PartRow
  */
 
 /**
@@ -232,9 +232,10 @@ export function mountPartList(ctx, { listbox, thead, scroller, request, latest, 
       fillRow: (/** @type {PartRow} */ row, index) => {
         const k = rows[index];
         const shownAs = view();
-        if (row.svSeq !== k || row.svView !== shownAs) {
+        if (row.svSeq !== k || row.svView !== shownAs || row.svText !== store.textVersion) {
           row.svSeq = k;
           row.svView = shownAs;
+          row.svText = store.textVersion;
           row.setAttribute("data-seq", String(k));
           const cells = partCells(store, k, mode, mode === "values" ? steps[index] : "", shownAs);
           columns.forEach(([key], n) => {

@@ -22,7 +22,7 @@ export const DETAILS_BESIDE_PX = 900;
 /** @typedef {import("../context.js").Context} Context */
 /** @typedef {import("../store.js").Store} Store */
 /** @typedef {{t: string, seq: string, event: string, name: string, type: string, tags: string, path: string, text: string}} RowCells */
-/** @typedef {HTMLElement & {svSeq?: number, svStructure?: number}} EventRow */
+/** @typedef {HTMLElement & {svSeq?: number, svStructure?: number, svText?: number}} EventRow */
 
 /**
  * Columns: key, header, whether the cell holds free text (bidi isolated).
@@ -153,9 +153,10 @@ export function mountTable(ctx, parent) {
     fillRow: (/** @type {EventRow} */ row, index) => {
       const k = rows[index];
       const seq = k;
-      if (row.svSeq !== seq || row.svStructure !== store.structure) {
+      if (row.svSeq !== seq || row.svStructure !== store.structure || row.svText !== store.textVersion) {
         row.svSeq = seq;
         row.svStructure = store.structure;
+        row.svText = store.textVersion;
         row.setAttribute("data-seq", String(seq));
         const cells = rowCells(store, k);
         const phase = PHASE.exec(cells.event)?.[1] ?? "other";
@@ -302,6 +303,9 @@ export function mountTable(ctx, parent) {
       // Same seqs, new copy: keep the selection, refill every row.
       if (selectedSeq >= store.count) select(-1);
       else if (selectedSeq >= 0) details.show(selectedSeq);
+    } else if (change.retext?.includes(selectedSeq)) {
+      // The shown event's text changed (and its payload went): shown again, the payload asked again.
+      details.show(selectedSeq);
     }
     frame.request();
   });

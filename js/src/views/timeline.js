@@ -684,16 +684,22 @@ export function mountTimeline(ctx, parent) {
    * @param {MouseEvent} event
    */
   function showPartTooltip(seq, event) {
-    const ns = store.eventNs(seq) ?? "";
-    const lines = partSummary({
+    placeTooltip(partLines(seq), event);
+  }
+
+  /**
+   * What the tooltip of part `seq` says.
+   * @param {number} seq
+   */
+  function partLines(seq) {
+    return partSummary({
       mode: store.partMode(seq) ?? "",
       name: store.eventName(seq),
-      ns,
+      ns: store.eventNs(seq) ?? "",
       t: store.cols.t[seq],
       seq,
       text: store.cols.text[seq],
     });
-    placeTooltip(lines, event);
   }
 
   /**
@@ -717,12 +723,7 @@ export function mountTimeline(ctx, parent) {
    * @param {MouseEvent} event
    */
   function placeTooltip(lines, event) {
-    replaceChildren(
-      tooltip,
-      lines.map((line, n) =>
-        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
-      ),
-    );
+    fillTooltip(lines);
     tooltip.hidden = false;
     // Beside the pointer, flipped to the other side where it would leave the pane (which clips).
     const box = root.getBoundingClientRect();
@@ -736,6 +737,16 @@ export function mountTimeline(ctx, parent) {
     const top = y + 14 + height <= roomY ? y + 14 : y - 14 - height;
     tooltip.style.left = `${Math.max(0, left)}px`;
     tooltip.style.top = `${Math.max(0, top)}px`;
+  }
+
+  /** @param {string[]} lines */
+  function fillTooltip(lines) {
+    replaceChildren(
+      tooltip,
+      lines.map((line, n) =>
+        h("div", { class: n === 0 ? "sv-tooltip-title" : null, dir: "auto" }, cellText(line, 300)),
+      ),
+    );
   }
 
   /** @param {MouseEvent} event */
@@ -882,6 +893,8 @@ export function mountTimeline(ctx, parent) {
   const frame = frameScheduler(win, draw);
   scroller.addEventListener("scroll", () => frame.request(), { passive: true });
   ctx.subscribe((change) => {
+    // The part under the pointer got a new text (a retext): its tooltip says it, where it is.
+    if (!tooltip.hidden && hoverPart >= 0 && change.retext?.includes(hoverPart)) fillTooltip(partLines(hoverPart));
     if (change.payload === undefined) frame.request();
   });
   ctx.on("change:selected_run", () => {

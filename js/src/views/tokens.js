@@ -9,6 +9,8 @@
 //   pretty-printed (raw when it does not parse, e.g. a preview cut by the kernel).
 // - Shown by default: chat models, LLMs, parsers and root runs (the chain's own output); the
 //   toggle shows every streaming run. The names/types/tags filters apply to the blocks too.
+// - A run whose tokens get new texts (a retext: a secret spread over them) gets its block again,
+//   drawn from its first token.
 // - Very long streams keep their tail: at most TOKEN_CHARS characters per text, with a note.
 
 import { makeFilter } from "../filters.js";
@@ -196,6 +198,9 @@ export function mountTokens(ctx, parent) {
   let positionOf = new Map();
   /** @type {object | null} */
   let positionAt = null;
+  /** Runs whose tokens got new texts since the last draw (their blocks are made again). */
+  /** @type {Set<number>} */
+  const retexted = new Set();
 
   toggle.addEventListener("change", () => frame.request());
   list.addEventListener("click", (event) => {
@@ -424,9 +429,23 @@ export function mountTokens(ctx, parent) {
     block.done = stream.length;
   }
 
+  /** Make the blocks of the runs in `retexted` again, in their place (their texts changed). */
+  function redrawRetexted() {
+    for (const i of retexted) {
+      const old = blocks.get(i);
+      if (!old) continue;
+      const block = makeBlock(i);
+      block.near = old.near;
+      old.element.replaceWith(block.element);
+      blocks.set(i, block);
+      order = "";
+    }
+    retexted.clear();
+  }
+
   function draw() {
     if (generation !== store.generation) {
-      // A new snapshot (e.g. the final one when the run ends). Events never change once sent, so
+      // A new snapshot (e.g. the final one when the run ends). Events are only ever appended, so
       // a block stays (and keeps its scroll position) if its run still holds what it shows.
       generation = store.generation;
       for (const [i, block] of blocks) {
@@ -437,6 +456,7 @@ export function mountTokens(ctx, parent) {
       }
       order = "";
     }
+    redrawRetexted();
     const filters = ctx.filters();
     const key = JSON.stringify(filterSpec(filters));
     if (key !== filterKey) {
@@ -514,6 +534,9 @@ export function mountTokens(ctx, parent) {
 
   const frame = frameScheduler(ctx.win, draw);
   ctx.subscribe((change) => {
+    for (const k of change.retext ?? []) {
+      if (store.kindOf(store.cols.kind[k]).stream) retexted.add(store.cols.run[k]);
+    }
     if (change.payload === undefined) frame.request();
   });
   ctx.on("change:filters", () => frame.request());
