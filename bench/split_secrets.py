@@ -25,11 +25,11 @@ from scale import Chain, Graph  # noqa: E402 - the same workloads as the scale b
 from streamviz.widgets._encode import TraceEncoder  # noqa: E402
 
 
-def cpu(work, rounds: int) -> float:
+def cpu(work, rounds: int, *args) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.process_time()
-        work()
+        work(*args)
         best = min(best, time.process_time() - start)
     return best
 
@@ -59,8 +59,8 @@ def main() -> None:
         for step in (300, 3_000, 30_000):
             without = with_look = float("inf")
             for _ in range(args.rounds):  # alternating, so that both see the same load
-                without = min(without, cpu(lambda: encode_in_deltas(trace, step, False), 1))
-                with_look = min(with_look, cpu(lambda: encode_in_deltas(trace, step, True), 1))
+                without = min(without, cpu(encode_in_deltas, 1, trace, step, False))
+                with_look = min(with_look, cpu(encode_in_deltas, 1, trace, step, True))
             print(
                 f"| {workload.label} | {size:,} | {secrets_us:.3f} | {step:,} "
                 f"| {without / size * 1e6:.2f} | {with_look / size * 1e6:.2f} "

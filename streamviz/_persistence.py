@@ -22,6 +22,7 @@ from ._log import ChunkBlock, EventStore, Shape
 from ._redact import redact_pieces, redact_text
 from ._serialization import MARKER, from_json, to_json
 from ._validate import MAX_T, SEQ_RANGE, THREAD_RANGE, Budget, open_regular
+from .events import stream_text, with_stream_text
 
 __all__ = [
     "FORMATS",
@@ -296,7 +297,7 @@ def _without_split_secrets(events: list[Mapping[str, Any]]) -> list[Mapping[str,
         ):
             continue
         data = event.get("data")
-        text = _text_of(data.get("chunk")) if isinstance(data, dict) else None
+        text = stream_text(data.get("chunk")) if isinstance(data, dict) else None
         if text is not None:
             key = (event.get("run_id"), name)
             streams.setdefault(key, []).append((index, text))
@@ -310,31 +311,9 @@ def _without_split_secrets(events: list[Mapping[str, Any]]) -> list[Mapping[str,
         for (index, old), new in zip(pieces, redacted, strict=True):
             if new != old:
                 event = out[index]
-                chunk = _with_text(event["data"]["chunk"], new)
+                chunk = with_stream_text(event["data"]["chunk"], new)
                 out[index] = {**event, "data": {**event["data"], "chunk": chunk}}
     return out
-
-
-def _text_of(chunk: Any) -> str | None:
-    """The text of a stream chunk that is only text, else None."""
-    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:  # a LangGraph messages part
-        chunk = chunk[0]
-    if isinstance(chunk, str):
-        return str.__str__(chunk)
-    content = chunk.get("content") if isinstance(chunk, dict) else getattr(chunk, "content", None)
-    return content if type(content) is str else None
-
-
-def _with_text(chunk: Any, text: str) -> Any:
-    """A copy of ``chunk`` (see :func:`_text_of`) holding ``text``."""
-    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:
-        pair = (_with_text(chunk[0], text), chunk[1])
-        return pair if isinstance(chunk, tuple) else list(pair)
-    if isinstance(chunk, str):
-        return type(chunk)(text) if type(chunk) is not str else text
-    if isinstance(chunk, dict):
-        return {**chunk, "content": text}
-    return chunk.model_copy(update={"content": text})
 
 
 # Stand-ins for the values a shape's events do not share (see Skeleton); strings the encoder and

@@ -26,6 +26,8 @@ __all__ = [
     "is_cancellation",
     "is_event_dict",
     "split_event",
+    "stream_text",
+    "with_stream_text",
 ]
 
 TIME_UNIT = "s"
@@ -160,3 +162,29 @@ def is_event_dict(value: Any) -> bool:
         and isinstance(value.get("event"), str)
         and value.get("run_id") is not None
     )
+
+
+def stream_text(chunk: Any) -> str | None:
+    """The text of a stream chunk that is only text, else ``None``.
+
+    A string, a message chunk (object or dict) whose ``content`` is a string, or a LangGraph
+    ``messages`` part ``(message, metadata)`` holding one.
+    """
+    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:
+        chunk = chunk[0]
+    if isinstance(chunk, str):
+        return str.__str__(chunk)
+    content = chunk.get("content") if isinstance(chunk, dict) else getattr(chunk, "content", None)
+    return content if type(content) is str else None
+
+
+def with_stream_text(chunk: Any, text: str) -> Any:
+    """A copy of ``chunk`` (one :func:`stream_text` reads) holding ``text`` instead."""
+    if isinstance(chunk, (tuple, list)) and len(chunk) == 2:
+        pair = (with_stream_text(chunk[0], text), chunk[1])
+        return pair if isinstance(chunk, tuple) else list(pair)
+    if isinstance(chunk, str):
+        return text if type(chunk) is str else type(chunk)(text)
+    if isinstance(chunk, dict):
+        return {**chunk, "content": text}
+    return chunk.model_copy(update={"content": text})

@@ -18,12 +18,14 @@ from helpers import need_pyarrow
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableGenerator
 from langgraph.graph import END, START, StateGraph
 
 import streamviz as sv
 from streamviz._redact import REDACTED, _secret_spans, redact_pieces, redact_text
 from streamviz.demo import DemoChatModel, tokenize
 from streamviz.export import trace_html, write_otlp_json
+from streamviz.widgets import TraceWidget, _live
 from streamviz.widgets._encode import TraceEncoder
 from streamviz.widgets._wire import decode_state
 
@@ -169,11 +171,38 @@ def snapshot_streams(snapshot: dict[str, Any]) -> dict[tuple[str, int], str]:
     return dict(joined)
 
 
-def test_the_widget_snapshot_shows_no_secret(captured):
-    snapshot = TraceEncoder(captured).snapshot()
+def payload_chunk_text(payload: str) -> str:
+    """The text of the chunk in a payload pane's JSON (a string, or a message's content)."""
+    chunk = json.loads(payload)["data"]["chunk"]
+
+    def find(value: Any) -> str | None:
+        if isinstance(value, dict):
+            if isinstance(value.get("content"), str):
+                return value["content"]
+            return next((t for t in map(find, value.values()) if t is not None), None)
+        if isinstance(value, list):
+            return next((t for t in map(find, value) if t is not None), None)
+        return None
+
+    return chunk if isinstance(chunk, str) else (find(chunk) or "")
+
+
+def test_the_widget_snapshot_and_payload_pane_show_no_secret(captured):
+    encoder = TraceEncoder(captured)
+    snapshot = encoder.snapshot()
     streams = snapshot_streams(snapshot)
     assert streams
     for text in streams.values():
+        assert_clean_stream(text)
+    # The payload pane of each token shows its share of the stream, not its piece.
+    events = snapshot["events"]
+    panes: dict[tuple[str, int], str] = defaultdict(str)
+    for seq, (kind, run) in enumerate(zip(events["kind"], events["run"], strict=True)):
+        name = snapshot["kinds"][kind]
+        if name.endswith("_stream") or name == "on_graph_messages":
+            panes[(name, run)] += payload_chunk_text(encoder.payload(seq)["text"])
+    assert panes.keys() == streams.keys()
+    for text in panes.values():
         assert_clean_stream(text)
 
 
@@ -229,6 +258,50 @@ def test_a_live_page_gets_the_earlier_tokens_redacted_once_the_secret_shows():
         assert_clean_stream(text)
     # The snapshot (what a saved notebook keeps) says the same.
     assert snapshot_streams(encoder.snapshot()) == streams
+
+
+def test_a_live_widget_keeps_no_secret_in_its_saved_state_while_still_running(
+    monkeypatch, fake_clock
+):
+    """The durable snapshot (what a notebook saved now keeps) is refreshed once texts changed,
+    even when the trace has not grown enough for a refresh."""
+    import streamviz.widgets._widget as widget_module
+
+    monkeypatch.setattr(widget_module, "time", fake_clock)
+    widget: TraceWidget | None = None
+    seen: dict[str, Any] = {}
+
+    def tick() -> None:
+        fake_clock.now += 0.3  # past the refresh interval: only the refresh rules decide
+        widget._tick(fake_clock.now)  # type: ignore[union-attr]
+
+    def tokens(_input):
+        for n in range(12_000):  # a trace past the small ones refreshed at every tick
+            if n % 500 == 0 and widget is not None:
+                tick()
+            yield "x "
+        for piece in tokenize(ANSWER):
+            tick()  # each piece is on the page before the next comes
+            yield piece
+        tick()  # the last pieces, and the earlier ones again, redacted (retext)
+        tick()
+        seen["snapshot"] = widget.snapshot  # type: ignore[union-attr]
+        seen["running"] = widget._encoder.running  # type: ignore[union-attr]
+        yield " ok"
+
+    collector = sv.Collector()
+    widget = TraceWidget(collector.trace, view="tokens")
+    _live.unfollow(widget)  # ticked by hand, in step with the run
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
+    try:
+        list(collector.stream(RunnableGenerator(tokens), "go"))
+    finally:
+        widget.close()
+    assert seen["running"]  # the run had not ended: no settle has happened
+    assert any(message.get("retext") for message in sent)
+    (stream,) = snapshot_streams(seen["snapshot"]).values()
+    assert REDACTED in stream and not leaked(stream)
 
 
 def test_the_opentelemetry_file_shows_no_secret(captured, tmp_path):

@@ -22,7 +22,7 @@ from streamviz._log import ChunkBlock
 from streamviz._redact import display_text, display_value, encodable_text, redact_pieces
 from streamviz._serialization import to_json
 from streamviz.analysis import hold_of, holding_since
-from streamviz.events import CUSTOM_EVENT, split_event
+from streamviz.events import CUSTOM_EVENT, split_event, with_stream_text
 from streamviz.presentation.text import (
     STREAM_CHARS,
     chunk_text,
@@ -106,6 +106,7 @@ class TraceEncoder:
         self._streamed_kinds: list[bool] = []
         self._ending_kinds: list[bool] = []
         self._retext: dict[str, str] = {}  # seq -> new text of an event already sent
+        self._split: dict[int, str] = {}  # seq -> text of a token holding part of a secret
         self.behind = False
         """The last encoding stopped at its ``limit`` with events left (more to send)."""
         self._usage_calls: dict[str, Any] = {}  # model run id -> what it reported (usage.py)
@@ -195,6 +196,12 @@ class TraceEncoder:
         """The full payload of event ``seq`` as indented JSON text (secrets redacted)."""
         try:
             event = self.trace.events[seq]
+            shown = self._split.get(seq)
+            if shown is not None:  # a token holding a share of a secret split across its stream
+                event = {
+                    **event,
+                    "data": {"chunk": with_stream_text(event["data"]["chunk"], shown)},
+                }
             body = {"data": to_json(event.get("data")), "metadata": to_json(event.get("metadata"))}
             text = json.dumps(body, indent=2, ensure_ascii=False)
         except Exception as error:  # an out-of-range seq from a confused front-end, a bad value
@@ -329,12 +336,12 @@ class TraceEncoder:
             stream.pieces += pieces[low:high]
         retext = self._retext
         for key, before in grown.items():
-            streams[key].check(streams[key].window_start(before), texts, start, retext)
+            streams[key].check(streams[key].window_start(before), texts, start, retext, self._split)
         if ended:  # a run's stream is complete once its end is encoded: a last look, then forget
             for key in [key for key in streams if key[1] in ended]:
                 stream = streams.pop(key)
                 if stream.looked_from > 0:
-                    stream.check(0, texts, start, retext)
+                    stream.check(0, texts, start, retext, self._split)
 
     def _kind(self, name: str, seq: int) -> int:
         index = self._kind_index.get(name)
@@ -721,10 +728,18 @@ class _Stream:
                 first = low
         return first
 
-    def check(self, first: int, texts: list[Any], sent: int, retext: dict[str, str]) -> None:
+    def check(
+        self,
+        first: int,
+        texts: list[Any],
+        sent: int,
+        retext: dict[str, str],
+        split: dict[int, str],
+    ) -> None:
         """Redact the secrets of events ``first`` on in ``texts``.
 
-        Events before ``sent`` (on the page already) get their new text in ``retext``. A text
+        Events before ``sent`` (on the page already) get their new text in ``retext``; every
+        event whose text changes is noted in ``split`` (its payload shows that text). A text
         redacted earlier is never shown whole again.
         """
         self.looked_from = first
@@ -745,7 +760,7 @@ class _Stream:
             if opened < 0:
                 opened = index
             if texts[seq] != new:
-                texts[seq] = new
+                texts[seq] = split[seq] = new
                 if seq < sent:
                     retext[str(seq)] = new
         if opened >= 0:

@@ -151,6 +151,7 @@ class TraceWidget(anywidget.AnyWidget):
         self._last_news = self._last_refresh = time.perf_counter()
         self._refresh_wait = _REFRESH
         self._stale = False  # deltas were sent since the last snapshot
+        self._retexted = False  # a delta since the last snapshot changed texts it holds
         self.flushes = 0
         """Number of delta messages sent (for tests and curious users)."""
         self._seek_callbacks: list[Callable[[float], None]] = []
@@ -253,6 +254,8 @@ class TraceWidget(anywidget.AnyWidget):
         self.flushes += 1
         self._stale = True
         self._last_send = time.perf_counter()
+        if delta.get("retext"):  # texts the durable snapshot holds changed: a secret left out
+            self._retexted = True
 
     def _tick(self, now: float) -> None:
         """Called by the update thread about 30 times a second."""
@@ -287,13 +290,18 @@ class TraceWidget(anywidget.AnyWidget):
         """
         have = self.snapshot.get("count", 0)
         count = self._encoder.count
-        if now - self._last_refresh < self._refresh_wait or count <= have:
+        if now - self._last_refresh < self._refresh_wait:
             return
-        if count > _REFRESH_SMALL and count - have < _REFRESH_GROWTH * have:
-            return
+        # A snapshot holding pieces of a secret found since (a delta's retext) is not kept
+        # until the trace has grown: a notebook saved meanwhile would keep them.
+        if not self._retexted:
+            if count <= have:
+                return
+            if count > _REFRESH_SMALL and count - have < _REFRESH_GROWTH * have:
+                return
         started = time.perf_counter()
         self.snapshot = self._encoder.snapshot()  # serialised and sent as it is set
-        self._stale = False
+        self._stale = self._retexted = False
         self._last_refresh = now
         self._refresh_wait = max(_REFRESH, (time.perf_counter() - started) / _REFRESH_BUDGET)
 
