@@ -149,10 +149,11 @@ class RemoteFeed:
         self.parts.fail(error)
 
     def finish(self) -> None:
-        self.parts.finish()
+        # A clean end of the stream is also what a proxy cut looks like: the server says which.
+        self.parts.finish(self.call.server_status())
 
     async def afinish(self) -> None:
-        self.parts.finish()
+        self.parts.finish(await self.call.aserver_status())
 
     def close(self) -> None:
         self.trace.result = self.parts.result

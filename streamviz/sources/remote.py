@@ -51,7 +51,9 @@ source, this one never raises: a part it cannot read is logged with
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 import re
 import time
 import uuid
@@ -62,6 +64,8 @@ from streamviz._errors import report_internal_error
 from streamviz.events import SerializedError, is_event_dict, split_event
 from streamviz.sources.graph import GRAPH_EVENT_PREFIX, node_of, node_of_namespace
 from streamviz.trace import Trace
+
+_log = logging.getLogger("streamviz")
 
 __all__ = [
     "DEFAULT_STREAM_MODES",
@@ -272,16 +276,38 @@ class RemoteParts:
         except Exception as internal:
             report_internal_error("streamviz remote run end", internal)
 
-    def finish(self) -> None:
-        """End the root run after the stream ended normally, unless the server ended it."""
+    def finish(self, server_status: str | None = None) -> None:
+        """End the root run after the stream ended normally, unless the server ended it.
+
+        ``server_status`` is the run's status the server gave once the stream had ended
+        (:meth:`RemoteCall.server_status`). A stream that a proxy or a restart cut ends as
+        cleanly as a finished run's: a run the server still has ``pending`` or ``running`` lost
+        the rest of its parts, and its root ends with a ``StreamTruncated`` error saying so; one
+        the server ended in ``error`` or ``timeout`` without streaming why ends with that.
+        """
         try:
             self.open()
-            if self._root_running():
+            if not self._root_running():
+                return
+            if server_status in UNFINISHED or server_status in ("error", "timeout"):
+                kind, message = (
+                    ("StreamTruncated", f"the stream ended while the server's run was still "
+                     f"{server_status}: what it streams after that is not in the trace")
+                    if server_status in UNFINISHED
+                    else ("RemoteRunError", f"the server reports the run as {server_status}")
+                )  # fmt: skip
+                error = SerializedError(kind, REMOTE_ERROR_MODULE, message)
+                self._root_event("on_chain_error", {"error": error, "input": self.input})
+            else:
                 self._root_event("on_chain_end", {"output": self.result, "input": self.input})
         except Exception as error:
             report_internal_error("streamviz remote run end", error)
 
     # ------------------------------------------------------------------ helpers
+    def root_running(self) -> bool:
+        """Whether the root run is still open (no part or error has ended it)."""
+        return self._root_running()
+
     def _root_running(self) -> bool:
         root = self.trace.runs.get(self.run_id) if self.run_id is not None else None
         return root is not None and root.status == "running"
@@ -440,6 +466,50 @@ class RemoteCall:
             stream_mode=stream_mode,
         )
 
+    def _may_ask(self) -> bool:
+        # Only a run on a thread can be asked for (runs.get needs both ids), only one whose
+        # stream did not end it, and only by the id the server gave (not a local stand-in).
+        parts = self.parts
+        return self.thread_id is not None and parts.run_id is not None and parts.root_running()
+
+    def server_status(self) -> str | None:
+        """The run's status on the server (``runs.get``) once its stream ended; never raises.
+
+        ``None`` if it cannot be asked (no thread, the stream ended the run) or the server does
+        not answer. A status still ``pending`` or ``running`` is asked again a few times.
+        """
+        if not self._may_ask():
+            return None
+        status = None
+        try:
+            for wait in _STATUS_WAITS:
+                if wait:
+                    time.sleep(wait)
+                status = _status_of(self.client.runs.get(self.thread_id, self.parts.run_id))
+                if status not in UNFINISHED:
+                    break
+        except Exception as error:  # the server went away: the stream's end is all we know
+            _log.debug("streamviz: the run's status could not be asked: %r", error)
+            return None
+        return status
+
+    async def aserver_status(self) -> str | None:
+        """:meth:`server_status` with the SDK's async client."""
+        if not self._may_ask():
+            return None
+        status = None
+        try:
+            for wait in _STATUS_WAITS:
+                if wait:
+                    await asyncio.sleep(wait)
+                status = _status_of(await self.client.runs.get(self.thread_id, self.parts.run_id))
+                if status not in UNFINISHED:
+                    break
+        except Exception as error:
+            _log.debug("streamviz: the run's status could not be asked: %r", error)
+            return None
+        return status
+
     def stream(self) -> Any:
         """The SDK's (sync or async) iterator of stream parts; nothing is sent before it is read."""
         runs = self.client.runs
@@ -464,6 +534,18 @@ class RemoteCall:
             stream_subgraphs=self.stream_subgraphs,
             **kwargs,
         )
+
+
+UNFINISHED = ("pending", "running")
+"""Statuses of a server run that has not ended."""
+_STATUS_WAITS = (0.0, 0.05, 0.1, 0.2, 0.4)
+"""Seconds waited before each ask of a run's status after its stream ended: a server may mark
+the run ended a moment after it closed the stream (under a second in all)."""
+
+
+def _status_of(run: Any) -> str | None:
+    status = run.get("status") if isinstance(run, dict) else getattr(run, "status", None)
+    return None if status is None else str(status)
 
 
 def is_async_client(client: Any) -> bool:
