@@ -6,6 +6,7 @@ stream cleanly mid-run (no error: streamviz asks the server for the run's status
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import warnings
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 from langgraph_sdk import get_sync_client
-from langgraph_sdk.client import SyncLangGraphClient
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from langgraph_server import LangGraphServer
 
 import streamviz as sv
@@ -103,6 +104,45 @@ class CuttingProxy(httpx.BaseTransport):
         self.inner.close()
 
 
+class AsyncCuttingProxy(httpx.AsyncBaseTransport):
+    """:class:`CuttingProxy` for the SDK's async client."""
+
+    def __init__(self, parts: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.parts = parts
+        self.cut = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.endswith("/runs/stream"):
+            return response
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"location"]
+        return httpx.Response(
+            response.status_code, headers=headers, stream=self._first_parts(response.stream)
+        )
+
+    def _first_parts(self, stream: Any) -> httpx.AsyncByteStream:
+        proxy = self
+
+        class First(httpx.AsyncByteStream):
+            async def __aiter__(self):
+                seen = 0
+                async for chunk in stream:
+                    seen += chunk.count(b"\n\n") + chunk.count(b"\r\n\r\n")
+                    yield chunk
+                    if seen >= proxy.parts:
+                        proxy.cut += 1
+                        return
+
+            async def aclose(self) -> None:
+                await stream.aclose()
+
+        return First()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def test_a_stream_cut_cleanly_mid_run_is_marked_truncated_by_asking_the_server(tmp_path):
     server = LangGraphServer.start(tmp_path / "app", name="cut")
     try:
@@ -135,5 +175,24 @@ def test_a_stream_cut_cleanly_mid_run_is_marked_truncated_by_asking_the_server(t
             display=False,
         )
         assert whole.roots[0].status == "ok"
+
+        # The same through the SDK's async client (awatch_remote asks with await).
+        async def cut_async() -> sv.Trace:
+            async_proxy = AsyncCuttingProxy(parts=12)
+            aclient = LangGraphClient(httpx.AsyncClient(base_url=server.url, transport=async_proxy))
+            athread = await aclient.threads.create()
+            traced = await sv.awatch_remote(
+                aclient,
+                athread["thread_id"],
+                "stalling",
+                input={"question": "why?"},
+                stream_mode="messages-tuple",
+                display=False,
+            )
+            assert async_proxy.cut == 1
+            return traced
+
+        (async_root,) = asyncio.run(cut_async()).roots
+        assert async_root.status == "error" and async_root.error.startswith("StreamTruncated")
     finally:
         server.stop()
