@@ -954,7 +954,9 @@ class EventStore:
         import numpy as np
 
         with self.lock:
-            top = len(self._t)
+            # Rows whose columns are all there (an interrupted append can leave a half row at
+            # the end until the next append cuts it back: see _settle_rows).
+            top = min(len(self._t), len(self._kind), len(self._template), len(self._values))
             kinds = np.frombuffer(self._kind[:top], dtype=self._kind.typecode).copy()
             templates = np.frombuffer(self._template[:top], dtype="l")
             values = self._values[:top]
