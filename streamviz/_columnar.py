@@ -142,12 +142,16 @@ class _Problem(ValueError):
     pass
 
 
+# json.dumps with these options, made once (json.dumps makes an encoder per call otherwise).
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def _json_text(value: Any) -> str:
     """JSON text as a JSONL line holds it, lone surrogates escaped (UTF-8 cannot hold them).
 
     The escapes decode to the same string, as the JSONL writer's ASCII fallback does.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _DUMPS(value)
     if not text.isascii() and _SURROGATE.search(text):
         text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text
@@ -458,14 +462,25 @@ class _DataSkeleton:
         self.timed = timed  # its rows have a server_t
 
 
-def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
-    """The skeleton of a shape's rows, or None if they take the full path (odd fields)."""
+def _data_skeleton(
+    encoder: _Encoder, store: EventStore, shape: Shape, classes: dict[int, _RunClass | None]
+) -> _DataSkeleton | None:
+    """The skeleton of a shape's rows, or None if they take the full path (odd fields).
+
+    ``classes``: the :class:`_RunClass` of each kind of shape met so far (None: not one), whose
+    pattern gives the ``data`` of a later run's shape from its message id and metadata, so
+    that only its other fields are encoded.
+    """
     event = store.shape_event(shape, TEXT_MARK)
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
     if "server_t" in event:
         event["server_t"] = 0.0
+    run_class = classes.get(shape[1])
+    pieces = None if run_class is None else run_class.pieces(*_RunClass.holes(store, shape))
+    if pieces is not None:
+        event["data"] = {}  # its text from the class: the other fields encoded alone
     try:
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
@@ -479,10 +494,16 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     encoder.text -= len(row["data"] or "")
     if row["extra"] is not None or row["data"] is None:
         return None
-    found = split_on_marks(row["data"], {"text": TEXT_MARK})
-    if found is None:
-        return None
-    pieces = (found[0][0], found[0][1])
+    if pieces is None:
+        found = split_on_marks(row["data"], {"text": TEXT_MARK})
+        if found is None:
+            return None
+        pieces = (found[0][0], found[0][1])
+        if shape[1] not in classes:  # the first shape of its kind: its class, checked on it
+            run_class = _RunClass.of(store, shape)
+            if run_class is not None and run_class.pieces(*_RunClass.holes(store, shape)) != pieces:
+                run_class = None
+            classes[shape[1]] = run_class
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
     return _DataSkeleton(fixed, row["thread"] is not None, row["server_t"] is not None)
 
@@ -521,6 +542,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     import numpy as np
 
     skeletons: dict[Shape, _DataSkeleton | None] = {}
+    classes: dict[int, _RunClass | None] = {}
     token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
     timed_store = store.has_server_times()  # (a store's compact server_t are all finite)
@@ -543,7 +565,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
             for shape in set(shapes):  # a new shape's skeleton (encoding it keeps no row)
                 if shape not in skeletons:
                     skeletons[shape] = (
-                        None if shape is None else _data_skeleton(encoder, store, shape)
+                        None if shape is None else _data_skeleton(encoder, store, shape, classes)
                     )
             found = list(map(skeletons.__getitem__, shapes))
             # The text column of each row and its JSON string (remembered per text: a model's
@@ -1318,9 +1340,14 @@ class _StoreRows(_Rows):
         if len(self.classes) < self._MAX_CLASSES and not any(
             found.shape[1] == shape[1] for found in self.classes
         ):
-            run_class = _RunClass.of(store, shape, data)
-            if run_class is not None:
-                self.classes.append(run_class)
+            run_class = _RunClass.of(store, shape)
+            matched = None if run_class is None else run_class.match(data)
+            if matched is not None and matched[3] == (len(before), len(data) - len(after)):
+                message_id, metadata = _RunClass.holes(store, shape)
+                if matched[1] == message_id and (
+                    matched[2] is None or _same_value(from_json(matched[2][0]), metadata)
+                ):
+                    self.classes.append(run_class)
         return shape
 
     def _know(self, key: tuple, pieces: tuple[str, str], shape: Shape | None) -> bool:
@@ -1362,6 +1389,7 @@ class _StoreRows(_Rows):
 
 
 _ID_MARK = "\x00sv:id\x00"
+_SHALLOW = 100  # brackets in a metadata's JSON up to which it is surely not cut by depth
 _PAIR_MARK = "\x00sv:metadata\x00"
 _VALUE = json.JSONDecoder(parse_constant=_reject_constant)
 
@@ -1384,38 +1412,59 @@ class _RunClass:
     built from the class's shape with this run's id and text is the one decoding would build.
     """
 
-    __slots__ = ("order", "pieces", "shape")
+    __slots__ = ("order", "parts", "shape")
 
     def __init__(self, pieces: list[str], order: list[str], shape: Shape) -> None:
-        self.pieces, self.order, self.shape = pieces, order, shape
+        self.parts, self.order, self.shape = pieces, order, shape
 
     @classmethod
-    def of(cls, store: EventStore, shape: Shape, data: str) -> _RunClass | None:
-        """The class of ``shape``'s runs, checked on its first row's ``data``.
+    def of(cls, store: EventStore, shape: Shape) -> _RunClass | None:
+        """The class of ``shape``'s runs; None if its chunks are not plain message chunks.
 
-        None if its rows' chunks are not plain message chunks with a text id.
+        Check it on the shape (:meth:`match`, :meth:`pieces`) before use.
         """
         chunk = store.shape_event(shape, TEXT_MARK)["data"]["chunk"]
         pair = type(chunk) in (tuple, list) and len(chunk) == 2
         message = chunk[0] if pair else chunk
         if type(message) is not AIMessageChunk or type(message.id) is not str:
             return None
-        message_id, metadata = message.id, chunk[1] if pair else None
         message.__dict__["id"] = _ID_MARK  # (a new object: the store builds it for this call)
         marks = {"text": TEXT_MARK, "id": _ID_MARK}
         if pair:
             chunk = type(chunk)((message, _PAIR_MARK))
             marks["metadata"] = _PAIR_MARK
         found = split_on_marks(_json_text(to_json_member({"chunk": chunk}, {})), marks)
-        if found is None:
+        return None if found is None else cls(found[0], found[1], shape)
+
+    @staticmethod
+    def holes(store: EventStore, shape: Shape) -> tuple[Any, Any]:
+        """The message id and the ``messages`` part's metadata (or None) of a shape's rows."""
+        chunk = store.shape_event(shape, "")["data"]["chunk"]
+        if type(chunk) is AIMessageChunk:
+            return chunk.id, None
+        return chunk[0].id, chunk[1]
+
+    def pieces(self, message_id: Any, metadata: Any) -> tuple[str, str] | None:
+        """The ``data`` text of a run's rows before and after their text's JSON string.
+
+        That is, with ``message_id`` and ``metadata`` (of :meth:`holes`) encoded as they are in
+        ``data``; None if that cannot be told apart from the pattern (metadata nested so deep
+        that the encoder's depth limit could cut it in one place and not in the other).
+        """
+        if type(message_id) is not str:
             return None
-        run_class = cls(found[0], found[1], shape)
-        matched = run_class.match(data)
-        if matched is None or matched[1] != message_id:
-            return None
-        if pair and not _same_value(from_json(matched[2][0]), metadata):
-            return None
-        return run_class
+        values = {"id": _json_text(redact_text(message_id))}
+        if "metadata" in self.order:
+            text = _json_text(to_json_member(metadata, {}))
+            if text.count("{") + text.count("[") > _SHALLOW:
+                return None
+            values["metadata"] = text
+        parts = [self.parts[0]]
+        for name, piece in zip(self.order, self.parts[1:], strict=True):
+            parts.append(values.get(name, TEXT_MARK))
+            parts.append(piece)
+        at = parts.index(TEXT_MARK)
+        return "".join(parts[:at]), "".join(parts[at + 1 :])
 
     def match(self, data: str) -> tuple[str, str, Any, tuple[int, int]] | None:
         """What ``data`` holds in this class's holes, or None if it does not fit the pattern.
@@ -1423,7 +1472,7 @@ class _RunClass:
         The text, the message id, the metadata (its JSON value and text, or None) and where
         the text's JSON string is in ``data``.
         """
-        pieces = self.pieces
+        pieces = self.parts
         if not data.startswith(pieces[0]):
             return None
         at = len(pieces[0])
