@@ -1041,6 +1041,7 @@ def _well_formed(event: dict[str, Any]) -> bool:
 
 
 _CHUNK_DATA = '{"chunk":'
+_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
 
 
 class _StoreRows(_Rows):
@@ -1068,6 +1069,7 @@ class _StoreRows(_Rows):
         self.store = store
         self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
         self.classes: list[_RunClass] = []
+        self.chunk: tuple[str, Any] | None = None  # the latest stream chunk decoded, its JSON
 
     def add(self, pa: Any, batch: Any) -> None:
         import numpy as np
@@ -1186,7 +1188,9 @@ class _StoreRows(_Rows):
             # The first row of a new key: a token of a known class of runs (read without
             # decoding its JSON), else any event, decoded in full.
             made = self._like_class(slow, row) if compact and self.classes else None
-            event = slow.event(row) if made is None else made[0]
+            event = slow.event(row, self._carried(slow.data(row))) if made is None else made[0]
+            if made is None:
+                self._remember_chunk(event, slow.data(row))
             flush()
             store.extend((event,))
             position = len(store)
@@ -1365,6 +1369,34 @@ class _StoreRows(_Rows):
         known.insert(0, (pieces[0], pieces[1], shape))
         del known[self._MAX_SKELETONS :]
         return True
+
+    def _remember_chunk(self, event: dict[str, Any], data: Any) -> None:
+        """Note a decoded model stream event's message chunk and its JSON (see :meth:`_carried`)."""
+        chunk = event["data"].get("chunk") if type(event.get("data")) is dict else None
+        if type(chunk) is AIMessageChunk and type(data) is str and data.startswith(_CHUNK_DATA):
+            self.chunk = (data[len(_CHUNK_DATA) : -1], chunk) if data.endswith("}") else None
+
+    def _carried(self, data: Any) -> Any:
+        """A LangGraph ``messages`` part's ``data`` decoded, if it carries the latest chunk.
+
+        A graph's ``messages`` part carries the very message chunk its model's stream event
+        holds, so its ``data`` is that event's chunk JSON and the part's metadata: when it is
+        (the same JSON text), the part gets the chunk decoded for the event, one object as when
+        captured, and only its metadata is decoded. Else :data:`_ABSENT`: decode in full.
+        """
+        if self.chunk is None or type(data) is not str or not data.startswith(_PAIR_DATA):
+            return _ABSENT
+        text, chunk = self.chunk
+        at = len(_PAIR_DATA) + len(text)
+        if not (data.startswith(text, len(_PAIR_DATA)) and data[at : at + 1] == ","):
+            return _ABSENT
+        if not data.endswith("]}}"):
+            return _ABSENT
+        try:
+            metadata = from_json(_load_json(data[at + 1 : -3], "data"))
+        except ValueError:
+            return _ABSENT  # decoded in full, to say what is wrong where
+        return {"chunk": (chunk, metadata)}
 
     def _like_class(self, slow: _SlowRows, row: int) -> tuple[dict, tuple, None] | None:
         """The event of the first row of a new key if it is a token of a known run class.
