@@ -1312,14 +1312,16 @@ class _StoreRows(_Rows):
             _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         else:
             _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        distinct = []
-        for row in first.tolist():
-            key = tuple(
-                int(indices[row]) if dictionary is None or indices[row] < 0
-                else dictionary[indices[row]]
-                for dictionary, indices in parts
-            )  # fmt: skip
-            distinct.append(key)
+        # Each key's values, from its first row's codes (taken per part at once, as ints).
+        dictionaries = [dictionary for dictionary, _ in parts]
+        picked = zip(*[indices[first].tolist() for _, indices in parts], strict=True)
+        distinct = [
+            tuple(
+                code if dictionary is None or code < 0 else dictionary[code]
+                for dictionary, code in zip(dictionaries, codes, strict=True)
+            )
+            for codes in picked
+        ]
         return inverse.reshape(-1).tolist(), distinct
 
     def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> Shape | None:
