@@ -113,6 +113,10 @@ _DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not r
 _BATCH_ROWS = 65_536
 _BATCH_TEXT = 64 * 1024 * 1024  # characters of payload text after which a batch is written
 _CACHE_LIMIT = 100_000  # entries of an encoding cache; it is emptied when full
+# Brackets in a value's JSON up to which it is nested surely below the encoder's depth limit
+# (MAX_DEPTH) wherever in an event it is: its text is the same there.
+_SHALLOW = 100
+_CYCLE = f'"{MARKER}":"cycle"'  # a cycle marker in JSON text
 _INT64 = (-(2**63), 2**63 - 1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ABSENT: Any = object()
@@ -178,6 +182,7 @@ class _Encoder:
         self.strings: dict[str, tuple[str, str | None]] = {}
         self.lists: dict[tuple, tuple[list[str], list[str] | None]] = {}
         self.objects: dict[int, tuple[Any, str]] = {}  # id(metadata) -> (metadata, JSON text)
+        self.members: dict[int, tuple[Any, str]] = {}  # id(payload value) -> it, its JSON
         self.kinds: dict[str, tuple[str | None, str | None]] = {}  # event -> (run type, phase)
         self._reset()
 
@@ -277,6 +282,54 @@ class _Encoder:
             if len(self.objects) >= _CACHE_LIMIT:
                 self.objects.clear()
             self.objects[id(value)] = (value, text)  # kept alive: its id stays its own
+        return text
+
+    def _data(self, data: Any, event: dict) -> str:
+        """``data``'s JSON text, as ``_json_text(to_json_member(data, event))``.
+
+        Its top-level values (and a tuple's items: a ``messages`` part) that are objects or
+        containers are encoded once per save (:meth:`_member`): the events of a run share
+        them (a chain's end event holds the very input its start event held; a LangGraph
+        ``messages`` part, the chunk its model's stream event held).
+        """
+        if type(data) is not dict or MARKER in data:
+            return _json_text(to_json_member(data, event))
+        parts = []
+        for key, value in data.items():
+            if type(key) is not str or (value is not None and is_secret_key(key)):
+                return _json_text(to_json_member(data, event))
+            text = self._member(value, data)
+            if text is None:
+                return _json_text(to_json_member(data, event))
+            parts.append(f"{_json_text(redact_text(key))}:{text}")
+        return "{" + ",".join(parts) + "}"
+
+    def _member(self, value: Any, container: Any, nested: bool = False) -> str | None:
+        """The JSON text of a value of a payload, or None if it may depend on where it is.
+
+        The text of an object or container is encoded as an item of ``container`` and reused
+        for the same object anywhere in another event's payload only if it holds no cycle
+        marker and fewer brackets than the depth limit could cut (:data:`_SHALLOW`): no
+        object it reaches then contains it, so no other place it is found at marks a cycle or
+        a cut in it that this one did not.
+        """
+        cls = type(value)
+        if value is None or cls is str or cls is int or cls is float or cls is bool:
+            return _json_text(to_json_member(value, container))
+        if cls is tuple and not nested:
+            items = [self._member(item, value, True) for item in value]
+            if None in items:
+                return None
+            return '{"' + MARKER + '":"tuple","items":[' + ",".join(items) + "]}"  # type: ignore[arg-type]
+        found = self.members.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        text = _json_text(to_json_member(value, container))
+        if text.count("{") + text.count("[") > _SHALLOW or _CYCLE in text:
+            return None
+        if len(self.members) >= _CACHE_LIMIT:
+            self.members.clear()
+        self.members[id(value)] = (value, text)  # kept alive: its id stays its own
         return text
 
     def _integer(self, event: dict, key: str, extra: dict, optional: bool = False) -> int | None:
@@ -396,7 +449,7 @@ class _Encoder:
                 extra["server_t"] = to_json_member(server_t, event)
             server_t = None
         data = event.get("data", _ABSENT)
-        data = None if data is _ABSENT else _json_text(to_json_member(data, event))
+        data = None if data is _ABSENT else self._data(data, event)
         for key, exact in (
             ("event", exact_kind), ("name", exact_name), ("run_id", exact_run_id),
             ("parent_ids", exact_parent_ids), ("tags", exact_tags), ("mode", exact_mode),
@@ -1423,7 +1476,6 @@ class _StoreRows(_Rows):
 
 
 _ID_MARK = "\x00sv:id\x00"
-_SHALLOW = 100  # brackets in a metadata's JSON up to which it is surely not cut by depth
 _PAIR_MARK = "\x00sv:metadata\x00"
 _VALUE = json.JSONDecoder(parse_constant=_reject_constant)
 

@@ -213,3 +213,58 @@ def test_saving_an_agent_from_the_store_writes_what_the_event_by_event_writer_wr
     # (the event-by-event writer leaves the derived text column empty: the others compared)
     store, events = columns(trace.store), columns(list(trace.events))
     assert store.drop(["text"]).equals(events.drop(["text"]))
+
+
+def shared_payload_events() -> list[dict[str, Any]]:
+    """Events whose payloads share objects, some of which reach a cycle or nest deeply."""
+    from langchain_core.messages import AIMessageChunk
+
+    state = {"text": "hello", "step": 1}
+    looped: list[Any] = [1]
+    looped.append(looped)
+    deep: Any = "bottom"
+    for _ in range(150):
+        deep = {"d": deep}
+    holder: dict[str, Any] = {}
+    tied = {"input": holder}
+    holder["back"] = tied  # reaches the very data dict it is found in
+    chunk = AIMessageChunk(content="last", id="m1", response_metadata={"finish": "stop"})
+    payloads = [
+        {"input": state},
+        {"output": "x", "input": state},
+        {"input": looped},
+        {"output": looped},
+        {"input": deep},
+        {"output": deep, "input": state},
+        tied,
+        {"other": holder},
+        {"api_key": state, "input": state},
+        {"chunk": chunk},
+        {"chunk": (chunk, {"langgraph_node": "n"})},
+        {"chunk": ((chunk,), state)},
+        {1: state},
+        {"__sv__": "x", "input": state},
+    ]
+    fields = {"event": "on_chain_start", "name": "n", "parent_ids": [], "tags": [], "metadata": {}}
+    return [
+        {**fields, "run_id": f"r{i}", "data": data, "t": float(i), "seq": i}
+        for i, data in enumerate(payloads)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_payload_values_several_events_share_are_written_as_each_event_encodes_them(kind):
+    need_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from streamviz._columnar import _json_text
+    from streamviz._serialization import to_json_member
+
+    events = shared_payload_events()
+    out = io.BytesIO()
+    write_columnar(out, events, {"format": "streamviz-trace", "version": 1}, kind)
+    out.seek(0)
+    table = pq.read_table(out) if kind == "parquet" else pa.ipc.open_file(out).read_all()
+    expected = [_json_text(to_json_member(event["data"], event)) for event in events]
+    assert table.column("data").to_pylist() == expected
