@@ -1122,7 +1122,7 @@ class _StoreRows(_Rows):
         self.store = store
         self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
         self.classes: list[_RunClass] = []
-        self.chunk: tuple[str, Any] | None = None  # the latest stream chunk decoded, its JSON
+        self.chunk: tuple[str, Any] | None = None  # the latest stream chunk decoded, its data
 
     def add(self, pa: Any, batch: Any) -> None:
         import numpy as np
@@ -1426,22 +1426,30 @@ class _StoreRows(_Rows):
         return True
 
     def _remember_chunk(self, event: dict[str, Any], data: Any) -> None:
-        """Note a decoded model stream event's message chunk and its JSON (see :meth:`_carried`)."""
+        """Note a decoded model stream event's message chunk and its data (see :meth:`_carried`)."""
         chunk = event["data"].get("chunk") if type(event.get("data")) is dict else None
         if type(chunk) is AIMessageChunk and type(data) is str and data.startswith(_CHUNK_DATA):
-            self.chunk = (data[len(_CHUNK_DATA) : -1], chunk) if data.endswith("}") else None
+            self.chunk = (data, chunk)
 
     def _carried(self, data: Any) -> Any:
         """A LangGraph ``messages`` part's ``data`` decoded, if it carries the latest chunk.
 
         A graph's ``messages`` part carries the very message chunk its model's stream event
         holds, so its ``data`` is that event's chunk JSON and the part's metadata: when it is
-        (the same JSON text), the part gets the chunk decoded for the event, one object as when
-        captured, and only its metadata is decoded. Else :data:`_ABSENT`: decode in full.
+        (the same JSON text, one JSON value), the part gets the chunk decoded for the event,
+        one object as when captured, and only its metadata is decoded. Else :data:`_ABSENT`:
+        decode in full.
         """
         if self.chunk is None or type(data) is not str or not data.startswith(_PAIR_DATA):
             return _ABSENT
-        text, chunk = self.chunk
+        held, chunk = self.chunk
+        try:
+            end = _VALUE.raw_decode(held, len(_CHUNK_DATA))[1]
+        except (ValueError, RecursionError):
+            return _ABSENT
+        text = held[len(_CHUNK_DATA) : end]
+        if held[end:] != "}":
+            return _ABSENT
         at = len(_PAIR_DATA) + len(text)
         if not (data.startswith(text, len(_PAIR_DATA)) and data[at : at + 1] == ","):
             return _ABSENT
