@@ -268,3 +268,39 @@ def test_payload_values_several_events_share_are_written_as_each_event_encodes_t
     table = pq.read_table(out) if kind == "parquet" else pa.ipc.open_file(out).read_all()
     expected = [_json_text(to_json_member(event["data"], event)) for event in events]
     assert table.column("data").to_pylist() == expected
+
+
+def test_a_messages_part_is_read_in_full_when_the_chunk_before_it_was_not_one_json_value(
+    tmp_path,
+):
+    """A model's last stream row written with a duplicate key (it decodes to its chunk) and the
+    ``messages`` part after it holding that very text: the part is not valid JSON, and the
+    load says so as the row-by-row reader does, instead of taking the chunk decoded before."""
+    need_pyarrow()
+    trace = agent_trace(3)
+    path = tmp_path / "t.parquet"
+    trace.save(path)
+
+    def duplicate(rows: list[dict[str, Any]]) -> list[int]:
+        last = '"chunk_position":"last"'
+        stream = next(
+            i
+            for i, row in enumerate(rows)
+            if row["event"] == "on_chat_model_stream" and last in row["data"]
+        )
+        part = next(
+            i
+            for i in range(stream + 1, len(rows))
+            if rows[i]["event"] == "on_graph_messages" and last in rows[i]["data"]
+        )
+        message = rows[stream]["data"][len('{"chunk":') : -1]
+        rows[stream]["data"] = '{"chunk":1,"chunk":' + message + "}"
+        rows[part]["data"] = rows[part]["data"].replace(message, '1,"chunk":' + message, 1)
+        return [stream, part]
+
+    edit(path, duplicate)
+    with pytest.raises(sv.TraceFileError) as row_by_row:
+        decoded_row_by_row(path, "parquet")
+    with pytest.raises(sv.TraceFileError) as loaded:
+        sv.Trace.load(path)
+    assert loaded.value.row == row_by_row.value.row
