@@ -531,7 +531,8 @@ def _data_skeleton(
     if "server_t" in event:
         event["server_t"] = 0.0
     run_class = classes.get(shape[1])
-    pieces = None if run_class is None else run_class.pieces(*_RunClass.holes(store, shape))
+    holes = _RunClass.holes(event["data"]["chunk"])
+    pieces = None if run_class is None else run_class.pieces(*holes)
     if pieces is not None:
         event["data"] = {}  # its text from the class: the other fields encoded alone
     try:
@@ -554,7 +555,7 @@ def _data_skeleton(
         pieces = (found[0][0], found[0][1])
         if shape[1] not in classes:  # the first shape of its kind: its class, checked on it
             run_class = _RunClass.of(store, shape)
-            if run_class is not None and run_class.pieces(*_RunClass.holes(store, shape)) != pieces:
+            if run_class is not None and run_class.pieces(*holes) != pieces:
                 run_class = None
             classes[shape[1]] = run_class
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
@@ -1402,7 +1403,8 @@ class _StoreRows(_Rows):
             run_class = _RunClass.of(store, shape)
             matched = None if run_class is None else run_class.match(data)
             if matched is not None and matched[3] == (len(before), len(data) - len(after)):
-                message_id, metadata = _RunClass.holes(store, shape)
+                chunk = store.shape_event(shape, "")["data"]["chunk"]
+                message_id, metadata = _RunClass.holes(chunk)
                 if matched[1] == message_id and (
                     matched[2] is None or _same_value(from_json(matched[2][0]), metadata)
                 ):
@@ -1531,12 +1533,13 @@ class _RunClass:
         return None if found is None else cls(found[0], found[1], shape)
 
     @staticmethod
-    def holes(store: EventStore, shape: Shape) -> tuple[Any, Any]:
-        """The message id and the ``messages`` part's metadata (or None) of a shape's rows."""
-        chunk = store.shape_event(shape, "")["data"]["chunk"]
+    def holes(chunk: Any) -> tuple[Any, Any]:
+        """The message id and the ``messages`` part's metadata (or None) of a shape's chunk."""
         if type(chunk) is AIMessageChunk:
             return chunk.id, None
-        return chunk[0].id, chunk[1]
+        if type(chunk) in (tuple, list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
+            return chunk[0].id, chunk[1]
+        return None, None
 
     def pieces(self, message_id: Any, metadata: Any) -> tuple[str, str] | None:
         """The ``data`` text of a run's rows before and after their text's JSON string.
