@@ -117,6 +117,9 @@ _CACHE_LIMIT = 100_000  # entries of an encoding cache; it is emptied when full
 # (MAX_DEPTH) wherever in an event it is: its text is the same there.
 _SHALLOW = 100
 _CYCLE = f'"{MARKER}":"cycle"'  # a cycle marker in JSON text
+# Payload values remembered by a save (the events sharing one are near each other): the texts
+# of a whole trace's values, kept to its end, cost more memory and time than they save.
+_MEMBERS = 1024
 _INT64 = (-(2**63), 2**63 - 1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ABSENT: Any = object()
@@ -327,7 +330,7 @@ class _Encoder:
         text = _json_text(to_json_member(value, container))
         if text.count("{") + text.count("[") > _SHALLOW or _CYCLE in text:
             return None
-        if len(self.members) >= _CACHE_LIMIT:
+        if len(self.members) >= _MEMBERS:
             self.members.clear()
         self.members[id(value)] = (value, text)  # kept alive: its id stays its own
         return text
