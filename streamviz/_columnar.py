@@ -30,6 +30,8 @@ from json.decoder import scanstring
 from json.encoder import encode_basestring
 from typing import IO, Any
 
+from langchain_core.messages import AIMessageChunk
+
 from streamviz._log import ChunkBlock, EventStore, Shape
 from streamviz._persistence import (
     _FINITE,
@@ -111,6 +113,13 @@ _DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not r
 _BATCH_ROWS = 65_536
 _BATCH_TEXT = 64 * 1024 * 1024  # characters of payload text after which a batch is written
 _CACHE_LIMIT = 100_000  # entries of an encoding cache; it is emptied when full
+# Brackets in a value's JSON up to which it is nested surely below the encoder's depth limit
+# (MAX_DEPTH) wherever in an event it is: its text is the same there.
+_SHALLOW = 100
+_CYCLE = f'"{MARKER}":"cycle"'  # a cycle marker in JSON text
+# Payload values remembered by a save (the events sharing one are near each other): the texts
+# of a whole trace's values, kept to its end, cost more memory and time than they save.
+_MEMBERS = 1024
 _INT64 = (-(2**63), 2**63 - 1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ABSENT: Any = object()
@@ -140,12 +149,16 @@ class _Problem(ValueError):
     pass
 
 
+# json.dumps with these options, made once (json.dumps makes an encoder per call otherwise).
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def _json_text(value: Any) -> str:
     """JSON text as a JSONL line holds it, lone surrogates escaped (UTF-8 cannot hold them).
 
     The escapes decode to the same string, as the JSONL writer's ASCII fallback does.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _DUMPS(value)
     if not text.isascii() and _SURROGATE.search(text):
         text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text
@@ -172,6 +185,7 @@ class _Encoder:
         self.strings: dict[str, tuple[str, str | None]] = {}
         self.lists: dict[tuple, tuple[list[str], list[str] | None]] = {}
         self.objects: dict[int, tuple[Any, str]] = {}  # id(metadata) -> (metadata, JSON text)
+        self.members: dict[int, tuple[Any, str]] = {}  # id(payload value) -> it, its JSON
         self.kinds: dict[str, tuple[str | None, str | None]] = {}  # event -> (run type, phase)
         self._reset()
 
@@ -271,6 +285,54 @@ class _Encoder:
             if len(self.objects) >= _CACHE_LIMIT:
                 self.objects.clear()
             self.objects[id(value)] = (value, text)  # kept alive: its id stays its own
+        return text
+
+    def _data(self, data: Any, event: dict) -> str:
+        """``data``'s JSON text, as ``_json_text(to_json_member(data, event))``.
+
+        Its top-level values (and a tuple's items: a ``messages`` part) that are objects or
+        containers are encoded once per save (:meth:`_member`): the events of a run share
+        them (a chain's end event holds the very input its start event held; a LangGraph
+        ``messages`` part, the chunk its model's stream event held).
+        """
+        if type(data) is not dict or MARKER in data:
+            return _json_text(to_json_member(data, event))
+        parts = []
+        for key, value in data.items():
+            if type(key) is not str or (value is not None and is_secret_key(key)):
+                return _json_text(to_json_member(data, event))
+            text = self._member(value, data)
+            if text is None:
+                return _json_text(to_json_member(data, event))
+            parts.append(f"{_json_text(redact_text(key))}:{text}")
+        return "{" + ",".join(parts) + "}"
+
+    def _member(self, value: Any, container: Any, nested: bool = False) -> str | None:
+        """The JSON text of a value of a payload, or None if it may depend on where it is.
+
+        The text of an object or container is encoded as an item of ``container`` and reused
+        for the same object anywhere in another event's payload only if it holds no cycle
+        marker and fewer brackets than the depth limit could cut (:data:`_SHALLOW`): no
+        object it reaches then contains it, so no other place it is found at marks a cycle or
+        a cut in it that this one did not.
+        """
+        cls = type(value)
+        if value is None or cls is str or cls is int or cls is float or cls is bool:
+            return _json_text(to_json_member(value, container))
+        if cls is tuple and not nested:
+            items = [self._member(item, value, True) for item in value]
+            if None in items:
+                return None
+            return '{"' + MARKER + '":"tuple","items":[' + ",".join(items) + "]}"  # type: ignore[arg-type]
+        found = self.members.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        text = _json_text(to_json_member(value, container))
+        if text.count("{") + text.count("[") > _SHALLOW or _CYCLE in text:
+            return None
+        if len(self.members) >= _MEMBERS:
+            self.members.clear()
+        self.members[id(value)] = (value, text)  # kept alive: its id stays its own
         return text
 
     def _integer(self, event: dict, key: str, extra: dict, optional: bool = False) -> int | None:
@@ -390,7 +452,7 @@ class _Encoder:
                 extra["server_t"] = to_json_member(server_t, event)
             server_t = None
         data = event.get("data", _ABSENT)
-        data = None if data is _ABSENT else _json_text(to_json_member(data, event))
+        data = None if data is _ABSENT else self._data(data, event)
         for key, exact in (
             ("event", exact_kind), ("name", exact_name), ("run_id", exact_run_id),
             ("parent_ids", exact_parent_ids), ("tags", exact_tags), ("mode", exact_mode),
@@ -456,14 +518,26 @@ class _DataSkeleton:
         self.timed = timed  # its rows have a server_t
 
 
-def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataSkeleton | None:
-    """The skeleton of a shape's rows, or None if they take the full path (odd fields)."""
+def _data_skeleton(
+    encoder: _Encoder, store: EventStore, shape: Shape, classes: dict[int, _RunClass | None]
+) -> _DataSkeleton | None:
+    """The skeleton of a shape's rows, or None if they take the full path (odd fields).
+
+    ``classes``: the :class:`_RunClass` of each kind of shape met so far (None: not one), whose
+    pattern gives the ``data`` of a later run's shape from its message id and metadata, so
+    that only its other fields are encoded.
+    """
     event = store.shape_event(shape, TEXT_MARK)
     event["t"], event["seq"] = 0.0, 0
     if "thread" in event:
         event["thread"] = 0
     if "server_t" in event:
         event["server_t"] = 0.0
+    run_class = classes.get(shape[1])
+    holes = _RunClass.holes(event["data"]["chunk"])
+    pieces = None if run_class is None else run_class.pieces(*holes)
+    if pieces is not None:
+        event["data"] = {}  # its text from the class: the other fields encoded alone
     try:
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
@@ -477,10 +551,16 @@ def _data_skeleton(encoder: _Encoder, store: EventStore, shape: Shape) -> _DataS
     encoder.text -= len(row["data"] or "")
     if row["extra"] is not None or row["data"] is None:
         return None
-    found = split_on_marks(row["data"], {"text": TEXT_MARK})
-    if found is None:
-        return None
-    pieces = (found[0][0], found[0][1])
+    if pieces is None:
+        found = split_on_marks(row["data"], {"text": TEXT_MARK})
+        if found is None:
+            return None
+        pieces = (found[0][0], found[0][1])
+        if shape[1] not in classes:  # the first shape of its kind: its class, checked on it
+            run_class = _RunClass.of(store, shape)
+            if run_class is not None and run_class.pieces(*holes) != pieces:
+                run_class = None
+            classes[shape[1]] = run_class
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
     return _DataSkeleton(fixed, row["thread"] is not None, row["server_t"] is not None)
 
@@ -519,6 +599,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
     import numpy as np
 
     skeletons: dict[Shape, _DataSkeleton | None] = {}
+    classes: dict[int, _RunClass | None] = {}
     token_texts: dict[str, tuple[str | None, str]] = {}  # text -> its text and data columns
     position = 0
     timed_store = store.has_server_times()  # (a store's compact server_t are all finite)
@@ -541,7 +622,7 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
             for shape in set(shapes):  # a new shape's skeleton (encoding it keeps no row)
                 if shape not in skeletons:
                     skeletons[shape] = (
-                        None if shape is None else _data_skeleton(encoder, store, shape)
+                        None if shape is None else _data_skeleton(encoder, store, shape, classes)
                     )
             found = list(map(skeletons.__getitem__, shapes))
             # The text column of each row and its JSON string (remembered per text: a model's
@@ -904,8 +985,14 @@ class _Rows:
             column("server_t", self._plain),
         )
 
-    def event(self, columns: tuple[list[Any], ...], i: int, start: int) -> dict[str, Any]:
-        """The event of row ``i`` of a batch whose first row is row ``start`` of the file."""
+    def event(
+        self, columns: tuple[list[Any], ...], i: int, start: int, decoded: Any = _ABSENT
+    ) -> dict[str, Any]:
+        """The event of row ``i`` of a batch whose first row is row ``start`` of the file.
+
+        ``decoded``: the row's ``data`` already decoded (see :class:`_RunClass`), used unless the
+        row is read as a JSONL line is (nulls, overrides).
+        """
         (kinds, names_, run_ids, parent_ids, tags, metadata, data, times, seqs, threads, modes,
          namespaces, extras, server_times) = columns  # fmt: skip
         try:
@@ -930,11 +1017,13 @@ class _Rows:
             event["t"], event["seq"] = times[i], seqs[i]
             if threads[i] is not None:
                 event["thread"] = threads[i]
-            return self._decode(event, extras[i])
+            return self._decode(event, extras[i], decoded)
         except ValueError as error:
             raise _RowProblem(start + i, str(error)) from None
 
-    def _decode(self, event: dict[str, Any], extra: str | None) -> dict[str, Any]:
+    def _decode(
+        self, event: dict[str, Any], extra: str | None, decoded: Any = _ABSENT
+    ) -> dict[str, Any]:
         text = event["metadata"]
         if extra is not None or text is None or not _well_formed(event):
             return self._decode_slowly(event, extra)
@@ -949,7 +1038,9 @@ class _Rows:
         event["metadata"] = metadata
         if "data" in event:
             self._charge(event["data"])
-            event["data"] = from_json(_load_json(event["data"], "data"))
+            if decoded is _ABSENT:
+                decoded = from_json(_load_json(event["data"], "data"))
+            event["data"] = decoded
         else:
             event["data"] = {}  # an event saved without data reads as a JSONL line without it
         return event
@@ -1007,6 +1098,7 @@ def _well_formed(event: dict[str, Any]) -> bool:
 
 
 _CHUNK_DATA = '{"chunk":'
+_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
 
 
 class _StoreRows(_Rows):
@@ -1027,11 +1119,14 @@ class _StoreRows(_Rows):
     """
 
     _MAX_SKELETONS = 4
+    _MAX_CLASSES = 8
 
     def __init__(self, store: EventStore) -> None:
         super().__init__()
         self.store = store
         self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
+        self.classes: list[_RunClass] = []
+        self.chunk: tuple[str, Any] | None = None  # the latest stream chunk decoded, its data
 
     def add(self, pa: Any, batch: Any) -> None:
         import numpy as np
@@ -1112,13 +1207,14 @@ class _StoreRows(_Rows):
             t, value, text = times[row], None, None
             thread = None if threads is None else threads[row]
             server_t = None if server_times is None else server_times[row]
-            if (
+            compact = (  # the row may be stored as a compact row of a shape
                 seqs[row] == position
                 and type(t) is float
                 and -MAX_T <= t <= MAX_T
                 and (server_t is None or -MAX_T <= server_t <= MAX_T)
-                and known[codes[row]]
-            ):
+                and (thread is None or thread >= 0)
+            )
+            if compact and known[codes[row]]:
                 value = slow.data(row)
                 # A token row of a known shape? (_token_text, inlined: the per-row path)
                 for before, after, shape in known[codes[row]] if type(value) is str else ():  # noqa: B007 - used below
@@ -1136,7 +1232,7 @@ class _StoreRows(_Rows):
                             text = _token_text(value, before, after)
                         if text is not None:
                             break
-            if text is not None and (thread is None or thread >= 0):
+            if text is not None:
                 shapes.append(shape)
                 texts.append(text)
                 fast_times.append(t)
@@ -1145,13 +1241,19 @@ class _StoreRows(_Rows):
                 position += 1
                 row += 1
                 continue
-            event = slow.event(row)
+            code = codes[row]
+            # The first row of a new key: a token of a known class of runs (read without
+            # decoding its JSON), else any event, decoded in full.
+            made = self._like_class(slow, row) if compact and self.classes else None
+            event = slow.event(row, self._carried(slow.data(row))) if made is None else made[0]
+            if made is None:
+                self._remember_chunk(event, slow.data(row))
             flush()
             store.extend((event,))
             position = len(store)
-            code = codes[row]
             was = known[code][0] if known[code] else None
-            self._learn(distinct[code], event, slow.data(row))
+            if made is None or not self._know(distinct[code], made[1], made[2]):
+                self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens (checked with
@@ -1267,14 +1369,16 @@ class _StoreRows(_Rows):
             _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         else:
             _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        distinct = []
-        for row in first.tolist():
-            key = tuple(
-                int(indices[row]) if dictionary is None or indices[row] < 0
-                else dictionary[indices[row]]
-                for dictionary, indices in parts
-            )  # fmt: skip
-            distinct.append(key)
+        # Each key's values, from its first row's codes (taken per part at once, as ints).
+        dictionaries = [dictionary for dictionary, _ in parts]
+        picked = zip(*[indices[first].tolist() for _, indices in parts], strict=True)
+        distinct = [
+            tuple(
+                code if dictionary is None or code < 0 else dictionary[code]
+                for dictionary, code in zip(dictionaries, codes, strict=True)
+            )
+            for codes in picked
+        ]
         return inverse.reshape(-1).tolist(), distinct
 
     def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> Shape | None:
@@ -1295,10 +1399,220 @@ class _StoreRows(_Rows):
         before, after = pieces
         if _token_text(data, before, after) != _chunk_text(store, position):
             return None  # written otherwise than this version writes it: read row by row
-        known = self.known.setdefault(key, [])
-        known.insert(0, (before, after, shape))
-        del known[self._MAX_SKELETONS :]
+        self._know(key, pieces, shape)
+        if len(self.classes) < self._MAX_CLASSES and not any(
+            found.shape[1] == shape[1] for found in self.classes
+        ):
+            run_class = _RunClass.of(store, shape)
+            matched = None if run_class is None else run_class.match(data)
+            if matched is not None and matched[3] == (len(before), len(data) - len(after)):
+                chunk = store.shape_event(shape, "")["data"]["chunk"]
+                message_id, metadata = _RunClass.holes(chunk)
+                if matched[1] == message_id and (
+                    matched[2] is None or _same_value(from_json(matched[2][0]), metadata)
+                ):
+                    self.classes.append(run_class)
         return shape
+
+    def _know(self, key: tuple, pieces: tuple[str, str], shape: Shape | None) -> bool:
+        """Remember ``pieces`` as the data skeleton of the rows of ``key`` of ``shape``.
+
+        Without ``shape``: the shape of the event just stored, if it is a compact row packed as
+        the rows of :attr:`_RunClass.shape` are (else False, nothing remembered).
+        """
+        if shape is None:
+            found = self.store.shape_at(len(self.store) - 1)
+            if found is None or found[0] != found[2] or found[1] != pieces[2]:
+                return False
+            shape, pieces = found, pieces[:2]
+        known = self.known.setdefault(key, [])
+        known.insert(0, (pieces[0], pieces[1], shape))
+        del known[self._MAX_SKELETONS :]
+        return True
+
+    def _remember_chunk(self, event: dict[str, Any], data: Any) -> None:
+        """Note a decoded model stream event's message chunk and its data (see :meth:`_carried`)."""
+        chunk = event["data"].get("chunk") if type(event.get("data")) is dict else None
+        if type(chunk) is AIMessageChunk and type(data) is str and data.startswith(_CHUNK_DATA):
+            self.chunk = (data, chunk)
+
+    def _carried(self, data: Any) -> Any:
+        """A LangGraph ``messages`` part's ``data`` decoded, if it carries the latest chunk.
+
+        A graph's ``messages`` part carries the very message chunk its model's stream event
+        holds, so its ``data`` is that event's chunk JSON and the part's metadata: when it is
+        (the same JSON text, one JSON value), the part gets the chunk decoded for the event,
+        one object as when captured, and only its metadata is decoded. Else :data:`_ABSENT`:
+        decode in full.
+        """
+        if self.chunk is None or type(data) is not str or not data.startswith(_PAIR_DATA):
+            return _ABSENT
+        held, chunk = self.chunk
+        try:
+            end = _VALUE.raw_decode(held, len(_CHUNK_DATA))[1]
+        except (ValueError, RecursionError):
+            return _ABSENT
+        text = held[len(_CHUNK_DATA) : end]
+        if held[end:] != "}":
+            return _ABSENT
+        at = len(_PAIR_DATA) + len(text)
+        if not (data.startswith(text, len(_PAIR_DATA)) and data[at : at + 1] == ","):
+            return _ABSENT
+        if not data.endswith("]}}"):
+            return _ABSENT
+        try:
+            metadata = from_json(_load_json(data[at + 1 : -3], "data"))
+        except ValueError:
+            return _ABSENT  # decoded in full, to say what is wrong where
+        return {"chunk": (chunk, metadata)}
+
+    def _like_class(self, slow: _SlowRows, row: int) -> tuple[dict, tuple, None] | None:
+        """The event of the first row of a new key if it is a token of a known run class.
+
+        Its ``data`` is parsed along the class's pattern (:meth:`_RunClass.match`) and built
+        from the class's shape with this run's text, message id and metadata, not decoded in
+        full; returns it with the pieces of the key's rows around their text and the kind
+        they are packed with, for :meth:`_know` (None for shape: the stored row's).
+        """
+        data = slow.data(row)
+        if type(data) is not str:
+            return None
+        for run_class in self.classes:
+            found = run_class.match(data)
+            if found is None:
+                continue
+            text, message_id, metadata, span = found
+            chunk = run_class.chunk(self.store, text, message_id, metadata)
+            event = slow.event(row, {"chunk": chunk})
+            return event, (data[: span[0]], data[span[1] :], run_class.shape[1]), None
+        return None
+
+
+_ID_MARK = "\x00sv:id\x00"
+_PAIR_MARK = "\x00sv:metadata\x00"
+_VALUE = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+class _RunClass:
+    """The ``data`` text of the token rows of every run of one kind, but for their holes.
+
+    An agent's model calls each stream their tokens as message chunks that differ from one
+    call to the next only in their message id and, for LangGraph ``messages`` parts, in the
+    part's metadata: the ``data`` of such a row is :attr:`pieces` around the JSON of its text,
+    its id and its metadata (:attr:`order` says which hole is which). Learned once from a
+    shape checked as :meth:`_StoreRows._learn` checks it, a class lets a loader read the first
+    token of each later run from its text and holes, without decoding its JSON in full or
+    encoding its shape again (9,709 runs at 1M events of an agent each paid both).
+
+    Why the event so built is the row's: the holes are whole JSON values of the row's text (a
+    pattern piece is matched literally, each hole parsed as one JSON value), so decoding the
+    row gives the class shape's event with the hole values in their places; a plain message
+    chunk is its text, its id and its fields set (:meth:`EventStore.shape_at`), so the chunk
+    built from the class's shape with this run's id and text is the one decoding would build.
+    """
+
+    __slots__ = ("order", "parts", "shape")
+
+    def __init__(self, pieces: list[str], order: list[str], shape: Shape) -> None:
+        self.parts, self.order, self.shape = pieces, order, shape
+
+    @classmethod
+    def of(cls, store: EventStore, shape: Shape) -> _RunClass | None:
+        """The class of ``shape``'s runs; None if its chunks are not plain message chunks.
+
+        Check it on the shape (:meth:`match`, :meth:`pieces`) before use.
+        """
+        chunk = store.shape_event(shape, TEXT_MARK)["data"]["chunk"]
+        pair = type(chunk) in (tuple, list) and len(chunk) == 2
+        message = chunk[0] if pair else chunk
+        if type(message) is not AIMessageChunk or type(message.id) is not str:
+            return None
+        message.__dict__["id"] = _ID_MARK  # (a new object: the store builds it for this call)
+        marks = {"text": TEXT_MARK, "id": _ID_MARK}
+        if pair:
+            chunk = type(chunk)((message, _PAIR_MARK))
+            marks["metadata"] = _PAIR_MARK
+        found = split_on_marks(_json_text(to_json_member({"chunk": chunk}, {})), marks)
+        return None if found is None else cls(found[0], found[1], shape)
+
+    @staticmethod
+    def holes(chunk: Any) -> tuple[Any, Any]:
+        """The message id and the ``messages`` part's metadata (or None) of a shape's chunk."""
+        if type(chunk) is AIMessageChunk:
+            return chunk.id, None
+        if type(chunk) in (tuple, list) and len(chunk) == 2 and type(chunk[0]) is AIMessageChunk:
+            return chunk[0].id, chunk[1]
+        return None, None
+
+    def pieces(self, message_id: Any, metadata: Any) -> tuple[str, str] | None:
+        """The ``data`` text of a run's rows before and after their text's JSON string.
+
+        That is, with ``message_id`` and ``metadata`` (of :meth:`holes`) encoded as they are in
+        ``data``; None if that cannot be told apart from the pattern (metadata nested so deep
+        that the encoder's depth limit could cut it in one place and not in the other).
+        """
+        if type(message_id) is not str:
+            return None
+        values = {"id": _json_text(redact_text(message_id))}
+        if "metadata" in self.order:
+            text = _json_text(to_json_member(metadata, {}))
+            if text.count("{") + text.count("[") > _SHALLOW:
+                return None
+            values["metadata"] = text
+        parts = [self.parts[0]]
+        for name, piece in zip(self.order, self.parts[1:], strict=True):
+            parts.append(values.get(name, TEXT_MARK))
+            parts.append(piece)
+        at = parts.index(TEXT_MARK)
+        return "".join(parts[:at]), "".join(parts[at + 1 :])
+
+    def match(self, data: str) -> tuple[str, str, Any, tuple[int, int]] | None:
+        """What ``data`` holds in this class's holes, or None if it does not fit the pattern.
+
+        The text, the message id, the metadata (its JSON value and text, or None) and where
+        the text's JSON string is in ``data``.
+        """
+        pieces = self.parts
+        if not data.startswith(pieces[0]):
+            return None
+        at = len(pieces[0])
+        values: dict[str, Any] = {"metadata": None}
+        span = (0, 0)
+        try:
+            for name, piece in zip(self.order, pieces[1:], strict=True):
+                if name == "metadata":
+                    value, end = _VALUE.raw_decode(data, at)
+                    values[name] = (value, data[at:end])
+                else:
+                    if data[at : at + 1] != '"':
+                        return None
+                    values[name], end = scanstring(data, at + 1)
+                    if name == "text":
+                        span = (at, end)
+                if not data.startswith(piece, end):
+                    return None
+                at = end + len(piece)
+        except (ValueError, RecursionError):
+            return None
+        if at != len(data) or type(values.get("id")) is not str:
+            return None
+        return values["text"], values["id"], values["metadata"], span
+
+    def chunk(self, store: EventStore, text: str, message_id: str, metadata: Any) -> Any:
+        """The chunk of a row holding these values (``metadata``: its JSON value, or None)."""
+        chunk = store.shape_event(self.shape, text)["data"]["chunk"]
+        if type(chunk) is AIMessageChunk:
+            chunk.__dict__["id"] = message_id  # (a new object, as above)
+            return chunk
+        chunk[0].__dict__["id"] = message_id
+        return type(chunk)((chunk[0], from_json(metadata[0])))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
 
 
 class _Checker:
@@ -1485,10 +1799,13 @@ class _SlowRows:
         columns, at = self._find(row)
         return columns[6][at]
 
-    def event(self, row: int) -> dict[str, Any]:
-        """The row's event, decoded and checked (raises :class:`_RowProblem`)."""
+    def event(self, row: int, decoded: Any = _ABSENT) -> dict[str, Any]:
+        """The row's event, decoded and checked (raises :class:`_RowProblem`).
+
+        ``decoded``: its ``data`` already decoded, if it was (see :meth:`_Rows.event`).
+        """
         columns, at = self._find(row)
-        return self.reader.event(columns, at, self.first_row + row - at)
+        return self.reader.event(columns, at, self.first_row + row - at, decoded)
 
 
 _NAN = float("nan")
