@@ -20,7 +20,8 @@ Two workloads, captured through public APIs only (``sv.Collector``, ``sv.watch``
 For each workload and size it measures, in this one process, CPU time (``time.process_time``,
 garbage collection included) per event of: capture (and the same run observed by run.py's no-op
 handler instead, side by side, round-robin: the ratio; for the graph also the collector's
-callbacks alone, its parts not recorded, as the no-op run does not record them), the first full
+callbacks alone, its parts not recorded, as the no-op run does not record them; the garbage
+collector's CPU time and collections of each run apart, and the ratio outside it), the first full
 read (iterating ``trace.events``), save and load of JSONL and Parquet, ``events_df()``,
 ``filter`` (an ``astream_events``-style include/exclude), the widget's snapshot (its encoder) and
 ``sv.write_html``. Bytes per event: the trace's memory (tracemalloc, in a separate pass so that
@@ -234,6 +235,35 @@ def cpu(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.process_time() - started, result
 
 
+class Collections:
+    """What the garbage collector did during one call of :meth:`run`: the CPU seconds spent in
+    it and the collections of each generation (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.counts = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+            self.counts[info["generation"]] += 1
+
+    def run(self, action: Callable[[], Any]) -> tuple[float, Any]:
+        """CPU seconds of ``action()``, like :func:`cpu`, with the collector's share noted."""
+        gc.collect()
+        self.seconds, self.counts = 0.0, [0, 0, 0]
+        gc.callbacks.append(self)
+        try:
+            started = time.process_time()
+            result = action()
+            return time.process_time() - started, result
+        finally:
+            gc.callbacks.remove(self)
+
+
 def forget_last_trace() -> None:
     """Drop the trace ``sv.last_trace()`` keeps, so that freeing it is not timed in the next
     watch (the no-op run has nothing to free)."""
@@ -376,7 +406,9 @@ def measure(
     # -- capture, side by side with the no-op handler (rotated order), median of the ratios
     workload.capture()  # warm-up: imports, LangChain's caches
     workload.noop()
-    captures, noops, callbacks, trace = [], [], [], None
+    captures, noops, callbacks, n, runs = [], [], [], 0, 0
+    # per variant: (CPU s in the garbage collector, (young, middle, full) collections) per round
+    collected: dict[str, list[tuple[float, tuple[int, ...]]]] = {}
     variants = ["collector", "noop"]
     if type(workload).callbacks_only is not Workload.callbacks_only:
         workload.callbacks_only()
@@ -384,18 +416,22 @@ def measure(
     for index in range(rounds):
         order = variants[index % len(variants) :] + variants[: index % len(variants)]
         for variant in order:
+            # Every variant runs on the same heap: no capture's trace is alive (a 1M-event trace
+            # made the no-op run's full collections half as many and each twice as long).
+            forget_last_trace()
+            meter = Collections()
             if variant == "noop":
-                noops.append(cpu(workload.noop)[0])
+                noops.append(meter.run(workload.noop)[0])
             elif variant == "callbacks":
-                callbacks.append(cpu(workload.callbacks_only)[0])
+                callbacks.append(meter.run(workload.callbacks_only)[0])
             else:
-                trace = None
-                forget_last_trace()  # the previous capture's trace is not this capture's work
-                seconds, trace = cpu(workload.capture)
+                seconds, trace = meter.run(workload.capture)
                 captures.append(seconds)
-    assert trace is not None
-    workload.check(trace)
-    n = len(trace)
+                workload.check(trace)
+                n, runs = len(trace), len(trace.runs)
+                trace = None
+            collected.setdefault(variant, []).append((meter.seconds, tuple(meter.counts)))
+    forget_last_trace()
     ratio = statistics.median(c / o for c, o in zip(captures, noops, strict=True))
     capture_memory = None
     if memory:
@@ -406,17 +442,28 @@ def measure(
     if callbacks:
         callbacks_ratio = statistics.median(c / o for c, o in zip(callbacks, noops, strict=True))
         note += f"; the collector's callbacks alone (parts not recorded): {callbacks_ratio:.3f}"
+    # The garbage collector's share, apart: its CPU time and collections (median round), and
+    # the ratio of the time outside it.
+    rounds_gc = zip(captures, noops, collected["collector"], collected["noop"], strict=True)
+    outside = statistics.median((c - gc_c[0]) / (o - gc_o[0]) for c, o, gc_c, gc_o in rounds_gc)
+    shares = []
+    for variant, label in (("noop", "no-op"), ("collector", "capture"), ("callbacks", "callbacks")):
+        if variant in collected:
+            seconds = statistics.median(item[0] for item in collected[variant])
+            counts = "/".join(str(count) for count in collected[variant][-1][1])
+            shares.append(f"{label} {seconds:.2f} s ({counts})")
+    note += f"; GC CPU s (young/middle/full, last round): {', '.join(shares)}; "
+    note += f"ratio outside the GC {outside:.3f}"
     add("capture", statistics.median(captures), n, capture_memory, note)
     steps[-1]["ratio"] = ratio
     steps[-1]["callbacks_ratio"] = callbacks_ratio
+    steps[-1]["ratio_outside_gc"] = outside
+    steps[-1]["gc"] = collected
     if capture_only:
-        return {
-            "workload": workload.label,
-            "size": size,
-            "events": n,
-            "runs": len(trace.runs),
-            "steps": steps,
-        }
+        return {"workload": workload.label, "size": size, "events": n, "runs": runs, "steps": steps}
+
+    trace = workload.capture()  # untimed: the trace every step below reads
+    forget_last_trace()
 
     # -- the first full read of the fresh capture, then every other reader on the same trace
     seconds, _ = cpu(lambda: sum(1 for _ in trace.events))
