@@ -338,6 +338,7 @@ class EventStore:
         self._read_only = read_only
         self._slow = read_only  # subscribers or read-only: stream writers take the full path
         self._appenders: tuple[Callable[..., Any], ...] | None = None  # made by stream_writer
+        self._unapplied: dict[str, Any] | None = None  # an event stored, not yet in the tree
         # A view (see select): the seq of the event at each position; None when seq = position.
         self._seqs: array | None = None
 
@@ -369,10 +370,17 @@ class EventStore:
                 raise TypeError("a filtered trace is read-only")
             now = time.perf_counter()
             event["t"] = now - (self._t0 if self._t0 is not None else self.start_clock(now))
+            if self._unapplied is not None:
+                self._settle()
             event["seq"] = len(self._entries)
             event["thread"] = _get_ident()
-            run = self.tree.apply(event)  # type: ignore[arg-type]
+            # Stored, then applied to the tree: an interrupt between the two leaves the event
+            # pending, applied by the next write or `settle` (the tree never has an event the
+            # log lacks, which a save would lose).
+            self._unapplied = event
             self._keep(event)
+            run = self.tree.apply(event)  # type: ignore[arg-type]
+            self._unapplied = None
             for subscriber in self._subscribers:
                 _notify(subscriber, event)
             return run
@@ -382,12 +390,16 @@ class EventStore:
         with self.lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
+            if self._unapplied is not None:
+                self._settle()
             apply, keep, subscribers = self.tree.apply, self._keep, self._subscribers
             for event in events:
                 if "seq" not in event:
                     event["seq"] = len(self._entries)
-                apply(event)  # type: ignore[arg-type]
+                self._unapplied = event  # as in append
                 keep(event)
+                apply(event)  # type: ignore[arg-type]
+                self._unapplied = None
                 for subscriber in subscribers:
                     _notify(subscriber, event)
             if self._entries and (self._t0 is None or self._clock_from_events):
@@ -450,7 +462,7 @@ class EventStore:
         with self.lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
-            self._settle_rows()
+            self._settle()
             first_row, first_seq = len(self._t), len(self._entries)
             previous = self._values[-1] if self._values else None
             shared = []
@@ -634,6 +646,21 @@ class EventStore:
         if kind != _SAME:
             last[0], last[1] = chunk, row
 
+    def settle(self) -> None:
+        """Finish what an interrupted append left: a half row cut back, a stored event applied.
+
+        Every write does it first; a reader that must see the tree whole after an interrupt
+        (the collector closing the runs it left open) calls it.
+        """
+        with self.lock:
+            self._settle()
+
+    def _settle(self) -> None:
+        self._settle_rows()
+        pending, self._unapplied = self._unapplied, None
+        if pending is not None and pending.get("seq", len(self._entries)) < len(self._entries):
+            self.tree.apply(pending)  # type: ignore[arg-type]
+
     def _settle_rows(self) -> None:
         """Drop a row left half-appended by an interrupt (lock held).
 
@@ -780,8 +807,8 @@ class EventStore:
                     store.append({**fields, "data": {"chunk": chunk}})
                     return
                 row = len(t_column)
-                if len(template_column) != len(values_column):  # an interrupted append
-                    store._settle_rows()
+                if len(template_column) != len(values_column) or store._unapplied is not None:
+                    store._settle()  # an interrupted append
                     row = len(t_column)
                 if chunk is last[0] and chunk is not None:
                     value, kind = last[1], _SAME

@@ -94,6 +94,8 @@ def check(trace: sv.Trace, directory: Path, problems: dict[str, int]) -> None:
 
 
 def main() -> None:
+    # Python's own handler, also when started with SIGINT ignored (a background job of a shell)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     mode, rounds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rng = random.Random(seed)
     main_thread = threading.main_thread().ident

@@ -19,7 +19,9 @@ from langchain_core.tools import tool
 
 import streamviz as sv
 from streamviz._errors import internal_error_counts
+from streamviz._log import EventStore
 from streamviz.demo import DemoChatModel, DemoLLM, DemoRetriever
+from streamviz.runs import RunTree
 
 
 def joke_chain(**timing):
@@ -308,6 +310,60 @@ def test_keyboard_interrupt_in_a_capture_block_between_steps():
     stream.close()  # LangChain then ends the run as if it had finished; it was cut off
     assert trace.roots[0].status == "cancelled"
     assert trace.roots[0].error.startswith("GeneratorExit: the consumer stopped reading")
+
+
+@pytest.mark.parametrize("how", ["watch", "capture"])
+@pytest.mark.parametrize("moment", ["before it is stored", "stored, not applied", "after"])
+def test_a_ctrl_c_as_the_root_ends_never_leaves_it_running(monkeypatch, tmp_path, how, moment):
+    """A KeyboardInterrupt landing in the middle of recording the root's end (real SIGINTs hit
+    these moments about once in a few hundred streams: tests/test_sigint.py): the root ends
+    cancelled if its end was not stored, ``ok`` if it was, and the file says the same."""
+    real_append, real_apply = EventStore.append, RunTree.apply
+    fired = []
+
+    def hit(event):
+        if not fired and event["event"] == "on_chain_end" and not event["parent_ids"]:
+            fired.append(event)
+            return True
+        return False
+
+    def append(self, event):
+        if moment == "before it is stored" and hit(event):
+            raise KeyboardInterrupt
+        run = real_append(self, event)
+        if moment == "after" and hit(event):
+            raise KeyboardInterrupt
+        return run
+
+    def apply(self, event):
+        if moment == "stored, not applied" and hit(event):
+            raise KeyboardInterrupt
+        return real_apply(self, event)
+
+    monkeypatch.setattr(EventStore, "append", append)
+    monkeypatch.setattr(RunTree, "apply", apply)
+    captured = None
+    with pytest.raises(KeyboardInterrupt):  # noqa: PT012
+        if how == "watch":
+            sv.watch(joke_chain(), {"topic": "parrot"}, display=False)
+        else:
+            with sv.capture() as captured:
+                joke_chain().invoke({"topic": "parrot"})
+    assert fired
+    trace = sv.last_trace() if how == "watch" else captured
+    statuses = [run.status for run in trace.runs.values()]
+    assert "running" not in statuses
+    root = trace.roots[0].run_id
+    ends = [e for e in trace.events if e["run_id"] == root and "_start" not in e["event"]]
+    if moment == "before it is stored":
+        assert trace.roots[0].status == "cancelled"
+        assert [e["event"] for e in ends[-1:]] == ["on_chain_error"]
+    else:
+        assert trace.roots[0].status == "ok"
+        assert [e["event"] for e in ends if "_stream" not in e["event"]] == ["on_chain_end"]
+    trace.save(tmp_path / "t.jsonl")
+    loaded = sv.Trace.load(tmp_path / "t.jsonl")
+    assert [run.status for run in loaded.runs.values()] == statuses
 
 
 def test_cancelling_the_task_marks_runs_cancelled():

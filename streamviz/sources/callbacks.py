@@ -274,8 +274,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
             report_internal_error(f"Collector {run_type} start", error)
 
     def _finish(self, run_id: UUID, phase: str, data: dict[str, Any]) -> None:
-        info = self._live.pop(run_id, None) or self._abandoned.pop(run_id, None)
-        self._tapped.pop(run_id, None)
+        info = self._live.get(run_id) or self._abandoned.get(run_id)
         if info is None:
             raise KeyError(f"run {run_id} ended but its start was never reported")
         if phase == "end" and info.at_yield:
@@ -285,7 +284,12 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
             phase, data = "error", {"error": GeneratorExit(_STREAM_CLOSED), **data}
         info.live = False
         self._token_run = _NO_TOKEN_RUN
+        # Recorded before the run leaves `_live`: a KeyboardInterrupt before the end is stored
+        # leaves the run open, and `abandon_running` ends it; none is lost between the two.
         self._record(info.event(phase, data))
+        if self._live.pop(run_id, None) is None:
+            self._abandoned.pop(run_id, None)
+        self._tapped.pop(run_id, None)
 
     def _end_data(self, run_id: UUID, key: str, value: Any, inputs: Any) -> dict[str, Any]:
         # Like astream_events: the input given at the end, else the one known from the start.
@@ -565,8 +569,15 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         ``running`` forever. A cancellation error marks the runs ``cancelled``.
         """
         try:
+            self.trace.store.settle()  # an event the interrupt left stored but not yet applied
             for run_id in sorted(self._live, key=lambda r: -len(self._live[r].parent_ids)):
                 info = self._live[run_id]
+                run = info.run or self.trace.store.tree.runs.get(info.id)
+                if run is None or run.end is not None:
+                    # its start was never stored, or its end was and the interrupt came before
+                    # it left `_live`: nothing to close
+                    del self._live[run_id]
+                    continue
                 self._finish(run_id, "error", self._end_data(run_id, "error", error, None))
                 self._abandoned[run_id] = info
         except Exception as failure:
