@@ -307,9 +307,16 @@ def test_keyboard_interrupt_in_a_capture_block_between_steps():
     assert trace.runs and all(r.status != "running" for r in trace.runs.values())
     assert trace.roots[0].status == "cancelled"
     assert trace.roots[0].error == "KeyboardInterrupt"
+    errors = sum(internal_error_counts().values())
     stream.close()  # LangChain then ends the run as if it had finished; it was cut off
     assert trace.roots[0].status == "cancelled"
     assert trace.roots[0].error.startswith("GeneratorExit: the consumer stopped reading")
+    # Closing, LangChain reads the model's stream to its end: those tokens were streamed, and
+    # are recorded, with the model's own end after them.
+    model_run = next(r for r in trace.runs.values() if r.run_type == "chat_model")
+    streamed = [c.content for c in DemoChatModel().stream("tell me a joke about parrot")]
+    assert model_run.status == "ok" and model_run.chunk_count == len(streamed)
+    assert sum(internal_error_counts().values()) == errors
 
 
 @pytest.mark.parametrize("how", ["watch", "capture"])

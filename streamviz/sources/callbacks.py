@@ -405,7 +405,10 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
             last_id, info, write = self._token_run
             # Looked up in `_live` only when the run changes: hashing a UUID runs Python code.
             if run_id is not last_id or not info.live:
-                info = self._live.get(run_id)
+                # An abandoned run's tokens still come when LangChain drains the model after
+                # its consumer stopped (a closed stream reads its input to the end): recorded,
+                # as the end that follows them is.
+                info = self._live.get(run_id) or self._abandoned.get(run_id)
                 if info is None:
                     raise KeyError(f"token for run {run_id}, whose start was never reported")
                 write = None
