@@ -224,9 +224,11 @@ class ChunkBlock:
         """``texts`` of the block's rows with the texts of :meth:`EventStore.stream_secrets`."""
         secrets = self._secrets
         if secrets:
-            start = self._row
-            for row in range(start, start + self.count):
-                if row in secrets and texts[row - start] is not None:
+            start, stop = self._row, self._row + self.count
+            # the fewer of the two: the rows redacted (a few) or the block's rows
+            rows = secrets if len(secrets) < self.count else range(start, stop)
+            for row in rows:
+                if start <= row < stop and row in secrets and texts[row - start] is not None:
                     texts[row - start] = secrets[row]
         return texts
 
