@@ -12,7 +12,8 @@ containers the cyclic garbage collector walks again and again while the observed
 So the store keeps two kinds of rows:
 
 - ``_entries`` (``array('q')``, one item per event, in ``seq`` order): ``row >= 0`` is the row of
-  a *compact* event in the chunk columns; ``~i < 0`` is the event dict ``_dicts[i]``;
+  a *compact* event in the chunk columns; ``~i < 0`` is the event dict ``_dicts[i]`` (or a
+  record standing for it, whose ``as_event()`` builds it: see :meth:`EventStore.append_record`);
 - the chunk columns, one item per compact event: the template (``_template``), the time
   (``_t``), the thread (``_thread``), how the chunk is kept (``_kind``) and the chunk itself
   (``_values``); and ``_server_t``, the ``server_t`` of a LangGraph server's resumable parts
@@ -50,8 +51,9 @@ The rules
   a finite float, and its other fields are equal
   (``==``, and of the same type at the top level) to those of a template of the same run and event
   kind, or can start a new one. Any other event (starts, ends, errors, custom events, a filtered
-  trace's events) is kept as the dict it is. Reading a compact row gives a dict equal to the event
-  appended, keys in the same order.
+  trace's events) is kept as the dict it is, but for the events appended as records
+  (:meth:`EventStore.append_record`: the collector's run starts), kept as the record. Reading a
+  compact row or a record gives a new dict equal to the event appended, keys in the same order.
 - **One lock.** :attr:`EventStore.lock` (re-entrant) orders appends: ``seq`` and ``t`` grow
   together, the run tree is updated in that order and subscribers see events in ``seq`` order.
   Readers take a consistent length under it and then read rows below that length without it
@@ -126,6 +128,7 @@ _FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD
 # "server_t" if it had one: a LangGraph server's resumable parts).
 _VARYING = ("data", "t", "seq", "thread", "server_t")
 _MAX_THREAD = 2**64
+_SPARES = 4  # dicts and lists refill keeps ready (two stream writers per model call of an agent)
 _new, _set = object.__new__, object.__setattr__
 # What a view (EventStore.select) shares with its store: everything rows are read from.
 _SHARED = (
@@ -316,7 +319,7 @@ class EventStore:
         self.on_clock_start: Callable[[], None] | None = None
         """Called (lock held) when the clock origin is set: the trace notes its creation time."""
         self._entries = array("q")
-        self._dicts: list[dict[str, Any]] = []
+        self._dicts: list[Any] = []  # event dicts, and records (append_record)
         # Chunk columns, one item per compact row.
         self._template = array("l")
         self._t = array("d")
@@ -341,6 +344,10 @@ class EventStore:
         self._slow = read_only  # subscribers or read-only: stream writers take the full path
         self._appenders: tuple[Callable[..., Any], ...] | None = None  # made by stream_writer
         self._unapplied: dict[str, Any] | None = None  # an event stored, not yet in the tree
+        # Empty dicts and lists made ahead by refill: the next stream writers' templates and
+        # states.
+        self._spare_dicts: list[dict[str, Any]] = []
+        self._spare_lists: list[list[Any]] = []
         # A view (see select): the seq of the event at each position; None when seq = position.
         self._seqs: array | None = None
 
@@ -386,6 +393,54 @@ class EventStore:
             for subscriber in self._subscribers:
                 _notify(subscriber, event)
             return run
+
+    def append_record(self, record: Any) -> Run | None:
+        """:meth:`append` for an event kept as ``record`` rather than as its dict.
+
+        ``record`` has ``t``, ``seq`` and ``thread`` attributes (stamped here) and an
+        ``as_event()`` method giving the event's dict (a new dict each call, equal to what
+        :meth:`append` would have kept, keys in the same order). The store keeps the record, and
+        readers get ``record.as_event()`` where they would get the dict: one object the garbage
+        collector tracks instead of the event's dict and its ``data`` (the collector's run starts,
+        whose other fields are objects its run info holds anyway). While someone subscribes (or
+        the store is read-only) the event's dict is appended instead. The order of the rules is
+        :meth:`append`'s: the record is stored, then the event applied to the tree.
+        """
+        with self.lock:
+            if self._slow:
+                return self.append(record.as_event())
+            now = time.perf_counter()
+            record.t = now - (self._t0 if self._t0 is not None else self.start_clock(now))
+            if self._unapplied is not None:
+                self._settle()
+            record.seq = len(self._entries)
+            record.thread = _get_ident()
+            event = record.as_event()  # for the tree; the same values as the record's
+            self._unapplied = event
+            self._dicts.append(record)  # then its entry, as in _keep
+            self._entries.append(~(len(self._dicts) - 1))
+            run = self.tree.apply(event)  # type: ignore[arg-type]
+            self._unapplied = None
+            return run
+
+    def refill(self) -> None:
+        """Make now what the next few stream writers and runs take (a live source's quiet moment).
+
+        The callback collector calls it as a run ends. A model call's start then makes few new
+        objects: the template and state of its stream writer, its run (and the run's lists)
+        were made here. When a program's garbage collector collects depends on how many
+        objects were made since it last did, and a collection in the middle of a model call, while
+        the call's own objects are alive, moves them to an older generation (see
+        docs/benchmarks.md, "Capture of a LangGraph agent"): objects made at a call's end cost
+        the observed program less than the same objects made at its start.
+        """
+        with self.lock:
+            dicts, lists = self._spare_dicts, self._spare_lists
+            while len(dicts) < _SPARES:
+                dicts.append({})
+            while len(lists) < _SPARES:
+                lists.append([])
+            self.tree.refill()
 
     def extend(self, events: Iterable[dict[str, Any]]) -> None:
         """Append complete events (with ``t``; ``seq`` is numbered if absent): loading, replay."""
@@ -550,9 +605,9 @@ class EventStore:
         if templates:
             verdicts = np.fromiter(map(keep, templates), dtype=bool, count=len(templates))
             kept[compact] = verdicts[template[compact]]
-        dicts = self._dicts
+        dict_at = self._dict_at
         for position in np.flatnonzero(~compact).tolist():
-            kept[position] = keep(dicts[~int(entries[position])])
+            kept[position] = keep(dict_at(~int(entries[position])))
         positions = np.flatnonzero(kept)
         view = EventStore(read_only=True)
         view._t0 = self._t0
@@ -571,7 +626,7 @@ class EventStore:
 
         entries, template = self._entry_templates()
         shapes = [self._templates[index] for index in np.unique(template[template >= 0])]
-        events = [self._dicts[~entry] for entry in entries[entries < 0].tolist()]
+        events = [self._dict_at(~entry) for entry in entries[entries < 0].tolist()]
         return {
             event.get("run_id") for event in (*shapes, *events) if where is None or where(event)
         }
@@ -763,7 +818,15 @@ class EventStore:
         with self.lock:
             t0 = self.start_clock()
             template = len(self._templates)
-            self._templates.append({**fields, "data": None, "t": None, "seq": None, "thread": None})
+            # The writer's template; the slow path's events are copies of it (the same keys in
+            # the same order as `{**fields, "data": ...}` stamped by append).
+            try:  # a dict made ahead by refill (see there), else a new one
+                shape = self._spare_dicts.pop()
+            except IndexError:
+                shape = {}
+            shape.update(fields)
+            shape["data"] = shape["t"] = shape["seq"] = shape["thread"] = None
+            self._templates.append(shape)
             if self._appenders is None:
                 self._appenders = (
                     self.lock.acquire,
@@ -779,7 +842,11 @@ class EventStore:
         thread_append, kind_append, values_append = self._appenders[5:]
         # This writer's packed message chunks: their message id, the latest set of fields and its
         # code; the metadata of its LangGraph "messages" parts (the first part's).
-        state: list[Any] = [_UNSET, None, _AS_IS, _UNSET]
+        try:
+            state: list[Any] = self._spare_lists.pop()
+        except IndexError:
+            state = []
+        state.extend((_UNSET, None, _AS_IS, _UNSET))
 
         def write(
             chunk: Any,
@@ -800,13 +867,15 @@ class EventStore:
             run: Run | None = run,
             template: int = template,
             t0: float = t0,
-            fields: dict[str, Any] = fields,
+            shape: dict[str, Any] = shape,
         ) -> None:
             acquire()
             try:
                 t = _perf_counter() - t0
                 if store._slow:  # live subscribers (or a read-only view): the full path
-                    store.append({**fields, "data": {"chunk": chunk}})
+                    event = shape.copy()
+                    event["data"] = {"chunk": chunk}
+                    store.append(event)
                     return
                 row = len(t_column)
                 if len(template_column) != len(values_column) or store._unapplied is not None:
@@ -910,13 +979,14 @@ class EventStore:
 
     # ---------------------------------------------------------------- reading
     def event(self, seq: int) -> dict[str, Any]:
-        """Event ``seq`` (0 <= seq < len): a new dict for a compact row, else the stored dict.
+        """Event ``seq`` (0 <= seq < len): a new dict (compact rows, records), else the stored one.
 
         In a view (:meth:`select`) ``seq`` is the position in the view; the event keeps its own.
         """
         entry = self._entries[seq]
         if entry < 0:
-            return self._dicts[~entry]
+            event = self._dicts[~entry]
+            return event if type(event) is dict else event.as_event()
         shape = self._templates[self._template[entry]]
         event = shape.copy()
         event["data"] = {"chunk": self._chunk(entry)}
@@ -927,6 +997,11 @@ class EventStore:
         if "server_t" in shape:
             event["server_t"] = self._server_t[entry]
         return event
+
+    def _dict_at(self, index: int) -> dict[str, Any]:
+        """The event kept at ``_dicts[index]``: the dict, or a new one for a record."""
+        event = self._dicts[index]
+        return event if type(event) is dict else event.as_event()
 
     def events(self, start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
         """Events ``start`` to ``stop`` (default: those stored when called), built as they go."""
@@ -960,7 +1035,8 @@ class EventStore:
         while position < size:
             entry = entries[position]
             if entry < 0:
-                yield dicts[~entry]
+                event = dicts[~entry]
+                yield event if type(event) is dict else event.as_event()
                 position += 1
                 continue
             end = position + 1
@@ -1052,7 +1128,7 @@ class EventStore:
         timed = timed[rows < len(server_t_of_row)]  # rows with a server_t are all below that
         server_t[timed] = server_t_of_row[entries[timed]]
         positions = np.flatnonzero(~compact)
-        dicts = [self._dicts[~entry] for entry in entries[positions].tolist()]
+        dicts = [self._dict_at(~entry) for entry in entries[positions].tolist()]
         return Columns(
             self, rows, template, t, seq, thread, threaded, positions, dicts, templates, server_t
         )
@@ -1081,7 +1157,10 @@ class EventStore:
             if not self._entries:
                 return 0.0
             entry = self._entries[-1]
-            return self._dicts[~entry]["t"] if entry < 0 else self._t[entry]
+            if entry >= 0:
+                return self._t[entry]
+            event = self._dicts[~entry]
+            return event["t"] if type(event) is dict else event.t
 
     def stream_times(self) -> dict[str, list[float]]:
         """Times of every ``*_stream`` event with a run id, by run id, in order."""

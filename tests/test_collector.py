@@ -252,6 +252,7 @@ def test_a_failing_collector_never_changes_results_or_exceptions(monkeypatch, ca
         raise Boom("collector bug")
 
     monkeypatch.setattr(collector, "_record", broken_record)
+    monkeypatch.setattr(collector, "_record_start", broken_record)
     monkeypatch.setattr(collector.trace.store, "stream_writer", lambda run, fields: broken_record)
     with caplog.at_level(logging.WARNING, logger="streamviz"):
         streamed = list(joke_chain().stream({"topic": "parrot"}, {"callbacks": [collector]}))
@@ -482,3 +483,160 @@ def test_stream_puts_the_callers_input_on_the_root_start_like_astream_events(exa
     start = collector.trace.events[0]
     assert start["event"] == reference["event"]
     assert start["data"] == reference["data"] == {"input": value}
+
+
+# --------------------------------------------------- run starts kept as records, objects ahead
+_START_KEYS = ["event", "name", "run_id", "parent_ids", "tags", "metadata", "data", "t", "seq",
+               "thread"]  # fmt: skip
+
+
+def _without_ids(events):
+    ids: dict[str, int] = {}
+    out = []
+    for event in events:
+        event = dict(event)
+        event.pop("t")
+        event.pop("thread", None)
+        event["data"] = list(event["data"])  # its keys: a message's id differs between runs
+        event["run_id"] = ids.setdefault(event["run_id"], len(ids))
+        event["parent_ids"] = [ids.setdefault(p, len(ids)) for p in event["parent_ids"]]
+        out.append(event)
+    return out
+
+
+def test_run_starts_kept_as_records_read_back_as_the_events_a_subscriber_is_given():
+    """A run's start is kept as the collector's run info (``EventStore.append_record``); while
+    someone subscribes, its dict is appended as before. Both read back the same events, keys in
+    the same order, and a start read twice is two equal new dicts."""
+    plain = sv.Collector()
+    joke_chain().invoke({"topic": "parrot"}, {"callbacks": [plain]})
+    watched = sv.Collector()
+    given = []
+    watched.trace.store.subscribe(given.append)
+    joke_chain().invoke({"topic": "parrot"}, {"callbacks": [watched]})
+    assert watched.trace.events == given
+    events = plain.trace.events
+    assert [list(e) for e in events] == [list(e) for e in given]
+    assert _without_ids(e for e in events if e["event"].endswith("_start")) == _without_ids(
+        e for e in given if e["event"].endswith("_start")
+    )
+    starts = [seq for seq, e in enumerate(events) if e["event"].endswith("_start")]
+    assert len(starts) == 4 and len(plain.trace.store._dicts) > 4
+    for seq in starts:
+        first, again = plain.trace.store.event(seq), plain.trace.store.event(seq)
+        assert list(first) == _START_KEYS and first == again and first is not again
+        assert first["seq"] == seq and type(first["t"]) is float
+        assert first["thread"] == threading.get_ident()
+        run = plain.trace.runs[first["run_id"]]
+        assert run.start == first["t"] and run.status == "ok"
+        first["data"]["changed"] = "by a reader"
+        assert "changed" not in plain.trace.store.event(seq)["data"]  # the trace is unchanged
+    root_start = events[starts[0]]
+    assert root_start["data"] == {"input": {"topic": "parrot"}} and not root_start["parent_ids"]
+
+
+def test_a_model_calls_start_makes_few_objects_the_garbage_collector_counts():
+    """What the collector keeps for a run (its info, parent ids, tags and metadata copies, the
+    run, a model's input and writer) is mostly made ahead, as the previous run ended: an agent's
+    model call then moves the young generation's count at its start about as a handler that keeps
+    nothing does (it was moved by ~25, which made a young collection come in most calls' end:
+    see docs/benchmarks.md and bench/gc_calls.py)."""
+    import gc
+
+    from langchain_core.messages import HumanMessage
+
+    collector = sv.Collector()
+    root = uuid4()
+    node_meta = {"langgraph_node": "agent", "langgraph_step": 1}
+    collector.on_chain_start(None, {"step": 0}, run_id=root, name="graph")
+    messages = [[HumanMessage("hi")]]
+    output = LLMResult(generations=[[ChatGenerationChunk(message=AIMessageChunk(content="a"))]])
+
+    def step(number):
+        node, call = uuid4(), uuid4()
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content="a", id=f"run-{number}"))
+        counts = [gc.get_count()[0]]
+        collector.on_chain_start(
+            None, {"step": number}, run_id=node, parent_run_id=root, name="agent",
+            tags=[f"graph:step:{number}"], metadata=node_meta,
+        )  # fmt: skip
+        collector.on_chat_model_start(
+            {"name": "model"}, messages, run_id=call, parent_run_id=node, tags=["seq:step:1"],
+            metadata=node_meta,
+        )  # fmt: skip
+        collector.on_llm_new_token("a", chunk=chunk, run_id=call)
+        counts.append(gc.get_count()[0])
+        collector.on_llm_end(output, run_id=call)
+        collector.on_chain_end({"step": number + 1}, run_id=node)
+        return node, call, counts[1] - counts[0]
+
+    step(1)  # the previous step (and what a store makes once, for all its writers)
+    gc.collect()
+    gc.disable()
+    try:
+        node, call, made = step(2)
+    finally:
+        gc.enable()
+    assert made <= 8, made
+    assert [e["event"] for e in collector.trace.events][-5:] == [
+        "on_chain_start", "on_chat_model_start", "on_chat_model_stream", "on_chat_model_end",
+        "on_chain_end",
+    ]  # fmt: skip
+    model_run = collector.trace.runs[str(call)]
+    assert model_run.parent is collector.trace.runs[str(node)] and model_run.chunk_count == 1
+    assert model_run.status == "ok" and model_run.output == AIMessageChunk(content="a")
+    assert model_run.tags == ["seq:step:1"] and model_run.metadata == node_meta
+    assert model_run.metadata is not node_meta  # a copy, as before
+    assert model_run.input == {"messages": messages}
+    starts = [e for e in collector.trace.events if e["event"] == "on_chain_start"]
+    assert starts[1]["parent_ids"] == starts[2]["parent_ids"] == [str(root)]
+    assert starts[1]["parent_ids"] is not starts[2]["parent_ids"]  # each run its own list
+    assert starts[1]["tags"] == ["graph:step:1"] and starts[2]["tags"] == ["graph:step:2"]
+    assert starts[2]["data"] == {"input": {"step": 2}}
+
+
+@pytest.mark.parametrize("moment", ["before it is stored", "stored, not applied", "after"])
+def test_a_ctrl_c_as_a_model_starts_never_leaves_it_running(monkeypatch, tmp_path, moment):
+    """A KeyboardInterrupt in the middle of recording a run's start, now kept as a record: the
+    start is kept before it is applied, and the runs left open are closed, as for the ends."""
+    real_append, real_apply = EventStore.append_record, RunTree.apply
+    fired = []
+
+    def hit(kind):
+        if not fired and kind == "on_chat_model_start":
+            fired.append(kind)
+            return True
+        return False
+
+    def append_record(self, record):
+        if moment == "before it is stored" and hit(record.as_event()["event"]):
+            raise KeyboardInterrupt
+        run = real_append(self, record)
+        if moment == "after" and hit(record.as_event()["event"]):
+            raise KeyboardInterrupt
+        return run
+
+    def apply(self, event):
+        if moment == "stored, not applied" and hit(event["event"]):
+            raise KeyboardInterrupt
+        return real_apply(self, event)
+
+    monkeypatch.setattr(EventStore, "append_record", append_record)
+    monkeypatch.setattr(RunTree, "apply", apply)
+    with pytest.raises(KeyboardInterrupt), sv.capture() as trace:
+        joke_chain().invoke({"topic": "parrot"})
+    assert fired
+    statuses = {run.run_type: run.status for run in trace.runs.values()}
+    assert "running" not in statuses.values()
+    model_starts = [e for e in trace.events if e["event"] == "on_chat_model_start"]
+    if moment == "before it is stored":
+        assert not model_starts and "chat_model" not in statuses
+    else:
+        assert len(model_starts) == 1 and statuses["chat_model"] == "cancelled"
+    assert trace.roots[0].status == "cancelled"
+    trace.save(tmp_path / "t.jsonl")
+    loaded = sv.Trace.load(tmp_path / "t.jsonl")
+    assert [run.status for run in loaded.runs.values()] == list(statuses.values())
+    assert [(e["event"], e["seq"], e["t"]) for e in loaded.events] == [
+        (e["event"], e["seq"], e["t"]) for e in trace.events
+    ]

@@ -284,3 +284,35 @@ def test_tree_text_counts_one_chunk_as_a_chunk():
     for _ in range(1_500):
         trace.store.append({**many, "event": "on_chain_stream", "data": {"chunk": "x"}})
     assert "1,500 chunks" in trace.format_tree()
+
+
+def test_a_run_made_ahead_by_refill_starts_as_a_new_run():
+    """RunTree.refill makes runs ahead (a live source's quiet moment); a start takes one: it is
+    the run ``Run(...)`` would have made, with lists of its own."""
+    import dataclasses
+
+    from streamviz.runs import Run, RunTree
+
+    def start(run_id, parent_ids):
+        return {"event": "on_chain_start", "name": "step", "run_id": run_id,
+                "parent_ids": parent_ids, "tags": ["a"], "metadata": {"k": 1},
+                "data": {"input": {"x": 1}}, "t": 0.5, "seq": 0}  # fmt: skip
+
+    fresh, ahead = RunTree(), RunTree()
+    ahead.refill(2)
+    runs = []
+    for tree in (fresh, ahead):
+        root = tree.apply(start("root", []))
+        child = tree.apply(start("child", ["root"]))
+        runs.append((root, child))
+    for made, taken in zip(runs[0], runs[1], strict=True):
+        for field in dataclasses.fields(Run):
+            if field.name not in ("parent", "children"):
+                assert getattr(taken, field.name) == getattr(made, field.name), field.name
+        assert [c.run_id for c in taken.children] == [c.run_id for c in made.children]
+    root, child = runs[1]
+    assert child.parent is root and root.children == [child] and child.children == []
+    assert root.children is not child.children and root.interrupts is not child.interrupts
+    assert ahead.roots == [root] and list(ahead.runs) == ["root", "child"]
+    third = ahead.apply(start("third", ["root"]))  # none left: made as before
+    assert third.parent is root and third.children == [] and root.children == [child, third]

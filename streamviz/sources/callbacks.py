@@ -31,6 +31,8 @@ __all__ = ["Collector"]
 
 _STREAM_CLOSED = "the consumer stopped reading the stream before it ended"
 _NO_TOKEN_RUN = (None, None, None)  # (run id, its _RunInfo, its chat model writer)
+_NO_INPUT: Any = object()  # a run's start without an input (its start event's data is {})
+_SPARE_RUNS = 4  # run infos made ahead by Collector._refill (twice as many lists and dicts)
 
 
 class _RunInfo:
@@ -46,13 +48,26 @@ class _RunInfo:
         "parent_ids",
         "run",
         "run_type",
+        "seq",
+        "start_input",
+        "t",
         "tags",
         "tapped",
+        "thread",
         "tool_call_id",
         "write_chunk",
     )
 
-    def __init__(self, id_: str, name: str, run_type: str, parent_ids: list[str], tags, metadata):
+    def __init__(
+        self,
+        id_: str,
+        name: str,
+        run_type: str,
+        parent_ids: list[str],
+        tags: list[str],
+        metadata: dict[str, Any],
+        start_input: Any,
+    ):
         self.id = id_
         self.name = name
         self.run_type = run_type
@@ -68,6 +83,29 @@ class _RunInfo:
         # Its tap has handed a chunk on and the consumer has not asked for the next: an end
         # reported now means the consumer stopped reading (LangChain reports that as an end).
         self.at_yield = False
+        # The run's start event is kept in the store as this object (EventStore.append_record):
+        # its input (_NO_INPUT: a start without one, `data` is {}), and t, seq and thread, which
+        # the store stamps.
+        self.start_input = start_input
+        self.t: Any = None
+        self.seq: Any = None
+        self.thread: Any = None
+
+    def as_event(self) -> dict[str, Any]:
+        """The run's start event (a new dict each call): the store's reading of this record."""
+        start_input = self.start_input
+        return {
+            "event": f"on_{self.run_type}_start",
+            "name": self.name,
+            "run_id": self.id,
+            "parent_ids": self.parent_ids,
+            "tags": self.tags,
+            "metadata": self.metadata,
+            "data": {} if start_input is _NO_INPUT else {"input": start_input},
+            "t": self.t,
+            "seq": self.seq,
+            "thread": self.thread,
+        }
 
     def fields(self, phase: str) -> dict[str, Any]:
         """The fields of this run's ``phase`` events that do not depend on the event."""
@@ -168,6 +206,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         super().__init__()
         self.trace = trace if trace is not None else Trace(name)
         self._record = self.trace.store.append
+        self._record_start = self.trace.store.append_record
         self._live: dict[UUID, _RunInfo] = {}
         self._tapped: dict[UUID, object] = {}
         # Inputs of roots started by stream()/astream(): their start events carry them.
@@ -177,6 +216,11 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         # The run of the latest token and its info (one tuple, so that threads read a consistent
         # pair): `on_llm_new_token` looks runs up in `_live` only when the run changes.
         self._token_run: tuple[UUID | None, Any, Any] = _NO_TOKEN_RUN
+        # Objects made ahead for the next runs' starts (see _refill): run infos, empty lists
+        # (parent ids, tags), empty dicts (metadata, a model's input).
+        self._spare_infos: list[_RunInfo] = []
+        self._spare_lists: list[list[Any]] = []
+        self._spare_dicts: list[dict[str, Any]] = []
 
     # Config copies must keep pointing at this collector.
     def __copy__(self) -> Collector:
@@ -197,24 +241,35 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         name: str,
         tags: list[str] | None,
         metadata: dict[str, Any] | None,
-        data: dict[str, Any],
+        start_input: Any,
     ) -> _RunInfo:
-        parent_ids = [] if parent_run_id is None else self._chain_to(parent_run_id)
-        info = _RunInfo(
-            str(run_id),
-            name,
-            run_type,
-            parent_ids,
-            list(tags) if tags else [],
-            dict(metadata) if metadata else {},
-        )
-        info.tapped = run_id in self._tapped
+        """Record a run's start (``start_input``: its event's ``data["input"]``, or _NO_INPUT).
+
+        The start event is kept as the run's info itself (see ``_RunInfo.as_event``): the objects
+        made per start are few (the info, its parent ids, tags and metadata copies, the run),
+        fewer containers for the observed program's garbage collector to count at each start.
+        """
+        parent_ids = self._new_list() if parent_run_id is None else self._chain_to(parent_run_id)
         if self._root_inputs and run_id in self._root_inputs:
             # As astream_events does: the root's start shows the input as the caller gave it.
-            data = {**data, "input": self._root_inputs.pop(run_id)}
+            start_input = self._root_inputs.pop(run_id)
+        tags_copy = self._new_list()
+        if tags:
+            tags_copy.extend(tags)
+        metadata_copy = self._new_dict()
+        if metadata:
+            metadata_copy.update(metadata)
+        try:
+            info = self._spare_infos.pop()
+        except IndexError:
+            info = _RunInfo.__new__(_RunInfo)
+        info.__init__(  # type: ignore[misc]
+            str(run_id), name, run_type, parent_ids, tags_copy, metadata_copy, start_input
+        )
+        info.tapped = run_id in self._tapped
         self._live[run_id] = info
         self._token_run = _NO_TOKEN_RUN  # in case a run id was reused
-        info.run = self._record(info.event("start", data))
+        info.run = self._record_start(info)
         return info
 
     def _chain_to(self, run_id: UUID) -> list[str]:
@@ -226,7 +281,10 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         """
         info = self._live.get(run_id) or self._abandoned.get(run_id)
         if info is not None:
-            return [*info.parent_ids, info.id]
+            chain = self._new_list()
+            chain.extend(info.parent_ids)
+            chain.append(info.id)
+            return chain
         key = str(run_id)
         run = self.trace.runs.get(key)
         if run is None:
@@ -237,6 +295,40 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
             run = run.parent
         chain.reverse()
         return chain
+
+    def _new_list(self) -> list[Any]:
+        """An empty list: one made ahead by ``_refill`` if any is left, else a new one."""
+        try:
+            return self._spare_lists.pop()
+        except IndexError:
+            return []
+
+    def _new_dict(self) -> dict[str, Any]:
+        """An empty dict: one made ahead by ``_refill`` if any is left, else a new one."""
+        try:
+            return self._spare_dicts.pop()
+        except IndexError:
+            return {}
+
+    def _refill(self) -> None:
+        """Make, as a run ends, the objects the next runs' starts take (and the store's).
+
+        A start then makes almost no new object the garbage collector counts: in an agent's
+        model call, what was made at the call's start (the runs of the node and the model, their
+        infos, parent ids, tags and metadata, the model's writer) decided whether the program's
+        young collection came at the call's end, while the call's own objects were alive, and
+        so how many of them reached the older generations (see docs/benchmarks.md, "Capture of
+        a LangGraph agent"). Made at an end instead, they cost the program no more than a
+        handler that keeps nothing. Each kind is kept at a few (the starts of one agent step).
+        """
+        infos, lists, dicts = self._spare_infos, self._spare_lists, self._spare_dicts
+        while len(infos) < _SPARE_RUNS:
+            infos.append(_RunInfo.__new__(_RunInfo))
+        while len(lists) < 2 * _SPARE_RUNS:
+            lists.append([])
+        while len(dicts) < 2 * _SPARE_RUNS:
+            dicts.append({})
+        self.trace.store.refill()
 
     def _writer(self, info: _RunInfo) -> Any:
         """The function recording ``info``'s stream events, made when its first chunk comes.
@@ -267,7 +359,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
                 _run_name(name, serialized),
                 tags,
                 metadata,
-                {"input": inputs},
+                inputs,
             )
             info.inputs = inputs
         except Exception as error:
@@ -290,6 +382,10 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         if self._live.pop(run_id, None) is None:
             self._abandoned.pop(run_id, None)
         self._tapped.pop(run_id, None)
+        # The store keeps the info (its start event): not the writer (a chunk of an abandoned
+        # run, if one still comes, gets a new writer, and reads back the same).
+        info.write_chunk = None
+        self._refill()
 
     def _end_data(self, run_id: UUID, key: str, value: Any, inputs: Any) -> dict[str, Any]:
         # Like astream_events: the input given at the end, else the one known from the start.
@@ -323,7 +419,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
                 _run_name(name, serialized),
                 tags,
                 metadata,
-                {"input": inputs} if known else {},
+                inputs if known else _NO_INPUT,
             )
             if known:
                 info.inputs = inputs
@@ -362,9 +458,11 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         **kwargs: Any,
     ) -> None:
         """Record ``on_chat_model_start``."""
+        inputs = self._new_dict()
+        inputs["messages"] = messages
         self._open(
             "chat_model",
-            {"messages": messages},
+            inputs,
             run_id,
             parent_run_id,
             name,
@@ -470,7 +568,7 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
                 _run_name(name, serialized),
                 tags,
                 metadata,
-                {"input": inputs or {}},
+                inputs or {},
             )
             info.inputs = inputs
             info.tool_call_id = kwargs.get("tool_call_id")
