@@ -121,6 +121,12 @@ _CYCLE = f'"{MARKER}":"cycle"'  # a cycle marker in JSON text
 # of a whole trace's values, kept to its end, cost more memory and time than they save.
 _MEMBERS = 1024
 _INT64 = (-(2**63), 2**63 - 1)
+# A LangGraph ``messages`` part's data: ``{"chunk": (message chunk, metadata)}``. When the part's
+# metadata is the event's (the text of its ``metadata`` column), a columnar file writes this
+# marker in its place in ``data`` (docs/trace-files.md); reading puts the metadata text back.
+_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
+_SAME_METADATA = '{"__sv__":"metadata"}'
+_SAME_METADATA_END = "," + _SAME_METADATA + "]}}"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ABSENT: Any = object()
 
@@ -176,6 +182,37 @@ def _storable_list(items: list[str]) -> tuple[list[str], list[str] | None]:
     return stored, (None if stored == items else items)
 
 
+def _short_data(data: str, metadata: str) -> str:
+    """``data`` as a columnar file holds it: a ``messages`` part's own copy of the event's
+    metadata (``metadata``, its JSON text) replaced by :data:`_SAME_METADATA`.
+
+    Any other text is returned as it is. :func:`_full_data` undoes it.
+    """
+    end = len(data) - 3
+    if (
+        data.endswith("]}}")
+        and data.endswith(metadata, 0, end)
+        and data[end - len(metadata) - 1 : end - len(metadata)] == ","
+        and data.startswith(_PAIR_DATA)
+        and end - len(metadata) - 1 >= len(_PAIR_DATA)
+    ):
+        return data[: end - len(metadata)] + _SAME_METADATA + "]}}"
+    return data
+
+
+def _short_pieces(pieces: tuple[str, str], metadata: str) -> tuple[str, str] | None:
+    """A token row's ``data`` pieces (before and after its text) as :func:`_short_data` writes
+    them; None if the metadata to replace is not all in the piece after the text."""
+    before, after = pieces
+    whole = before + after
+    short = _short_data(whole, metadata)
+    if short is whole:
+        return pieces
+    if not short.startswith(before):
+        return None
+    return before, short[len(before) :]
+
+
 class _Encoder:
     """Turns events into the columns of record batches; remembers each run's encoded fields."""
 
@@ -203,6 +240,8 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
+        import pyarrow.compute as pc
+
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
         fixed = {
@@ -211,9 +250,14 @@ class _Encoder:
             ).take(source)
             for at, name in enumerate(_FIXED)
         }
-        # data: each row's whole text (a token row's: its shape's skeleton around the token's
-        # JSON string, joined by add_rows; one Arrow copy, no per-row prefix array to join).
-        fixed["data"] = pa.array(columns["data"], type=pa.string())
+        # data: each row's whole text; a token row's, its shape's skeleton around the token's
+        # JSON string, joined here by Arrow (the other rows have empty pieces).
+        pieces = [
+            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
+            for at in (len(_FIXED), len(_FIXED) + 1)
+        ]
+        middle = pa.array(columns["data"], type=pa.string())
+        fixed["data"] = pc.binary_join_element_wise(pieces[0], middle, pieces[1], "")
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -411,15 +455,14 @@ class _Encoder:
                     for skeleton, server_t in zip(skeletons, server_times, strict=True)
                 ]
             )
-        datas = [
-            skeleton.before + value[1] + skeleton.after
-            for skeleton, value in zip(skeletons, encoded, strict=True)
-        ]
-        columns["data"].extend(datas)
+        # data: the JSON string alone, joined with its skeleton's pieces by batch().
+        strings = [value[1] for value in encoded]
+        columns["data"].extend(strings)
         columns["text"].extend([value[0] for value in encoded])
-        columns["extra"].extend([None] * len(datas))
-        self.rows += len(datas)
-        self.text += sum(map(len, datas))
+        columns["extra"].extend([None] * len(strings))
+        self.rows += len(strings)
+        around = {skeleton: len(skeleton.before) + len(skeleton.after) for skeleton in distinct}
+        self.text += sum(map(len, strings)) + sum(map(around.__getitem__, skeletons))
 
     def add(self, event: Any) -> None:
         """Append one event's row (raises :class:`_Problem` for an event JSONL cannot hold)."""
@@ -453,6 +496,8 @@ class _Encoder:
             server_t = None
         data = event.get("data", _ABSENT)
         data = None if data is _ABSENT else self._data(data, event)
+        if data is not None and mode is not None and data[-1:] == "}":
+            data = _short_data(data, metadata)
         for key, exact in (
             ("event", exact_kind), ("name", exact_name), ("run_id", exact_run_id),
             ("parent_ids", exact_parent_ids), ("tags", exact_tags), ("mode", exact_mode),
@@ -551,14 +596,20 @@ def _data_skeleton(
     encoder.text -= len(row["data"] or "")
     if row["extra"] is not None or row["data"] is None:
         return None
+    metadata, mode = fixed[_FIXED.index("metadata")], fixed[_FIXED.index("mode")]
+    if pieces is not None and mode is not None:
+        pieces = _short_pieces(pieces, metadata)
     if pieces is None:
         found = split_on_marks(row["data"], {"text": TEXT_MARK})
         if found is None:
             return None
-        pieces = (found[0][0], found[0][1])
+        pieces = (found[0][0], found[0][1])  # (add wrote the data short: _short_data)
         if shape[1] not in classes:  # the first shape of its kind: its class, checked on it
             run_class = _RunClass.of(store, shape)
-            if run_class is not None and run_class.pieces(*holes) != pieces:
+            found = None if run_class is None else run_class.pieces(*holes)
+            if found is not None and mode is not None:
+                found = _short_pieces(found, metadata)
+            if found != pieces:
                 run_class = None
             classes[shape[1]] = run_class
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
@@ -811,12 +862,46 @@ def _read(
     reader.budget = budget
     try:
         for batch in batches:
-            reader.add(pa, batch)
+            reader.add(pa, _full_data(pa, batch))
     except _RowProblem as problem:
         raise TraceFileError(problem.reason, path=name, row=problem.row) from None
     except (pa.ArrowException, OSError, ValueError) as error:
         raise TraceFileError(f"cannot read the {what} data ({error})", path=name) from None
     return header, reader.events
+
+
+def _full_data(pa: Any, batch: Any) -> Any:
+    """``batch`` with each ``data`` written short (:func:`_short_data`) made whole again: the
+    :data:`_SAME_METADATA` marker ending a ``messages`` part's data replaced by the row's
+    ``metadata`` text."""
+    names = batch.schema.names
+    if "data" not in names or "metadata" not in names:
+        return batch
+    data, metadata = batch.column("data"), batch.column("metadata")
+    if not (_is_text(pa, data.type) and _is_text(pa, metadata.type)):
+        return batch
+    import pyarrow.compute as pc
+
+    if _is_view(pa, data.type):
+        data = data.cast(pa.string())
+    short = pc.and_(
+        pc.ends_with(data, _SAME_METADATA_END), pc.starts_with(data, _PAIR_DATA)
+    ).fill_null(False)
+    if not pc.any(short).as_py():
+        return batch
+    which = pc.indices_nonzero(short)
+    texts = data.take(which)
+    metadata = metadata.take(which)
+    if pa.types.is_dictionary(metadata.type):
+        metadata = metadata.dictionary_decode()
+    if metadata.null_count:
+        return batch  # (not written so: read as it is, the marker then refused)
+    heads = pc.binary_slice(texts.cast(pa.binary()), 0, -len(_SAME_METADATA_END) + 1)
+    whole = pc.binary_join_element_wise(
+        heads, metadata.cast(pa.binary()), pa.scalar(b"]}}"), pa.scalar(b"")
+    ).cast(data.type)
+    data = pc.replace_with_mask(data, short, whole)
+    return batch.set_column(names.index("data"), "data", data)
 
 
 def _header(schema: Any, name: str | None) -> dict[str, Any] | None:
@@ -1098,7 +1183,6 @@ def _well_formed(event: dict[str, Any]) -> bool:
 
 
 _CHUNK_DATA = '{"chunk":'
-_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
 
 
 class _StoreRows(_Rows):
