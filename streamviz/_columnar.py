@@ -862,46 +862,12 @@ def _read(
     reader.budget = budget
     try:
         for batch in batches:
-            reader.add(pa, _full_data(pa, batch))
+            reader.add(pa, batch)
     except _RowProblem as problem:
         raise TraceFileError(problem.reason, path=name, row=problem.row) from None
     except (pa.ArrowException, OSError, ValueError) as error:
         raise TraceFileError(f"cannot read the {what} data ({error})", path=name) from None
     return header, reader.events
-
-
-def _full_data(pa: Any, batch: Any) -> Any:
-    """``batch`` with each ``data`` written short (:func:`_short_data`) made whole again: the
-    :data:`_SAME_METADATA` marker ending a ``messages`` part's data replaced by the row's
-    ``metadata`` text."""
-    names = batch.schema.names
-    if "data" not in names or "metadata" not in names:
-        return batch
-    data, metadata = batch.column("data"), batch.column("metadata")
-    if not (_is_text(pa, data.type) and _is_text(pa, metadata.type)):
-        return batch
-    import pyarrow.compute as pc
-
-    if _is_view(pa, data.type):
-        data = data.cast(pa.string())
-    short = pc.and_(
-        pc.ends_with(data, _SAME_METADATA_END), pc.starts_with(data, _PAIR_DATA)
-    ).fill_null(False)
-    if not pc.any(short).as_py():
-        return batch
-    which = pc.indices_nonzero(short)
-    texts = data.take(which)
-    metadata = metadata.take(which)
-    if pa.types.is_dictionary(metadata.type):
-        metadata = metadata.dictionary_decode()
-    if metadata.null_count:
-        return batch  # (not written so: read as it is, the marker then refused)
-    heads = pc.binary_slice(texts.cast(pa.binary()), 0, -len(_SAME_METADATA_END) + 1)
-    whole = pc.binary_join_element_wise(
-        heads, metadata.cast(pa.binary()), pa.scalar(b"]}}"), pa.scalar(b"")
-    ).cast(data.type)
-    data = pc.replace_with_mask(data, short, whole)
-    return batch.set_column(names.index("data"), "data", data)
 
 
 def _header(schema: Any, name: str | None) -> dict[str, Any] | None:
@@ -944,6 +910,22 @@ class _RowProblem(Exception):
     def __init__(self, row: int, reason: str) -> None:
         super().__init__(reason)
         self.row, self.reason = row, reason
+
+
+def _full_data(data: list[Any], metadata: list[Any]) -> list[Any]:
+    """A batch's ``data`` texts as written before :func:`_short_data`: the
+    :data:`_SAME_METADATA` marker ending a ``messages`` part's data replaced by its row's
+    ``metadata`` text (a row without one keeps the marker: its data then fails to load)."""
+    end = _SAME_METADATA_END
+    return [
+        text[: -len(end) + 1] + metadata[row] + "]}}"
+        if type(text) is str
+        and text.endswith(end)
+        and text.startswith(_PAIR_DATA)
+        and type(metadata[row]) is str
+        else text
+        for row, text in enumerate(data)
+    ]
 
 
 def _load_json(text: str, column: str) -> Any:
@@ -1053,14 +1035,15 @@ class _Rows:
             array = batch.column(name)
             return nothing if pa.types.is_null(array.type) else convert(pa, array)
 
+        metadata = column("metadata", self._words)
         return (
             column("event", self._words),
             column("name", self._words),
             column("run_id", self._words),
             column("parent_ids", self._lists),
             column("tags", self._lists),
-            column("metadata", self._words),
-            column("data", self._plain),
+            metadata,
+            _full_data(column("data", self._plain), metadata),
             column("t", self._plain),
             column("seq", self._plain),
             column("thread", self._plain),
@@ -1257,7 +1240,7 @@ class _StoreRows(_Rows):
         known = [self.known.get(key) for key in distinct]
         position = len(store)
         codes_array = np.asarray(codes, dtype=np.int64)
-        check = self._checker(pa, batch, codes_array, position)
+        check = self._checker(pa, batch, codes_array, position, distinct)
         if check is None:  # no text column: every row's data is compared in Python
             slow = _SlowRows(self, pa, batch, first_row, None)
             fast = None
@@ -1351,7 +1334,9 @@ class _StoreRows(_Rows):
             row += 1
         flush()
 
-    def _checker(self, pa: Any, batch: Any, codes: Any, position: int) -> _Checker | None:
+    def _checker(
+        self, pa: Any, batch: Any, codes: Any, position: int, keys: list[tuple]
+    ) -> _Checker | None:
         """A vectorised test of which rows are token rows of their key's latest known shape.
 
         For a file with a ``text`` column: a row is one if its ``data`` is exactly the shape's
@@ -1392,7 +1377,7 @@ class _StoreRows(_Rows):
             possible &= np.isfinite(server_t.fill_null(0.0).to_numpy())
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
-        return _Checker(pa, data, text, codes, possible)
+        return _Checker(pa, data, text, codes, possible, keys)
 
     def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
         """Each row's key code, and the key (its fixed columns' values) of each code."""
@@ -1706,9 +1691,19 @@ class _Checker:
     their ``text``, by Arrow, for a set of rows at once.
     """
 
-    def __init__(self, pa: Any, data: Any, text: Any, codes: Any, possible: Any) -> None:
+    def __init__(
+        self, pa: Any, data: Any, text: Any, codes: Any, possible: Any, keys: list[tuple]
+    ) -> None:
         self.pa, self.data, self.text, self.codes, self.possible = pa, data, text, codes, possible
         self.texts = text.to_pylist()  # short strings: the token rows' text, for extend_like
+        self.keys = keys
+
+    def short(self, code: int, pieces: tuple[str, str]) -> tuple[Any, Any]:
+        """``pieces`` (of a key's data) as the file holds them (:func:`_short_data`)."""
+        key = self.keys[code]  # (event, name, run_id, metadata, mode, ...): see _keys
+        if type(key[4]) is not str or type(key[3]) is not str:
+            return pieces
+        return _short_pieces(pieces, key[3]) or (None, None)
 
     def __call__(self, known: list[Any], rows: Any) -> Any:
         """For each of ``rows`` (positions in the batch), whether it is such a token row."""
@@ -1726,7 +1721,9 @@ class _Checker:
         codes = self.codes[chosen]
         if len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
             # A run's rows of one key: compared in Python.
-            before, after, _ = known[int(codes[0])][0]
+            before, after = self.short(int(codes[0]), known[int(codes[0])][0][:2])
+            if before is None:
+                return out
             index = pa.array(chosen, type=pa.int64())
             datas = self.data.take(index).to_pylist()
             texts = self.texts
@@ -1737,7 +1734,7 @@ class _Checker:
             out[np.flatnonzero(keep)] = fits
             return out
         wanted, inverse = np.unique(codes, return_inverse=True)
-        pieces = [known[code][0][:2] for code in wanted.tolist()]
+        pieces = [self.short(code, known[code][0][:2]) for code in wanted.tolist()]
         out[np.flatnonzero(keep)] = self._fits(chosen, pieces, inverse.reshape(-1))
         return out
 
@@ -1801,7 +1798,7 @@ class _Checker:
         number[order] = np.arange(len(order))
         which = number[codes]
         rows, which = rows[which >= 0], which[which >= 0]
-        fits[rows] = self._fits(rows, [guessed[code] for code in order], which)
+        fits[rows] = self._fits(rows, [self.short(code, guessed[code]) for code in order], which)
         return guessed, fits
 
     def likely_slow(self, fast: Any) -> Any:
