@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
@@ -128,6 +129,8 @@ _PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
 _SAME_METADATA = '{"__sv__":"metadata"}'
 _SAME_METADATA_END = "," + _SAME_METADATA + "]}}"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NAN = float("nan")
+_NANS = array("d", [_NAN])
 _ABSENT: Any = object()
 
 
@@ -183,8 +186,10 @@ def _storable_list(items: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def _short_data(data: str, metadata: str) -> str:
-    """``data`` as a columnar file holds it: a ``messages`` part's own copy of the event's
-    metadata (``metadata``, its JSON text) replaced by :data:`_SAME_METADATA`.
+    """``data`` as a columnar file holds it (:data:`_SAME_METADATA`).
+
+    A LangGraph stream part's ``{"chunk": (item, ..., metadata)}`` whose last item's text is
+    ``metadata`` (the event's metadata, the row's ``metadata`` column) has the marker in its place.
 
     Any other text is returned as it is. :func:`_full_data` undoes it.
     """
@@ -201,8 +206,10 @@ def _short_data(data: str, metadata: str) -> str:
 
 
 def _short_pieces(pieces: tuple[str, str], metadata: str) -> tuple[str, str] | None:
-    """A token row's ``data`` pieces (before and after its text) as :func:`_short_data` writes
-    them; None if the metadata to replace is not all in the piece after the text."""
+    """A token row's ``data`` pieces (before and after its text) as :func:`_short_data` writes.
+
+    None if the metadata to replace is not all in the piece after the text.
+    """
     before, after = pieces
     whole = before + after
     short = _short_data(whole, metadata)
@@ -228,8 +235,14 @@ class _Encoder:
 
     def _reset(self) -> None:
         # Per row: t, seq, thread, data, extra, and the index of its fixed columns' values in
-        # `sources` (one entry per shape of a store's rows, one per other event).
-        self.columns: dict[str, list[Any]] = {name: [] for name in _VARYING}
+        # `sources` (one entry per shape of a store's rows, one per other event). The numbers
+        # are typed arrays (a store's blocks copied in at once): NaN where a float is null (a
+        # t or server_t that is not a finite float is null, in extra); `nulls` holds the rows
+        # whose seq or thread is null.
+        self.columns: dict[str, Any] = {name: [] for name in _VARYING}
+        for name, code in (("t", "d"), ("seq", "q"), ("thread", "q"), ("server_t", "d")):
+            self.columns[name] = array(code)
+        self.nulls: dict[str, list[int]] = {"seq": [], "thread": []}
         self.source: list[int] = []
         self.sources: list[tuple[Any, ...]] = []
         self.source_of: dict[int, int] = {}  # id(fixed tuple of a shape) -> its source
@@ -240,6 +253,7 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
+        import numpy as np
         import pyarrow.compute as pc
 
         pa, columns = self.pa, self.columns
@@ -258,6 +272,17 @@ class _Encoder:
         ]
         middle = pa.array(columns["data"], type=pa.string())
         fixed["data"] = pc.binary_join_element_wise(pieces[0], middle, pieces[1], "")
+        for name, kind in (("t", np.float64), ("server_t", np.float64)):
+            values = np.frombuffer(columns[name], dtype=kind)
+            nulls = np.isnan(values)
+            fixed[name] = pa.array(values, mask=nulls if nulls.any() else None)
+        for name in ("seq", "thread"):
+            values = np.frombuffer(columns[name], dtype=np.int64)
+            mask = None
+            if self.nulls[name]:
+                mask = np.zeros(len(values), dtype=bool)
+                mask[self.nulls[name]] = True
+            fixed[name] = pa.array(values, mask=mask)
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -266,6 +291,26 @@ class _Encoder:
         ]
         self._reset()
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def take_back(self) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """Remove the row :meth:`add` appended last.
+
+        Returns its varying values (None where null) and its fixed columns' values.
+        """
+        columns = self.columns
+        self.rows -= 1
+        row = {name: columns[name].pop() for name in _VARYING}
+        for name in ("t", "server_t"):
+            if row[name] != row[name]:  # NaN: null
+                row[name] = None
+        for name, nulls in self.nulls.items():
+            if nulls and nulls[-1] == self.rows:
+                nulls.pop()
+                row[name] = None
+        self.source.pop()
+        fixed = self.sources.pop()
+        self.text -= len(row["data"] or "")
+        return row, fixed
 
     # Each field is encoded as to_json(event)[key] would be: exact str/list/dict values through
     # caches, anything else through to_json_member and then checked like a JSONL line.
@@ -435,23 +480,31 @@ class _Encoder:
                 sources.append(skeleton.fixed)
         self.source.extend([source_of[id(skeleton.fixed)] for skeleton in skeletons])
         columns = self.columns
-        columns["t"].extend(times)
+        count = len(encoded)
+        columns["t"].extend(times)  # (finite: the rows that are not take the full path)
         columns["seq"].extend(seqs)
         if all(skeleton.threaded for skeleton in distinct):
-            columns["thread"].extend(threads)
+            if type(threads) is array and threads.typecode == "Q":
+                columns["thread"].frombytes(memoryview(threads).cast("B"))  # (each < 2**63)
+            else:
+                columns["thread"].extend(threads)
         else:
+            first = self.rows
             columns["thread"].extend(
                 [
-                    thread if skeleton.threaded else None
+                    thread if skeleton.threaded else 0
                     for skeleton, thread in zip(skeletons, threads, strict=True)
                 ]
             )
+            self.nulls["thread"].extend(
+                [first + i for i, skeleton in enumerate(skeletons) if not skeleton.threaded]
+            )
         if server_times is None or not any(skeleton.timed for skeleton in distinct):
-            columns["server_t"].extend([None] * len(encoded))
+            columns["server_t"].extend(_NANS * count)
         else:
             columns["server_t"].extend(
                 [
-                    server_t if skeleton.timed else None
+                    server_t if skeleton.timed else _NAN
                     for skeleton, server_t in zip(skeletons, server_times, strict=True)
                 ]
             )
@@ -518,10 +571,14 @@ class _Encoder:
         self.source.append(len(self.sources))
         self.sources.append((*fixed, "", ""))  # data: written whole, nothing around it
         columns = self.columns
-        columns["t"].append(t)
-        columns["seq"].append(seq)
-        columns["thread"].append(thread)
-        columns["server_t"].append(server_t)
+        columns["t"].append(_NAN if t is None else t)
+        if seq is None:
+            self.nulls["seq"].append(self.rows)
+        columns["seq"].append(0 if seq is None else seq)
+        if thread is None:
+            self.nulls["thread"].append(self.rows)
+        columns["thread"].append(0 if thread is None else thread)
+        columns["server_t"].append(_NAN if server_t is None else server_t)
         columns["data"].append(data)
         columns["text"].append(None)
         columns["extra"].append(_json_text(extra) if extra else None)
@@ -587,13 +644,7 @@ def _data_skeleton(
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
         return None
-    # Take the row back: the skeleton keeps its fixed columns.
-    columns = encoder.columns
-    row = {name: columns[name].pop() for name in _VARYING}
-    encoder.source.pop()
-    fixed = encoder.sources.pop()
-    encoder.rows -= 1
-    encoder.text -= len(row["data"] or "")
+    row, fixed = encoder.take_back()  # the skeleton keeps its fixed columns
     if row["extra"] is not None or row["data"] is None:
         return None
     metadata, mode = fixed[_FIXED.index("metadata")], fixed[_FIXED.index("mode")]
@@ -913,9 +964,11 @@ class _RowProblem(Exception):
 
 
 def _full_data(data: list[Any], metadata: list[Any]) -> list[Any]:
-    """A batch's ``data`` texts as written before :func:`_short_data`: the
-    :data:`_SAME_METADATA` marker ending a ``messages`` part's data replaced by its row's
-    ``metadata`` text (a row without one keeps the marker: its data then fails to load)."""
+    """A batch's ``data`` texts as an event's encoding has them (undoes :func:`_short_data`).
+
+    The :data:`_SAME_METADATA` marker ending a stream part's data is replaced by its row's
+    ``metadata`` text (a row without one keeps the marker: its data then fails to load).
+    """
     end = _SAME_METADATA_END
     return [
         text[: -len(end) + 1] + metadata[row] + "]}}"
@@ -1209,9 +1262,7 @@ class _StoreRows(_Rows):
             self.store.extend(self.event(columns, row, first_row) for row in range(count))
             return
         codes, distinct = keys
-        times = batch.column("t").to_pylist()
-        seqs = batch.column("seq").to_pylist()
-        threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
+        times, seqs, threads, fast_thread_column = _numbers(pa, batch)
         server_times = _server_times(pa, batch)
 
         store = self.store
@@ -1261,9 +1312,7 @@ class _StoreRows(_Rows):
                     [known[code][0][2] for code in codes[row:stop]],
                     column_texts[row:stop],
                     times[row:stop],
-                    [0 if thread is None else thread for thread in threads[row:stop]]
-                    if threads is not None
-                    else [0] * (stop - row),
+                    fast_thread_column[row:stop],
                     None
                     if server_times is None
                     else [_NAN if v is None else v for v in server_times[row:stop]],
@@ -1889,7 +1938,6 @@ class _SlowRows:
         return self.reader.event(columns, at, self.first_row + row - at, decoded)
 
 
-_NAN = float("nan")
 _FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
 
 
@@ -1898,6 +1946,39 @@ def _quoted(piece: str | None, before: bool) -> str | None:
     if piece is None:
         return None
     return piece + '"' if before else '"' + piece
+
+
+def _numbers(pa: Any, batch: Any) -> tuple[Any, Any, Any, Any]:
+    """A batch's ``t``, ``seq`` and ``thread`` as Python sequences, and threads for the store.
+
+    Floats and ints; a null is None, or in typed arrays (the usual columns) NaN for ``t``, -1
+    for ``seq`` and 0 for ``thread``. The last: each row's thread as the store keeps a compact
+    row's (0 for none).
+    """
+    import numpy as np
+
+    count = batch.num_rows
+    names = batch.schema.names
+    t, seq = batch.column("t"), batch.column("seq")
+    thread = batch.column("thread") if "thread" in names else None
+    if (
+        pa.types.is_float64(t.type)
+        and pa.types.is_int64(seq.type)
+        and (thread is None or pa.types.is_int64(thread.type))
+    ):
+        times = array("d", t.fill_null(_NAN).to_numpy().tobytes())
+        seqs = array("q", seq.fill_null(-1).to_numpy().tobytes())
+        if thread is None:
+            threads = None
+            compact = array("Q", bytes(8 * count))
+        else:
+            values = thread.fill_null(0).to_numpy()
+            threads = array("q", values.tobytes())
+            compact = array("Q", np.maximum(values, 0).tobytes())  # (fast rows: not negative)
+        return times, seqs, threads, compact
+    threads = thread.to_pylist() if thread is not None else None
+    compact = [0] * count if threads is None else [v if v is not None else 0 for v in threads]
+    return t.to_pylist(), seq.to_pylist(), threads, compact
 
 
 def _server_times(pa: Any, batch: Any) -> list[float | None] | None:
