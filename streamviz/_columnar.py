@@ -258,12 +258,19 @@ class _Encoder:
 
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
-        fixed = {
-            name: pa.array(
-                [values[at] for values in self.sources], type=self.schema.field(name).type
-            ).take(source)
-            for at, name in enumerate(_FIXED)
-        }
+        fixed = {}
+        for at, name in enumerate(_FIXED):
+            kind = self.schema.field(name).type
+            if pa.types.is_dictionary(kind):  # (a Parquet file's: see _written_schema)
+                values = pa.array([values[at] for values in self.sources], type=kind.value_type)
+                encoded = values.dictionary_encode()  # each value once
+                fixed[name] = pa.DictionaryArray.from_arrays(
+                    encoded.indices.take(source), encoded.dictionary
+                )
+            else:
+                fixed[name] = pa.array([values[at] for values in self.sources], type=kind).take(
+                    source
+                )
         # data: each row's whole text; a token row's, its shape's skeleton around the token's
         # JSON string, joined here by Arrow (the other rows have empty pieces).
         pieces = [
@@ -770,6 +777,34 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
         yield encoder.batch()
 
 
+_WRITTEN_AS_DICTIONARY = ("event", "run_type", "phase", "name", "run_id", "parent_id", "metadata",
+                          "mode")  # fmt: skip
+
+
+def _written_schema(pa: Any, kind: str, schema: Any) -> Any:
+    """The schema of the record batches written: a Parquet file's run columns as dictionaries.
+
+    Its batches then carry those columns as Arrow dictionaries (one value per shape or event
+    of the batch, not one string per row), which the Parquet writer stores as they are (the
+    dictionary pages it would make by hashing each row's string) without the Arrow schema, so
+    that a reader finds plain string columns. Needs ``ParquetWriter.add_key_value_metadata``
+    (for the header); without it, and for Arrow IPC files, :func:`_schema` as it is.
+    """
+    if kind != "parquet":
+        return schema
+    import pyarrow.parquet as pq
+
+    if not hasattr(pq.ParquetWriter, "add_key_value_metadata"):
+        return schema
+    fields = [
+        pa.field(field.name, pa.dictionary(pa.int32(), field.type))
+        if field.name in _WRITTEN_AS_DICTIONARY
+        else field
+        for field in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
 def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -> None:
     if kind == "parquet":
         import pyarrow.parquet as pq
@@ -778,7 +813,16 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
         # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
         plain = ("data", "t", "seq", "server_t", "extra")
         repeated = [name for name in _NAMES if name not in plain]
-        writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
+        dictionaries = any(pa.types.is_dictionary(field.type) for field in schema)
+        writer = pq.ParquetWriter(
+            sink,
+            schema,
+            compression="zstd",
+            use_dictionary=repeated,
+            store_schema=not dictionaries,  # (a reader then finds the columns as strings)
+        )
+        if dictionaries:  # the header, which the Arrow schema would have carried
+            writer.add_key_value_metadata({HEADER_KEY: schema.metadata[HEADER_KEY.encode()]})
     else:
         writer = pa.ipc.new_file(sink, schema)
     try:
@@ -801,7 +845,7 @@ def write_columnar(
     Raises ``ValueError`` for an event a JSONL file could not hold either, naming it.
     """
     pa = _pyarrow()
-    schema = _schema(pa, _encode_line(dict(header)))
+    schema = _written_schema(pa, kind, _schema(pa, _encode_line(dict(header))))
     encoder = _Encoder(pa, schema)
     if _is_path(path_or_file):
         write_atomically(
