@@ -1335,6 +1335,9 @@ class _StoreRows(_Rows):
         known = [self.known.get(key) for key in distinct]
         position = len(store)
         codes_array = np.asarray(codes, dtype=np.int64)
+        # Each key's rows, in order: by_code[starts[code]:starts[code + 1]].
+        by_code = np.argsort(codes_array, kind="stable")
+        starts = np.searchsorted(codes_array[by_code], np.arange(len(distinct) + 1))
         check = self._checker(pa, batch, codes_array, position, distinct)
         if check is None:  # no text column: every row's data is compared in Python
             slow = _SlowRows(self, pa, batch, first_row, None)
@@ -1418,7 +1421,8 @@ class _StoreRows(_Rows):
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens (checked with
                 # the whole batch already if the pieces guessed for the key are the shape's).
-                later = np.flatnonzero(codes_array[row + 1 :] == code) + row + 1
+                rows_of_code = by_code[starts[code] : starts[code + 1]]  # (ascending)
+                later = rows_of_code[np.searchsorted(rows_of_code, row, side="right") :]
                 if len(later):
                     if guessed.get(code) == known[code][0][:2]:
                         fast[later] = guess_fits[later]
