@@ -1534,7 +1534,14 @@ class _StoreRows(_Rows):
             stacked = np.stack([indices for _, indices in parts], axis=1)
             _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         else:
-            _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+            # Codes by hashing (numbered in order of first appearance), not by sorting: a key's
+            # first row is where the running maximum of the codes grows.
+            inverse = pc.dictionary_encode(pa.array(combined)).indices.to_numpy()
+            peak = np.maximum.accumulate(inverse)
+            grows = np.empty(len(inverse), dtype=bool)
+            grows[:1] = True
+            grows[1:] = peak[1:] != peak[:-1]
+            first = np.flatnonzero(grows)
         # Each key's values, from its first row's codes (taken per part at once, as ints).
         dictionaries = [dictionary for dictionary, _ in parts]
         picked = zip(*[indices[first].tolist() for _, indices in parts], strict=True)
