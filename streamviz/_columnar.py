@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
@@ -121,7 +122,15 @@ _CYCLE = f'"{MARKER}":"cycle"'  # a cycle marker in JSON text
 # of a whole trace's values, kept to its end, cost more memory and time than they save.
 _MEMBERS = 1024
 _INT64 = (-(2**63), 2**63 - 1)
+# A LangGraph ``messages`` part's data: ``{"chunk": (message chunk, metadata)}``. When the part's
+# metadata is the event's (the text of its ``metadata`` column), a columnar file writes this
+# marker in its place in ``data`` (docs/trace-files.md); reading puts the metadata text back.
+_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
+_SAME_METADATA = '{"__sv__":"metadata"}'
+_SAME_METADATA_END = "," + _SAME_METADATA + "]}}"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NAN = float("nan")
+_NANS = array("d", [_NAN])
 _ABSENT: Any = object()
 
 
@@ -176,6 +185,41 @@ def _storable_list(items: list[str]) -> tuple[list[str], list[str] | None]:
     return stored, (None if stored == items else items)
 
 
+def _short_data(data: str, metadata: str) -> str:
+    """``data`` as a columnar file holds it (:data:`_SAME_METADATA`).
+
+    A LangGraph stream part's ``{"chunk": (item, ..., metadata)}`` whose last item's text is
+    ``metadata`` (the event's metadata, the row's ``metadata`` column) has the marker in its place.
+
+    Any other text is returned as it is. :func:`_full_data` undoes it.
+    """
+    end = len(data) - 3
+    if (
+        data.endswith("]}}")
+        and data.endswith(metadata, 0, end)
+        and data[end - len(metadata) - 1 : end - len(metadata)] == ","
+        and data.startswith(_PAIR_DATA)
+        and end - len(metadata) - 1 >= len(_PAIR_DATA)
+    ):
+        return data[: end - len(metadata)] + _SAME_METADATA + "]}}"
+    return data
+
+
+def _short_pieces(pieces: tuple[str, str], metadata: str) -> tuple[str, str] | None:
+    """A token row's ``data`` pieces (before and after its text) as :func:`_short_data` writes.
+
+    None if the metadata to replace is not all in the piece after the text.
+    """
+    before, after = pieces
+    whole = before + after
+    short = _short_data(whole, metadata)
+    if short is whole:
+        return pieces
+    if not short.startswith(before):
+        return None
+    return before, short[len(before) :]
+
+
 class _Encoder:
     """Turns events into the columns of record batches; remembers each run's encoded fields."""
 
@@ -191,8 +235,14 @@ class _Encoder:
 
     def _reset(self) -> None:
         # Per row: t, seq, thread, data, extra, and the index of its fixed columns' values in
-        # `sources` (one entry per shape of a store's rows, one per other event).
-        self.columns: dict[str, list[Any]] = {name: [] for name in _VARYING}
+        # `sources` (one entry per shape of a store's rows, one per other event). The numbers
+        # are typed arrays (a store's blocks copied in at once): NaN where a float is null (a
+        # t or server_t that is not a finite float is null, in extra); `nulls` holds the rows
+        # whose seq or thread is null.
+        self.columns: dict[str, Any] = {name: [] for name in _VARYING}
+        for name, code in (("t", "d"), ("seq", "q"), ("thread", "q"), ("server_t", "d")):
+            self.columns[name] = array(code)
+        self.nulls: dict[str, list[int]] = {"seq": [], "thread": []}
         self.source: list[int] = []
         self.sources: list[tuple[Any, ...]] = []
         self.source_of: dict[int, int] = {}  # id(fixed tuple of a shape) -> its source
@@ -203,17 +253,43 @@ class _Encoder:
         return self.rows >= _BATCH_ROWS or self.text >= _BATCH_TEXT
 
     def batch(self) -> Any:
+        import numpy as np
+        import pyarrow.compute as pc
+
         pa, columns = self.pa, self.columns
         source = pa.array(self.source, type=pa.int32())
-        fixed = {
-            name: pa.array(
-                [values[at] for values in self.sources], type=self.schema.field(name).type
-            ).take(source)
-            for at, name in enumerate(_FIXED)
-        }
-        # data: each row's whole text (a token row's: its shape's skeleton around the token's
-        # JSON string, joined by add_rows; one Arrow copy, no per-row prefix array to join).
-        fixed["data"] = pa.array(columns["data"], type=pa.string())
+        fixed = {}
+        for at, name in enumerate(_FIXED):
+            kind = self.schema.field(name).type
+            if pa.types.is_dictionary(kind):  # (a Parquet file's: see _written_schema)
+                values = pa.array([values[at] for values in self.sources], type=kind.value_type)
+                encoded = values.dictionary_encode()  # each value once
+                fixed[name] = pa.DictionaryArray.from_arrays(
+                    encoded.indices.take(source), encoded.dictionary
+                )
+            else:
+                fixed[name] = pa.array([values[at] for values in self.sources], type=kind).take(
+                    source
+                )
+        # data: each row's whole text; a token row's, its shape's skeleton around the token's
+        # JSON string, joined here by Arrow (the other rows have empty pieces).
+        pieces = [
+            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
+            for at in (len(_FIXED), len(_FIXED) + 1)
+        ]
+        middle = pa.array(columns["data"], type=pa.string())
+        fixed["data"] = pc.binary_join_element_wise(pieces[0], middle, pieces[1], "")
+        for name, kind in (("t", np.float64), ("server_t", np.float64)):
+            values = np.frombuffer(columns[name], dtype=kind)
+            nulls = np.isnan(values)
+            fixed[name] = pa.array(values, mask=nulls if nulls.any() else None)
+        for name in ("seq", "thread"):
+            values = np.frombuffer(columns[name], dtype=np.int64)
+            mask = None
+            if self.nulls[name]:
+                mask = np.zeros(len(values), dtype=bool)
+                mask[self.nulls[name]] = True
+            fixed[name] = pa.array(values, mask=mask)
         arrays = [
             fixed[field.name]
             if field.name in fixed
@@ -222,6 +298,26 @@ class _Encoder:
         ]
         self._reset()
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def take_back(self) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """Remove the row :meth:`add` appended last.
+
+        Returns its varying values (None where null) and its fixed columns' values.
+        """
+        columns = self.columns
+        self.rows -= 1
+        row = {name: columns[name].pop() for name in _VARYING}
+        for name in ("t", "server_t"):
+            if row[name] != row[name]:  # NaN: null
+                row[name] = None
+        for name, nulls in self.nulls.items():
+            if nulls and nulls[-1] == self.rows:
+                nulls.pop()
+                row[name] = None
+        self.source.pop()
+        fixed = self.sources.pop()
+        self.text -= len(row["data"] or "")
+        return row, fixed
 
     # Each field is encoded as to_json(event)[key] would be: exact str/list/dict values through
     # caches, anything else through to_json_member and then checked like a JSONL line.
@@ -391,35 +487,42 @@ class _Encoder:
                 sources.append(skeleton.fixed)
         self.source.extend([source_of[id(skeleton.fixed)] for skeleton in skeletons])
         columns = self.columns
-        columns["t"].extend(times)
+        count = len(encoded)
+        columns["t"].extend(times)  # (finite: the rows that are not take the full path)
         columns["seq"].extend(seqs)
         if all(skeleton.threaded for skeleton in distinct):
-            columns["thread"].extend(threads)
+            if type(threads) is array and threads.typecode == "Q":
+                columns["thread"].frombytes(memoryview(threads).cast("B"))  # (each < 2**63)
+            else:
+                columns["thread"].extend(threads)
         else:
+            first = self.rows
             columns["thread"].extend(
                 [
-                    thread if skeleton.threaded else None
+                    thread if skeleton.threaded else 0
                     for skeleton, thread in zip(skeletons, threads, strict=True)
                 ]
             )
+            self.nulls["thread"].extend(
+                [first + i for i, skeleton in enumerate(skeletons) if not skeleton.threaded]
+            )
         if server_times is None or not any(skeleton.timed for skeleton in distinct):
-            columns["server_t"].extend([None] * len(encoded))
+            columns["server_t"].extend(_NANS * count)
         else:
             columns["server_t"].extend(
                 [
-                    server_t if skeleton.timed else None
+                    server_t if skeleton.timed else _NAN
                     for skeleton, server_t in zip(skeletons, server_times, strict=True)
                 ]
             )
-        datas = [
-            skeleton.before + value[1] + skeleton.after
-            for skeleton, value in zip(skeletons, encoded, strict=True)
-        ]
-        columns["data"].extend(datas)
+        # data: the JSON string alone, joined with its skeleton's pieces by batch().
+        strings = [value[1] for value in encoded]
+        columns["data"].extend(strings)
         columns["text"].extend([value[0] for value in encoded])
-        columns["extra"].extend([None] * len(datas))
-        self.rows += len(datas)
-        self.text += sum(map(len, datas))
+        columns["extra"].extend([None] * len(strings))
+        self.rows += len(strings)
+        around = {skeleton: len(skeleton.before) + len(skeleton.after) for skeleton in distinct}
+        self.text += sum(map(len, strings)) + sum(map(around.__getitem__, skeletons))
 
     def add(self, event: Any) -> None:
         """Append one event's row (raises :class:`_Problem` for an event JSONL cannot hold)."""
@@ -453,6 +556,8 @@ class _Encoder:
             server_t = None
         data = event.get("data", _ABSENT)
         data = None if data is _ABSENT else self._data(data, event)
+        if data is not None and mode is not None and data[-1:] == "}":
+            data = _short_data(data, metadata)
         for key, exact in (
             ("event", exact_kind), ("name", exact_name), ("run_id", exact_run_id),
             ("parent_ids", exact_parent_ids), ("tags", exact_tags), ("mode", exact_mode),
@@ -473,10 +578,14 @@ class _Encoder:
         self.source.append(len(self.sources))
         self.sources.append((*fixed, "", ""))  # data: written whole, nothing around it
         columns = self.columns
-        columns["t"].append(t)
-        columns["seq"].append(seq)
-        columns["thread"].append(thread)
-        columns["server_t"].append(server_t)
+        columns["t"].append(_NAN if t is None else t)
+        if seq is None:
+            self.nulls["seq"].append(self.rows)
+        columns["seq"].append(0 if seq is None else seq)
+        if thread is None:
+            self.nulls["thread"].append(self.rows)
+        columns["thread"].append(0 if thread is None else thread)
+        columns["server_t"].append(_NAN if server_t is None else server_t)
         columns["data"].append(data)
         columns["text"].append(None)
         columns["extra"].append(_json_text(extra) if extra else None)
@@ -542,23 +651,23 @@ def _data_skeleton(
         encoder.add(event)  # encoded once, the mark in place of the text
     except _Problem:
         return None
-    # Take the row back: the skeleton keeps its fixed columns.
-    columns = encoder.columns
-    row = {name: columns[name].pop() for name in _VARYING}
-    encoder.source.pop()
-    fixed = encoder.sources.pop()
-    encoder.rows -= 1
-    encoder.text -= len(row["data"] or "")
+    row, fixed = encoder.take_back()  # the skeleton keeps its fixed columns
     if row["extra"] is not None or row["data"] is None:
         return None
+    metadata, mode = fixed[_FIXED.index("metadata")], fixed[_FIXED.index("mode")]
+    if pieces is not None and mode is not None:
+        pieces = _short_pieces(pieces, metadata)
     if pieces is None:
         found = split_on_marks(row["data"], {"text": TEXT_MARK})
         if found is None:
             return None
-        pieces = (found[0][0], found[0][1])
+        pieces = (found[0][0], found[0][1])  # (add wrote the data short: _short_data)
         if shape[1] not in classes:  # the first shape of its kind: its class, checked on it
             run_class = _RunClass.of(store, shape)
-            if run_class is not None and run_class.pieces(*holes) != pieces:
+            found = None if run_class is None else run_class.pieces(*holes)
+            if found is not None and mode is not None:
+                found = _short_pieces(found, metadata)
+            if found != pieces:
                 run_class = None
             classes[shape[1]] = run_class
     fixed = (*fixed[: len(_FIXED)], *pieces)  # the fixed columns, then the data's pieces
@@ -668,6 +777,34 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
         yield encoder.batch()
 
 
+_WRITTEN_AS_DICTIONARY = ("event", "run_type", "phase", "name", "run_id", "parent_id", "metadata",
+                          "mode")  # fmt: skip
+
+
+def _written_schema(pa: Any, kind: str, schema: Any) -> Any:
+    """The schema of the record batches written: a Parquet file's run columns as dictionaries.
+
+    Its batches then carry those columns as Arrow dictionaries (one value per shape or event
+    of the batch, not one string per row), which the Parquet writer stores as they are (the
+    dictionary pages it would make by hashing each row's string) without the Arrow schema, so
+    that a reader finds plain string columns. Needs ``ParquetWriter.add_key_value_metadata``
+    (for the header); without it, and for Arrow IPC files, :func:`_schema` as it is.
+    """
+    if kind != "parquet":
+        return schema
+    import pyarrow.parquet as pq
+
+    if not hasattr(pq.ParquetWriter, "add_key_value_metadata"):
+        return schema
+    fields = [
+        pa.field(field.name, pa.dictionary(pa.int32(), field.type))
+        if field.name in _WRITTEN_AS_DICTIONARY
+        else field
+        for field in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
 def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -> None:
     if kind == "parquet":
         import pyarrow.parquet as pq
@@ -676,7 +813,16 @@ def _write(pa: Any, kind: str, sink: Any, schema: Any, batches: Iterable[Any]) -
         # for the payloads, times and seqs (nearly all distinct: a dictionary only costs there).
         plain = ("data", "t", "seq", "server_t", "extra")
         repeated = [name for name in _NAMES if name not in plain]
-        writer = pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=repeated)
+        dictionaries = any(pa.types.is_dictionary(field.type) for field in schema)
+        writer = pq.ParquetWriter(
+            sink,
+            schema,
+            compression="zstd",
+            use_dictionary=repeated,
+            store_schema=not dictionaries,  # (a reader then finds the columns as strings)
+        )
+        if dictionaries:  # the header, which the Arrow schema would have carried
+            writer.add_key_value_metadata({HEADER_KEY: schema.metadata[HEADER_KEY.encode()]})
     else:
         writer = pa.ipc.new_file(sink, schema)
     try:
@@ -699,7 +845,7 @@ def write_columnar(
     Raises ``ValueError`` for an event a JSONL file could not hold either, naming it.
     """
     pa = _pyarrow()
-    schema = _schema(pa, _encode_line(dict(header)))
+    schema = _written_schema(pa, kind, _schema(pa, _encode_line(dict(header))))
     encoder = _Encoder(pa, schema)
     if _is_path(path_or_file):
         write_atomically(
@@ -861,6 +1007,24 @@ class _RowProblem(Exception):
         self.row, self.reason = row, reason
 
 
+def _full_data(data: list[Any], metadata: list[Any]) -> list[Any]:
+    """A batch's ``data`` texts as an event's encoding has them (undoes :func:`_short_data`).
+
+    The :data:`_SAME_METADATA` marker ending a stream part's data is replaced by its row's
+    ``metadata`` text (a row without one keeps the marker: its data then fails to load).
+    """
+    end = _SAME_METADATA_END
+    return [
+        text[: -len(end) + 1] + metadata[row] + "]}}"
+        if type(text) is str
+        and text.endswith(end)
+        and text.startswith(_PAIR_DATA)
+        and type(metadata[row]) is str
+        else text
+        for row, text in enumerate(data)
+    ]
+
+
 def _load_json(text: str, column: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
@@ -968,14 +1132,15 @@ class _Rows:
             array = batch.column(name)
             return nothing if pa.types.is_null(array.type) else convert(pa, array)
 
+        metadata = column("metadata", self._words)
         return (
             column("event", self._words),
             column("name", self._words),
             column("run_id", self._words),
             column("parent_ids", self._lists),
             column("tags", self._lists),
-            column("metadata", self._words),
-            column("data", self._plain),
+            metadata,
+            _full_data(column("data", self._plain), metadata),
             column("t", self._plain),
             column("seq", self._plain),
             column("thread", self._plain),
@@ -1098,7 +1263,6 @@ def _well_formed(event: dict[str, Any]) -> bool:
 
 
 _CHUNK_DATA = '{"chunk":'
-_PAIR_DATA = '{"chunk":{"__sv__":"tuple","items":['
 
 
 class _StoreRows(_Rows):
@@ -1142,9 +1306,7 @@ class _StoreRows(_Rows):
             self.store.extend(self.event(columns, row, first_row) for row in range(count))
             return
         codes, distinct = keys
-        times = batch.column("t").to_pylist()
-        seqs = batch.column("seq").to_pylist()
-        threads = batch.column("thread").to_pylist() if "thread" in batch.schema.names else None
+        times, seqs, threads, fast_thread_column = _numbers(pa, batch)
         server_times = _server_times(pa, batch)
 
         store = self.store
@@ -1173,7 +1335,10 @@ class _StoreRows(_Rows):
         known = [self.known.get(key) for key in distinct]
         position = len(store)
         codes_array = np.asarray(codes, dtype=np.int64)
-        check = self._checker(pa, batch, codes_array, position)
+        # Each key's rows, in order: by_code[starts[code]:starts[code + 1]].
+        by_code = np.argsort(codes_array, kind="stable")
+        starts = np.searchsorted(codes_array[by_code], np.arange(len(distinct) + 1))
+        check = self._checker(pa, batch, codes_array, position, distinct)
         if check is None:  # no text column: every row's data is compared in Python
             slow = _SlowRows(self, pa, batch, first_row, None)
             fast = None
@@ -1194,9 +1359,7 @@ class _StoreRows(_Rows):
                     [known[code][0][2] for code in codes[row:stop]],
                     column_texts[row:stop],
                     times[row:stop],
-                    [0 if thread is None else thread for thread in threads[row:stop]]
-                    if threads is not None
-                    else [0] * (stop - row),
+                    fast_thread_column[row:stop],
                     None
                     if server_times is None
                     else [_NAN if v is None else v for v in server_times[row:stop]],
@@ -1258,7 +1421,8 @@ class _StoreRows(_Rows):
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens (checked with
                 # the whole batch already if the pieces guessed for the key are the shape's).
-                later = np.flatnonzero(codes_array[row + 1 :] == code) + row + 1
+                rows_of_code = by_code[starts[code] : starts[code + 1]]  # (ascending)
+                later = rows_of_code[np.searchsorted(rows_of_code, row, side="right") :]
                 if len(later):
                     if guessed.get(code) == known[code][0][:2]:
                         fast[later] = guess_fits[later]
@@ -1267,7 +1431,9 @@ class _StoreRows(_Rows):
             row += 1
         flush()
 
-    def _checker(self, pa: Any, batch: Any, codes: Any, position: int) -> _Checker | None:
+    def _checker(
+        self, pa: Any, batch: Any, codes: Any, position: int, keys: list[tuple]
+    ) -> _Checker | None:
         """A vectorised test of which rows are token rows of their key's latest known shape.
 
         For a file with a ``text`` column: a row is one if its ``data`` is exactly the shape's
@@ -1308,7 +1474,7 @@ class _StoreRows(_Rows):
             possible &= np.isfinite(server_t.fill_null(0.0).to_numpy())
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
-        return _Checker(pa, data, text, codes, possible)
+        return _Checker(pa, data, text, codes, possible, keys)
 
     def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
         """Each row's key code, and the key (its fixed columns' values) of each code."""
@@ -1368,7 +1534,14 @@ class _StoreRows(_Rows):
             stacked = np.stack([indices for _, indices in parts], axis=1)
             _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         else:
-            _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+            # Codes by hashing (numbered in order of first appearance), not by sorting: a key's
+            # first row is where the running maximum of the codes grows.
+            inverse = pc.dictionary_encode(pa.array(combined)).indices.to_numpy()
+            peak = np.maximum.accumulate(inverse)
+            grows = np.empty(len(inverse), dtype=bool)
+            grows[:1] = True
+            grows[1:] = peak[1:] != peak[:-1]
+            first = np.flatnonzero(grows)
         # Each key's values, from its first row's codes (taken per part at once, as ints).
         dictionaries = [dictionary for dictionary, _ in parts]
         picked = zip(*[indices[first].tolist() for _, indices in parts], strict=True)
@@ -1622,9 +1795,19 @@ class _Checker:
     their ``text``, by Arrow, for a set of rows at once.
     """
 
-    def __init__(self, pa: Any, data: Any, text: Any, codes: Any, possible: Any) -> None:
+    def __init__(
+        self, pa: Any, data: Any, text: Any, codes: Any, possible: Any, keys: list[tuple]
+    ) -> None:
         self.pa, self.data, self.text, self.codes, self.possible = pa, data, text, codes, possible
         self.texts = text.to_pylist()  # short strings: the token rows' text, for extend_like
+        self.keys = keys
+
+    def short(self, code: int, pieces: tuple[str, str]) -> tuple[Any, Any]:
+        """``pieces`` (of a key's data) as the file holds them (:func:`_short_data`)."""
+        key = self.keys[code]  # (event, name, run_id, metadata, mode, ...): see _keys
+        if type(key[4]) is not str or type(key[3]) is not str:
+            return pieces
+        return _short_pieces(pieces, key[3]) or (None, None)
 
     def __call__(self, known: list[Any], rows: Any) -> Any:
         """For each of ``rows`` (positions in the batch), whether it is such a token row."""
@@ -1642,7 +1825,9 @@ class _Checker:
         codes = self.codes[chosen]
         if len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
             # A run's rows of one key: compared in Python.
-            before, after, _ = known[int(codes[0])][0]
+            before, after = self.short(int(codes[0]), known[int(codes[0])][0][:2])
+            if before is None:
+                return out
             index = pa.array(chosen, type=pa.int64())
             datas = self.data.take(index).to_pylist()
             texts = self.texts
@@ -1653,7 +1838,7 @@ class _Checker:
             out[np.flatnonzero(keep)] = fits
             return out
         wanted, inverse = np.unique(codes, return_inverse=True)
-        pieces = [known[code][0][:2] for code in wanted.tolist()]
+        pieces = [self.short(code, known[code][0][:2]) for code in wanted.tolist()]
         out[np.flatnonzero(keep)] = self._fits(chosen, pieces, inverse.reshape(-1))
         return out
 
@@ -1717,7 +1902,7 @@ class _Checker:
         number[order] = np.arange(len(order))
         which = number[codes]
         rows, which = rows[which >= 0], which[which >= 0]
-        fits[rows] = self._fits(rows, [guessed[code] for code in order], which)
+        fits[rows] = self._fits(rows, [self.short(code, guessed[code]) for code in order], which)
         return guessed, fits
 
     def likely_slow(self, fast: Any) -> Any:
@@ -1808,7 +1993,6 @@ class _SlowRows:
         return self.reader.event(columns, at, self.first_row + row - at, decoded)
 
 
-_NAN = float("nan")
 _FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
 
 
@@ -1817,6 +2001,39 @@ def _quoted(piece: str | None, before: bool) -> str | None:
     if piece is None:
         return None
     return piece + '"' if before else '"' + piece
+
+
+def _numbers(pa: Any, batch: Any) -> tuple[Any, Any, Any, Any]:
+    """A batch's ``t``, ``seq`` and ``thread`` as Python sequences, and threads for the store.
+
+    Floats and ints; a null is None, or in typed arrays (the usual columns) NaN for ``t``, -1
+    for ``seq`` and 0 for ``thread``. The last: each row's thread as the store keeps a compact
+    row's (0 for none).
+    """
+    import numpy as np
+
+    count = batch.num_rows
+    names = batch.schema.names
+    t, seq = batch.column("t"), batch.column("seq")
+    thread = batch.column("thread") if "thread" in names else None
+    if (
+        pa.types.is_float64(t.type)
+        and pa.types.is_int64(seq.type)
+        and (thread is None or pa.types.is_int64(thread.type))
+    ):
+        times = array("d", t.fill_null(_NAN).to_numpy().tobytes())
+        seqs = array("q", seq.fill_null(-1).to_numpy().tobytes())
+        if thread is None:
+            threads = None
+            compact = array("Q", bytes(8 * count))
+        else:
+            values = thread.fill_null(0).to_numpy()
+            threads = array("q", values.tobytes())
+            compact = array("Q", np.maximum(values, 0).tobytes())  # (fast rows: not negative)
+        return times, seqs, threads, compact
+    threads = thread.to_pylist() if thread is not None else None
+    compact = [0] * count if threads is None else [v if v is not None else 0 for v in threads]
+    return t.to_pylist(), seq.to_pylist(), threads, compact
 
 
 def _server_times(pa: Any, batch: Any) -> list[float | None] | None:

@@ -159,6 +159,86 @@ def test_every_column_is_documented():
     assert HEADER_KEY in text
 
 
+SAME_METADATA = '{"__sv__":"metadata"}'
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow"])
+def test_a_messages_parts_copy_of_its_metadata_is_a_marker_the_metadata_column_fills(
+    tmp_path, suffix
+):
+    """A ``messages`` part's ``data`` ends with the marker where its metadata item was; the row's
+    ``metadata`` text put in its place is the JSONL line's payload, for every row."""
+    trace = graph_trace("sky")
+    path = tmp_path / f"t.{suffix}"
+    trace.save(path)
+    trace.save(tmp_path / "t.jsonl")
+    lines = (tmp_path / "t.jsonl").read_text("utf-8").splitlines()[1:]
+    table = pq.read_table(path) if suffix == "parquet" else feather.read_table(path)
+    rows = table.to_pylist()
+    assert len(rows) == len(lines) == len(trace)
+    marked = 0
+    for row, line in zip(rows, lines, strict=True):
+        data = row["data"]
+        if data is not None and data.endswith("," + SAME_METADATA + "]}}"):
+            assert row["mode"] == "messages"
+            data = data[: -len(SAME_METADATA + "]}}")] + row["metadata"] + "]}}"
+            marked += 1
+        assert SAME_METADATA not in (data or "")
+        assert (json.loads(data) if data is not None else {}) == json.loads(line).get("data", {})
+    parts = sum(e.get("mode") == "messages" for e in trace.events)
+    assert parts > 10 and marked == parts  # every part of this graph: its metadata is the event's
+    assert sv.Trace.load(path).events == trace.events
+
+
+def test_a_parts_metadata_other_than_its_events_stays_in_data(tmp_path):
+    """Only a copy whose text is the row's ``metadata`` becomes the marker; both load as saved."""
+    from langchain_core.messages import AIMessageChunk
+
+    def part(metadata: dict, in_part: dict, mode: str | None = "messages") -> dict:
+        chunk = (AIMessageChunk(content="hi", id="m1"), in_part)
+        event = {"event": "on_graph_messages", "name": "n", "run_id": "r", "parent_ids": []}
+        event |= {"tags": [], "metadata": metadata, "data": {"chunk": chunk}}
+        return event if mode is None else {**event, "mode": mode, "ns": []}
+
+    same, other = {"langgraph_node": "n"}, {"langgraph_node": "m"}
+    events = [part(same, dict(same)), part(same, other), part(same, dict(same), None)]
+    for seq, event in enumerate(events):
+        event |= {"t": 0.1 * seq, "seq": seq}
+    trace = sv.Trace.from_events(events, name="parts")
+    trace.save(tmp_path / "t.parquet")
+    rows = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    assert rows[0]["data"].endswith("," + SAME_METADATA + "]}}")
+    assert rows[1]["data"].endswith(',{"langgraph_node":"m"}]}}')
+    assert rows[2]["data"].endswith(',{"langgraph_node":"n"}]}}')  # not a stream part
+    assert sv.Trace.load(tmp_path / "t.parquet").events == trace.events
+
+
+def test_parquet_readers_find_plain_columns_written_from_dictionaries(tmp_path, monkeypatch):
+    """The run columns, written from Arrow dictionaries, read as strings (no categoricals), with
+    the header in the key-value metadata; a pyarrow without ``add_key_value_metadata`` writes
+    them as strings, with the Arrow schema, and the files load the same."""
+    import pandas as pd
+
+    trace = graph_trace("sea")
+    trace.save(tmp_path / "t.parquet")
+    monkeypatch.delattr(pq.ParquetWriter, "add_key_value_metadata")
+    trace.save(tmp_path / "plain.parquet")
+    monkeypatch.undo()
+    files = pq.ParquetFile(tmp_path / "t.parquet"), pq.ParquetFile(tmp_path / "plain.parquet")
+    assert b"ARROW:schema" not in files[0].metadata.metadata
+    assert b"ARROW:schema" in files[1].metadata.metadata
+    for file in files:
+        assert HEADER_KEY.encode() in file.schema_arrow.metadata
+        for name in ("event", "run_type", "phase", "name", "run_id", "parent_id", "metadata"):
+            assert file.schema_arrow.field(name).type == pa.string(), name
+    frame = pd.read_parquet(tmp_path / "t.parquet")
+    assert not any(isinstance(kind, pd.CategoricalDtype) for kind in frame.dtypes)
+    assert frame.equals(pd.read_parquet(tmp_path / "plain.parquet"))
+    for name in ("t.parquet", "plain.parquet"):
+        loaded = sv.Trace.load(tmp_path / name)
+        assert (loaded.name, loaded.events) == (trace.name, trace.events)
+
+
 # --- Read without streamviz ----------------------------------------------------------------------
 
 

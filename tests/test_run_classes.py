@@ -142,7 +142,10 @@ def new_id(rows: list[dict[str, Any]]) -> list[int]:
 def new_metadata(rows: list[dict[str, Any]]) -> list[int]:
     """A later call's first ``messages`` part: its part's metadata edited (data only)."""
     i = first_tokens(rows, "on_graph_messages")[3]
-    rows[i]["data"] = rows[i]["data"].replace('"langgraph_step":', '"langgraph_step":10', 1)
+    # The file holds a marker where the part's metadata is the event's: written out here.
+    data = rows[i]["data"].replace('{"__sv__":"metadata"}', rows[i]["metadata"], 1)
+    assert '"langgraph_step":' in data
+    rows[i]["data"] = data.replace('"langgraph_step":', '"langgraph_step":10', 1)
     return [i]
 
 

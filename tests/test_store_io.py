@@ -401,3 +401,21 @@ def test_files_written_by_commit_19d09db_load_as_the_same_events():
             path = Path(folder) / f"again.{suffix}"
             reference.save(path)
             assert sv.Trace.load(path).events == events, suffix
+
+
+def test_files_written_by_commit_1f2e935_load_as_the_same_events():
+    """Trace files saved by commit 1f2e935 (tests/data/make_trace_files_v1f2e935.py: an agent's
+    model calls with ``messages`` parts, whose metadata that version kept inside ``data``, then a
+    server run) load as the same events, key order included, in every format."""
+    need_pyarrow()
+    data = Path(__file__).parent / "data"
+    reference = sv.Trace.load(data / "trace_1f2e935.jsonl")
+    events = list(reference.events)
+    assert sum(event.get("mode") == "messages" for event in events) == 42
+    assert sum("server_t" in event for event in events) == 14
+    for suffix in ("parquet", "arrow"):
+        loaded = sv.Trace.load(data / f"trace_1f2e935.{suffix}")
+        assert loaded.name == "v1f2e935"
+        assert [list(e) for e in loaded.events] == [list(e) for e in events], suffix
+        assert loaded.events == events, suffix
+        assert repr(list(loaded.events)) == repr(events), suffix
