@@ -1333,6 +1333,17 @@ class _StoreRows(_Rows):
             fast_server_times.clear()
 
         known = [self.known.get(key) for key in distinct]
+        # Each key's latest known shape's template and kind (as known[code][0][2]), for the
+        # runs of token rows appended at once: their columns taken by NumPy, not row by row.
+        template_of = np.zeros(len(distinct), dtype=np.int64)
+        kind_of = np.zeros(len(distinct), dtype=np.int64)
+
+        def note(code: int) -> None:
+            if known[code]:
+                template_of[code], kind_of[code] = known[code][0][2][:2]
+
+        for code in range(len(distinct)):
+            note(code)
         position = len(store)
         codes_array = np.asarray(codes, dtype=np.int64)
         # Each key's rows, in order: by_code[starts[code]:starts[code + 1]].
@@ -1355,14 +1366,17 @@ class _StoreRows(_Rows):
                 rest = fast[row:]
                 stop = count if rest.all() else row + int(np.argmin(rest))
                 flush()
+                stretch = codes_array[row:stop]
                 store.extend_like(
-                    [known[code][0][2] for code in codes[row:stop]],
+                    None,
                     column_texts[row:stop],
                     times[row:stop],
                     fast_thread_column[row:stop],
                     None
                     if server_times is None
                     else [_NAN if v is None else v for v in server_times[row:stop]],
+                    templates=template_of[stretch],
+                    kinds=kind_of[stretch],
                 )
                 position += stop - row
                 row = stop
@@ -1418,6 +1432,7 @@ class _StoreRows(_Rows):
             if made is None or not self._know(distinct[code], made[1], made[2]):
                 self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
+            note(code)
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens (checked with
                 # the whole batch already if the pieces guessed for the key are the shape's).
