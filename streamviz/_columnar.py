@@ -1027,6 +1027,10 @@ def _full_data(data: list[Any], metadata: list[Any]) -> list[Any]:
 
 def _load_json(text: str, column: str) -> Any:
     try:
+        if type(text) is str and not text.startswith("\ufeff"):
+            # json.loads, without the decoder it would make for each call (a BOM and other
+            # types go through json.loads itself, which words their errors)
+            return _VALUE.decode(text)
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError(f"{column} is nested too deeply to load") from None
