@@ -1073,7 +1073,7 @@ class _Rows:
         if found is None:
             return self._lists_row_by_row(pa, array)
         # Rows with the same items have the same joined text and length: one list object each.
-        joined = pc.dictionary_encode(found[0])
+        joined = found[0]  # (dictionary-encoded)
         codes = joined.indices.fill_null(-1).to_numpy().astype(np.int64)
         lengths = found[1].fill_null(0).to_numpy().astype(np.int64)
         key = codes * (int(lengths.max()) + 1) + lengths
@@ -1835,9 +1835,12 @@ class _Checker:
         pa = self.pa
         out = np.zeros(len(rows), dtype=bool)
         keep = self.possible[rows]
-        keep &= np.fromiter(
-            (known[code] is not None for code in self.codes[rows].tolist()), bool, len(rows)
-        )
+        codes = self.codes[rows]
+        if len(rows) > len(known):  # (a whole batch) one test per key, then each row's
+            has_shape = np.fromiter((found is not None for found in known), bool, len(known))
+            keep &= has_shape[codes]
+        else:
+            keep &= np.fromiter((known[code] is not None for code in codes.tolist()), bool)
         chosen = rows[keep]
         if not len(chosen):
             return out
@@ -2072,13 +2075,25 @@ _MISSES = 64  # rows converted one at a time before a batch is converted whole
 def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
     """A list-of-strings column as each row's items joined by a separator, and each row's length.
 
-    Together they tell rows with different items apart; None if an item is null or holds the
-    separator (then they would not).
+    The joined texts come dictionary-encoded. Together they tell rows with different items
+    apart; None if an item is null or holds the separator (then they would not).
     """
-    flat = array.flatten()
-    if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+    import numpy as np
+
+    if array.flatten().null_count:
         return None
-    return pc.binary_join(array, _SEPARATOR), pc.list_value_length(array)
+    lengths = pc.list_value_length(array)
+    # Dictionary-encoded: equal joined texts, one code. An item holds the separator iff its
+    # row's text holds more separators than its items less one: counted in the distinct texts
+    # (a few per run), not in every item of the column.
+    joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
+    separators = pc.count_substring(joined.dictionary, _SEPARATOR).to_numpy(zero_copy_only=False)
+    codes = joined.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    listed = codes >= 0
+    expected = np.maximum(lengths.fill_null(0).to_numpy(zero_copy_only=False) - 1, 0)
+    if (separators[codes[listed]] != expected[listed]).any():
+        return None
+    return joined, lengths
 
 
 def _token_text(data: str, before: str, after: str) -> str | None:
