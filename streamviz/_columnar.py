@@ -1309,7 +1309,8 @@ class _StoreRows(_Rows):
             columns = self.columns(pa, batch)
             self.store.extend(self.event(columns, row, first_row) for row in range(count))
             return
-        codes, distinct = keys
+        codes_array, distinct = keys
+        codes = codes_array.tolist()  # (the per-row loop's, as ints)
         times, seqs, threads, fast_thread_column = _numbers(pa, batch)
         server_times = _server_times(pa, batch)
 
@@ -1349,7 +1350,6 @@ class _StoreRows(_Rows):
         for code in range(len(distinct)):
             note(code)
         position = len(store)
-        codes_array = np.asarray(codes, dtype=np.int64)
         # Each key's rows, in order: by_code[starts[code]:starts[code + 1]].
         by_code = np.argsort(codes_array, kind="stable")
         starts = np.searchsorted(codes_array[by_code], np.arange(len(distinct) + 1))
@@ -1367,8 +1367,14 @@ class _StoreRows(_Rows):
         while row < count:
             if fast is not None and fast[row]:
                 # Rows up to the next slow one: token rows of a known shape, checked by Arrow.
-                rest = fast[row:]
-                stop = count if rest.all() else row + int(np.argmin(rest))
+                # (Looked for in growing windows: not the whole rest of the batch each time.)
+                stop, width = row + 1, 256
+                while stop < count:
+                    window = fast[stop : stop + width]
+                    if not window.all():
+                        stop += int(np.argmin(window))
+                        break
+                    stop, width = stop + len(window), width * 4
                 flush()
                 stretch = codes_array[row:stop]
                 store.extend_like(
@@ -1495,8 +1501,8 @@ class _StoreRows(_Rows):
             data = data.cast(pa.string())
         return _Checker(pa, data, text, codes, possible, keys)
 
-    def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
-        """Each row's key code, and the key (its fixed columns' values) of each code."""
+    def _keys(self, pa: Any, batch: Any) -> tuple[Any, list[tuple]] | None:
+        """Each row's key code (a NumPy array), and the key (fixed columns' values) of each."""
         import numpy as np
         import pyarrow.compute as pc
 
@@ -1571,7 +1577,7 @@ class _StoreRows(_Rows):
             )
             for codes in picked
         ]
-        return inverse.reshape(-1).tolist(), distinct
+        return inverse.reshape(-1).astype(np.int64), distinct
 
     def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> Shape | None:
         """After ``event`` was stored: remember its shape's data skeleton if it fits the file.
