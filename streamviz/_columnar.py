@@ -1027,6 +1027,10 @@ def _full_data(data: list[Any], metadata: list[Any]) -> list[Any]:
 
 def _load_json(text: str, column: str) -> Any:
     try:
+        if type(text) is str and not text.startswith("\ufeff"):
+            # json.loads, without the decoder it would make for each call (a BOM and other
+            # types go through json.loads itself, which words their errors)
+            return _VALUE.decode(text)
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError(f"{column} is nested too deeply to load") from None
@@ -1069,7 +1073,7 @@ class _Rows:
         if found is None:
             return self._lists_row_by_row(pa, array)
         # Rows with the same items have the same joined text and length: one list object each.
-        joined = pc.dictionary_encode(found[0])
+        joined = found[0]  # (dictionary-encoded)
         codes = joined.indices.fill_null(-1).to_numpy().astype(np.int64)
         lengths = found[1].fill_null(0).to_numpy().astype(np.int64)
         key = codes * (int(lengths.max()) + 1) + lengths
@@ -1305,7 +1309,8 @@ class _StoreRows(_Rows):
             columns = self.columns(pa, batch)
             self.store.extend(self.event(columns, row, first_row) for row in range(count))
             return
-        codes, distinct = keys
+        codes_array, distinct = keys
+        codes = codes_array.tolist()  # (the per-row loop's, as ints)
         times, seqs, threads, fast_thread_column = _numbers(pa, batch)
         server_times = _server_times(pa, batch)
 
@@ -1333,8 +1338,18 @@ class _StoreRows(_Rows):
             fast_server_times.clear()
 
         known = [self.known.get(key) for key in distinct]
+        # Each key's latest known shape's template and kind (as known[code][0][2]), for the
+        # runs of token rows appended at once: their columns taken by NumPy, not row by row.
+        template_of = np.zeros(len(distinct), dtype=np.int64)
+        kind_of = np.zeros(len(distinct), dtype=np.int64)
+
+        def note(code: int) -> None:
+            if known[code]:
+                template_of[code], kind_of[code] = known[code][0][2][:2]
+
+        for code in range(len(distinct)):
+            note(code)
         position = len(store)
-        codes_array = np.asarray(codes, dtype=np.int64)
         # Each key's rows, in order: by_code[starts[code]:starts[code + 1]].
         by_code = np.argsort(codes_array, kind="stable")
         starts = np.searchsorted(codes_array[by_code], np.arange(len(distinct) + 1))
@@ -1352,17 +1367,26 @@ class _StoreRows(_Rows):
         while row < count:
             if fast is not None and fast[row]:
                 # Rows up to the next slow one: token rows of a known shape, checked by Arrow.
-                rest = fast[row:]
-                stop = count if rest.all() else row + int(np.argmin(rest))
+                # (Looked for in growing windows: not the whole rest of the batch each time.)
+                stop, width = row + 1, 256
+                while stop < count:
+                    window = fast[stop : stop + width]
+                    if not window.all():
+                        stop += int(np.argmin(window))
+                        break
+                    stop, width = stop + len(window), width * 4
                 flush()
+                stretch = codes_array[row:stop]
                 store.extend_like(
-                    [known[code][0][2] for code in codes[row:stop]],
+                    None,
                     column_texts[row:stop],
                     times[row:stop],
                     fast_thread_column[row:stop],
                     None
                     if server_times is None
                     else [_NAN if v is None else v for v in server_times[row:stop]],
+                    templates=template_of[stretch],
+                    kinds=kind_of[stretch],
                 )
                 position += stop - row
                 row = stop
@@ -1418,6 +1442,7 @@ class _StoreRows(_Rows):
             if made is None or not self._know(distinct[code], made[1], made[2]):
                 self._learn(distinct[code], event, slow.data(row))
             known[code] = self.known.get(distinct[code])
+            note(code)
             if check is not None and known[code] and known[code][0] != was:
                 # A shape learned: the later rows of this key may be its tokens (checked with
                 # the whole batch already if the pieces guessed for the key are the shape's).
@@ -1476,8 +1501,8 @@ class _StoreRows(_Rows):
             data = data.cast(pa.string())
         return _Checker(pa, data, text, codes, possible, keys)
 
-    def _keys(self, pa: Any, batch: Any) -> tuple[list[int], list[tuple]] | None:
-        """Each row's key code, and the key (its fixed columns' values) of each code."""
+    def _keys(self, pa: Any, batch: Any) -> tuple[Any, list[tuple]] | None:
+        """Each row's key code (a NumPy array), and the key (fixed columns' values) of each."""
         import numpy as np
         import pyarrow.compute as pc
 
@@ -1552,7 +1577,7 @@ class _StoreRows(_Rows):
             )
             for codes in picked
         ]
-        return inverse.reshape(-1).tolist(), distinct
+        return inverse.reshape(-1).astype(np.int64), distinct
 
     def _learn(self, key: tuple, event: dict[str, Any], data: Any) -> Shape | None:
         """After ``event`` was stored: remember its shape's data skeleton if it fits the file.
@@ -1816,9 +1841,12 @@ class _Checker:
         pa = self.pa
         out = np.zeros(len(rows), dtype=bool)
         keep = self.possible[rows]
-        keep &= np.fromiter(
-            (known[code] is not None for code in self.codes[rows].tolist()), bool, len(rows)
-        )
+        codes = self.codes[rows]
+        if len(rows) > len(known):  # (a whole batch) one test per key, then each row's
+            has_shape = np.fromiter((found is not None for found in known), bool, len(known))
+            keep &= has_shape[codes]
+        else:
+            keep &= np.fromiter((known[code] is not None for code in codes.tolist()), bool)
         chosen = rows[keep]
         if not len(chosen):
             return out
@@ -2053,13 +2081,25 @@ _MISSES = 64  # rows converted one at a time before a batch is converted whole
 def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
     """A list-of-strings column as each row's items joined by a separator, and each row's length.
 
-    Together they tell rows with different items apart; None if an item is null or holds the
-    separator (then they would not).
+    The joined texts come dictionary-encoded. Together they tell rows with different items
+    apart; None if an item is null or holds the separator (then they would not).
     """
-    flat = array.flatten()
-    if flat.null_count or pc.any(pc.match_substring(flat, _SEPARATOR)).as_py():
+    import numpy as np
+
+    if array.flatten().null_count:
         return None
-    return pc.binary_join(array, _SEPARATOR), pc.list_value_length(array)
+    lengths = pc.list_value_length(array)
+    # Dictionary-encoded: equal joined texts, one code. An item holds the separator iff its
+    # row's text holds more separators than its items less one: counted in the distinct texts
+    # (a few per run), not in every item of the column.
+    joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
+    separators = pc.count_substring(joined.dictionary, _SEPARATOR).to_numpy(zero_copy_only=False)
+    codes = joined.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    listed = codes >= 0
+    expected = np.maximum(lengths.fill_null(0).to_numpy(zero_copy_only=False) - 1, 0)
+    if (separators[codes[listed]] != expected[listed]).any():
+        return None
+    return joined, lengths
 
 
 def _token_text(data: str, before: str, after: str) -> str | None:

@@ -79,12 +79,13 @@ its chunks built per kind of row by :meth:`Columns.chunk_array`),
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from itertools import pairwise
+from itertools import islice, pairwise
 from threading import get_ident as _get_ident
 from time import perf_counter as _perf_counter
 from typing import Any
@@ -147,6 +148,8 @@ _FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD
 # "server_t" if it had one: a LangGraph server's resumable parts).
 _VARYING = ("data", "t", "seq", "thread", "server_t")
 _MAX_THREAD = 2**64
+# NumPy dtypes of the typecodes of the row columns _template ("l"), _kind ("h") and _entries ("q").
+_TEMPLATE_DTYPE, _KIND_DTYPE, _ENTRY_DTYPE = "l", "h", "q"
 _SPARES = 4  # dicts and lists refill keeps ready (two stream writers per model call of an agent)
 _new, _set = object.__new__, object.__setattr__
 # What a view (EventStore.select) shares with its store: everything rows are read from.
@@ -518,11 +521,14 @@ class EventStore:
 
     def extend_like(
         self,
-        shapes: list[Shape],
+        shapes: list[Shape] | None,
         texts: list[str],
         times: list[float],
         threads: list[int],
         server_times: list[float] | None = None,
+        *,
+        templates: Any = None,
+        kinds: Any = None,
     ) -> None:
         """Append the events of ``shapes`` (from :meth:`shape_at`) with these chunk texts.
 
@@ -532,36 +538,53 @@ class EventStore:
         exactly those events from a file appends them without building them (see
         :mod:`streamviz._persistence`). A text equal to the previous row's (a sequence
         re-streaming its last step's chunk) is kept as that row's string.
+
+        Instead of ``shapes``, a loader that has them as NumPy arrays may pass each row's
+        template and kind (``shape[0]`` and ``shape[1]``) as ``templates`` and ``kinds``: the
+        columns are then extended by copying bytes, not item by item.
         """
         if not texts:
             return
+        import numpy as np
+
         with self.lock:
             if self._read_only:
                 raise TypeError("a filtered trace is read-only")
             self._settle()
             first_row, first_seq = len(self._t), len(self._entries)
             previous = self._values[-1] if self._values else None
-            shared = []
-            for text in texts:
-                if text == previous and type(previous) is str:
-                    text = previous
-                shared.append(text)
-                previous = text
-            texts = shared
-            templates = [shape[0] for shape in shapes]
-            self._template.extend(templates)  # the row columns, template first, values last
+            # Only when some text equals the one before it (rare but in re-streamed chunks):
+            # the test runs in C, the loop in Python.
+            if (type(previous) is str and texts[0] == previous) or any(
+                map(operator.eq, texts, islice(texts, 1, None))
+            ):
+                shared = []
+                for text in texts:
+                    if text == previous and type(previous) is str:
+                        text = previous
+                    shared.append(text)
+                    previous = text
+                texts = shared
+            if shapes is not None:
+                templates = np.fromiter((shape[0] for shape in shapes), np.int64, len(shapes))
+                kinds = np.fromiter((shape[1] for shape in shapes), np.int64, len(shapes))
+            # the row columns, template first, values last
+            self._template.frombytes(np.asarray(templates, dtype=_TEMPLATE_DTYPE).tobytes())
             self._t.extend(times)
             self._thread.extend(threads)
-            self._kind.extend([shape[1] for shape in shapes])
+            self._kind.frombytes(np.asarray(kinds, dtype=_KIND_DTYPE).tobytes())
             self._values.extend(texts)
             if server_times is not None:
                 column = self._server_t
                 if len(column) < first_row:
                     column.extend([float("nan")] * (first_row - len(column)))
                 column.extend(server_times)
-            self._entries.extend(range(first_row, first_row + len(texts)))
+            self._entries.frombytes(
+                np.arange(first_row, first_row + len(texts), dtype=_ENTRY_DTYPE).tobytes()
+            )
             self._last[0], self._last[1] = None, len(self._t) - 1
             backwards = None
+            templates = templates.tolist()
             for template in dict.fromkeys(templates):
                 run = self._stream_run(template)
                 if run is None:

@@ -422,7 +422,7 @@ class Trace:
         from streamviz._persistence import read_trace
 
         trace = cls()
-        with paused_gc():  # every event decoded in full builds objects: no collection meanwhile
+        with paused_gc(keep=True):  # the events built are kept: no collection walks them young
             header, _ = read_trace(path, into=trace._store, max_bytes=max_bytes)
         trace.name = header.get("name")
         created = header.get("trace_created") or header.get("created")

@@ -444,6 +444,34 @@ def test_many_events_are_written_in_several_batches(tmp_path):
     assert [e["metadata"] for e in loaded.events[:4]] == [{"i": 0}, {"i": 1}, {"i": 2}, {"i": 0}]
 
 
+@pytest.mark.parametrize("suffix", ["parquet", "arrow"])
+def test_lists_whose_joined_items_look_alike_stay_apart(tmp_path, suffix):
+    # The loader keys rows by their lists joined with "\x1f": items holding it must not make
+    # two different lists one key (["a\x1fb", "c"] and ["a", "b\x1fc"] join alike).
+    from langchain_core.messages import AIMessageChunk
+
+    tag_lists = [["a\x1fb", "c"], ["a", "b\x1fc"], ["a\x1fb"], ["a", "b"], [], ["a\x1f"]]
+    events = [
+        {
+            "event": "on_chat_model_stream",
+            "name": "model",
+            "run_id": "r",
+            "parent_ids": [],
+            "tags": tag_lists[i % len(tag_lists)],
+            "metadata": {},
+            "data": {"chunk": AIMessageChunk(content=f"token {i}", id="m")},
+            "t": i / 1000,
+            "seq": i,
+        }
+        for i in range(60)
+    ]
+    trace = sv.Trace.from_events(events)
+    trace.save(tmp_path / f"t.{suffix}")
+    loaded = sv.Trace.load(tmp_path / f"t.{suffix}")
+    assert [e["tags"] for e in loaded.events] == [e["tags"] for e in events]
+    assert list(loaded.events) == list(trace.events)
+
+
 # --- Without pyarrow -----------------------------------------------------------------------------
 
 
