@@ -301,49 +301,48 @@ odd:  /* whatever went wrong, the Python writer decides how this chunk is kept *
 static int
 writer_fast(Writer *self, PyObject *chunk)
 {
-    double t;
+    /* The store's lock (an RLock: a subscriber's writer may already hold it), for the row. */
+    PyObject *result = PyObject_CallNoArgs(self->acquire);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    double t;  /* stamped under the lock: rows stay in time order */
     if (monotonic_clock) {  /* what time.perf_counter reads here, without the call */
         struct timespec now;
         if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-            return 0;
+            return unlock(self) < 0 ? -1 : 0;
         t = seconds((long long)now.tv_sec * 1000000000LL + now.tv_nsec) - self->t0;
     }
     else {
         PyObject *now = PyObject_CallNoArgs(self->clock);
         if (now == NULL)
-            return -1;
+            return unlock(self), -1;
         t = PyFloat_AsDouble(now) - self->t0;
         Py_DECREF(now);
         if (t == -1.0 && PyErr_Occurred())
-            return -1;
+            return unlock(self), -1;
     }
-    /* How the chunk is kept: decided before the row, as it may run Python code (an id whose ==
-     * is Python's...), during which other threads run. */
-    PyObject *value;
-    long kind;
-    int packed = writer_pack(self, chunk, &value, &kind);
-    if (packed <= 0)
-        return packed;
-    /* The store's lock (an RLock: a subscriber's writer may already hold it), for the row. */
-    PyObject *result = PyObject_CallNoArgs(self->acquire);
-    if (result == NULL) {
-        Py_DECREF(value);
-        return -1;
-    }
-    Py_DECREF(result);
     int slow = attr_true(self->store, s_slow);
     Py_ssize_t row = PyObject_Size(self->t_column);
     Py_ssize_t templates = PyObject_Size(self->template_column);
     PyObject *unapplied = PyObject_GetAttr(self->store, s_unapplied);
-    /* subscribers or a read-only view (the full path); an interrupted append (settled there) */
+    /* subscribers or a read-only view (the full path); an interrupted append (settled there);
+     * lists of another shape than the writer was made with */
     if (slow != 0 || row < 0 || templates < 0 || unapplied == NULL || unapplied != Py_None
-        || templates != PyList_GET_SIZE(self->values)) {
+        || templates != PyList_GET_SIZE(self->values) || PyList_GET_SIZE(self->last) != 2
+        || PyList_GET_SIZE(self->state) != 4) {
         Py_XDECREF(unapplied);
-        Py_DECREF(value);
         PyErr_Clear();
         return unlock(self) < 0 ? -1 : 0;
     }
     Py_DECREF(unapplied);
+    /* How the chunk is kept, under the lock as in the Python writer (an odd id's == may run
+     * Python code). */
+    PyObject *value;
+    long kind;
+    int packed = writer_pack(self, chunk, &value, &kind);
+    if (packed <= 0)
+        return unlock(self) < 0 ? -1 : packed;
     /* The row: no Python code runs from here to its entry. */
     PyObject *t_obj = PyFloat_FromDouble(t);
     PyObject *thread = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
@@ -551,15 +550,21 @@ token_vectorcall(Shortcut *self, PyObject *const *args, size_t nargsf, PyObject 
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *chunk = NULL, *run_id = NULL;
-    if (kwnames != NULL) {
+    if (kwnames != NULL) {  /* by identity (interned names), else by value */
         Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-            if (name == s_chunk || PyUnicode_Compare(name, s_chunk) == 0)
-                chunk = args[nargs + i];
-            else if (name == s_run_id || PyUnicode_Compare(name, s_run_id) == 0)
-                run_id = args[nargs + i];
+        for (int by_value = 0; by_value < 2 && (chunk == NULL || run_id == NULL); by_value++) {
+            for (Py_ssize_t i = 0; i < count; i++) {
+                PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+                if (chunk == NULL && (by_value ? PyUnicode_Compare(name, s_chunk) == 0
+                                               : name == s_chunk))
+                    chunk = args[nargs + i];
+                else if (run_id == NULL && (by_value ? PyUnicode_Compare(name, s_run_id) == 0
+                                                     : name == s_run_id))
+                    run_id = args[nargs + i];
+            }
         }
+        if (PyErr_Occurred())
+            PyErr_Clear();
     }
     if (nargs > 1 || chunk == NULL || chunk == Py_None || run_id == NULL)
         goto fallback;

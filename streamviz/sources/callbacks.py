@@ -23,8 +23,8 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import GenerationChunk, LLMResult
 
 from streamviz._errors import report_internal_error
-from streamviz._log import speedups
 from streamviz._lc_private import StreamingCallbackHandler
+from streamviz._log import speedups
 from streamviz.sources._taps import StreamTaps
 from streamviz.trace import Trace
 
