@@ -258,6 +258,8 @@ writer_pack(Writer *self, PyObject *chunk, PyObject **value, long *kind)
     if (packable) {
         content = PyDict_GetItemWithError(attrs, s_content);
         packable = content != NULL && PyUnicode_CheckExact(content);
+        /* held: the checks below may run Python code (an odd field's __bool__, an id's __eq__) */
+        content = packable ? Py_NewRef(content) : NULL;
     }
     for (int i = 0; packable && i < 5; i++) {
         PyObject *field = PyDict_GetItemWithError(attrs, s_empty[i]);
@@ -269,11 +271,11 @@ writer_pack(Writer *self, PyObject *chunk, PyObject **value, long *kind)
         PyObject *id = PyDict_GetItemWithError(attrs, s_id);
         packable = id != NULL && PyObject_RichCompareBool(id, message_id, Py_EQ) == 1;
     }
-    if (packable)
-        Py_INCREF(content);
     Py_DECREF(attrs);
-    if (!packable)
+    if (!packable) {
+        Py_XDECREF(content);
         goto odd;
+    }
     if (attr_true(message, s_extra) != 0 || (!no_private && attr_true(message, s_private) != 0))
         goto odd_content;
     PyObject *fields_set = PyObject_GetAttr(message, s_fields_set);
