@@ -11,7 +11,8 @@ JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs streamviz/wi
 
 .PHONY: setup test demo bench clean
 
-$(STAMP): pyproject.toml
+# The install builds the C speedups too (hatch_build.py): again when their source changes.
+$(STAMP): pyproject.toml streamviz/_speedups.c hatch_build.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# uv resolves and installs in seconds; plain pip is the fallback when uv cannot be had.
 	($(BIN)/python -m pip install -q uv && $(BIN)/uv pip install --python $(BIN)/python -e ".[test]") \

@@ -1,15 +1,22 @@
-"""Hatch build hook: bundle the widget front-end (js/) into streamviz/static/ at build time.
+"""Hatch build hook: the widget front-end (js/) and the optional C speedups, built at build time.
 
 The bundle is never committed. Building a wheel, an sdist or an editable install runs
 ``npm ci`` (when js/node_modules is missing or stale) and ``npm run build`` in js/, so node and
 npm are needed to build from source; installing a built wheel needs neither.
+
+``streamviz/_speedups.c`` (the per-token hot paths of capture) is compiled next to it with the C
+compiler Python was built with, when there is one; without it streamviz runs the same code in
+Python (a warning says so). A wheel that carries it is tagged for its platform.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -50,6 +57,42 @@ def build_front_end(root: Path) -> None:
     subprocess.run([npm, "run", "build", "--silent"], cwd=js, check=True)
 
 
+SPEEDUPS_SOURCE = "streamviz/_speedups.c"
+
+
+def build_speedups(root: Path) -> str | None:
+    """Compile the C speedups in place; their path (relative to ``root``), or None if no compiler.
+
+    Rebuilt only when the source is newer than the module. A failed build is not an error:
+    streamviz runs the same paths in Python, only slower (set ``STREAMVIZ_REQUIRE_SPEEDUPS=1`` to
+    make it one, as the project's CI does).
+    """
+    source = root / SPEEDUPS_SOURCE
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    target = source.with_name("_speedups" + suffix)
+    relative = target.relative_to(root).as_posix()
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return relative
+    compiler = shlex.split(sysconfig.get_config_var("CC") or "cc")
+    command = [
+        *compiler, "-shared", "-fPIC", "-O2", "-Wall",
+        f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(target),
+    ]  # fmt: skip
+    try:
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        output = getattr(error, "stderr", "") or str(error)
+        if os.environ.get("STREAMVIZ_REQUIRE_SPEEDUPS") == "1":
+            raise RuntimeError(f"streamviz: the C speedups did not build:\n{output}") from error
+        print(
+            f"streamviz: the C speedups were not built ({output.strip()[:500]}); streamviz "
+            "will run its per-token paths in Python.",
+            file=sys.stderr,
+        )
+        return None
+    return relative
+
+
 class FrontEndBuildHook(BuildHookInterface):
     """Runs the front-end build before hatchling collects the package files."""
 
@@ -62,3 +105,14 @@ class FrontEndBuildHook(BuildHookInterface):
         if wanted and (root / "js" / "src").is_dir() and _stale(root):
             build_front_end(root)
         build_data.setdefault("artifacts", []).extend(BUNDLE)
+        if (
+            self.target_name == "wheel"  # editable installs too; an sdist ships the source
+            and sys.implementation.name == "cpython"
+            and os.environ.get("STREAMVIZ_PURE_PYTHON") != "1"
+        ):
+            speedups = build_speedups(root)
+            if speedups is not None:
+                build_data["artifacts"].append(speedups)
+                if version != "editable":
+                    build_data["pure_python"] = False  # a wheel for this platform
+                    build_data["infer_tag"] = True

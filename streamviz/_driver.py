@@ -87,7 +87,7 @@ class LocalFeed:
 
         What :meth:`take` does, but for ``last_part``, which the watch loop sets at its end.
         """
-        return None if self.parts is None else self.parts.put
+        return None if self.parts is None else self.parts.putter()
 
     def fail(self, error: BaseException) -> None:
         self.collector.abandon_running(error)

@@ -80,6 +80,7 @@ its chunks built per kind of row by :meth:`Columns.chunk_array`),
 from __future__ import annotations
 
 import operator
+import os
 import threading
 import time
 from array import array
@@ -122,6 +123,24 @@ _UNSET: Any = object()
 # AIMessageChunk declares no private attributes in langchain-core 1.x: nothing to check then.
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
+
+# The C versions of the per-token hot paths (streamviz/_speedups.c, built at install when a C
+# compiler is there): the same rows, a fraction of the cost. Without them, or with
+# STREAMVIZ_PURE_PYTHON set, everything runs in Python.
+speedups: Any = None
+if not os.environ.get("STREAMVIZ_PURE_PYTHON"):
+    try:
+        from streamviz import _speedups as speedups  # type: ignore[attr-defined,no-redef]
+    except ImportError:
+        speedups = None
+if speedups is not None:
+    speedups.configure(
+        AIMessageChunk, TextAccessor, _UNSET, _PLAIN_FIELD_COUNT, _NO_PRIVATE,
+        _AS_IS, _TEXT, _SAME, _PAIR_TUPLE, _PAIR_LIST,
+        # the writers read that clock themselves (else they call perf_counter)
+        time.get_clock_info("perf_counter").implementation == "clock_gettime(CLOCK_MONOTONIC)",
+    )  # fmt: skip
+
 # Packed message chunks are rebuilt by setting their fields directly when the class is the one
 # this module knows (those fields, no private attributes); else by model_construct.
 _FAST_MESSAGE = _NO_PRIVATE and len(AIMessageChunk.model_fields) == _PLAIN_FIELD_COUNT
@@ -977,7 +996,28 @@ class EventStore:
             finally:
                 release()
 
-        return write
+        if speedups is None:
+            return write
+        return speedups.Writer(
+            write,
+            self,
+            acquire,
+            release,
+            _perf_counter,
+            t_append,
+            template_append,
+            thread_append,
+            kind_append,
+            self._t,
+            self._template,
+            self._values,
+            entries_append,
+            self._last,
+            state,
+            run,
+            template,
+            t0,
+        )
 
     # ------------------------------------------------------------ subscribing
     def subscribe(self, callback: Subscriber, *, replay: bool = False) -> Callable[[], None]:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from langchain_core.outputs import GenerationChunk, LLMResult
 
 from streamviz._errors import report_internal_error
 from streamviz._lc_private import StreamingCallbackHandler
+from streamviz._log import speedups
 from streamviz.sources._taps import StreamTaps
 from streamviz.trace import Trace
 
@@ -221,6 +223,12 @@ class Collector(BaseCallbackHandler, StreamTaps, StreamingCallbackHandler[Any]):
         self._spare_infos: list[_RunInfo] = []
         self._spare_lists: list[list[Any]] = []
         self._spare_dicts: list[dict[str, Any]] = []
+        if speedups is not None:  # the usual token in C; any other, the method below
+            self.on_llm_new_token = speedups.TokenCallback(  # type: ignore[method-assign]
+                self,
+                self.on_llm_new_token,
+                partial(report_internal_error, "Collector.on_llm_new_token"),
+            )
 
     # Config copies must keep pointing at this collector.
     def __copy__(self) -> Collector:

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from streamviz._errors import report_internal_error
+from streamviz._log import speedups
 
 __all__ = [
     "GRAPH_EVENT_PREFIX",
@@ -193,6 +195,14 @@ class GraphParts:
         self._writers: dict[int, tuple[Any, ...]] = {}
         self._latest: tuple[Any, ...] | None = None  # the entry of the latest part's writer
         self._pairs = self.several_modes and not subgraphs and version != "v2"
+
+    def putter(self) -> Callable[[Any], None]:
+        """:meth:`put`, in C when the speedups are built (the usual part there, any other here)."""
+        if speedups is None:
+            return self.put
+        return speedups.PartPut(
+            self, self.put, partial(report_internal_error, "streamviz graph part")
+        )
 
     def put(self, item: Any) -> None:
         """:meth:`record` without its return value: the watch loop's path when nothing prints.
