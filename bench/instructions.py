@@ -3,8 +3,9 @@
 CPU time on a shared 2-vCPU machine moves by ±20 % from run to run, more than the differences
 this measures. Instructions do not: valgrind's callgrind counts every instruction a process runs
 (slowly: ~50x), the same on a busy machine as on a quiet one. Each variant runs in a process of
-its own at two sizes; the difference between the two counts is the instructions of the extra
-events (imports and warm-up cancel out):
+its own, all at one size; a variant's count minus the no-op run's is what capture added (imports
+and warm-up are the same on both sides). The no-op run at a second size gives its own
+instructions per event, the denominator of the ratios:
 
 - ``noop``: the agent streamed with the no-op handler (bench/scale.py's baseline);
 - ``python``: ``sv.watch`` with the Python per-token paths (``STREAMVIZ_PURE_PYTHON=1``);
@@ -12,8 +13,9 @@ events (imports and warm-up cancel out):
 - ``floor``: ``sv.watch`` with the token callback and the ``messages`` part recorder doing
   nothing: what capture costs besides its two rows per token.
 
-Prints instructions per event and each variant's ratio to ``noop``. Needs valgrind
-(``apt-get install valgrind``); ``--sizes A B`` (default 4000 12000 events) and ``--variant``.
+Prints the no-op run's instructions per event, and each variant's extra instructions per event
+and ratio. Needs valgrind (``apt-get install valgrind``). ``--sizes N M``: the size every variant
+runs at and the no-op run's second size (default 10000 30000 events, ~20 min).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def count(variant: str, size: int, folder: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=(4000, 12000))
+    parser.add_argument("--sizes", type=int, nargs=2, default=(10000, 30000))
     parser.add_argument("--variant", choices=VARIANTS, nargs="*", default=list(VARIANTS))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -90,19 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     import scale
 
-    small, large = args.sizes
-    events = [scale.Graph(size).calls * scale.GRAPH_EVENTS_PER_CALL for size in (small, large)]
-    per_event: dict[str, float] = {}
+    size, other = args.sizes
+    events = {n: scale.Graph(n).calls * scale.GRAPH_EVENTS_PER_CALL for n in (size, other)}
+    variants = ["noop", *(v for v in args.variant if v != "noop")]
     with tempfile.TemporaryDirectory() as folder:
-        for variant in args.variant:
-            counts = [count(variant, size, Path(folder)) for size in (small, large)]
-            # two runs of `size` events each (warm-up, then the run)
-            per_event[variant] = (counts[1] - counts[0]) / (2 * (events[1] - events[0]))
-            print(f"{variant:7s} {per_event[variant]:9,.0f} instructions per event", flush=True)
-    if "noop" in per_event:
-        for variant, value in per_event.items():
-            extra = value - per_event["noop"]
-            print(f"{variant:7s} ratio {value / per_event['noop']:.3f} ({extra:+,.0f} per event)")
+        counts = {variant: count(variant, size, Path(folder)) for variant in variants}
+        noop_other = count("noop", other, Path(folder))
+    # two runs of each size (warm-up, then the run)
+    noop = (noop_other - counts["noop"]) / (2 * (events[other] - events[size]))
+    print(f"noop    {noop:9,.0f} instructions per event")
+    for variant in variants[1:]:
+        extra = (counts[variant] - counts["noop"]) / (2 * events[size])
+        print(f"{variant:7s} {extra:+9,.0f} per event, ratio {(noop + extra) / noop:.3f}")
     return 0
 
 
