@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from langchain_core.messages import AIMessageChunk
 
-from streamviz._log import ChunkBlock, EventStore, Shape
+from streamviz._log import ChunkBlock, EventStore, Shape, speedups
 from streamviz._persistence import (
     _FINITE,
     _INT,
@@ -1467,7 +1467,6 @@ class _StoreRows(_Rows):
         allow the test (the rows are then tested one by one).
         """
         import numpy as np
-        import pyarrow.compute as pc
 
         names = batch.schema.names
         if "text" not in names or "thread" not in names:
@@ -1483,10 +1482,9 @@ class _StoreRows(_Rows):
         ):
             return None
         count = batch.num_rows
-        plain = pc.invert(pc.match_substring_regex(text, r'["\\\x00-\x1f]')).fill_null(False)
         moments = t.fill_null(float("nan")).to_numpy()
         possible = (
-            plain.to_numpy(zero_copy_only=False)
+            _plain_texts(pa, text)
             & data.is_valid().to_numpy(zero_copy_only=False)
             & (seq.fill_null(-1).to_numpy() == np.arange(position, position + count))
             & (np.abs(moments) <= MAX_T)
@@ -1851,8 +1849,8 @@ class _Checker:
         if not len(chosen):
             return out
         codes = self.codes[chosen]
-        if len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
-            # A run's rows of one key: compared in Python.
+        if speedups is None and len(chosen) <= _FEW_ROWS and (codes == codes[0]).all():
+            # A run's rows of one key: compared in Python (in C below, with the speedups).
             before, after = self.short(int(codes[0]), known[int(codes[0])][0][:2])
             if before is None:
                 return out
@@ -1873,12 +1871,34 @@ class _Checker:
     def _fits(self, rows: Any, pieces: list[tuple[str, str]], which: Any) -> Any:
         """Whether each of ``rows``' data is ``pieces[which[i]]`` around its text, by Arrow.
 
-        Only those rows' data is read (no copy of the batch's other rows).
+        Only those rows' data is read (no copy of the batch's other rows). With the C
+        speedups, each row's bytes are compared where they are; else Arrow builds the expected
+        texts and compares them.
         """
+        import numpy as np
         import pyarrow.compute as pc
 
         pa = self.pa
-        import numpy as np
+        if speedups is not None:
+            _, data_offsets, data_values = self.data.buffers()
+            _, text_offsets, text_values = self.text.buffers()
+            befores = [_piece_bytes(_quoted(piece[0], True)) for piece in pieces]
+            afters = [_piece_bytes(_quoted(piece[1], False)) for piece in pieces]
+            fits = speedups.rows_fit(
+                data_offsets,
+                data_values,
+                self.data.offset,
+                pa.types.is_large_string(self.data.type),
+                text_offsets,
+                text_values,
+                self.text.offset,
+                len(self.data),
+                np.ascontiguousarray(rows, dtype=np.int64),
+                np.ascontiguousarray(which, dtype=np.int64),
+                befores,
+                afters,
+            )
+            return np.frombuffer(fits, dtype=bool)
 
         if len(rows) * 2 > len(self.possible):
             # Most of the batch: every row compared (no copy of the data column), then those.
@@ -2022,6 +2042,29 @@ class _SlowRows:
 
 
 _FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
+
+
+def _plain_texts(pa: Any, text: Any) -> Any:
+    """Which of a string array's texts are their JSON string's inside (no escape), as NumPy."""
+    import numpy as np
+
+    valid = text.is_valid().to_numpy(zero_copy_only=False)
+    if speedups is not None and len(text):
+        _, offsets, values = text.buffers()
+        plain = speedups.plain_texts(offsets, values, text.offset, len(text))
+        return np.frombuffer(plain, dtype=bool) & valid
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(text, r'["\\\x00-\x1f]').fill_null(True)
+    return ~found.to_numpy(zero_copy_only=False) & valid
+
+
+def _piece_bytes(piece: str | None) -> bytes | None:
+    """A skeleton's piece as the file's UTF-8 bytes.
+
+    A lone surrogate, which no file holds, is encoded as it is: the piece then matches nothing.
+    """
+    return None if piece is None else piece.encode("utf-8", "surrogatepass")
 
 
 def _quoted(piece: str | None, before: bool) -> str | None:

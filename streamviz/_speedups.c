@@ -695,11 +695,216 @@ SHORTCUT_TYPE(TokenCallbackType, "TokenCallback",
 SHORTCUT_TYPE(PartPutType, "PartPut", "A graph recorder's put (owner, fallback, report).",
               part_new);
 
+/* ------------------------------------------------------------------ loading: token rows
+ *
+ * A columnar trace file holds each event's data as JSON text and, for a token, the token's text
+ * beside it. A loader stores a run's token rows compactly once it knows the pieces of data around
+ * the text (streamviz/_columnar.py, _Checker): these two functions are its per-row tests, over
+ * the Arrow arrays' buffers, with nothing allocated per row. The Python reference builds the
+ * expected texts with Arrow compute and compares them. */
+
+/* The offsets of a string array (int32, or int64 when `wide`) and its bytes. */
+typedef struct {
+    Py_buffer offsets, values;
+    Py_ssize_t first, count; /* the array's offset, and its length in offsets less one */
+    int wide;
+} Strings;
+
+static int
+strings_open(Strings *s, PyObject *offsets, PyObject *values, Py_ssize_t first,
+             Py_ssize_t count, int wide)
+{
+    s->offsets.obj = s->values.obj = NULL;
+    if (PyObject_GetBuffer(offsets, &s->offsets, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (values == Py_None) { /* every string empty: Arrow may leave the buffer out */
+        s->values.buf = NULL;
+        s->values.len = 0;
+    }
+    else if (PyObject_GetBuffer(values, &s->values, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&s->offsets);
+        return -1;
+    }
+    s->wide = wide;
+    s->first = first;
+    s->count = count;
+    if (first < 0 || count < 0 || s->offsets.len / (wide ? 8 : 4) < first + count + 1) {
+        PyErr_SetString(PyExc_ValueError, "offsets shorter than the array's offset");
+        PyBuffer_Release(&s->offsets);
+        if (s->values.obj != NULL)
+            PyBuffer_Release(&s->values);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+strings_close(Strings *s)
+{
+    PyBuffer_Release(&s->offsets);
+    if (s->values.obj != NULL)
+        PyBuffer_Release(&s->values);
+}
+
+/* String `row`'s bytes and length; NULL (and not an error) if its offsets are out of bounds. */
+static const char *
+strings_at(const Strings *s, Py_ssize_t row, Py_ssize_t *length)
+{
+    int64_t start, end;
+    if (row < 0 || row >= s->count)
+        return NULL;
+    if (s->wide) {
+        const int64_t *o = (const int64_t *)s->offsets.buf;
+        start = o[s->first + row], end = o[s->first + row + 1];
+    }
+    else {
+        const int32_t *o = (const int32_t *)s->offsets.buf;
+        start = o[s->first + row], end = o[s->first + row + 1];
+    }
+    if (start < 0 || end < start || end > (int64_t)s->values.len)
+        return NULL;
+    *length = (Py_ssize_t)(end - start);
+    return (const char *)s->values.buf + start;
+}
+
+/* Whether a text is its own JSON string's inside: no quote, backslash or control character. */
+static int
+plain_text(const char *text, Py_ssize_t length)
+{
+    for (Py_ssize_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+plain_texts(PyObject *module, PyObject *args)
+{
+    PyObject *offsets, *values;
+    Py_ssize_t first, count;
+    Strings texts;
+    if (!PyArg_ParseTuple(args, "OOnn:plain_texts", &offsets, &values, &first, &count))
+        return NULL;
+    if (strings_open(&texts, offsets, values, first, count, 0) < 0)
+        return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, texts.count);
+    if (out != NULL) {
+        char *flags = PyBytes_AS_STRING(out);
+        for (Py_ssize_t row = 0; row < texts.count; row++) {
+            Py_ssize_t length;
+            const char *text = strings_at(&texts, row, &length);
+            flags[row] = (char)(text != NULL && plain_text(text, length));
+        }
+    }
+    strings_close(&texts);
+    return out;
+}
+
+/* A piece of `pieces` as bytes, or NULL for None (no such piece: the row does not fit). */
+static int
+piece_at(PyObject *pieces, Py_ssize_t index, const char **bytes, Py_ssize_t *length)
+{
+    PyObject *piece = PyList_GET_ITEM(pieces, index);
+    if (piece == Py_None) {
+        *bytes = NULL;
+        return 0;
+    }
+    if (!PyBytes_Check(piece)) {
+        PyErr_SetString(PyExc_TypeError, "pieces must be bytes or None");
+        return -1;
+    }
+    *bytes = PyBytes_AS_STRING(piece);
+    *length = PyBytes_GET_SIZE(piece);
+    return 0;
+}
+
+static PyObject *
+rows_fit(PyObject *module, PyObject *args)
+{
+    PyObject *data_offsets, *data_values, *text_offsets, *text_values, *rows_obj, *which_obj,
+        *befores, *afters;
+    Py_ssize_t data_first, text_first, length;
+    int wide;
+    if (!PyArg_ParseTuple(args, "OOnpOOnnOOO!O!:rows_fit", &data_offsets, &data_values,
+                          &data_first, &wide, &text_offsets, &text_values, &text_first, &length,
+                          &rows_obj, &which_obj, &PyList_Type, &befores, &PyList_Type, &afters))
+        return NULL;
+    if (PyList_GET_SIZE(befores) != PyList_GET_SIZE(afters)) {
+        PyErr_SetString(PyExc_ValueError, "as many pieces before as after");
+        return NULL;
+    }
+    Strings data, texts;
+    Py_buffer rows, which;
+    PyObject *out = NULL;
+    if (strings_open(&data, data_offsets, data_values, data_first, length, wide) < 0)
+        return NULL;
+    if (strings_open(&texts, text_offsets, text_values, text_first, length, 0) < 0) {
+        strings_close(&data);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(rows_obj, &rows, PyBUF_SIMPLE) < 0)
+        goto close_strings;
+    if (PyObject_GetBuffer(which_obj, &which, PyBUF_SIMPLE) < 0)
+        goto close_rows;
+    Py_ssize_t count = rows.len / 8, pieces = PyList_GET_SIZE(befores);
+    if (which.len != rows.len) {
+        PyErr_SetString(PyExc_ValueError, "rows and which must be int64 arrays of one length");
+        goto close_which;
+    }
+    out = PyBytes_FromStringAndSize(NULL, count);
+    if (out == NULL)
+        goto close_which;
+    char *fits = PyBytes_AS_STRING(out);
+    const int64_t *row_at = (const int64_t *)rows.buf, *which_at = (const int64_t *)which.buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        /* data == before + '"' + text + '"' + after, where the pieces hold their quotes */
+        int64_t k = which_at[i];
+        const char *before, *after, *row_data, *text;
+        Py_ssize_t before_length = 0, after_length = 0, data_length, text_length;
+        fits[i] = 0;
+        if (k < 0 || k >= pieces)
+            continue;
+        if (piece_at(befores, k, &before, &before_length) < 0
+            || piece_at(afters, k, &after, &after_length) < 0) {
+            Py_CLEAR(out);
+            goto close_which;
+        }
+        if (before == NULL || after == NULL)
+            continue;
+        row_data = strings_at(&data, row_at[i], &data_length);
+        text = strings_at(&texts, row_at[i], &text_length);
+        if (row_data == NULL || text == NULL
+            || data_length != before_length + text_length + after_length)
+            continue;
+        fits[i] = (char)(memcmp(row_data, before, before_length) == 0
+                         && memcmp(row_data + before_length, text, text_length) == 0
+                         && memcmp(row_data + before_length + text_length, after, after_length)
+                                == 0);
+    }
+close_which:
+    PyBuffer_Release(&which);
+close_rows:
+    PyBuffer_Release(&rows);
+close_strings:
+    strings_close(&texts);
+    strings_close(&data);
+    return out;
+}
+
 /* ------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      PyDoc_STR("configure(message_type, text_type, unset, plain_field_count, no_private, as_is, "
                "text, same, pair_tuple, pair_list, monotonic_clock): what the writers compare against.")},
+    {"plain_texts", plain_texts, METH_VARARGS,
+     PyDoc_STR("plain_texts(offsets, values, offset, length) -> bytes: 1 for each string of an Arrow "
+               "string array that needs no escape in a JSON string, else 0.")},
+    {"rows_fit", rows_fit, METH_VARARGS,
+     PyDoc_STR("rows_fit(data_offsets, data_values, data_offset, wide, text_offsets, text_values, "
+               "text_offset, length, rows, which, befores, afters) -> bytes: 1 where data[row] is "
+               "befores[which] + text[row] + afters[which] (None: no), else 0.")},
     {NULL},
 };
 
