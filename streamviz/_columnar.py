@@ -1080,8 +1080,7 @@ class _Rows:
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         lists = self.lists
         objects = []
-        for row in first.tolist():
-            items = array[row].as_py()
+        for items in array.take(first).to_pylist():  # (each distinct list once, at once)
             if items is None:
                 objects.append(None)
                 continue
@@ -1294,6 +1293,7 @@ class _StoreRows(_Rows):
         self.store = store
         self.known: dict[tuple, list[tuple[str, str, Shape]]] = {}
         self.classes: list[_RunClass] = []
+        self.class_kinds: set[str] = set()  # the event kinds of the classes' rows
         self.chunk: tuple[str, Any] | None = None  # the latest stream chunk decoded, its data
 
     def add(self, pa: Any, batch: Any) -> None:
@@ -1320,8 +1320,14 @@ class _StoreRows(_Rows):
         fast_times: list[float] = []
         fast_threads: list[int] = []
         fast_server_times: list[float] = []
+        # Runs' starts and ends decoded in a row, appended at once (never beside token rows
+        # waiting in `texts`: each kind is flushed before the other is held).
+        pending: list[dict[str, Any]] = []
 
         def flush() -> None:
+            if pending:
+                store.extend(pending)
+                pending.clear()
             if not texts:
                 return
             store.extend_like(
@@ -1338,6 +1344,9 @@ class _StoreRows(_Rows):
             fast_server_times.clear()
 
         known = [self.known.get(key) for key in distinct]
+        # Keys of a run's start, end or error: never a chunk, so never a token row, a run
+        # class's row or a messages part: decoded, held and appended, nothing learned.
+        plain_keys = [_never_chunk(key[0]) for key in distinct]
         # Each key's latest known shape's template and kind (as known[code][0][2]), for the
         # runs of token rows appended at once: their columns taken by NumPy, not row by row.
         template_of = np.zeros(len(distinct), dtype=np.int64)
@@ -1420,6 +1429,8 @@ class _StoreRows(_Rows):
                         if text is not None:
                             break
             if text is not None:
+                if pending:
+                    flush()
                 shapes.append(shape)
                 texts.append(text)
                 fast_times.append(t)
@@ -1429,9 +1440,20 @@ class _StoreRows(_Rows):
                 row += 1
                 continue
             code = codes[row]
+            if plain_keys[code]:
+                if texts:
+                    flush()
+                pending.append(slow.event(row))
+                position += 1
+                row += 1
+                continue
             # The first row of a new key: a token of a known class of runs (read without
             # decoding its JSON), else any event, decoded in full.
-            made = self._like_class(slow, row) if compact and self.classes else None
+            made = (
+                self._like_class(slow, row)
+                if compact and distinct[code][0] in self.class_kinds
+                else None
+            )
             event = slow.event(row, self._carried(slow.data(row))) if made is None else made[0]
             if made is None:
                 self._remember_chunk(event, slow.data(row))
@@ -1608,6 +1630,7 @@ class _StoreRows(_Rows):
                     matched[2] is None or _same_value(from_json(matched[2][0]), metadata)
                 ):
                     self.classes.append(run_class)
+                    self.class_kinds.add(event["event"])
         return shape
 
     def _know(self, key: tuple, pieces: tuple[str, str], shape: Shape | None) -> bool:
@@ -2042,6 +2065,12 @@ class _SlowRows:
 
 
 _FEW_ROWS = 2048  # rows of one key up to which a check compares them in Python
+
+
+def _never_chunk(kind: Any) -> bool:
+    """Whether events of ``kind`` are a run's start, end or error (their data has no chunk)."""
+    split = split_event(kind) if type(kind) is str else None
+    return split is not None and split[1] in ("start", "end", "error")
 
 
 def _plain_texts(pa: Any, text: Any) -> Any:
