@@ -746,13 +746,14 @@ strings_close(Strings *s)
         PyBuffer_Release(&s->values);
 }
 
-/* String `row`'s bytes and length; NULL (and not an error) if its offsets are out of bounds. */
-static const char *
-strings_at(const Strings *s, Py_ssize_t row, Py_ssize_t *length)
+/* String `row`'s bytes and length: 0 if its offsets are out of bounds (then nothing is set).
+ * An empty string's bytes may be NULL (an array of empty strings may have no values buffer). */
+static int
+strings_at(const Strings *s, Py_ssize_t row, const char **bytes, Py_ssize_t *length)
 {
     int64_t start, end;
     if (row < 0 || row >= s->count)
-        return NULL;
+        return 0;
     if (s->wide) {
         const int64_t *o = (const int64_t *)s->offsets.buf;
         start = o[s->first + row], end = o[s->first + row + 1];
@@ -762,9 +763,10 @@ strings_at(const Strings *s, Py_ssize_t row, Py_ssize_t *length)
         start = o[s->first + row], end = o[s->first + row + 1];
     }
     if (start < 0 || end < start || end > (int64_t)s->values.len)
-        return NULL;
+        return 0;
     *length = (Py_ssize_t)(end - start);
-    return (const char *)s->values.buf + start;
+    *bytes = end == start ? "" : (const char *)s->values.buf + start;
+    return 1;
 }
 
 /* Whether a text is its own JSON string's inside: no quote, backslash or control character. */
@@ -793,9 +795,10 @@ plain_texts(PyObject *module, PyObject *args)
     if (out != NULL) {
         char *flags = PyBytes_AS_STRING(out);
         for (Py_ssize_t row = 0; row < texts.count; row++) {
+            const char *text;
             Py_ssize_t length;
-            const char *text = strings_at(&texts, row, &length);
-            flags[row] = (char)(text != NULL && plain_text(text, length));
+            flags[row] = (char)(strings_at(&texts, row, &text, &length)
+                                && plain_text(text, length));
         }
     }
     strings_close(&texts);
@@ -873,9 +876,8 @@ rows_fit(PyObject *module, PyObject *args)
         }
         if (before == NULL || after == NULL)
             continue;
-        row_data = strings_at(&data, row_at[i], &data_length);
-        text = strings_at(&texts, row_at[i], &text_length);
-        if (row_data == NULL || text == NULL
+        if (!strings_at(&data, row_at[i], &row_data, &data_length)
+            || !strings_at(&texts, row_at[i], &text, &text_length)
             || data_length != before_length + text_length + after_length)
             continue;
         fits[i] = (char)(memcmp(row_data, before, before_length) == 0
