@@ -957,12 +957,46 @@ def _read(
     reader.budget = budget
     try:
         for batch in batches:
-            reader.add(pa, batch)
+            reader.add(pa, _usual_types(pa, batch))
     except _RowProblem as problem:
         raise TraceFileError(problem.reason, path=name, row=problem.row) from None
     except (pa.ArrowException, OSError, ValueError) as error:
         raise TraceFileError(f"cannot read the {what} data ({error})", path=name) from None
     return header, reader.events
+
+
+def _usual_types(pa: Any, batch: Any) -> Any:
+    """``batch`` with its text columns as the readers take them.
+
+    Other tools type texts otherwise: polars writes Arrow files with string views and Parquet
+    files with large strings and large lists. Views become strings; so do large strings but for
+    ``data`` (a batch's payloads may pass 2 GiB: read with 64-bit offsets); lists of texts
+    become lists of strings; a dictionary column other than those a run repeats
+    (:data:`_DICTIONARY_COLUMNS`) becomes its values, and a repeated one keeps string values.
+    """
+
+    def usual(name: str, kind: Any) -> Any:
+        if _is_view(pa, kind) or (pa.types.is_large_string(kind) and name != "data"):
+            return pa.string()
+        if pa.types.is_dictionary(kind):
+            value = usual(name, kind.value_type)
+            if name not in _DICTIONARY_COLUMNS:
+                return value
+            return pa.dictionary(kind.index_type, value) if value != kind.value_type else kind
+        if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _is_text(
+            pa, kind.value_type
+        ):
+            return pa.list_(pa.string())
+        return kind
+
+    arrays = list(batch.columns)
+    changed = False
+    for index, field in enumerate(batch.schema):
+        kind = usual(field.name, field.type)
+        if kind != field.type:
+            arrays[index] = arrays[index].cast(kind)
+            changed = True
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names) if changed else batch
 
 
 def _header(schema: Any, name: str | None) -> dict[str, Any] | None:

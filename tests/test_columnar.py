@@ -1,4 +1,4 @@
-"""Parquet and Arrow trace files: what pandas and DuckDB see without streamviz, and bad files.
+"""Parquet and Arrow trace files: what pandas, polars and DuckDB see without streamviz, bad files.
 
 The round trips themselves (every payload kind, hostile strings, secrets) run over every format in
 test_persistence.py and test_trace_files.py (the ``suffix`` fixture).
@@ -259,6 +259,66 @@ def test_pandas_reads_the_file_as_a_table(tmp_path):
     text = "".join(data["chunk"]["fields"]["content"] for data in tokens)
     assert text == trace.roots[0].children[1].output.content
     assert list(frame["tags"].iloc[1]) == ["seq:step:1", "demo"]
+
+
+def test_polars_reads_the_files_and_its_files_load_back(tmp_path):
+    """A trace filtered in polars and written back (its Arrow files hold string views) opens in
+    streamviz as the rows polars kept."""
+    try:
+        import polars as pl
+    except ImportError:
+        pytest.skip("polars is not installed (it is in the test extra)")
+    trace = graph_trace("sea")
+    trace.save(tmp_path / "t.parquet")
+    trace.save(tmp_path / "t.arrow")
+    frame = pl.read_parquet(tmp_path / "t.parquet")
+    assert pl.read_ipc(tmp_path / "t.arrow").equals(frame)
+    assert frame.height == len(trace)
+    assert frame["seq"].to_list() == list(range(len(trace)))
+    models = [r for r in trace.runs.values() if r.run_type == "chat_model"]
+    tokens = frame.filter(pl.col("event") == "on_chat_model_stream")
+    assert tokens.height == sum(r.chunk_count for r in models)
+    # Written back by polars, whole and filtered: loaded, the same events.
+    frame.write_ipc(tmp_path / "whole.arrow")
+    frame.write_parquet(tmp_path / "whole.parquet")
+    assert any(
+        "view" in str(field.type) for field in pa.ipc.open_file(tmp_path / "whole.arrow").schema
+    ), "polars wrote no string views: the test no longer covers them"
+    for name in ("whole.arrow", "whole.parquet"):
+        assert list(sv.Trace.load(tmp_path / name).events) == list(trace.events), name
+    first = models[0].run_id
+    kept = frame.filter(pl.col("run_id") == first)
+    kept.write_ipc(tmp_path / "one-run.arrow")
+    loaded = sv.Trace.load(tmp_path / "one-run.arrow")
+    assert [e["seq"] for e in loaded.events] == kept["seq"].to_list()
+    assert [e for e in trace.events if e["run_id"] == first] == list(loaded.events)
+
+
+@pytest.mark.parametrize(
+    "column", ["data", "text", "metadata", "event", "name", "run_id", "parent_ids", "tags"]
+)
+@pytest.mark.parametrize("as_", ["string_view", "dictionary", "large_string"])
+def test_texts_typed_as_other_tools_type_them_load(tmp_path, column, as_):
+    """A text column as a view, a dictionary or a large string (a list: of those) loads the same."""
+    trace = chain_trace()
+    trace.save(tmp_path / "t.arrow")
+    table = feather.read_table(tmp_path / "t.arrow")
+    values = table.column(column).combine_chunks()
+    if pa.types.is_list(values.type):  # lists of views, of dictionaries, large of large
+        items = {"string_view": pa.string_view(), "large_string": pa.large_string()}.get(
+            as_, pa.dictionary(pa.int32(), pa.string())
+        )
+        values = values.cast((pa.large_list if as_ == "large_string" else pa.list_)(items))
+    elif as_ == "string_view":
+        values = values.cast(pa.string_view())
+    elif as_ == "dictionary":
+        values = values.dictionary_encode()
+    else:
+        values = values.cast(pa.large_string())
+    table = table.set_column(table.schema.get_field_index(column), column, values)
+    with pa.ipc.new_file(tmp_path / "other.arrow", table.schema) as writer:
+        writer.write_table(table)
+    assert list(sv.Trace.load(tmp_path / "other.arrow").events) == list(trace.events)
 
 
 def test_duckdb_answers_questions_about_one_file(tmp_path):
