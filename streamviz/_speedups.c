@@ -17,6 +17,9 @@
  *                  straight to that run's writer
  *   PartPut        a graph recorder's put: the next "messages" part of the same model call
  *                  straight to its writer
+ *   rows_fit,      loading a columnar file: which token rows are their run's pieces around
+ *   plain_texts    their text (see "loading" below; the reference is Arrow compute in
+ *                  streamviz/_columnar.py, _Checker._fits)
  *
  * The constants and types they compare against come from configure(), called once by _log.py.
  */
