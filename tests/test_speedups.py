@@ -80,9 +80,12 @@ def tool_calls() -> sv.Trace:
     return trace
 
 
-def agent_graph() -> sv.Trace:
+def agent_graph(
+    models: list[DemoChatModel] | None = None, names: tuple[str, str] = ("first", "second")
+) -> sv.Trace:
     """A two-node graph streamed with updates and messages (a token's two rows)."""
-    models = [DemoChatModel(token_delay=0, time_to_first_token=0, seed=seed) for seed in (1, 2)]
+    if models is None:
+        models = [DemoChatModel(token_delay=0, time_to_first_token=0, seed=s) for s in (1, 2)]
 
     def first(state: MessagesState) -> dict[str, Any]:
         return {"messages": [models[0].invoke(state["messages"])]}
@@ -91,14 +94,13 @@ def agent_graph() -> sv.Trace:
         return {"messages": [models[1].invoke(state["messages"])]}
 
     builder = StateGraph(MessagesState)
-    builder.add_node("first", first)
-    builder.add_node("second", second)
-    builder.add_edge(START, "first")
-    builder.add_edge("first", "second")
-    builder.add_edge("second", END)
-    agent = builder.compile()
+    builder.add_node(names[0], first)
+    builder.add_node(names[1], second)
+    builder.add_edge(START, names[0])
+    builder.add_edge(names[0], names[1])
+    builder.add_edge(names[1], END)
     return sv.watch(
-        agent,
+        builder.compile(),
         {"messages": [("user", "tell me a joke")]},
         display=False,
         stream_mode=["updates", "messages"],
@@ -550,25 +552,7 @@ def escaped_tokens() -> sv.Trace:
 def escaped_graph() -> sv.Trace:
     """A graph's updates and messages parts whose tokens need escapes."""
     models = [DemoChatModel(responses=[ESCAPES[::-1], ESCAPES], seed=i, **FAST) for i in (1, 2)]
-
-    def first(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [models[0].invoke(state["messages"])]}
-
-    def second(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [models[1].invoke(state["messages"])]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("first 🦜", first)
-    builder.add_node('se"cond', second)
-    builder.add_edge(START, "first 🦜")
-    builder.add_edge("first 🦜", 'se"cond')
-    builder.add_edge('se"cond', END)
-    return sv.watch(
-        builder.compile(),
-        {"messages": [("user", "tell me a joke")]},
-        display=False,
-        stream_mode=["updates", "messages"],
-    )
+    return agent_graph(models, ("first 🦜", 'se"cond'))
 
 
 def long_run() -> sv.Trace:
