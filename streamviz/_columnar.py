@@ -57,7 +57,13 @@ from streamviz._persistence import (
     write_atomically,
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
-from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
+from streamviz._serialization import (
+    MARKER,
+    from_json,
+    shared_credit,
+    to_json_key,
+    to_json_member,
+)
 from streamviz._validate import MAX_T, Budget, open_regular
 from streamviz.events import split_event
 
@@ -1241,7 +1247,9 @@ class _Rows:
         if "data" in event:
             self._charge(event["data"])
             if decoded is _ABSENT:
+                shared_credit()  # (only what this text's objects share is refunded below)
                 decoded = from_json(_load_json(event["data"], "data"))
+                self.budget.refund(shared_credit())
             event["data"] = decoded
         else:
             event["data"] = {}  # an event saved without data reads as a JSONL line without it
@@ -1271,7 +1279,10 @@ class _Rows:
         problem = _event_problem(encoded)
         if problem is not None:
             raise ValueError(problem)
-        return from_json(encoded)
+        shared_credit()
+        decoded = from_json(encoded)
+        self.budget.refund(shared_credit())
+        return decoded
 
 
 def _before_time(event: dict[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from ._log import ChunkBlock, EventStore, Shape
 from ._redact import redact_pieces, redact_text
-from ._serialization import MARKER, from_json, to_json
+from ._serialization import MARKER, from_json, shared_credit, shared_objects, to_json
 from ._validate import MAX_T, SEQ_RANGE, THREAD_RANGE, Budget, open_regular
 from .events import stream_text, with_stream_text
 
@@ -611,7 +611,7 @@ def read_trace(
             return TraceFileError(reason, path=name)
 
         # Only a regular file: a FIFO would block here forever, a device never end.
-        with open_regular(path_or_file, refuse) as stream:
+        with open_regular(path_or_file, refuse) as stream, shared_objects():
             if kind == "jsonl" and format is None:
                 kind = _sniff(stream) or kind
             return _read_kind(stream, name, kind, max_line_bytes, into, budget)
@@ -619,7 +619,8 @@ def read_trace(
     name = name if isinstance(name, str) else None
     if kind == "jsonl" and format is None:
         kind = _sniff(path_or_file) or kind
-    return _read_kind(path_or_file, name, kind, max_line_bytes, into, budget)
+    with shared_objects():
+        return _read_kind(path_or_file, name, kind, max_line_bytes, into, budget)
 
 
 def _read_kind(
@@ -702,10 +703,12 @@ def _read(
             problem = _event_problem(value)
             if problem is not None:
                 raise _LineProblem(problem)
+            shared_credit()  # (only what this line's objects share is refunded below)
             try:
                 event = from_json(value)
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
+            budget.refund(shared_credit())
             loaded += 1
             if loader is None:
                 events.append(event)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as _dt
 import json
 import math
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import langchain_core.documents as lc_documents
@@ -17,6 +20,7 @@ import langchain_core.prompt_values as lc_prompt_values
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 from streamviz._redact import REDACTED, is_secret_key, redact_text
+from streamviz._validate import json_cost
 from streamviz.events import SerializedError
 
 __all__ = [
@@ -377,7 +381,17 @@ def _decode_marker(kind: Any, m: dict[str, Any]) -> Any:
         except TypeError:  # members that decode to unhashable stand-ins stay a list
             return decoded
     if kind == "lc":
-        return _rebuild_langchain(m["type"], _decode(m["fields"]))
+        memo = getattr(_loading, "memo", None)
+        key = None if memo is None else _json_key(m)
+        if key is None:
+            return _rebuild_langchain(m["type"], _decode(m["fields"]))
+        found = memo.get(key)
+        if found is None:
+            rebuilt = _rebuild_langchain(m["type"], _decode(m["fields"]))
+            memo[key] = (rebuilt, json_cost(m))
+            return rebuilt
+        _loading.credit += found[1]
+        return found[0]
     if kind in ("model", "dataclass"):
         return SerializedObject(kind, str(m["type"]), _decode(m["fields"]))
     if kind == "error":
@@ -418,6 +432,74 @@ def _decode_pairs(pairs: list[Any]) -> dict[Any, Any]:
         except TypeError:  # a key that decodes to an unhashable stand-in (e.g. a dataclass)
             result[repr(key)] = item
     return result
+
+
+# What a load in this thread decoded so far (see shared_objects), or no attribute outside loads.
+_loading = threading.local()
+_TRUE, _FALSE = object(), object()  # in keys: not the ints 1 and 0, which they equal
+
+
+@contextlib.contextmanager
+def shared_objects() -> Iterator[None]:
+    """Within it, equal LangChain objects in the JSON :func:`from_json` decodes are one object.
+
+    A LangGraph agent's model calls each take the whole conversation so far, and capture holds
+    each message once (the graph's state passes the same objects to every call), so a file
+    repeats it once per call after it. A load decodes each distinct message once and gives every
+    event that holds it that object, as capture did: a trace of n calls costs n messages, not
+    n²/2, in time and memory. Equal means the same JSON text: the same fields, values of the
+    same types, keys in the same order (``1``, ``1.0`` and ``true`` differ). Nested calls share
+    one memo; it is dropped when the outermost ends.
+    """
+    if getattr(_loading, "memo", None) is not None:
+        yield
+        return
+    _loading.memo, _loading.credit = {}, 0
+    try:
+        yield
+    finally:
+        _loading.memo, _loading.credit = None, 0
+
+
+def shared_credit() -> int:
+    """What the objects shared since the last call would have cost, then 0 again.
+
+    Their JSON's :func:`~streamviz._validate.json_cost`: what a loader refunds to its budget.
+    """
+    credit = getattr(_loading, "credit", 0)
+    _loading.credit = 0
+    return credit
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable key of a JSON value, equal only for the same JSON text (None: not JSON)."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is dict:
+        key: list[Any] = ["d"]
+        for name, item in value.items():
+            item_key = _json_key(item)
+            if item_key is None and item is not None:
+                return None
+            key.append(name)
+            key.append(item_key)
+        return tuple(key)
+    if kind is list:
+        key = ["l"]
+        for item in value:
+            item_key = _json_key(item)
+            if item_key is None and item is not None:
+                return None
+            key.append(item_key)
+        return tuple(key)
+    if kind is bool:
+        return _TRUE if value else _FALSE
+    if kind is int:
+        return ("i", value)
+    if kind is float:
+        return ("f", repr(value))  # (-0.0 is not 0.0)
+    return None
 
 
 def _rebuild_langchain(tag: Any, fields: Any) -> Any:

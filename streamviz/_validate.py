@@ -97,6 +97,28 @@ def open_regular(path: Any, error: Any) -> IO[bytes]:
         raise
 
 
+def json_cost(value: Any) -> int:
+    """At most what :meth:`Budget.charge` counts for the JSON text of ``value`` (a JSON value).
+
+    Its strings at 2 bytes a character, its objects, arrays and items as ``charge`` counts their
+    braces, brackets and commas; the text's quotes, colons and other commas are not counted.
+    """
+    kind = type(value)
+    if kind is str:
+        return 2 * len(value)
+    if kind is dict:
+        cost = _OBJECT_COST + _ITEM_COST * max(len(value) - 1, 0)
+        for name, item in value.items():
+            cost += 2 * len(name) + json_cost(item)
+        return cost
+    if kind is list:
+        cost = _ARRAY_COST + _ITEM_COST * max(len(value) - 1, 0)
+        for item in value:
+            cost += json_cost(item)
+        return cost
+    return 0
+
+
 class Budget:
     """The memory a load may take, and an estimate of what it has taken so far.
 
@@ -121,6 +143,14 @@ class Budget:
         if self.limit is not None:
             return self.limit
         return BASE_BYTES + DEFAULT_MEMORY_FACTOR * self.read
+
+    def refund(self, cost: int) -> None:
+        """Take back ``cost`` of what was charged.
+
+        For parts of a text decoded to objects the load had already made and shares (see
+        :func:`streamviz._serialization.shared_objects`).
+        """
+        self.used = max(0, self.used - cost)
 
     def charge(self, text: str | bytes) -> str | None:
         """Count ``text``'s estimated cost; why it is refused if over the bound, else None."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from _parity import normalize
 from examples import EXAMPLES
 from helpers import readable_text
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableLambda
+from langgraph.graph import END, START, MessagesState, StateGraph
 from pydantic import SecretStr
 
 import streamviz as sv
+from streamviz.demo import DemoChatModel
 from streamviz.events import SerializedError
 
 
@@ -157,3 +162,111 @@ def test_a_loaded_traces_objects_join_the_old_generation_at_once(tmp_path, suffi
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+# --- A conversation's messages: each loaded once ------------------------------------------------
+
+
+def conversation(turns: int, words: int = 8) -> sv.Trace:
+    """A LangGraph chat of ``turns`` model calls, each given the whole conversation so far."""
+    reply = " ".join(f"word{i}" for i in range(words))
+    model = DemoChatModel(responses=[reply], time_to_first_token=0, token_delay=0)
+
+    def agent(state: MessagesState) -> dict:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    def user(state: MessagesState) -> dict:
+        return {"messages": [("user", f"and then? ({len(state['messages'])})")]}
+
+    def route(state: MessagesState) -> str:
+        return END if len(state["messages"]) >= 2 * turns else "user"
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", agent)
+    builder.add_node("user", user)
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", route, ["user", END])
+    builder.add_edge("user", "agent")
+    return sv.watch(
+        builder.compile(),
+        {"messages": [("user", "hi")]},
+        {"recursion_limit": 4 * turns + 10},
+        display=False,
+        stream_mode=["updates", "messages"],
+    )
+
+
+def model_inputs(trace: sv.Trace) -> list[list]:
+    starts = [e for e in trace.events if e["event"] == "on_chat_model_start"]
+    return [e["data"]["input"]["messages"][0] for e in starts]
+
+
+def test_a_conversations_messages_load_as_one_object_each(tmp_path, suffix):
+    """Each model call's input repeats the conversation so far; capture holds each message once
+    (the graph's state passes the same objects on), and so does a loaded trace."""
+    trace = conversation(12)
+    path = tmp_path / f"chat.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert list(loaded.events) == list(trace.events)
+    inputs = model_inputs(loaded)
+    assert len(inputs) == 12 and [len(i) for i in inputs] == list(range(1, 24, 2))
+    for earlier, later in itertools.pairwise(inputs):
+        assert all(a is b for a, b in zip(earlier, later, strict=False))  # the same objects
+    distinct = {id(message) for messages in inputs for message in messages}
+    assert len(distinct) == 23  # one per message of the conversation
+    # Another load makes its own objects: nothing is shared between traces.
+    assert model_inputs(sv.Trace.load(path))[0][0] is not inputs[0][0]
+
+
+def noted(messages: list) -> sv.Trace:
+    """A step run once per message, each given one: its start event holds it."""
+    step = RunnableLambda(lambda value: value, name="note")
+    with sv.capture() as trace:
+        for message in messages:
+            step.invoke({"message": message})
+    return trace
+
+
+def notes(trace: sv.Trace) -> list:
+    return [e["data"]["input"]["message"] for e in trace.events if e["event"] == "on_chain_start"]
+
+
+def test_equal_messages_differing_in_value_types_stay_apart(tmp_path, suffix):
+    """Shared only when the JSON is the same: 1, 1.0, true, "1" and -0.0 / 0.0 differ."""
+    values = [1, 1.0, True, "1", 0.0, -0.0, None, [1], {"a": 1}]
+    messages = [HumanMessage("same", additional_kwargs={"x": value}) for value in values]
+    trace = noted(messages * 2)
+    trace.save(tmp_path / f"t.{suffix}")
+    loaded = notes(sv.Trace.load(tmp_path / f"t.{suffix}"))
+    assert len({id(message) for message in loaded}) == len(values)
+    for message, original in zip(loaded, messages * 2, strict=True):
+        value, expected = message.additional_kwargs["x"], original.additional_kwargs["x"]
+        assert type(value) is type(expected) and repr(value) == repr(expected)
+    assert all(a is b for a, b in zip(loaded[: len(values)], loaded[len(values) :], strict=True))
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow"])
+def test_a_long_conversation_in_a_columnar_file_loads_with_the_default_bound(tmp_path, suffix):
+    """A 100-turn chat's file compresses its repeated histories ~300x: decoded once per message
+    it fits the default memory bound; decoded once per call it was refused past row ~5,900."""
+    pytest.importorskip("pyarrow")
+    trace = conversation(100, words=40)
+    path = tmp_path / f"chat.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    assert len(loaded) == len(trace)
+    assert model_inputs(loaded)[-1] == model_inputs(trace)[-1]
+
+
+def test_shared_messages_do_not_lift_the_bound_for_distinct_ones(tmp_path):
+    """What sharing refunds is only what it shares: distinct big messages are still refused."""
+    big = "x" * 200_000
+    same = noted([HumanMessage(big) for _ in range(40)])
+    distinct = noted([HumanMessage(f"{i} {big}") for i in range(40)])
+    same.save(tmp_path / "same.jsonl")
+    distinct.save(tmp_path / "distinct.jsonl")
+    bound = 4_000_000  # each text fits (~0.4 MB charged); the 40 distinct ones (~16 MB) do not
+    assert len(sv.Trace.load(tmp_path / "same.jsonl", max_bytes=bound)) == len(same)
+    with pytest.raises(sv.TraceFileError, match="more memory than max_bytes"):
+        sv.Trace.load(tmp_path / "distinct.jsonl", max_bytes=bound)
