@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/browser.py
 	$(BIN)/python bench/paint.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/conversation.py
 	$(BIN)/python bench/memory.py
 
 clean:

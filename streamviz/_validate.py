@@ -20,6 +20,7 @@ itself), and every walker of it is iterative, so what loads can be shown.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 from typing import IO, Any
@@ -98,25 +99,14 @@ def open_regular(path: Any, error: Any) -> IO[bytes]:
 
 
 def json_cost(value: Any) -> int:
-    """At most what :meth:`Budget.charge` counts for the JSON text of ``value`` (a JSON value).
+    """What :meth:`Budget.charge` counts for ``value``'s most compact JSON text (a JSON value).
 
-    Its strings at 2 bytes a character, its objects, arrays and items as ``charge`` counts their
-    braces, brackets and commas; the text's quotes, colons and other commas are not counted.
+    A file's text of the same value is that long or longer (spaces, escaped characters), so this
+    never takes back more than was charged for it.
     """
-    kind = type(value)
-    if kind is str:
-        return 2 * len(value)
-    if kind is dict:
-        cost = _OBJECT_COST + _ITEM_COST * max(len(value) - 1, 0)
-        for name, item in value.items():
-            cost += 2 * len(name) + json_cost(item)
-        return cost
-    if kind is list:
-        cost = _ARRAY_COST + _ITEM_COST * max(len(value) - 1, 0)
-        for item in value:
-            cost += json_cost(item)
-        return cost
-    return 0
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    cost = 2 * len(text) + _OBJECT_COST * text.count("{")
+    return cost + _ARRAY_COST * text.count("[") + _ITEM_COST * text.count(",")
 
 
 class Budget:
