@@ -2,13 +2,14 @@
 
 Run with ``make bench`` or ``.venv/bin/python bench/conversation.py [--turns N ...] [--rounds R]``.
 
-A LangGraph chat (``MessagesState``: a zero-delay demo model answers, a user node asks again) of
-N model calls, streamed by ``sv.watch`` with ``stream_mode=["updates", "messages"]``. Each call's
-start and end events carry the whole conversation so far, so a file repeats each message once per
-later call: its text grows with N², while capture holds each message once. For each N and file
-kind this prints the file's size, the CPU time of ``sv.Trace.load`` (best of R), the loaded
-trace's memory (tracemalloc), the distinct message objects in the model calls' inputs, and whether
-the default memory bound let the file load at all. Every load is checked against the capture.
+A LangGraph chat of N model calls (``streamviz.demo.graphs.build_chat_graph``: a zero-delay demo
+model answers, a user node asks again), streamed by ``sv.watch`` with ``stream_mode=["updates",
+"messages"]``. Each call's start and end events carry the whole conversation so far, so a file
+repeats each message once per later call: its text grows with N², while capture holds each
+message once. For each N and file kind this prints the file's size, the CPU time of
+``sv.Trace.load`` (best of R), the loaded trace's memory (tracemalloc), the distinct message
+objects in the model calls' inputs, and whether the default memory bound let the file load at
+all. Every load is checked against the capture.
 """
 
 from __future__ import annotations
@@ -22,37 +23,16 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from langgraph.graph import END, START, MessagesState, StateGraph
-
 import streamviz as sv
-from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import build_chat_graph
 
 
-def chat(turns: int, words: int = 40) -> sv.Trace:
-    """A chat of ``turns`` model calls, each given the whole conversation so far."""
-    model = DemoChatModel(
-        responses=[" ".join(f"word{i}" for i in range(words))], time_to_first_token=0, token_delay=0
-    )
-
-    def agent(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    def user(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [("user", f"and then? ({len(state['messages'])})")]}
-
-    def route(state: MessagesState) -> str:
-        return END if len(state["messages"]) >= 2 * turns else "user"
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", agent)
-    builder.add_node("user", user)
-    builder.add_edge(START, "agent")
-    builder.add_conditional_edges("agent", route, ["user", END])
-    builder.add_edge("user", "agent")
+def chat(turns: int) -> sv.Trace:
+    """A chat of ``turns`` model calls (``build_chat_graph``), captured."""
     return sv.watch(
-        builder.compile(),
+        build_chat_graph(turns),
         {"messages": [("user", "hi")]},
-        {"recursion_limit": 4 * turns + 10},
+        {"recursion_limit": 2 * turns + 10},
         display=False,
         stream_mode=["updates", "messages"],
     )

@@ -11,11 +11,10 @@ from examples import EXAMPLES
 from helpers import readable_text
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
-from langgraph.graph import END, START, MessagesState, StateGraph
 from pydantic import SecretStr
 
 import streamviz as sv
-from streamviz.demo import DemoChatModel
+from streamviz.demo.graphs import build_chat_graph
 from streamviz.events import SerializedError
 
 
@@ -169,28 +168,10 @@ def test_a_loaded_traces_objects_join_the_old_generation_at_once(tmp_path, suffi
 
 def conversation(turns: int, words: int = 8) -> sv.Trace:
     """A LangGraph chat of ``turns`` model calls, each given the whole conversation so far."""
-    reply = " ".join(f"word{i}" for i in range(words))
-    model = DemoChatModel(responses=[reply], time_to_first_token=0, token_delay=0)
-
-    def agent(state: MessagesState) -> dict:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    def user(state: MessagesState) -> dict:
-        return {"messages": [("user", f"and then? ({len(state['messages'])})")]}
-
-    def route(state: MessagesState) -> str:
-        return END if len(state["messages"]) >= 2 * turns else "user"
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", agent)
-    builder.add_node("user", user)
-    builder.add_edge(START, "agent")
-    builder.add_conditional_edges("agent", route, ["user", END])
-    builder.add_edge("user", "agent")
     return sv.watch(
-        builder.compile(),
+        build_chat_graph(turns, words),
         {"messages": [("user", "hi")]},
-        {"recursion_limit": 4 * turns + 10},
+        {"recursion_limit": 2 * turns + 10},
         display=False,
         stream_mode=["updates", "messages"],
     )

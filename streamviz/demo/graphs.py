@@ -22,6 +22,8 @@
 - :data:`tool_agent_graph`: ``agent -> tools -> agent``, an agent whose model
   (:class:`~streamviz.demo.DemoToolModel`) streams two tool calls in parallel (``get_weather``,
   ``get_time``), a ``ToolNode`` runs them, and the model answers with their results.
+- :func:`build_chat_graph`: a chat of ``turns`` model calls, each given the whole conversation so
+  far (traces whose events repeat a growing history).
 
 They are also served by ``langgraph dev`` from ``notebooks/langgraph/langgraph.json``.
 
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send, interrupt
 
@@ -58,6 +60,7 @@ __all__ = [
     "bench_graph",
     "build_approval_graph",
     "build_bench_graph",
+    "build_chat_graph",
     "build_failing_graph",
     "build_fanout_graph",
     "build_joke_graph",
@@ -383,7 +386,6 @@ def build_tool_agent_graph(model: Any = None) -> CompiledStateGraph:
     interleaved); the tools are :func:`~streamviz.demo.get_weather` and
     :func:`~streamviz.demo.get_time`. Input: ``{"messages": [("user", "...")]}``.
     """
-    from langgraph.graph import MessagesState
     from langgraph.prebuilt import ToolNode, tools_condition
 
     from streamviz.demo._tools import DemoToolModel, get_time, get_weather
@@ -406,3 +408,34 @@ def build_tool_agent_graph(model: Any = None) -> CompiledStateGraph:
 
 
 tool_agent_graph = build_tool_agent_graph()
+
+
+def build_chat_graph(turns: int, words: int = 40) -> CompiledStateGraph:
+    """``agent -> user -> agent ...``: a chat of ``turns`` model calls, then the end.
+
+    Each call of the zero-delay :class:`~streamviz.demo.DemoChatModel` (a reply of ``words``
+    words) takes the whole conversation so far, as a chat agent's does; a ``user`` node asks
+    again in between. Input: ``{"messages": [("user", "...")]}``; pass a ``recursion_limit`` of
+    at least ``2 * turns + 2`` in the config.
+    """
+    reply = " ".join(f"word{i}" for i in range(words))
+    model = DemoChatModel(responses=[reply], time_to_first_token=0, token_delay=0)
+
+    def agent(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    def user(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [("user", f"and then? ({len(state['messages'])})")]}
+
+    def route(state: MessagesState) -> str:
+        return END if len(state["messages"]) >= 2 * turns else "user"
+
+    return (
+        StateGraph(MessagesState)
+        .add_node("agent", agent)
+        .add_node("user", user)
+        .add_edge(START, "agent")
+        .add_conditional_edges("agent", route, ["user", END])
+        .add_edge("user", "agent")
+        .compile(name="chat")
+    )
