@@ -47,6 +47,7 @@ from streamviz._persistence import (
     _check_header,
     _check_type,
     _chunk_text,
+    _decode_charged,
     _describe,
     _encode_line,
     _event_problem,
@@ -57,13 +58,7 @@ from streamviz._persistence import (
     write_atomically,
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
-from streamviz._serialization import (
-    MARKER,
-    from_json,
-    shared_credit,
-    to_json_key,
-    to_json_member,
-)
+from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
 from streamviz._validate import MAX_T, Budget, open_regular
 from streamviz.events import split_event
 
@@ -1247,9 +1242,7 @@ class _Rows:
         if "data" in event:
             self._charge(event["data"])
             if decoded is _ABSENT:
-                shared_credit()  # (only what this text's objects share is refunded below)
-                decoded = from_json(_load_json(event["data"], "data"))
-                self.budget.refund(shared_credit())
+                decoded = _decode_charged(_load_json(event["data"], "data"), self.budget)
             event["data"] = decoded
         else:
             event["data"] = {}  # an event saved without data reads as a JSONL line without it
@@ -1279,10 +1272,7 @@ class _Rows:
         problem = _event_problem(encoded)
         if problem is not None:
             raise ValueError(problem)
-        shared_credit()
-        decoded = from_json(encoded)
-        self.budget.refund(shared_credit())
-        return decoded
+        return _decode_charged(encoded, self.budget)
 
 
 def _before_time(event: dict[str, Any]) -> list[str]:

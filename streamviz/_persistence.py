@@ -623,6 +623,18 @@ def read_trace(
         return _read_kind(path_or_file, name, kind, max_line_bytes, into, budget)
 
 
+def _decode_charged(value: Any, budget: Budget) -> Any:
+    """:func:`from_json` of a value whose text ``budget`` was charged for.
+
+    What its objects shared with earlier ones (see :func:`shared_objects`) would have cost is
+    refunded: only those of this value.
+    """
+    shared_credit()
+    decoded = from_json(value)
+    budget.refund(shared_credit())
+    return decoded
+
+
 def _read_kind(
     stream: IO[Any],
     name: str | None,
@@ -703,12 +715,10 @@ def _read(
             problem = _event_problem(value)
             if problem is not None:
                 raise _LineProblem(problem)
-            shared_credit()  # (only what this line's objects share is refunded below)
             try:
-                event = from_json(value)
+                event = _decode_charged(value, budget)
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
-            budget.refund(shared_credit())
             loaded += 1
             if loader is None:
                 events.append(event)
