@@ -58,7 +58,13 @@ from streamviz._persistence import (
     write_atomically,
 )
 from streamviz._redact import REDACTED, is_secret_key, redact_text
-from streamviz._serialization import MARKER, from_json, to_json_key, to_json_member
+from streamviz._serialization import (
+    MARKER,
+    from_json,
+    may_hold_markers,
+    to_json_key,
+    to_json_member,
+)
 from streamviz._validate import MAX_T, Budget, open_regular
 from streamviz.events import split_event
 
@@ -1237,12 +1243,15 @@ class _Rows:
                 raise ValueError(f"event key 'metadata' must be {_OBJECT}, not {_describe(value)}")
             if len(self.metadata) >= _CACHE_LIMIT:
                 self.metadata.clear()
-            metadata = self.metadata[text] = from_json(value)
+            metadata = self.metadata[text] = from_json(value) if may_hold_markers(text) else value
         event["metadata"] = metadata
         if "data" in event:
             self._charge(event["data"])
             if decoded is _ABSENT:
-                decoded = _decode_charged(_load_json(event["data"], "data"), self.budget)
+                text = event["data"]
+                decoded = _load_json(text, "data")
+                if type(text) is not str or may_hold_markers(text):
+                    decoded = _decode_charged(decoded, self.budget)
             event["data"] = decoded
         else:
             event["data"] = {}  # an event saved without data reads as a JSONL line without it
@@ -1859,7 +1868,8 @@ class _RunClass:
             chunk.__dict__["id"] = message_id  # (a new object, as above)
             return chunk
         chunk[0].__dict__["id"] = message_id
-        return type(chunk)((chunk[0], from_json(metadata[0])))
+        value, text = metadata
+        return type(chunk)((chunk[0], from_json(value) if may_hold_markers(text) else value))
 
 
 def _same_value(a: Any, b: Any) -> bool:

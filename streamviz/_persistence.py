@@ -20,7 +20,14 @@ from typing import IO, Any
 
 from ._log import ChunkBlock, EventStore, Shape
 from ._redact import redact_pieces, redact_text
-from ._serialization import MARKER, from_json, shared_credit, shared_objects, to_json
+from ._serialization import (
+    MARKER,
+    from_json,
+    may_hold_markers,
+    shared_credit,
+    shared_objects,
+    to_json,
+)
 from ._validate import MAX_T, SEQ_RANGE, THREAD_RANGE, Budget, open_regular
 from .events import stream_text, with_stream_text
 
@@ -716,7 +723,7 @@ def _read(
             if problem is not None:
                 raise _LineProblem(problem)
             try:
-                event = _decode_charged(value, budget)
+                event = _decode_charged(value, budget) if may_hold_markers(text) else value
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
             loaded += 1

@@ -25,7 +25,8 @@ from streamviz.events import SerializedError
 
 __all__ = [
     "MARKER", "MAX_DEPTH", "MAX_REPR_CHARS", "REDACTED", "SerializedError", "SerializedObject",
-    "UnserializableValue", "from_json", "redact_text", "to_json", "to_json_key", "to_json_member",
+    "UnserializableValue", "from_json", "may_hold_markers", "redact_text", "to_json", "to_json_key",
+    "to_json_member",
 ]  # fmt: skip
 
 MARKER = "__sv__"
@@ -340,6 +341,15 @@ def from_json(value: Any) -> Any:
         raise ValueError("value is nested too deeply to decode") from None
 
 
+def may_hold_markers(text: str) -> bool:
+    r"""Whether :func:`from_json` of JSON ``text`` may differ from the text's value as parsed.
+
+    It decodes ``__sv__`` markers and nothing else, so a text without that key needs no
+    decoding: the key cannot hide in it, since only a ``\u`` escape could spell it otherwise.
+    """
+    return MARKER in text or "\\u" in text
+
+
 def _decode(value: Any) -> Any:
     cls = type(value)
     if cls is list:
@@ -382,16 +392,9 @@ def _decode_marker(kind: Any, m: dict[str, Any]) -> Any:
             return decoded
     if kind == "lc":
         memo = getattr(_loading, "memo", None)
-        key = None if memo is None else _json_key(m)
-        if key is None:
+        if memo is None:
             return _rebuild_langchain(m["type"], _decode(m["fields"]))
-        found = memo.get(key)
-        if found is None:
-            rebuilt = _rebuild_langchain(m["type"], _decode(m["fields"]))
-            memo[key] = (rebuilt, json_cost(m))
-            return rebuilt
-        _loading.credit += found[1]
-        return found[0]
+        return _shared_langchain(memo, m)
     if kind in ("model", "dataclass"):
         return SerializedObject(kind, str(m["type"]), _decode(m["fields"]))
     if kind == "error":
@@ -459,6 +462,75 @@ def shared_objects() -> Iterator[None]:
         yield
     finally:
         _loading.memo, _loading.credit = None, 0
+
+
+class _Shared:
+    """The objects decoded from the ``lc`` markers of one hint (see :func:`_shared_langchain`).
+
+    ``first`` is the first marker of the hint and what it was decoded to, until a second marker
+    with that hint comes: then each marker's exact key (:func:`_json_key`) is made, and
+    ``exact`` maps each key to its object and its JSON cost (made when it is first shared).
+    """
+
+    __slots__ = ("exact", "first")
+
+    def __init__(self, marker: dict[str, Any], rebuilt: Any) -> None:
+        self.first: tuple[dict[str, Any], Any] | None = (marker, rebuilt)
+        self.exact: dict[Any, list[Any]] = {}
+
+
+def _hint(m: dict[str, Any]) -> Any:
+    """A cheap key of an ``lc`` marker: equal for equal markers, rarely for different ones.
+
+    The class, the number of fields, the message's ``id`` if it is a string (most messages a
+    graph passes around have one) and its ``content``'s length. A message seen once (a model's
+    answer) is then told apart without walking it; only markers whose hints meet are compared
+    exactly.
+    """
+    fields = m.get("fields")
+    tag = m.get("type")
+    if type(fields) is not dict or type(tag) is not str:
+        return None
+    message_id = fields.get("id")
+    content = fields.get("content")
+    return (
+        tag,
+        len(fields),
+        message_id if type(message_id) is str else None,
+        len(content) if type(content) in (str, list) else None,
+    )
+
+
+def _shared_langchain(memo: dict[Any, _Shared], m: dict[str, Any]) -> Any:
+    """An ``lc`` marker decoded, or the object an equal marker of this load was decoded to.
+
+    Equal markers are those with the same :func:`_json_key`; it is made only for markers whose
+    :func:`_hint` an earlier one had. A shared object adds its JSON cost to the credit.
+    """
+    hint = _hint(m)
+    shared = memo.get(hint) if hint is not None else None
+    if shared is None:
+        rebuilt = _rebuild_langchain(m["type"], _decode(m["fields"]))
+        if hint is not None:
+            memo[hint] = _Shared(m, rebuilt)
+        return rebuilt
+    if shared.first is not None:  # a second marker of this hint: the first one's key now
+        first, first_rebuilt = shared.first
+        shared.first = None
+        first_key = _json_key(first)
+        if first_key is not None:
+            shared.exact[first_key] = [first_rebuilt, first]
+    key = _json_key(m)
+    found = shared.exact.get(key) if key is not None else None
+    if found is None:
+        rebuilt = _rebuild_langchain(m["type"], _decode(m["fields"]))
+        if key is not None:
+            shared.exact[key] = [rebuilt, m]
+        return rebuilt
+    if type(found[1]) is not int:  # its cost, made once: from the marker it was decoded from
+        found[1] = json_cost(found[1])
+    _loading.credit += found[1]
+    return found[0]
 
 
 def shared_credit() -> int:
