@@ -227,6 +227,52 @@ def test_equal_messages_differing_in_value_types_stay_apart(tmp_path, suffix):
     assert all(a is b for a, b in zip(loaded[: len(values)], loaded[len(values) :], strict=True))
 
 
+def test_messages_alike_but_for_their_text_stay_apart(tmp_path, suffix):
+    """One id, one length of content, the same fields: only the text differs. A load compares
+    such messages in full before it shares one, so each keeps its own text."""
+    texts = ["abc", "abd", "xyz", "abc"]
+    messages = [HumanMessage(text, id="m-1") for text in texts]
+    trace = noted(messages)
+    trace.save(tmp_path / f"t.{suffix}")
+    loaded = notes(sv.Trace.load(tmp_path / f"t.{suffix}"))
+    assert [message.content for message in loaded] == texts
+    assert loaded[0] is loaded[3]  # the same JSON: one object
+    assert len({id(message) for message in loaded}) == 3
+
+
+def test_a_marker_key_spelled_with_an_escape_is_still_decoded(tmp_path, suffix):
+    """A text without the marker key as written needs no decoding, but JSON may spell the key
+    with ``\\u`` escapes: such a text is decoded as it always was."""
+    step = RunnableLambda(lambda value: value, name="note")
+    with sv.capture() as trace:
+        step.invoke({"pair": (1, 2)})
+    trace.save(tmp_path / f"t.{suffix}")
+    marker, escaped = '"__sv__":"tuple"', '"\\u005f_sv__":"tuple"'
+    path = tmp_path / f"t.{suffix}"
+    if suffix == "jsonl":
+        text = path.read_text(encoding="utf-8")
+        assert text.count(marker) == 3  # the start's input, the end's output and input
+        path.write_text(text.replace(marker, escaped), encoding="utf-8")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pyarrow import feather
+
+        table = pq.read_table(path) if suffix == "parquet" else feather.read_table(path)
+        data = table.column("data").to_pylist()
+        assert sum(value.count(marker) for value in data if value) == 3
+        data = [value and value.replace(marker, escaped) for value in data]
+        column = pa.array(data, table.schema.field("data").type)
+        table = table.set_column(table.schema.get_field_index("data"), "data", column)
+        if suffix == "parquet":
+            pq.write_table(table, path)
+        else:
+            feather.write_feather(table, path, compression="uncompressed")
+    start, end = (e for e in sv.Trace.load(path).events if e["event"].startswith("on_chain"))
+    assert start["data"]["input"] == {"pair": (1, 2)}
+    assert end["data"] == {"output": {"pair": (1, 2)}, "input": {"pair": (1, 2)}}
+
+
 @pytest.mark.parametrize("suffix", ["parquet", "arrow"])
 def test_a_long_conversation_in_a_columnar_file_loads_with_the_default_bound(tmp_path, suffix):
     """A 100-turn chat's file compresses its repeated histories ~300x: decoded once per message
