@@ -8,6 +8,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,15 @@ __all__ = [
     "UnserializableValue", "from_json", "may_hold_markers", "redact_text", "to_json", "to_json_key",
     "to_json_member",
 ]  # fmt: skip
+
+# streamviz/_speedups.c's same_json, when built and not switched off (as in _log.py); without
+# it, LangChain objects are compared by their exact keys only.
+_same_json: Any = None
+if not os.environ.get("STREAMVIZ_PURE_PYTHON"):
+    try:
+        from streamviz._speedups import same_json as _same_json
+    except ImportError:
+        _same_json = None
 
 MARKER = "__sv__"
 MAX_DEPTH = 200
@@ -467,16 +477,18 @@ def shared_objects() -> Iterator[None]:
 class _Shared:
     """The objects decoded from the ``lc`` markers of one hint (see :func:`_shared_langchain`).
 
-    ``first`` is the first marker of the hint and what it was decoded to, until a second marker
-    with that hint comes: then each marker's exact key (:func:`_json_key`) is made, and
-    ``exact`` maps each key to its object and its JSON cost (made when it is first shared).
+    ``marker`` and ``rebuilt``: the first marker of the hint and what it was decoded to, which
+    later markers are compared with (:func:`_same_json`) while they are all the same as it. Once
+    one is not, ``exact`` maps each marker's exact key (:func:`_json_key`) to its object and its
+    JSON cost. A cost is made when the object is first shared.
     """
 
-    __slots__ = ("exact", "first")
+    __slots__ = ("cost", "exact", "marker", "rebuilt")
 
     def __init__(self, marker: dict[str, Any], rebuilt: Any) -> None:
-        self.first: tuple[dict[str, Any], Any] | None = (marker, rebuilt)
-        self.exact: dict[Any, list[Any]] = {}
+        self.marker, self.rebuilt = marker, rebuilt
+        self.cost: int | None = None
+        self.exact: dict[Any, list[Any]] | None = None
 
 
 def _hint(m: dict[str, Any]) -> Any:
@@ -504,8 +516,10 @@ def _hint(m: dict[str, Any]) -> Any:
 def _shared_langchain(memo: dict[Any, _Shared], m: dict[str, Any]) -> Any:
     """An ``lc`` marker decoded, or the object an equal marker of this load was decoded to.
 
-    Equal markers are those with the same :func:`_json_key`; it is made only for markers whose
-    :func:`_hint` an earlier one had. A shared object adds its JSON cost to the credit.
+    Equal markers are the same JSON (:func:`_json_key`). Only markers whose :func:`_hint` an
+    earlier one had are compared: with the first of their hint in C while they are all the
+    same as it (a conversation's history repeated call after call), else by their exact keys.
+    A shared object adds its JSON cost to the credit.
     """
     hint = _hint(m)
     shared = memo.get(hint) if hint is not None else None
@@ -514,12 +528,17 @@ def _shared_langchain(memo: dict[Any, _Shared], m: dict[str, Any]) -> Any:
         if hint is not None:
             memo[hint] = _Shared(m, rebuilt)
         return rebuilt
-    if shared.first is not None:  # a second marker of this hint: the first one's key now
-        first, first_rebuilt = shared.first
-        shared.first = None
-        first_key = _json_key(first)
+    if shared.exact is None:
+        if _same_json is not None and _same_as(shared.marker, m):
+            if shared.cost is None:
+                shared.cost = json_cost(shared.marker)
+            _loading.credit += shared.cost
+            return shared.rebuilt
+        # Another marker of this hint (or no C): exact keys from now on.
+        shared.exact = {}
+        first_key = _json_key(shared.marker)
         if first_key is not None:
-            shared.exact[first_key] = [first_rebuilt, first]
+            shared.exact[first_key] = [shared.rebuilt, shared.marker]
     key = _json_key(m)
     found = shared.exact.get(key) if key is not None else None
     if found is None:
@@ -531,6 +550,14 @@ def _shared_langchain(memo: dict[Any, _Shared], m: dict[str, Any]) -> Any:
         found[1] = json_cost(found[1])
     _loading.credit += found[1]
     return found[0]
+
+
+def _same_as(first: dict[str, Any], m: dict[str, Any]) -> bool:
+    """:func:`_same_json` of two markers; nested too deeply for it: not known to be the same."""
+    try:
+        return bool(_same_json(first, m))
+    except RecursionError:
+        return False
 
 
 def shared_credit() -> int:

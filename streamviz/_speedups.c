@@ -20,12 +20,15 @@
  *   rows_fit,      loading a columnar file: which token rows are their run's pieces around
  *   plain_texts    their text (see "loading" below; the reference is Arrow compute in
  *                  streamviz/_columnar.py, _Checker._fits)
+ *   same_json      loading: whether a LangChain object's JSON is that of one already decoded
+ *                  (the reference: streamviz/_serialization.py, _json_key)
  *
  * The constants and types they compare against come from configure(), called once by _log.py.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pythread.h>
+#include <math.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -898,6 +901,85 @@ close_strings:
     return out;
 }
 
+/* ------------------------------------------------------------------ same_json */
+/* Loading: whether two values parsed from JSON are the same JSON text, as
+ * streamviz/_serialization.py's _json_key tells them apart (the reference): the same type at every
+ * level (1, 1.0 and true differ), an object's keys in the same order, floats equal with the same
+ * sign (-0.0 is not 0.0) or both NaN. A value of any other type is never the same. 1, 0, or -1
+ * with an exception (nesting too deep). */
+static int
+json_same(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    PyTypeObject *type = Py_TYPE(a);
+    if (type != Py_TYPE(b))
+        return 0;
+    if (type == &PyUnicode_Type) {
+        int order = PyUnicode_Compare(a, b);
+        return order == -1 && PyErr_Occurred() ? -1 : order == 0;
+    }
+    if (type == &PyLong_Type)
+        return PyObject_RichCompareBool(a, b, Py_EQ);
+    if (type == &PyFloat_Type) {
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
+        if (isnan(x) || isnan(y))
+            return isnan(x) && isnan(y);
+        return x == y && signbit(x) == signbit(y);
+    }
+    if (type != &PyList_Type && type != &PyDict_Type)
+        return 0;  /* True/False/None are singletons: equal ones were the same object */
+    if (Py_SIZE(a) != Py_SIZE(b) && type == &PyList_Type)
+        return 0;
+    if (type == &PyDict_Type && PyDict_GET_SIZE(a) != PyDict_GET_SIZE(b))
+        return 0;
+    if (Py_EnterRecursiveCall(" in same_json"))
+        return -1;
+    int same = 1;
+    if (type == &PyList_Type) {
+        for (Py_ssize_t i = 0; same == 1 && i < PyList_GET_SIZE(a); i++) {
+            if (i >= PyList_GET_SIZE(b)) {  /* (a list changed meanwhile) */
+                same = 0;
+                break;
+            }
+            PyObject *x = Py_NewRef(PyList_GET_ITEM(a, i)), *y = Py_NewRef(PyList_GET_ITEM(b, i));
+            same = json_same(x, y);
+            Py_DECREF(x);
+            Py_DECREF(y);
+        }
+    }
+    else {
+        Py_ssize_t i = 0, j = 0;
+        PyObject *key_a, *value_a, *key_b, *value_b;
+        while (same == 1 && PyDict_Next(a, &i, &key_a, &value_a)) {
+            if (!PyDict_Next(b, &j, &key_b, &value_b)) {
+                same = 0;
+                break;
+            }
+            Py_INCREF(key_a), Py_INCREF(value_a), Py_INCREF(key_b), Py_INCREF(value_b);
+            same = json_same(key_a, key_b);
+            if (same == 1)
+                same = json_same(value_a, value_b);
+            Py_DECREF(key_a), Py_DECREF(value_a), Py_DECREF(key_b), Py_DECREF(value_b);
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return same;
+}
+
+static PyObject *
+same_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "same_json takes two values");
+        return NULL;
+    }
+    int same = json_same(args[0], args[1]);
+    if (same < 0)
+        return NULL;
+    return PyBool_FromLong(same);
+}
+
 /* ------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
@@ -906,6 +988,9 @@ static PyMethodDef methods[] = {
     {"plain_texts", plain_texts, METH_VARARGS,
      PyDoc_STR("plain_texts(offsets, values, offset, length) -> bytes: 1 for each string of an Arrow "
                "string array that needs no escape in a JSON string, else 0.")},
+    {"same_json", (PyCFunction)(void (*)(void))same_json, METH_FASTCALL,
+     PyDoc_STR("same_json(a, b) -> bool: whether two values parsed from JSON are the same JSON "
+               "text (types, key order and the sign of zero kept apart; NaN the same as NaN).")},
     {"rows_fit", rows_fit, METH_VARARGS,
      PyDoc_STR("rows_fit(data_offsets, data_values, data_offset, wide, text_offsets, text_values, "
                "text_offset, length, rows, which, befores, afters) -> bytes: 1 where data[row] is "

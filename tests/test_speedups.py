@@ -10,6 +10,7 @@ collector's and the trace files' tests under it.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -785,6 +786,100 @@ def test_a_token_row_edited_by_hand_loads_the_same_with_c(edit, suffix, tmp_path
         assert (chunk.id, chunk.content) == (saved.id, expected[1])
     else:
         assert events[row]["data"] == expected[1]
+
+
+# ---------------------------------------------------------------------------- same_json
+def json_values() -> list[Any]:
+    """Values as JSON parses them, some equal in Python but not as JSON text."""
+    nan = float("nan")
+    return [
+        1, 1.0, True, 0, 0.0, -0.0, False, None, nan, float("inf"), -float("inf"), 10**30,
+        "", "1", "é", "\U0001f600", "a\x00b", "\ud800",
+        [], [1], [1.0], [[]], [1, [2, [3]]], [nan], {"a": [1, {"b": None}]},
+        {}, {"a": 1}, {"a": 1.0}, {"a": True}, {"a": 1, "b": 2}, {"b": 2, "a": 1},
+        {"__sv__": "lc", "type": "HumanMessage", "fields": {"content": "hi", "id": "m-1"}},
+        {"__sv__": "lc", "type": "HumanMessage", "fields": {"id": "m-1", "content": "hi"}},
+        {"__sv__": "lc", "type": "HumanMessage", "fields": {"content": "hi", "id": "m-2"}},
+    ]  # fmt: skip
+
+
+@needs_speedups
+def test_same_json_tells_apart_what_the_exact_keys_tell_apart():
+    """The C comparison a load shares LangChain objects by is the Python keys' rule: the same
+    types, key order and sign of zero at every level; NaN is NaN."""
+    from streamviz._serialization import _json_key
+
+    values = json_values()
+    copies = json.loads(json.dumps(values))  # equal values as other objects, parsed
+    copies[values.index(10**30)] = 10**30
+    for a, b in itertools.product(values + copies, repeat=2):
+        key = _json_key(a)  # (None: not JSON, or None itself)
+        expected = (a is None and b is None) or (key is not None and key == _json_key(b))
+        assert SPEEDUPS.same_json(a, b) is expected, (a, b)
+    assert SPEEDUPS.same_json({1, 2}, {1, 2}) is False  # not a JSON value: never shared
+    deep: list[Any] = [[], []]
+    for _ in range(100_000):
+        deep = [[deep[0]], [deep[1]]]
+    with pytest.raises(RecursionError):  # (a load then compares by the exact keys)
+        SPEEDUPS.same_json(*deep)
+
+
+@needs_speedups
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_shared_objects_are_the_same_with_and_without_same_json(monkeypatch, tmp_path, suffix):
+    """A conversation's history and messages alike but for one value load the same, with the C
+    comparison or with the exact keys only."""
+    from langchain_core.messages import HumanMessage
+    from langchain_core.runnables import RunnableLambda
+
+    from streamviz import _serialization
+    from streamviz.demo.graphs import build_chat_graph
+
+    if suffix != "jsonl":
+        need_pyarrow()
+    chat = sv.watch(
+        build_chat_graph(6, 8),
+        {"messages": [("user", "hi")]},
+        {"recursion_limit": 30},
+        display=False,
+        stream_mode=["updates", "messages"],
+    )
+    step = RunnableLambda(lambda value: value, name="note")
+    with sv.capture() as alike:
+        for value in [1, 1.0, True, 1, -0.0, 0.0, 1.0]:
+            step.invoke({"message": HumanMessage("same", id="m", additional_kwargs={"x": value})})
+    loaded = {}
+    for name, trace in (("chat", chat), ("alike", alike)):
+        trace.save(tmp_path / f"{name}.{suffix}")
+        for on in (True, False):
+            monkeypatch.setattr(_serialization, "_same_json", SPEEDUPS.same_json if on else None)
+            loaded[name, on] = sv.Trace.load(tmp_path / f"{name}.{suffix}")
+    for name, trace in (("chat", chat), ("alike", alike)):
+        assert list(loaded[name, True].events) == list(loaded[name, False].events)
+        assert list(loaded[name, True].events) == list(trace.events)
+
+    def objects(trace: sv.Trace) -> list[int]:
+        """Which of the loaded messages are one object, numbered as first seen."""
+        found: dict[int, int] = {}
+        for event in trace.events:
+            if event["event"] == "on_chat_model_start":
+                messages = event["data"]["input"]["messages"][0]
+            elif event["event"] == "on_chain_start" and event["name"] == "note":
+                messages = [event["data"]["input"]["message"]]
+            else:
+                continue
+            for message in messages:
+                found.setdefault(id(message), len(found))
+        return [found[key] for key in found]
+
+    for name in ("chat", "alike"):
+        assert objects(loaded[name, True]) == objects(loaded[name, False])
+    values = [
+        e["data"]["input"]["message"].additional_kwargs["x"]
+        for e in loaded["alike", True].events
+        if e["event"] == "on_chain_start" and e["name"] == "note"
+    ]
+    assert [repr(v) for v in values] == ["1", "1.0", "True", "1", "-0.0", "0.0", "1.0"]
 
 
 @needs_speedups
