@@ -26,9 +26,11 @@ import math
 import os
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import IO, Any
 
 from langchain_core.messages import AIMessageChunk
@@ -549,12 +551,13 @@ class _Encoder:
         ``encoded``: each row's text column and its JSON string (see :func:`_token_columns`).
         """
         source_of, sources = self.source_of, self.sources
-        distinct = set(skeletons)
-        for skeleton in distinct:
+        distinct: dict[Any, int] = {}  # skeleton -> its source
+        for skeleton in set(skeletons):
             if id(skeleton.fixed) not in source_of:
                 source_of[id(skeleton.fixed)] = len(sources)
                 sources.append(skeleton.fixed)
-        self.source.extend([source_of[id(skeleton.fixed)] for skeleton in skeletons])
+            distinct[skeleton] = source_of[id(skeleton.fixed)]
+        self.source.extend(map(distinct.__getitem__, skeletons))
         columns = self.columns
         count = len(encoded)
         columns["t"].extend(times)  # (finite: the rows that are not take the full path)
@@ -585,9 +588,9 @@ class _Encoder:
                 ]
             )
         # data: the JSON string alone, joined with its skeleton's pieces by batch().
-        strings = [value[1] for value in encoded]
+        strings = list(map(itemgetter(1), encoded))
         columns["data"].extend(strings)
-        columns["text"].extend([value[0] for value in encoded])
+        columns["text"].extend(map(itemgetter(0), encoded))
         columns["extra"].extend([None] * len(strings))
         self.rows += len(strings)
         around = {skeleton: len(skeleton.before) + len(skeleton.after) for skeleton in distinct}
@@ -796,11 +799,19 @@ def _token_columns(text: str) -> tuple[str | None, str]:
     return text, encode_basestring(text)
 
 
-def _next_false(flags: list[bool], start: int) -> int:
-    try:
-        return flags.index(False, start)
-    except ValueError:
-        return len(flags)
+def _next_full(columns: tuple[list[Any], ...], odd: list[int], start: int) -> int:
+    """The first row from ``start`` that takes the full path (else the number of rows).
+
+    That is, the first None in any of ``columns`` (a row's skeleton, its token's columns) or
+    the first of the ``odd`` rows (sorted). Searched by ``list.index`` (in C): such rows are a
+    few of a block's, where a list of a flag per row cost a step per row.
+    """
+    stop = len(columns[0])
+    for values in columns:
+        if None in values[start:stop]:
+            stop = values.index(None, start, stop)
+    at = bisect_left(odd, start)
+    return min(stop, odd[at]) if at < len(odd) else stop
 
 
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
@@ -847,19 +858,14 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                         token_texts.clear()
                     token_texts[text] = value
                 encoded[row] = value if value[0] is not None else None
-            fits = [
-                skeleton is not None and value is not None
-                for skeleton, value in zip(found, encoded, strict=True)
-            ]
-            odd = ~np.isfinite(np.frombuffer(times, dtype=np.float64)) | (
-                np.frombuffer(threads, dtype=np.uint64) > _INT64[1]
-            )  # a t or thread a row cannot hold: the full path
-            for row in np.flatnonzero(odd).tolist():
-                fits[row] = False
+            odd = np.flatnonzero(
+                ~np.isfinite(np.frombuffer(times, dtype=np.float64))
+                | (np.frombuffer(threads, dtype=np.uint64) > _INT64[1])
+            ).tolist()  # a t or thread a row cannot hold: the full path
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
-                stop = _next_false(fits, start)
+                stop = _next_full((found, encoded), odd, start)
                 if stop > start:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
