@@ -26,9 +26,11 @@ import math
 import os
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from json.decoder import scanstring
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import IO, Any
 
 from langchain_core.messages import AIMessageChunk
@@ -227,6 +229,32 @@ def _short_pieces(pieces: tuple[str, str], metadata: str) -> tuple[str, str] | N
     return before, short[len(before) :]
 
 
+def _plain_key(value: dict) -> tuple | None:
+    """A key that two dicts share only if :func:`to_json` writes them the same, or None.
+
+    For a dict whose keys are strings and whose values are strings, integers, booleans, None,
+    floats and tuples or lists of strings (a run's metadata): its items in order, each value
+    with its exact type (``1``, ``1.0`` and ``True`` are equal, but written apart) and a float
+    by its ``repr`` (``0.0 == -0.0``). Such a dict holds no container that could make a cycle
+    or reach the depth limit, so its text is the same wherever it is (at depth below
+    :data:`_SHALLOW`) and whatever object holds it. None for any other dict.
+    """
+    items = []
+    for name, item in value.items():
+        kind = type(item)
+        if type(name) is not str:
+            return None
+        if kind is str or kind is int or kind is bool or item is None:
+            items.append((name, kind, item))
+        elif kind is float:
+            items.append((name, kind, repr(item)))
+        elif (kind is tuple or kind is list) and all(type(part) is str for part in item):
+            items.append((name, kind, tuple(item)))
+        else:
+            return None
+    return tuple(items)
+
+
 class _Encoder:
     """Turns events into the columns of record batches; remembers each run's encoded fields."""
 
@@ -236,6 +264,7 @@ class _Encoder:
         self.strings: dict[str, tuple[str, str | None]] = {}
         self.lists: dict[tuple, tuple[list[str], list[str] | None]] = {}
         self.objects: dict[int, tuple[Any, str]] = {}  # id(metadata) -> (metadata, JSON text)
+        self.plain: dict[tuple, str] = {}  # _plain_key of a dict -> its JSON text
         self.members: dict[int, tuple[Any, str]] = {}  # id(payload value) -> it, its JSON
         self.kinds: dict[str, tuple[str | None, str | None]] = {}  # event -> (run type, phase)
         self._reset()
@@ -261,10 +290,10 @@ class _Encoder:
 
     def batch(self) -> Any:
         import numpy as np
-        import pyarrow.compute as pc
 
         pa, columns = self.pa, self.columns
-        source = pa.array(self.source, type=pa.int32())
+        rows = np.array(self.source, dtype=np.int32)  # each row's source
+        source = pa.array(rows)
         fixed = {}
         for at, name in enumerate(_FIXED):
             kind = self.schema.field(name).type
@@ -278,14 +307,13 @@ class _Encoder:
                 fixed[name] = pa.array([values[at] for values in self.sources], type=kind).take(
                     source
                 )
-        # data: each row's whole text; a token row's, its shape's skeleton around the token's
-        # JSON string, joined here by Arrow (the other rows have empty pieces).
-        pieces = [
-            pa.array([values[at] for values in self.sources], type=pa.string()).take(source)
-            for at in (len(_FIXED), len(_FIXED) + 1)
-        ]
-        middle = pa.array(columns["data"], type=pa.string())
-        fixed["data"] = pc.binary_join_element_wise(pieces[0], middle, pieces[1], "")
+        fixed["data"] = _joined_data(
+            pa,
+            [values[len(_FIXED)] for values in self.sources],
+            [values[len(_FIXED) + 1] for values in self.sources],
+            rows,
+            pa.array(columns["data"], type=pa.string()),
+        )
         for name, kind in (("t", np.float64), ("server_t", np.float64)):
             values = np.frombuffer(columns[name], dtype=kind)
             nulls = np.isnan(values)
@@ -378,6 +406,10 @@ class _Encoder:
             found = self.objects.get(id(value))
             if found is not None and found[0] is value:
                 return found[1]
+            text = self._plain_text(value)
+            if text is not None:
+                self._remember(value, text)
+                return text
         elif value is _ABSENT:
             raise _Problem("event is missing key 'metadata'")
         encoded = to_json_member(value, event)
@@ -385,9 +417,39 @@ class _Encoder:
             raise _Problem(f"event key 'metadata' must be {_OBJECT}, not {_describe(encoded)}")
         text = _json_text(encoded)
         if type(value) is dict:
-            if len(self.objects) >= _CACHE_LIMIT:
-                self.objects.clear()
-            self.objects[id(value)] = (value, text)  # kept alive: its id stays its own
+            self._remember(value, text)
+        return text
+
+    def _remember(self, value: dict, text: str) -> None:
+        """Keep ``text`` as the metadata text of the object ``value`` (kept alive with it)."""
+        if len(self.objects) >= _CACHE_LIMIT:
+            self.objects.clear()
+        self.objects[id(value)] = (value, text)  # kept alive: its id stays its own
+
+    def value_text(self, value: Any) -> str:
+        """The JSON text of ``value`` as ``_json_text(to_json_member(value, {}))``."""
+        if type(value) is dict:
+            text = self._plain_text(value)
+            if text is not None:
+                return text
+        return _json_text(to_json_member(value, {}))
+
+    def _plain_text(self, value: dict) -> str | None:
+        """The JSON text of a dict of plain values (:func:`_plain_key`), encoded once per content.
+
+        The runs of a LangGraph step (its node, the node's model and routing function, the
+        ``messages`` parts) each hold their own metadata dict, equal to the others': one text
+        for them all. None for a dict that is not plain (nested or other values): the caller
+        encodes it.
+        """
+        key = _plain_key(value)
+        if key is None:
+            return None
+        text = self.plain.get(key)
+        if text is None:
+            if len(self.plain) >= _CACHE_LIMIT:
+                self.plain.clear()
+            text = self.plain[key] = _json_text(to_json_member(value, {}))
         return text
 
     def _data(self, data: Any, event: dict) -> str:
@@ -430,7 +492,9 @@ class _Encoder:
         found = self.members.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        text = _json_text(to_json_member(value, container))
+        text = self._plain_text(value) if cls is dict else None
+        if text is None:
+            text = _json_text(to_json_member(value, container))
         if text.count("{") + text.count("[") > _SHALLOW or _CYCLE in text:
             return None
         if len(self.members) >= _MEMBERS:
@@ -487,12 +551,13 @@ class _Encoder:
         ``encoded``: each row's text column and its JSON string (see :func:`_token_columns`).
         """
         source_of, sources = self.source_of, self.sources
-        distinct = set(skeletons)
-        for skeleton in distinct:
+        distinct: dict[Any, int] = {}  # skeleton -> its source
+        for skeleton in set(skeletons):
             if id(skeleton.fixed) not in source_of:
                 source_of[id(skeleton.fixed)] = len(sources)
                 sources.append(skeleton.fixed)
-        self.source.extend([source_of[id(skeleton.fixed)] for skeleton in skeletons])
+            distinct[skeleton] = source_of[id(skeleton.fixed)]
+        self.source.extend(map(distinct.__getitem__, skeletons))
         columns = self.columns
         count = len(encoded)
         columns["t"].extend(times)  # (finite: the rows that are not take the full path)
@@ -523,9 +588,9 @@ class _Encoder:
                 ]
             )
         # data: the JSON string alone, joined with its skeleton's pieces by batch().
-        strings = [value[1] for value in encoded]
+        strings = list(map(itemgetter(1), encoded))
         columns["data"].extend(strings)
-        columns["text"].extend([value[0] for value in encoded])
+        columns["text"].extend(map(itemgetter(0), encoded))
         columns["extra"].extend([None] * len(strings))
         self.rows += len(strings)
         around = {skeleton: len(skeleton.before) + len(skeleton.after) for skeleton in distinct}
@@ -601,6 +666,36 @@ class _Encoder:
             self.text += len(data)
 
 
+def _joined_data(pa: Any, before: list[str], after: list[str], source: Any, middle: Any) -> Any:
+    """The ``data`` column: each row's ``before`` and ``after`` of its source around its middle.
+
+    A token row's text is its shape's skeleton (``before`` and ``after`` of its source, a
+    numpy array of each row's) around the token's JSON string (``middle``); another row's is
+    its whole text, between empty pieces; a row whose ``middle`` is null is null. Made by one
+    Arrow take of the pieces in row order (before, middle, after of row 0, then of row 1...):
+    the three strings of a row are then one after the other in the result's characters, so
+    every third of its offsets delimits the rows' texts (two takes and a join copied them
+    all twice).
+    """
+    import numpy as np
+
+    count, kinds = len(middle), len(before)
+    pieces = pa.concat_arrays([pa.array(before + after, type=pa.string()), middle])
+    order = np.empty(3 * count, dtype=np.int64)
+    order[0::3] = source
+    order[1::3] = np.arange(2 * kinds, 2 * kinds + count)
+    order[2::3] = source + kinds
+    taken = pieces.take(pa.array(order))
+    offsets = np.frombuffer(taken.buffers()[1], dtype=np.int32)[taken.offset :]
+    return pa.StringArray.from_buffers(
+        count,
+        pa.py_buffer(np.ascontiguousarray(offsets[: 3 * count + 1 : 3])),
+        taken.buffers()[2],
+        middle.buffers()[0],
+        middle.null_count,
+    )
+
+
 def _batches(encoder: _Encoder, events: Iterable[Mapping[str, Any]] | EventStore) -> Iterator[Any]:
     if isinstance(events, EventStore):
         yield from _store_batches(encoder, events)
@@ -650,7 +745,8 @@ def _data_skeleton(
     if "server_t" in event:
         event["server_t"] = 0.0
     run_class = classes.get(shape[1])
-    holes = _RunClass.holes(event["data"]["chunk"])
+    message_id, pair_metadata = _RunClass.holes(event["data"]["chunk"])
+    holes = (message_id, encoder.value_text(pair_metadata))  # (the metadata's text once)
     pieces = None if run_class is None else run_class.pieces(*holes)
     if pieces is not None:
         event["data"] = {}  # its text from the class: the other fields encoded alone
@@ -703,11 +799,19 @@ def _token_columns(text: str) -> tuple[str | None, str]:
     return text, encode_basestring(text)
 
 
-def _next_false(flags: list[bool], start: int) -> int:
-    try:
-        return flags.index(False, start)
-    except ValueError:
-        return len(flags)
+def _next_full(columns: tuple[list[Any], ...], odd: list[int], start: int) -> int:
+    """The first row from ``start`` that takes the full path (else the number of rows).
+
+    That is, the first None in any of ``columns`` (a row's skeleton, its token's columns) or
+    the first of the ``odd`` rows (sorted). Searched by ``list.index`` (in C): such rows are a
+    few of a block's, where a list of a flag per row cost a step per row.
+    """
+    stop = len(columns[0])
+    for values in columns:
+        if None in values[start:stop]:
+            stop = values.index(None, start, stop)
+    at = bisect_left(odd, start)
+    return min(stop, odd[at]) if at < len(odd) else stop
 
 
 def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
@@ -754,19 +858,14 @@ def _store_batches(encoder: _Encoder, store: EventStore) -> Iterator[Any]:
                         token_texts.clear()
                     token_texts[text] = value
                 encoded[row] = value if value[0] is not None else None
-            fits = [
-                skeleton is not None and value is not None
-                for skeleton, value in zip(found, encoded, strict=True)
-            ]
-            odd = ~np.isfinite(np.frombuffer(times, dtype=np.float64)) | (
-                np.frombuffer(threads, dtype=np.uint64) > _INT64[1]
-            )  # a t or thread a row cannot hold: the full path
-            for row in np.flatnonzero(odd).tolist():
-                fits[row] = False
+            odd = np.flatnonzero(
+                ~np.isfinite(np.frombuffer(times, dtype=np.float64))
+                | (np.frombuffer(threads, dtype=np.uint64) > _INT64[1])
+            ).tolist()  # a t or thread a row cannot hold: the full path
             start = 0
             while start < item.count:
                 # Rows from their skeleton up to the next that takes the full path, then that row.
-                stop = _next_false(fits, start)
+                stop = _next_full((found, encoded), odd, start)
                 if stop > start:
                     encoder.add_rows(
                         found[start:stop], times[start:stop], seqs[start:stop],
@@ -1807,18 +1906,20 @@ class _RunClass:
             return chunk[0].id, chunk[1]
         return None, None
 
-    def pieces(self, message_id: Any, metadata: Any) -> tuple[str, str] | None:
+    def pieces(self, message_id: Any, metadata: str) -> tuple[str, str] | None:
         """The ``data`` text of a run's rows before and after their text's JSON string.
 
-        That is, with ``message_id`` and ``metadata`` (of :meth:`holes`) encoded as they are in
-        ``data``; None if that cannot be told apart from the pattern (metadata nested so deep
-        that the encoder's depth limit could cut it in one place and not in the other).
+        That is, with ``message_id`` (of :meth:`holes`) encoded as it is in ``data`` and
+        ``metadata`` the JSON text of the metadata of :meth:`holes` (as
+        ``_json_text(to_json_member(metadata, {}))``); None if that cannot be told apart from
+        the pattern (metadata nested so deep that the encoder's depth limit could cut it in one
+        place and not in the other).
         """
         if type(message_id) is not str:
             return None
         values = {"id": _json_text(redact_text(message_id))}
         if "metadata" in self.order:
-            text = _json_text(to_json_member(metadata, {}))
+            text = metadata
             if text.count("{") + text.count("[") > _SHALLOW:
                 return None
             values["metadata"] = text

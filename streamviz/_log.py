@@ -1094,20 +1094,18 @@ class EventStore:
             entries = self._entries[start:stop]
         secrets = self.stream_secrets() if secret_free else None
         dicts = self._dicts
-        position, size = 0, len(entries)
-        while position < size:
-            entry = entries[position]
+        for low, high in _stretches(entries):
+            entry = entries[low]
             if entry < 0:
                 event = dicts[~entry]
                 yield event if type(event) is dict else event.as_event()
-                position += 1
                 continue
-            end = position + 1
-            limit = size if most is None else min(size, position + most)
-            while end < limit and entries[end] == entry + (end - position):
-                end += 1
-            yield ChunkBlock(self, start + position, entry, end - position, secrets)
-            position = end
+            step = high - low if most is None else most
+            for position in range(low, high, step):
+                end = min(high, position + step)
+                yield ChunkBlock(
+                    self, start + position, entry + (position - low), end - position, secrets
+                )
 
     def stream_secrets(self) -> dict[int, str]:
         """The texts to write instead of the stored ones where a stream's text holds a secret.
@@ -1526,6 +1524,45 @@ class Columns:
             positions.append(int(compact[index]))
             chunks.append(chunk(row))
         return np.array(positions, dtype=np.int64), chunks
+
+
+_FEW_ENTRIES = 256  # entries up to which _stretches looks at each in Python
+
+
+def _stretches(entries: array) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each stretch of entries that :meth:`EventStore.blocks` yields as one.
+
+    A stretch is either consecutive compact rows (each entry the one before it plus one) or
+    one event kept as a dict (a negative entry). Found by numpy for many entries (a save
+    reads a million: one Python step per entry cost more than the blocks), in Python for few
+    (a widget's or a loader's read of one event makes no array).
+    """
+    size = len(entries)
+    if size <= _FEW_ENTRIES:
+        return _stretches_of_few(entries)
+    import numpy as np
+
+    values = np.frombuffer(entries, dtype=np.int64)
+    compact = values >= 0
+    # An entry goes on its predecessor's stretch if both are compact rows, one after the other.
+    goes_on = compact[1:] & compact[:-1] & (values[1:] == values[:-1] + 1)
+    starts = [0, *(np.flatnonzero(~goes_on) + 1).tolist()]
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
+def _stretches_of_few(entries: array) -> list[tuple[int, int]]:
+    """:func:`_stretches`, one entry at a time."""
+    stretches = []
+    position, size = 0, len(entries)
+    while position < size:
+        entry = entries[position]
+        end = position + 1
+        if entry >= 0:
+            while end < size and entries[end] == entry + (end - position):
+                end += 1
+        stretches.append((position, end))
+        position = end
+    return stretches
 
 
 def _values_at(values: list[Any], rows: Any) -> Any:
