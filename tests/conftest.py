@@ -25,3 +25,16 @@ def suffix(request) -> str:
     if request.param != "jsonl":
         need_pyarrow()
     return request.param
+
+
+@pytest.fixture
+def ticked_by_hand(monkeypatch) -> None:
+    """Widgets made in the test are never followed by the update thread: the test ticks them.
+
+    Unfollowing a widget after it is made is not enough: making it starts the thread if none
+    runs, and the new thread may tick the widget once, on the real clock, before the test
+    unfollows it (a test run alone lost that race every time).
+    """
+    from streamviz.widgets import _live
+
+    monkeypatch.setattr(_live, "follow", lambda widget: None)

@@ -113,7 +113,7 @@ def test_a_notebook_page_swaps_each_widget_output(trace):
     assert "</script><b>hi</b>" not in html  # payloads only as escaped JSON
 
 
-def test_a_notebook_saved_before_a_big_trace_was_all_sent_says_so(monkeypatch):
+def test_a_notebook_saved_before_a_big_trace_was_all_sent_says_so(monkeypatch, ticked_by_hand):
     import streamviz.widgets._widget as widget_module
     from streamviz.demo import DemoChatModel
     from streamviz.widgets import _live

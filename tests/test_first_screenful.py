@@ -136,7 +136,9 @@ def _long_trace(tokens: int) -> sv.Trace:
     return collector.trace
 
 
-def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(monkeypatch, fake_clock):
+def test_a_big_trace_comes_a_screenful_first_then_the_rest_as_deltas(
+    monkeypatch, fake_clock, ticked_by_hand
+):
     """The page gets a small first snapshot at once; the update thread sends the rest in
     bounded deltas, then settles the snapshot: the page ends with exactly the whole trace."""
     monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
@@ -222,7 +224,9 @@ def test_the_update_thread_catches_a_big_trace_up_by_itself(monkeypatch):
         widget.close()
 
 
-def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(monkeypatch, fake_clock):
+def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(
+    monkeypatch, fake_clock, ticked_by_hand
+):
     monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
     monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
     monkeypatch.setattr(widget_module, "time", fake_clock)
@@ -258,7 +262,9 @@ def test_a_big_trace_still_running_is_caught_up_and_then_shown_live(monkeypatch,
         widget.close()
 
 
-def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(monkeypatch, fake_clock):
+def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(
+    monkeypatch, fake_clock, ticked_by_hand
+):
     small = Recording(_chain())  # fits the first snapshot
     monkeypatch.setattr(widget_module, "_FIRST_EVENTS", 100, raising=False)
     monkeypatch.setattr(widget_module, "_CATCH_UP", 300, raising=False)
@@ -282,7 +288,9 @@ def test_a_big_trace_widget_says_when_it_holds_the_whole_trace(monkeypatch, fake
         small.close()
 
 
-def test_a_cell_end_that_waits_too_long_for_the_rest_goes_on_and_says_so(monkeypatch):
+def test_a_cell_end_that_waits_too_long_for_the_rest_goes_on_and_says_so(
+    monkeypatch, ticked_by_hand
+):
     """The cell-end wait is bounded: a widget whose rest never comes (here: not followed by the
     update thread) does not hang the kernel; the timeout is logged, not raised."""
     from streamviz._errors import internal_error_counts

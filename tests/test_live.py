@@ -130,7 +130,7 @@ def test_a_lost_delta_is_filled_in_by_the_next_snapshot_and_reordered_ones_apply
 
 
 def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size(
-    monkeypatch, fake_clock
+    monkeypatch, fake_clock, ticked_by_hand
 ):
     """Refreshing is what makes pages catch up on their own; it must not grow with the square."""
     import streamviz.widgets._widget as widget_module
@@ -167,7 +167,9 @@ def test_snapshot_refreshes_of_a_large_live_trace_cost_a_few_times_its_size(
         assert after - before <= max(5_000, 0.5 * before) + 2_002
 
 
-def test_refreshes_take_a_bounded_share_of_the_time_when_they_are_slow(monkeypatch, fake_clock):
+def test_refreshes_take_a_bounded_share_of_the_time_when_they_are_slow(
+    monkeypatch, fake_clock, ticked_by_hand
+):
     """A trace whose snapshot is slow to serialise is refreshed less often, not at every chance."""
     import streamviz.widgets._widget as widget_module
 

@@ -261,7 +261,7 @@ def test_a_live_page_gets_the_earlier_tokens_redacted_once_the_secret_shows():
 
 
 def test_a_live_widget_keeps_no_secret_in_its_saved_state_while_still_running(
-    monkeypatch, fake_clock
+    monkeypatch, fake_clock, ticked_by_hand
 ):
     """The durable snapshot (what a notebook saved now keeps) is refreshed once texts changed,
     even when the trace has not grown enough for a refresh."""
