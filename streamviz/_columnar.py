@@ -63,7 +63,7 @@ from streamviz._redact import REDACTED, is_secret_key, redact_text
 from streamviz._serialization import (
     MARKER,
     from_json,
-    may_hold_markers,
+    from_parsed,
     to_json_key,
     to_json_member,
 )
@@ -1342,15 +1342,13 @@ class _Rows:
                 raise ValueError(f"event key 'metadata' must be {_OBJECT}, not {_describe(value)}")
             if len(self.metadata) >= _CACHE_LIMIT:
                 self.metadata.clear()
-            metadata = self.metadata[text] = from_json(value) if may_hold_markers(text) else value
+            metadata = self.metadata[text] = from_parsed(value, text)
         event["metadata"] = metadata
         if "data" in event:
             self._charge(event["data"])
             if decoded is _ABSENT:
                 text = event["data"]
-                decoded = _load_json(text, "data")
-                if type(text) is not str or may_hold_markers(text):
-                    decoded = _decode_charged(decoded, self.budget)
+                decoded = _decode_charged(_load_json(text, "data"), self.budget, text)
             event["data"] = decoded
         else:
             event["data"] = {}  # an event saved without data reads as a JSONL line without it
@@ -1969,8 +1967,7 @@ class _RunClass:
             chunk.__dict__["id"] = message_id  # (a new object, as above)
             return chunk
         chunk[0].__dict__["id"] = message_id
-        value, text = metadata
-        return type(chunk)((chunk[0], from_json(value) if may_hold_markers(text) else value))
+        return type(chunk)((chunk[0], from_parsed(*metadata)))
 
 
 def _same_value(a: Any, b: Any) -> bool:

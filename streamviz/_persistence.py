@@ -630,12 +630,15 @@ def read_trace(
         return _read_kind(path_or_file, name, kind, max_line_bytes, into, budget)
 
 
-def _decode_charged(value: Any, budget: Budget) -> Any:
+def _decode_charged(value: Any, budget: Budget, text: Any = None) -> Any:
     """:func:`from_json` of a value whose text ``budget`` was charged for.
 
     What its objects shared with earlier ones (see :func:`shared_objects`) would have cost is
-    refunded: only those of this value.
+    refunded: only those of this value. Given the JSON ``text`` it was parsed from, a text
+    holding no marker gives ``value`` itself (:func:`may_hold_markers`).
     """
+    if type(text) is str and not may_hold_markers(text):
+        return value
     shared_credit()
     decoded = from_json(value)
     budget.refund(shared_credit())
@@ -723,7 +726,7 @@ def _read(
             if problem is not None:
                 raise _LineProblem(problem)
             try:
-                event = _decode_charged(value, budget) if may_hold_markers(text) else value
+                event = _decode_charged(value, budget, text)
             except ValueError as exc:
                 raise _LineProblem(str(exc)) from None
             loaded += 1

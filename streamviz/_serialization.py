@@ -26,8 +26,8 @@ from streamviz.events import SerializedError
 
 __all__ = [
     "MARKER", "MAX_DEPTH", "MAX_REPR_CHARS", "REDACTED", "SerializedError", "SerializedObject",
-    "UnserializableValue", "from_json", "may_hold_markers", "redact_text", "to_json", "to_json_key",
-    "to_json_member",
+    "UnserializableValue", "from_json", "from_parsed", "may_hold_markers", "redact_text",
+    "to_json", "to_json_key", "to_json_member",
 ]  # fmt: skip
 
 # streamviz/_speedups.c's same_json, when built and not switched off (as in _log.py); without
@@ -358,6 +358,14 @@ def may_hold_markers(text: str) -> bool:
     decoding: the key cannot hide in it, since only a ``\u`` escape could spell it otherwise.
     """
     return MARKER in text or "\\u" in text
+
+
+def from_parsed(value: Any, text: Any) -> Any:
+    """:func:`from_json` of ``value``, parsed from JSON ``text``.
+
+    ``value`` itself when the text holds no marker (:func:`may_hold_markers`).
+    """
+    return from_json(value) if type(text) is not str or may_hold_markers(text) else value
 
 
 def _decode(value: Any) -> Any:

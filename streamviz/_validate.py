@@ -104,9 +104,20 @@ def json_cost(value: Any) -> int:
     A file's text of the same value is that long or longer (spaces, escaped characters), so this
     never takes back more than was charged for it.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    cost = 2 * len(text) + _OBJECT_COST * text.count("{")
-    return cost + _ARRAY_COST * text.count("[") + _ITEM_COST * text.count(",")
+    return text_cost(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def text_cost(text: str | bytes) -> int:
+    """The estimated memory of what JSON ``text`` parses to.
+
+    Twice its length, plus the cost of each object, array and item it may hold (counted by its
+    ``{``, ``[`` and ``,``).
+    """
+    if type(text) is bytes:
+        objects, arrays, items = text.count(b"{"), text.count(b"["), text.count(b",")
+    else:
+        objects, arrays, items = text.count("{"), text.count("["), text.count(",")
+    return 2 * len(text) + _OBJECT_COST * objects + _ARRAY_COST * arrays + _ITEM_COST * items
 
 
 class Budget:
@@ -144,12 +155,7 @@ class Budget:
 
     def charge(self, text: str | bytes) -> str | None:
         """Count ``text``'s estimated cost; why it is refused if over the bound, else None."""
-        if type(text) is bytes:
-            cost = 2 * len(text) + _OBJECT_COST * text.count(b"{")
-            cost += _ARRAY_COST * text.count(b"[") + _ITEM_COST * text.count(b",")
-        else:
-            cost = 2 * len(text) + _OBJECT_COST * text.count("{")
-            cost += _ARRAY_COST * text.count("[") + _ITEM_COST * text.count(",")
+        cost = text_cost(text)
         self.used += cost
         bound = self.bound()
         if self.used <= bound:
