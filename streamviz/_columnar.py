@@ -1214,8 +1214,8 @@ class _Rows:
             return self._lists_row_by_row(pa, array)
         # Rows with the same items have the same joined text and length: one list object each.
         joined = found[0]  # (dictionary-encoded)
-        codes = joined.indices.fill_null(-1).to_numpy().astype(np.int64)
-        lengths = found[1].fill_null(0).to_numpy().astype(np.int64)
+        codes = _numpy(joined.indices, -1).astype(np.int64)
+        lengths = _numpy(found[1], 0).astype(np.int64)
         key = codes * (int(lengths.max()) + 1) + lengths
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         lists = self.lists
@@ -1645,19 +1645,19 @@ class _StoreRows(_Rows):
         ):
             return None
         count = batch.num_rows
-        moments = t.fill_null(float("nan")).to_numpy()
+        moments = _numpy(t, float("nan"))
         possible = (
             _plain_texts(pa, text)
             & data.is_valid().to_numpy(zero_copy_only=False)
-            & (seq.fill_null(-1).to_numpy() == np.arange(position, position + count))
+            & (_numpy(seq, -1) == np.arange(position, position + count))
             & (np.abs(moments) <= MAX_T)
-            & (thread.fill_null(0).to_numpy() >= 0)
+            & (_numpy(thread, 0) >= 0)
         )
         if "server_t" in names:  # none, or a finite float
             server_t = batch.column("server_t")
             if not pa.types.is_float64(server_t.type):
                 return None
-            possible &= np.isfinite(server_t.fill_null(0.0).to_numpy())
+            possible &= np.isfinite(_numpy(server_t, 0.0))
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
         return _Checker(pa, data, text, codes, possible, keys)
@@ -1685,7 +1685,7 @@ class _StoreRows(_Rows):
                 found = _joined_lists(pc, array)
                 if found is None:
                     return None
-                array, length = found[0], found[1].fill_null(-1).to_numpy()
+                array, length = found[0], _numpy(found[1], -1)
             elif name not in ("mode",) and array.null_count:
                 return None
             else:
@@ -1693,7 +1693,7 @@ class _StoreRows(_Rows):
             # A dictionary column (as Parquet files are read) is taken as it is: a value its
             # dictionary holds twice gets two codes, which only costs a shape learned twice.
             encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-            indices = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+            indices = _numpy(encoded.indices, -1).astype(np.int64)
             parts.append((encoded.dictionary.to_pylist(), indices))
             if length is not None:
                 parts.append((None, length.astype(np.int64)))
@@ -2080,7 +2080,7 @@ class _Checker:
         before = pa.array([_quoted(piece[0], True) for piece in pieces], type=pa.string())
         after = pa.array([_quoted(piece[1], False) for piece in pieces], type=pa.string())
         expected = pc.binary_join_element_wise(before.take(where), text, after.take(where), "")
-        same = pc.equal(expected, data).fill_null(False).to_numpy(zero_copy_only=False)
+        same = _numpy(pc.equal(expected, data), False)
         return same[rows] if len(same) != len(rows) else same
 
     def guess(self, known: list[Any], slow: _SlowRows) -> tuple[dict[int, tuple[str, str]], Any]:
@@ -2135,8 +2135,8 @@ class _Checker:
         if not len(candidates):
             return np.flatnonzero(slow)
         around = (
-            pc.binary_length(self.data).fill_null(0).to_numpy(zero_copy_only=False)
-            - pc.binary_length(self.text).fill_null(0).to_numpy(zero_copy_only=False)
+            _numpy(pc.binary_length(self.data), 0)
+            - _numpy(pc.binary_length(self.text), 0)
         )[candidates]
         codes = self.codes[candidates]
         _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
@@ -2264,13 +2264,13 @@ def _numbers(pa: Any, batch: Any) -> tuple[Any, Any, Any, Any]:
         and pa.types.is_int64(seq.type)
         and (thread is None or pa.types.is_int64(thread.type))
     ):
-        times = array("d", t.fill_null(_NAN).to_numpy().tobytes())
-        seqs = array("q", seq.fill_null(-1).to_numpy().tobytes())
+        times = array("d", _numpy(t, _NAN).tobytes())
+        seqs = array("q", _numpy(seq, -1).tobytes())
         if thread is None:
             threads = None
             compact = array("Q", bytes(8 * count))
         else:
-            values = thread.fill_null(0).to_numpy()
+            values = _numpy(thread, 0)
             threads = array("q", values.tobytes())
             compact = array("Q", np.maximum(values, 0).tobytes())  # (fast rows: not negative)
         return times, seqs, threads, compact
@@ -2293,6 +2293,13 @@ _SEPARATOR = "\x1f"
 _MISSES = 64  # rows converted one at a time before a batch is converted whole
 
 
+def _numpy(array: Any, fill: Any) -> Any:
+    """``array`` as a NumPy array, its nulls as ``fill``: without a copy when it has none."""
+    if array.null_count:
+        array = array.fill_null(fill)
+    return array.to_numpy(zero_copy_only=False)
+
+
 def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
     """A list-of-strings column as each row's items joined by a separator, and each row's length.
 
@@ -2309,9 +2316,9 @@ def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
     # (a few per run), not in every item of the column.
     joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
     separators = pc.count_substring(joined.dictionary, _SEPARATOR).to_numpy(zero_copy_only=False)
-    codes = joined.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = _numpy(joined.indices, -1)
     listed = codes >= 0
-    expected = np.maximum(lengths.fill_null(0).to_numpy(zero_copy_only=False) - 1, 0)
+    expected = np.maximum(_numpy(lengths, 0) - 1, 0)
     if (separators[codes[listed]] != expected[listed]).any():
         return None
     return joined, lengths
