@@ -119,6 +119,7 @@ _VARYING = ("t", "seq", "thread", "server_t", "data", "text", "extra")
 _KNOWN_KEYS = frozenset((*_REQUIRED, "data", "thread", "mode", "ns", "server_t"))
 _FORMAT_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC"}
 _DICTIONARY_COLUMNS = ("event", "name", "run_id", "metadata", "mode")
+_LIST_COLUMNS = ("parent_ids", "tags", "ns")  # lists of strings (read as dictionaries' codes)
 _DERIVED = ("run_type", "phase", "parent_id")  # for queries; loading does not read them
 _BATCH_ROWS = 65_536
 _BATCH_TEXT = 64 * 1024 * 1024  # characters of payload text after which a batch is written
@@ -1002,11 +1003,20 @@ def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
 
         parquet = pq.ParquetFile(source)
         schema = parquet.schema_arrow
-        # The columns repeating a run's values come as dictionaries: no string per row.
+        # The columns repeating a run's values come as dictionaries: no string per row (in
+        # the lists of strings, no string per item).
         repeated = [
             name
             for name in _DICTIONARY_COLUMNS
             if name in schema.names and _is_text(pa, schema.field(name).type)
+        ]
+        repeated += [
+            column.path
+            for column in parquet.schema
+            if column.path.split(".")[0] in _LIST_COLUMNS
+            and column.physical_type == "BYTE_ARRAY"
+            and column.path.split(".")[0] in schema.names
+            and _is_text_list(pa, schema.field(column.path.split(".")[0]).type)
         ]
         if repeated:
             parquet = pq.ParquetFile(source, read_dictionary=repeated)
@@ -1077,7 +1087,8 @@ def _usual_types(pa: Any, batch: Any) -> Any:
     Other tools type texts otherwise: polars writes Arrow files with string views and Parquet
     files with large strings and large lists. Views become strings; so do large strings but for
     ``data`` (a batch's payloads may pass 2 GiB: read with 64-bit offsets); lists of texts
-    become lists of strings; a dictionary column other than those a run repeats
+    become lists of strings (or of string dictionaries, as :func:`_open` reads a Parquet
+    file's parent ids, tags and namespaces); a dictionary column other than those a run repeats
     (:data:`_DICTIONARY_COLUMNS`) becomes its values, and a repeated one keeps string values.
     """
 
@@ -1092,6 +1103,13 @@ def _usual_types(pa: Any, batch: Any) -> Any:
         if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _is_text(
             pa, kind.value_type
         ):
+            value = kind.value_type
+            if (
+                name in _LIST_COLUMNS
+                and pa.types.is_dictionary(value)
+                and pa.types.is_string(value.value_type)
+            ):  # (as _open reads them: kept so, no string per item)
+                return pa.list_(value)
             return pa.list_(pa.string())
         return kind
 
@@ -1203,34 +1221,28 @@ class _Rows:
 
     def _lists(self, pa: Any, array: Any) -> list[Any]:
         """A list-of-strings column as Python lists, each distinct one a single object."""
-        import numpy as np
         import pyarrow.compute as pc
 
         count = len(array)
         if array.null_count == count:
             return [None] * count
-        found = _joined_lists(pc, array)
+        found = _list_codes(pa, pc, array)
         if found is None:
             return self._lists_row_by_row(pa, array)
-        # Rows with the same items have the same joined text and length: one list object each.
-        joined = found[0]  # (dictionary-encoded)
-        codes = _numpy(joined.indices, -1).astype(np.int64)
-        lengths = _numpy(found[1], 0).astype(np.int64)
-        key = codes * (int(lengths.max()) + 1) + lengths
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        codes, distinct = found
         lists = self.lists
         objects = []
-        for items in array.take(first).to_pylist():  # (each distinct list once, at once)
+        for items in distinct:  # (each distinct list once)
             if items is None:
                 objects.append(None)
                 continue
-            found = lists.get(tuple(items))
-            if found is None:
+            shared = lists.get(items)
+            if shared is None:
                 if len(lists) >= _CACHE_LIMIT:
                     lists.clear()
-                found = lists[tuple(items)] = [self.strings.setdefault(i, i) for i in items]
-            objects.append(found)
-        return [objects[index] for index in inverse.reshape(-1).tolist()]
+                shared = lists[items] = [self.strings.setdefault(i, i) for i in items]
+            objects.append(shared)
+        return [objects[code] for code in codes.tolist()]
 
     def _lists_row_by_row(self, pa: Any, array: Any) -> list[Any]:
         count = len(array)
@@ -1671,7 +1683,7 @@ class _StoreRows(_Rows):
         if "extra" in names and batch.column("extra").null_count != batch.num_rows:
             return None
         parts = []
-        for name in ("event", "name", "run_id", "metadata", "mode", "parent_ids", "tags", "ns"):
+        for name in ("event", "name", "run_id", "metadata", "mode", *_LIST_COLUMNS):
             if name not in names:
                 parts.append((None, np.zeros(batch.num_rows, dtype=np.int64)))
                 continue
@@ -1679,24 +1691,21 @@ class _StoreRows(_Rows):
             if pa.types.is_null(array.type):
                 parts.append((None, np.zeros(batch.num_rows, dtype=np.int64)))
                 continue
-            if name in ("parent_ids", "tags", "ns"):
+            if name in _LIST_COLUMNS:
                 if not pa.types.is_list(array.type) and not pa.types.is_large_list(array.type):
                     return None
-                found = _joined_lists(pc, array)
+                found = _list_codes(pa, pc, array)
                 if found is None:
                     return None
-                array, length = found[0], _numpy(found[1], -1)
-            elif name not in ("mode",) and array.null_count:
+                parts.append((found[1], found[0]))
+                continue
+            if name not in ("mode",) and array.null_count:
                 return None
-            else:
-                length = None
             # A dictionary column (as Parquet files are read) is taken as it is: a value its
             # dictionary holds twice gets two codes, which only costs a shape learned twice.
             encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
             indices = _numpy(encoded.indices, -1).astype(np.int64)
             parts.append((encoded.dictionary.to_pylist(), indices))
-            if length is not None:
-                parts.append((None, length.astype(np.int64)))
         has_thread = (
             batch.column("thread").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
             if "thread" in names
@@ -2134,10 +2143,9 @@ class _Checker:
         candidates = np.flatnonzero(slow & self.possible)
         if not len(candidates):
             return np.flatnonzero(slow)
-        around = (
-            _numpy(pc.binary_length(self.data), 0)
-            - _numpy(pc.binary_length(self.text), 0)
-        )[candidates]
+        around = (_numpy(pc.binary_length(self.data), 0) - _numpy(pc.binary_length(self.text), 0))[
+            candidates
+        ]
         codes = self.codes[candidates]
         _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
         guess = around[first][inverse.reshape(-1)] == around
@@ -2298,6 +2306,62 @@ def _numpy(array: Any, fill: Any) -> Any:
     if array.null_count:
         array = array.fill_null(fill)
     return array.to_numpy(zero_copy_only=False)
+
+
+def _list_codes(pa: Any, pc: Any, array: Any) -> tuple[Any, list[tuple[str, ...] | None]] | None:
+    """A list-of-strings column's rows as codes, and the items of each code.
+
+    Rows with the same items get the same code (a null row, the code of None); codes are 0,
+    1, ... (a NumPy array). None if an item is null. Lists of dictionary-encoded strings (as
+    :func:`_open` reads a Parquet file's) are told apart by their items' indices, with no
+    string made; others by their items joined (:func:`_joined_lists`). An item a dictionary
+    holds twice can give two codes to equal lists, which costs their readers a little, not
+    a wrong row.
+    """
+    import numpy as np
+
+    count = len(array)
+    flat = array.flatten()  # (respects a slice, as list_value_length does)
+    if flat.null_count:
+        return None
+    lengths = _numpy(pc.list_value_length(array), -1).astype(np.int64)  # -1: a null row
+    if pa.types.is_dictionary(flat.type):
+        items = _numpy(flat.indices, 0).astype(np.int64) + 1  # 1...: 0 pads shorter rows
+        base = len(flat.dictionary) + 1
+        widest = max(int(lengths.max()) if count else 0, 1)
+        sizes = np.maximum(lengths, 0)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if count else sizes
+        if widest * math.log2(base + 1) < 62:  # one integer per row: its items as digits
+            position = np.arange(len(items), dtype=np.int64) - np.repeat(starts, sizes)
+            digits = items * base**position
+            raw = np.zeros(count, dtype=np.int64)
+            filled = sizes > 0
+            if filled.any():
+                raw[filled] = np.add.reduceat(digits, starts[filled])
+            raw[lengths < 0] = -1
+        else:  # rows as padded tuples of indices, numbered by sorting
+            matrix = np.zeros((count, widest + 1), dtype=np.int64)
+            matrix[:, 0] = lengths
+            rows = np.repeat(np.arange(count), sizes)
+            matrix[rows, 1 + np.arange(len(items)) - np.repeat(starts, sizes)] = items
+            _, raw = np.unique(matrix, axis=0, return_inverse=True)
+    else:
+        found = _joined_lists(pc, array)
+        if found is None:
+            return None
+        joined = _numpy(found[0].indices, -1).astype(np.int64)  # a null row: -1
+        raw = joined * (int(lengths.max()) + 2) + lengths + 1
+    codes = _numpy(pc.dictionary_encode(pa.array(raw.reshape(-1))).indices, -1)
+    codes = codes.astype(np.int64)
+    # Each code's first row: where the running maximum of the codes grows (they are numbered
+    # in order of first appearance).
+    peak = np.maximum.accumulate(codes) if count else codes
+    first = np.flatnonzero(np.concatenate(([True], peak[1:] != peak[:-1]))) if count else peak
+    distinct = [
+        None if items is None else tuple(items)
+        for items in array.take(pa.array(first, type=pa.int64())).to_pylist()
+    ]
+    return codes, distinct
 
 
 def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:

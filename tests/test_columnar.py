@@ -532,6 +532,43 @@ def test_lists_whose_joined_items_look_alike_stay_apart(tmp_path, suffix):
     assert list(loaded.events) == list(trace.events)
 
 
+@pytest.mark.parametrize("depth", [3, 14])  # (14: too deep to number a row's ids as digits)
+def test_parent_chains_that_differ_by_order_or_depth_stay_apart(tmp_path, depth):
+    # A Parquet file's lists are read as codes of their items: lists with the same items in
+    # another order, one more item, a repeated item, empty or null must each stay what they were.
+    from langchain_core.messages import AIMessageChunk
+
+    ids = [f"run-{i:02d}" for i in range(40)]
+    chains = [[], ids[:1], ids[:2], ids[1::-1], [ids[0], ids[0]], ids[:depth], ids[depth::-1]]
+    chains += [ids[i : i + depth] for i in range(0, 40 - depth, 3)]
+    events = []
+    for i in range(3 * len(chains)):
+        event = {
+            "event": "on_chat_model_stream",
+            "name": "model",
+            "run_id": "r",
+            "parent_ids": chains[i % len(chains)],
+            "tags": chains[(i // 2) % len(chains)][:2],
+            "metadata": {},
+            "data": {"chunk": AIMessageChunk(content=f"token {i}", id="m")},
+            "t": i / 1000,
+            "seq": i,
+        }
+        if i % 4 == 1:  # a stream part: its namespace (other rows: none, a null in the file)
+            event.update(event="on_graph_part", mode="custom", ns=chains[(i // 4) % len(chains)])
+            event["data"] = {"chunk": f"part {i}"}
+        events.append(event)
+    trace = sv.Trace.from_events(events)
+    trace.save(tmp_path / "t.parquet")
+    read = pq.read_table(tmp_path / "t.parquet")
+    assert read.column("parent_ids").to_pylist() == [e["parent_ids"] for e in events]
+    loaded = sv.Trace.load(tmp_path / "t.parquet")
+    assert [e["parent_ids"] for e in loaded.events] == [e["parent_ids"] for e in events]
+    assert [e["tags"] for e in loaded.events] == [e["tags"] for e in events]
+    assert [e.get("ns") for e in loaded.events] == [e.get("ns") for e in events]
+    assert list(loaded.events) == list(trace.events)
+
+
 # --- Without pyarrow -----------------------------------------------------------------------------
 
 
