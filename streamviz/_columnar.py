@@ -1217,7 +1217,8 @@ class _Rows:
         if len(strings) >= _CACHE_LIMIT:
             strings.clear()
         words = [strings.setdefault(word, word) for word in array.dictionary.to_pylist()]
-        return [None if i is None else words[i] for i in array.indices.to_pylist()]
+        words.append(None)  # (at -1: a null row's)
+        return list(map(words.__getitem__, _numpy(array.indices, -1).tolist()))
 
     def _lists(self, pa: Any, array: Any) -> list[Any]:
         """A list-of-strings column as Python lists, each distinct one a single object."""
@@ -1672,7 +1673,7 @@ class _StoreRows(_Rows):
             possible &= np.isfinite(_numpy(server_t, 0.0))
         if _is_view(pa, data.type):
             data = data.cast(pa.string())
-        return _Checker(pa, data, text, codes, possible, keys)
+        return _Checker(pa, data, text, codes, possible, keys, self._words(pa, text))
 
     def _keys(self, pa: Any, batch: Any) -> tuple[Any, list[tuple]] | None:
         """Each row's key code (a NumPy array), and the key (fixed columns' values) of each."""
@@ -1994,10 +1995,19 @@ class _Checker:
     """
 
     def __init__(
-        self, pa: Any, data: Any, text: Any, codes: Any, possible: Any, keys: list[tuple]
+        self,
+        pa: Any,
+        data: Any,
+        text: Any,
+        codes: Any,
+        possible: Any,
+        keys: list[tuple],
+        texts: list[str | None],
     ) -> None:
         self.pa, self.data, self.text, self.codes, self.possible = pa, data, text, codes, possible
-        self.texts = text.to_pylist()  # short strings: the token rows' text, for extend_like
+        # The token rows' texts (for extend_like), equal ones one object: a model's tokens
+        # repeat, and the loaded trace keeps each distinct text once.
+        self.texts = texts
         self.keys = keys
 
     def short(self, code: int, pieces: tuple[str, str]) -> tuple[Any, Any]:

@@ -783,6 +783,9 @@ class _Loader:
         self.threads: list[int] = []
         self.position = len(store)  # the seq the next line must have
         self.thread_text, self.thread = "", 0  # the latest thread read, as written and as int
+        # Each token text read, as the object kept for it: a model's tokens repeat, and the
+        # trace then keeps each distinct text once (emptied when it reaches _WORDS).
+        self.words: dict[str, str] = {}
 
     def add(self, event: dict[str, Any], text: str) -> None:
         """Append a parsed event; learn its skeleton if it is a compact text row."""
@@ -815,6 +818,8 @@ class _Loader:
         if self.texts:
             self.store.extend_like(self.shapes, self.texts, self.times, self.threads)
             self.shapes, self.texts, self.times, self.threads = [], [], [], []
+        if len(self.words) >= _WORDS:
+            self.words.clear()
         self.store.extend(())
 
     def fast(self, line: str) -> bool:
@@ -904,7 +909,7 @@ class _Loader:
         if repr(t) != t_text or not -MAX_T <= t <= MAX_T:  # NaN and inf too
             return False
         self.shapes.append(shape)
-        self.texts.append(text)
+        self.texts.append(self.words.setdefault(text, text))
         self.times.append(t)
         self.threads.append(thread)
         self.position += 1
@@ -914,6 +919,7 @@ class _Loader:
 
 
 _WITH_THREAD = ["text", "t", "seq", "thread"]
+_WORDS = 100_000  # distinct token texts a load keeps shared at most (then it starts again)
 _WITHOUT_THREAD = ["text", "t", "seq"]
 
 

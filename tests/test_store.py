@@ -72,6 +72,24 @@ def test_a_loaded_trace_is_as_compact_as_a_captured_one(trace_and_size, tmp_path
     assert [list(event) for event in loaded.events] == [list(event) for event in trace.events]
 
 
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet", "arrow"])
+def test_a_loaded_trace_keeps_each_distinct_token_text_once(trace_and_size, tmp_path, suffix):
+    # A model's tokens repeat. A file writes each one out; loaded, equal texts are one string.
+    if suffix != "jsonl":
+        pytest.importorskip("pyarrow")
+    trace, _ = trace_and_size
+    path = tmp_path / f"trace.{suffix}"
+    trace.save(path)
+    loaded = sv.Trace.load(path)
+    texts = [
+        event["data"]["chunk"].content
+        for event in loaded.events
+        if event["event"] == "on_chat_model_stream"
+    ]
+    assert len(texts) >= TOKENS and len(set(texts)) < len(texts) / 10
+    assert len({id(text) for text in texts}) == len(set(texts))
+
+
 def test_a_trace_rebuilt_from_astream_events_is_as_compact_as_a_captured_one():
     async def rebuild():
         events = chain().astream_events({"topic": "parrot"}, version="v2")
