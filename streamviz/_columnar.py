@@ -672,35 +672,15 @@ def _joined_data(pa: Any, before: list[str], after: list[str], source: Any, midd
 
     A token row's text is its shape's skeleton (``before`` and ``after`` of its source, a
     numpy array of each row's) around the token's JSON string (``middle``); another row's is
-    its whole text, between empty pieces; a row whose ``middle`` is null is null. With the
-    speedups each row's pieces are copied once into a buffer made at its size
-    (``_speedups.joined_rows``). Else one Arrow take of the pieces in row order (before, middle,
-    after of row 0, then of row 1...): the three strings of a row are then one after the other
-    in the result's characters, so every third of its offsets delimits the rows' texts.
+    its whole text, between empty pieces; a row whose ``middle`` is null is null. Made by one
+    Arrow take of the pieces in row order (before, middle, after of row 0, then of row 1...):
+    the three strings of a row are then one after the other in the result's characters, so
+    every third of its offsets delimits the rows' texts (two takes and a join copied them
+    all twice).
     """
     import numpy as np
 
     count, kinds = len(middle), len(before)
-    if speedups is not None and middle.offset == 0:  # each row's pieces copied once, in C
-        fixed = pa.array(before + after, type=pa.string())
-        validity, middle_offsets, middle_values = middle.buffers()
-        _, fixed_offsets, fixed_values = fixed.buffers()
-        offsets, values = speedups.joined_rows(
-            fixed_offsets,
-            fixed_values,
-            fixed.offset,
-            len(fixed),
-            middle_offsets,
-            middle_values,
-            middle.offset,
-            count,
-            validity,
-            np.ascontiguousarray(source, dtype=np.int32),
-            kinds,
-        )
-        return pa.StringArray.from_buffers(
-            count, pa.py_buffer(offsets), pa.py_buffer(values), validity, middle.null_count
-        )
     pieces = pa.concat_arrays([pa.array(before + after, type=pa.string()), middle])
     order = np.empty(3 * count, dtype=np.int64)
     order[0::3] = source

@@ -22,8 +22,6 @@
  *                  streamviz/_columnar.py, _Checker._fits)
  *   same_json      loading: whether a LangChain object's JSON is that of one already decoded
  *                  (the reference: streamviz/_serialization.py, _json_key)
- *   joined_rows    saving a columnar file: the data column, each row's pieces copied once (the
- *                  reference: one Arrow take, streamviz/_columnar.py, _joined_data)
  *
  * The constants and types they compare against come from configure(), called once by _log.py.
  */
@@ -983,110 +981,6 @@ same_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ------------------------------------------------------------------ module */
-/* ------------------------------------------------------------------ saving: the data column
- *
- * A columnar file's `data` text of a token row is its shape's pieces around the token's JSON
- * string; of another row, its whole text between empty pieces (streamviz/_columnar.py,
- * _joined_data, whose reference is one Arrow take of the pieces in row order). Here each row's
- * three pieces are copied once into a buffer sized beforehand. */
-
-/* Bit `index` of an Arrow validity bitmap (no bitmap: every bit set). */
-static int
-valid_at(const Py_buffer *bits, Py_ssize_t index)
-{
-    if (bits->obj == NULL)
-        return 1;
-    if (index / 8 >= bits->len)
-        return 0;
-    return (((const unsigned char *)bits->buf)[index / 8] >> (index % 8)) & 1;
-}
-
-static PyObject *
-joined_rows(PyObject *module, PyObject *args)
-{
-    PyObject *fixed_offsets, *fixed_values, *middle_offsets, *middle_values, *middle_validity,
-        *source_obj;
-    Py_ssize_t fixed_first, fixed_count, middle_first, count, kinds;
-    if (!PyArg_ParseTuple(args, "OOnnOOnnOOn:joined_rows", &fixed_offsets, &fixed_values,
-                          &fixed_first, &fixed_count, &middle_offsets, &middle_values,
-                          &middle_first, &count, &middle_validity, &source_obj, &kinds))
-        return NULL;
-    Strings fixed, middle;
-    Py_buffer bits = {0}, source = {0};
-    PyObject *offsets_out = NULL, *values_out = NULL, *result = NULL;
-    if (strings_open(&fixed, fixed_offsets, fixed_values, fixed_first, fixed_count, 0) < 0)
-        return NULL;
-    if (strings_open(&middle, middle_offsets, middle_values, middle_first, count, 0) < 0) {
-        strings_close(&fixed);
-        return NULL;
-    }
-    if (middle_validity != Py_None
-        && PyObject_GetBuffer(middle_validity, &bits, PyBUF_SIMPLE) < 0)
-        goto done;
-    if (PyObject_GetBuffer(source_obj, &source, PyBUF_SIMPLE) < 0)
-        goto done;
-    if (source.len / (Py_ssize_t)sizeof(int32_t) < count || kinds < 0 || 2 * kinds > fixed_count) {
-        PyErr_SetString(PyExc_ValueError, "joined_rows: fewer sources than rows, or bad kinds");
-        goto done;
-    }
-    const int32_t *sources = (const int32_t *)source.buf;
-    /* The rows' lengths first: the buffer is made once, at its size. */
-    int64_t total = 0;
-    for (Py_ssize_t row = 0; row < count; row++) {
-        const char *bytes;
-        Py_ssize_t before, text, after;
-        int32_t at = sources[row];
-        if (!valid_at(&bits, middle_first + row))
-            continue;
-        if (at < 0 || at >= kinds || !strings_at(&fixed, at, &bytes, &before)
-            || !strings_at(&fixed, at + kinds, &bytes, &after)
-            || !strings_at(&middle, row, &bytes, &text)) {
-            PyErr_SetString(PyExc_ValueError, "joined_rows: a row's piece is out of bounds");
-            goto done;
-        }
-        total += (int64_t)before + text + after;
-    }
-    if (total > INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "joined_rows: more than 2 GiB of text");
-        goto done;
-    }
-    offsets_out = PyBytes_FromStringAndSize(NULL, (count + 1) * (Py_ssize_t)sizeof(int32_t));
-    values_out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
-    if (offsets_out == NULL || values_out == NULL)
-        goto done;
-    int32_t *offsets = (int32_t *)PyBytes_AS_STRING(offsets_out);
-    char *out = PyBytes_AS_STRING(values_out);
-    int32_t end = 0;
-    offsets[0] = 0;
-    for (Py_ssize_t row = 0; row < count; row++) {
-        if (valid_at(&bits, middle_first + row)) {
-            const Py_ssize_t picks[3] = {sources[row], -1, sources[row] + kinds};
-            for (int i = 0; i < 3; i++) {
-                const char *bytes;
-                Py_ssize_t length;
-                if (i == 1)
-                    strings_at(&middle, row, &bytes, &length);
-                else
-                    strings_at(&fixed, picks[i], &bytes, &length);
-                memcpy(out + end, bytes, (size_t)length);
-                end += (int32_t)length;
-            }
-        }
-        offsets[row + 1] = end;
-    }
-    result = PyTuple_Pack(2, offsets_out, values_out);
-done:
-    Py_XDECREF(offsets_out);
-    Py_XDECREF(values_out);
-    if (bits.obj != NULL)
-        PyBuffer_Release(&bits);
-    if (source.obj != NULL)
-        PyBuffer_Release(&source);
-    strings_close(&fixed);
-    strings_close(&middle);
-    return result;
-}
-
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      PyDoc_STR("configure(message_type, text_type, unset, plain_field_count, no_private, as_is, "
@@ -1101,11 +995,6 @@ static PyMethodDef methods[] = {
      PyDoc_STR("rows_fit(data_offsets, data_values, data_offset, wide, text_offsets, text_values, "
                "text_offset, length, rows, which, befores, afters) -> bytes: 1 where data[row] is "
                "befores[which] + text[row] + afters[which] (None: no), else 0.")},
-    {"joined_rows", joined_rows, METH_VARARGS,
-     PyDoc_STR("joined_rows(fixed_offsets, fixed_values, fixed_offset, fixed_length, "
-               "middle_offsets, middle_values, middle_offset, length, middle_validity, sources, "
-               "kinds) -> (offsets, values): the string array of each row's fixed[source] + "
-               "middle[row] + fixed[source + kinds] (a null middle: an empty row), as buffers.")},
     {NULL},
 };
 

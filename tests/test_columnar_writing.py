@@ -120,54 +120,18 @@ def test_blocks_split_a_long_stretch_at_most_rows_each():
     assert [getattr(item, "seq", None) for item in blocks] == [None, 1, 301, 601, 901, None]
 
 
-@pytest.mark.parametrize("c", [True, False], ids=["c", "arrow"])
-def test_the_data_column_is_each_rows_pieces_joined(monkeypatch, c):
-    from streamviz import _columnar
-    from streamviz._log import speedups
-
-    if c and speedups is None:
-        pytest.skip("the C speedups are not built")
-    monkeypatch.setattr(_columnar, "speedups", speedups if c else None)
+def test_the_data_column_is_each_rows_pieces_joined():
     before, after = ["<a:", "<bb:", ""], [":a>", ":bb>", ""]
     source = [0, 1, 1, 2, 0, 2]
     middle = ['"x"', '"é"', None, "{}", '""', None]
-    cases = [(before, after, source, middle)]
-    rng = random.Random(7)
-    words = ["", "a", "é", "日本", '{"k":', "}]", "\x00", "🎉", "\\"]
-    for _ in range(60):  # pieces of 1-4 bytes per character, empty ones, nulls
-        kinds = rng.randint(1, 5)
-        before = [rng.choice(words) * rng.randint(0, 3) for _ in range(kinds)]
-        after = [rng.choice(words) * rng.randint(0, 3) for _ in range(kinds)]
-        rows = rng.randint(0, 40)
-        middle = [None if rng.random() < 0.2 else rng.choice(words) * 2 for _ in range(rows)]
-        cases.append((before, after, [rng.randrange(kinds) for _ in range(rows)], middle))
-    for before, after, source, middle in cases:
-        joined = _joined_data(pa, before, after, pa.array(source, pa.int32()).to_numpy(),
-                              pa.array(middle, pa.string()))  # fmt: skip
-        expected = [
-            None if text is None else before[at] + text + after[at]
-            for at, text in zip(source, middle, strict=True)
-        ]
-        assert joined.to_pylist() == expected
-        joined.validate(full=True)
-
-
-def test_the_c_join_refuses_a_source_out_of_range():
-    from streamviz._log import speedups
-
-    if speedups is None:
-        pytest.skip("the C speedups are not built")
-    import numpy as np
-
-    fixed, middle = pa.array(["<", ">"]), pa.array(['"x"', '"y"'])
-    _, fixed_offsets, fixed_values = fixed.buffers()
-    validity, middle_offsets, middle_values = middle.buffers()
-    for source in ([0, 1], [0, -1]):  # one kind: its before at 0, its after at 1
-        with pytest.raises(ValueError, match="out of bounds"):
-            speedups.joined_rows(
-                fixed_offsets, fixed_values, 0, 2, middle_offsets, middle_values, 0, 2,
-                validity, np.array(source, dtype=np.int32), 1,
-            )  # fmt: skip
+    joined = _joined_data(pa, before, after, pa.array(source, pa.int32()).to_numpy(),
+                          pa.array(middle, pa.string()))  # fmt: skip
+    expected = [
+        None if text is None else before[at] + text + after[at]
+        for at, text in zip(source, middle, strict=True)
+    ]
+    assert joined.to_pylist() == expected
+    joined.validate(full=True)
 
 
 def test_the_next_row_on_the_full_path_is_the_first_none_or_odd_row():
