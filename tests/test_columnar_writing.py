@@ -124,14 +124,25 @@ def test_the_data_column_is_each_rows_pieces_joined():
     before, after = ["<a:", "<bb:", ""], [":a>", ":bb>", ""]
     source = [0, 1, 1, 2, 0, 2]
     middle = ['"x"', '"é"', None, "{}", '""', None]
-    joined = _joined_data(pa, before, after, pa.array(source, pa.int32()).to_numpy(),
-                          pa.array(middle, pa.string()))  # fmt: skip
-    expected = [
-        None if text is None else before[at] + text + after[at]
-        for at, text in zip(source, middle, strict=True)
-    ]
-    assert joined.to_pylist() == expected
-    joined.validate(full=True)
+    cases = [(before, after, source, middle)]
+    rng = random.Random(7)
+    words = ["", "a", "é", "日本", '{"k":', "}]", "\x00", "🎉", "\\"]
+    for _ in range(60):  # pieces of 1-4 bytes per character, empty ones, nulls
+        kinds = rng.randint(1, 5)
+        before = [rng.choice(words) * rng.randint(0, 3) for _ in range(kinds)]
+        after = [rng.choice(words) * rng.randint(0, 3) for _ in range(kinds)]
+        rows = rng.randint(0, 40)
+        middle = [None if rng.random() < 0.2 else rng.choice(words) * 2 for _ in range(rows)]
+        cases.append((before, after, [rng.randrange(kinds) for _ in range(rows)], middle))
+    for before, after, source, middle in cases:
+        joined = _joined_data(pa, before, after, pa.array(source, pa.int32()).to_numpy(),
+                              pa.array(middle, pa.string()))  # fmt: skip
+        expected = [
+            None if text is None else before[at] + text + after[at]
+            for at, text in zip(source, middle, strict=True)
+        ]
+        assert joined.to_pylist() == expected
+        joined.validate(full=True)
 
 
 def test_the_next_row_on_the_full_path_is_the_first_none_or_odd_row():
