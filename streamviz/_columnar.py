@@ -1010,14 +1010,15 @@ def _open(pa: Any, kind: str, source: Any) -> tuple[Any, Iterator[Any]]:
             for name in _DICTIONARY_COLUMNS
             if name in schema.names and _is_text(pa, schema.field(name).type)
         ]
-        repeated += [
-            column.path
-            for column in parquet.schema
-            if column.path.split(".")[0] in _LIST_COLUMNS
-            and column.physical_type == "BYTE_ARRAY"
-            and column.path.split(".")[0] in schema.names
-            and _is_text_list(pa, schema.field(column.path.split(".")[0]).type)
-        ]
+        for column in parquet.schema:  # a list's items: a leaf under its column's name
+            top = column.path.split(".")[0]
+            if (
+                top in _LIST_COLUMNS
+                and top in schema.names
+                and column.physical_type == "BYTE_ARRAY"
+                and _is_text_list(pa, schema.field(top).type)
+            ):
+                repeated.append(column.path)
         if repeated:
             parquet = pq.ParquetFile(source, read_dictionary=repeated)
         wanted = [name for name in _NAMES if name in schema.names and name not in _DERIVED]
@@ -2334,13 +2335,15 @@ def _list_codes(pa: Any, pc: Any, array: Any) -> tuple[Any, list[tuple[str, ...]
     flat = array.flatten()  # (respects a slice, as list_value_length does)
     if flat.null_count:
         return None
+    if not count:
+        return np.zeros(0, dtype=np.int64), []
     lengths = _numpy(pc.list_value_length(array), -1).astype(np.int64)  # -1: a null row
     if pa.types.is_dictionary(flat.type):
         items = _numpy(flat.indices, 0).astype(np.int64) + 1  # 1...: 0 pads shorter rows
         base = len(flat.dictionary) + 1
-        widest = max(int(lengths.max()) if count else 0, 1)
+        widest = max(int(lengths.max()), 1)
         sizes = np.maximum(lengths, 0)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if count else sizes
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         if widest * math.log2(base + 1) < 62:  # one integer per row: its items as digits
             position = np.arange(len(items), dtype=np.int64) - np.repeat(starts, sizes)
             digits = items * base**position
@@ -2356,17 +2359,16 @@ def _list_codes(pa: Any, pc: Any, array: Any) -> tuple[Any, list[tuple[str, ...]
             matrix[rows, 1 + np.arange(len(items)) - np.repeat(starts, sizes)] = items
             _, raw = np.unique(matrix, axis=0, return_inverse=True)
     else:
-        found = _joined_lists(pc, array)
-        if found is None:
+        joined = _joined_lists(pc, array, lengths)
+        if joined is None:
             return None
-        joined = _numpy(found[0].indices, -1).astype(np.int64)  # a null row: -1
         raw = joined * (int(lengths.max()) + 2) + lengths + 1
     codes = _numpy(pc.dictionary_encode(pa.array(raw.reshape(-1))).indices, -1)
     codes = codes.astype(np.int64)
     # Each code's first row: where the running maximum of the codes grows (they are numbered
     # in order of first appearance).
-    peak = np.maximum.accumulate(codes) if count else codes
-    first = np.flatnonzero(np.concatenate(([True], peak[1:] != peak[:-1]))) if count else peak
+    peak = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], peak[1:] != peak[:-1])))
     distinct = [
         None if items is None else tuple(items)
         for items in array.take(pa.array(first, type=pa.int64())).to_pylist()
@@ -2374,28 +2376,26 @@ def _list_codes(pa: Any, pc: Any, array: Any) -> tuple[Any, list[tuple[str, ...]
     return codes, distinct
 
 
-def _joined_lists(pc: Any, array: Any) -> tuple[Any, Any] | None:
-    """A list-of-strings column as each row's items joined by a separator, and each row's length.
+def _joined_lists(pc: Any, array: Any, lengths: Any) -> Any | None:
+    """Codes of a list-of-strings column's rows by their items joined with a separator.
 
-    The joined texts come dictionary-encoded. Together they tell rows with different items
-    apart; None if an item is null or holds the separator (then they would not).
+    ``lengths``: each row's item count (-1: a null row, whose code is -1); no item is null.
+    Equal joined texts get one code, so rows with the same code and length have the same items;
+    None if an item holds the separator (then they might not).
     """
     import numpy as np
 
-    if array.flatten().null_count:
-        return None
-    lengths = pc.list_value_length(array)
     # Dictionary-encoded: equal joined texts, one code. An item holds the separator iff its
     # row's text holds more separators than its items less one: counted in the distinct texts
     # (a few per run), not in every item of the column.
     joined = pc.dictionary_encode(pc.binary_join(array, _SEPARATOR))
     separators = pc.count_substring(joined.dictionary, _SEPARATOR).to_numpy(zero_copy_only=False)
-    codes = _numpy(joined.indices, -1)
+    codes = _numpy(joined.indices, -1).astype(np.int64)
     listed = codes >= 0
-    expected = np.maximum(_numpy(lengths, 0) - 1, 0)
+    expected = np.maximum(lengths - 1, 0)
     if (separators[codes[listed]] != expected[listed]).any():
         return None
-    return joined, lengths
+    return codes
 
 
 def _token_text(data: str, before: str, after: str) -> str | None:

@@ -80,7 +80,6 @@ its chunks built per kind of row by :meth:`Columns.chunk_array`),
 from __future__ import annotations
 
 import operator
-import os
 import threading
 import time
 from array import array
@@ -93,6 +92,7 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.base import TextAccessor
 
+from streamviz import _native
 from streamviz._errors import report_internal_error
 from streamviz._redact import redact_pieces
 from streamviz.events import split_event
@@ -124,15 +124,9 @@ _UNSET: Any = object()
 _NO_PRIVATE = not AIMessageChunk.__private_attributes__
 _PLAIN_FIELD_COUNT = 11  # the fields of AIMessageChunk in langchain-core 1.x; others are kept whole
 
-# The C versions of the per-token hot paths (streamviz/_speedups.c, built at install when a C
-# compiler is there): the same rows, a fraction of the cost. Without them, or with
-# STREAMVIZ_PURE_PYTHON set, everything runs in Python.
-speedups: Any = None
-if not os.environ.get("STREAMVIZ_PURE_PYTHON"):
-    try:
-        from streamviz import _speedups as speedups  # type: ignore[attr-defined,no-redef]
-    except ImportError:
-        speedups = None
+# The C versions of the per-token hot paths (streamviz/_speedups.c, see _native.py): the same
+# rows, a fraction of the cost. Without them everything runs in Python.
+speedups: Any = _native.speedups
 if speedups is not None:
     speedups.configure(
         AIMessageChunk, TextAccessor, _UNSET, _PLAIN_FIELD_COUNT, _NO_PRIVATE,

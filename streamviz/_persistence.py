@@ -919,8 +919,8 @@ class _Loader:
 
 
 _WITH_THREAD = ["text", "t", "seq", "thread"]
-_WORDS = 100_000  # distinct token texts a load keeps shared at most (then it starts again)
 _WITHOUT_THREAD = ["text", "t", "seq"]
+_WORDS = 100_000  # distinct token texts a load keeps shared at most (then it starts again)
 
 
 def _chunk_text(store: EventStore, position: int) -> str:

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as _dt
 import json
 import math
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import langchain_core.outputs as lc_outputs
 import langchain_core.prompt_values as lc_prompt_values
 from pydantic import BaseModel, SecretBytes, SecretStr
 
+from streamviz import _native
 from streamviz._redact import REDACTED, is_secret_key, redact_text
 from streamviz._validate import json_cost
 from streamviz.events import SerializedError
@@ -30,14 +30,9 @@ __all__ = [
     "to_json", "to_json_key", "to_json_member",
 ]  # fmt: skip
 
-# streamviz/_speedups.c's same_json, when built and not switched off (as in _log.py); without
-# it, LangChain objects are compared by their exact keys only.
-_same_json: Any = None
-if not os.environ.get("STREAMVIZ_PURE_PYTHON"):
-    try:
-        from streamviz._speedups import same_json as _same_json
-    except ImportError:
-        _same_json = None
+# streamviz/_speedups.c's same_json (see _native.py); without it, LangChain objects are
+# compared by their exact keys only.
+_same_json: Any = None if _native.speedups is None else _native.speedups.same_json
 
 MARKER = "__sv__"
 MAX_DEPTH = 200
